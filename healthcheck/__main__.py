@@ -1,0 +1,7 @@
+"""Entry point for ``python -m healthcheck``."""
+
+import sys
+
+from healthcheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,774 @@
+"""Configuration: TOML in, typed and validated settings out.
+
+Every key has its default here and nowhere else. Loading collects *all* problems before failing,
+and each problem names the file and the dotted key with the bad value, so a typo never silently
+disables a check. Secrets come from the environment, from files (``*_file``, which may point into
+systemd's ``$CREDENTIALS_DIRECTORY``) or, in a file only its owner can read, literally.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from healthcheck.result import Status
+from healthcheck.secrets import Secret
+
+CHECK_IDS = ("clock", "api_key", "position_mode", "trading_status", "balance", "rate_limit",
+             "system_status")
+MARKETS = ("spot", "usdm")
+
+PROD_SPOT_URL = "https://api.binance.com"
+PROD_FUTURES_URL = "https://fapi.binance.com"
+TESTNET_SPOT_URL = "https://testnet.binance.vision"
+TESTNET_FUTURES_URL = "https://demo-fapi.binance.com"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; ``problems`` is a list of one-line messages."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# ---------------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class NtpServer:
+    host: str
+    port: int = 123
+
+    def __str__(self) -> str:
+        return self.host if self.port == 123 else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    interval: float = 60.0
+    state_dir: Path | None = None
+    request_timeout: float = 10.0
+    heartbeat_url: Secret | None = None
+    heartbeat_timeout: float = 10.0
+    exchange_info_ttl: float = 86400.0
+    # share of an IP's per-minute weight limit this daemon may spend (all accounts together)
+    weight_budget_share: float = 0.05
+    max_workers: int = 32
+
+
+@dataclass(frozen=True)
+class NtpConfig:
+    servers: tuple[NtpServer, ...] = (NtpServer("pool.ntp.org"), NtpServer("time.google.com"))
+    timeout: float = 2.0
+    max_delay: float = 0.5  # seconds of round-trip delay above which a sample is rejected
+    max_disagreement: float = 1.0  # seconds from the median beyond which a server is outvoted
+
+
+@dataclass(frozen=True)
+class AlertUrl:
+    url: Secret
+    min_status: Status = Status.WARNING
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    urls: tuple[AlertUrl, ...] = ()
+    failure_threshold: int = 2
+    unknown_threshold: int = 3
+    repeat_interval: float = 3600.0
+    send_resolved: bool = True
+    retry_backoff_max: float = 30.0
+    delivery_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ClockSettings:
+    enabled: bool = True
+    interval: float | None = None
+    samples: int = 3
+    ahead_critical_ms: float = 1000.0
+    ahead_warning_ms: float = 500.0
+    max_rtt_ms: float = 2000.0
+
+
+@dataclass(frozen=True)
+class ApiKeySettings:
+    enabled: bool = True
+    interval: float | None = None
+    expiry_warning_days: float = 7.0
+    warn_withdrawals: bool = True
+    warn_no_ip_restriction: bool = True
+
+
+@dataclass(frozen=True)
+class BasicSettings:
+    enabled: bool = True
+    interval: float | None = None
+
+
+@dataclass(frozen=True)
+class TradingStatusSettings:
+    enabled: bool = True
+    interval: float | None = None
+    indicator_warning_ratio: float = 0.8
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    enabled: bool = True
+    interval: float | None = None
+    margin_ratio_warning: float = 0.5
+    margin_ratio_critical: float = 0.8
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    enabled: bool = True
+    interval: float | None = None
+    warning: float = 0.70
+    critical: float = 0.90
+
+
+@dataclass(frozen=True)
+class ChecksConfig:
+    clock: ClockSettings = field(default_factory=ClockSettings)
+    api_key: ApiKeySettings = field(default_factory=ApiKeySettings)
+    position_mode: BasicSettings = field(default_factory=BasicSettings)
+    trading_status: TradingStatusSettings = field(default_factory=TradingStatusSettings)
+    balance: BalanceSettings = field(default_factory=BalanceSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    system_status: BasicSettings = field(default_factory=BasicSettings)
+
+    def get(self, check_id: str) -> Any:
+        return getattr(self, check_id)
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    api_key: Secret
+    api_secret: Secret | None = None
+    private_key: Secret | None = None  # unencrypted PEM (Ed25519 or RSA)
+    markets: tuple[str, ...] = ("spot",)
+    spot_url: str = PROD_SPOT_URL
+    futures_url: str = PROD_FUTURES_URL
+    testnet: bool = False
+    position_mode: str = "one-way"
+    min_available: dict[str, Decimal] = field(default_factory=dict)
+    recv_window_ms: int = 5000
+    test_order_symbols: tuple[str, ...] = ()
+    test_order_quantity: dict[str, Decimal] = field(default_factory=dict)
+    checks: tuple[str, ...] = CHECK_IDS
+
+
+@dataclass(frozen=True)
+class Config:
+    accounts: tuple[AccountConfig, ...]
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    ntp: NtpConfig = field(default_factory=NtpConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
+    path: Path | None = None
+
+    def state_dir(self) -> Path:
+        return resolve_state_dir(self.daemon.state_dir)
+
+
+def resolve_state_dir(configured: Path | None) -> Path:
+    """Given the configured state_dir, return it, else $STATE_DIRECTORY, else a user data dir."""
+    if configured is not None:
+        return configured
+    env = os.environ.get("STATE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "binance-healthcheck"
+
+
+# ---------------------------------------------------------------------------------- loading
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class _Reader:
+    """Reads one TOML table into typed values, collecting problems instead of raising."""
+
+    def __init__(self, loader: _Loader, table: Any, prefix: str) -> None:
+        self.loader = loader
+        self.prefix = prefix
+        self.table: dict[str, Any] = table if isinstance(table, dict) else {}
+        self.seen: set[str] = set()
+        if not isinstance(table, dict):
+            loader.problem(prefix, f"must be a table, not {_show(table)}")
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def has(self, name: str) -> bool:
+        self.seen.add(name)
+        return name in self.table
+
+    def raw(self, name: str) -> Any:
+        self.seen.add(name)
+        return self.table.get(name)
+
+    def number(self, name: str, default: float | None, *, minimum: float | None = None,
+               maximum: float | None = None, integer: bool = False,
+               exclusive_min: bool = False) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.loader.problem(self.key(name), f"must be a number, not {_show(value)}")
+            return default
+        if integer and not (isinstance(value, int) or float(value).is_integer()):
+            self.loader.problem(self.key(name), f"must be a whole number, not {_show(value)}")
+            return default
+        if minimum is not None and (value < minimum or (exclusive_min and value == minimum)):
+            rel = "greater than" if exclusive_min else "at least"
+            self.loader.problem(self.key(name), f"must be {rel} {minimum:g}, not {_show(value)}")
+            return default
+        if maximum is not None and value > maximum:
+            self.loader.problem(self.key(name), f"must be at most {maximum:g}, not {_show(value)}")
+            return default
+        return int(value) if integer else float(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if not isinstance(value, bool):
+            self.loader.problem(self.key(name), f"must be true or false, not {_show(value)}")
+            return default
+        return value
+
+    def string(self, name: str, default: str | None, *, choices: tuple[str, ...] | None = None
+               ) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if not isinstance(value, str):
+            self.loader.problem(self.key(name), f"must be a string, not {_show(value)}")
+            return default
+        if choices is not None and value not in choices:
+            self.loader.problem(self.key(name),
+                                f"{_show(value)} is not one of {', '.join(choices)}")
+            return default
+        return value
+
+    def strings(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.loader.problem(self.key(name), f"must be a list of strings, not {_show(value)}")
+            return default
+        return tuple(value)
+
+    def finish(self) -> None:
+        for extra in sorted(set(self.table) - self.seen):
+            self.loader.problem(self.key(extra), "unknown key (typo?)")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+class _Loader:
+    def __init__(self, path: Path | None, env: dict[str, str]) -> None:
+        self.path = path
+        self.env = env
+        self.problems: list[str] = []
+        self.config_private = True
+        self.literal_secret_keys: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        where = f"{self.path}: " if self.path else ""
+        self.problems.append(f"{where}{key}: {message}" if key else f"{where}{message}")
+
+    # -- secrets
+    def secret_file(self, key: str, raw_path: str) -> str | None:
+        """Given a *_file value, return the file's text; report missing, unsafe or empty files."""
+        expanded = _expand_credentials(raw_path, self.env)
+        if expanded is None:
+            self.problem(key, f"{raw_path!r} uses $CREDENTIALS_DIRECTORY, which is not set "
+                              "(run under systemd with LoadCredential=, or give a real path)")
+            return None
+        path = Path(expanded)
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self.problem(key, f"file {str(path)!r} does not exist")
+            return None
+        except OSError as exc:
+            self.problem(key, f"cannot open {str(path)!r}: {exc.strerror}")
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.problem(key, f"{str(path)!r} is not a regular file")
+                return None
+            if st.st_mode & 0o077:
+                self.problem(key, f"{str(path)!r} is readable by group or others "
+                                  f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}")
+                return None
+            with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(key, f"cannot read {str(path)!r}: {exc}")
+            return None
+        finally:
+            os.close(fd)
+        if not text.strip():
+            self.problem(key, f"file {str(path)!r} is empty")
+            return None
+        return text
+
+    def secret(self, r: _Reader, base: str, *, required: bool, kind: str) -> str | None:
+        """Read one secret given as ``base``, ``base_env`` or ``base_file``."""
+        given = [n for n in (base, f"{base}_env", f"{base}_file") if r.has(n)]
+        if len(given) > 1:
+            self.problem(r.key(base), f"give only one of {', '.join(given)}")
+            return None
+        if not given:
+            if required:
+                self.problem(r.key(base), f"missing: set {base}_env, {base}_file or {base}")
+            return None
+        name = given[0]
+        value = r.raw(name)
+        if not isinstance(value, str) or not value:
+            self.problem(r.key(name), f"must be a non-empty string, not {_show(value) if not isinstance(value, str) else 'empty'}")
+            return None
+        if name == base:
+            self.literal_secret_keys.append(r.key(name))
+            return value.strip()
+        if name.endswith("_env"):
+            if value not in self.env:
+                self.problem(r.key(name), f"environment variable {value} is not set")
+                return None
+            got = self.env[value].strip()
+            if not got:
+                self.problem(r.key(name), f"environment variable {value} is empty")
+                return None
+            return got
+        text = self.secret_file(r.key(name), value)
+        return text.strip() if text is not None and kind != "pem" else text
+
+
+def _expand_credentials(raw: str, env: dict[str, str]) -> str | None:
+    if "CREDENTIALS_DIRECTORY" not in raw:
+        return os.path.expanduser(raw)
+    cred = env.get("CREDENTIALS_DIRECTORY")
+    if not cred:
+        return None
+    return raw.replace("${CREDENTIALS_DIRECTORY}", cred).replace("$CREDENTIALS_DIRECTORY", cred)
+
+
+def _duration(r: _Reader, name: str, default: float | None) -> Any:
+    return r.number(name, default, minimum=0, exclusive_min=True)
+
+
+def _load_daemon(ld: _Loader, table: Any) -> DaemonConfig:
+    r = _Reader(ld, table, "daemon")
+    d = DaemonConfig()
+    state_dir = r.string("state_dir", None)
+    hb = r.string("heartbeat_url", None)
+    if hb is not None and not re.match(r"^https?://", hb):
+        ld.problem("daemon.heartbeat_url", "must start with http:// or https://")
+        hb = None
+    if hb is not None:
+        ld.literal_secret_keys.append("daemon.heartbeat_url")
+    cfg = DaemonConfig(
+        interval=_duration(r, "interval", d.interval),
+        state_dir=Path(os.path.expanduser(state_dir)) if state_dir else None,
+        request_timeout=_duration(r, "request_timeout", d.request_timeout),
+        heartbeat_url=Secret(hb, "heartbeat url") if hb else None,
+        heartbeat_timeout=_duration(r, "heartbeat_timeout", d.heartbeat_timeout),
+        exchange_info_ttl=_duration(r, "exchange_info_ttl", d.exchange_info_ttl),
+        weight_budget_share=r.number("weight_budget_share", d.weight_budget_share,
+                                     minimum=0, maximum=1, exclusive_min=True),
+        max_workers=r.number("max_workers", d.max_workers, minimum=1, maximum=256, integer=True),
+    )
+    r.finish()
+    return cfg
+
+
+def _parse_ntp_server(ld: _Loader, key: str, text: str) -> NtpServer | None:
+    host, sep, port_s = text.rpartition(":")
+    if not sep or text.count(":") > 1 and not text.startswith("["):
+        host, port_s = text, "123"
+    host = host.strip("[]")
+    try:
+        port = int(port_s)
+    except ValueError:
+        ld.problem(key, f"{text!r}: port {port_s!r} is not a number")
+        return None
+    if not host or not (0 < port < 65536):
+        ld.problem(key, f"{text!r} is not \"host\" or \"host:port\"")
+        return None
+    return NtpServer(host, port)
+
+
+def _load_ntp(ld: _Loader, table: Any) -> NtpConfig:
+    r = _Reader(ld, table, "ntp")
+    d = NtpConfig()
+    servers: tuple[NtpServer, ...] = d.servers
+    if r.has("servers"):
+        raw = r.strings("servers", ())
+        parsed = [_parse_ntp_server(ld, f"ntp.servers[{i}]", s) for i, s in enumerate(raw)]
+        servers = tuple(s for s in parsed if s is not None)
+    cfg = NtpConfig(
+        servers=servers,
+        timeout=_duration(r, "timeout", d.timeout),
+        max_delay=_duration(r, "max_delay", d.max_delay),
+        max_disagreement=_duration(r, "max_disagreement", d.max_disagreement),
+    )
+    r.finish()
+    return cfg
+
+
+def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
+    r = _Reader(ld, table, "alerts")
+    d = AlertsConfig()
+    urls: list[AlertUrl] = []
+    if r.has("urls"):
+        raw = r.raw("urls")
+        if not isinstance(raw, list):
+            ld.problem("alerts.urls", f"must be a list, not {_show(raw)}")
+            raw = []
+        for i, item in enumerate(raw):
+            key = f"alerts.urls[{i}]"
+            if isinstance(item, str):
+                item = {"url": item}
+            ur = _Reader(ld, item, key)
+            url = ur.string("url", None)
+            min_status = Status.WARNING
+            ms = ur.string("min_status", None, choices=("OK", "WARNING", "UNKNOWN", "CRITICAL"))
+            if ms:
+                min_status = Status[ms]
+            tags = ur.strings("tags", ())
+            ur.finish()
+            if not url or "://" not in url:
+                ld.problem(key, "needs an apprise URL such as \"tgram://TOKEN/CHAT\"")
+                continue
+            ld.literal_secret_keys.append(key)
+            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status, tags))
+    if r.has("urls_file"):
+        path = r.string("urls_file", None)
+        text = ld.secret_file("alerts.urls_file", path) if path else None
+        for line in (text or "").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            min_status = Status.WARNING
+            # optional "CRITICAL=" prefix in the file sets the minimum status of that URL
+            m = re.match(r"^(OK|WARNING|UNKNOWN|CRITICAL)\s*=\s*(.+)$", line)
+            if m:
+                min_status, line = Status[m.group(1)], m.group(2)
+            urls.append(AlertUrl(Secret(line, "alert url"), min_status, ()))
+    failure_threshold = r.number("failure_threshold", d.failure_threshold, minimum=1, integer=True)
+    cfg = AlertsConfig(
+        urls=tuple(urls),
+        failure_threshold=failure_threshold,
+        unknown_threshold=r.number("unknown_threshold", d.unknown_threshold, minimum=1,
+                                   integer=True),
+        repeat_interval=r.number("repeat_interval", d.repeat_interval, minimum=0),
+        send_resolved=r.boolean("send_resolved", d.send_resolved),
+        retry_backoff_max=_duration(r, "retry_backoff_max", d.retry_backoff_max),
+        delivery_timeout=_duration(r, "delivery_timeout", d.delivery_timeout),
+    )
+    r.finish()
+    return cfg
+
+
+def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
+    r = _Reader(ld, table, "checks")
+    out: dict[str, Any] = {}
+    for check_id in CHECK_IDS:
+        if not r.has(check_id):
+            continue
+        cr = _Reader(ld, r.raw(check_id), f"checks.{check_id}")
+        common = {"enabled": cr.boolean("enabled", True), "interval": _duration(cr, "interval", None)}
+        if check_id == "clock":
+            d = ClockSettings()
+            s: Any = ClockSettings(
+                **common,
+                samples=cr.number("samples", d.samples, minimum=1, maximum=10, integer=True),
+                ahead_critical_ms=cr.number("ahead_critical_ms", d.ahead_critical_ms, minimum=0),
+                ahead_warning_ms=cr.number("ahead_warning_ms", d.ahead_warning_ms, minimum=0),
+                max_rtt_ms=_duration(cr, "max_rtt_ms", d.max_rtt_ms),
+            )
+            if s.ahead_warning_ms > s.ahead_critical_ms:
+                ld.problem("checks.clock.ahead_warning_ms", "must not exceed ahead_critical_ms")
+        elif check_id == "api_key":
+            d2 = ApiKeySettings()
+            s = ApiKeySettings(
+                **common,
+                expiry_warning_days=cr.number("expiry_warning_days", d2.expiry_warning_days,
+                                              minimum=0),
+                warn_withdrawals=cr.boolean("warn_withdrawals", d2.warn_withdrawals),
+                warn_no_ip_restriction=cr.boolean("warn_no_ip_restriction",
+                                                  d2.warn_no_ip_restriction),
+            )
+        elif check_id == "trading_status":
+            d3 = TradingStatusSettings()
+            s = TradingStatusSettings(
+                **common,
+                indicator_warning_ratio=cr.number("indicator_warning_ratio",
+                                                  d3.indicator_warning_ratio, minimum=0,
+                                                  maximum=1, exclusive_min=True),
+            )
+        elif check_id == "balance":
+            d4 = BalanceSettings()
+            s = BalanceSettings(
+                **common,
+                margin_ratio_warning=cr.number("margin_ratio_warning", d4.margin_ratio_warning,
+                                               minimum=0, maximum=1, exclusive_min=True),
+                margin_ratio_critical=cr.number("margin_ratio_critical", d4.margin_ratio_critical,
+                                                minimum=0, maximum=1, exclusive_min=True),
+            )
+            if s.margin_ratio_warning > s.margin_ratio_critical:
+                ld.problem("checks.balance.margin_ratio_warning",
+                           f"{s.margin_ratio_warning:g} must not exceed margin_ratio_critical "
+                           f"({s.margin_ratio_critical:g})")
+        elif check_id == "rate_limit":
+            d5 = RateLimitSettings()
+            s = RateLimitSettings(
+                **common,
+                warning=cr.number("warning", d5.warning, minimum=0, maximum=1, exclusive_min=True),
+                critical=cr.number("critical", d5.critical, minimum=0, maximum=1,
+                                   exclusive_min=True),
+            )
+            if s.warning > s.critical:
+                ld.problem("checks.rate_limit.warning",
+                           f"{s.warning:g} must not exceed critical ({s.critical:g})")
+        else:
+            s = BasicSettings(**common)
+        cr.finish()
+        out[check_id] = s
+    r.finish()
+    return ChecksConfig(**out)
+
+
+def _decimal_map(ld: _Loader, r: _Reader, name: str) -> dict[str, Decimal]:
+    if not r.has(name):
+        return {}
+    raw = r.raw(name)
+    if not isinstance(raw, dict):
+        ld.problem(r.key(name), f"must be a table like {{ USDT = 100 }}, not {_show(raw)}")
+        return {}
+    out: dict[str, Decimal] = {}
+    for asset, value in raw.items():
+        key = f"{r.key(name)}.{asset}"
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            ld.problem(key, f"must be a number, not {_show(value)}")
+            continue
+        try:
+            dec = Decimal(str(value))
+        except InvalidOperation:
+            ld.problem(key, f"must be a number, not {_show(value)}")
+            continue
+        if not dec.is_finite() or dec < 0:
+            ld.problem(key, f"must be a number of at least 0, not {_show(value)}")
+            continue
+        out[asset.upper()] = dec
+    return out
+
+
+def _load_private_key(ld: _Loader, key: str, pem: str, passphrase: str | None) -> str | None:
+    """Given PEM text, return an unencrypted PEM python-binance accepts; report what is wrong."""
+    from Crypto.PublicKey import ECC, RSA
+
+    text = pem.replace("\r\n", "\n").strip() + "\n"
+    if "PRIVATE KEY" not in text:
+        ld.problem(key, "is not a PEM private key (expected '-----BEGIN PRIVATE KEY-----')")
+        return None
+    try:
+        k = ECC.import_key(text, passphrase=passphrase)
+        if k.curve.lower() not in ("ed25519", "ed448"):
+            ld.problem(key, f"{k.curve} keys are not supported by Binance; use Ed25519 or RSA")
+            return None
+        return k.export_key(format="PEM").strip()
+    except (ValueError, IndexError, TypeError):
+        pass
+    try:
+        rk = RSA.import_key(text, passphrase=passphrase)
+        return rk.export_key(format="PEM", pkcs=8).decode().strip()
+    except (ValueError, IndexError, TypeError):
+        pass
+    if "ENCRYPTED" in text and not passphrase:
+        ld.problem(key, "is encrypted: set private_key_pass_env or private_key_pass_file")
+    else:
+        ld.problem(key, "could not be read as an Ed25519 or RSA private key (wrong passphrase?)")
+    return None
+
+
+def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> AccountConfig | None:
+    prefix = f"accounts[{index}]"
+    r = _Reader(ld, table, prefix)
+    name = r.string("name", None)
+    if name is None:
+        ld.problem(f"{prefix}.name", "missing: every account needs a name")
+        name = f"account{index}"
+    elif not _NAME_RE.match(name):
+        ld.problem(f"{prefix}.name", f"{name!r} must be 1-64 letters, digits, '_', '.' or '-'")
+    elif name in names:
+        ld.problem(f"{prefix}.name", f"{name!r} is used by another account")
+    names.add(name)
+
+    api_key = ld.secret(r, "api_key", required=True, kind="key")
+    if api_key is not None and not _KEY_RE.match(api_key):
+        # let Binance say -2014 too, but say now what is wrong with it
+        pass
+    api_secret = ld.secret(r, "api_secret", required=False, kind="secret")
+    has_pk = any(r.has(n) for n in ("private_key_file", "private_key_env"))
+    if r.has("private_key"):
+        ld.problem(f"{prefix}.private_key", "give the key as private_key_file (or private_key_env)")
+    pk_pem = None
+    if has_pk:
+        pk_raw = ld.secret(r, "private_key", required=False, kind="pem")
+        passphrase = ld.secret(r, "private_key_pass", required=False, kind="secret")
+        if pk_raw is not None:
+            pk_pem = _load_private_key(ld, f"{prefix}.private_key_file", pk_raw, passphrase)
+    else:
+        for n in ("private_key_pass", "private_key_pass_env", "private_key_pass_file"):
+            if r.has(n):
+                ld.problem(f"{prefix}.{n}", "only makes sense with private_key_file")
+    if api_secret is not None and has_pk:
+        ld.problem(f"{prefix}.api_secret", "give either an API secret (HMAC) or a private key, "
+                                           "not both")
+    if api_secret is None and not has_pk and not any(
+            r.has(n) for n in ("api_secret", "api_secret_env", "api_secret_file")):
+        ld.problem(f"{prefix}.api_secret",
+                   "missing: set api_secret_env, api_secret_file or private_key_file")
+
+    markets = r.strings("markets", ("spot",))
+    for m in markets:
+        if m not in MARKETS:
+            ld.problem(f"{prefix}.markets", f"{m!r} is not one of {', '.join(MARKETS)}")
+    if not markets:
+        ld.problem(f"{prefix}.markets", "must name at least one market")
+    testnet = r.boolean("testnet", False)
+    spot_default = TESTNET_SPOT_URL if testnet else PROD_SPOT_URL
+    fut_default = TESTNET_FUTURES_URL if testnet else PROD_FUTURES_URL
+    spot_url = (r.string("spot_url", spot_default) or spot_default).rstrip("/")
+    futures_url = (r.string("futures_url", fut_default) or fut_default).rstrip("/")
+    for k, u in (("spot_url", spot_url), ("futures_url", futures_url)):
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", u):
+            ld.problem(f"{prefix}.{k}", f"{u!r} is not an http(s) base URL")
+        elif re.search(r"/(api|sapi|fapi)/?$", u):
+            ld.problem(f"{prefix}.{k}", f"{u!r}: give the base URL only; /api, /sapi and /fapi "
+                                        "are appended")
+    position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
+    recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
+    min_available = _decimal_map(ld, r, "min_available")
+    symbols = tuple(s.upper() for s in r.strings("test_order_symbols", ()))
+    for s in symbols:
+        if not re.match(r"^[A-Z0-9]{2,30}$", s):
+            ld.problem(f"{prefix}.test_order_symbols", f"{s!r} is not a symbol like BTCUSDT")
+    quantities = _decimal_map(ld, r, "test_order_quantity")
+    checks = r.strings("checks", CHECK_IDS)
+    for c in checks:
+        if c not in CHECK_IDS:
+            ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
+    r.finish()
+    if api_key is None:
+        return None
+    return AccountConfig(
+        name=name,
+        api_key=Secret(api_key, "api key"),
+        api_secret=Secret(api_secret, "api secret") if api_secret else None,
+        private_key=Secret(pk_pem, "private key") if pk_pem else None,
+        markets=tuple(dict.fromkeys(m for m in markets if m in MARKETS)),
+        spot_url=spot_url,
+        futures_url=futures_url,
+        testnet=testnet,
+        position_mode=position_mode,
+        min_available=min_available,
+        recv_window_ms=recv_window,
+        test_order_symbols=symbols,
+        test_order_quantity=quantities,
+        checks=tuple(checks),
+    )
+
+
+def parse_config(data: dict[str, Any], *, path: Path | None = None,
+                 env: dict[str, str] | None = None, private: bool = True) -> Config:
+    """Given parsed TOML, return a validated Config; raise ConfigError listing every problem.
+
+    ``private`` says whether the file is readable by its owner only; literal secrets are refused
+    otherwise.
+    """
+    ld = _Loader(path, dict(os.environ) if env is None else env)
+    known = {"daemon", "ntp", "alerts", "checks", "accounts"}
+    for extra in sorted(set(data) - known):
+        ld.problem(extra, "unknown key (typo?)")
+    daemon = _load_daemon(ld, data.get("daemon", {}))
+    ntp = _load_ntp(ld, data.get("ntp", {}))
+    alerts = _load_alerts(ld, data.get("alerts", {}))
+    checks = _load_checks(ld, data.get("checks", {}))
+    accounts: list[AccountConfig] = []
+    raw_accounts = data.get("accounts", [])
+    if not isinstance(raw_accounts, list):
+        ld.problem("accounts", "must be an array of tables: write [[accounts]]")
+        raw_accounts = []
+    if not raw_accounts:
+        ld.problem("accounts", "no [[accounts]] configured")
+    names: set[str] = set()
+    for i, table in enumerate(raw_accounts):
+        acc = _load_account(ld, table, i, names)
+        if acc is not None:
+            accounts.append(acc)
+    if ld.literal_secret_keys and not private:
+        keys = ", ".join(ld.literal_secret_keys[:3])
+        more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
+        ld.problem("", f"holds literal secrets ({keys}{more}) but is readable by group or others; "
+                       f"run: chmod 600 {path}, or move them to *_env / *_file")
+    if ld.problems:
+        raise ConfigError(ld.problems)
+    return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
+                  path=path)
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    """Given a TOML file, return its Config; raise ConfigError with one line per problem."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+        st = p.stat()
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: config file does not exist"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{p}: is a directory, not a config file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{p}: cannot read config file: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([f"{p}: is not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{p}: invalid TOML: {exc}"]) from None
+    private = not (st.st_mode & 0o077)
+    return parse_config(data, path=p, env=env, private=private)

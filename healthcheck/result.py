@@ -1,0 +1,84 @@
+"""The one result type every check returns, and the Nagios status scale.
+
+A :class:`Result` says, for one account and one check, how bad things are, in one line a person
+reads, which Binance error codes the bot's orders would now fail with, and the figures behind it
+in base units (milliseconds, ratios, weight units).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.IntEnum):
+    """Nagios states; the integer value is the exit code."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+    @property
+    def severity(self) -> int:
+        """Rank for "worst of": CRITICAL > UNKNOWN > WARNING > OK."""
+        return _SEVERITY[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Status:
+        """Given "critical" or "CRITICAL", return the Status; raise ValueError if unknown."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown status {text!r} (use OK, WARNING, CRITICAL or UNKNOWN)") from None
+
+
+_SEVERITY = {Status.OK: 0, Status.WARNING: 1, Status.UNKNOWN: 2, Status.CRITICAL: 3}
+
+
+def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
+    """Given statuses, return the worst by CRITICAL > UNKNOWN > WARNING > OK (OK if none)."""
+    return max(statuses, key=lambda s: s.severity, default=Status.OK)
+
+
+@dataclass
+class Result:
+    """One check's verdict for one account."""
+
+    account: str
+    check: str
+    status: Status
+    summary: str
+    codes: list[int] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float | int] = field(default_factory=dict)
+    fix: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        details = dict(self.details)
+        if self.fix:
+            details.setdefault("fix", self.fix)
+        return {
+            "account": self.account,
+            "check": self.check,
+            "status": self.status.name,
+            "summary": self.summary,
+            "codes": list(self.codes),
+            "details": details,
+            "metrics": dict(self.metrics),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        details = dict(data.get("details") or {})
+        return cls(
+            account=str(data["account"]),
+            check=str(data["check"]),
+            status=Status[str(data["status"])],
+            summary=str(data.get("summary", "")),
+            codes=[int(c) for c in data.get("codes") or []],
+            details=details,
+            metrics=dict(data.get("metrics") or {}),
+            fix=str(details.get("fix", "")),
+        )
