@@ -100,6 +100,12 @@ _ERRORS = [
     BinanceError(-1008, "SERVER_BUSY",
                  "Server is currently overloaded with other requests. Please try again in a few minutes.",
                  "Binance is overloaded", "retry with backoff"),
+    BinanceError(-4059, "NO_NEED_TO_CHANGE_POSITION_SIDE", "No need to change position side.",
+                 "the requested futures position mode is already set",
+                 "nothing to do"),
+    BinanceError(-1001, "DISCONNECTED",
+                 "Internal error; unable to process your request. Please try again.",
+                 "Binance had an internal error; the request failed", "retry with backoff"),
     BinanceError(-1000, "UNKNOWN", "An unknown error occurred while processing the request.",
                  "Binance had an internal error", "retry later"),
 ]

@@ -59,7 +59,7 @@ class DaemonConfig:
     heartbeat_timeout: float = 10.0
     exchange_info_ttl: float = 86400.0
     # share of an IP's per-minute weight limit this daemon may spend (all accounts together)
-    weight_budget_share: float = 0.05
+    weight_budget_share: float = 0.10
     max_workers: int = 32
 
 
@@ -607,7 +607,7 @@ def _load_private_key(ld: _Loader, key: str, pem: str, passphrase: str | None) -
         return None
     try:
         k = ECC.import_key(text, passphrase=passphrase)
-        if k.curve.lower() not in ("ed25519", "ed448"):
+        if k.curve.lower() != "ed25519":
             ld.problem(key, f"{k.curve} keys are not supported by Binance; use Ed25519 or RSA")
             return None
         return k.export_key(format="PEM").strip()

@@ -1,0 +1,167 @@
+"""api_key (-1022, -2014, -2015): will Binance accept this key for what the bot does?
+
+The key's restrictions (apiRestrictions, weight 1) say what it may do; the product endpoints the
+other checks call anyway (spot account, futures accountConfig) prove it works from this IP. A
+bare -2015 covers four causes (no such key, IP not whitelisted, permission missing, trading
+permission expired); this check says which one it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from healthcheck.binance_errors import fix_for
+from healthcheck.checks.base import Facts, Finding, SchemaError, boolean, combine, fmt_duration, \
+    fmt_ts, unavailable_reason
+from healthcheck.config import AccountConfig, ApiKeySettings
+from healthcheck.gateway import Outcome
+from healthcheck.result import Result, Status
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
+_IP_RE = re.compile(r"request ip:\s*([0-9a-fA-F.:]+)")
+
+
+def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | None:
+    err = out.error
+    if err is None or err.code not in (-2014, -2015, -1022):
+        return None
+    if err.code == -2014:
+        return Finding(Status.CRITICAL, f"Binance says the API key format is invalid ({what})",
+                       [-2014], fix_for(-2014))
+    if err.code == -1022:
+        return Finding(Status.CRITICAL, "signature rejected (-1022): the API secret or private "
+                       "key does not belong to this API key", [-1022], fix_for(-1022))
+    ip = _IP_RE.search(err.message)
+    ip_text = f" ({ip.group(1)})" if ip else ""
+    if restrictions_ok:
+        return Finding(Status.CRITICAL, f"{what} rejects the key with -2015 although the key is "
+                       f"valid: a permission for this product is missing", [-2015],
+                       "tick the missing permission in Binance API Management")
+    return Finding(Status.CRITICAL, f"Binance rejects the key (-2015) on {what}: the key does not "
+                   f"exist (deleted or mistyped) or this machine's IP{ip_text} is not on its "
+                   f"whitelist", [-2015],
+                   "check in Binance API Management that the key exists and that this server's "
+                   "IP is whitelisted")
+
+
+@dataclass(frozen=True)
+class ApiKeyCheck:
+    settings: ApiKeySettings
+    id: str = "api_key"
+
+    def needs(self, account: AccountConfig) -> set[str]:
+        needs = set() if account.testnet else {"sapi.apiRestrictions"}
+        if "spot" in account.markets:
+            needs.add("spot.account")
+        if "usdm" in account.markets:
+            needs.add("fapi.accountConfig")
+        return needs
+
+    def evaluate(self, facts: Facts) -> Result:
+        acc = facts.account
+        s = self.settings
+        key = acc.api_key.reveal()
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict = {"api_key": acc.api_key.masked(),
+                         "signing": "ed25519/rsa" if acc.private_key else "hmac"}
+        metrics: dict = {}
+        if not _KEY_RE.match(key):
+            findings.append(Finding(Status.CRITICAL, f"API key is not 64 letters/digits (has "
+                                    f"{len(key)} characters{', with whitespace' if key != key.strip() or ' ' in key else ''}): "
+                                    "Binance answers -2014", [-2014], fix_for(-2014)))
+        restr = facts.get("sapi.apiRestrictions")
+        restrictions_ok = restr is not None and restr.ok
+        if restr is not None and not restr.ok:
+            f = _auth_finding(restr, "the key-permission endpoint", False)
+            if f is not None:
+                findings.append(f)
+            else:
+                unknown.append(unavailable_reason(restr, "key permissions"))
+        if restrictions_ok:
+            try:
+                findings.extend(self._permissions(acc, restr.data, facts.now, details, metrics))
+            except SchemaError as exc:
+                unknown.append(f"unexpected answer from Binance: {exc}")
+        probes = {"spot": ("spot.account", "the spot account endpoint"),
+                  "usdm": ("fapi.accountConfig", "the futures API")}
+        for market in acc.markets:
+            name, what = probes[market]
+            out = facts.get(name)
+            if out is None:
+                continue
+            f = _auth_finding(out, what, restrictions_ok)
+            if f is not None and not any(f.codes == g.codes and g.text == f.text
+                                         for g in findings):
+                # the restrictions already explain a missing permission: no second line for it
+                if not (restrictions_ok and any(-2015 in g.codes for g in findings)):
+                    findings.append(f)
+            elif out.error is not None and not restrictions_ok and f is None and \
+                    acc.testnet:
+                unknown.append(unavailable_reason(out, what))
+        if acc.testnet and not any(facts.get(probes[m][0]) is not None and
+                                   facts.get(probes[m][0]).ok for m in acc.markets):
+            if not findings and not unknown:
+                unknown.append("no product endpoint answered")
+        return combine(acc.name, self.id, findings, ok_summary=self._ok_text(acc, details),
+                       unknown=unknown, details=details, metrics=metrics)
+
+    def _ok_text(self, acc: AccountConfig, details: dict) -> str:
+        perms = details.get("permissions")
+        text = f"key {acc.api_key.masked()} accepted"
+        if perms:
+            text += " with " + ", ".join(perms)
+        return text
+
+    def _permissions(self, acc: AccountConfig, data: dict, now: float, details: dict,
+                     metrics: dict) -> list[Finding]:
+        s = self.settings
+        out: list[Finding] = []
+        reading = boolean(data, "enableReading", "apiRestrictions")
+        futures = boolean(data, "enableFutures", "apiRestrictions", default=False)
+        spot_trade = boolean(data, "enableSpotAndMarginTrading", "apiRestrictions", default=False)
+        withdraw = boolean(data, "enableWithdrawals", "apiRestrictions", default=False)
+        ip_restrict = boolean(data, "ipRestrict", "apiRestrictions", default=False)
+        perms = [name for name, on in (("reading", reading), ("spot trading", spot_trade),
+                                       ("futures", futures), ("withdrawals", withdraw)) if on]
+        details["permissions"] = perms
+        details["ip_restricted"] = ip_restrict
+        if not reading:
+            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Reading': every account "
+                               "request fails with -2015", [-2015],
+                               "tick 'Enable Reading' for this key in Binance API Management"))
+        if "usdm" in acc.markets and not futures:
+            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Futures': every futures "
+                               "request fails with -2015 (also false on portfolio-margin "
+                               "accounts, and for keys created before the futures account)",
+                               [-2015], "tick 'Enable Futures' for this key (create a new key if "
+                               "it was made before the futures account was opened)"))
+        if "spot" in acc.markets and not spot_trade:
+            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Spot & Margin Trading': spot "
+                               "orders fail with -2015", [-2015],
+                               "tick 'Enable Spot & Margin Trading' for this key"))
+        exp = data.get("tradingAuthorityExpirationTime")
+        if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
+            exp_s = exp / 1000.0
+            left = exp_s - now
+            details["trading_expires_at"] = fmt_ts(exp_s)
+            metrics["trading_expires_in_seconds"] = int(left)
+            if left <= 0:
+                out.append(Finding(Status.CRITICAL, f"the key's trading permission expired at "
+                                   f"{fmt_ts(exp_s)}: orders fail with -2015", [-2015],
+                                   "renew the trading permission in Binance API Management"))
+            elif left <= s.expiry_warning_days * 86400:
+                out.append(Finding(Status.WARNING, f"the key's trading permission expires in "
+                                   f"{fmt_duration(left)} ({fmt_ts(exp_s)}); then orders fail "
+                                   "with -2015", [], "renew the trading permission in Binance "
+                                   "API Management before it expires", risk_codes=[-2015]))
+        if withdraw and s.warn_withdrawals:
+            out.append(Finding(Status.WARNING, "key can withdraw funds: if it leaks, the account "
+                               "can be emptied", [], "untick 'Enable Withdrawals' for a trading "
+                               "bot's key"))
+        if not ip_restrict and s.warn_no_ip_restriction:
+            out.append(Finding(Status.WARNING, "key is not restricted to trusted IPs", [],
+                               "restrict the key to this server's IP in Binance API "
+                               "Management"))
+        return out

@@ -1,0 +1,125 @@
+"""balance (-2018, -2019, spot -2010): is there margin and free balance for the bot's orders?
+
+Futures margin ratio = total maintenance margin / total margin balance (liquidation at 100 %);
+available balance per asset versus ``min_available``; spot free balance versus the same minimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from healthcheck.binance_errors import fix_for
+from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, \
+    unavailable_reason
+from healthcheck.config import AccountConfig, BalanceSettings
+from healthcheck.result import Result, Status
+
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    settings: BalanceSettings
+    id: str = "balance"
+
+    def needs(self, account: AccountConfig) -> set[str]:
+        needs: set[str] = set()
+        if "usdm" in account.markets:
+            needs.add("fapi.account")
+        if "spot" in account.markets and account.min_available:
+            needs.add("spot.account")
+        return needs
+
+    def evaluate(self, facts: Facts) -> Result:
+        acc = facts.account
+        s = self.settings
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict = {}
+        metrics: dict = {}
+        if "usdm" in acc.markets:
+            out = facts.get("fapi.account")
+            if out is None or not out.ok:
+                unknown.append(unavailable_reason(out, "futures account"))
+            else:
+                try:
+                    findings.extend(self._futures(acc, out.data, details, metrics))
+                except SchemaError as exc:
+                    unknown.append(f"unexpected answer from Binance: {exc}")
+        if "spot" in acc.markets and acc.min_available:
+            out = facts.get("spot.account")
+            if out is None or not out.ok:
+                unknown.append(unavailable_reason(out, "spot balances"))
+            else:
+                try:
+                    findings.extend(self._spot(acc, out.data, details, metrics))
+                except SchemaError as exc:
+                    unknown.append(f"unexpected answer from Binance: {exc}")
+        ok = "balances fine"
+        if "margin_ratio" in metrics:
+            ok = f"margin ratio {metrics['margin_ratio'] * 100:.1f} %, balances above minimum"
+        elif not acc.min_available and "usdm" not in acc.markets:
+            ok = "no minimum balance configured"
+        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
+                       details=details, metrics=metrics)
+
+    def _futures(self, acc: AccountConfig, data: dict, details: dict, metrics: dict
+                 ) -> list[Finding]:
+        s = self.settings
+        out: list[Finding] = []
+        maint = number(data, "totalMaintMargin", "futures account")
+        margin_balance = number(data, "totalMarginBalance", "futures account")
+        if maint <= 0:
+            ratio = 0.0
+        elif margin_balance <= 0:
+            ratio = float("inf")
+        else:
+            ratio = float(maint / margin_balance)
+        metrics["margin_ratio"] = round(ratio, 4) if ratio != float("inf") else 1e9
+        metrics["maint_margin"] = float(maint)
+        metrics["margin_balance"] = float(margin_balance)
+        shown = "no margin left" if ratio == float("inf") else f"{ratio * 100:.1f} %"
+        if ratio >= s.margin_ratio_critical:
+            out.append(Finding(Status.CRITICAL, f"futures margin ratio {shown} (liquidation at "
+                               f"100 %, critical from {s.margin_ratio_critical * 100:.0f} %): new "
+                               "orders fail with -2019", [-2019],
+                               "add margin or reduce positions now to avoid liquidation"))
+        elif ratio >= s.margin_ratio_warning:
+            out.append(Finding(Status.WARNING, f"futures margin ratio {shown} (warning from "
+                               f"{s.margin_ratio_warning * 100:.0f} %, liquidation at 100 %)", [],
+                               "add margin or reduce positions", risk_codes=[-2019]))
+        assets = data.get("assets", [])
+        if not isinstance(assets, list):
+            raise SchemaError("futures account: field 'assets' is not a list")
+        available: dict[str, Decimal] = {}
+        for item in assets:
+            if isinstance(item, dict) and isinstance(item.get("asset"), str):
+                available[item["asset"].upper()] = number(item, "availableBalance",
+                                                          f"futures asset {item['asset']}")
+        for asset, minimum in acc.min_available.items():
+            have = available.get(asset, Decimal(0))
+            metrics[f"futures_available_{asset}"] = float(have)
+            if have < minimum:
+                out.append(Finding(Status.CRITICAL, f"futures available {asset} {have:f} is "
+                                   f"below the minimum {minimum:f}: orders fail with -2019",
+                                   [-2019], fix_for(-2019)))
+        return out
+
+    def _spot(self, acc: AccountConfig, data: dict, details: dict, metrics: dict
+              ) -> list[Finding]:
+        out: list[Finding] = []
+        balances = data.get("balances") if isinstance(data, dict) else None
+        if not isinstance(balances, list):
+            raise SchemaError("spot account: field 'balances' is missing or not a list")
+        free: dict[str, Decimal] = {}
+        for item in balances:
+            if isinstance(item, dict) and isinstance(item.get("asset"), str):
+                free[item["asset"].upper()] = number(item, "free", f"spot balance {item['asset']}")
+        for asset, minimum in acc.min_available.items():
+            have = free.get(asset, Decimal(0))
+            metrics[f"spot_free_{asset}"] = float(have)
+            if have < minimum:
+                out.append(Finding(Status.CRITICAL, f"spot free {asset} {have:f} is below the "
+                                   f"minimum {minimum:f}: orders fail with -2010 (insufficient "
+                                   "balance)", [-2010], "top up the spot wallet or lower the "
+                                   "bot's order size"))
+        return out

@@ -1,0 +1,112 @@
+"""clock (-1021): is the local clock close enough to Binance's for signed requests to pass?
+
+Binance rejects a request whose timestamp is 1000 ms or more ahead of its clock, or older than
+recvWindow when it arrives. The offset to each market's server is measured from the midpoint of
+the request's round trip (best of a few samples); NTP is the second opinion when Binance cannot
+be asked, and the reverse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from healthcheck.binance_errors import fix_for
+from healthcheck.checks.base import Facts, Finding, combine
+from healthcheck.config import AccountConfig, ClockSettings
+from healthcheck.result import Result, Status
+
+
+@dataclass(frozen=True)
+class ClockCheck:
+    settings: ClockSettings
+    id: str = "clock"
+
+    def needs(self, account: AccountConfig) -> set[str]:
+        return set()  # server time and NTP are measured by the runner for everyone
+
+    def evaluate(self, facts: Facts) -> Result:
+        acc = facts.account
+        s = self.settings
+        recv = acc.recv_window_ms
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict = {"recv_window_ms": recv}
+        metrics: dict = {}
+        worst_ahead: float | None = None
+        measured = False
+        for market in acc.markets:
+            m = facts.time.get(market)
+            if m is None or m.offset_ms is None:
+                reason = m.error.message if m is not None and m.error else "not measured"
+                unknown.append(f"Binance {market} server time: {reason}")
+                continue
+            measured = True
+            metrics[f"offset_{market}_ms"] = round(m.offset_ms, 1)
+            metrics[f"rtt_{market}_ms"] = round(m.rtt_ms or 0.0, 1)
+            findings.append(self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv,
+                                        f"Binance {market}"))
+            if worst_ahead is None or abs(m.offset_ms) > abs(worst_ahead):
+                worst_ahead = m.offset_ms
+        ntp = facts.ntp
+        if ntp is not None:
+            details["ntp"] = ntp.to_json()
+            if ntp.offset_ms is not None:
+                local_minus_ntp = -ntp.offset_ms
+                metrics["ntp_offset_ms"] = round(local_minus_ntp, 1)
+                if not measured:
+                    # Binance keeps its clock on true time, so NTP stands in for it
+                    findings.append(self._judge(local_minus_ntp, 0.0, recv, "NTP"))
+                    worst_ahead = local_minus_ntp
+        if worst_ahead is not None:
+            metrics["offset_ms"] = round(worst_ahead, 1)
+        # a signed request rejected with -1021 even with our offset correction is decisive
+        for name, out in facts.outcomes.items():
+            if out.error is not None and out.error.code == -1021:
+                findings.append(Finding(Status.CRITICAL,
+                                        f"Binance rejected a signed request with -1021 ({name})",
+                                        [-1021], fix_for(-1021)))
+                break
+        if measured:
+            unknown = []  # Binance is what matters; NTP down alone is no reason for UNKNOWN
+            if ntp is not None and ntp.offset_ms is None and ntp.samples:
+                details["ntp_problem"] = ntp.reason
+        elif ntp is not None and ntp.offset_ms is not None:
+            unknown = []
+            details["binance_time_problem"] = "; ".join(
+                (m.error.message if m.error else "not measured")
+                for m in facts.time.values()) or "not measured"
+        else:
+            if ntp is not None and ntp.samples:
+                unknown.append(f"NTP: {ntp.reason}")
+        ok = "local clock within {} of Binance".format(
+            f"{abs(worst_ahead):.0f} ms" if worst_ahead is not None else "limits")
+        if worst_ahead is not None and not measured:
+            ok += " (measured with NTP; Binance server time unavailable)"
+        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
+                       details=details, metrics=metrics)
+
+    def _judge(self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str
+               ) -> Finding:
+        s = self.settings
+        behind_ms = -ahead_ms + one_way_ms  # how old a fresh request is when it arrives
+        if ahead_ms >= s.ahead_critical_ms:
+            return Finding(Status.CRITICAL,
+                           f"local clock is {ahead_ms:.0f} ms ahead of {against}: Binance rejects "
+                           f"every signed request ({s.ahead_critical_ms:.0f} ms limit) with -1021",
+                           [-1021], fix_for(-1021))
+        if behind_ms > recv_window_ms:
+            return Finding(Status.CRITICAL,
+                           f"local clock is {-ahead_ms:.0f} ms behind {against}: requests arrive "
+                           f"older than recvWindow {recv_window_ms} ms and fail with -1021",
+                           [-1021], fix_for(-1021))
+        if ahead_ms >= s.ahead_warning_ms:
+            return Finding(Status.WARNING,
+                           f"local clock is {ahead_ms:.0f} ms ahead of {against} (fails at "
+                           f"{s.ahead_critical_ms:.0f} ms with -1021)", [], fix_for(-1021),
+                           risk_codes=[-1021])
+        if behind_ms > recv_window_ms / 2:
+            return Finding(Status.WARNING,
+                           f"local clock is {-ahead_ms:.0f} ms behind {against} (fails beyond "
+                           f"recvWindow {recv_window_ms} ms with -1021)", [], fix_for(-1021),
+                           risk_codes=[-1021])
+        return Finding(Status.OK, "")

@@ -1,0 +1,84 @@
+"""rate_limit (-1003): how close is this IP to Binance's request-weight limit, or is it banned?
+
+Every response carries ``X-MBX-USED-WEIGHT-1M`` (``X-SAPI-USED-IP-WEIGHT-1M`` on /sapi): the
+weight *all* processes on this IP used this minute. It is compared with the limit from
+exchangeInfo (cached). A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from healthcheck.binance_errors import fix_for
+from healthcheck.checks.base import Facts, Finding, combine, fmt_ts
+from healthcheck.config import AccountConfig, RateLimitSettings
+from healthcheck.gateway import host_key
+from healthcheck.result import Result, Status
+
+POOLS = {"spot": ("api", "sapi"), "usdm": ("fapi",)}
+POOL_NAMES = {"api": "spot /api", "sapi": "wallet /sapi", "fapi": "futures /fapi"}
+
+
+@dataclass(frozen=True)
+class RateLimitCheck:
+    settings: RateLimitSettings
+    id: str = "rate_limit"
+
+    def needs(self, account: AccountConfig) -> set[str]:
+        return set()  # reads the headers of whatever the run fetched
+
+    def evaluate(self, facts: Facts) -> Result:
+        acc = facts.account
+        s = self.settings
+        book = facts.book
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        metrics: dict = {}
+        details: dict = {}
+        seen_bans: set[str] = set()
+        worst_ratio = 0.0
+        for market in acc.markets:
+            base = acc.futures_url if market == "usdm" else acc.spot_url
+            key = host_key(base, POOLS[market][0])
+            ban = book.active_ban(key)
+            if ban is not None and key not in seen_bans:
+                seen_bans.add(key)
+                until, reason = ban
+                details.setdefault("bans", []).append({"host": key, "until": fmt_ts(until),
+                                                       "reason": reason})
+                metrics["ban_seconds_left"] = max(metrics.get("ban_seconds_left", 0),
+                                                  int(until - facts.now))
+                findings.append(Finding(Status.CRITICAL, f"{reason}; no requests to {base} "
+                                        f"until {fmt_ts(until)}: every order fails with -1003",
+                                        [-1003], fix_for(-1003)))
+                continue
+            for group in POOLS[market]:
+                if group == "sapi" and acc.testnet:
+                    continue
+                limit = book.limit(base, group)
+                used = book.last_used(base, group)
+                if used is None:
+                    continue
+                ratio = used / limit if limit else 0.0
+                worst_ratio = max(worst_ratio, ratio)
+                metrics[f"used_weight_{group}"] = used
+                metrics[f"weight_limit_{group}"] = limit
+                label = POOL_NAMES[group]
+                if ratio >= s.critical:
+                    findings.append(Finding(Status.CRITICAL, f"this IP used {used} of {limit} "
+                                            f"request weight this minute on {label} "
+                                            f"({ratio * 100:.0f} %): requests will soon fail "
+                                            "with -1003 and the IP gets banned", [],
+                                            fix_for(-1003), risk_codes=[-1003]))
+                elif ratio >= s.warning:
+                    findings.append(Finding(Status.WARNING, f"this IP used {used} of {limit} "
+                                            f"request weight this minute on {label} "
+                                            f"({ratio * 100:.0f} %)", [], fix_for(-1003),
+                                            risk_codes=[-1003]))
+        if not findings and "used_weight_api" not in metrics and "used_weight_fapi" not in \
+                metrics and "used_weight_sapi" not in metrics:
+            unknown.append("no weight header received from Binance this run")
+        metrics["used_weight_ratio"] = round(worst_ratio, 4)
+        return combine(acc.name, self.id, findings,
+                       ok_summary=f"request weight at {worst_ratio * 100:.1f} % of the limit",
+                       unknown=unknown, details=details, metrics=metrics)

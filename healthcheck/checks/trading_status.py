@@ -1,0 +1,176 @@
+"""trading_status (-4400, -4189 and siblings): may this account place normal orders right now?
+
+Futures quantitative-rules indicators (locked: reduce-only until the planned recover time; near
+the trigger: warning), the spot API trading lock, the account status and ``canTrade`` on both
+products. Optionally a tiny test order per configured symbol (validated, never placed) reports
+the error code Binance would give a real order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from healthcheck.binance_errors import ERRORS, fix_for
+from healthcheck.checks.base import Facts, Finding, SchemaError, boolean, combine, \
+    fmt_duration, fmt_ts, number, unavailable_reason
+from healthcheck.config import AccountConfig, TradingStatusSettings
+from healthcheck.result import Result, Status
+
+# codes that mean "the account cannot trade", as opposed to "the test order was malformed"
+ACCOUNT_CODES = {-4061, -4189, -4400, -4401, -4087, -4088, -4105, -4106, -4107, -4192, -2019,
+                 -2018, -2010, -2015, -2014, -1022, -1021}
+
+
+@dataclass(frozen=True)
+class TradingStatusCheck:
+    settings: TradingStatusSettings
+    id: str = "trading_status"
+
+    def needs(self, account: AccountConfig) -> set[str]:
+        needs: set[str] = set()
+        if "usdm" in account.markets:
+            needs |= {"fapi.apiTradingStatus", "fapi.accountConfig"}
+        if "spot" in account.markets:
+            needs.add("spot.account")
+            if not account.testnet:
+                needs.add("sapi.apiTradingStatus")
+        if not account.testnet:
+            needs.add("sapi.accountStatus")
+        return needs
+
+    def evaluate(self, facts: Facts) -> Result:
+        acc = facts.account
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict = {}
+        metrics: dict = {}
+
+        def use(name: str, what: str):
+            out = facts.get(name)
+            if out is None:
+                return None
+            if not out.ok:
+                unknown.append(unavailable_reason(out, what))
+                return None
+            return out.data
+
+        try:
+            data = use("fapi.apiTradingStatus", "futures trading rules")
+            if data is not None:
+                findings.extend(self._futures_indicators(data, facts.now, details, metrics))
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+        try:
+            data = use("fapi.accountConfig", "futures canTrade")
+            if data is not None and not boolean(data, "canTrade", "accountConfig"):
+                findings.append(Finding(Status.CRITICAL, "futures account may not trade "
+                                        "(canTrade false): orders fail with -4088", [-4088],
+                                        fix_for(-4088)))
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+        try:
+            data = use("spot.account", "spot canTrade")
+            if data is not None and not boolean(data, "canTrade", "account"):
+                findings.append(Finding(Status.CRITICAL, "spot account may not trade (canTrade "
+                                        "false): orders fail with -2010", [-2010],
+                                        "check Binance account notifications; contact support"))
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+        try:
+            data = use("sapi.apiTradingStatus", "spot API trading status")
+            if data is not None:
+                inner = data.get("data") if isinstance(data, dict) else None
+                if not isinstance(inner, dict):
+                    raise SchemaError("apiTradingStatus: field 'data' is missing")
+                if boolean(inner, "isLocked", "apiTradingStatus.data"):
+                    rec = inner.get("plannedRecoverTime") or 0
+                    until = f" until {fmt_ts(rec / 1000)}" if isinstance(rec, int) and rec else ""
+                    findings.append(Finding(Status.CRITICAL, f"spot API trading is locked by "
+                                            f"Binance's quantitative rules{until}", [],
+                                            "stop placing spot orders until the recover time; "
+                                            "lower the bot's order/cancel rate"))
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+        data = use("sapi.accountStatus", "account status")
+        if data is not None:
+            status_text = data.get("data") if isinstance(data, dict) else None
+            if not isinstance(status_text, str):
+                unknown.append("unexpected answer from Binance: account/status: field 'data' "
+                               "is missing")
+            else:
+                details["account_status"] = status_text
+                if status_text != "Normal":
+                    findings.append(Finding(Status.CRITICAL, f"Binance account status is "
+                                            f"{status_text[:60]!r}, not 'Normal'", [],
+                                            "read Binance account notifications and contact "
+                                            "support"))
+        findings.extend(self._test_orders(facts, details, unknown))
+        return combine(acc.name, self.id, findings, ok_summary="account may trade normally",
+                       unknown=unknown, details=details, metrics=metrics)
+
+    def _futures_indicators(self, data: dict, now: float, details: dict, metrics: dict
+                            ) -> list[Finding]:
+        if not isinstance(data, dict) or not isinstance(data.get("indicators", {}), dict):
+            raise SchemaError("apiTradingStatus: field 'indicators' is not an object")
+        out: list[Finding] = []
+        near: list[str] = []
+        worst_ratio = 0.0
+        for symbol, items in (data.get("indicators") or {}).items():
+            if not isinstance(items, list):
+                raise SchemaError(f"apiTradingStatus: indicators of {symbol} is not a list")
+            for item in items:
+                name = str(item.get("indicator", "?")) if isinstance(item, dict) else "?"
+                where = f"apiTradingStatus.{symbol}.{name}"
+                locked = boolean(item, "isLocked", where, default=False)
+                if locked:
+                    rec = item.get("plannedRecoverTime") or 0
+                    when = ""
+                    if isinstance(rec, int | float) and rec > 0:
+                        when = f" until {fmt_ts(rec / 1000)} (in {fmt_duration(rec / 1000 - now)})"
+                        details.setdefault("planned_recover_time", fmt_ts(rec / 1000))
+                    out.append(Finding(Status.CRITICAL, f"futures trading on {symbol} is locked "
+                                       f"to reduce-only by the quantitative rules ({name}){when}:"
+                                       f" new orders fail with -4400", [-4400], fix_for(-4400)))
+                    continue
+                if "value" in item and "triggerValue" in item:
+                    value = float(number(item, "value", where))
+                    trigger = float(number(item, "triggerValue", where))
+                    if trigger > 0:
+                        ratio = value / trigger
+                        worst_ratio = max(worst_ratio, ratio)
+                        if ratio >= self.settings.indicator_warning_ratio:
+                            near.append(f"{symbol} {name} {value:g} of trigger {trigger:g}")
+        metrics["indicator_ratio_max"] = round(worst_ratio, 3)
+        if near:
+            out.append(Finding(Status.WARNING, "close to the futures quantitative-rules lock: "
+                               + ", ".join(near), [], "slow the bot's order/cancel rate before "
+                               "Binance locks the account to reduce-only (-4400)",
+                               risk_codes=[-4400]))
+        return out
+
+    def _test_orders(self, facts: Facts, details: dict, unknown: list[str]) -> list[Finding]:
+        out: list[Finding] = []
+        results = []
+        for market, symbol, outcome in facts.test_orders:
+            label = f"{market} {symbol}"
+            if outcome.ok:
+                results.append({"market": market, "symbol": symbol, "result": "accepted"})
+                continue
+            err = outcome.error
+            code = err.code if err else None
+            results.append({"market": market, "symbol": symbol, "code": code,
+                            "result": err.message if err else "failed"})
+            if code is None or err.kind in ("network", "timeout", "http", "malformed", "banned",
+                                            "rate_limited", "budget"):
+                unknown.append(unavailable_reason(outcome, f"test order {label}"))
+            elif code in ACCOUNT_CODES:
+                meaning = ERRORS[code].meaning if code in ERRORS else err.message
+                out.append(Finding(Status.CRITICAL, f"a test order on {label} was rejected with "
+                                   f"{code} ({meaning})", [code], fix_for(code)))
+            else:
+                out.append(Finding(Status.WARNING, f"the test order on {label} itself was "
+                                   f"rejected with {code}: {err.message}", [],
+                                   "adjust test_order_quantity or test_order_symbols"))
+        if results:
+            details["test_orders"] = results
+        return out

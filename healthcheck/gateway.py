@@ -1,0 +1,454 @@
+"""The exchange gateway: the only module that imports python-binance.
+
+It turns "fetch endpoint X for account Y" into one HTTP request through the real python-binance
+client and maps everything that can go wrong, once, into a :class:`FetchError` a person can read:
+network faults, timeouts, 5xx, malformed bodies, Binance error codes, and 418/429 bans. It also
+keeps the request-weight books: the weight of every request we send, the ``X-MBX-USED-WEIGHT-1M``
+headers we receive (they count every process on this IP), active bans (persisted, so a restart
+does not knock on a banned host), and a per-host spending budget so the daemon never causes the
+rate-limit problems it watches for. Exception texts from requests carry signed URLs, so no raw
+exception string ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import requests
+from binance.client import Client
+from binance.exceptions import BinanceAPIException, BinanceRequestException
+
+from healthcheck.redact import scrub
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
+    from healthcheck.state import StateDB
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------- endpoints
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    group: str  # weight pool: "api" (spot), "sapi" (wallet), "fapi" (USD-M futures)
+    method: str
+    path: str
+    signed: bool
+    weight: int
+    client_method: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def market(self) -> str:
+        """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
+        return "usdm" if self.group == "fapi" else "spot"
+
+
+_ENDPOINTS = [
+    Endpoint("spot.time", "api", "GET", "/api/v3/time", False, 1, "get_server_time"),
+    Endpoint("spot.exchangeInfo", "api", "GET", "/api/v3/exchangeInfo", False, 20,
+             "get_exchange_info"),
+    Endpoint("spot.account", "api", "GET", "/api/v3/account", True, 20, "get_account",
+             (("omitZeroBalances", "true"),)),
+    Endpoint("spot.orderTest", "api", "POST", "/api/v3/order/test", True, 1, "create_test_order"),
+    Endpoint("sapi.systemStatus", "sapi", "GET", "/sapi/v1/system/status", False, 1,
+             "get_system_status"),
+    Endpoint("sapi.apiRestrictions", "sapi", "GET", "/sapi/v1/account/apiRestrictions", True, 1,
+             "get_account_api_permissions"),
+    Endpoint("sapi.accountStatus", "sapi", "GET", "/sapi/v1/account/status", True, 1,
+             "get_account_status"),
+    Endpoint("sapi.apiTradingStatus", "sapi", "GET", "/sapi/v1/account/apiTradingStatus", True, 1,
+             "get_account_api_trading_status"),
+    Endpoint("fapi.time", "fapi", "GET", "/fapi/v1/time", False, 1, "futures_time"),
+    Endpoint("fapi.exchangeInfo", "fapi", "GET", "/fapi/v1/exchangeInfo", False, 1,
+             "futures_exchange_info"),
+    Endpoint("fapi.accountConfig", "fapi", "GET", "/fapi/v1/accountConfig", True, 5,
+             "futures_account_config"),
+    Endpoint("fapi.account", "fapi", "GET", "/fapi/v3/account", True, 5, "futures_account",
+             (("version", 3),)),
+    Endpoint("fapi.apiTradingStatus", "fapi", "GET", "/fapi/v1/apiTradingStatus", True, 10,
+             "futures_api_trading_status"),
+    Endpoint("fapi.orderTest", "fapi", "POST", "/fapi/v1/order/test", True, 1,
+             "futures_create_test_order"),
+]
+ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
+
+# Documented per-minute IP limits, used until exchangeInfo tells us the live value.
+DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
+WEIGHT_HEADERS = {"api": "x-mbx-used-weight-1m", "fapi": "x-mbx-used-weight-1m",
+                  "sapi": "x-sapi-used-ip-weight-1m"}
+DEFAULT_BAN_SECONDS = 60.0  # a 429/418 without Retry-After: pause at least this long
+_BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
+
+
+# ------------------------------------------------------------------------------- outcomes
+
+
+@dataclass
+class FetchError:
+    """Why an endpoint gave no usable data, in words a person understands."""
+
+    kind: str  # network | timeout | http | api | malformed | banned | rate_limited | budget | internal
+    message: str
+    code: int | None = None  # Binance error code, when Binance sent one
+    http_status: int | None = None
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class Outcome:
+    endpoint: str
+    data: Any = None
+    error: FetchError | None = None
+    elapsed_ms: float = 0.0
+    sent: bool = True  # False when no request went out (ban, budget)
+    weight: int = 0
+    started_at: float = 0.0  # wall clock, seconds
+    finished_at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# ------------------------------------------------------------------------------- weight books
+
+
+def host_key(base_url: str, group: str) -> str:
+    """The ban/weight key of a host's pool: ``spot:https://api.binance.com`` style."""
+    market = "usdm" if group == "fapi" else "spot"
+    return f"{market}:{base_url}"
+
+
+@dataclass
+class WeightObservation:
+    used: int
+    observed_at: float  # wall clock
+
+
+class WeightBook:
+    """Request weight we spent, what Binance says the IP used, bans, and the spending budget.
+
+    Shared by every account of a process (weight limits are per IP, not per key). Thread-safe.
+    """
+
+    def __init__(self, state: StateDB | None = None, *, budget_share: float | None = None,
+                 headroom: float = 0.97, clock=time.time) -> None:
+        self._lock = threading.Lock()
+        self._state = state
+        self._clock = clock
+        self.budget_share = budget_share
+        self.headroom = headroom
+        self.limits: dict[tuple[str, str], int] = {}  # (base_url, group) -> limit per minute
+        self.observed: dict[tuple[str, str], WeightObservation] = {}
+        self._spent: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._bans: dict[str, tuple[float, str]] = {}
+        self.run_weight = 0
+        self.run_requests = 0
+
+    # -- limits and observations
+    def limit(self, base_url: str, group: str) -> int:
+        return self.limits.get((base_url, group), DEFAULT_LIMITS[group])
+
+    def observe(self, base_url: str, group: str, used: int) -> None:
+        with self._lock:
+            self.observed[(base_url, group)] = WeightObservation(used, self._clock())
+
+    def last_used(self, base_url: str, group: str) -> int | None:
+        """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
+        obs = self.observed.get((base_url, group))
+        if obs is None or self._clock() - obs.observed_at > 60:
+            return None
+        return obs.used
+
+    def spent_last_minute(self, base_url: str, group: str) -> int:
+        now = self._clock()
+        q = self._spent.get((base_url, group))
+        if not q:
+            return 0
+        while q and now - q[0][0] > 60:
+            q.popleft()
+        return sum(w for _, w in q)
+
+    def reserve(self, base_url: str, group: str, weight: int) -> FetchError | None:
+        """Given a request about to go out, book its weight; return why not if it must not go.
+
+        Two rules keep us from causing -1003: our own spending stays under ``budget_share`` of
+        the pool's limit per minute, and we never push the IP's reported usage (all processes)
+        past ``headroom`` of the limit.
+        """
+        with self._lock:
+            limit = self.limit(base_url, group)
+            spent = self.spent_last_minute(base_url, group)
+            budget = max(int(limit * (self.budget_share or 1.0)), 60)
+            if self.budget_share is not None and spent + weight > budget:
+                return FetchError("budget", f"skipped: this tool already spent {spent} of its "
+                                  f"{budget} weight budget per minute on this host")
+            used = self.last_used(base_url, group)
+            if used is not None and used + weight > limit * self.headroom:
+                return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
+                                  f"{used} of {limit} already used this minute")
+            self._spent.setdefault((base_url, group), deque()).append((self._clock(), weight))
+            self.run_weight += weight
+            self.run_requests += 1
+            if used is not None:
+                # count in-flight weight so concurrent requests see each other
+                self.observed[(base_url, group)] = WeightObservation(
+                    used + weight, self.observed[(base_url, group)].observed_at)
+            return None
+
+    # -- bans
+    def ban(self, key: str, until: float, reason: str) -> None:
+        with self._lock:
+            old = self._bans.get(key)
+            if old is None or old[0] < until:
+                self._bans[key] = (until, reason)
+        if self._state is not None:
+            self._state.set_ban(key, until, reason)
+        log.warning("pausing all requests to %s until %s: %s", key,
+                    time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until)), reason)
+
+    def active_ban(self, key: str) -> tuple[float, str] | None:
+        now = self._clock()
+        with self._lock:
+            ban = self._bans.get(key)
+        if ban is None and self._state is not None:
+            ban = self._state.get_ban(key, now)
+            if ban is not None:
+                with self._lock:
+                    self._bans[key] = ban
+        if ban is not None and ban[0] > now:
+            return ban
+        return None
+
+    def reset_run(self) -> None:
+        with self._lock:
+            self.run_weight = 0
+            self.run_requests = 0
+
+
+# ------------------------------------------------------------------------------- gateway
+
+
+class _Capture(threading.local):
+    response: requests.Response | None = None
+
+
+def _make_client(api_key: str, api_secret: str | None, private_key: str | None,
+                 timeout: float) -> Client:
+    client = Client(api_key, api_secret, private_key=private_key, ping=False,
+                    requests_params={"timeout": timeout})
+    return client
+
+
+class AccountGateway:
+    """Sends one account's requests through python-binance clients (one per market).
+
+    A client per market because ``timestamp_offset`` is per client and the spot and futures
+    servers may disagree about the time. Clients are built once (python-binance builds an event
+    loop per constructing thread, which leaks if rebuilt every run).
+    """
+
+    def __init__(self, account: AccountConfig, book: WeightBook, *, timeout: float) -> None:
+        self.account = account
+        self.book = book
+        self.timeout = timeout
+        self._capture = _Capture()
+        secret = account.api_secret.reveal() if account.api_secret else None
+        pem = account.private_key.reveal() if account.private_key else None
+        self.clients: dict[str, Client] = {}
+        for market in ("spot", "usdm"):
+            c = _make_client(account.api_key.reveal(), secret, pem, timeout)
+            # python-binance forces its own recvWindow (10000) on every signed call; use the bot's
+            c.REQUEST_RECVWINDOW = account.recv_window_ms
+            c.REQUEST_TIMEOUT = timeout
+            # keep testnet/demo False: they would override the URLs per request
+            c.API_URL = account.spot_url + "/api"
+            c.MARGIN_API_URL = account.spot_url + "/sapi"
+            c.FUTURES_URL = account.futures_url + "/fapi"
+            c.FUTURES_DATA_URL = account.futures_url + "/futures/data"
+            c.session.hooks["response"].append(self._hook)
+            self.clients[market] = c
+
+    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        # python-binance keeps one shared `client.response`; concurrent calls would read each
+        # other's headers. A per-thread capture is race-free.
+        self._capture.response = response
+
+    def base_url(self, endpoint: Endpoint) -> str:
+        return self.account.futures_url if endpoint.group == "fapi" else self.account.spot_url
+
+    def set_offset(self, market: str, offset_ms: float) -> None:
+        self.clients[market].timestamp_offset = int(round(offset_ms))
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            try:
+                c.close_connection()
+            except Exception:  # noqa: BLE001 - closing must never fail a run
+                pass
+
+    def call(self, name: str, params: dict[str, Any] | None = None) -> Outcome:
+        """Given an endpoint name, send it once and return data or a readable error."""
+        ep = ENDPOINTS[name]
+        base = self.base_url(ep)
+        key = host_key(base, ep.group)
+        out = Outcome(name)
+        ban = self.book.active_ban(key)
+        if ban is not None:
+            until, reason = ban
+            out.sent = False
+            out.error = FetchError("banned", f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
+                                   f" paused until {_fmt_ts(until)}", code=-1003,
+                                   retry_after=max(0.0, until - time.time()))
+            return out
+        refused = self.book.reserve(base, ep.group, ep.weight)
+        if refused is not None:
+            out.sent = False
+            out.error = refused
+            return out
+        out.weight = ep.weight
+        client = self.clients[ep.market]
+        kwargs = dict(ep.kwargs)
+        kwargs.update(params or {})
+        self._capture.response = None
+        out.started_at = time.time()
+        t0 = time.monotonic()
+        try:
+            out.data = getattr(client, ep.client_method)(**kwargs)
+        except BinanceAPIException as exc:
+            out.error = self._api_error(exc, base, ep)
+        except BinanceRequestException as exc:
+            out.error = FetchError("malformed", f"{ep.path}: Binance answered with a body that is "
+                                   f"not JSON ({_snippet(exc.message)})")
+        except requests.Timeout:
+            out.error = FetchError("timeout", f"{ep.path}: no answer within "
+                                   f"{self.timeout:g} s (request_timeout)")
+        except requests.exceptions.ChunkedEncodingError:
+            out.error = FetchError("network", f"{ep.path}: connection broke mid-answer "
+                                   "(truncated body)")
+        except requests.exceptions.ContentDecodingError:
+            out.error = FetchError("malformed", f"{ep.path}: answer body could not be decoded")
+        except requests.ConnectionError as exc:
+            out.error = FetchError("network", f"{ep.path}: {_connection_reason(exc)}")
+        except requests.RequestException as exc:
+            out.error = FetchError("network", f"{ep.path}: request failed "
+                                   f"({type(exc).__name__})")
+        except (ValueError, TypeError, KeyError) as exc:
+            out.error = FetchError("malformed", f"{ep.path}: unusable answer "
+                                   f"({type(exc).__name__})")
+        out.finished_at = time.time()
+        out.elapsed_ms = (time.monotonic() - t0) * 1000
+        resp = self._capture.response
+        if resp is not None:
+            self._record_weight(resp, base, ep)
+        if out.error is None and not isinstance(out.data, dict | list):
+            out.error = FetchError("malformed", f"{ep.path}: expected a JSON object, got "
+                                   f"{type(out.data).__name__}")
+            out.data = None
+        return out
+
+    def _record_weight(self, resp: requests.Response, base: str, ep: Endpoint) -> None:
+        raw = resp.headers.get(WEIGHT_HEADERS[ep.group])
+        if raw is None and ep.group == "api":
+            raw = resp.headers.get("x-mbx-used-weight")
+        if raw is None:
+            return
+        try:
+            self.book.observe(base, ep.group, int(raw))
+        except ValueError:
+            log.debug("ignoring non-numeric weight header %r", raw[:20])
+
+    def _api_error(self, exc: BinanceAPIException, base: str, ep: Endpoint) -> FetchError:
+        status = exc.status_code
+        code = exc.code if exc.code else None
+        msg = scrub(str(exc.message or ""))
+        if status in (418, 429):
+            retry_after = _retry_after(exc.response)
+            until = time.time() + (retry_after if retry_after is not None else DEFAULT_BAN_SECONDS)
+            m = _BANNED_UNTIL_RE.search(msg)
+            if m:
+                banned_until = int(m.group(1)) / (1000 if len(m.group(1)) >= 13 else 1)
+                until = max(until, banned_until)
+            what = "IP banned (HTTP 418)" if status == 418 else "rate limited (HTTP 429)"
+            self.book.ban(host_key(base, ep.group), until, f"{what}: {_snippet(msg, 160)}")
+            return FetchError("banned" if status == 418 else "rate_limited",
+                              f"{ep.path}: {what}, code {code}: {_snippet(msg, 160)}",
+                              code=code or -1003, http_status=status, retry_after=retry_after)
+        if code is None:
+            if status >= 500:
+                return FetchError("http", f"{ep.path}: Binance server error HTTP {status}"
+                                  f"{_body_hint(msg)}", http_status=status)
+            return FetchError("http", f"{ep.path}: unexpected HTTP {status}{_body_hint(msg)}",
+                              http_status=status)
+        if status >= 500:
+            return FetchError("http", f"{ep.path}: Binance server error HTTP {status}, code "
+                              f"{code}: {_snippet(msg)}", code=code, http_status=status)
+        return FetchError("api", f"{ep.path}: Binance error {code}: {_snippet(msg, 200)}",
+                          code=code, http_status=status)
+
+
+def _retry_after(response: Any) -> float | None:
+    try:
+        raw = response.headers.get("Retry-After")
+    except AttributeError:
+        return None
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None  # HTTP-date form: fall back to the message or the default pause
+    return value if value >= 0 else None
+
+
+def _connection_reason(exc: requests.ConnectionError) -> str:
+    text = repr(exc.args[0]) if exc.args else ""
+    low = text.lower()
+    if "name or service not known" in low or "nodename nor servname" in low or \
+            "temporary failure in name resolution" in low or "getaddrinfo" in low or \
+            "name resolution" in low:
+        return "DNS lookup of the host failed"
+    if "connection refused" in low:
+        return "connection refused"
+    if "reset by peer" in low or "connectionreset" in low:
+        return "connection reset by the server"
+    if "remotedisconnected" in low or "without response" in low or "aborted" in low:
+        return "server closed the connection without answering"
+    if "timed out" in low:
+        return "connection timed out"
+    return "could not connect"
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    text = " ".join(str(text).split())
+    if text.lower().startswith("invalid json error message from binance:"):
+        text = text.split(":", 1)[1].strip()
+    if text.lower().startswith("invalid response:"):
+        text = text.split(":", 1)[1].strip()
+    if "<html" in text.lower() or "<!doctype" in text.lower():
+        title = re.search(r"<title>(.*?)</title>", text, re.I | re.S)
+        text = f"HTML page{': ' + title.group(1).strip() if title else ''}"
+    if not text:
+        return "empty body"
+    return scrub(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _body_hint(msg: str) -> str:
+    return f" ({_snippet(msg)})" if msg else ""
+
+
+def _fmt_ts(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))

@@ -1,0 +1,107 @@
+"""The simulated Binance account: a mutable bag of knobs (:class:`SimAccount`) with defaults that
+describe a healthy, IP-restricted trading account, plus helpers that turn those knobs into the
+numbers Binance reports (decimal strings, derived futures totals and positions).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+ALNUM = string.ascii_letters + string.digits
+
+# Fixed mark prices so order checks (notional, margin) are deterministic.
+MARK_PRICES: dict[str, Decimal] = {"BTCUSDT": Decimal("60000"), "ETHUSDT": Decimal("3000")}
+MAINT_MARGIN_RATE = Decimal("0.004")  # Binance's first BTCUSDT bracket
+DEFAULT_LEVERAGE = 20
+
+
+def random_alnum(n: int = 64) -> str:
+    return "".join(secrets.choice(ALNUM) for _ in range(n))
+
+
+def d(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def s8(value: Any) -> str:
+    """Binance writes most amounts as decimal strings with 8 places."""
+    return f"{d(value):.8f}"
+
+
+def _default_spot() -> dict[str, tuple[str, str]]:
+    # BNB at zero so that omitZeroBalances has something to omit, as on a real account.
+    return {"BTC": ("0.5", "0"), "USDT": ("1000", "0"), "BNB": ("0", "0")}
+
+
+def _default_futures_assets() -> dict[str, dict[str, str]]:
+    return {"USDT": {"walletBalance": "5000", "availableBalance": "5000", "marginBalance": "5000",
+                     "maintMargin": "50", "initialMargin": "625", "unrealizedProfit": "0"}}
+
+
+@dataclass
+class SimAccount:
+    """Knobs of one simulated account; change them at any time, each request reads them afresh."""
+
+    name: str
+    api_key: str = ""
+    api_secret: str | None = None
+    public_key_pem: str | None = None
+    ip_whitelist: list[str] | None = field(default_factory=lambda: ["127.0.0.1"])
+    enable_reading: bool = True
+    enable_spot_trading: bool = True
+    enable_futures: bool = True
+    enable_withdrawals: bool = False
+    enable_internal_transfer: bool = False
+    enable_margin: bool = False
+    trading_authority_expiration_ms: int | None = None
+    create_time_ms: int = 1698645219000
+    dual_side_position: bool = False
+    multi_assets_margin: bool = False
+    can_trade_spot: bool = True
+    can_trade_futures: bool = True
+    account_status: str = "Normal"
+    spot_locked: bool = False
+    spot_planned_recover_ms: int = 0
+    futures_indicators: list[dict[str, Any]] = field(default_factory=list)
+    reduce_only: bool = False
+    spot_balances: dict[str, tuple[Any, Any]] = field(default_factory=_default_spot)
+    futures_assets: dict[str, dict[str, Any]] = field(default_factory=_default_futures_assets)
+    futures_maint_margin: Any = "50"
+    futures_margin_balance: Any = "5000"
+    secret_mismatch: bool = False
+    key_deleted: bool = False
+    uid: int = 0
+    fee_tier: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.api_key:
+            self.api_key = random_alnum(64)
+        if self.api_secret is None and self.public_key_pem is None:
+            self.api_secret = random_alnum(64)
+        if not self.uid:
+            self.uid = 300000000 + secrets.randbelow(99999999)
+
+    # -- derived futures numbers -----------------------------------------------------------
+    def futures_available(self, asset: str = "USDT") -> Decimal:
+        a = self.futures_assets.get(asset)
+        return d(a.get("availableBalance", "0")) if a else Decimal(0)
+
+    def futures_position(self) -> dict[str, Decimal] | None:
+        """One BTCUSDT long sized so its maintenance margin equals futures_maint_margin."""
+        maint = d(self.futures_maint_margin)
+        if maint <= 0:
+            return None
+        notional = maint / MAINT_MARGIN_RATE
+        price = MARK_PRICES["BTCUSDT"]
+        amt = (notional / price).quantize(Decimal("0.001"))
+        return {"amt": amt, "notional": notional, "maint": maint, "price": price,
+                "initial": notional / DEFAULT_LEVERAGE}
+
+    def public_view(self) -> dict[str, Any]:
+        """What the control API may show: never the secret."""
+        return {"name": self.name, "api_key": self.api_key,
+                "key_type": "HMAC" if self.public_key_pem is None else "PUBLIC_KEY"}
