@@ -324,7 +324,7 @@ def _describe_code(code: int) -> str:
 
 
 def format_metrics(metrics: dict[str, float | int]) -> str:
-    """Return "offset 1234 ms, margin ratio 85.0%, weight used 1200 weight" from base units."""
+    """Return "offset 1,234 ms, margin ratio 85.0%, used weight 1,200" from base units."""
     parts: list[str] = []
     for key in sorted(metrics):
         value = metrics[key]
@@ -339,8 +339,8 @@ def format_metrics(metrics: dict[str, float | int]) -> str:
             label, text = key[:-5], f"{value:,.1f} days"
         elif key.endswith("_ratio") or key.endswith("_ratios") or key == "ratio":
             label, text = key, f"{value * 100:.1f}%"
-        elif "weight" in key:
-            text = f"{value:,.0f} weight"
+        elif "weight" in key:  # Binance request-weight units; the label already says "weight"
+            text = f"{value:,.0f}"
         elif isinstance(value, int):
             text = f"{value:,}"
         else:

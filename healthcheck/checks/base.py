@@ -150,7 +150,7 @@ def combine(account: str, check: str, findings: list[Finding], *, ok_summary: st
         details["risk_codes"] = risk
     if len(bad) > 1:
         details["problems"] = [f"{f.status.name}: {f.text}" for f in bad]
-    fix = " ".join(dict.fromkeys(f.fix for f in bad if f.fix))
+    fix = "; ".join(dict.fromkeys(f.fix.rstrip(".") for f in bad if f.fix))
     if not fix and unknown and not bad:
         fix = "check network access to Binance from this machine; the check runs again next cycle"
     return Result(account=account, check=check, status=status, summary=summary, codes=codes,

@@ -7,6 +7,7 @@ account/state presets (changes to account knobs or simulator settings that ``cle
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -155,6 +156,8 @@ class ActiveFault:
     params: dict[str, Any] = field(default_factory=dict)
     saved: list[tuple[Any, str, Any]] = field(default_factory=list)
     applied: list[tuple[Any, str, Any]] = field(default_factory=list)
+    # Set by clear_fault, so a request held by a 'timeout' fault is released at once.
+    cleared: threading.Event = field(default_factory=threading.Event, compare=False)
 
     @property
     def is_transport(self) -> bool:

@@ -3,6 +3,7 @@
 Each receiver listens on 127.0.0.1 with a free port, records what arrives, can be told to fail
 or hang, and is a context manager exposing ``.url`` (the apprise URL that reaches it):
 
+* :class:`HttpReceiver` — plain HTTP GET/POST endpoint (heartbeat pings).
 * :class:`JsonReceiver` — ``json://`` endpoint (HTTP POST of apprise's JSON payload).
 * :class:`SmtpReceiver` — ``mailto://`` via aiosmtpd; can refuse with 421/550.
 * :class:`TelegramFake` — the Bot API's ``sendMessage``, validating text the way Telegram does.
@@ -72,6 +73,18 @@ class _HttpReceiver:
                 except OSError:
                     pass  # the client gave up (deadline); nothing to answer
 
+            def do_GET(self) -> None:  # noqa: N802 (heartbeat pings are GETs)
+                with owner.lock:
+                    owner.requests.append({"path": self.path, "headers": dict(self.headers),
+                                           "raw": b"", "method": "GET"})
+                    status = owner.fail_status or 200
+                data = b"OK" if status == 200 else b"error"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # access logs would print tokens from request paths
 
@@ -84,15 +97,24 @@ class _HttpReceiver:
     def _dispatch(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         with self.lock:
             hang, fail = self.hang_seconds, self.fail_status
-            self.requests.append({"path": path, "headers": headers, "raw": raw})
+            self.requests.append({"path": path, "headers": headers, "raw": raw,
+                                  "method": "POST"})
         if hang > 0:
-            self._release.wait(hang)
+            with self.lock:
+                release = self._release
+            release.wait(hang)
         if fail is not None:
             return fail, {"error": "failing on purpose"}
         return self.handle(path, headers, raw)
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
-        raise NotImplementedError
+        return 200, {"ok": True}
+
+    def release_hangs(self) -> None:
+        """End requests hanging right now (later ones hang again while hang_seconds > 0)."""
+        with self.lock:
+            self._release.set()
+            self._release = threading.Event()
 
     @property
     def hits(self) -> int:
@@ -104,10 +126,25 @@ class _HttpReceiver:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._release.set()
+        with self.lock:
+            self.hang_seconds = 0.0
+            self._release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+class HttpReceiver(_HttpReceiver):
+    """A plain endpoint (e.g. a heartbeat/dead man's switch): GET and POST answer 200 (or
+    ``fail_status``); ``requests`` records method, path, headers and body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> HttpReceiver:
+        super().__enter__()
+        return self
 
 
 class JsonReceiver(_HttpReceiver):

@@ -1,0 +1,95 @@
+"""Foreground serving for the ``simulator`` CLI command: start the Binance simulator and the NTP
+responder, add the demo accounts, apply requested faults, print how to connect (URLs, demo keys,
+a python-binance snippet, control-API curl lines), then block until SIGINT/SIGTERM and stop cleanly.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterable
+from types import FrameType
+from typing import TextIO
+
+from healthcheck.simulator.demo import build_demo
+from healthcheck.simulator.faults import FAULTS
+from healthcheck.simulator.ntp import NtpResponder
+from healthcheck.simulator.server import Simulator
+
+
+def _usage(sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], faults: list[str],
+           out: TextIO) -> None:
+    url = sim.url
+    p = lambda line="": print(line, file=out)  # noqa: E731 - local shorthand
+    p(f"Binance simulator listening on {url}")
+    p(f"NTP responder on udp {ntp.server_string}")
+    p(f"Faults: {', '.join(faults) if faults else 'none'}")
+    p()
+    p("Demo accounts (simulator-only keys, not real Binance credentials):")
+    for name, acct in accounts.items():
+        p(f"  {name:8} api_key={acct.api_key}")  # type: ignore[attr-defined]
+        p(f"  {'':8} api_secret={acct.api_secret}")  # type: ignore[attr-defined]
+    healthy = accounts["healthy"]
+    p()
+    p("python-binance:")
+    p("  from binance.client import Client")
+    p(f"  client = Client({healthy.api_key!r}, {healthy.api_secret!r}, ping=False)")  # type: ignore[attr-defined]
+    p(f'  client.API_URL = "{url}/api"')
+    p(f'  client.MARGIN_API_URL = "{url}/sapi"')
+    p(f'  client.FUTURES_URL = "{url}/fapi"')
+    p("  client.futures_account_config()")
+    p()
+    p("Control API:")
+    p(f"  curl -s {url}/_sim/state")
+    p(f"  curl -s -X POST {url}/_sim/faults -d "
+      """'{"set": [{"name": "hedge_mode", "account": "healthy"}]}'""")
+    p(f"""  curl -s -X POST {url}/_sim/faults -d '{{"clear": "all"}}'""")
+    p(f"""  curl -s -X POST {url}/_sim/clock -d '{{"offset_ms": -1500}}'""")
+    p(f"  curl -s -X POST {url}/_sim/reset")
+    p(f"Fault names: {', '.join(FAULTS)}")
+    p()
+    p("Press Ctrl-C to stop.")
+    out.flush()
+
+
+def serve(port: int = 0, faults: Iterable[str] = (), ntp_port: int | None = None,
+          out: TextIO = sys.stdout, *, stop_event: threading.Event | None = None) -> int:
+    """Run the simulator in the foreground; returns the process exit code.
+
+    ``stop_event`` lets tests (or an embedding program) stop it without a signal.
+    """
+    faults = list(faults)
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        print(f"error: unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}",
+              file=out)
+        return 2
+    stop = stop_event or threading.Event()
+    sim = Simulator(port=port)
+    ntp = NtpResponder(port=ntp_port or 0)
+    previous: dict[int, object] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        # Signal handlers can only be installed from the main thread.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        sim.start()
+        ntp.start()
+        accounts = build_demo(sim)
+        for name in faults:
+            sim.set_fault(name)
+        _usage(sim, ntp, dict(accounts), faults, out)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        ntp.stop()
+        sim.stop()
+    print("simulator stopped", file=out)
+    return 0
