@@ -152,8 +152,11 @@ class Notifier:
     def _send(self, dest: _Dest, row: OutboxRow) -> tuple[bool, str]:
         if dest.apprise is None:
             return False, f"destination cannot be used: {dest.load_error}"
-        outcome = _start_send(dest.apprise, row.title, row.body, row.notify_type, self.timeout)
-        if outcome.done.wait(self.timeout + 1.0):
+        # apprise gets most of the budget so its own TIMEOUT (with a reason) usually comes first;
+        # the join below is the hard stop for what apprise does not bound (DNS, throttle, bugs)
+        outcome = _start_send(dest.apprise, row.title, row.body, row.notify_type,
+                              self.timeout * 0.9)
+        if outcome.done.wait(self.timeout):
             return outcome.ok, outcome.reason
         assert row.id is not None
         dest.inflight = (row.id, outcome)
@@ -213,7 +216,8 @@ class DeliveryWorker:
 
 # ------------------------------------------------------------------------------ helpers
 
-def send_test(urls: list[AlertUrl] | list[str], timeout: float = 30.0) -> list[tuple[str, bool, str]]:
+def send_test(urls: list[AlertUrl] | list[str],
+              timeout: float = 30.0) -> list[tuple[str, bool, str]]:
     """Send a test notification to each URL; return [(masked_url, ok, reason)] in order."""
     out: list[tuple[str, bool, str]] = []
     for url in urls:
@@ -223,8 +227,8 @@ def send_test(urls: list[AlertUrl] | list[str], timeout: float = 30.0) -> list[t
         if obj is None:
             out.append((masked, False, error))
             continue
-        outcome = _start_send(obj, TEST_TITLE, TEST_BODY, "info", timeout)
-        if outcome.done.wait(timeout + 1.0):
+        outcome = _start_send(obj, TEST_TITLE, TEST_BODY, "info", timeout * 0.9)
+        if outcome.done.wait(timeout):
             out.append((masked, outcome.ok, outcome.reason or ("sent" if outcome.ok else "")))
         else:
             out.append((masked, False, f"no answer within {timeout:.0f} s"))
@@ -239,7 +243,9 @@ def mask_url(url: str) -> str:
 
         obj = apprise.Apprise.instantiate(url)
         if obj is not None:
-            return scrub(str(obj.url(privacy=True)))
+            # not scrub()bed: the whole URL is a registered secret literal, so scrubbing would
+            # blank out secret-free URLs such as json://host/ entirely
+            return str(obj.url(privacy=True))
     except Exception:  # masking must never be the reason a status line fails
         log.debug("cannot mask URL with apprise", exc_info=True)
     scheme = url.split("://", 1)[0] if "://" in url else "?"

@@ -207,7 +207,8 @@ class StateDB:
         try:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as e:
-            raise StateError(f"cannot create state directory {state_dir}: {e.strerror or e}") from None
+            raise StateError(
+                f"cannot create state directory {state_dir}: {e.strerror or e}") from None
         path = state_dir / DB_NAME
         if not os.access(state_dir, os.W_OK | os.X_OK):
             raise StateError(f"state directory {state_dir} is not writable by this user")
@@ -591,7 +592,7 @@ def _is_corruption(e: sqlite3.DatabaseError) -> bool:
     if any(s in text for s in ("not a database", "malformed", "corrupt", "encrypted")):
         return True
     code = getattr(e, "sqlite_errorcode", None)
-    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)  # type: ignore[attr-defined]
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _move_aside(path: Path) -> Path:

@@ -181,6 +181,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def version_string(self) -> str:
+        return "nginx"
+
     def setup(self) -> None:
         super().setup()
         self.server.sim._track(self.connection, add=True)

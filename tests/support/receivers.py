@@ -91,7 +91,8 @@ class _HttpReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True,
                                         name=f"{type(self).__name__}:{self.port}")
 
     def _dispatch(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
@@ -212,7 +213,8 @@ def telegram_html_error(text: str) -> str | None:
         visible.append(ch)
         i += 1
     if stack:
-        return f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        return ("can't parse entities: Can't find end tag corresponding to start tag "
+                f'"{stack[-1]}"')
     if len("".join(visible)) > TELEGRAM_MAX_TEXT:
         return "message is too long"
     return None

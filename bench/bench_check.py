@@ -1,0 +1,540 @@
+"""Performance report: measures the issue's targets against the built-in simulator and prints them.
+
+    python bench/bench_check.py [--quick]
+
+Targets (each ends with one PASS/FAIL line; the script exits 0 whatever the verdicts, it is a
+report, not a test - only a crash exits non-zero):
+
+1. weight of a warm run (exchangeInfo cached in state_dir), one spot+usdm account,
+   min_available USDT 100, no test orders: <= 50 (cold run and per-endpoint breakdown shown;
+   the runner's own ``metrics["request_weight"]`` is cross-checked against the simulator's count)
+2. daemon: average weight per minute per pool over a simulated hour, with the per-check
+   intervals of config.example.toml: < 1 % of 6000 (/api), 12000 (/sapi), 2400 (/fapi)
+3. latency: a warm run with 300 ms added to every response takes <= 2 x 300 ms more than with 0
+4. scaling: 20 accounts take <= 1.5 x the time of one account (latency 0 and 100 ms)
+5. start-up: wall time of ``import binance`` vs ``--help`` vs ``import healthcheck.runner`` vs a
+   ``check`` against the simulator (informational, no target)
+
+Everything runs on 127.0.0.1 (simulator + local NTP responders); no network, no keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from healthcheck import runner as runner_mod  # noqa: E402
+from healthcheck.config import (  # noqa: E402
+    CHECK_IDS,
+    AccountConfig,
+    ChecksConfig,
+    Config,
+    DaemonConfig,
+    NtpConfig,
+    NtpServer,
+    parse_config,
+)
+from healthcheck.runner import Runner  # noqa: E402
+from healthcheck.secrets import Secret  # noqa: E402
+from healthcheck.simulator import NtpResponder, Simulator  # noqa: E402
+from healthcheck.state import StateDB  # noqa: E402
+
+POOL_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
+POOL_NAMES = {"api": "spot /api", "sapi": "/sapi", "fapi": "/fapi"}
+EXAMPLE = ROOT / "config.example.toml"
+
+verdicts: list[tuple[str, bool | None, str]] = []
+
+
+def verdict(name: str, ok: bool | None, detail: str) -> None:
+    verdicts.append((name, ok, detail))
+    word = "INFO" if ok is None else ("PASS" if ok else "FAIL")
+    print(f"  => {word}: {name}: {detail}")
+
+
+def header(title: str) -> None:
+    print()
+    print("=" * 78)
+    print(title)
+    print("=" * 78)
+
+
+def table(rows: list[list[Any]], head: list[str]) -> None:
+    cells = [[str(c) for c in r] for r in [head, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    for n, r in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(r, widths))))
+        if n == 0:
+            print("  " + "  ".join("-" * w for w in widths))
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+class Env:
+    """One simulator, three local NTP responders and a temp dir, for the whole report."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="bhc-bench-"))
+        self.sim = Simulator().start()
+        self.ntp = [NtpResponder().start() for _ in range(3)]
+        self._n = 0
+
+    def close(self) -> None:
+        for r in self.ntp:
+            r.stop()
+        self.sim.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def new_state_dir(self) -> Path:
+        self._n += 1
+        return self.tmp / f"state{self._n}"
+
+    def accounts(self, n: int, prefix: str) -> list[AccountConfig]:
+        out = []
+        self._n += 1
+        for i in range(n):
+            name = f"{prefix}{self._n}_{i}"
+            sa = self.sim.add_account(name)
+            out.append(AccountConfig(
+                name=name,
+                api_key=Secret(sa.api_key, "api key"),
+                api_secret=Secret(sa.api_secret, "api secret"),
+                markets=("spot", "usdm"),
+                spot_url=self.sim.url,
+                futures_url=self.sim.url,
+                position_mode="one-way",
+                min_available={"USDT": Decimal(100)},
+                recv_window_ms=5000,
+                test_order_symbols=(),
+            ))
+        return out
+
+    def config(self, accounts: list[AccountConfig], state_dir: Path,
+               checks: ChecksConfig | None = None, daemon_interval: float = 60.0) -> Config:
+        return Config(
+            accounts=tuple(accounts),
+            daemon=DaemonConfig(interval=daemon_interval, state_dir=state_dir,
+                                request_timeout=10.0),
+            ntp=NtpConfig(servers=tuple(NtpServer(*r.address) for r in self.ntp), timeout=1.0),
+            checks=checks or ChecksConfig(),
+        )
+
+
+@contextmanager
+def runner_for(cfg: Config) -> Iterator[Runner]:
+    state = StateDB.open(cfg.state_dir())
+    r = Runner(cfg, state)
+    try:
+        yield r
+    finally:
+        r.close()
+        state.close()
+
+
+def sim_slice(sim: Simulator, start: int) -> list[Any]:
+    return list(sim.requests[start:])
+
+
+def pool_of_path(path: str) -> str:
+    for p in ("sapi", "fapi", "api"):
+        if path.startswith(f"/{p}/"):
+            return p
+    return "?"
+
+
+def pool_of(rec: Any) -> str:
+    return getattr(rec, "group", None) or pool_of_path(rec.path)
+
+
+def statuses(report: Any) -> str:
+    c = Counter(r.status.name for r in report.results)
+    return ", ".join(f"{v} {k}" for k, v in sorted(c.items()))
+
+
+# ------------------------------------------------------------------------------ target 1
+
+
+def target_weight(env: Env) -> None:
+    header("1. Request weight of one run (1 account, spot+usdm, min_available USDT 100, "
+           "no test orders)")
+    sim = env.sim
+    sim.reset_weights()
+    accs = env.accounts(1, "w")
+    cfg = env.config(accs, env.new_state_dir())
+
+    i0 = len(sim.requests)
+    with runner_for(cfg) as r:  # cold: empty state_dir
+        cold = r.run()
+    i1 = len(sim.requests)
+    with runner_for(cfg) as r:  # warm: a new process would reopen the same state_dir
+        warm = r.run()
+    i2 = len(sim.requests)
+    cold_recs, warm_recs = sim.requests[i0:i1], sim.requests[i1:i2]
+
+    def breakdown(recs: list[Any]) -> dict[tuple[str, str], list[int]]:
+        agg: dict[tuple[str, str], list[int]] = {}
+        for rec in recs:
+            e = agg.setdefault((rec.method, rec.path), [0, 0, rec.weight, 0])
+            e[0] += 1
+            e[1] += rec.weight
+            if rec.status != 200:
+                e[3] += 1
+        return agg
+
+    cb, wb = breakdown(cold_recs), breakdown(warm_recs)
+    rows = []
+    for key in sorted(set(cb) | set(wb), key=lambda k: (k[1].split("/")[1], k[1])):
+        c = cb.get(key, [0, 0, 0, 0])
+        w = wb.get(key, [0, 0, 0, 0])
+        each = w[2] or c[2]
+        rows.append([f"{key[0]} {key[1]}", pool_of_path(key[1]),
+                     f"{c[0]} x {each} = {c[1]}", f"{w[0]} x {each} = {w[1]}"])
+    cold_sim = sum(r.weight for r in cold_recs)
+    warm_sim = sum(r.weight for r in warm_recs)
+    rows.append(["TOTAL (simulator)", "", f"{len(cold_recs)} req = {cold_sim}",
+                 f"{len(warm_recs)} req = {warm_sim}"])
+    rows.append(["TOTAL (metrics.request_weight)", "",
+                 f"{cold.metrics['requests']} req = {cold.metrics['request_weight']}",
+                 f"{warm.metrics['requests']} req = {warm.metrics['request_weight']}"])
+    table(rows, ["endpoint", "pool", "cold run", "warm run"])
+    non200 = [f"{r.path}={r.status}" for r in cold_recs + warm_recs if r.status != 200]
+    print(f"  results: cold {statuses(cold)}; warm {statuses(warm)}"
+          + (f"; non-200 answers: {', '.join(non200)}" if non200 else ""))
+    per_pool = defaultdict(int)
+    for rec in warm_recs:
+        per_pool[pool_of(rec)] += rec.weight
+    print("  warm weight per pool: " + ", ".join(f"{POOL_NAMES.get(k, k)} {v}"
+                                                  for k, v in sorted(per_pool.items())))
+    agree = cold.metrics["request_weight"] == cold_sim and warm.metrics["request_weight"] == warm_sim
+    verdict("metrics.request_weight == simulator count", agree,
+            f"cold {cold.metrics['request_weight']} vs {cold_sim}, "
+            f"warm {warm.metrics['request_weight']} vs {warm_sim}")
+    verdict("warm-run weight <= 50", warm_sim <= 50, f"warm {warm_sim} (cold {cold_sim})")
+
+
+# ------------------------------------------------------------------------------ target 2
+
+
+def example_schedule() -> tuple[ChecksConfig, float, str]:
+    """The [checks] intervals and [daemon] interval of config.example.toml (parsed for real)."""
+    try:
+        data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+        k = "B" * 64
+        cfg = parse_config({
+            "daemon": {"interval": data.get("daemon", {}).get("interval", 60)},
+            "checks": data.get("checks", {}),
+            "accounts": [{"name": "x", "api_key_env": "K", "api_secret_env": "S"}],
+        }, env={"K": k, "S": k})
+        return cfg.checks, cfg.daemon.interval, str(EXAMPLE.relative_to(ROOT))
+    except Exception as exc:  # noqa: BLE001 - fall back to the documented values
+        from healthcheck.config import (ApiKeySettings, BalanceSettings, BasicSettings,
+                                        ClockSettings, RateLimitSettings, TradingStatusSettings)
+        return ChecksConfig(
+            clock=ClockSettings(interval=60), api_key=ApiKeySettings(interval=600),
+            position_mode=BasicSettings(interval=60),
+            trading_status=TradingStatusSettings(interval=60),
+            balance=BalanceSettings(interval=30), rate_limit=RateLimitSettings(interval=60),
+            system_status=BasicSettings(interval=300)), 60.0, f"built-in ({exc})"
+
+
+class _SimTime:
+    """Stands in for the ``time`` module inside healthcheck.runner, shifted by simulated time,
+    so time-based caches (offset reuse, exchangeInfo TTL) age as in a real hour."""
+
+    def __init__(self) -> None:
+        self.shift = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.shift
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.shift
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool
+                  ) -> tuple[dict[str, int], Counter, int, list[str]]:
+    sim = env.sim
+    accs = env.accounts(1, "d")
+    cfg = env.config(accs, env.new_state_dir(), checks=checks, daemon_interval=interval)
+    enabled = [c for c in CHECK_IDS if checks.get(c).enabled]
+    fake = _SimTime()
+    had_time = hasattr(runner_mod, "time")
+    real_time = getattr(runner_mod, "time", None)
+    per_pool: dict[str, int] = defaultdict(int)
+    due_count: Counter = Counter()
+    problems: list[str] = []
+    ticks = int(round(3600 / interval))
+    try:
+        if had_time:
+            runner_mod.time = fake  # type: ignore[assignment]
+        with runner_for(cfg) as r:
+            if warm:
+                r.run()  # prime the exchangeInfo cache; not counted
+            last: dict[str, float] = {}
+            for k in range(ticks):
+                t = k * interval
+                fake.shift = t
+                sim.reset_weights()  # a new minute for the exchange, too
+                due = set()
+                for c in enabled:
+                    every = checks.get(c).interval or interval
+                    if c not in last or t - last[c] >= every - 1e-9:
+                        due.add(c)
+                for c in due:
+                    last[c] = t
+                    due_count[c] += 1
+                i0 = len(sim.requests)
+                rep = r.run(due=due)
+                recs = sim.requests[i0:]
+                for rec in recs:
+                    per_pool[pool_of(rec)] += rec.weight
+                if rep.metrics["request_weight"] != sum(x.weight for x in recs):
+                    problems.append(f"tick {k}: metrics {rep.metrics['request_weight']} != "
+                                    f"simulator {sum(x.weight for x in recs)}")
+                bad = [x for x in rep.results if x.status.name != "OK"]
+                if bad:
+                    problems.append(f"tick {k}: " + "; ".join(
+                        f"{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
+    finally:
+        if had_time:
+            runner_mod.time = real_time  # type: ignore[assignment]
+    return dict(per_pool), due_count, ticks, problems
+
+
+def target_daemon(env: Env) -> None:
+    checks, interval, source = example_schedule()
+    header(f"2. Daemon: average weight per minute over a simulated hour "
+           f"(intervals from {source}, [daemon] interval {interval:g} s)")
+    print("  intervals: " + ", ".join(
+        f"{c}={checks.get(c).interval or interval:g}s" for c in CHECK_IDS
+        if checks.get(c).enabled))
+    minutes = 60.0
+    results = {}
+    for warm in (True, False):
+        results[warm] = simulate_hour(env, checks, interval, warm)
+    per_pool, due_count, ticks, problems = results[True]
+    print(f"  {ticks} daemon ticks; runs per check: "
+          + ", ".join(f"{c} {due_count[c]}" for c in CHECK_IDS if c in due_count))
+    rows = []
+    ok_all = True
+    for g in ("api", "sapi", "fapi"):
+        avg = per_pool.get(g, 0) / minutes
+        cold_avg = results[False][0].get(g, 0) / minutes
+        pct = 100 * avg / POOL_LIMITS[g]
+        ok_all &= pct < 1.0
+        rows.append([POOL_NAMES[g], per_pool.get(g, 0), f"{avg:.2f}", POOL_LIMITS[g],
+                     f"{pct:.3f} %", f"{100 * cold_avg / POOL_LIMITS[g]:.3f} %",
+                     "PASS" if pct < 1.0 else "FAIL"])
+    table(rows, ["pool", "weight/hour", "avg weight/min", "limit/min", "% of limit",
+                 "% incl. cold start", "< 1 %"])
+    print("  (\"% incl. cold start\": same hour starting with an empty state_dir, i.e. including "
+          "one exchangeInfo fetch per market)")
+    for p in (problems + results[False][3])[:5]:
+        print(f"  note: {p}")
+    verdict("daemon average weight/min < 1 % of every pool", ok_all, ", ".join(
+        f"{POOL_NAMES[g]} {100 * per_pool.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
+        for g in ("api", "sapi", "fapi")))
+
+
+# ------------------------------------------------------------------------------ targets 3, 4
+
+
+def timed_runs(r: Runner, n: int) -> list[float]:
+    r.run()  # warm-up: exchangeInfo cache, connections, offsets
+    out = []
+    for _ in range(n):
+        env_sim_reset(r)
+        t0 = time.perf_counter()
+        rep = r.run()
+        out.append((time.perf_counter() - t0) * 1000)
+        if rep.status.name != "OK":
+            bad = [x for x in rep.results if x.status.name != "OK"]
+            print(f"  note: run not all OK: " + "; ".join(
+                f"{x.account}/{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
+    return out
+
+
+_SIM: Simulator | None = None
+
+
+def env_sim_reset(r: Runner) -> None:
+    if _SIM is not None:
+        _SIM.reset_weights()  # keep many repetitions from approaching the per-minute limit
+
+
+def target_latency(env: Env, reps: int) -> None:
+    header(f"3. Latency: warm run of 1 account (spot+usdm), latency 0 vs 300 ms "
+           f"(median of {reps})")
+    sim = env.sim
+    accs = env.accounts(1, "l")
+    cfg = env.config(accs, env.new_state_dir())
+    with runner_for(cfg) as r:
+        sim.latency_ms = 0
+        t0 = timed_runs(r, reps)
+        sim.latency_ms = 300
+        try:
+            t300 = timed_runs(r, reps)
+        finally:
+            sim.latency_ms = 0
+    m0, m300 = median(t0), median(t300)
+    table([["0 ms", f"{m0:.0f}", " ".join(f"{x:.0f}" for x in t0)],
+           ["300 ms", f"{m300:.0f}", " ".join(f"{x:.0f}" for x in t300)]],
+          ["added latency", "median ms", "all runs ms"])
+    diff = m300 - m0
+    print(f"  difference {diff:.0f} ms = {diff / 300:.2f} round trips of 300 ms")
+    verdict("latency 300 ms adds <= 600 ms", diff <= 600, f"+{diff:.0f} ms")
+
+
+def target_scaling(env: Env, reps: int) -> None:
+    header(f"4. Scaling: 20 accounts vs 1 account in one Runner (median of {reps})")
+    sim = env.sim
+    one = env.config(env.accounts(1, "s1_"), env.new_state_dir())
+    twenty = env.config(env.accounts(20, "s20_"), env.new_state_dir())
+    rows = []
+    outcome = {}
+    with runner_for(one) as r1, runner_for(twenty) as r20:
+        for lat in (0, 100):
+            sim.latency_ms = lat
+            try:
+                a = timed_runs(r1, reps)
+                b = timed_runs(r20, reps)
+            finally:
+                sim.latency_ms = 0
+            ma, mb = median(a), median(b)
+            outcome[lat] = mb / ma
+            rows.append([f"{lat} ms", f"{ma:.0f}", f"{mb:.0f}", f"{mb / ma:.2f}x",
+                         "PASS" if mb / ma <= 1.5 else "FAIL"])
+        w20 = r20.run()
+    table(rows, ["latency", "1 account ms", "20 accounts ms", "ratio", "<= 1.5x"])
+    print(f"  20 accounts: {w20.metrics['requests']} requests, weight "
+          f"{w20.metrics['request_weight']} per run; max_workers "
+          f"{twenty.daemon.max_workers}")
+    verdict("20 accounts <= 1.5x one account (latency 100 ms)", outcome[100] <= 1.5,
+            f"{outcome[100]:.2f}x")
+    verdict("20 accounts <= 1.5x one account (latency 0)", outcome[0] <= 1.5,
+            f"{outcome[0]:.2f}x")
+
+
+# ------------------------------------------------------------------------------ target 5
+
+
+def target_startup(env: Env, reps: int) -> None:
+    header(f"5. Start-up: subprocess wall time (median of {reps})")
+    sa = env.sim.add_account("cli")
+    state_dir = env.new_state_dir()
+    cfg_path = env.tmp / "bench.toml"
+    ntp = ", ".join(f'"{h}:{p}"' for h, p in (r.address for r in env.ntp))
+    cfg_path.write_text(f"""
+[daemon]
+state_dir = "{state_dir}"
+[ntp]
+servers = [{ntp}]
+timeout = 1
+[[accounts]]
+name = "cli"
+api_key = "{sa.api_key}"
+api_secret = "{sa.api_secret}"
+markets = ["spot", "usdm"]
+spot_url = "{env.sim.url}"
+futures_url = "{env.sim.url}"
+min_available = {{ USDT = 100 }}
+""", encoding="utf-8")
+    os.chmod(cfg_path, 0o600)
+    py = sys.executable
+    cmds = [
+        ("python -c pass", [py, "-c", "pass"]),
+        ("import binance", [py, "-c", "import binance"]),
+        ("-m healthcheck --help", [py, "-m", "healthcheck", "--help"]),
+        ("import healthcheck.runner", [py, "-c", "import healthcheck.runner"]),
+        ("-m healthcheck check (warm)", [py, "-m", "healthcheck", "check", "--config",
+                                          str(cfg_path)]),
+    ]
+    envv = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    envv.pop("PYTHONPATH", None)
+    med: dict[str, float] = {}
+    rows = []
+    for label, argv in cmds:
+        subprocess.run(argv, capture_output=True, env=envv, cwd=ROOT)  # warm caches/.pyc/state
+        times, codes = [], set()
+        for _ in range(reps):
+            env.sim.reset_weights()
+            t0 = time.perf_counter()
+            p = subprocess.run(argv, capture_output=True, env=envv, cwd=ROOT)
+            times.append((time.perf_counter() - t0) * 1000)
+            codes.add(p.returncode)
+        med[label] = median(times)
+        rows.append([label, f"{med[label]:.0f}", " ".join(f"{x:.0f}" for x in times),
+                     ",".join(map(str, sorted(codes)))])
+        if label.startswith("-m healthcheck check"):
+            out = p.stdout.decode(errors="replace").strip().splitlines()
+            check_last = out[-1] if out else p.stderr.decode(errors="replace").strip()[-200:]
+    table(rows, ["command", "median ms", "all runs ms", "exit"])
+    print(f"  check output (last line): {check_last}")
+    base = med["import binance"]
+    print(f"  on top of `import binance` ({base:.0f} ms): "
+          f"--help {med['-m healthcheck --help'] - base:+.0f} ms, "
+          f"import healthcheck.runner {med['import healthcheck.runner'] - base:+.0f} ms, "
+          f"check {med['-m healthcheck check (warm)'] - base:+.0f} ms")
+    verdict("start-up", None,
+            f"--help {med['-m healthcheck --help']:.0f} ms vs import binance {base:.0f} ms; "
+            f"check adds {med['-m healthcheck check (warm)'] - base:.0f} ms over import binance")
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main() -> int:
+    global _SIM
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = ap.parse_args()
+    reps = 3 if args.quick else 5
+    logging.basicConfig(level=logging.ERROR)
+    t_start = time.perf_counter()
+    env = Env()
+    _SIM = env.sim
+    try:
+        print(f"simulator {env.sim.url}; NTP {', '.join(r.server_string for r in env.ntp)}; "
+              f"python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")
+        target_weight(env)
+        target_daemon(env)
+        target_latency(env, reps)
+        target_scaling(env, reps)
+        target_startup(env, reps)
+    finally:
+        env.close()
+    header("Summary")
+    for name, ok, detail in verdicts:
+        word = "INFO" if ok is None else ("PASS" if ok else "FAIL")
+        print(f"{word:<5} {name}: {detail}")
+    print(f"(total {time.perf_counter() - t_start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
