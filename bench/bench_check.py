@@ -364,11 +364,13 @@ def target_daemon(env: Env) -> None:
 # ------------------------------------------------------------------------------ targets 3, 4
 
 
-def timed_runs(r: Runner, n: int) -> list[float]:
+def timed_runs(r: Runner, n: int, sim: Simulator) -> list[float]:
+    """Given a Runner, return the wall times (ms) of n warm runs, after one warm-up run."""
+    sim.reset_weights()
     r.run()  # warm-up: exchangeInfo cache, connections, offsets
     out = []
     for _ in range(n):
-        env_sim_reset(r)
+        sim.reset_weights()  # repetitions must not approach the per-minute limits (see note)
         t0 = time.perf_counter()
         rep = r.run()
         out.append((time.perf_counter() - t0) * 1000)
@@ -379,14 +381,6 @@ def timed_runs(r: Runner, n: int) -> list[float]:
     return out
 
 
-_SIM: Simulator | None = None
-
-
-def env_sim_reset(r: Runner) -> None:
-    if _SIM is not None:
-        _SIM.reset_weights()  # keep many repetitions from approaching the per-minute limit
-
-
 def target_latency(env: Env, reps: int) -> None:
     header(f"3. Latency: warm run of 1 account (spot+usdm), latency 0 vs 300 ms "
            f"(median of {reps})")
@@ -395,10 +389,10 @@ def target_latency(env: Env, reps: int) -> None:
     cfg = env.config(accs, env.new_state_dir())
     with runner_for(cfg) as r:
         sim.latency_ms = 0
-        t0 = timed_runs(r, reps)
+        t0 = timed_runs(r, reps, sim)
         sim.latency_ms = 300
         try:
-            t300 = timed_runs(r, reps)
+            t300 = timed_runs(r, reps, sim)
         finally:
             sim.latency_ms = 0
     m0, m300 = median(t0), median(t300)
@@ -421,8 +415,8 @@ def target_scaling(env: Env, reps: int) -> None:
         for lat in (0, 100):
             sim.latency_ms = lat
             try:
-                a = timed_runs(r1, reps)
-                b = timed_runs(r20, reps)
+                a = timed_runs(r1, reps, sim)
+                b = timed_runs(r20, reps, sim)
             finally:
                 sim.latency_ms = 0
             ma, mb = median(a), median(b)
@@ -509,7 +503,6 @@ min_available = {{ USDT = 100 }}
 
 
 def main() -> int:
-    global _SIM
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = ap.parse_args()
@@ -517,7 +510,6 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
     t_start = time.perf_counter()
     env = Env()
-    _SIM = env.sim
     try:
         print(f"simulator {env.sim.url}; NTP {', '.join(r.server_string for r in env.ntp)}; "
               f"python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")

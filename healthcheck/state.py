@@ -264,6 +264,9 @@ class StateDB:
             if version is None:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
+            # a write now, so a read-only file fails here with a clear error, not mid-run
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
+                         (datetime.now(UTC).isoformat(timespec="seconds"),))
             return cls(conn, path)
         except (StateError, _Corrupt):
             if conn is not None:

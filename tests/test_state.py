@@ -209,16 +209,48 @@ def test_state_dir_under_a_file_raises_state_error(tmp_path: Path) -> None:
         StateDB.open(tmp_path / "file" / "state")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_read_only_state_dir_raises_state_error(tmp_path: Path) -> None:
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
+_AS_NOBODY = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, sys.argv[1])
+    from pathlib import Path
+    from healthcheck.state import StateDB, StateError
+    os.setgid(65534)
+    os.setuid(65534)  # after the imports: the interpreter's files may be root-only
+    for p in sys.argv[2:]:
+        try:
+            StateDB.open(Path(p))
+            print("opened")
+        except StateError as e:
+            print("StateError:", e)
+""")
+
+
+def test_read_only_state_dir_or_file_raises_state_error(tmp_path: Path) -> None:
+    ro_dir = tmp_path / "ro"
+    ro_dir.mkdir(mode=0o755)
+    ro_file_dir = tmp_path / "rofile"
+    StateDB.open(ro_file_dir).close()
+    ro_file_dir.chmod(0o777)
+    (ro_file_dir / DB_NAME).chmod(0o644)
+    tmp_path.chmod(0o755)
+    if os.geteuid() == 0:  # root ignores permissions: test as "nobody" in a child
+        out = subprocess.run([sys.executable, "-c", _AS_NOBODY, str(Path(__file__).parents[1]),
+                              str(ro_dir), str(ro_file_dir)],
+                             capture_output=True, text=True, timeout=60)
+        lines = out.stdout.splitlines()
+        assert len(lines) == 2, out.stderr
+        assert "not writable" in lines[0]
+        assert "readonly database" in lines[1]
+        return
+    ro_dir.chmod(0o500)
+    (ro_file_dir / DB_NAME).chmod(0o400)
     try:
         with pytest.raises(StateError, match="not writable"):
-            StateDB.open(ro)
+            StateDB.open(ro_dir)
+        with pytest.raises(StateError, match="readonly"):
+            StateDB.open(ro_file_dir)
     finally:
-        ro.chmod(0o700)
+        ro_dir.chmod(0o700)
 
 
 def test_read_only_file_system_raises_state_error() -> None:

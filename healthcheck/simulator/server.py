@@ -295,7 +295,7 @@ class Simulator:
         self._stopping.clear()
         self._httpd = _Server((self.host, self.port), self)
         self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1}, name="sim-http", daemon=True)
+                                        kwargs={"poll_interval": 0.02}, name="sim-http", daemon=True)
         self._thread.start()
         return self
 
