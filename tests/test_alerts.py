@@ -6,6 +6,8 @@ import itertools
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthcheck.alerts import (
     MAX_BODY_CHARS,
@@ -222,3 +224,30 @@ def test_alert_ids_unique_across_messages() -> None:
     engine = AlertEngine(AlertsConfig(failure_threshold=1), new_id=lambda: f"id{next(ids)}")
     d = engine.evaluate([res(CRIT, account="a"), res(CRIT, account="b")], {}, T0)
     assert [m.alert_id for m in d.messages] == ["id0", "id1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(statuses=st.lists(st.sampled_from([OK, WARN, CRIT, UNK]), max_size=40),
+       failure_threshold=st.integers(1, 3), unknown_threshold=st.integers(1, 4))
+def test_incident_invariants_hold_for_any_status_sequence(
+        statuses: list[Status], failure_threshold: int, unknown_threshold: int) -> None:
+    engine = AlertEngine(AlertsConfig(failure_threshold=failure_threshold,
+                                      unknown_threshold=unknown_threshold, repeat_interval=0))
+    open_incident = False
+    for n, (status, msgs) in enumerate(zip(statuses, run(engine, [res(s) for s in statuses]),
+                                           strict=True)):
+        assert len(msgs) <= 1  # one check, one account: at most one message per cycle
+        got = [i.kind for m in msgs for i in m.items]
+        if status is OK:
+            assert got == ([AlertKind.RESOLVED] if open_incident else [])
+            open_incident = False
+            continue
+        run_len = next((k for k, s in enumerate(reversed(statuses[: n + 1])) if s is OK), n + 1)
+        threshold = unknown_threshold if status is UNK else failure_threshold
+        if got == [AlertKind.FIRING]:
+            assert not open_incident and run_len >= threshold
+            open_incident = True
+        elif got:
+            assert open_incident and got == [AlertKind.UPDATE]
+        elif not open_incident:
+            assert run_len < threshold  # bad long enough always fires

@@ -357,3 +357,13 @@ def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: Tel
     for name, text in texts.items():
         for s in secret_parts:
             assert s not in text, f"{s!r} found in {name}"
+
+
+def test_importing_notify_does_not_import_apprise_or_requests() -> None:
+    import subprocess
+    import sys
+    code = ("import sys, healthcheck.notify, healthcheck.alerts, healthcheck.state; "
+            "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -226,31 +227,33 @@ _AS_NOBODY = textwrap.dedent("""
 
 
 def test_read_only_state_dir_or_file_raises_state_error(tmp_path: Path) -> None:
-    ro_dir = tmp_path / "ro"
-    ro_dir.mkdir(mode=0o755)
-    ro_file_dir = tmp_path / "rofile"
-    StateDB.open(ro_file_dir).close()
-    ro_file_dir.chmod(0o777)
-    (ro_file_dir / DB_NAME).chmod(0o644)
-    tmp_path.chmod(0o755)
-    if os.geteuid() == 0:  # root ignores permissions: test as "nobody" in a child
-        out = subprocess.run([sys.executable, "-c", _AS_NOBODY, str(Path(__file__).parents[1]),
-                              str(ro_dir), str(ro_file_dir)],
-                             capture_output=True, text=True, timeout=60)
-        lines = out.stdout.splitlines()
-        assert len(lines) == 2, out.stderr
-        assert "not writable" in lines[0]
-        assert "readonly database" in lines[1]
-        return
-    ro_dir.chmod(0o500)
-    (ro_file_dir / DB_NAME).chmod(0o400)
-    try:
-        with pytest.raises(StateError, match="not writable"):
-            StateDB.open(ro_dir)
-        with pytest.raises(StateError, match="readonly"):
-            StateDB.open(ro_file_dir)
-    finally:
-        ro_dir.chmod(0o700)
+    with tempfile.TemporaryDirectory() as top:  # pytest's tmp_path is not traversable by others
+        base = Path(top)
+        base.chmod(0o755)
+        ro_dir = base / "ro"
+        ro_dir.mkdir(mode=0o755)
+        ro_file_dir = base / "rofile"
+        StateDB.open(ro_file_dir).close()
+        ro_file_dir.chmod(0o777)
+        (ro_file_dir / DB_NAME).chmod(0o644)
+        if os.geteuid() == 0:  # root ignores permissions: test as "nobody" in a child
+            out = subprocess.run([sys.executable, "-c", _AS_NOBODY,
+                                  str(Path(__file__).parents[1]), str(ro_dir), str(ro_file_dir)],
+                                 capture_output=True, text=True, timeout=60)
+            assert out.stdout.splitlines() == [
+                f"StateError: state directory {ro_dir} is not writable by this user",
+                f"StateError: cannot open state database {ro_file_dir / DB_NAME}: "
+                "attempt to write a readonly database"], out.stderr
+            return
+        ro_dir.chmod(0o500)
+        (ro_file_dir / DB_NAME).chmod(0o400)
+        try:
+            with pytest.raises(StateError, match="not writable"):
+                StateDB.open(ro_dir)
+            with pytest.raises(StateError, match="readonly"):
+                StateDB.open(ro_file_dir)
+        finally:
+            ro_dir.chmod(0o700)
 
 
 def test_read_only_file_system_raises_state_error() -> None:

@@ -11,5 +11,13 @@ from healthcheck.simulator.faults import FAULTS, PRESET_FAULTS, TRANSPORT_FAULTS
 from healthcheck.simulator.ntp import NtpResponder
 from healthcheck.simulator.server import RequestRecord, Simulator
 
-__all__ = ["FAULTS", "PRESET_FAULTS", "TRANSPORT_FAULTS", "NtpResponder", "RequestRecord",
-           "SimAccount", "Simulator", "build_demo"]
+__all__ = [
+    "FAULTS",
+    "PRESET_FAULTS",
+    "TRANSPORT_FAULTS",
+    "NtpResponder",
+    "RequestRecord",
+    "SimAccount",
+    "Simulator",
+    "build_demo",
+]

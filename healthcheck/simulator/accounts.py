@@ -38,8 +38,16 @@ def _default_spot() -> dict[str, tuple[str, str]]:
 
 
 def _default_futures_assets() -> dict[str, dict[str, str]]:
-    return {"USDT": {"walletBalance": "5000", "availableBalance": "5000", "marginBalance": "5000",
-                     "maintMargin": "50", "initialMargin": "625", "unrealizedProfit": "0"}}
+    return {
+        "USDT": {
+            "walletBalance": "5000",
+            "availableBalance": "5000",
+            "marginBalance": "5000",
+            "maintMargin": "50",
+            "initialMargin": "625",
+            "unrealizedProfit": "0",
+        }
+    }
 
 
 @dataclass
@@ -98,10 +106,18 @@ class SimAccount:
         notional = maint / MAINT_MARGIN_RATE
         price = MARK_PRICES["BTCUSDT"]
         amt = (notional / price).quantize(Decimal("0.001"))
-        return {"amt": amt, "notional": notional, "maint": maint, "price": price,
-                "initial": notional / DEFAULT_LEVERAGE}
+        return {
+            "amt": amt,
+            "notional": notional,
+            "maint": maint,
+            "price": price,
+            "initial": notional / DEFAULT_LEVERAGE,
+        }
 
     def public_view(self) -> dict[str, Any]:
         """What the control API may show: never the secret."""
-        return {"name": self.name, "api_key": self.api_key,
-                "key_type": "HMAC" if self.public_key_pem is None else "PUBLIC_KEY"}
+        return {
+            "name": self.name,
+            "api_key": self.api_key,
+            "key_type": "HMAC" if self.public_key_pem is None else "PUBLIC_KEY",
+        }

@@ -15,8 +15,13 @@ DEMO_BROKEN_KEY = "SIMDEMObrokenKEY000000000000000000000000000000000000000000000
 DEMO_BROKEN_SECRET = "SIMDEMObrokenSECRET000000000000000000000000000000000000000000002"
 
 # Account-scoped only: the simulator has one clock, so no clock fault here.
-DEMO_BROKEN_FAULTS = ("hedge_mode", "margin_warning", "quant_near", "withdrawals_enabled",
-                      "spot_low_balance")
+DEMO_BROKEN_FAULTS = (
+    "hedge_mode",
+    "margin_warning",
+    "quant_near",
+    "withdrawals_enabled",
+    "spot_low_balance",
+)
 
 for _k in (DEMO_HEALTHY_KEY, DEMO_HEALTHY_SECRET, DEMO_BROKEN_KEY, DEMO_BROKEN_SECRET):
     assert len(_k) == 64 and _k.isalnum(), _k

@@ -96,7 +96,9 @@ def _dec(params: dict[str, str], name: str) -> Decimal | None:
     try:
         return Decimal(raw)
     except InvalidOperation:
-        raise ApiError(400, -1100, ERRORS[-1100].msg % (name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")) from None
+        raise ApiError(
+            400, -1100, ERRORS[-1100].msg % (name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
+        ) from None
 
 
 def _client_order_id() -> str:
@@ -107,16 +109,46 @@ def _client_order_id() -> str:
 # Market data (public)
 # ---------------------------------------------------------------------------------------------
 SPOT_SYMBOLS: dict[str, dict[str, str]] = {
-    "BTCUSDT": {"base": "BTC", "quote": "USDT", "tick": "0.01000000", "step": "0.00001000",
-                "minQty": "0.00001000", "maxQty": "9000.00000000"},
-    "ETHUSDT": {"base": "ETH", "quote": "USDT", "tick": "0.01000000", "step": "0.00010000",
-                "minQty": "0.00010000", "maxQty": "9000.00000000"},
+    "BTCUSDT": {
+        "base": "BTC",
+        "quote": "USDT",
+        "tick": "0.01000000",
+        "step": "0.00001000",
+        "minQty": "0.00001000",
+        "maxQty": "9000.00000000",
+    },
+    "ETHUSDT": {
+        "base": "ETH",
+        "quote": "USDT",
+        "tick": "0.01000000",
+        "step": "0.00010000",
+        "minQty": "0.00010000",
+        "maxQty": "9000.00000000",
+    },
 }
 FUTURES_SYMBOLS: dict[str, dict[str, str]] = {
-    "BTCUSDT": {"base": "BTC", "tick": "0.10", "step": "0.001", "minPrice": "261.10",
-                "maxPrice": "809484", "maxQty": "1000", "mktMaxQty": "120", "pp": "2", "qp": "3"},
-    "ETHUSDT": {"base": "ETH", "tick": "0.01", "step": "0.001", "minPrice": "39.86",
-                "maxPrice": "306177", "maxQty": "10000", "mktMaxQty": "2000", "pp": "2", "qp": "3"},
+    "BTCUSDT": {
+        "base": "BTC",
+        "tick": "0.10",
+        "step": "0.001",
+        "minPrice": "261.10",
+        "maxPrice": "809484",
+        "maxQty": "1000",
+        "mktMaxQty": "120",
+        "pp": "2",
+        "qp": "3",
+    },
+    "ETHUSDT": {
+        "base": "ETH",
+        "tick": "0.01",
+        "step": "0.001",
+        "minPrice": "39.86",
+        "maxPrice": "306177",
+        "maxQty": "10000",
+        "mktMaxQty": "2000",
+        "pp": "2",
+        "qp": "3",
+    },
 }
 SPOT_MIN_NOTIONAL = Decimal("5")
 FUTURES_MIN_NOTIONAL = Decimal("5.0")
@@ -139,7 +171,12 @@ def _wanted_symbols(params: dict[str, str], known: dict[str, Any]) -> list[str]:
             if not isinstance(wanted, list):
                 raise ValueError
         except ValueError:
-            raise ApiError(400, -1100, ERRORS[-1100].msg % ("symbols", "^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$")) from None
+            raise ApiError(
+                400,
+                -1100,
+                ERRORS[-1100].msg
+                % ("symbols", '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'),
+            ) from None
     else:
         return list(known)
     for sym in wanted:
@@ -151,50 +188,113 @@ def _wanted_symbols(params: dict[str, str], known: dict[str, Any]) -> list[str]:
 def _spot_symbol(sym: str) -> dict[str, Any]:
     info = SPOT_SYMBOLS[sym]
     return {
-        "symbol": sym, "status": "TRADING", "baseAsset": info["base"], "baseAssetPrecision": 8,
-        "quoteAsset": info["quote"], "quotePrecision": 8, "quoteAssetPrecision": 8,
-        "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT",
-                       "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
-        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True,
-        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
-        "cancelReplaceAllowed": True, "amendAllowed": True, "pegInstructionsAllowed": True,
-        "isSpotTradingAllowed": True, "isMarginTradingAllowed": True,
+        "symbol": sym,
+        "status": "TRADING",
+        "baseAsset": info["base"],
+        "baseAssetPrecision": 8,
+        "quoteAsset": info["quote"],
+        "quotePrecision": 8,
+        "quoteAssetPrecision": 8,
+        "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8,
+        "orderTypes": [
+            "LIMIT",
+            "LIMIT_MAKER",
+            "MARKET",
+            "STOP_LOSS",
+            "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_LIMIT",
+        ],
+        "icebergAllowed": True,
+        "ocoAllowed": True,
+        "otoAllowed": True,
+        "quoteOrderQtyMarketAllowed": True,
+        "allowTrailingStop": True,
+        "cancelReplaceAllowed": True,
+        "amendAllowed": True,
+        "pegInstructionsAllowed": True,
+        "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": True,
         "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": info["tick"], "maxPrice": "1000000.00000000",
-             "tickSize": info["tick"]},
-            {"filterType": "LOT_SIZE", "minQty": info["minQty"], "maxQty": info["maxQty"],
-             "stepSize": info["step"]},
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": info["tick"],
+                "maxPrice": "1000000.00000000",
+                "tickSize": info["tick"],
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": info["minQty"],
+                "maxQty": info["maxQty"],
+                "stepSize": info["step"],
+            },
             {"filterType": "ICEBERG_PARTS", "limit": 10},
-            {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": "100.00000000",
-             "stepSize": "0.00000000"},
-            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10,
-             "maxTrailingAboveDelta": 2000, "minTrailingBelowDelta": 10,
-             "maxTrailingBelowDelta": 2000},
-            {"filterType": "PERCENT_PRICE_BY_SIDE", "bidMultiplierUp": "5", "bidMultiplierDown": "0.2",
-             "askMultiplierUp": "5", "askMultiplierDown": "0.2", "avgPriceMins": 5},
-            {"filterType": "NOTIONAL", "minNotional": s8(SPOT_MIN_NOTIONAL), "applyMinToMarket": True,
-             "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": "0.00000000",
+                "maxQty": "100.00000000",
+                "stepSize": "0.00000000",
+            },
+            {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": 10,
+                "maxTrailingAboveDelta": 2000,
+                "minTrailingBelowDelta": 10,
+                "maxTrailingBelowDelta": 2000,
+            },
+            {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": "5",
+                "bidMultiplierDown": "0.2",
+                "askMultiplierUp": "5",
+                "askMultiplierDown": "0.2",
+                "avgPriceMins": 5,
+            },
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": s8(SPOT_MIN_NOTIONAL),
+                "applyMinToMarket": True,
+                "maxNotional": "9000000.00000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            },
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
         ],
-        "permissions": [], "permissionSets": [["SPOT", "MARGIN"]],
+        "permissions": [],
+        "permissionSets": [["SPOT", "MARGIN"]],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
-        "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH",
-                                            "DECREMENT"],
+        "allowedSelfTradePreventionModes": [
+            "NONE",
+            "EXPIRE_TAKER",
+            "EXPIRE_MAKER",
+            "EXPIRE_BOTH",
+            "DECREMENT",
+        ],
     }
 
 
 def spot_exchange_info(ctx: Ctx) -> Any:
     syms = _wanted_symbols(ctx.params, SPOT_SYMBOLS)
     return {
-        "timezone": "UTC", "serverTime": ctx.now_ms,
+        "timezone": "UTC",
+        "serverTime": ctx.now_ms,
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-             "limit": ctx.sim.limits["api"]},
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": ctx.sim.limits["api"],
+            },
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
             {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
-            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 300000},
+            {
+                "rateLimitType": "RAW_REQUESTS",
+                "interval": "MINUTE",
+                "intervalNum": 5,
+                "limit": 300000,
+            },
         ],
         "exchangeFilters": [],
         "symbols": [_spot_symbol(s) for s in syms],
@@ -204,48 +304,96 @@ def spot_exchange_info(ctx: Ctx) -> Any:
 def _futures_symbol(sym: str) -> dict[str, Any]:
     info = FUTURES_SYMBOLS[sym]
     return {
-        "symbol": sym, "pair": sym, "contractType": "PERPETUAL", "deliveryDate": 4133404800000,
-        "onboardDate": 1569398400000, "status": "TRADING", "maintMarginPercent": "2.5000",
-        "requiredMarginPercent": "5.0000", "baseAsset": info["base"], "quoteAsset": "USDT",
-        "marginAsset": "USDT", "pricePrecision": int(info["pp"]),
-        "quantityPrecision": int(info["qp"]), "baseAssetPrecision": 8, "quotePrecision": 8,
-        "underlyingType": "COIN", "underlyingSubType": ["PoW"], "settlePlan": 0,
-        "triggerProtect": "0.0500", "liquidationFee": "0.012500", "marketTakeBound": "0.05",
+        "symbol": sym,
+        "pair": sym,
+        "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000,
+        "onboardDate": 1569398400000,
+        "status": "TRADING",
+        "maintMarginPercent": "2.5000",
+        "requiredMarginPercent": "5.0000",
+        "baseAsset": info["base"],
+        "quoteAsset": "USDT",
+        "marginAsset": "USDT",
+        "pricePrecision": int(info["pp"]),
+        "quantityPrecision": int(info["qp"]),
+        "baseAssetPrecision": 8,
+        "quotePrecision": 8,
+        "underlyingType": "COIN",
+        "underlyingSubType": ["PoW"],
+        "settlePlan": 0,
+        "triggerProtect": "0.0500",
+        "liquidationFee": "0.012500",
+        "marketTakeBound": "0.05",
         "maxMoveOrderLimit": 10000,
         "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": info["minPrice"], "maxPrice": info["maxPrice"],
-             "tickSize": info["tick"]},
-            {"filterType": "LOT_SIZE", "minQty": info["step"], "maxQty": info["maxQty"],
-             "stepSize": info["step"]},
-            {"filterType": "MARKET_LOT_SIZE", "minQty": info["step"], "maxQty": info["mktMaxQty"],
-             "stepSize": info["step"]},
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": info["minPrice"],
+                "maxPrice": info["maxPrice"],
+                "tickSize": info["tick"],
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": info["step"],
+                "maxQty": info["maxQty"],
+                "stepSize": info["step"],
+            },
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": info["step"],
+                "maxQty": info["mktMaxQty"],
+                "stepSize": info["step"],
+            },
             {"filterType": "MAX_NUM_ORDERS", "limit": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
             {"filterType": "MIN_NOTIONAL", "notional": str(FUTURES_MIN_NOTIONAL)},
-            {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500",
-             "multiplierDecimal": "4"},
+            {
+                "filterType": "PERCENT_PRICE",
+                "multiplierUp": "1.0500",
+                "multiplierDown": "0.9500",
+                "multiplierDecimal": "4",
+            },
         ],
-        "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT",
-                       "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
+        "orderTypes": [
+            "LIMIT",
+            "MARKET",
+            "STOP",
+            "STOP_MARKET",
+            "TAKE_PROFIT",
+            "TAKE_PROFIT_MARKET",
+            "TRAILING_STOP_MARKET",
+        ],
         "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
         "permissionSets": ["GRID", "COPY"],
     }
 
 
 def futures_exchange_info(ctx: Ctx) -> Any:
-    syms = _wanted_symbols({k: v for k, v in ctx.params.items() if k == "symbol"}, FUTURES_SYMBOLS) \
-        if "symbol" in ctx.params else list(FUTURES_SYMBOLS)
+    syms = (
+        _wanted_symbols({k: v for k, v in ctx.params.items() if k == "symbol"}, FUTURES_SYMBOLS)
+        if "symbol" in ctx.params
+        else list(FUTURES_SYMBOLS)
+    )
     return {
-        "timezone": "UTC", "serverTime": ctx.now_ms, "futuresType": "U_MARGINED",
+        "timezone": "UTC",
+        "serverTime": ctx.now_ms,
+        "futuresType": "U_MARGINED",
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-             "limit": ctx.sim.limits["fapi"]},
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": ctx.sim.limits["fapi"],
+            },
             {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
         ],
         "exchangeFilters": [],
-        "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"},
-                   {"asset": "BTC", "marginAvailable": True, "autoAssetExchange": "-0.10000000"}],
+        "assets": [
+            {"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"},
+            {"asset": "BTC", "marginAvailable": True, "autoAssetExchange": "-0.10000000"},
+        ],
         "symbols": [_futures_symbol(s) for s in syms],
     }
 
@@ -255,17 +403,34 @@ def futures_exchange_info(ctx: Ctx) -> Any:
 # ---------------------------------------------------------------------------------------------
 def spot_account(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    balances = [{"asset": asset, "free": s8(free), "locked": s8(locked)}
-                for asset, (free, locked) in a.spot_balances.items()]
+    balances = [
+        {"asset": asset, "free": s8(free), "locked": s8(locked)}
+        for asset, (free, locked) in a.spot_balances.items()
+    ]
     if _bool(ctx.params, "omitZeroBalances"):
         balances = [b for b in balances if d(b["free"]) != 0 or d(b["locked"]) != 0]
     return {
-        "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-        "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000",
-                            "seller": "0.00000000"},
-        "canTrade": a.can_trade_spot, "canWithdraw": True, "canDeposit": True, "brokered": False,
-        "requireSelfTradePrevention": False, "preventSor": False, "updateTime": ctx.now_ms - 86_400_000,
-        "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": a.uid,
+        "makerCommission": 10,
+        "takerCommission": 10,
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {
+            "maker": "0.00100000",
+            "taker": "0.00100000",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "canTrade": a.can_trade_spot,
+        "canWithdraw": True,
+        "canDeposit": True,
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "preventSor": False,
+        "updateTime": ctx.now_ms - 86_400_000,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": a.uid,
     }
 
 
@@ -308,11 +473,17 @@ def spot_test_order(ctx: Ctx) -> Any:
     # Binance's test endpoint validates the order but, by user reports, not the balance.
     _spot_order_checks(ctx, check_balance=False)
     if _bool(ctx.params, "computeCommissionRates"):
-        return {"standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"},
-                "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-                "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-                "discount": {"enabledForAccount": True, "enabledForSymbol": True,
-                             "discountAsset": "BNB", "discount": "0.25000000"}}
+        return {
+            "standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"},
+            "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "discount": {
+                "enabledForAccount": True,
+                "enabledForSymbol": True,
+                "discountAsset": "BNB",
+                "discount": "0.25000000",
+            },
+        }
     return {}
 
 
@@ -320,38 +491,74 @@ def spot_order(ctx: Ctx) -> Any:
     sym, qty, price, _ = _spot_order_checks(ctx, check_balance=True)
     p = ctx.params
     count10s, count1d = ctx.sim._count_order(_acct(ctx).name, "api", ctx.now_ms)
-    ctx.extra_headers.update({"X-MBX-ORDER-COUNT-10S": str(count10s), "X-MBX-ORDER-COUNT-1D": str(count1d)})
+    ctx.extra_headers.update(
+        {"X-MBX-ORDER-COUNT-10S": str(count10s), "X-MBX-ORDER-COUNT-1D": str(count1d)}
+    )
     ctx.refund_weight = True
     order_id = ctx.sim._next_order_id()
-    base = {"symbol": sym, "orderId": order_id, "orderListId": -1,
-            "clientOrderId": p.get("newClientOrderId") or _client_order_id(),
-            "transactTime": ctx.now_ms}
+    base = {
+        "symbol": sym,
+        "orderId": order_id,
+        "orderListId": -1,
+        "clientOrderId": p.get("newClientOrderId") or _client_order_id(),
+        "transactTime": ctx.now_ms,
+    }
     resp_type = p.get("newOrderRespType", "").upper() or (
-        "FULL" if p["type"].upper() in ("MARKET", "LIMIT") else "ACK")
+        "FULL" if p["type"].upper() in ("MARKET", "LIMIT") else "ACK"
+    )
     if resp_type == "ACK":
         return base
     is_market = p["type"].upper() == "MARKET"
     filled = qty if is_market else Decimal(0)
-    result = {**base, "price": s8(0 if is_market else price), "origQty": s8(qty),
-              "executedQty": s8(filled), "origQuoteOrderQty": s8(0),
-              "cummulativeQuoteQty": s8(filled * price),
-              "status": "FILLED" if is_market else "NEW",
-              "timeInForce": p.get("timeInForce", "GTC"), "type": p["type"].upper(),
-              "side": p["side"].upper(), "workingTime": ctx.now_ms,
-              "selfTradePreventionMode": "EXPIRE_MAKER"}
+    result = {
+        **base,
+        "price": s8(0 if is_market else price),
+        "origQty": s8(qty),
+        "executedQty": s8(filled),
+        "origQuoteOrderQty": s8(0),
+        "cummulativeQuoteQty": s8(filled * price),
+        "status": "FILLED" if is_market else "NEW",
+        "timeInForce": p.get("timeInForce", "GTC"),
+        "type": p["type"].upper(),
+        "side": p["side"].upper(),
+        "workingTime": ctx.now_ms,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+    }
     if resp_type == "FULL":
-        result["fills"] = ([{"price": s8(price), "qty": s8(qty), "commission": s8(qty * Decimal("0.001")),
-                             "commissionAsset": SPOT_SYMBOLS[sym]["base"], "tradeId": order_id}]
-                           if is_market else [])
+        result["fills"] = (
+            [
+                {
+                    "price": s8(price),
+                    "qty": s8(qty),
+                    "commission": s8(qty * Decimal("0.001")),
+                    "commissionAsset": SPOT_SYMBOLS[sym]["base"],
+                    "tradeId": order_id,
+                }
+            ]
+            if is_market
+            else []
+        )
     return result
 
 
 def spot_rate_limit_order(ctx: Ctx) -> Any:
     count10s, count1d = ctx.sim._order_counts(_acct(ctx).name, "api", ctx.now_ms)
-    return [{"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100,
-             "count": count10s},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000,
-             "count": count1d}]
+    return [
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": 100,
+            "count": count10s,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "DAY",
+            "intervalNum": 1,
+            "limit": 200000,
+            "count": count1d,
+        },
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,12 +573,19 @@ def system_status(ctx: Ctx) -> Any:
 def api_restrictions(ctx: Ctx) -> Any:
     a = _acct(ctx)
     out: dict[str, Any] = {
-        "ipRestrict": a.ip_whitelist is not None, "createTime": a.create_time_ms,
-        "enableReading": a.enable_reading, "enableWithdrawals": a.enable_withdrawals,
-        "enableInternalTransfer": a.enable_internal_transfer, "enableMargin": a.enable_margin,
-        "enableFutures": a.enable_futures, "permitsUniversalTransfer": False,
-        "enableVanillaOptions": False, "enableFixApiTrade": False, "enableFixReadOnly": False,
-        "enableSpotAndMarginTrading": a.enable_spot_trading, "enablePortfolioMarginTrading": False,
+        "ipRestrict": a.ip_whitelist is not None,
+        "createTime": a.create_time_ms,
+        "enableReading": a.enable_reading,
+        "enableWithdrawals": a.enable_withdrawals,
+        "enableInternalTransfer": a.enable_internal_transfer,
+        "enableMargin": a.enable_margin,
+        "enableFutures": a.enable_futures,
+        "permitsUniversalTransfer": False,
+        "enableVanillaOptions": False,
+        "enableFixApiTrade": False,
+        "enableFixReadOnly": False,
+        "enableSpotAndMarginTrading": a.enable_spot_trading,
+        "enablePortfolioMarginTrading": False,
     }
     if a.trading_authority_expiration_ms is not None:
         out["tradingAuthorityExpirationTime"] = a.trading_authority_expiration_ms
@@ -384,15 +598,21 @@ def account_status(ctx: Ctx) -> Any:
 
 def spot_api_trading_status(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    return {"data": {
-        "isLocked": a.spot_locked,
-        "plannedRecoverTime": a.spot_planned_recover_ms if a.spot_locked else 0,
-        "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
-        "indicators": {"BTCUSDT": [{"i": "UFR", "c": 20, "v": 0.05, "t": 0.995},
-                                   {"i": "IFER", "c": 20, "v": 0.99, "t": 0.99},
-                                   {"i": "GCR", "c": 20, "v": 0.05, "t": 0.99}]},
-        "updateTime": ctx.now_ms - 60_000,
-    }}
+    return {
+        "data": {
+            "isLocked": a.spot_locked,
+            "plannedRecoverTime": a.spot_planned_recover_ms if a.spot_locked else 0,
+            "triggerCondition": {"GCR": 150, "IFER": 150, "UFR": 300},
+            "indicators": {
+                "BTCUSDT": [
+                    {"i": "UFR", "c": 20, "v": 0.05, "t": 0.995},
+                    {"i": "IFER", "c": 20, "v": 0.99, "t": 0.99},
+                    {"i": "GCR", "c": 20, "v": 0.05, "t": 0.99},
+                ]
+            },
+            "updateTime": ctx.now_ms - 60_000,
+        }
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,9 +620,16 @@ def spot_api_trading_status(ctx: Ctx) -> Any:
 # ---------------------------------------------------------------------------------------------
 def account_config(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    return {"feeTier": a.fee_tier, "canTrade": a.can_trade_futures, "canDeposit": True,
-            "canWithdraw": True, "dualSidePosition": a.dual_side_position, "updateTime": 0,
-            "multiAssetsMargin": a.multi_assets_margin, "tradeGroupId": -1}
+    return {
+        "feeTier": a.fee_tier,
+        "canTrade": a.can_trade_futures,
+        "canDeposit": True,
+        "canWithdraw": True,
+        "dualSidePosition": a.dual_side_position,
+        "updateTime": 0,
+        "multiAssetsMargin": a.multi_assets_margin,
+        "tradeGroupId": -1,
+    }
 
 
 def get_position_mode(ctx: Ctx) -> Any:
@@ -431,16 +658,23 @@ def _futures_assets(a: SimAccount, now_ms: int) -> list[dict[str, Any]]:
         wallet = d(v.get("walletBalance", "0"))
         upnl = d(v.get("unrealizedProfit", "0"))
         avail = d(v.get("availableBalance", wallet))
-        out.append({
-            "asset": asset, "walletBalance": s8(wallet), "unrealizedProfit": s8(upnl),
-            "marginBalance": s8(v.get("marginBalance", wallet + upnl)),
-            "maintMargin": s8(v.get("maintMargin", "0")),
-            "initialMargin": s8(v.get("initialMargin", "0")),
-            "positionInitialMargin": s8(v.get("initialMargin", "0")),
-            "openOrderInitialMargin": s8(0), "crossWalletBalance": s8(wallet),
-            "crossUnPnl": s8(upnl), "availableBalance": s8(avail), "maxWithdrawAmount": s8(avail),
-            "updateTime": now_ms - 3_600_000,
-        })
+        out.append(
+            {
+                "asset": asset,
+                "walletBalance": s8(wallet),
+                "unrealizedProfit": s8(upnl),
+                "marginBalance": s8(v.get("marginBalance", wallet + upnl)),
+                "maintMargin": s8(v.get("maintMargin", "0")),
+                "initialMargin": s8(v.get("initialMargin", "0")),
+                "positionInitialMargin": s8(v.get("initialMargin", "0")),
+                "openOrderInitialMargin": s8(0),
+                "crossWalletBalance": s8(wallet),
+                "crossUnPnl": s8(upnl),
+                "availableBalance": s8(avail),
+                "maxWithdrawAmount": s8(avail),
+                "updateTime": now_ms - 3_600_000,
+            }
+        )
     return out
 
 
@@ -450,16 +684,31 @@ def _positions(a: SimAccount, now_ms: int, *, v2: bool) -> list[dict[str, Any]]:
         return []
     side = "LONG" if a.dual_side_position else "BOTH"
     p: dict[str, Any] = {
-        "symbol": "BTCUSDT", "positionSide": side, "positionAmt": f"{pos['amt']:.3f}",
-        "unrealizedProfit": s8(0), "isolatedMargin": s8(0), "notional": f"{pos['notional']:.8f}",
-        "isolatedWallet": "0", "initialMargin": s8(pos["initial"]), "maintMargin": s8(pos["maint"]),
+        "symbol": "BTCUSDT",
+        "positionSide": side,
+        "positionAmt": f"{pos['amt']:.3f}",
+        "unrealizedProfit": s8(0),
+        "isolatedMargin": s8(0),
+        "notional": f"{pos['notional']:.8f}",
+        "isolatedWallet": "0",
+        "initialMargin": s8(pos["initial"]),
+        "maintMargin": s8(pos["maint"]),
         "updateTime": now_ms - 3_600_000,
     }
     if v2:
-        p.update({"positionInitialMargin": s8(pos["initial"]), "openOrderInitialMargin": "0",
-                  "leverage": str(DEFAULT_LEVERAGE), "isolated": False,
-                  "entryPrice": f"{pos['price']:.1f}", "breakEvenPrice": f"{pos['price']:.1f}",
-                  "maxNotional": "10000000", "bidNotional": "0", "askNotional": "0"})
+        p.update(
+            {
+                "positionInitialMargin": s8(pos["initial"]),
+                "openOrderInitialMargin": "0",
+                "leverage": str(DEFAULT_LEVERAGE),
+                "isolated": False,
+                "entryPrice": f"{pos['price']:.1f}",
+                "breakEvenPrice": f"{pos['price']:.1f}",
+                "maxNotional": "10000000",
+                "bidNotional": "0",
+                "askNotional": "0",
+            }
+        )
     return [p]
 
 
@@ -473,20 +722,34 @@ def futures_account(ctx: Ctx) -> Any:
     pos = a.futures_position()
     initial = pos["initial"] if pos else Decimal(0)
     out: dict[str, Any] = {
-        "totalInitialMargin": s8(initial), "totalMaintMargin": s8(a.futures_maint_margin),
-        "totalWalletBalance": s8(wallet), "totalUnrealizedProfit": s8(upnl),
+        "totalInitialMargin": s8(initial),
+        "totalMaintMargin": s8(a.futures_maint_margin),
+        "totalWalletBalance": s8(wallet),
+        "totalUnrealizedProfit": s8(upnl),
         "totalMarginBalance": s8(a.futures_margin_balance),
-        "totalPositionInitialMargin": s8(initial), "totalOpenOrderInitialMargin": s8(0),
-        "totalCrossWalletBalance": s8(wallet), "totalCrossUnPnl": s8(upnl),
-        "availableBalance": s8(avail), "maxWithdrawAmount": s8(avail),
-        "assets": assets, "positions": _positions(a, ctx.now_ms, v2=v2),
+        "totalPositionInitialMargin": s8(initial),
+        "totalOpenOrderInitialMargin": s8(0),
+        "totalCrossWalletBalance": s8(wallet),
+        "totalCrossUnPnl": s8(upnl),
+        "availableBalance": s8(avail),
+        "maxWithdrawAmount": s8(avail),
+        "assets": assets,
+        "positions": _positions(a, ctx.now_ms, v2=v2),
     }
     if v2:
         for x in assets:
             x["marginAvailable"] = True
-        out = {"feeTier": a.fee_tier, "feeBurn": True, "canTrade": a.can_trade_futures,
-               "canDeposit": True, "canWithdraw": True, "updateTime": 0,
-               "multiAssetsMargin": a.multi_assets_margin, "tradeGroupId": -1, **out}
+        out = {
+            "feeTier": a.fee_tier,
+            "feeBurn": True,
+            "canTrade": a.can_trade_futures,
+            "canDeposit": True,
+            "canWithdraw": True,
+            "updateTime": 0,
+            "multiAssetsMargin": a.multi_assets_margin,
+            "tradeGroupId": -1,
+            **out,
+        }
     return out
 
 
@@ -495,11 +758,19 @@ def futures_balance(ctx: Ctx) -> Any:
     alias = "Sg" + a.api_key[:2]
     out = []
     for x in _futures_assets(a, ctx.now_ms):
-        out.append({"accountAlias": alias, "asset": x["asset"], "balance": x["walletBalance"],
-                    "crossWalletBalance": x["crossWalletBalance"], "crossUnPnl": x["crossUnPnl"],
-                    "availableBalance": x["availableBalance"],
-                    "maxWithdrawAmount": x["maxWithdrawAmount"], "marginAvailable": True,
-                    "updateTime": x["updateTime"]})
+        out.append(
+            {
+                "accountAlias": alias,
+                "asset": x["asset"],
+                "balance": x["walletBalance"],
+                "crossWalletBalance": x["crossWalletBalance"],
+                "crossUnPnl": x["crossUnPnl"],
+                "availableBalance": x["availableBalance"],
+                "maxWithdrawAmount": x["maxWithdrawAmount"],
+                "marginAvailable": True,
+                "updateTime": x["updateTime"],
+            }
+        )
     return out
 
 
@@ -511,14 +782,30 @@ def position_risk(ctx: Ctx) -> Any:
         raise ApiError(400, -1121)
     if pos is None or (sym is not None and sym != "BTCUSDT"):
         return []
-    return [{"symbol": "BTCUSDT", "positionSide": "LONG" if a.dual_side_position else "BOTH",
-             "positionAmt": f"{pos['amt']:.3f}", "entryPrice": f"{pos['price']:.1f}",
-             "breakEvenPrice": f"{pos['price']:.1f}", "markPrice": s8(pos["price"]),
-             "unRealizedProfit": s8(0), "liquidationPrice": "0", "isolatedMargin": "0",
-             "notional": s8(pos["notional"]), "marginAsset": "USDT", "isolatedWallet": "0",
-             "initialMargin": s8(pos["initial"]), "maintMargin": s8(pos["maint"]),
-             "positionInitialMargin": s8(pos["initial"]), "openOrderInitialMargin": "0",
-             "adl": 1, "bidNotional": "0", "askNotional": "0", "updateTime": ctx.now_ms - 3_600_000}]
+    return [
+        {
+            "symbol": "BTCUSDT",
+            "positionSide": "LONG" if a.dual_side_position else "BOTH",
+            "positionAmt": f"{pos['amt']:.3f}",
+            "entryPrice": f"{pos['price']:.1f}",
+            "breakEvenPrice": f"{pos['price']:.1f}",
+            "markPrice": s8(pos["price"]),
+            "unRealizedProfit": s8(0),
+            "liquidationPrice": "0",
+            "isolatedMargin": "0",
+            "notional": s8(pos["notional"]),
+            "marginAsset": "USDT",
+            "isolatedWallet": "0",
+            "initialMargin": s8(pos["initial"]),
+            "maintMargin": s8(pos["maint"]),
+            "positionInitialMargin": s8(pos["initial"]),
+            "openOrderInitialMargin": "0",
+            "adl": 1,
+            "bidNotional": "0",
+            "askNotional": "0",
+            "updateTime": ctx.now_ms - 3_600_000,
+        }
+    ]
 
 
 def futures_api_trading_status(ctx: Ctx) -> Any:
@@ -528,11 +815,15 @@ def futures_api_trading_status(ctx: Ctx) -> Any:
     for ind in a.futures_indicators:
         if sym is not None and ind.get("symbol") != sym:
             continue
-        indicators.setdefault(ind.get("symbol", "ACCOUNT"), []).append({
-            "isLocked": bool(ind.get("isLocked", False)),
-            "plannedRecoverTime": int(ind.get("plannedRecoverTime", 0)),
-            "indicator": ind.get("indicator", "UFR"), "value": ind.get("value", 0),
-            "triggerValue": ind.get("triggerValue", 0)})
+        indicators.setdefault(ind.get("symbol", "ACCOUNT"), []).append(
+            {
+                "isLocked": bool(ind.get("isLocked", False)),
+                "plannedRecoverTime": int(ind.get("plannedRecoverTime", 0)),
+                "indicator": ind.get("indicator", "UFR"),
+                "value": ind.get("value", 0),
+                "triggerValue": ind.get("triggerValue", 0),
+            }
+        )
     return {"indicators": indicators, "updateTime": ctx.now_ms - 60_000}
 
 
@@ -556,8 +847,11 @@ def _futures_order_checks(ctx: Ctx) -> dict[str, Any]:
     if not reduce_only:
         for ind in a.futures_indicators:
             recover = int(ind.get("plannedRecoverTime", 0))
-            if ind.get("isLocked") and ind.get("symbol") in (sym, "ACCOUNT") \
-                    and (recover == 0 or recover > ctx.now_ms):
+            if (
+                ind.get("isLocked")
+                and ind.get("symbol") in (sym, "ACCOUNT")
+                and (recover == 0 or recover > ctx.now_ms)
+            ):
                 raise ApiError(400, -4400)
         if a.reduce_only:
             raise ApiError(400, -4189)
@@ -577,21 +871,44 @@ def _futures_order_checks(ctx: Ctx) -> dict[str, Any]:
             raise ApiError(400, -4164)
         if a.futures_available("USDT") < qty * price / DEFAULT_LEVERAGE:
             raise ApiError(400, -2019)
-    return {"symbol": sym, "qty": qty, "price": price, "reduceOnly": reduce_only,
-            "positionSide": side_pos or "BOTH", "type": otype}
+    return {
+        "symbol": sym,
+        "qty": qty,
+        "price": price,
+        "reduceOnly": reduce_only,
+        "positionSide": side_pos or "BOTH",
+        "type": otype,
+    }
 
 
 def _futures_order_body(ctx: Ctx, o: dict[str, Any], order_id: int) -> dict[str, Any]:
     p = ctx.params
-    return {"clientOrderId": p.get("newClientOrderId") or _client_order_id(), "cumQty": "0",
-            "cumQuote": "0.00000", "executedQty": "0", "orderId": order_id, "avgPrice": "0.00",
-            "origQty": str(o["qty"]), "price": str(p.get("price", "0.00")),
-            "reduceOnly": o["reduceOnly"], "side": p["side"].upper(), "positionSide": o["positionSide"],
-            "status": "NEW", "stopPrice": "0.00", "closePosition": _bool(p, "closePosition"),
-            "symbol": o["symbol"], "timeInForce": p.get("timeInForce", "GTC"), "type": o["type"],
-            "origType": o["type"], "updateTime": ctx.now_ms, "workingType": "CONTRACT_PRICE",
-            "priceProtect": False, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER",
-            "goodTillDate": 0}
+    return {
+        "clientOrderId": p.get("newClientOrderId") or _client_order_id(),
+        "cumQty": "0",
+        "cumQuote": "0.00000",
+        "executedQty": "0",
+        "orderId": order_id,
+        "avgPrice": "0.00",
+        "origQty": str(o["qty"]),
+        "price": str(p.get("price", "0.00")),
+        "reduceOnly": o["reduceOnly"],
+        "side": p["side"].upper(),
+        "positionSide": o["positionSide"],
+        "status": "NEW",
+        "stopPrice": "0.00",
+        "closePosition": _bool(p, "closePosition"),
+        "symbol": o["symbol"],
+        "timeInForce": p.get("timeInForce", "GTC"),
+        "type": o["type"],
+        "origType": o["type"],
+        "updateTime": ctx.now_ms,
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "goodTillDate": 0,
+    }
 
 
 def futures_test_order(ctx: Ctx) -> Any:
@@ -640,8 +957,13 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/fapi/v3/balance", USER_DATA, 5, futures_balance),
     Endpoint("GET", "/fapi/v2/balance", USER_DATA, 5, futures_balance),
     Endpoint("GET", "/fapi/v3/positionRisk", USER_DATA, 5, position_risk),
-    Endpoint("GET", "/fapi/v1/apiTradingStatus", USER_DATA, _trading_status_weight,
-             futures_api_trading_status),
+    Endpoint(
+        "GET",
+        "/fapi/v1/apiTradingStatus",
+        USER_DATA,
+        _trading_status_weight,
+        futures_api_trading_status,
+    ),
     Endpoint("POST", "/fapi/v1/order/test", TRADE, 1, futures_test_order),
     Endpoint("POST", "/fapi/v1/order", TRADE, 1, futures_order, zero_weight_on_success=True),
 ]

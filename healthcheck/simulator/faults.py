@@ -33,7 +33,7 @@ TRANSPORT_FAULTS: dict[str, str] = {
     "empty_body": "HTTP 200 with an empty body",
     "bad_schema": "HTTP 200 with valid JSON of the wrong shape (numbers as text, lists null)",
     "rate_limited": "HTTP 429 -1003 with Retry-After `retry_after` (default 30; None = no header)",
-    "banned": "HTTP 418 -1003 IP ban with Retry-After `retry_after` (default ban_seconds; None = no header)",
+    "banned": "HTTP 418 -1003 IP ban; Retry-After `retry_after` (default ban_seconds; None = none)",
 }
 
 PRESET_FAULTS: dict[str, str] = {
@@ -91,8 +91,16 @@ def _spot_usdt_5(acct: SimAccount, _sim: Simulator) -> dict[str, tuple[Any, Any]
 
 
 def _indicator(value: float, locked: bool, recover_ms: int) -> list[dict[str, Any]]:
-    return [{"symbol": "BTCUSDT", "indicator": "UFR", "value": value, "triggerValue": 0.99,
-             "isLocked": locked, "plannedRecoverTime": recover_ms}]
+    return [
+        {
+            "symbol": "BTCUSDT",
+            "indicator": "UFR",
+            "value": value,
+            "triggerValue": 0.99,
+            "isLocked": locked,
+            "plannedRecoverTime": recover_ms,
+        }
+    ]
 
 
 # Account presets: attribute -> value, or a callable (account, simulator) -> value evaluated
@@ -108,17 +116,22 @@ ACCOUNT_PRESETS: dict[str, AccountChanges] = {
     "withdrawals_enabled": {"enable_withdrawals": True},
     "no_ip_restriction": {"ip_whitelist": None},
     "trading_authority_expired": {
-        "trading_authority_expiration_ms": lambda a, s: int(s.now_ms()) - DAY_MS},
+        "trading_authority_expiration_ms": lambda a, s: int(s.now_ms()) - DAY_MS
+    },
     "trading_authority_expiring": {
-        "trading_authority_expiration_ms": lambda a, s: int(s.now_ms()) + 3 * DAY_MS},
+        "trading_authority_expiration_ms": lambda a, s: int(s.now_ms()) + 3 * DAY_MS
+    },
     "hedge_mode": {"dual_side_position": True},
     "multi_assets": {"multi_assets_margin": True},
     "reduce_only": {"reduce_only": True},
-    "quant_locked": {"futures_indicators":
-                     lambda a, s: _indicator(0.995, True, int(s.now_ms()) + 2 * HOUR_MS)},
+    "quant_locked": {
+        "futures_indicators": lambda a, s: _indicator(0.995, True, int(s.now_ms()) + 2 * HOUR_MS)
+    },
     "quant_near": {"futures_indicators": lambda a, s: _indicator(0.891, False, 0)},
-    "spot_locked": {"spot_locked": True,
-                    "spot_planned_recover_ms": lambda a, s: int(s.now_ms()) + HOUR_MS},
+    "spot_locked": {
+        "spot_locked": True,
+        "spot_planned_recover_ms": lambda a, s: int(s.now_ms()) + HOUR_MS,
+    },
     "account_restricted": {"account_status": "Account is temporarily restricted."},
     "cannot_trade": {"can_trade_spot": False, "can_trade_futures": False},
     "margin_warning": {"futures_maint_margin": "3000", "futures_margin_balance": "5000"},
@@ -164,8 +177,13 @@ class ActiveFault:
         return self.name in TRANSPORT_FAULTS
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "scope": self.scope, "account": self.account,
-                "count": self.count, "params": dict(self.params)}
+        return {
+            "name": self.name,
+            "scope": self.scope,
+            "account": self.account,
+            "count": self.count,
+            "params": dict(self.params),
+        }
 
     def touches(self) -> set[tuple[int, str]]:
         return {(id(target), attr) for target, attr, _ in self.applied}

@@ -18,8 +18,9 @@ from healthcheck.simulator.ntp import NtpResponder
 from healthcheck.simulator.server import Simulator
 
 
-def _usage(sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], faults: list[str],
-           out: TextIO) -> None:
+def _usage(
+    sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], faults: list[str], out: TextIO
+) -> None:
     url = sim.url
     p = lambda line="": print(line, file=out)  # noqa: E731 - local shorthand
     p(f"Binance simulator listening on {url}")
@@ -42,8 +43,10 @@ def _usage(sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], fault
     p()
     p("Control API:")
     p(f"  curl -s {url}/_sim/state")
-    p(f"  curl -s -X POST {url}/_sim/faults -d "
-      """'{"set": [{"name": "hedge_mode", "account": "healthy"}]}'""")
+    p(
+        f"  curl -s -X POST {url}/_sim/faults -d "
+        """'{"set": [{"name": "hedge_mode", "account": "healthy"}]}'"""
+    )
     p(f"""  curl -s -X POST {url}/_sim/faults -d '{{"clear": "all"}}'""")
     p(f"""  curl -s -X POST {url}/_sim/clock -d '{{"offset_ms": -1500}}'""")
     p(f"  curl -s -X POST {url}/_sim/reset")
@@ -53,8 +56,14 @@ def _usage(sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], fault
     out.flush()
 
 
-def serve(port: int = 0, faults: Iterable[str] = (), ntp_port: int | None = None,
-          out: TextIO = sys.stdout, *, stop_event: threading.Event | None = None) -> int:
+def serve(
+    port: int = 0,
+    faults: Iterable[str] = (),
+    ntp_port: int | None = None,
+    out: TextIO = sys.stdout,
+    *,
+    stop_event: threading.Event | None = None,
+) -> int:
     """Run the simulator in the foreground; returns the process exit code.
 
     ``stop_event`` lets tests (or an embedding program) stop it without a signal.
@@ -62,8 +71,10 @@ def serve(port: int = 0, faults: Iterable[str] = (), ntp_port: int | None = None
     faults = list(faults)
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
-        print(f"error: unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}",
-              file=out)
+        print(
+            f"error: unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}",
+            file=out,
+        )
         return 2
     stop = stop_event or threading.Event()
     sim = Simulator(port=port)

@@ -12,8 +12,9 @@ from binance.client import Client
 from healthcheck.simulator import NtpResponder, SimAccount, Simulator
 
 
-def make_client(sim: Simulator, api_key: str, api_secret: str | None = None,
-                **kwargs: Any) -> Client:
+def make_client(
+    sim: Simulator, api_key: str, api_secret: str | None = None, **kwargs: Any
+) -> Client:
     client = Client(api_key, api_secret, ping=False, **kwargs)
     client.API_URL = sim.url + "/api"
     client.MARGIN_API_URL = sim.url + "/sapi"

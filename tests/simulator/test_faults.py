@@ -69,30 +69,37 @@ def test_slow_fault_delays_then_answers(sim: Simulator, client: Client) -> None:
     assert time.monotonic() - t0 >= 0.3
 
 
-def test_slow_fault_beyond_client_timeout_raises_read_timeout(sim: Simulator, short_client: Client) -> None:
+def test_slow_fault_beyond_client_timeout_raises_read_timeout(
+    sim: Simulator, short_client: Client
+) -> None:
     sim.set_fault("slow", seconds=1)
     with pytest.raises(requests.exceptions.ReadTimeout):
         short_client.get_server_time()
 
 
 @pytest.mark.parametrize("fault", ["reset", "close"])
-def test_reset_and_close_raise_connection_error(sim: Simulator, short_client: Client, fault: str) -> None:
+def test_reset_and_close_raise_connection_error(
+    sim: Simulator, short_client: Client, fault: str
+) -> None:
     sim.set_fault(fault)
     with pytest.raises(requests.exceptions.ConnectionError):
         short_client.get_server_time()
 
 
 def test_truncated_body_raises_chunked_encoding_or_connection_error(
-        sim: Simulator, short_client: Client) -> None:
+    sim: Simulator, short_client: Client
+) -> None:
     sim.set_fault("truncated")
-    with pytest.raises((requests.exceptions.ChunkedEncodingError,
-                        requests.exceptions.ConnectionError)):
+    with pytest.raises(
+        (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
+    ):
         short_client.get_server_time()
 
 
 @pytest.mark.parametrize("fault", ["html_200", "malformed_json"])
-def test_non_json_200_raises_binance_request_exception(sim: Simulator, client: Client,
-                                                        fault: str) -> None:
+def test_non_json_200_raises_binance_request_exception(
+    sim: Simulator, client: Client, fault: str
+) -> None:
     sim.set_fault(fault)
     with pytest.raises(BinanceRequestException) as e:
         client.get_server_time()
@@ -100,8 +107,9 @@ def test_non_json_200_raises_binance_request_exception(sim: Simulator, client: C
 
 
 @pytest.mark.parametrize("fault,status", [("http_502", 502), ("http_504", 504), ("waf_403", 403)])
-def test_html_error_pages_raise_api_exception_with_code_0(sim: Simulator, client: Client,
-                                                          fault: str, status: int) -> None:
+def test_html_error_pages_raise_api_exception_with_code_0(
+    sim: Simulator, client: Client, fault: str, status: int
+) -> None:
     sim.set_fault(fault)
     with pytest.raises(BinanceAPIException) as e:
         client.futures_ping()
@@ -181,7 +189,8 @@ def test_scope_limits_fault_to_path_prefix(sim: Simulator, client: Client) -> No
 
 
 def test_account_scoped_transport_fault_hits_only_that_account(
-        sim: Simulator, client: Client, client_for) -> None:  # type: ignore[no-untyped-def]
+    sim: Simulator, client: Client, client_for
+) -> None:  # type: ignore[no-untyped-def]
     other = client_for(sim.add_account("other"))
     sim.set_fault("http_500", account="other")
     assert client.get_account()["canTrade"] is True
@@ -189,8 +198,9 @@ def test_account_scoped_transport_fault_hits_only_that_account(
         other.get_account()
 
 
-def test_preset_on_one_account_leaves_others_alone(sim: Simulator, client: Client,
-                                                   client_for) -> None:  # type: ignore[no-untyped-def]
+def test_preset_on_one_account_leaves_others_alone(
+    sim: Simulator, client: Client, client_for
+) -> None:  # type: ignore[no-untyped-def]
     other = client_for(sim.add_account("other"))
     sim.set_fault("hedge_mode", account="other")
     assert client.futures_get_position_mode() == {"dualSidePosition": False}
@@ -198,7 +208,8 @@ def test_preset_on_one_account_leaves_others_alone(sim: Simulator, client: Clien
 
 
 def test_replacing_and_clearing_margin_presets_restores_original(
-        sim: Simulator, account: SimAccount) -> None:
+    sim: Simulator, account: SimAccount
+) -> None:
     sim.set_fault("margin_warning")
     assert account.futures_maint_margin == "3000"
     sim.set_fault("margin_critical")

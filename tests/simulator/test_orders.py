@@ -30,7 +30,10 @@ def test_hedge_mode_rejects_one_way_order_with_4061(sim: Simulator, client: Clie
     sim.set_fault("hedge_mode")
     assert client.futures_account_config()["dualSidePosition"] is True
     assert _code(client.futures_create_test_order, **FUT) == (
-        400, -4061, "Order's position side does not match user's setting.")
+        400,
+        -4061,
+        "Order's position side does not match user's setting.",
+    )
     assert client.futures_create_test_order(**FUT, positionSide="LONG")["positionSide"] == "LONG"
 
 
@@ -39,11 +42,16 @@ def test_one_way_mode_rejects_long_position_side(client: Client) -> None:
 
 
 def test_changing_position_mode_and_4059_when_unchanged(client: Client) -> None:
-    assert client.futures_change_position_mode(dualSidePosition="true") == {"code": 200,
-                                                                            "msg": "success"}
+    assert client.futures_change_position_mode(dualSidePosition="true") == {
+        "code": 200,
+        "msg": "success",
+    }
     assert client.futures_get_position_mode() == {"dualSidePosition": True}
     assert _code(client.futures_change_position_mode, dualSidePosition="true") == (
-        400, -4059, "No need to change position side.")
+        400,
+        -4059,
+        "No need to change position side.",
+    )
 
 
 def test_reduce_only_account_allows_only_reduce_only_orders(sim: Simulator, client: Client) -> None:
@@ -52,14 +60,19 @@ def test_reduce_only_account_allows_only_reduce_only_orders(sim: Simulator, clie
     assert client.futures_create_test_order(**FUT, reduceOnly="true")["reduceOnly"] is True
 
 
-def test_quant_locked_shows_in_trading_status_and_gives_4400(sim: Simulator, client: Client) -> None:
+def test_quant_locked_shows_in_trading_status_and_gives_4400(
+    sim: Simulator, client: Client
+) -> None:
     sim.set_fault("quant_locked")
     status = client.futures_api_trading_status(symbol="BTCUSDT")
     (ind,) = status["indicators"]["BTCUSDT"]
     assert ind["isLocked"] is True and ind["indicator"] == "UFR"
     assert ind["plannedRecoverTime"] > time.time() * 1000 + 3_600_000
     assert _code(client.futures_create_test_order, **FUT)[1] == -4400
-    assert client.futures_create_test_order(**{**FUT, "symbol": "ETHUSDT", "quantity": 0.01})["status"] == "NEW"
+    assert (
+        client.futures_create_test_order(**{**FUT, "symbol": "ETHUSDT", "quantity": 0.01})["status"]
+        == "NEW"
+    )
 
 
 def test_quant_near_is_visible_but_not_locked(sim: Simulator, client: Client) -> None:
@@ -70,13 +83,18 @@ def test_quant_near_is_visible_but_not_locked(sim: Simulator, client: Client) ->
     assert client.futures_create_test_order(**FUT)["status"] == "NEW"
 
 
-def test_cannot_trade_gives_4088_on_futures_and_2010_on_spot(sim: Simulator, client: Client) -> None:
+def test_cannot_trade_gives_4088_on_futures_and_2010_on_spot(
+    sim: Simulator, client: Client
+) -> None:
     sim.set_fault("cannot_trade")
     assert client.futures_account_config()["canTrade"] is False
     assert client.get_account()["canTrade"] is False
     assert _code(client.futures_create_test_order, **FUT)[1] == -4088
     assert _code(client.create_test_order, **SPOT) == (
-        400, -2010, "This action is disabled on this account.")
+        400,
+        -2010,
+        "This action is disabled on this account.",
+    )
 
 
 def test_low_futures_balance_gives_2019(sim: Simulator, client: Client) -> None:
@@ -84,7 +102,10 @@ def test_low_futures_balance_gives_2019(sim: Simulator, client: Client) -> None:
     assert client.futures_account(version=3)["availableBalance"] == "10.00000000"
     # 0.01 BTC at 60000 with leverage 20 needs 30 USDT of margin.
     assert _code(client.futures_create_test_order, **{**FUT, "quantity": 0.01}) == (
-        400, -2019, "Margin is insufficient.")
+        400,
+        -2019,
+        "Margin is insufficient.",
+    )
 
 
 def test_notional_below_5_gives_4164(client: Client) -> None:
@@ -96,12 +117,18 @@ def test_spot_order_beyond_free_balance_gives_2010(sim: Simulator, client: Clien
     balances = {b["asset"]: b["free"] for b in client.get_account()["balances"]}
     assert balances["USDT"] == "5.00000000"
     assert _code(client.create_order, **SPOT) == (
-        400, -2010, "Account has insufficient balance for requested action.")
+        400,
+        -2010,
+        "Account has insufficient balance for requested action.",
+    )
 
 
 def test_unknown_symbol_gives_1121(client: Client) -> None:
     assert _code(client.create_test_order, **{**SPOT, "symbol": "NOPEUSDT"}) == (
-        400, -1121, "Invalid symbol.")
+        400,
+        -1121,
+        "Invalid symbol.",
+    )
     assert _code(client.futures_create_test_order, **{**FUT, "symbol": "NOPEUSDT"})[1] == -1121
 
 
@@ -127,10 +154,19 @@ def test_margin_presets_change_margin_ratio(sim: Simulator, client: Client) -> N
 def test_futures_account_shapes_v2_and_v3(client: Client) -> None:
     v3 = client.futures_account(version=3)
     v2 = client.futures_account()
-    for key in ("totalInitialMargin", "totalMaintMargin", "totalWalletBalance",
-                "totalUnrealizedProfit", "totalMarginBalance", "totalPositionInitialMargin",
-                "totalOpenOrderInitialMargin", "totalCrossWalletBalance", "totalCrossUnPnl",
-                "availableBalance", "maxWithdrawAmount"):
+    for key in (
+        "totalInitialMargin",
+        "totalMaintMargin",
+        "totalWalletBalance",
+        "totalUnrealizedProfit",
+        "totalMarginBalance",
+        "totalPositionInitialMargin",
+        "totalOpenOrderInitialMargin",
+        "totalCrossWalletBalance",
+        "totalCrossUnPnl",
+        "availableBalance",
+        "maxWithdrawAmount",
+    ):
         assert isinstance(v3[key], str) and isinstance(v2[key], str)
     assert "canTrade" not in v3 and v2["canTrade"] is True
     assert v3["positions"][0]["symbol"] == "BTCUSDT"

@@ -20,11 +20,22 @@ from .conftest import make_client
 ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.001}
 
 
-def _raw_signed(sim: Simulator, acct: SimAccount, path: str, query: str, *,
-                method: str = "GET", key: str | None = None) -> requests.Response:
+def _raw_signed(
+    sim: Simulator,
+    acct: SimAccount,
+    path: str,
+    query: str,
+    *,
+    method: str = "GET",
+    key: str | None = None,
+) -> requests.Response:
     sig = hmac.new(acct.api_secret.encode(), query.encode(), hashlib.sha256).hexdigest()
-    return requests.request(method, f"{sim.url}{path}?{query}&signature={sig}",
-                            headers={"X-MBX-APIKEY": key or acct.api_key}, timeout=5)
+    return requests.request(
+        method,
+        f"{sim.url}{path}?{query}&signature={sig}",
+        headers={"X-MBX-APIKEY": key or acct.api_key},
+        timeout=5,
+    )
 
 
 def test_hmac_signed_calls_succeed_on_api_sapi_and_fapi(client: Client) -> None:
@@ -86,7 +97,8 @@ def test_clock_ahead_gives_1021_ahead_message(sim: Simulator, client: Client) ->
 
 
 def test_clock_behind_beyond_recv_window_gives_1021_outside_and_offset_fixes_it(
-        sim: Simulator, client: Client) -> None:
+    sim: Simulator, client: Client
+) -> None:
     sim.set_fault("clock_behind")
     with pytest.raises(BinanceAPIException) as e:
         client.futures_account_config()
@@ -118,13 +130,16 @@ def test_unknown_key_gives_401_2015(sim: Simulator) -> None:
     assert e.value.message == "Invalid API-key, IP, or permissions for action."
 
 
-def test_ip_not_whitelisted_gives_2015_with_request_ip_on_fapi(sim: Simulator, client: Client) -> None:
+def test_ip_not_whitelisted_gives_2015_with_request_ip_on_fapi(
+    sim: Simulator, client: Client
+) -> None:
     sim.set_fault("ip_not_whitelisted", account="main")
     with pytest.raises(BinanceAPIException) as e:
         client.futures_account_config()
     assert (e.value.status_code, e.value.code) == (401, -2015)
-    assert e.value.message == ("Invalid API-key, IP, or permissions for action, "
-                               "request ip: 127.0.0.1")
+    assert e.value.message == (
+        "Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1"
+    )
 
 
 def test_deleted_key_gives_2015(sim: Simulator, client: Client) -> None:
@@ -159,8 +174,11 @@ def test_no_spot_trading_blocks_spot_orders_but_not_reads(sim: Simulator, client
 
 def test_no_reading_blocks_every_signed_endpoint(sim: Simulator, client: Client) -> None:
     sim.set_fault("no_reading")
-    for call in (client.get_account, client.get_account_api_permissions,
-                 client.futures_account_config):
+    for call in (
+        client.get_account,
+        client.get_account_api_permissions,
+        client.futures_account_config,
+    ):
         with pytest.raises(BinanceAPIException) as e:
             call()
         assert e.value.code == -2015
@@ -180,8 +198,10 @@ def test_expired_trading_authority_blocks_spot_orders(sim: Simulator, client: Cl
 def test_missing_timestamp_gives_1102(sim: Simulator, account: SimAccount) -> None:
     r = _raw_signed(sim, account, "/api/v3/account", "recvWindow=5000")
     assert r.status_code == 400
-    assert r.json() == {"code": -1102, "msg": "Mandatory parameter 'timestamp' was not sent, "
-                                              "was empty/null, or malformed."}
+    assert r.json() == {
+        "code": -1102,
+        "msg": "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+    }
 
 
 def test_recv_window_above_60000_gives_1131(sim: Simulator, account: SimAccount) -> None:
@@ -199,36 +219,58 @@ def test_default_recv_window_is_5000(sim: Simulator, account: SimAccount) -> Non
 
 
 def test_uppercase_hmac_and_signature_before_other_params_are_accepted(
-        sim: Simulator, account: SimAccount) -> None:
+    sim: Simulator, account: SimAccount
+) -> None:
     query = f"timestamp={int(time.time() * 1000)}&recvWindow=5000"
     sig = hmac.new(account.api_secret.encode(), query.encode(), hashlib.sha256).hexdigest().upper()
     ts, rw = query.split("&")
-    r = requests.get(f"{sim.url}/fapi/v1/accountConfig?{ts}&signature={sig}&{rw}",
-                     headers={"X-MBX-APIKEY": account.api_key}, timeout=5)
+    r = requests.get(
+        f"{sim.url}/fapi/v1/accountConfig?{ts}&signature={sig}&{rw}",
+        headers={"X-MBX-APIKEY": account.api_key},
+        timeout=5,
+    )
     assert r.status_code == 200, r.text
 
 
-def test_signature_over_query_plus_body_without_separator(sim: Simulator, account: SimAccount) -> None:
+def test_signature_over_query_plus_body_without_separator(
+    sim: Simulator, account: SimAccount
+) -> None:
     query = "symbol=BTCUSDT&side=BUY&type=MARKET"
     body = f"quantity=0.001&recvWindow=5000&timestamp={int(time.time() * 1000)}"
     sig = hmac.new(account.api_secret.encode(), (query + body).encode(), hashlib.sha256).hexdigest()
-    r = requests.post(f"{sim.url}/api/v3/order/test?{query}", data=f"{body}&signature={sig}",
-                      headers={"X-MBX-APIKEY": account.api_key,
-                               "Content-Type": "application/x-www-form-urlencoded"}, timeout=5)
+    r = requests.post(
+        f"{sim.url}/api/v3/order/test?{query}",
+        data=f"{body}&signature={sig}",
+        headers={
+            "X-MBX-APIKEY": account.api_key,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        timeout=5,
+    )
     assert (r.status_code, r.json()) == (200, {})
 
 
 def test_binance_docs_hmac_vector_verifies(sim: Simulator) -> None:
     secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
-    payload = ("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
-               "&recvWindow=5000&timestamp=1499827319559")
-    assert hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest() == \
-        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+    payload = (
+        "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+        "&recvWindow=5000&timestamp=1499827319559"
+    )
+    assert (
+        hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+    )
     acct = sim.add_account("docs", api_secret=secret)
     from healthcheck.simulator.server import _Request
-    req = _Request("POST", "/api/v3/order", "", payload +
-                   "&signature=c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71",
-                   acct.api_key, "127.0.0.1")
+
+    req = _Request(
+        "POST",
+        "/api/v3/order",
+        "",
+        payload + "&signature=c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71",
+        acct.api_key,
+        "127.0.0.1",
+    )
     assert sim._signature_ok(acct, req)
 
 
@@ -240,11 +282,16 @@ def test_accounts_get_random_64_char_alnum_keys(sim: Simulator) -> None:
 
 
 def test_requests_are_recorded_with_account_and_signed_flag(
-        sim: Simulator, client_for: Callable[..., Client], account: SimAccount) -> None:
+    sim: Simulator, client_for: Callable[..., Client], account: SimAccount
+) -> None:
     c = client_for(account)
     c.get_server_time()
     c.get_account()
-    recs = [(r.method, r.path, r.status, r.weight, r.group, r.account_name, r.signed)
-            for r in sim.requests]
-    assert recs == [("GET", "/api/v3/time", 200, 1, "api", "main", False),
-                    ("GET", "/api/v3/account", 200, 20, "api", "main", True)]
+    recs = [
+        (r.method, r.path, r.status, r.weight, r.group, r.account_name, r.signed)
+        for r in sim.requests
+    ]
+    assert recs == [
+        ("GET", "/api/v3/time", 200, 1, "api", "main", False),
+        ("GET", "/api/v3/account", 200, 20, "api", "main", True),
+    ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-pytestmark = pytest.mark.usefixtures("fresh_minute")
 from binance.client import Client
 from binance.exceptions import BinanceAPIException
 
 from healthcheck.simulator import Simulator
+
+pytestmark = pytest.mark.usefixtures("fresh_minute")
 
 
 def test_weight_headers_grow_by_documented_weight_per_group(sim: Simulator, client: Client) -> None:
@@ -28,14 +28,16 @@ def test_weight_headers_grow_by_documented_weight_per_group(sim: Simulator, clie
 
 
 def test_futures_api_trading_status_weighs_1_with_symbol_and_10_without(
-        sim: Simulator, client: Client) -> None:
+    sim: Simulator, client: Client
+) -> None:
     client.futures_api_trading_status(symbol="BTCUSDT")
     client.futures_api_trading_status()
     assert sim.weight_used("fapi") == 11
 
 
 def test_preload_counts_in_headers_and_reset_weights_clears_own_use(
-        sim: Simulator, client: Client) -> None:
+    sim: Simulator, client: Client
+) -> None:
     sim.preload_weight["api"] = 1000
     client.get_server_time()
     assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "1001"
@@ -53,16 +55,23 @@ def test_weight_high_preset_preloads_75_percent_and_clears(sim: Simulator, clien
 
 def test_exchange_info_reports_configured_weight_limits(sim: Simulator, client: Client) -> None:
     sim.limits["api"] = 1200
-    spot = {(r["rateLimitType"], r["interval"]): r["limit"]
-            for r in client.get_exchange_info()["rateLimits"]}
+    spot = {
+        (r["rateLimitType"], r["interval"]): r["limit"]
+        for r in client.get_exchange_info()["rateLimits"]
+    }
     assert spot[("REQUEST_WEIGHT", "MINUTE")] == 1200
     fut = client.futures_exchange_info()["rateLimits"]
-    assert {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-            "limit": 2400} in fut
+    assert {
+        "rateLimitType": "REQUEST_WEIGHT",
+        "interval": "MINUTE",
+        "intervalNum": 1,
+        "limit": 2400,
+    } in fut
 
 
 def test_request_over_limit_gets_429_with_retry_after_then_418_ban(
-        sim: Simulator, client: Client) -> None:
+    sim: Simulator, client: Client
+) -> None:
     sim.preload_weight["api"] = 5990
     client.get_server_time()  # 5991: still fine
     statuses = []
@@ -74,7 +83,8 @@ def test_request_over_limit_gets_429_with_retry_after_then_418_ban(
             assert e.value.code == -1003
             assert e.value.message == (
                 "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
-                "Please use WebSocket Streams for live updates to avoid polling the API.")
+                "Please use WebSocket Streams for live updates to avoid polling the API."
+            )
             assert 1 <= int(e.value.response.headers["Retry-After"]) <= 60
     assert statuses == [429, 429, 429, 418]
     assert "IP banned until" in e.value.message
@@ -87,7 +97,9 @@ def test_request_over_limit_gets_429_with_retry_after_then_418_ban(
     assert e.value.message.startswith("Way too many requests; IP banned until")
 
 
-def test_small_requests_still_pass_when_only_big_ones_exceed(sim: Simulator, client: Client) -> None:
+def test_small_requests_still_pass_when_only_big_ones_exceed(
+    sim: Simulator, client: Client
+) -> None:
     sim.preload_weight["api"] = 5985
     with pytest.raises(BinanceAPIException):
         client.get_account()
@@ -99,12 +111,15 @@ def test_futures_429_uses_futures_message(sim: Simulator, client: Client) -> Non
     with pytest.raises(BinanceAPIException) as e:
         client.futures_account_config()
     assert e.value.status_code == 429
-    assert e.value.message == ("Too many requests; current limit is 2400 requests per minute. "
-                               "Please use the websocket for live updates to avoid polling the API.")
+    assert e.value.message == (
+        "Too many requests; current limit is 2400 requests per minute. "
+        "Please use the websocket for live updates to avoid polling the API."
+    )
 
 
 def test_successful_futures_order_costs_no_weight_but_failed_one_does(
-        sim: Simulator, client: Client) -> None:
+    sim: Simulator, client: Client
+) -> None:
     client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.001)
     assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "0"
     assert "X-MBX-ORDER-COUNT-1M" in client.response.headers

@@ -1,0 +1,390 @@
+"""The daemon: scheduled runs, alert decisions, the outbox worker, signals and systemd.
+
+APScheduler 3 fires a tick every ``min(interval of every check)`` seconds (no jitter, so no
+drift; ``max_instances=1`` and coalescing so a slow run never stacks); each tick runs the checks
+that are due by their own interval, feeds the results to the alert engine and commits the new
+states and the queued alerts in one transaction. Delivery happens on its own thread with a
+deadline, so a slow channel never blocks the checks or the watchdog. The main thread only waits
+for signals, pings the watchdog while runs keep completing, and notices wall-clock steps (the
+scheduler computes fire times on the wall clock and would otherwise sleep through a backward
+step of an hour).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from healthcheck import sdnotify
+from healthcheck.alerts import AlertEngine, outbox_rows_for
+from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
+from healthcheck.redact import scrub
+from healthcheck.result import Status
+from healthcheck.runner import Report, Runner
+from healthcheck.state import StateDB, StateError
+
+log = logging.getLogger(__name__)
+
+CLOCK_STEP_TOLERANCE = 5.0  # seconds of disagreement between wall and monotonic clocks
+
+
+def status_line(config: Config, report: Report | None) -> str:
+    """Given the last report, return systemd's one-line STATUS=, e.g. "2 accounts: 1 CRITICAL
+    (main: position_mode)"."""
+    n = len(config.accounts)
+    head = f"{n} account{'s' if n != 1 else ''}"
+    if report is None:
+        return f"{head}: starting"
+    bad = [r for r in report.results if r.status != Status.OK]
+    if not bad:
+        return f"{head}: all OK"
+    parts = []
+    for st in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING):
+        hits = [r for r in bad if r.status == st]
+        if hits:
+            names = ", ".join(f"{r.account}: {r.check}" for r in hits[:3])
+            more = f" +{len(hits) - 3}" if len(hits) > 3 else ""
+            parts.append(f"{len(hits)} {st.name} ({names}{more})")
+    return f"{head}: " + "; ".join(parts)
+
+
+def open_state(config: Config) -> StateDB:
+    """Given the config, open its state DB; if that fails, log why and keep state in memory."""
+    try:
+        return StateDB.open(config.state_dir())
+    except StateError as exc:
+        log.error("%s; running without persistent state (alerts may repeat after a restart)",
+                  exc)
+        return StateDB.in_memory()
+
+
+class Daemon:
+    """One configured daemon; ``run()`` blocks until SIGTERM/SIGINT (or ``stop()``)."""
+
+    def __init__(self, config: Config, config_path: str | Path | None = None) -> None:
+        from healthcheck.notify import DeliveryWorker, Notifier
+
+        self.config = config
+        self.config_path = config_path
+        self.state = open_state(config)
+        self.runner = Runner(config, self.state, budget_share=config.daemon.weight_budget_share)
+        self.engine = AlertEngine(config.alerts)
+        self.notifier = Notifier(list(config.alerts.urls), self.state,
+                                 timeout=config.alerts.delivery_timeout,
+                                 backoff_max=config.alerts.retry_backoff_max)
+        self.worker = DeliveryWorker(self.notifier)
+        self.states = self.state.load_check_states()
+        self.last_report: Report | None = None
+        self.last_run_done_mono: float | None = None
+        self.runs = 0
+        self._last_check_run: dict[str, float] = {}  # check id -> monotonic time it last ran
+        self._tick_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._heartbeat = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
+        self._scheduler: Any = None
+        self._job: Any = None
+
+    # ---------------------------------------------------------------- scheduling
+    def check_interval(self, check_id: str) -> float:
+        settings = self.config.checks.get(check_id)
+        return float(settings.interval or self.config.daemon.interval)
+
+    def tick_seconds(self) -> float:
+        enabled = [c for c in CHECK_IDS if self.config.checks.get(c).enabled]
+        return min([self.check_interval(c) for c in enabled] + [self.config.daemon.interval])
+
+    def due_checks(self, now_mono: float) -> set[str]:
+        """Return the checks whose own interval has passed (half a tick of slack)."""
+        slack = self.tick_seconds() / 2
+        due = set()
+        for c in CHECK_IDS:
+            if not self.config.checks.get(c).enabled:
+                continue
+            last = self._last_check_run.get(c)
+            if last is None or now_mono - last >= self.check_interval(c) - slack:
+                due.add(c)
+        return due
+
+    # ---------------------------------------------------------------- one cycle
+    def tick(self) -> Report | None:
+        """Run the due checks, decide alerts, commit them; never raise."""
+        with self._tick_lock:
+            try:
+                return self._tick()
+            except Exception:  # noqa: BLE001 - the daemon must outlive any bug in one cycle
+                log.exception("run failed; the next one is scheduled as usual")
+                return None
+
+    def _tick(self) -> Report:
+        now_mono = time.monotonic()
+        due = self.due_checks(now_mono)
+        report = self.runner.run(due)
+        for c in due:
+            self._last_check_run[c] = now_mono
+        now = time.time()
+        decision = self.engine.evaluate(report.results, self.states, now)
+        rows = []
+        for msg in decision.messages:
+            rows.extend(outbox_rows_for(msg, self.config.alerts.urls, now))
+        self.state.commit_cycle(decision.states, rows, decision.history_rows)
+        self.states = decision.states
+        for h in decision.history_rows:
+            log.info("%s %s: %s -> %s: %s", h.account, h.check,
+                     h.old_status.name if h.old_status else "new", h.new_status.name, h.summary)
+        for msg in decision.messages:
+            log.info("alert queued for %d destination(s): %s",
+                        sum(1 for r in rows if r.alert_id == msg.alert_id), msg.title)
+        if rows:
+            self.worker.kick()
+        self.runs += 1
+        self.last_report = report
+        self.last_run_done_mono = time.monotonic()
+        m = report.metrics
+        log.info("run %d: %s; checks %s; weight %s, %s requests, %.0f ms", self.runs,
+                 status_line(self.config, report), ",".join(sorted(due)) or "-",
+                 m.get("request_weight"), m.get("requests"), m.get("duration_ms", 0))
+        if self.runs == 1:
+            sdnotify.ready(status_line(self.config, report))
+        else:
+            sdnotify.status(status_line(self.config, report))
+        sdnotify.watchdog()
+        hb = self.config.daemon.heartbeat_url
+        if hb is not None:
+            from healthcheck.notify import ping_heartbeat
+
+            self._heartbeat.submit(ping_heartbeat, hb.reveal(), report.status != Status.OK,
+                                   self.config.daemon.heartbeat_timeout)
+        return report
+
+    # ---------------------------------------------------------------- lifecycle
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+    def _schedule(self) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        tick = self.tick_seconds()
+        first = datetime.now(UTC) + timedelta(seconds=tick)
+        self._job = self._scheduler.add_job(
+            self.tick, IntervalTrigger(seconds=tick, timezone=UTC), id="checks",
+            next_run_time=first, replace_existing=True, max_instances=1, coalesce=True,
+            misfire_grace_time=max(1, int(tick)))
+
+    def _reschedule_now(self) -> None:
+        if self._job is not None:
+            try:
+                self._job.modify(next_run_time=datetime.now(UTC))
+                self._scheduler.wakeup()
+            except Exception:  # noqa: BLE001 - the job may be running; it fires again anyway
+                log.debug("reschedule failed", exc_info=True)
+
+    def run(self, install_signals: bool = True) -> int:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        if install_signals:
+            self._install_signals()
+        log.info("starting: %d account(s), tick every %g s, state in %s",
+                 len(self.config.accounts), self.tick_seconds(),
+                 self.state.path if getattr(self.state, "path", None) else "memory")
+        self.worker.start()
+        self.tick()  # the first run at start, before READY=1
+        if self._stop.is_set():
+            return self._shutdown()
+        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1})
+        self._scheduler.start()
+        self._schedule()
+        wd = sdnotify.watchdog_interval_seconds()
+        wait = min(1.0, wd / 2) if wd else 1.0
+        last_wall, last_mono = time.time(), time.monotonic()
+        while not self._stop.wait(wait):
+            wall, mono = time.time(), time.monotonic()
+            step = (wall - last_wall) - (mono - last_mono)
+            if abs(step) > CLOCK_STEP_TOLERANCE:
+                log.warning("wall clock stepped by %+.0f s; rescheduling the checks", step)
+                self._reschedule_now()
+            last_wall, last_mono = wall, mono
+            if self._reload.is_set():
+                self._reload.clear()
+                self.reload()
+            self._watchdog_if_alive()
+        return self._shutdown()
+
+    def _watchdog_if_alive(self) -> None:
+        # ping only while runs keep completing: a hung run must let systemd restart us
+        if self.last_run_done_mono is None:
+            return
+        limit = 2 * self.tick_seconds() + 3 * self.config.daemon.request_timeout + 30
+        if time.monotonic() - self.last_run_done_mono < limit:
+            sdnotify.watchdog()
+
+    def _shutdown(self) -> int:
+        sdnotify.stopping("stopping")
+        log.info("stopping: finishing the current run")
+        if self._scheduler is not None:
+            try:
+                self._scheduler.shutdown(wait=True)
+            except Exception:  # noqa: BLE001
+                pass
+        with self._tick_lock:  # a run in progress finishes and commits first
+            pass
+        self.worker.stop(timeout=3.0)
+        self._heartbeat.shutdown(wait=False, cancel_futures=True)
+        self.runner.close()
+        self.state.close()
+        log.info("stopped after %d run(s)", self.runs)
+        return 0
+
+    def stop(self) -> None:
+        self.request_stop()
+
+    def reload(self) -> None:
+        """Re-read the config file; keep the old config if the new one has errors."""
+        from healthcheck.notify import DeliveryWorker, Notifier
+
+        if self.config_path is None:
+            return
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            for p in exc.problems:
+                log.error("reload refused: %s", p)
+            log.error("reload refused: keeping the running configuration")
+            return
+        with self._tick_lock:
+            old_tick = self.tick_seconds()
+            self.runner.close()
+            self.worker.stop(timeout=3.0)
+            self.config = new
+            self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share)
+            self.engine = AlertEngine(new.alerts)
+            self.notifier = Notifier(list(new.alerts.urls), self.state,
+                                     timeout=new.alerts.delivery_timeout,
+                                     backoff_max=new.alerts.retry_backoff_max)
+            self.worker = DeliveryWorker(self.notifier).start()
+            self._last_check_run.clear()
+        if self._scheduler is not None and self.tick_seconds() != old_tick:
+            self._schedule()
+        self._reschedule_now()
+        log.info("configuration reloaded from %s: %d account(s)", self.config_path,
+                 len(new.accounts))
+
+
+def run_daemon(config: Config, config_path: str | Path | None = None) -> int:
+    """`binance-healthcheck run`: build the daemon and run it until a stop signal."""
+    daemon = Daemon(config, config_path)
+    return daemon.run()
+
+
+def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
+    """`check --notify`: apply the daemon's alert rules to one report and deliver (for cron)."""
+    from healthcheck.notify import Notifier
+
+    if state is None:
+        state = StateDB.in_memory()
+    engine = AlertEngine(config.alerts)
+    states = state.load_check_states()
+    now = time.time()
+    decision = engine.evaluate(report.results, states, now)
+    rows = []
+    for msg in decision.messages:
+        rows.extend(outbox_rows_for(msg, config.alerts.urls, now))
+    state.commit_cycle(decision.states, rows, decision.history_rows)
+    notifier = Notifier(list(config.alerts.urls), state, timeout=config.alerts.delivery_timeout,
+                        backoff_max=config.alerts.retry_backoff_max)
+    rep = notifier.deliver_due(time.time())
+    pending = state.pending_count()
+    if pending:
+        log.warning("%d alert(s) not delivered yet; the next run retries them", pending)
+    del rep
+
+
+# ------------------------------------------------------------------------------- demo
+
+
+def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> None:
+    """A short daemon session for `demo`: break an account, show the alert, fix it, show the
+    resolved notice. Alerts go through apprise to a local receiver that prints them."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from healthcheck.config import AlertUrl
+    from healthcheck.demo import demo_config
+    from healthcheck.secrets import Secret
+
+    received: list[dict] = []
+    arrived = threading.Condition()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return
+            with arrived:
+                received.append(doc)
+                arrived.notify_all()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"json://127.0.0.1:{server.server_address[1]}/"
+    cfg = demo_config(sim.url, {"healthy": accounts["healthy"]},
+                      [r.address for r in responders], tmp / "daemon-state",
+                      urls=(AlertUrl(Secret(url, "alert url")),), failure_threshold=2)
+    daemon = Daemon(cfg)
+    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
+
+    def wait_for(n: int, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with arrived:
+            while len(received) < n and time.monotonic() < deadline:
+                arrived.wait(0.2)
+        return len(received) >= n
+
+    def show(doc: dict) -> None:
+        print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
+        for line in str(doc.get("message", "")).splitlines():
+            print(f"    {line}", file=out)
+
+    try:
+        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs",
+              file=out)
+        thread.start()
+        time.sleep(1.5)
+        print("simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
+              file=out)
+        sim.set_fault("hedge_mode", account="healthy")
+        if wait_for(1):
+            show(received[0])
+        print("\nsimulator: switching it back to one-way mode", file=out)
+        sim.clear_fault("hedge_mode")
+        if wait_for(2):
+            show(received[1])
+        print("\nNo other messages: one alert for the problem, one when it was resolved.",
+              file=out)
+    finally:
+        daemon.request_stop()
+        thread.join(10)
+        server.shutdown()
+        server.server_close()
