@@ -264,15 +264,16 @@ class _Handler(BaseHTTPRequestHandler):
             os.close(self.connection.detach())
             self.close_connection = True
             return
-        self.send_response(resp.status)
-        for k, v in resp.headers.items():
-            self.send_header(k, v)
-        declared = len(resp.body) + (512 if resp.action == "truncate" else 0)
-        self.send_header("Content-Length", str(declared))
-        self.end_headers()
         try:
+            self.send_response(resp.status)
+            for k, v in resp.headers.items():
+                self.send_header(k, v)
+            declared = len(resp.body) + (512 if resp.action == "truncate" else 0)
+            self.send_header("Content-Length", str(declared))
+            self.end_headers()
             self.wfile.write(resp.body)
         except OSError:
+            # The client gave up (e.g. its timeout fired during a 'timeout' hold): nothing to do.
             self.close_connection = True
             return
         if resp.action == "truncate":

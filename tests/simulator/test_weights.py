@@ -136,3 +136,27 @@ def test_settable_ban_refuses_everything_until_it_ends(sim: Simulator, client: C
     assert int(e.value.response.headers["Retry-After"]) in (4, 5)
     sim.banned_until_ms = 0
     assert client.get_system_status()["status"] == 0
+
+
+def test_concurrent_clients_are_all_served_and_counted(sim: Simulator, client_for) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    accounts = [sim.add_account(f"a{i}") for i in range(6)]
+    errors: list[BaseException] = []
+
+    def work(acct) -> None:  # type: ignore[no-untyped-def]
+        c = client_for(acct)
+        try:
+            for _ in range(20):
+                c.futures_account_config()
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in accounts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert errors == []
+    assert sim.weight_used("fapi") == 6 * 20 * 5
+    assert len(sim.requests) == 120
