@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from support.configs import write_config
 from support.receivers import JsonReceiver, SmtpReceiver, TelegramFake
 
 
@@ -31,13 +36,6 @@ def telegram_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramFake]:
 
 
 # --------------------------------------------------------------------- Binance simulator & CLI
-
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-from support.configs import write_config
 
 REPO = Path(__file__).resolve().parent.parent
 
