@@ -31,10 +31,11 @@ import tempfile
 import time
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,7 +81,7 @@ def table(rows: list[list[Any]], head: list[str]) -> None:
     widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
     for n, r in enumerate(cells):
         print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
+                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
 
@@ -153,10 +154,6 @@ def runner_for(cfg: Config) -> Iterator[Runner]:
         state.close()
 
 
-def sim_slice(sim: Simulator, start: int) -> list[Any]:
-    return list(sim.requests[start:])
-
-
 def pool_of_path(path: str) -> str:
     for p in ("sapi", "fapi", "api"):
         if path.startswith(f"/{p}/"):
@@ -227,7 +224,8 @@ def target_weight(env: Env) -> None:
         per_pool[pool_of(rec)] += rec.weight
     print("  warm weight per pool: " + ", ".join(f"{POOL_NAMES.get(k, k)} {v}"
                                                   for k, v in sorted(per_pool.items())))
-    agree = cold.metrics["request_weight"] == cold_sim and warm.metrics["request_weight"] == warm_sim
+    agree = (cold.metrics["request_weight"] == cold_sim
+             and warm.metrics["request_weight"] == warm_sim)
     verdict("metrics.request_weight == simulator count", agree,
             f"cold {cold.metrics['request_weight']} vs {cold_sim}, "
             f"warm {warm.metrics['request_weight']} vs {warm_sim}")
@@ -249,8 +247,14 @@ def example_schedule() -> tuple[ChecksConfig, float, str]:
         }, env={"K": k, "S": k})
         return cfg.checks, cfg.daemon.interval, str(EXAMPLE.relative_to(ROOT))
     except Exception as exc:  # noqa: BLE001 - fall back to the documented values
-        from healthcheck.config import (ApiKeySettings, BalanceSettings, BasicSettings,
-                                        ClockSettings, RateLimitSettings, TradingStatusSettings)
+        from healthcheck.config import (
+            ApiKeySettings,
+            BalanceSettings,
+            BasicSettings,
+            ClockSettings,
+            RateLimitSettings,
+            TradingStatusSettings,
+        )
         return ChecksConfig(
             clock=ClockSettings(interval=60), api_key=ApiKeySettings(interval=600),
             position_mode=BasicSettings(interval=60),
@@ -276,13 +280,16 @@ class _SimTime:
         return getattr(time, name)
 
 
-def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool,
-                  tick: float | None = None
+def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, tick: float,
+                  slack: float = 0.0
                   ) -> tuple[dict[str, int], Counter, int, list[str]]:
-    """Given the check settings and [daemon] interval, run a simulated hour of daemon ticks
-    (every ``tick`` seconds, default the daemon interval) and return weight per pool, runs per
-    check, the number of ticks and any anomalies."""
-    tick = tick or interval
+    """Given the check settings and [daemon] interval, run a simulated hour of daemon ticks every
+    ``tick`` seconds (a check is due when its interval minus ``slack`` has passed since it last
+    ran) and return the weight per pool, runs per check, the number of ticks and anomalies.
+
+    Like the daemon, the Runner gets ``weight_budget_share``; the runner's and the weight book's
+    clocks follow the simulated time, and the simulator starts a new weight minute every 60 s.
+    """
     sim = env.sim
     accs = env.accounts(1, "d")
     cfg = env.config(accs, env.new_state_dir(), checks=checks, daemon_interval=interval)
@@ -294,90 +301,93 @@ def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool,
     due_count: Counter = Counter()
     problems: list[str] = []
     ticks = int(round(3600 / tick))
+    state = StateDB.open(cfg.state_dir())
+    r = Runner(cfg, state, budget_share=cfg.daemon.weight_budget_share)
+    if hasattr(r.book, "_clock"):
+        r.book._clock = fake.time  # budget window in simulated time
     try:
         if had_time:
             runner_mod.time = fake  # type: ignore[assignment]
-        with runner_for(cfg) as r:
-            if warm:
-                r.run()  # prime the exchangeInfo cache; not counted
-            last: dict[str, float] = {}
-            for k in range(ticks):
-                t = k * tick
-                fake.shift = t
-                if t % 60 == 0:
-                    sim.reset_weights()  # a new minute for the exchange, too
-                due = set()
-                for c in enabled:
-                    every = checks.get(c).interval or interval
-                    if c not in last or t - last[c] >= every - 1e-9:
-                        due.add(c)
-                for c in due:
-                    last[c] = t
-                    due_count[c] += 1
-                i0 = len(sim.requests)
-                rep = r.run(due=due)
-                recs = sim.requests[i0:]
-                for rec in recs:
-                    per_pool[pool_of(rec)] += rec.weight
-                if rep.metrics["request_weight"] != sum(x.weight for x in recs):
-                    problems.append(f"tick {k}: metrics {rep.metrics['request_weight']} != "
-                                    f"simulator {sum(x.weight for x in recs)}")
-                bad = [x for x in rep.results if x.status.name != "OK"]
-                if bad:
-                    problems.append(f"tick {k}: " + "; ".join(
-                        f"{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
+        if warm:
+            r.run()  # prime the exchangeInfo cache; not counted
+        last: dict[str, float] = {}
+        for k in range(ticks):
+            t = 3600.0 + k * tick  # after the priming run
+            fake.shift = t
+            if k * tick % 60 == 0:
+                sim.reset_weights()  # a new minute for the exchange, too
+            due = set()
+            for c in enabled:
+                every = checks.get(c).interval or interval
+                if c not in last or t - last[c] >= every - slack - 1e-9:
+                    due.add(c)
+            for c in due:
+                last[c] = t
+                due_count[c] += 1
+            i0 = len(sim.requests)
+            rep = r.run(due=due)
+            recs = sim.requests[i0:]
+            for rec in recs:
+                per_pool[pool_of(rec)] += rec.weight
+            if rep.metrics["request_weight"] != sum(x.weight for x in recs):
+                problems.append(f"tick {k}: metrics {rep.metrics['request_weight']} != "
+                                f"simulator {sum(x.weight for x in recs)}")
+            bad = [x for x in rep.results if x.status.name != "OK"]
+            if bad:
+                problems.append(f"tick {k}: " + "; ".join(
+                    f"{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
     finally:
         if had_time:
             runner_mod.time = real_time  # type: ignore[assignment]
+        r.close()
+        state.close()
     return dict(per_pool), due_count, ticks, problems
 
 
 def target_daemon(env: Env) -> None:
     checks, interval, source = example_schedule()
-    header(f"2. Daemon: average weight per minute over a simulated hour "
-           f"(intervals from {source}, [daemon] interval {interval:g} s)")
-    print("  intervals: " + ", ".join(
+    header(f"2. Daemon: average weight per minute over a simulated hour (intervals from "
+           f"{source})")
+    print(f"  [daemon] interval {interval:g} s; check intervals: " + ", ".join(
         f"{c}={checks.get(c).interval or interval:g}s" for c in CHECK_IDS
         if checks.get(c).enabled))
+    shortest = min([(checks.get(c).interval or interval) for c in CHECK_IDS
+                    if checks.get(c).enabled] + [interval])
+    schedules = [
+        ("A", f"tick every [daemon] interval ({interval:g} s), due when the check's interval "
+              "has passed", interval, 0.0),
+        ("B", f"as healthcheck/daemon.py schedules: tick every min(check intervals, daemon "
+              f"interval) = {shortest:g} s, due with half a tick of slack", shortest,
+         shortest / 2),
+    ]
     minutes = 60.0
-    results = {}
-    for warm in (True, False):
-        results[warm] = simulate_hour(env, checks, interval, warm)
-    per_pool, due_count, ticks, problems = results[True]
-    print(f"  {ticks} daemon ticks; runs per check: "
-          + ", ".join(f"{c} {due_count[c]}" for c in CHECK_IDS if c in due_count))
-    rows = []
-    ok_all = True
-    for g in ("api", "sapi", "fapi"):
-        avg = per_pool.get(g, 0) / minutes
-        cold_avg = results[False][0].get(g, 0) / minutes
-        pct = 100 * avg / POOL_LIMITS[g]
-        ok_all &= pct < 1.0
-        rows.append([POOL_NAMES[g], per_pool.get(g, 0), f"{avg:.2f}", POOL_LIMITS[g],
-                     f"{pct:.3f} %", f"{100 * cold_avg / POOL_LIMITS[g]:.3f} %",
-                     "PASS" if pct < 1.0 else "FAIL"])
-    table(rows, ["pool", "weight/hour", "avg weight/min", "limit/min", "% of limit",
-                 "% incl. cold start", "< 1 %"])
-    print("  (\"% incl. cold start\": same hour starting with an empty state_dir, i.e. including "
+    for label, text, tick, slack in schedules:
+        warm = simulate_hour(env, checks, interval, True, tick, slack)
+        cold = simulate_hour(env, checks, interval, False, tick, slack)
+        per_pool, due_count, ticks, problems = warm
+        print(f"\n  schedule {label}: {text}")
+        print(f"  {ticks} ticks; runs per check: "
+              + ", ".join(f"{c} {due_count[c]}" for c in CHECK_IDS if c in due_count))
+        rows = []
+        ok_all = True
+        for g in ("api", "sapi", "fapi"):
+            avg = per_pool.get(g, 0) / minutes
+            pct = 100 * avg / POOL_LIMITS[g]
+            ok_all &= pct < 1.0
+            rows.append([POOL_NAMES[g], per_pool.get(g, 0), f"{avg:.2f}", POOL_LIMITS[g],
+                         f"{pct:.3f} %",
+                         f"{100 * cold[0].get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %",
+                         "PASS" if pct < 1.0 else "FAIL"])
+        table(rows, ["pool", "weight/hour", "avg weight/min", "limit/min", "% of limit",
+                     "% incl. cold start", "< 1 %"])
+        for p in (problems + cold[3])[:5]:
+            print(f"  note: {p}")
+        verdict(f"daemon avg weight/min < 1 % of every pool (schedule {label}, {tick:g}-s ticks)",
+                ok_all, ", ".join(
+                    f"{POOL_NAMES[g]} {100 * per_pool.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
+                    for g in ("api", "sapi", "fapi")))
+    print("  (\"% incl. cold start\": the same hour starting with an empty state_dir, i.e. with "
           "one exchangeInfo fetch per market)")
-    for p in (problems + results[False][3])[:5]:
-        print(f"  note: {p}")
-    verdict("daemon average weight/min < 1 % of every pool", ok_all, ", ".join(
-        f"{POOL_NAMES[g]} {100 * per_pool.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
-        for g in ("api", "sapi", "fapi")))
-    shortest = min((checks.get(c).interval or interval) for c in CHECK_IDS
-                   if checks.get(c).enabled)
-    if shortest < interval:
-        # A check whose interval is shorter than the daemon's cannot run more often than the
-        # daemon ticks; if the daemon ticked at the shortest check interval instead:
-        pp, dc, tk, _ = simulate_hour(env, checks, interval, True, tick=shortest)
-        print(f"  variant (no verdict): a daemon ticking every {shortest:g} s so that the "
-              f"{shortest:g}-s check intervals are honoured: {tk} ticks; runs per check: "
-              + ", ".join(f"{c} {dc[c]}" for c in CHECK_IDS if c in dc))
-        print("    " + ", ".join(
-            f"{POOL_NAMES[g]} {pp.get(g, 0) / minutes:.2f}/min = "
-            f"{100 * pp.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
-            for g in ("api", "sapi", "fapi")))
 
 
 # ------------------------------------------------------------------------------ targets 3, 4
@@ -399,7 +409,7 @@ def timed_runs(r: Runner, n: int, sim: Any, cpu: list[float] | None = None) -> l
             cpu.append((time.process_time() - c0) * 1000)
         if rep.status.name != "OK":
             bad = [x for x in rep.results if x.status.name != "OK"]
-            print(f"  note: run not all OK: " + "; ".join(
+            print("  note: run not all OK: " + "; ".join(
                 f"{x.account}/{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
     return out
 

@@ -354,6 +354,11 @@ class AccountGateway:
         resp = self._capture.response
         if resp is not None:
             self._record_weight(resp, base, ep)
+            if out.error is None and not resp.content:
+                # python-binance turns an empty 200 body into {}: that is no answer, not data
+                out.error = FetchError("malformed", f"{ep.path}: Binance answered HTTP "
+                                       f"{resp.status_code} with an empty body instead of JSON")
+                out.data = None
         if out.error is None and not isinstance(out.data, dict | list):
             out.error = FetchError("malformed", f"{ep.path}: expected a JSON object, got "
                                    f"{type(out.data).__name__}")
