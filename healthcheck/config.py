@@ -60,7 +60,7 @@ class DaemonConfig:
     exchange_info_ttl: float = 86400.0
     # share of an IP's per-minute weight limit this daemon may spend (all accounts together)
     weight_budget_share: float = 0.10
-    max_workers: int = 32
+    max_workers: int = 64
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class ClockSettings:
 @dataclass(frozen=True)
 class ApiKeySettings:
     enabled: bool = True
-    interval: float | None = None
+    interval: float | None = 600.0  # key permissions change rarely
     expiry_warning_days: float = 7.0
     warn_withdrawals: bool = True
     warn_no_ip_restriction: bool = True
@@ -117,7 +117,7 @@ class BasicSettings:
 @dataclass(frozen=True)
 class TradingStatusSettings:
     enabled: bool = True
-    interval: float | None = None
+    interval: float | None = 120.0  # apiTradingStatus weighs 10 on /fapi
     indicator_warning_ratio: float = 0.8
 
 
@@ -138,6 +138,12 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class SystemStatusSettings:
+    enabled: bool = True
+    interval: float | None = 300.0
+
+
+@dataclass(frozen=True)
 class ChecksConfig:
     clock: ClockSettings = field(default_factory=ClockSettings)
     api_key: ApiKeySettings = field(default_factory=ApiKeySettings)
@@ -145,7 +151,7 @@ class ChecksConfig:
     trading_status: TradingStatusSettings = field(default_factory=TradingStatusSettings)
     balance: BalanceSettings = field(default_factory=BalanceSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
-    system_status: BasicSettings = field(default_factory=BasicSettings)
+    system_status: SystemStatusSettings = field(default_factory=SystemStatusSettings)
 
     def get(self, check_id: str) -> Any:
         return getattr(self, check_id)
@@ -510,7 +516,9 @@ def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
         if not r.has(check_id):
             continue
         cr = _Reader(ld, r.raw(check_id), f"checks.{check_id}")
-        common = {"enabled": cr.boolean("enabled", True), "interval": _duration(cr, "interval", None)}
+        default_interval = getattr(ChecksConfig(), check_id).interval
+        common = {"enabled": cr.boolean("enabled", True),
+                  "interval": _duration(cr, "interval", default_interval)}
         if check_id == "clock":
             d = ClockSettings()
             s: Any = ClockSettings(
@@ -564,6 +572,8 @@ def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
             if s.warning > s.critical:
                 ld.problem("checks.rate_limit.warning",
                            f"{s.warning:g} must not exceed critical ({s.critical:g})")
+        elif check_id == "system_status":
+            s = SystemStatusSettings(**common)
         else:
             s = BasicSettings(**common)
         cr.finish()

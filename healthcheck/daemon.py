@@ -57,7 +57,8 @@ def status_line(config: Config, report: Report | None) -> str:
 def open_state(config: Config) -> StateDB:
     """Given the config, open its state DB; if that fails, log why and keep state in memory."""
     try:
-        return StateDB.open(config.state_dir())
+        # a failed write later (full disk) keeps state in memory rather than losing alerts
+        return StateDB.open(config.state_dir(), memory_fallback=True)
     except StateError as exc:
         log.error("%s; running without persistent state (alerts may repeat after a restart)",
                   exc)

@@ -225,7 +225,10 @@ class Runner:
             submitted_markets.add(key)
 
         for key in markets_used:
-            if key not in time_futs:
+            recent = self._offset_at.get(key)
+            if key not in time_futs or (recent is not None and time.monotonic() - recent <
+                                        OFFSET_REUSE_SECONDS):
+                # a recent offset is good enough for signing: no round trip before signed calls
                 submit_signed(key)
         # accounts whose signed markets had no time plan (e.g. markets without signed needs)
         pending = {f: key for key, fs in time_futs.items() for f in fs}
@@ -234,12 +237,13 @@ class Runner:
             for f in done:
                 pending.pop(f)
             for key, fs in time_futs.items():
-                if key not in submitted_markets and all(f.done() for f in fs):
+                if key not in measurements and all(f.done() for f in fs):
                     measurements[key] = self._measure(key[1], [f.result() for f in fs])
                     if measurements[key].offset_ms is not None:
                         self._offsets[key] = measurements[key]
                         self._offset_at[key] = time.monotonic()
-                    submit_signed(key)
+                    if key not in submitted_markets:
+                        submit_signed(key)
         for a in accs:
             for m in a.markets:
                 key = (self._base(a, m), m)

@@ -19,6 +19,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ DB_NAME = "state.db"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
 MAX_ERROR_CHARS = 500
+WRITE_BACK_SECONDS = 30.0  # while in memory after a failed write, retry the file this often
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -192,17 +194,30 @@ class StateDB:
         self._lock = threading.RLock()
         self._failing = False  # log a write failure once, not every cycle
         self._closed = False
+        # after a write to the file failed (full or read-only disk): the file's connection, while
+        # self._conn is an in-memory copy that keeps the outbox and states until it is written back
+        self._disk: sqlite3.Connection | None = None
+        self._next_write_back = 0.0
+        self.memory_fallback = False  # see _to_memory; the daemon turns it on
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, state_dir: Path) -> StateDB:
+    def open(cls, state_dir: Path, *, memory_fallback: bool = False) -> StateDB:
         """Given the state directory, return the database in it, created if needed.
 
         A damaged or future-version database is moved aside to ``state.db.corrupt-<UTC ts>``
         (with a warning) and a fresh one is created. Raise :class:`StateError` if the directory
         or file cannot be created or written (read-only or full file system, permissions).
+        With ``memory_fallback``, a write that fails later moves the database to memory (see
+        :meth:`_to_memory`) instead of losing that write.
         """
+        db = cls._open(Path(state_dir))
+        db.memory_fallback = memory_fallback
+        return db
+
+    @classmethod
+    def _open(cls, state_dir: Path) -> StateDB:
         state_dir = Path(state_dir)
         try:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -288,11 +303,14 @@ class StateDB:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
-            except BaseException:
+                self._conn.execute("COMMIT")
+            except BaseException as e:
+                # also after a failed COMMIT (SQLITE_FULL may leave the transaction open)
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.execute("ROLLBACK")
+                if isinstance(e, sqlite3.OperationalError) and self._to_memory(e):
+                    e.retry_in_memory = True  # type: ignore[attr-defined]  # see _retry
                 raise
-            self._conn.execute("COMMIT")
 
     def _write_failed(self, what: str, exc: BaseException) -> None:
         # one clear line the first time; repeats of a full disk every cycle would drown the log
@@ -303,8 +321,52 @@ class StateDB:
         else:
             log.debug("state database: %s failed again: %s", what, scrub(str(exc)))
 
+    def _to_memory(self, exc: sqlite3.Error) -> bool:
+        """After a failed write to the file (full disk, read-only, I/O error), carry on in an
+        in-memory copy of the database, so the cycle and its queued alerts are not lost and
+        delivered rows are not sent again; the copy is written back to the file once it takes
+        writes again. Called by _tx with the lock held; return True if it switched."""
+        with self._lock:
+            if not self.memory_fallback or self.path is None or self._disk is not None \
+                    or self._closed:
+                return False
+            try:
+                mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+                self._conn.backup(mem)
+            except sqlite3.Error as e:
+                log.debug("state database: cannot copy it to memory: %s", e)
+                return False
+            self._disk, self._conn = self._conn, mem
+            self._next_write_back = time.monotonic() + WRITE_BACK_SECONDS
+            self._failing = True
+        log.error("state database %s: cannot write it: %s; keeping state in memory and retrying "
+                  "the file every %.0f s (alerts may repeat if the daemon restarts meanwhile)",
+                  self.path, scrub(str(exc)), WRITE_BACK_SECONDS)
+        return True
+
+    @staticmethod
+    def _retry(exc: BaseException) -> bool:
+        """True if ``exc`` made the database move to memory: the write should be done again."""
+        return bool(getattr(exc, "retry_in_memory", False))
+
+    def _write_back(self, force: bool = False) -> None:
+        """While in memory, copy the database back to the file (at most every
+        WRITE_BACK_SECONDS) and use the file again if that worked."""
+        with self._lock:
+            if self._disk is None or (not force and time.monotonic() < self._next_write_back):
+                return
+            self._next_write_back = time.monotonic() + WRITE_BACK_SECONDS
+            try:
+                self._conn.backup(self._disk)
+            except sqlite3.Error as e:
+                log.debug("state database: still cannot write the file: %s", e)
+                return
+            mem, self._conn, self._disk = self._conn, self._disk, None
+            mem.close()
+        self._write_ok()
+
     def _write_ok(self) -> None:
-        if self._failing:
+        if self._failing and self._disk is None:
             log.info("state database %s: writes work again", self.path or ":memory:")
             self._failing = False
 
@@ -334,6 +396,8 @@ class StateDB:
                     (key, float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
             self._write_ok()
         except sqlite3.Error as e:
+            if self._retry(e):
+                return self.set_ban(key, until_ts, reason)
             self._write_failed("saving a ban", e)
 
     def active_bans(self, now: float) -> dict[str, tuple[float, str]]:
@@ -374,6 +438,8 @@ class StateDB:
                           (key, float(fetched_at), text))
             self._write_ok()
         except (sqlite3.Error, TypeError, ValueError) as e:
+            if self._retry(e):
+                return self.put_cache(key, value, fetched_at)
             self._write_failed("saving the cache", e)
 
     # ------------------------------------------------------------------ check state + cycle
@@ -403,6 +469,7 @@ class StateDB:
         Return True if it was saved; on a storage error log it and return False (nothing of
         the cycle is saved then: state and outbox never disagree).
         """
+        self._write_back()
         try:
             with self._tx() as c:
                 c.executemany(
@@ -428,6 +495,8 @@ class StateDB:
         except (sqlite3.Error, TypeError, ValueError) as e:
             for row in outbox_rows:
                 row.id = None
+            if self._retry(e):
+                return self.commit_cycle(states, outbox_rows, history_rows)
             self._write_failed("saving the cycle", e)
             return False
 
@@ -476,6 +545,8 @@ class StateDB:
                           " WHERE id = ? AND delivered_at IS NULL", (now, row_id))
             self._write_ok()
         except sqlite3.Error as e:
+            if self._retry(e):
+                return self.mark_delivered(row_id, now)
             self._write_failed("marking an alert delivered", e)
 
     def mark_failed(self, row_id: int, now: float, error: str, next_attempt_at: float) -> None:
@@ -487,6 +558,8 @@ class StateDB:
                           (scrub(error)[:MAX_ERROR_CHARS], next_attempt_at, row_id))
             self._write_ok()
         except sqlite3.Error as e:
+            if self._retry(e):
+                return self.mark_failed(row_id, now, error, next_attempt_at)
             self._write_failed("recording a failed delivery", e)
 
     def drop(self, row_id: int, now: float, reason: str) -> None:
@@ -497,6 +570,8 @@ class StateDB:
                           (now, scrub(reason)[:MAX_ERROR_CHARS], row_id))
             self._write_ok()
         except sqlite3.Error as e:
+            if self._retry(e):
+                return self.drop(row_id, now, reason)
             self._write_failed("dropping an alert", e)
 
     def pending_count(self) -> int:
@@ -548,6 +623,8 @@ class StateDB:
                 c.execute("DELETE FROM bans WHERE until_ts < ?", (before_ts,))
             self._write_ok()
         except sqlite3.Error as e:
+            if self._retry(e):
+                return self.prune(before_ts)
             self._write_failed("pruning", e)
 
     def close(self) -> None:
@@ -555,6 +632,10 @@ class StateDB:
         with self._lock:
             if self._closed:
                 return
+            self._write_back(force=True)  # a last try to save what was kept in memory
+            if self._disk is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._disk.close()
             self._closed = True
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

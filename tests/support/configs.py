@@ -36,7 +36,13 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
     daemon.update(sections.pop("daemon", {}))
     ntp_section = {"servers": ntp or [], "timeout": 0.5}
     ntp_section.update(sections.pop("ntp", {}))
-    all_sections = {"daemon": daemon, "ntp": ntp_section, **sections}
+    # tests run the daemon at 1 s: every check every tick unless a test says otherwise
+    checks = {c: {"interval": 1} for c in ("clock", "api_key", "position_mode",
+                                           "trading_status", "balance", "rate_limit",
+                                           "system_status")}
+    for c, table in sections.pop("checks", {}).items():
+        checks[c] = {**checks.get(c, {}), **table}
+    all_sections = {"daemon": daemon, "ntp": ntp_section, **sections, "checks": checks}
     for name, table in all_sections.items():
         lines.append(f"[{name}]")
         for k, v in table.items():
