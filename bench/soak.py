@@ -306,6 +306,7 @@ class AlertModel:
         self.flips = 0  # status changes the engine writes to history
         self.bad_ticks: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.notified_ticks: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.firing_summary: dict[tuple[tuple[str, str], int], str] = {}
 
     def feed(self, tick: int, results: list[Any]) -> None:
         for r in results:
@@ -328,6 +329,7 @@ class AlertModel:
             if not m.notified and m.consecutive_bad >= max(1, threshold):
                 m.notified = True
                 self.events[key].append(("F", tick, m.bad_since))
+                self.firing_summary[(key, tick)] = f"{st.name}: {r.summary}"[:160]
             if m.notified:
                 self.notified_ticks[key].add(tick)
 
@@ -504,12 +506,15 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                           unknown_threshold=unknown_threshold,
                           retry_backoff_max=2.0, delivery_timeout=10.0)
         # every check due on every tick (tick_seconds()/2 of slack is 0.5 ms)
+        # (no weight budget: it would rightly stop a daemon that ticks 10 times a second)
         cfg = replace(cfg, daemon=replace(cfg.daemon, interval=0.001,
-                                          request_timeout=REQUEST_TIMEOUT),
+                                          request_timeout=REQUEST_TIMEOUT,
+                                          weight_budget_share=None),
                       checks=replace(cfg.checks, **{c: replace(cfg.checks.get(c), interval=None)
                                                     for c in CHECK_IDS}))
         names = [n for n, _, _ in sim.accounts]
         pre = (open_fds(), threading.active_count())
+        pre_threads = set(threading.enumerate())
         daemon = Daemon(cfg)
         daemon.worker.start()  # run() would start it; the soak drives tick() itself
         schedule = FaultSchedule(sim, names, rng)
@@ -682,7 +687,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 window = range(since if since is not None else t, t + 1)
                 if not any(ep.account in (None, key[0]) or ep.kind == "transport"
                            for tt in window for ep in active_at[tt]):
-                    unexplained.append(f"{key[0]}/{key[1]} at tick {t}")
+                    unexplained.append(f"{key[0]}/{key[1]} at tick {t} "
+                                       f"({model.firing_summary.get((key, t), '?')})")
         verdict("no alert without a fault behind it", not unexplained,
                 f"{incidents - len(unexplained)}/{incidents} incidents coincide with a fault"
                 + (f"; unexplained: {unexplained[:4]}" if unexplained else ""))
@@ -697,7 +703,10 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
     finally:
         if daemon is not None:
             daemon._shutdown()  # what run() does on SIGTERM: stop worker, close clients and DB
+        time.sleep(0.2)  # shutdown(wait=False) lets idle pool threads end on their own
         result.stats["post_shutdown"] = (open_fds(), threading.active_count())
+        result.stats["post_shutdown_threads"] = sorted(
+            t.name for t in set(threading.enumerate()) - (pre_threads if daemon else set()))
         receiver.__exit__(None, None, None)
         sim.stop()
         tmp.cleanup()
@@ -736,7 +745,9 @@ def report(res: SoakResult, out: Any = None) -> None:
     st = res.stats
     if "pre_daemon" in st:
         p(f"  before the daemon: fds {st['pre_daemon'][0]}, threads {st['pre_daemon'][1]}; "
-          f"after its shutdown: fds {st['post_shutdown'][0]}, threads {st['post_shutdown'][1]}")
+          f"after its shutdown: fds {st['post_shutdown'][0]}, threads {st['post_shutdown'][1]}"
+          + (f" (new: {', '.join(st['post_shutdown_threads'])})"
+             if st.get("post_shutdown_threads") else ""))
     p(f"\n{res.ticks} ticks, {res.check_runs:,} check runs in {res.seconds:.1f} s "
       f"({res.ticks / res.seconds:.1f} ticks/s, {res.check_runs / res.seconds:.0f} check runs/s)")
     if "episodes" in st:

@@ -8,6 +8,7 @@ systemd's ``$CREDENTIALS_DIRECTORY``) or, in a file only its owner can read, lit
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -75,7 +76,6 @@ class NtpConfig:
 class AlertUrl:
     url: Secret
     min_status: Status = Status.WARNING
-    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -238,6 +238,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.loader.problem(self.key(name), f"must be a number, not {_show(value)}")
             return default
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int beyond any float
+            finite = False
+        if not finite:
+            self.loader.problem(self.key(name), f"must be a finite number, not "
+                                                f"{_show(value)[:40]}")
+            return default
         if integer and not (isinstance(value, int) or float(value).is_integer()):
             self.loader.problem(self.key(name), f"must be a whole number, not {_show(value)}")
             return default
@@ -287,7 +295,18 @@ class _Reader:
 
     def finish(self) -> None:
         for extra in sorted(set(self.table) - self.seen):
-            self.loader.problem(self.key(extra), "unknown key (typo?)")
+            self.loader.problem(self.key(_key_name(extra)), "unknown key (typo?)")
+
+
+_BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# characters str.splitlines() breaks on: a problem must stay one line
+_LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _key_name(name: Any) -> str:
+    """Given a table key, return it as written in TOML: bare if possible, else quoted."""
+    name = str(name)
+    return name if _BARE_KEY_RE.match(name) else repr(name)
 
 
 def _show(value: Any) -> str:
@@ -310,7 +329,8 @@ class _Loader:
 
     def problem(self, key: str, message: str) -> None:
         where = f"{self.path}: " if self.path else ""
-        self.problems.append(f"{where}{key}: {message}" if key else f"{where}{message}")
+        line = f"{where}{key}: {message}" if key else f"{where}{message}"
+        self.problems.append(_LINE_BREAK_RE.sub(lambda m: repr(m.group())[1:-1], line))
 
     # -- secrets
     def secret_file(self, key: str, raw_path: str) -> str | None:
@@ -474,13 +494,12 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
             ms = ur.string("min_status", None, choices=("OK", "WARNING", "UNKNOWN", "CRITICAL"))
             if ms:
                 min_status = Status[ms]
-            tags = ur.strings("tags", ())
             ur.finish()
             if not url or "://" not in url:
                 ld.problem(key, "needs an apprise URL such as \"tgram://TOKEN/CHAT\"")
                 continue
             ld.literal_secret_keys.append(key)
-            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status, tags))
+            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status))
     if r.has("urls_file"):
         path = r.string("urls_file", None)
         text = ld.secret_file("alerts.urls_file", path) if path else None
@@ -493,7 +512,7 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
             m = re.match(r"^(OK|WARNING|UNKNOWN|CRITICAL)\s*=\s*(.+)$", line)
             if m:
                 min_status, line = Status[m.group(1)], m.group(2)
-            urls.append(AlertUrl(Secret(line, "alert url"), min_status, ()))
+            urls.append(AlertUrl(Secret(line, "alert url"), min_status))
     failure_threshold = r.number("failure_threshold", d.failure_threshold, minimum=1, integer=True)
     cfg = AlertsConfig(
         urls=tuple(urls),
@@ -734,7 +753,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     ld = _Loader(path, dict(os.environ) if env is None else env)
     known = {"daemon", "ntp", "alerts", "checks", "accounts"}
     for extra in sorted(set(data) - known):
-        ld.problem(extra, "unknown key (typo?)")
+        ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
     ntp = _load_ntp(ld, data.get("ntp", {}))
     alerts = _load_alerts(ld, data.get("alerts", {}))
@@ -780,5 +799,9 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         raise ConfigError([f"{p}: is not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{p}: invalid TOML: {exc}"]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError([f"{p}: invalid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{p}: invalid TOML: arrays or tables nested too deeply"]) from None
     private = not (st.st_mode & 0o077)
     return parse_config(data, path=p, env=env, private=private)

@@ -13,6 +13,7 @@ exception string ever leaves this module.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -155,6 +156,9 @@ class WeightBook:
         self.observed: dict[tuple[str, str], WeightObservation] = {}
         self._spent: dict[tuple[str, str], deque[tuple[float, int]]] = {}
         self._bans: dict[str, tuple[float, str]] = {}
+        # pools with no fresh weight header: the thread whose request is finding out
+        self._probing: dict[tuple[str, str], int] = {}
+        self._probe_done = threading.Condition(self._lock)
         self.run_weight = 0
         self.run_requests = 0
 
@@ -164,7 +168,14 @@ class WeightBook:
 
     def observe(self, base_url: str, group: str, used: int) -> None:
         with self._lock:
-            self.observed[(base_url, group)] = WeightObservation(used, self._clock())
+            now = self._clock()
+            old = self.observed.get((base_url, group))
+            if old is not None and int(old.observed_at // 60) == int(now // 60):
+                # Binance counts per calendar minute, so within one minute the IP's usage only
+                # grows: a lower header was computed before requests still in flight (which
+                # reserve() already added). Taking it would let concurrent requests overshoot.
+                used = max(used, old.used)
+            self.observed[(base_url, group)] = WeightObservation(used, now)
 
     def last_used(self, base_url: str, group: str) -> int | None:
         """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
@@ -197,6 +208,15 @@ class WeightBook:
                 return FetchError("budget", f"skipped: this tool already spent {spent} of its "
                                   f"{budget} weight budget per minute on this host")
             used = self.last_used(base_url, group)
+            waited = False
+            while used is None and (base_url, group) in self._probing:
+                # Nothing known about this IP's usage (no header in the last minute): one
+                # request finds out before the rest of a run's burst goes out.
+                waited = True
+                self._probe_done.wait(1.0)
+                used = self.last_used(base_url, group)
+            if used is None and not waited:
+                self._probing[(base_url, group)] = threading.get_ident()
             if used is not None and used + weight > limit * self.headroom:
                 return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
                                   f"{used} of {limit} already used this minute")
@@ -208,6 +228,13 @@ class WeightBook:
                 self.observed[(base_url, group)] = WeightObservation(
                     used + weight, self.observed[(base_url, group)].observed_at)
             return None
+
+    def probe_finished(self, base_url: str, group: str) -> None:
+        """Given a request that went out, let requests waiting for its weight header go on."""
+        with self._lock:
+            if self._probing.get((base_url, group)) == threading.get_ident():
+                del self._probing[(base_url, group)]
+                self._probe_done.notify_all()
 
     # -- bans
     def ban(self, key: str, until: float, reason: str) -> None:
@@ -246,10 +273,18 @@ class _Capture(threading.local):
     response: requests.Response | None = None
 
 
+_PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle",
+              "curl_ca_bundle")
+
+
 def _make_client(api_key: str, api_secret: str | None, private_key: str | None,
                  timeout: float) -> Client:
     client = Client(api_key, api_secret, private_key=private_key, ping=False,
                     requests_params={"timeout": timeout})
+    if not any(k.lower() in _PROXY_ENV for k in os.environ):
+        # requests re-reads the proxy environment on every request (a quarter of its CPU per
+        # call); with no proxy configured there is nothing to find
+        client.session.trust_env = False
     return client
 
 
@@ -296,6 +331,15 @@ class AccountGateway:
     def close(self) -> None:
         for c in self.clients.values():
             try:
+                # Session.close() only forgets the pools: urllib3 2.8 closes pooled sockets when
+                # a pool is garbage-collected, and client.response (the last response) keeps
+                # its pool alive. Close them now, or every reload leaves them open until a gc.
+                for adapter in c.session.adapters.values():
+                    pools = adapter.poolmanager.pools
+                    for key in pools.keys():
+                        pool = pools.get(key)
+                        if pool is not None:
+                            pool.close()
                 c.close_connection()
             except Exception:  # noqa: BLE001 - closing must never fail a run
                 pass
@@ -306,19 +350,34 @@ class AccountGateway:
         base = self.base_url(ep)
         key = host_key(base, ep.group)
         out = Outcome(name)
-        ban = self.book.active_ban(key)
-        if ban is not None:
-            until, reason = ban
-            out.sent = False
-            out.error = FetchError("banned", f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
-                                   f" paused until {_fmt_ts(until)}", code=-1003,
-                                   retry_after=max(0.0, until - time.time()))
+        if self._paused(out, key):
             return out
         refused = self.book.reserve(base, ep.group, ep.weight)
         if refused is not None:
             out.sent = False
             out.error = refused
             return out
+        try:
+            if self._paused(out, key):  # banned while this request waited in reserve()
+                return out
+            return self._send(ep, base, out, params)
+        finally:
+            self.book.probe_finished(base, ep.group)
+
+    def _paused(self, out: Outcome, key: str) -> bool:
+        """Given a host key under an active ban, fill ``out`` with why nothing was sent."""
+        ban = self.book.active_ban(key)
+        if ban is None:
+            return False
+        until, reason = ban
+        out.sent = False
+        out.error = FetchError("banned", f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
+                               f" paused until {_fmt_ts(until)}", code=-1003,
+                               retry_after=max(0.0, until - time.time()))
+        return True
+
+    def _send(self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None
+              ) -> Outcome:
         out.weight = ep.weight
         client = self.clients[ep.market]
         kwargs = dict(ep.kwargs)

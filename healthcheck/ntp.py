@@ -125,6 +125,11 @@ def vote(samples: list[NtpSample], max_disagreement_s: float) -> NtpVerdict:
                 outvoted.append(s.server)
             else:
                 kept.append(s)
+        if not kept:
+            # the servers split into camps far from each other: no majority to trust
+            for s in usable:
+                s.problem = "servers disagree and none is close to their median"
+            return NtpVerdict(None, samples, [])
         usable = kept
     elif len(usable) == 2:
         a, b = usable

@@ -11,6 +11,7 @@ makes the clock check CRITICAL instead of making every other check UNKNOWN. Unsi
 from __future__ import annotations
 
 import logging
+import math
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -339,7 +340,12 @@ class Runner:
                 m.error = out.error
                 continue
             st = out.data.get("serverTime") if isinstance(out.data, dict) else None
-            if isinstance(st, bool) or not isinstance(st, int | float):
+            try:
+                finite = not isinstance(st, bool) and isinstance(st, int | float) and \
+                    math.isfinite(st)
+            except OverflowError:  # an int beyond any float
+                finite = False
+            if not finite:
                 m.error = FetchError("malformed", "server time answer has no numeric "
                                      "'serverTime'")
                 continue

@@ -131,3 +131,31 @@ def test_state_dir_defaults_to_systemd_state_directory(monkeypatch, tmp_path):
 def test_secret_values_never_in_repr():
     cfg = parse_config(_base(), env={})
     assert "S" * 64 not in repr(cfg) and "A" * 64 not in repr(cfg)
+
+
+def test_group_readable_private_key_file_is_refused(tmp_path):
+    from Crypto.PublicKey import ECC
+
+    pem = tmp_path / "ed.pem"
+    pem.write_text(ECC.generate(curve="ed25519").export_key(format="PEM"))
+    pem.chmod(0o644)
+    data = {"accounts": [{"name": "main", "api_key": "A" * 64, "private_key_file": str(pem)}]}
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data, env={})
+    assert any("private_key_file" in p and "0644" in p and "chmod 600" in p
+               for p in exc.value.problems), exc.value.problems
+    pem.chmod(0o600)
+    assert parse_config(data, env={}).accounts[0].private_key is not None
+
+
+def test_crlf_ed25519_key_is_accepted(tmp_path):
+    """python-binance takes a >120-char key for RSA; CRLF line ends push Ed25519 over that."""
+    from Crypto.PublicKey import ECC
+
+    pem = tmp_path / "ed.pem"
+    pem.write_bytes(ECC.generate(curve="ed25519").export_key(format="PEM")
+                    .replace("\n", "\r\n").encode())
+    pem.chmod(0o600)
+    data = {"accounts": [{"name": "main", "api_key": "A" * 64, "private_key_file": str(pem)}]}
+    key = parse_config(data, env={}).accounts[0].private_key.reveal()
+    assert "\r" not in key and len(key) <= 120

@@ -27,6 +27,7 @@ checked before every request, per host and weight pool ("api", "sapi", "fapi"):
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 
@@ -34,6 +35,7 @@ import pytest
 from support.daemon import DaemonProc
 
 from healthcheck.config import DaemonConfig
+from healthcheck.gateway import WeightBook
 from healthcheck.result import Status
 from healthcheck.simulator import Simulator
 from healthcheck.state import StateDB
@@ -167,6 +169,39 @@ def test_own_spend_per_minute_stays_within_the_budget_share(sim, make_config, st
         budget = int(sim.limits[g] * BUDGET_SHARE)
         assert max_rolling_spend(sim.requests, g) > budget - biggest[g], g
     assert "weight budget per minute" in d.log
+
+
+def test_with_no_fresh_weight_header_one_request_finds_out_before_the_burst():
+    """A daemon checking every 60-300 s signs at once with its cached time offset, so a whole
+    run's requests would go out together without any usage header younger than a minute."""
+    now = [60_000.0]
+    book = WeightBook(budget_share=None, clock=lambda: now[0])
+    base = "http://binance.test"
+    book.observe(base, "fapi", 2300)
+    now[0] += 61  # that header is from the last minute: the IP's usage is unknown now
+
+    def reserve_in_thread(weight):
+        got: list = []
+        t = threading.Thread(target=lambda: got.append(book.reserve(base, "fapi", weight)))
+        t.start()
+        return t, got
+
+    assert book.reserve(base, "fapi", 1) is None  # the probe goes
+    t, got = reserve_in_thread(20)
+    t.join(0.3)
+    assert t.is_alive()  # the burst waits for the probe's header
+    book.observe(base, "fapi", 2320)  # other processes pushed the IP to 2320 of 2400
+    book.probe_finished(base, "fapi")
+    t.join(5)
+    assert got and got[0] is not None and "protect the IP" in got[0].message
+    # a probe that brought no header (host down) does not hold the others back any longer
+    now[0] += 61
+    assert book.reserve(base, "fapi", 1) is None
+    t, got = reserve_in_thread(5)
+    t.join(0.3)
+    book.probe_finished(base, "fapi")
+    t.join(5)
+    assert got == [None]
 
 
 # ------------------------------------------------------------------------------ bans

@@ -144,6 +144,8 @@ def combine(account: str, check: str, findings: list[Finding], *, ok_summary: st
         summary = "could not check: " + "; ".join(unknown)
     else:
         summary = ok_summary
+    # texts from Binance (error messages, symbols) may hold line breaks: a summary is one line
+    summary = " ".join(summary.splitlines())
     if unknown:
         details["unavailable"] = unknown
     if risk:
