@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run every check once and exit with a Nagios code")
     c.add_argument("--config", "-c", required=True, help="TOML config file")
     c.add_argument("--json", action="store_true", help="print one JSON document")
-    c.add_argument("--only", metavar="CHECK,...", help=f"only these checks ({', '.join(CHECK_IDS)})")
+    c.add_argument("--only", metavar="CHECK,...",
+                   help=f"only these checks ({', '.join(CHECK_IDS)})")
     c.add_argument("--notify", action="store_true",
                    help="send alerts with the daemon's state and rules (for cron)")
     c.set_defaults(func=cmd_check)

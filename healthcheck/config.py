@@ -385,7 +385,8 @@ class _Loader:
         name = given[0]
         value = r.raw(name)
         if not isinstance(value, str) or not value:
-            self.problem(r.key(name), f"must be a non-empty string, not {_show(value) if not isinstance(value, str) else 'empty'}")
+            shown = "empty" if isinstance(value, str) else _show(value)
+            self.problem(r.key(name), f"must be a non-empty string, not {shown}")
             return None
         if name == base:
             self.literal_secret_keys.append(r.key(name))

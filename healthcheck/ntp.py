@@ -53,7 +53,8 @@ class NtpVerdict:
         return {
             "offset_ms": None if self.offset_ms is None else round(self.offset_ms, 1),
             "servers": [
-                {"server": s.server, "offset_ms": None if s.offset_ms is None else round(s.offset_ms, 1),
+                {"server": s.server,
+                 "offset_ms": None if s.offset_ms is None else round(s.offset_ms, 1),
                  "delay_ms": None if s.delay_ms is None else round(s.delay_ms, 1),
                  "stratum": s.stratum, "problem": s.problem or None}
                 for s in self.samples
@@ -121,7 +122,8 @@ def vote(samples: list[NtpSample], max_disagreement_s: float) -> NtpVerdict:
         kept = []
         for s in usable:
             if s.offset_ms is not None and abs(s.offset_ms - median) > limit_ms:
-                s.problem = f"outvoted: {s.offset_ms / 1000:+.3f} s disagrees with the other servers"
+                s.problem = (f"outvoted: {s.offset_ms / 1000:+.3f} s disagrees with the other "
+                             "servers")
                 outvoted.append(s.server)
             else:
                 kept.append(s)

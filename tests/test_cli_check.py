@@ -124,9 +124,9 @@ def test_timeout_gives_unknown_naming_the_timeout(cli, sim, make_config, account
 
 
 def test_connection_refused_gives_unknown(cli, tmp_path, ntp_servers):
-    from support.configs import write_config
-
     import socket
+
+    from support.configs import write_config
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]

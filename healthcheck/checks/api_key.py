@@ -12,8 +12,16 @@ import re
 from dataclasses import dataclass
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, boolean, combine, fmt_duration, \
-    fmt_ts, unavailable_reason
+from healthcheck.checks.base import (
+    Facts,
+    Finding,
+    SchemaError,
+    boolean,
+    combine,
+    fmt_duration,
+    fmt_ts,
+    unavailable_reason,
+)
 from healthcheck.config import AccountConfig, ApiKeySettings
 from healthcheck.gateway import Outcome
 from healthcheck.result import Result, Status
@@ -60,7 +68,6 @@ class ApiKeyCheck:
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
-        s = self.settings
         key = acc.api_key.reveal()
         findings: list[Finding] = []
         unknown: list[str] = []
@@ -68,9 +75,10 @@ class ApiKeyCheck:
                          "signing": "ed25519/rsa" if acc.private_key else "hmac"}
         metrics: dict = {}
         if not _KEY_RE.match(key):
+            spaces = ", with whitespace" if any(c.isspace() for c in key) else ""
             findings.append(Finding(Status.CRITICAL, f"API key is not 64 letters/digits (has "
-                                    f"{len(key)} characters{', with whitespace' if key != key.strip() or ' ' in key else ''}): "
-                                    "Binance answers -2014", [-2014], fix_for(-2014)))
+                                    f"{len(key)} characters{spaces}): Binance answers -2014",
+                                    [-2014], fix_for(-2014)))
         restr = facts.get("sapi.apiRestrictions")
         restrictions_ok = restr is not None and restr.ok
         if restr is not None and not restr.ok:

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, \
-    unavailable_reason
+from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, unavailable_reason
 from healthcheck.config import AccountConfig, BalanceSettings
 from healthcheck.result import Result, Status
 
@@ -31,7 +30,6 @@ class BalanceCheck:
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
-        s = self.settings
         findings: list[Finding] = []
         unknown: list[str] = []
         details: dict = {}

@@ -26,7 +26,6 @@ class ClockCheck:
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
-        s = self.settings
         recv = acc.recv_window_ms
         findings: list[Finding] = []
         unknown: list[str] = []

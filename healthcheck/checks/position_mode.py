@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, boolean, combine, \
-    unavailable_reason
+from healthcheck.checks.base import (
+    Facts,
+    Finding,
+    SchemaError,
+    boolean,
+    combine,
+    unavailable_reason,
+)
 from healthcheck.config import AccountConfig, BasicSettings
 from healthcheck.result import Result, Status
 

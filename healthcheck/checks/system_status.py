@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, \
-    unavailable_reason
+from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, unavailable_reason
 from healthcheck.config import AccountConfig, BasicSettings
 from healthcheck.result import Result, Status
 

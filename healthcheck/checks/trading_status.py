@@ -11,8 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthcheck.binance_errors import ERRORS, fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, boolean, combine, \
-    fmt_duration, fmt_ts, number, unavailable_reason
+from healthcheck.checks.base import (
+    Facts,
+    Finding,
+    SchemaError,
+    boolean,
+    combine,
+    fmt_duration,
+    fmt_ts,
+    number,
+    unavailable_reason,
+)
 from healthcheck.config import AccountConfig, TradingStatusSettings
 from healthcheck.result import Result, Status
 
