@@ -145,13 +145,43 @@ def vote(samples: list[NtpSample], max_disagreement_s: float) -> NtpVerdict:
     return NtpVerdict(offset, samples, outvoted)
 
 
+MIN_POLL_SECONDS = 15.0  # RFC 4330 section 10: never poll a server more often
+KOD_BACKOFF_SECONDS = 600.0  # a server that sent kiss-o'-death is left alone this long
+
+
+class NtpClient:
+    """Polite polling: at most one query per server per 15 s (the last verdict is reused in
+    between), and a server that answered kiss-o'-death is skipped for ten minutes."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._last: tuple[float, NtpVerdict] | None = None
+        self._kod_until: dict[str, float] = {}
+
+    def measure(self, cfg: NtpConfig, submit=None) -> NtpVerdict:
+        """Given the NTP settings, query every server (concurrently via ``submit``) and vote."""
+        now = self._clock()
+        if self._last is not None and now - self._last[0] < MIN_POLL_SECONDS:
+            return self._last[1]
+        if not cfg.servers:
+            return NtpVerdict(None, [])
+        servers = [s for s in cfg.servers if self._kod_until.get(str(s), 0.0) <= now]
+        skipped = [NtpSample(str(s), problem="skipped after kiss-o'-death")
+                   for s in cfg.servers if s not in servers]
+        if submit is None:
+            samples = [query_server(s, cfg.timeout, cfg.max_delay) for s in servers]
+        else:
+            futures = [submit(query_server, s, cfg.timeout, cfg.max_delay) for s in servers]
+            samples = [f.result() for f in futures]
+        for s in samples:
+            if s.problem.startswith("kiss-o'-death"):
+                self._kod_until[s.server] = now + KOD_BACKOFF_SECONDS
+        verdict = vote(samples, cfg.max_disagreement)
+        verdict.samples.extend(skipped)
+        self._last = (now, verdict)
+        return verdict
+
+
 def measure(cfg: NtpConfig, submit=None) -> NtpVerdict:
-    """Given the NTP settings, query every server (concurrently via ``submit``) and vote."""
-    if not cfg.servers:
-        return NtpVerdict(None, [])
-    if submit is None:
-        samples = [query_server(s, cfg.timeout, cfg.max_delay) for s in cfg.servers]
-    else:
-        futures = [submit(query_server, s, cfg.timeout, cfg.max_delay) for s in cfg.servers]
-        samples = [f.result() for f in futures]
-    return vote(samples, cfg.max_disagreement)
+    """Given the NTP settings, query every server once (no rate limiting) and vote."""
+    return NtpClient().measure(cfg, submit)

@@ -97,6 +97,7 @@ class Runner:
         self._exchange_mem: dict[str, tuple[float, dict[str, Any]]] = {}
         self._offsets: dict[tuple[str, str], TimeMeasurement] = {}
         self._offset_at: dict[tuple[str, str], float] = {}
+        self.ntp = ntp_mod.NtpClient()
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -174,7 +175,7 @@ class Runner:
         # -- NTP and public endpoints, in parallel with the time samples
         ntp_fut = None
         if clock_due and cfg.ntp.servers:
-            ntp_fut = self.pool.submit(ntp_mod.measure, cfg.ntp, self.pool.submit)
+            ntp_fut = self.pool.submit(self.ntp.measure, cfg.ntp, self.pool.submit)
         public: dict[tuple[str, str], Future] = {}
         for a in accs:
             for e in needs[a.name]:
