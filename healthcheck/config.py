@@ -335,6 +335,9 @@ class _Loader:
     # -- secrets
     def secret_file(self, key: str, raw_path: str) -> str | None:
         """Given a *_file value, return the file's text; report missing, unsafe or empty files."""
+        if "\0" in raw_path:  # os.open and expanduser raise ValueError on it
+            self.problem(key, f"{raw_path!r} is not a path (it contains a NUL character)")
+            return None
         expanded = _expand_credentials(raw_path, self.env)
         if expanded is None:
             self.problem(key, f"{raw_path!r} uses $CREDENTIALS_DIRECTORY, which is not set "
@@ -384,8 +387,8 @@ class _Loader:
             return None
         name = given[0]
         value = r.raw(name)
-        if not isinstance(value, str) or not value:
-            shown = "empty" if isinstance(value, str) else _show(value)
+        if not isinstance(value, str) or not value.strip():
+            shown = "blank" if isinstance(value, str) else _show(value)
             self.problem(r.key(name), f"must be a non-empty string, not {shown}")
             return None
         if name == base:
@@ -421,6 +424,9 @@ def _load_daemon(ld: _Loader, table: Any) -> DaemonConfig:
     r = _Reader(ld, table, "daemon")
     d = DaemonConfig()
     state_dir = r.string("state_dir", None)
+    if state_dir is not None and "\0" in state_dir:
+        ld.problem("daemon.state_dir", f"{state_dir!r} is not a path (it contains a NUL character)")
+        state_dir = None
     hb = r.string("heartbeat_url", None)
     if hb is not None and not re.match(r"^https?://", hb):
         ld.problem("daemon.heartbeat_url", "must start with http:// or https://")

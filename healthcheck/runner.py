@@ -64,6 +64,14 @@ def _scrub_result(r: Result) -> Result:
     return r
 
 
+def _whole(value: Any) -> int:
+    """int(value), but an infinite float raises ValueError (which the runner catches) too."""
+    try:
+        return int(value)
+    except OverflowError:
+        raise ValueError(f"exchangeInfo: {value!r} is not a whole number") from None
+
+
 def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
     """Given an exchangeInfo answer, return the 1-minute weight limit and wanted symbols' filters."""
     if not isinstance(data, dict) or not isinstance(data.get("rateLimits"), list):
@@ -71,8 +79,8 @@ def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
     limit = None
     for rl in data["rateLimits"]:
         if isinstance(rl, dict) and rl.get("rateLimitType") == "REQUEST_WEIGHT" and \
-                rl.get("interval") == "MINUTE" and int(rl.get("intervalNum", 1)) == 1:
-            limit = int(rl["limit"])
+                rl.get("interval") == "MINUTE" and _whole(rl.get("intervalNum", 1)) == 1:
+            limit = _whole(rl["limit"])
     symbols: dict[str, Any] = {}
     for sym in data.get("symbols") or []:
         if isinstance(sym, dict) and sym.get("symbol") in wanted:

@@ -20,6 +20,7 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    ms_timestamp,
     unavailable_reason,
 )
 from healthcheck.config import AccountConfig, ApiKeySettings
@@ -151,7 +152,10 @@ class ApiKeyCheck:
                                "tick 'Enable Spot & Margin Trading' for this key"))
         exp = data.get("tradingAuthorityExpirationTime")
         if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
-            exp_s = exp / 1000.0
+            exp_s = ms_timestamp(exp)
+            if exp_s is None:
+                raise SchemaError("apiRestrictions: field 'tradingAuthorityExpirationTime' is "
+                                  f"not a timestamp ({str(exp)[:20]!r})")
             left = exp_s - now
             details["trading_expires_at"] = fmt_ts(exp_s)
             metrics["trading_expires_in_seconds"] = int(left)

@@ -74,7 +74,29 @@ def number(obj: Any, key: str, where: str) -> Decimal:
         raise SchemaError(f"{where}: field '{key}' is not a number ({str(value)[:20]!r})") from None
     if not dec.is_finite():
         raise SchemaError(f"{where}: field '{key}' is not a finite number")
+    if dec and not -MAX_EXPONENT <= dec.adjusted() <= MAX_EXPONENT:
+        # "1e999999999" is a finite Decimal, but dividing, int() or printing it hangs or raises
+        raise SchemaError(f"{where}: field '{key}' is not a plausible number "
+                          f"({str(value)[:20]!r})")
     return dec
+
+
+MAX_EXPONENT = 100  # no amount Binance sends is beyond 1e100 or below 1e-100
+MAX_TS = 253402300799.0  # 9999-12-31 23:59:59 UTC: the last second time.gmtime() accepts
+
+
+def ms_timestamp(value: Any) -> float | None:
+    """Given a Binance millisecond timestamp, return seconds; None unless a positive number
+    before the year 10000 (gmtime and int() fail beyond)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = value / 1000
+    except OverflowError:  # an int beyond any float
+        return None
+    if not 0 < seconds <= MAX_TS:  # NaN fails too
+        return None
+    return float(seconds)
 
 
 def boolean(obj: Any, key: str, where: str, default: bool | None = None) -> bool:

@@ -19,6 +19,7 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    ms_timestamp,
     number,
     unavailable_reason,
 )
@@ -92,8 +93,8 @@ class TradingStatusCheck:
                 if not isinstance(inner, dict):
                     raise SchemaError("apiTradingStatus: field 'data' is missing")
                 if boolean(inner, "isLocked", "apiTradingStatus.data"):
-                    rec = inner.get("plannedRecoverTime") or 0
-                    until = f" until {fmt_ts(rec / 1000)}" if isinstance(rec, int) and rec else ""
+                    rec_s = ms_timestamp(inner.get("plannedRecoverTime"))
+                    until = f" until {fmt_ts(rec_s)}" if rec_s is not None else ""
                     findings.append(Finding(Status.CRITICAL, f"spot API trading is locked by "
                                             f"Binance's quantitative rules{until}", [],
                                             "stop placing spot orders until the recover time; "
@@ -132,11 +133,11 @@ class TradingStatusCheck:
                 where = f"apiTradingStatus.{symbol}.{name}"
                 locked = boolean(item, "isLocked", where, default=False)
                 if locked:
-                    rec = item.get("plannedRecoverTime") or 0
+                    rec_s = ms_timestamp(item.get("plannedRecoverTime"))
                     when = ""
-                    if isinstance(rec, int | float) and rec > 0:
-                        when = f" until {fmt_ts(rec / 1000)} (in {fmt_duration(rec / 1000 - now)})"
-                        details.setdefault("planned_recover_time", fmt_ts(rec / 1000))
+                    if rec_s is not None:
+                        when = f" until {fmt_ts(rec_s)} (in {fmt_duration(rec_s - now)})"
+                        details.setdefault("planned_recover_time", fmt_ts(rec_s))
                     out.append(Finding(Status.CRITICAL, f"futures trading on {symbol} is locked "
                                        f"to reduce-only by the quantitative rules ({name}){when}:"
                                        f" new orders fail with -4400", [-4400], fix_for(-4400)))
