@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.configs import write_config
+from support.daemon import DaemonProc
 from support.receivers import JsonReceiver, SmtpReceiver, TelegramFake
 
 
@@ -91,3 +92,25 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 90,
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def daemon_procs(tmp_path):
+    """Return start(config, log_name="daemon.log", **DaemonProc kwargs) -> a running daemon
+    subprocess; every daemon still running at the end of the test is killed."""
+    procs: list[DaemonProc] = []
+
+    def start(config, log_name: str = "daemon.log", **kwargs):
+        d = DaemonProc(config, tmp_path / log_name, **kwargs).start()
+        procs.append(d)
+        return d
+
+    yield start
+    for d in procs:
+        if d.proc is not None and d.proc.poll() is None:
+            d.kill()
+
+
+@pytest.fixture
+def start_daemon(daemon_procs):
+    return daemon_procs

@@ -44,19 +44,8 @@ def daemon_config(make_config, account, receivers):
 
 
 @pytest.fixture
-def start_daemon(tmp_path, receivers):
-    procs = []
-
-    def start(config):
-        d = DaemonProc(config, tmp_path / "daemon.log",
-                       telegram_api=receivers["tg"].api_base).start()
-        procs.append(d)
-        return d
-
-    yield start
-    for d in procs:
-        if d.proc is not None and d.proc.poll() is None:
-            d.kill()
+def start_daemon(daemon_procs, receivers):
+    return lambda config: daemon_procs(config, telegram_api=receivers["tg"].api_base)
 
 
 def titles(receiver):

@@ -43,21 +43,6 @@ TIMEOUT = 0.5  # [daemon] request_timeout in these tests
 
 
 @pytest.fixture
-def start_daemon(tmp_path):
-    procs: list[DaemonProc] = []
-
-    def start(config, log_name="daemon.log"):
-        d = DaemonProc(config, tmp_path / log_name).start()
-        procs.append(d)
-        return d
-
-    yield start
-    for d in procs:
-        if d.proc is not None and d.proc.poll() is None:
-            d.kill()
-
-
-@pytest.fixture
 def big_sim(sim):
     sim.limits = dict(BIG_LIMITS)
     return sim

@@ -48,21 +48,6 @@ BUDGET_SHARE = DaemonConfig().weight_budget_share  # the default, 0.10
 N_ACCOUNTS = 5
 
 
-@pytest.fixture
-def start_daemon(tmp_path):
-    procs: list[DaemonProc] = []
-
-    def start(config, log_name="daemon.log"):
-        d = DaemonProc(config, tmp_path / log_name).start()
-        procs.append(d)
-        return d
-
-    yield start
-    for d in procs:
-        if d.proc is not None and d.proc.poll() is None:
-            d.kill()
-
-
 def five_accounts(sim):
     out = []
     for i in range(N_ACCOUNTS):
