@@ -305,6 +305,7 @@ def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, t
     r = Runner(cfg, state, budget_share=cfg.daemon.weight_budget_share)
     if hasattr(r.book, "_clock"):
         r.book._clock = fake.time  # budget window in simulated time
+        r.book._mono = fake.time
     try:
         if had_time:
             runner_mod.time = fake  # type: ignore[assignment]

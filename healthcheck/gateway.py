@@ -146,10 +146,11 @@ class WeightBook:
     """
 
     def __init__(self, state: StateDB | None = None, *, budget_share: float | None = None,
-                 headroom: float = 0.97, clock=time.time) -> None:
+                 headroom: float = 0.97, clock=time.time, mono=time.monotonic) -> None:
         self._lock = threading.Lock()
         self._state = state
-        self._clock = clock
+        self._clock = clock  # wall clock: bans and Binance's calendar-minute weight windows
+        self._mono = mono  # our own spending window must not jump when the wall clock steps
         self.budget_share = budget_share
         self.headroom = headroom
         self.limits: dict[tuple[str, str], int] = {}  # (base_url, group) -> limit per minute
@@ -180,12 +181,13 @@ class WeightBook:
     def last_used(self, base_url: str, group: str) -> int | None:
         """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
         obs = self.observed.get((base_url, group))
-        if obs is None or self._clock() - obs.observed_at > 60:
+        age = self._clock() - obs.observed_at if obs is not None else None
+        if age is None or not 0 <= age <= 60:  # negative: the wall clock stepped back
             return None
         return obs.used
 
     def spent_last_minute(self, base_url: str, group: str) -> int:
-        now = self._clock()
+        now = self._mono()
         q = self._spent.get((base_url, group))
         if not q:
             return 0
@@ -220,7 +222,7 @@ class WeightBook:
             if used is not None and used + weight > limit * self.headroom:
                 return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
                                   f"{used} of {limit} already used this minute")
-            self._spent.setdefault((base_url, group), deque()).append((self._clock(), weight))
+            self._spent.setdefault((base_url, group), deque()).append((self._mono(), weight))
             self.run_weight += weight
             self.run_requests += 1
             if used is not None:

@@ -204,7 +204,8 @@ class Runner:
             for (base, m), wanted in wanted_by_base.items():
                 ckey = f"exinfo:{m}:{base}"
                 cached = self._cache_get(ckey)
-                fresh = cached is not None and time.time() - cached[0] < \
+                # a negative age means the wall clock stepped back: refetch rather than trust it
+                fresh = cached is not None and 0 <= time.time() - cached[0] < \
                     cfg.daemon.exchange_info_ttl and wanted <= set(cached[1].get("symbols", {}))
                 if fresh:
                     exchange[(base, m)] = self._limits_from(cached, base, m)

@@ -19,6 +19,7 @@ import os
 import random
 import re
 import select
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -32,6 +33,8 @@ import pytest
 from support.configs import write_config
 from support.daemon import REPO, SITE, DaemonProc
 from support.receivers import JsonReceiver, wait_until
+
+from healthcheck.state import StateDB
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +135,8 @@ def _drop_dac_override() -> None:
     (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER) from the bounding set, so the daemon, still
     uid 0 and able to read the interpreter under /root, is refused a 0500 directory like any user.
     (Switching to "nobody" is not possible here: the interpreter lives under a 0700 /root.)"""
+    if os.geteuid() != 0:
+        return  # an ordinary user obeys file permissions anyway
     libc = ctypes.CDLL(None, use_errno=True)
     for cap in (1, 2, 3):
         if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
@@ -179,16 +184,17 @@ def daemons():
             d.kill()
 
 
-def write_daemon_config(path: Path, world, receiver, state_dir: Path, **alerts) -> Path:
+def write_daemon_config(path: Path, world, receiver, state_dir: Path, checks=None,
+                        **alerts) -> Path:
     sim, account, ntp = world
-    section = {"urls": [receiver.url], "failure_threshold": 2, "repeat_interval": 7200,
+    section = {"urls": [receiver.url], "failure_threshold": 1, "repeat_interval": 7200,
                "retry_backoff_max": 1, "delivery_timeout": 5}
     section.update(alerts)
     return write_config(path, sim_url=sim.url,
                         accounts=[{"name": "main", "api_key": account.api_key,
                                    "api_secret": account.api_secret}],
                         ntp=[r.server_string for r in ntp], state_dir=state_dir,
-                        sections={"alerts": section})
+                        sections={"alerts": section, "checks": checks or {}})
 
 
 def mount_tmpfs(path: Path, options: str) -> None:
@@ -203,11 +209,12 @@ def umount(path: Path) -> None:
     subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-def episode(sim, receiver, daemon, fault: str, n_before: int) -> None:
-    """Break, get one alert, fix, get one resolved notice, through a running daemon."""
-    sim.set_fault(fault, account="main")
+def episode(sim, receiver, daemon, fault: str, n_before: int = 0) -> None:
+    """(Break,) get one alert, fix, get one resolved notice, through a running daemon."""
+    if not any(f["name"] == fault for f in sim.faults):
+        sim.set_fault(fault, account="main")
     assert wait_until(lambda: len(receiver.messages) >= n_before + 1, 20), daemon.log[-3000:]
-    daemon.wait_more_runs(2)
+    daemon.wait_more_runs(1)
     sim.clear_fault(fault)
     assert wait_until(lambda: len(receiver.messages) >= n_before + 2, 20), daemon.log[-3000:]
     daemon.wait_more_runs(2)
@@ -225,8 +232,10 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
     print(f"kill -9 test seed: {seed} (BHC_FAULT_SEED={seed} replays it)")
     rng = random.Random(seed)
     state_dir = tmp_path / "state"
-    config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir)
-    sim.latency_ms = 300  # a run takes ~0.65 s of every 1 s tick: most instants are mid-run
+    # two bad runs to alert: a kill can also land between them (the count must survive)
+    config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir,
+                                 failure_threshold=2)
+    sim.latency_ms = 250  # a run takes ~0.55 s of every 1 s tick: most instants are mid-run
     starts = 0
 
     def start() -> DaemonProc:
@@ -244,7 +253,7 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
             assert wait_until(lambda: receiver.inflight > 0, 20), d.log[-3000:]
             delay = rng.uniform(0.0, 0.8)
         else:  # some time after the flip, at an instant where a request to Binance is open
-            delay = rng.uniform(0.0, 2.5)
+            delay = rng.uniform(0.0, 1.8)
         time.sleep(delay)
         if how == "run":
             assert wait_until(lambda: sim.requests and time.time() - sim.requests[-1].ts < 0.1,
@@ -264,7 +273,7 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
         assert wait_until(lambda: len(receiver.messages) >= expected, 20), d.log[-3000:]
         assert wait_until(lambda: pending_rows(state_dir) == 0, 10), d.log[-3000:]
 
-    episodes = 5
+    episodes = int(os.environ.get("BHC_KILL_EPISODES") or 3)  # ~15 s and ~3 kills each
     d = start()
     d.wait_runs(1)
     for n in range(episodes):
@@ -278,7 +287,7 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
             kill(d, phase, rng.choice(("run", "delivery")) if n else
                  ("run" if phase == "alert" else "delivery"))
             d = start()
-            if rng.random() < 0.5:  # sometimes kill the restarted one mid-delivery too
+            if rng.random() < 0.4:  # sometimes kill the restarted one mid-delivery too
                 kill(d, phase, "delivery")
                 d = start()
             settle(d, 2 * n + (1 if phase == "alert" else 2))
@@ -316,20 +325,19 @@ def test_read_only_state_dir_logs_clearly_and_keeps_checking_and_alerting(
     config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir)
     if how == "chmod-0500":
         # a database from an earlier run, then the directory and the file made read-only
-        d = DaemonProc(config, tmp_path / "first.log").start()
-        daemons.append(d)
-        d.wait_runs(1)
-        assert d.stop() == 0
+        StateDB.open(state_dir).close()
         for p in state_dir.iterdir():
             p.chmod(0o400)
         state_dir.chmod(0o500)
+        sim.set_fault("hedge_mode", account="main")
         d = NoOverrideDaemon(config, tmp_path / "daemon.log").start()
     else:
         mount_tmpfs(state_dir, "ro,size=1m")
+        sim.set_fault("hedge_mode", account="main")
         d = DaemonProc(config, tmp_path / "daemon.log").start()
     daemons.append(d)
     try:
-        d.wait_runs(3)
+        d.wait_runs(1)
         assert re.search(rf"state directory {re.escape(str(state_dir))} is not writable .*"
                          r"running without persistent state", d.log), d.log
         episode(sim, receiver, d, "hedge_mode", 0)
@@ -353,7 +361,7 @@ def test_state_dir_filling_up_while_running_logs_once_and_loses_no_alert(
         config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir)
         d = DaemonProc(config, tmp_path / "daemon.log").start()
         daemons.append(d)
-        d.wait_runs(2)
+        d.wait_runs(1)
         # the alert is queued on disk and on its way when the disk fills up: marking it
         # delivered is the first write that fails
         receiver.hang()
@@ -369,7 +377,7 @@ def test_state_dir_filling_up_while_running_logs_once_and_loses_no_alert(
             os.close(fd)
         receiver.recover()
         assert wait_until(lambda: len(receiver.messages) == 1, 10), d.log[-3000:]
-        d.wait_more_runs(3)
+        d.wait_more_runs(2)
         assert len(receiver.messages) == 1, titles(receiver.messages)  # not re-sent every pass
         sim.clear_fault("hedge_mode")
         assert wait_until(lambda: len(receiver.messages) == 2, 10), d.log[-3000:]
@@ -406,9 +414,10 @@ def test_corrupt_state_database_is_moved_aside_and_the_daemon_alerts(
     state_dir.mkdir(mode=0o700)
     (state_dir / "state.db").write_bytes(os.urandom(64) + b"not a database, garbage " * 400)
     config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir)
+    sim.set_fault("hedge_mode", account="main")
     d = DaemonProc(config, tmp_path / "daemon.log").start()
     daemons.append(d)
-    d.wait_runs(2)
+    d.wait_runs(1)
     aside = [p for p in state_dir.glob("state.db.corrupt-*")
              if not p.name.endswith(("-wal", "-shm"))]
     assert len(aside) == 1, list(state_dir.iterdir())
@@ -424,35 +433,46 @@ def test_corrupt_state_database_is_moved_aside_and_the_daemon_alerts(
 # ------------------------------------------------------------------------------ clock steps
 
 @pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime not installed (apt: faketime)")
-@pytest.mark.parametrize("step", [-3600, 3600], ids=["back-1h", "forward-1h"])
-def test_wall_clock_step_keeps_the_pace_and_repeats_no_alert(
-        world, receiver, daemons, tmp_path, step):
+def test_wall_clock_step_back_and_forward_an_hour_keeps_the_pace_and_repeats_no_alert(
+        world, receiver, daemons, tmp_path):
     sim, _, ntp = world
-    stamp = tmp_path / "faketime"
+    stamp = tmp_path / "faketime"  # libfaketime re-reads the offset from here at every call
     stamp.write_text("+0\n")
-    config = write_daemon_config(tmp_path / "config.toml", world, receiver, tmp_path / "state")
+    # the clock check would rightly alert about a daemon an hour off NTP; that is not what this
+    # test is about (the other checks' signed requests use Binance's time, which follows the
+    # step below); two bad runs to alert, so a run straddling the step cannot alert alone
+    config = write_daemon_config(tmp_path / "config.toml", world, receiver, tmp_path / "state",
+                                 checks={"clock": {"enabled": False}}, failure_threshold=2)
+    sim.set_fault("hedge_mode", account="main")
     d = DaemonProc(config, tmp_path / "daemon.log", env={
         "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(stamp),
-        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}).start()
+        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        # libfaketime's "monotonic fix" shifts the GIL's monotonic condition-variable waits
+        # by the fake offset: after a -1 h step the interpreter stalls (a harness artifact)
+        "FAKETIME_FORCE_MONOTONIC_FIX": "0",
+        "PYTHONFAULTHANDLER": "1"}).start()
     daemons.append(d)
-    d.wait_runs(1)
-    sim.set_fault("hedge_mode", account="main")
     assert wait_until(lambda: len(receiver.messages) == 1, 20), d.log[-3000:]
-    d.wait_more_runs(2)
-    # the daemon's wall clock jumps; Binance and the NTP servers jump with it, so the clock
-    # check has nothing to say and every alert after this would be the step's fault
-    stamp.write_text(f"{step:+d}\n")
-    sim.clock_offset_ms = step * 1000.0
-    for r in ntp:
-        r.offset = float(step)
-    assert wait_until(lambda: "wall clock stepped by" in d.log, 5), d.log[-3000:]
-    seen = float(re.search(r"wall clock stepped by ([+-]?\d+) s", d.log).group(1))
-    assert abs(seen - step) < 10, seen
-    before = d.runs()
-    time.sleep(5)
-    after = d.runs()
-    assert 3 <= after - before <= 7, (before, after)  # still every second: no stall, no burst
-    assert len(receiver.messages) == 1, titles(receiver.messages)  # no repeat
+    d.wait_more_runs(1)
+    # the daemon's wall clock jumps (its monotonic clock does not); Binance and the NTP
+    # servers jump with it, so any alert after this would be the step's fault
+    for n, offset in enumerate((-3600, 0), start=1):  # an hour back, then an hour forward
+        stamp.write_text(f"{offset:+d}\n")
+        sim.clock_offset_ms = offset * 1000.0
+        for r in ntp:
+            r.offset = float(offset)
+        assert wait_until(lambda n=n: d.log.count("wall clock stepped by") == n, 5), d.log[-3000:]
+        seen = float(re.findall(r"wall clock stepped by ([+-]?\d+) s", d.log)[-1])
+        assert abs(seen - (-3600 if n == 1 else 3600)) < 10, seen
+        before = d.runs()
+        time.sleep(3.5)
+        after = d.runs()
+        if after - before < 2:  # stalled: SIGABRT makes faulthandler log every thread's stack
+            d.signal(signal.SIGABRT)
+            time.sleep(1)
+            pytest.fail(f"no runs for 3.5 s after a {offset:+d} s step:\n{d.log[-30000:]}")
+        assert after - before <= 5, (offset, before, after)  # every second: no burst either
+        assert len(receiver.messages) == 1, titles(receiver.messages)  # nothing repeated
     sim.clear_fault("hedge_mode")
     assert wait_until(lambda: len(receiver.messages) == 2, 10), d.log[-3000:]
     d.wait_more_runs(2)
@@ -461,5 +481,6 @@ def test_wall_clock_step_keeps_the_pace_and_repeats_no_alert(
     assert got == ["[CRITICAL] main: position_mode", "[RESOLVED] main: position_mode"], got
     ids = alert_ids(receiver.messages)
     assert len(set(ids)) == 2
-    assert d.log.count("wall clock stepped by") == 1, d.log
+    assert d.log.count("wall clock stepped by") == 2, d.log
     assert "Traceback" not in d.log
+

@@ -1,0 +1,36 @@
+"""The weight book's rules, with driven clocks (no sleeping)."""
+
+from __future__ import annotations
+
+from healthcheck.gateway import WeightBook
+
+BASE = "https://fapi.example"
+
+
+def test_budget_window_ignores_wall_clock_steps():
+    wall, mono = [1_000_000.0], [50.0]
+    book = WeightBook(budget_share=0.10, clock=lambda: wall[0], mono=lambda: mono[0])
+    budget = int(2400 * 0.10)
+    assert book.reserve(BASE, "fapi", budget) is None
+    book.probe_finished(BASE, "fapi")
+    assert book.reserve(BASE, "fapi", 1) is not None  # budget spent for this minute
+    wall[0] -= 3600  # the wall clock steps back an hour: a minute later the budget is free
+    mono[0] += 61
+    assert book.reserve(BASE, "fapi", 5) is None
+
+
+def test_header_from_the_future_is_not_trusted_after_a_backward_step():
+    wall = [1_000_000.0]
+    book = WeightBook(clock=lambda: wall[0])
+    book.observe(BASE, "fapi", 2300)
+    assert book.last_used(BASE, "fapi") == 2300
+    wall[0] -= 3600
+    assert book.last_used(BASE, "fapi") is None
+
+
+def test_request_that_would_pass_97_percent_of_the_limit_is_skipped():
+    book = WeightBook()
+    book.observe(BASE, "fapi", 2320)
+    err = book.reserve(BASE, "fapi", 10)
+    assert err is not None and err.kind == "budget" and "2320 of 2400" in err.message
+    assert book.reserve(BASE, "fapi", 5) is None
