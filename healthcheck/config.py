@@ -61,7 +61,7 @@ class DaemonConfig:
     exchange_info_ttl: float = 86400.0
     # share of an IP's per-minute weight limit this daemon may spend (all accounts together)
     weight_budget_share: float = 0.10
-    max_workers: int = 64
+    max_workers: int = 128
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,9 @@ ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
 DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
 WEIGHT_HEADERS = {"api": "x-mbx-used-weight-1m", "fapi": "x-mbx-used-weight-1m",
                   "sapi": "x-sapi-used-ip-weight-1m"}
-DEFAULT_BAN_SECONDS = 60.0  # a 429/418 without Retry-After: pause at least this long
+DEFAULT_BAN_SECONDS = 60.0
+BLIND_TRUST_SECONDS = 300.0  # how old a weight header may be and still spare the probe
+BLIND_MAX_SHARE = 0.5  # ...if it (plus what we sent since) is at most this share of the limit  # a 429/418 without Retry-After: pause at least this long
 _BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
 
 
@@ -159,6 +161,8 @@ class WeightBook:
         self._bans: dict[str, tuple[float, str]] = {}
         # pools with no fresh weight header: the thread whose request is finding out
         self._probing: dict[tuple[str, str], int] = {}
+        # weight sent since the last header while trusting an older one (see reserve)
+        self._blind: dict[tuple[str, str], int] = {}
         self._probe_done = threading.Condition(self._lock)
         self.run_weight = 0
         self.run_requests = 0
@@ -177,6 +181,7 @@ class WeightBook:
                 # reserve() already added). Taking it would let concurrent requests overshoot.
                 used = max(used, old.used)
             self.observed[(base_url, group)] = WeightObservation(used, now)
+            self._blind.pop((base_url, group), None)
 
     def last_used(self, base_url: str, group: str) -> int | None:
         """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
@@ -210,6 +215,18 @@ class WeightBook:
                 return FetchError("budget", f"skipped: this tool already spent {spent} of its "
                                   f"{budget} weight budget per minute on this host")
             used = self.last_used(base_url, group)
+            key = (base_url, group)
+            if used is None:
+                # No header this minute. If the last one (up to 5 min old) showed a lightly used
+                # IP, a run's burst cannot push it over: send without a probe round trip.
+                old = self.observed.get(key)
+                if old is not None and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS \
+                        and old.used + self._blind.get(key, 0) + weight <= limit * BLIND_MAX_SHARE:
+                    self._blind[key] = self._blind.get(key, 0) + weight
+                    self._spent.setdefault(key, deque()).append((self._mono(), weight))
+                    self.run_weight += weight
+                    self.run_requests += 1
+                    return None
             waited = False
             while used is None and (base_url, group) in self._probing:
                 # Nothing known about this IP's usage (no header in the last minute): one

@@ -34,3 +34,26 @@ def test_request_that_would_pass_97_percent_of_the_limit_is_skipped():
     err = book.reserve(BASE, "fapi", 10)
     assert err is not None and err.kind == "budget" and "2320 of 2400" in err.message
     assert book.reserve(BASE, "fapi", 5) is None
+
+
+def test_lightly_used_ip_a_minute_ago_needs_no_probe_round_trip():
+    wall = [1_000_000.0]
+    book = WeightBook(clock=lambda: wall[0])
+    book.observe(BASE, "fapi", 300)  # 12 % of 2400
+    wall[0] += 90  # the header is from the previous minute: not "this minute" any more
+    assert book.last_used(BASE, "fapi") is None
+    for _ in range(20):  # a whole run's burst goes out at once
+        assert book.reserve(BASE, "fapi", 5) is None
+    assert not book._probing
+
+
+def test_busy_ip_a_minute_ago_sends_one_probe_first():
+    wall = [1_000_000.0]
+    book = WeightBook(clock=lambda: wall[0])
+    book.observe(BASE, "fapi", 2000)  # 83 %: the burst must wait for a fresh header
+    wall[0] += 90
+    assert book.reserve(BASE, "fapi", 5) is None
+    assert book._probing  # the others wait for this request's header
+    book.observe(BASE, "fapi", 2330)
+    book.probe_finished(BASE, "fapi")
+    assert book.reserve(BASE, "fapi", 5) is not None  # fresh header: over 97 %, skipped
