@@ -158,6 +158,7 @@ class WeightBook:
         self.limits: dict[tuple[str, str], int] = {}  # (base_url, group) -> limit per minute
         self.observed: dict[tuple[str, str], WeightObservation] = {}
         self._spent: dict[tuple[str, str], deque[tuple[float, int]]] = {}
+        self._spent_sum: dict[tuple[str, str], int] = {}  # running total of each deque
         self._bans: dict[str, tuple[float, str]] = {}
         # pools with no fresh weight header: the thread whose request is finding out
         self._probing: dict[tuple[str, str], int] = {}
@@ -192,13 +193,18 @@ class WeightBook:
         return obs.used
 
     def spent_last_minute(self, base_url: str, group: str) -> int:
+        key = (base_url, group)
         now = self._mono()
-        q = self._spent.get((base_url, group))
+        q = self._spent.get(key)
         if not q:
             return 0
         while q and now - q[0][0] > 60:
-            q.popleft()
-        return sum(w for _, w in q)
+            self._spent_sum[key] -= q.popleft()[1]
+        return self._spent_sum.get(key, 0)
+
+    def _book_spend(self, key: tuple[str, str], weight: int) -> None:
+        self._spent.setdefault(key, deque()).append((self._mono(), weight))
+        self._spent_sum[key] = self._spent_sum.get(key, 0) + weight
 
     def reserve(self, base_url: str, group: str, weight: int) -> FetchError | None:
         """Given a request about to go out, book its weight; return why not if it must not go.
@@ -223,7 +229,7 @@ class WeightBook:
                 if old is not None and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS \
                         and old.used + self._blind.get(key, 0) + weight <= limit * BLIND_MAX_SHARE:
                     self._blind[key] = self._blind.get(key, 0) + weight
-                    self._spent.setdefault(key, deque()).append((self._mono(), weight))
+                    self._book_spend(key, weight)
                     self.run_weight += weight
                     self.run_requests += 1
                     return None
@@ -239,7 +245,7 @@ class WeightBook:
             if used is not None and used + weight > limit * self.headroom:
                 return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
                                   f"{used} of {limit} already used this minute")
-            self._spent.setdefault((base_url, group), deque()).append((self._mono(), weight))
+            self._book_spend((base_url, group), weight)
             self.run_weight += weight
             self.run_requests += 1
             if used is not None:
@@ -292,8 +298,7 @@ class _Capture(threading.local):
     response: requests.Response | None = None
 
 
-_PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle",
-              "curl_ca_bundle")
+_PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 def _make_client(api_key: str, api_secret: str | None, private_key: str | None,
@@ -302,8 +307,12 @@ def _make_client(api_key: str, api_secret: str | None, private_key: str | None,
                     requests_params={"timeout": timeout})
     if not any(k.lower() in _PROXY_ENV for k in os.environ):
         # requests re-reads the proxy environment on every request (a quarter of its CPU per
-        # call); with no proxy configured there is nothing to find
+        # call); with no proxy configured there is nothing to find. The CA bundle variables
+        # are read once instead.
         client.session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            client.session.verify = bundle
     return client
 
 
