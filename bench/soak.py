@@ -14,14 +14,20 @@ check due on every tick. Between ticks a seeded RNG switches faults in the simul
 * account-scoped transport faults (http_502, reset, close, malformed_json, timeout, ...), held
   for 4-8 ticks (UNKNOWN alerts need ``unknown_threshold`` = 3 consecutive runs) or 1-2 ticks.
 
-The simulator and its NTP responders run in a child process (commands over a pipe), so the
+The simulator and its NTP responders run in a child process (commands on its stdin), so the
 numbers below are the daemon's process alone: the daemon, its apprise delivery worker and a
 JsonReceiver (tests/support/receivers.py) that takes the alerts over real ``json://``.
 
-Every 500 check runs it samples RSS (VmRSS), open file descriptors and live threads, after
-letting the outbox drain (so short-lived send threads are not counted), and prints a table and
-the growth from the first to the last quartile of the samples. The numbers are a report; only
-the alerting property and counts are judged, never timing.
+Every 500 check runs (~36 ticks) it samples RSS (VmRSS), open file descriptors and live threads,
+after letting the outbox drain (so short-lived send threads are not counted), and prints a table
+and the growth from the first to the last quartile of the samples. Two bounded, expected kinds of
+growth are shown in their own columns: keep-alive connections to the simulator (each client pool
+keeps up to 10, as many as its peak concurrency) and the runner's fetch threads (started lazily,
+up to ``max_workers``, when requests pile up behind a timeout fault); the weight book's 60 s
+window of request records is shown too (it fills during the first minute at this rate). The
+receiver's messages are folded into compact counts at every sample so the harness itself does
+not grow. The numbers are a report; only the alerting property and counts are judged, never
+timing. ``--tracemalloc`` adds where Python memory grew.
 
 At the end all faults are cleared, the daemon ticks until every check is OK again, the outbox
 drains, and the receiver's messages are checked item by item against the incidents that the
@@ -304,8 +310,8 @@ class AlertModel:
         # (account, check) -> [("F", tick, bad_since) | ("R", tick, None)]
         self.events: dict[tuple[str, str], list[tuple[str, int, int | None]]] = defaultdict(list)
         self.flips = 0  # status changes the engine writes to history
-        self.bad_ticks: dict[tuple[str, str], set[int]] = defaultdict(set)
-        self.notified_ticks: dict[tuple[str, str], set[int]] = defaultdict(set)
+        # (account, check) -> [first, last] tick ranges during which an incident was open
+        self.notified_spans: dict[tuple[str, str], list[list[int]]] = defaultdict(list)
         self.firing_summary: dict[tuple[tuple[str, str], int], str] = {}
 
     def feed(self, tick: int, results: list[Any]) -> None:
@@ -321,7 +327,6 @@ class AlertModel:
                     self.events[key].append(("R", tick, None))
                 m.consecutive_bad, m.bad_since, m.notified = 0, None, False
                 continue
-            self.bad_ticks[key].add(tick)
             m.consecutive_bad += 1
             if m.consecutive_bad == 1:
                 m.bad_since = tick
@@ -331,7 +336,14 @@ class AlertModel:
                 self.events[key].append(("F", tick, m.bad_since))
                 self.firing_summary[(key, tick)] = f"{st.name}: {r.summary}"[:160]
             if m.notified:
-                self.notified_ticks[key].add(tick)
+                spans = self.notified_spans[key]
+                if spans and spans[-1][1] == tick - 1:
+                    spans[-1][1] = tick
+                else:
+                    spans.append([tick, tick])
+
+    def notified_during(self, key: tuple[str, str], first: int, last: int) -> bool:
+        return any(a <= last and b >= first for a, b in self.notified_spans.get(key, ()))
 
     def open_incidents(self) -> list[tuple[str, str]]:
         return [k for k, m in self.keys.items() if m.notified or m.last is not Status.OK]
@@ -384,6 +396,10 @@ def parse_items(msg: dict[str, Any]) -> tuple[str | None, str | None, list[tuple
 # ------------------------------------------------------------------------------ process stats
 
 
+def snap1_total(snap: Any) -> int:
+    return sum(t.size for t in snap.traces)
+
+
 def rss_kb() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -394,6 +410,46 @@ def rss_kb() -> int:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd")) - 1  # minus listdir's own
+
+
+def fd_kinds(ports: dict[int, str]) -> Counter:
+    """Count open fds by kind; TCP sockets by the named local service they talk to/serve."""
+    inodes: dict[str, str] = {}
+    for proto in ("tcp", "tcp6", "udp", "udp6", "unix"):
+        try:
+            with open(f"/proc/net/{proto}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if proto == "unix":
+                inodes[cols[6]] = "unix"
+                continue
+            local, remote = int(cols[1].split(":")[1], 16), int(cols[2].split(":")[1], 16)
+            if proto.startswith("udp"):
+                inodes[cols[9]] = "udp"
+            elif cols[3] == "0A":
+                inodes[cols[9]] = f"listen {ports.get(local, local)}"
+            elif remote in ports:
+                inodes[cols[9]] = f"tcp->{ports[remote]}"
+            elif local in ports:
+                inodes[cols[9]] = f"tcp<-{ports[local]}"
+            else:
+                inodes[cols[9]] = "tcp"
+    out: Counter = Counter()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out[inodes.get(target[8:-1], "socket")] += 1
+        elif target.startswith(("pipe:", "anon_inode:")):
+            out[target.split("[")[0].rstrip(":")] += 1
+        else:
+            out[Path(target).name if "state.db" in target else "file"] += 1
+    return out
 
 
 def thread_names() -> Counter:
@@ -409,6 +465,9 @@ class Sample:
     rss_kb: int
     fds: int
     threads: int
+    pool_threads: int = 0  # the runner's fetch pool (grows lazily up to max_workers)
+    book_entries: int = 0  # weight-book request records (a sliding 60 s window)
+    sim_conns: int = 0  # keep-alive connections to the simulator (<= 10 per client pool)
 
 
 # ------------------------------------------------------------------------------ the soak
@@ -424,6 +483,8 @@ class SoakResult:
     stats: dict[str, Any] = field(default_factory=dict)
     first_threads: Counter = field(default_factory=Counter)
     last_threads: Counter = field(default_factory=Counter)
+    first_fds: Counter = field(default_factory=Counter)
+    last_fds: Counter = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -458,6 +519,34 @@ class _CountingHandler(logging.Handler):
                 self.examples[key] = str(record.msg)[:300]
 
 
+class Inbox:
+    """What the receiver got, kept compact: the receiver's own lists are emptied on each drain,
+    so the harness does not grow with the number of alerts."""
+
+    def __init__(self, receiver: Any) -> None:
+        self.receiver = receiver
+        self.items: dict[tuple[str, str], list[str]] = defaultdict(list)  # key -> kinds
+        self.ids: Counter = Counter()
+        self.kinds: Counter = Counter()
+        self.problems: list[str] = []
+        self.messages = 0
+
+    def drain(self) -> None:
+        with self.receiver.lock:
+            msgs = list(self.receiver.messages)
+            self.receiver.messages.clear()
+            self.receiver.requests.clear()
+        for msg in msgs:
+            account, alert_id, items, probs = parse_items(msg)
+            self.messages += 1
+            self.problems.extend(probs)
+            if alert_id:
+                self.ids[alert_id] += 1
+            for check, kind in items:
+                self.items[(account or "?", check)].append(kind[0])
+                self.kinds[kind] += 1
+
+
 def _settle(daemon: Any, timeout: float = 3.0) -> None:
     """Wait until the outbox is drained and no send thread is alive (bounded)."""
     deadline = time.monotonic() + timeout
@@ -473,7 +562,7 @@ def _settle(daemon: Any, timeout: float = 3.0) -> None:
 def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
              failure_threshold: int = 2, unknown_threshold: int = 3,
              sample_every: int = 500, warmup_ticks: int = 20, out: Any = None,
-             progress: bool = True) -> SoakResult:
+             progress: bool = True, trace: bool = False) -> SoakResult:
     """Run the soak; return the samples and PASS/FAIL verdicts (also printed to ``out``)."""
     from support.receivers import JsonReceiver
 
@@ -513,6 +602,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                       checks=replace(cfg.checks, **{c: replace(cfg.checks.get(c), interval=None)
                                                     for c in CHECK_IDS}))
         names = [n for n, _, _ in sim.accounts]
+        inbox = Inbox(receiver)
+        ports = {int(sim.url.rsplit(":", 1)[1]): "simulator", receiver.port: "receiver"}
         pre = (open_fds(), threading.active_count())
         pre_threads = set(threading.enumerate())
         daemon = Daemon(cfg)
@@ -521,7 +612,7 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         model = AlertModel(failure_threshold, unknown_threshold)
         none_ticks = 0
         per_tick = accounts * len(CHECK_IDS)
-        total_ticks = warmup_ticks + -(-runs // per_tick)
+        total_ticks = max(warmup_ticks, -(-runs // per_tick))
         say(f"soak: {accounts} account(s) x {len(CHECK_IDS)} checks, {runs:,} check runs "
             f"(~{total_ticks} ticks incl. {warmup_ticks} warm-up), seed {seed}, "
             f"failure_threshold {failure_threshold}, unknown_threshold {unknown_threshold}")
@@ -542,21 +633,36 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
 
         def sample() -> None:
             _settle(daemon)
+            inbox.drain()
+            book = daemon.runner.book
+            kinds = fd_kinds(ports)
             s = Sample(tick, result.check_runs, time.monotonic() - t0, rss_kb(), open_fds(),
-                       threading.active_count())
+                       threading.active_count(),
+                       sum(1 for t in threading.enumerate() if t.name.startswith("fetch")),
+                       sum(len(q) for q in list(getattr(book, "_spent", {}).values())),
+                       kinds["tcp->simulator"])
             if not result.samples:
                 result.first_threads = thread_names()
+                result.first_fds = kinds
             result.last_threads = thread_names()
+            result.last_fds = kinds
             result.samples.append(s)
             if progress:
                 say(f"  tick {s.tick:5d}  runs {s.check_runs:6d}  {s.elapsed:6.1f} s  "
-                    f"RSS {s.rss_kb / 1024:6.1f} MiB  fds {s.fds:3d}  threads {s.threads:3d}")
+                    f"RSS {s.rss_kb / 1024:6.1f} MiB  fds {s.fds:3d} ({s.sim_conns} to the "
+                    f"simulator)  threads {s.threads:3d} "
+                    f"(fetch pool {s.pool_threads})  weight-book records {s.book_entries}")
 
         # warm-up: pools, apprise import and the first alert path, then the baseline sample
         while tick < warmup_ticks:
             schedule.step(tick)
             do_tick()
         sample()
+        if trace:
+            import tracemalloc
+
+            tracemalloc.start(6)
+            snap0 = tracemalloc.take_snapshot()
         next_sample = result.check_runs + sample_every
         while result.check_runs < runs:
             schedule.step(tick)
@@ -577,6 +683,19 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         time.sleep(0.2)
         sample()
         result.seconds = time.monotonic() - t0
+        if trace:
+            snap1 = tracemalloc.take_snapshot()
+            tracemalloc.stop()
+            skip = [tracemalloc.Filter(False, tracemalloc.__file__)]
+            diff = snap1.filter_traces(skip).compare_to(snap0.filter_traces(skip), "traceback")
+            total = sum(st.size_diff for st in diff)
+            lines = [f"tracemalloc: Python heap {total / 1024:+.1f} KiB since the first sample "
+                     f"(traced now {snap1_total(snap1) / 1024:.0f} KiB); biggest growth:"]
+            for st in diff[:8]:
+                lines.append(f"  {st.size_diff / 1024:+8.1f} KiB {st.count_diff:+7d} blocks")
+                for fr in st.traceback.format()[-12:]:
+                    lines.append(f"      {fr.strip()}")
+            trace_lines = lines
         result.ticks = tick
 
         # ------------------------------------------------------------ verification
@@ -594,28 +713,17 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
 
         rows = daemon.state.outbox(limit=10**9)
         pending = [r for r in rows if r.delivered_at is None]
-        with receiver.lock:
-            msgs = list(receiver.messages)
+        inbox.drain()
         verdict("outbox drained", not pending,
                 f"{len(rows)} outbox rows, {len(pending)} undelivered")
 
-        received: dict[tuple[str, str], list[str]] = defaultdict(list)
-        ids: Counter = Counter()
-        problems: list[str] = []
-        kinds: Counter = Counter()
-        for msg in msgs:
-            account, alert_id, items, probs = parse_items(msg)
-            problems.extend(probs)
-            if alert_id:
-                ids[alert_id] += 1
-            for check, kind in items:
-                received[(account or "?", check)].append(kind)
-                kinds[kind] += 1
+        received, ids, problems, kinds = inbox.items, inbox.ids, inbox.problems, inbox.kinds
+        n_msgs = inbox.messages
         dupes = [i for i, n in ids.items() if n > 1]
         verdict("every message parsed", not problems, "; ".join(problems[:3]) or
-                f"{len(msgs)} messages")
-        verdict("no message delivered twice", not dupes and len(msgs) == len(rows),
-                f"{len(msgs)} received, {len(rows)} outbox rows, {len(dupes)} duplicate ids")
+                f"{n_msgs} messages")
+        verdict("no message delivered twice", not dupes and n_msgs == len(rows),
+                f"{n_msgs} received, {len(rows)} outbox rows, {len(dupes)} duplicate ids")
         outbox_ids = {r.alert_id for r in rows}
         verdict("received alert ids == outbox alert ids", set(ids) == outbox_ids,
                 f"{len(set(ids) ^ outbox_ids)} differ")
@@ -625,7 +733,7 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         mismatched = []
         for key in sorted(set(model.events) | set(received)):
             expected = [e[0] for e in model.events.get(key, [])]
-            got = [k[0] for k in received.get(key, []) if k in ("FIRING", "RESOLVED")]
+            got = [k for k in received.get(key, []) if k in ("F", "R")]
             if expected != got:
                 mismatched.append(f"{key[0]}/{key[1]}: expected {''.join(expected)} got "
                                   f"{''.join(got)}")
@@ -633,7 +741,7 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 not mismatched and incidents == resolved and incidents > 0,
                 f"{incidents} incidents on {len(model.events)} (account, check) pairs: "
                 f"{kinds['FIRING']} FIRING, {kinds['RESOLVED']} RESOLVED, {kinds['UPDATE']} "
-                f"UPDATE, {kinds['REMINDER']} REMINDER items in {len(msgs)} messages"
+                f"UPDATE, {kinds['REMINDER']} REMINDER items in {n_msgs} messages"
                 + (f"; mismatches: {mismatched[:4]}" if mismatched else ""))
 
         history = daemon.state.history(limit=10**9)
@@ -649,7 +757,6 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         detected = 0
         judged = 0
         for ep in schedule.timeline:
-            ticks = set(range(ep.start, ep.end))
             if ep.kind == "preset":
                 need = failure_threshold
                 keys = [(ep.account, PRESET_CHECK[ep.name])]
@@ -664,9 +771,9 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 continue
             judged += 1
             if ep.kind == "transport":
-                hit = any(model.notified_ticks[k] & ticks for k in keys)
+                hit = any(model.notified_during(k, ep.start, ep.end - 1) for k in keys)
             else:
-                hit = all(model.notified_ticks[k] & ticks for k in keys)
+                hit = all(model.notified_during(k, ep.start, ep.end - 1) for k in keys)
             if hit:
                 detected += 1
             else:
@@ -695,10 +802,12 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
 
         ep_kinds = Counter(ep.kind for ep in schedule.timeline)
         result.stats = {
+            "trace": trace_lines if trace else [],
             "episodes": dict(ep_kinds), "faults_used": len({e.name for e in schedule.timeline}),
-            "messages": len(msgs), "incidents": incidents, "drain_ticks": drain_ticks,
+            "messages": n_msgs, "incidents": incidents, "drain_ticks": drain_ticks,
             "log": counter.counts, "log_examples": counter.examples,
             "pre_daemon": pre,
+            "db_bytes": sum(f.stat().st_size for f in (Path(tmp.name) / "state").glob("state.db*")),
         }
     finally:
         if daemon is not None:
@@ -723,10 +832,12 @@ def report(res: SoakResult, out: Any = None) -> None:
     out = out or sys.stdout
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p()
-    p(f"{'tick':>6} {'check runs':>10} {'elapsed s':>9} {'RSS MiB':>8} {'fds':>4} {'threads':>7}")
+    p(f"{'tick':>6} {'check runs':>10} {'elapsed s':>9} {'RSS MiB':>8} {'fds':>4} {'(to sim)':>8}"
+      f" {'threads':>7} {'(fetch pool)':>12} {'weight-book records':>19}")
     for s in res.samples:
         p(f"{s.tick:6d} {s.check_runs:10d} {s.elapsed:9.1f} {s.rss_kb / 1024:8.1f} "
-          f"{s.fds:4d} {s.threads:7d}")
+          f"{s.fds:4d} {s.sim_conns:8d} {s.threads:7d} {s.pool_threads:12d} "
+          f"{s.book_entries:19d}")
     g = res.growth()
     q = max(1, len(res.samples) // 4)
     p(f"\nfirst vs last quartile ({q} sample(s) each):")
@@ -739,6 +850,9 @@ def report(res: SoakResult, out: Any = None) -> None:
     first, last = res.samples[0], res.samples[-1]
     p(f"  first -> last sample: RSS {(last.rss_kb - first.rss_kb) / 1024:+.1f} MiB, "
       f"fds {last.fds - first.fds:+d}, threads {last.threads - first.threads:+d}")
+    if res.first_fds != res.last_fds:
+        p(f"  fds by kind, first: {dict(sorted(res.first_fds.items()))}")
+        p(f"  fds by kind, last:  {dict(sorted(res.last_fds.items()))}")
     if res.first_threads != res.last_threads:
         p(f"  threads by name, first: {dict(res.first_threads)}")
         p(f"  threads by name, last:  {dict(res.last_threads)}")
@@ -750,9 +864,14 @@ def report(res: SoakResult, out: Any = None) -> None:
              if st.get("post_shutdown_threads") else ""))
     p(f"\n{res.ticks} ticks, {res.check_runs:,} check runs in {res.seconds:.1f} s "
       f"({res.ticks / res.seconds:.1f} ticks/s, {res.check_runs / res.seconds:.0f} check runs/s)")
+    if st.get("db_bytes"):
+        p(f"state.db + WAL at the end: {st['db_bytes'] / 1024:.0f} KiB "
+          f"(the daemon prunes delivered alerts and history older than 30 days hourly)")
     if "episodes" in st:
         p(f"fault episodes: {st['episodes']} ({st['faults_used']} distinct faults); "
           f"{st['incidents']} incidents, {st['messages']} messages")
+    for line in st.get("trace", []):
+        p(line)
     if st.get("log"):
         p("daemon log lines at WARNING or above (by message template):")
         for key, n in st["log"].most_common(12):
@@ -773,10 +892,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--failure-threshold", type=int, default=2)
     ap.add_argument("--unknown-threshold", type=int, default=3)
     ap.add_argument("--sample-every", type=int, default=500, help="check runs between samples")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also show where memory grew (slow; for hunting a leak)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     res = run_soak(args.runs, args.accounts, args.seed, args.failure_threshold,
-                   args.unknown_threshold, args.sample_every)
+                   args.unknown_threshold, args.sample_every, trace=args.tracemalloc)
     report(res)
     return 0 if res.ok else 1
 

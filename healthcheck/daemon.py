@@ -24,7 +24,6 @@ from typing import Any
 from healthcheck import sdnotify
 from healthcheck.alerts import AlertEngine, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.redact import scrub
 from healthcheck.result import Status
 from healthcheck.runner import Report, Runner
 from healthcheck.state import StateDB, StateError
@@ -32,6 +31,8 @@ from healthcheck.state import StateDB, StateError
 log = logging.getLogger(__name__)
 
 CLOCK_STEP_TOLERANCE = 5.0  # seconds of disagreement between wall and monotonic clocks
+PRUNE_EVERY = 3600.0  # seconds between deletions of old delivered alerts and history
+KEEP_SECONDS = 30 * 86400.0  # delivered/dropped outbox rows and history flips kept this long
 
 
 def status_line(config: Config, report: Report | None) -> str:
@@ -85,6 +86,7 @@ class Daemon:
         self.last_run_done_mono: float | None = None
         self.runs = 0
         self._last_check_run: dict[str, float] = {}  # check id -> monotonic time it last ran
+        self._last_prune_mono: float | None = None
         self._tick_lock = threading.Lock()
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -135,6 +137,10 @@ class Daemon:
         for msg in decision.messages:
             rows.extend(outbox_rows_for(msg, self.config.alerts.urls, now))
         self.state.commit_cycle(decision.states, rows, decision.history_rows)
+        if self._last_prune_mono is None or now_mono - self._last_prune_mono >= PRUNE_EVERY:
+            # without this the outbox (full alert texts) and history grow for ever
+            self._last_prune_mono = now_mono
+            self.state.prune(now - KEEP_SECONDS)
         self.states = decision.states
         for h in decision.history_rows:
             log.info("%s %s: %s -> %s: %s", h.account, h.check,

@@ -73,7 +73,8 @@ def _whole(value: Any) -> int:
 
 
 def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
-    """Given an exchangeInfo answer, return the 1-minute weight limit and wanted symbols' filters."""
+    """Given an exchangeInfo answer, return the 1-minute weight limit and the filters of the
+    wanted symbols; raise ValueError (or TypeError/KeyError) if it has the wrong shape."""
     if not isinstance(data, dict) or not isinstance(data.get("rateLimits"), list):
         raise ValueError("exchangeInfo: field 'rateLimits' is missing")
     limit = None
@@ -84,7 +85,8 @@ def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
     symbols: dict[str, Any] = {}
     for sym in data.get("symbols") or []:
         if isinstance(sym, dict) and sym.get("symbol") in wanted:
-            filters = {f.get("filterType"): f for f in sym.get("filters", []) if isinstance(f, dict)}
+            filters = {f.get("filterType"): f for f in sym.get("filters", [])
+                       if isinstance(f, dict)}
             symbols[sym["symbol"]] = {"status": sym.get("status"), "filters": filters}
     return {"weight_limit": limit, "symbols": symbols}
 
