@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, unavailable_reason
+from healthcheck.checks.base import Facts, Finding, SchemaError, Unavailable, combine, number
 from healthcheck.config import AccountConfig, BalanceSettings
 from healthcheck.result import Result, Status
 
@@ -31,27 +31,20 @@ class BalanceCheck:
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
         findings: list[Finding] = []
-        unknown: list[str] = []
+        src = Unavailable(facts)
         details: dict = {}
         metrics: dict = {}
         if "usdm" in acc.markets:
-            out = facts.get("fapi.account")
-            if out is None or not out.ok:
-                unknown.append(unavailable_reason(out, "futures account"))
-            else:
-                try:
-                    findings.extend(self._futures(acc, out.data, details, metrics))
-                except SchemaError as exc:
-                    unknown.append(f"unexpected answer from Binance: {exc}")
+            data = src.data("fapi.account", "futures account", required=True)
+            if data is not None:
+                with src.parsing():
+                    findings.extend(self._futures(acc, data, details, metrics))
         if "spot" in acc.markets and acc.min_available:
-            out = facts.get("spot.account")
-            if out is None or not out.ok:
-                unknown.append(unavailable_reason(out, "spot balances"))
-            else:
-                try:
-                    findings.extend(self._spot(acc, out.data, details, metrics))
-                except SchemaError as exc:
-                    unknown.append(f"unexpected answer from Binance: {exc}")
+            data = src.data("spot.account", "spot balances", required=True)
+            if data is not None:
+                with src.parsing():
+                    findings.extend(self._spot(acc, data, details, metrics))
+        unknown = src.reasons
         ok = "balances fine"
         if "margin_ratio" in metrics:
             ok = f"margin ratio {metrics['margin_ratio'] * 100:.1f} %, balances above minimum"

@@ -7,6 +7,8 @@ union once (concurrently), and hands the same :class:`Facts` to every check's ``
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -110,6 +112,33 @@ def boolean(obj: Any, key: str, where: str, default: bool | None = None) -> bool
     if not isinstance(value, bool):
         raise SchemaError(f"{where}: field '{key}' is not true/false ({str(value)[:20]!r})")
     return value
+
+
+class Unavailable:
+    """Collects, while a check reads its endpoints, why some data could not be used."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.reasons: list[str] = []
+
+    def data(self, name: str, what: str, *, required: bool = False) -> Any:
+        """Given an endpoint, return its data; None (with the reason noted) if it failed, or if
+        it was not fetched and ``required``."""
+        out = self.facts.get(name)
+        if out is None and not required:
+            return None
+        if out is None or not out.ok:
+            self.reasons.append(unavailable_reason(out, what))
+            return None
+        return out.data
+
+    @contextmanager
+    def parsing(self) -> Iterator[None]:
+        """Note a SchemaError from the block as "unexpected answer" and carry on after it."""
+        try:
+            yield
+        except SchemaError as exc:
+            self.reasons.append(f"unexpected answer from Binance: {exc}")
 
 
 def unavailable_reason(outcome: Outcome | None, what: str) -> str:

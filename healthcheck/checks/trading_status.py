@@ -9,12 +9,14 @@ the error code Binance would give a real order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from healthcheck.binance_errors import ERRORS, fix_for
 from healthcheck.checks.base import (
     Facts,
     Finding,
     SchemaError,
+    Unavailable,
     boolean,
     combine,
     fmt_duration,
@@ -51,62 +53,38 @@ class TradingStatusCheck:
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
         findings: list[Finding] = []
-        unknown: list[str] = []
+        src = Unavailable(facts)
         details: dict = {}
         metrics: dict = {}
-
-        def use(name: str, what: str):
-            out = facts.get(name)
-            if out is None:
-                return None
-            if not out.ok:
-                unknown.append(unavailable_reason(out, what))
-                return None
-            return out.data
-
-        try:
-            data = use("fapi.apiTradingStatus", "futures trading rules")
-            if data is not None:
+        data = src.data("fapi.apiTradingStatus", "futures trading rules")
+        if data is not None:
+            with src.parsing():
                 findings.extend(self._futures_indicators(data, facts.now, details, metrics))
-        except SchemaError as exc:
-            unknown.append(f"unexpected answer from Binance: {exc}")
-        try:
-            data = use("fapi.accountConfig", "futures canTrade")
-            if data is not None and not boolean(data, "canTrade", "accountConfig"):
-                findings.append(Finding(Status.CRITICAL, "futures account may not trade "
-                                        "(canTrade false): orders fail with -4088", [-4088],
-                                        fix_for(-4088)))
-        except SchemaError as exc:
-            unknown.append(f"unexpected answer from Binance: {exc}")
-        try:
-            data = use("spot.account", "spot canTrade")
-            if data is not None and not boolean(data, "canTrade", "account"):
-                findings.append(Finding(Status.CRITICAL, "spot account may not trade (canTrade "
-                                        "false): orders fail with -2010", [-2010],
-                                        "check Binance account notifications; contact support"))
-        except SchemaError as exc:
-            unknown.append(f"unexpected answer from Binance: {exc}")
-        try:
-            data = use("sapi.apiTradingStatus", "spot API trading status")
-            if data is not None:
-                inner = data.get("data") if isinstance(data, dict) else None
-                if not isinstance(inner, dict):
-                    raise SchemaError("apiTradingStatus: field 'data' is missing")
-                if boolean(inner, "isLocked", "apiTradingStatus.data"):
-                    rec_s = ms_timestamp(inner.get("plannedRecoverTime"))
-                    until = f" until {fmt_ts(rec_s)}" if rec_s is not None else ""
-                    findings.append(Finding(Status.CRITICAL, f"spot API trading is locked by "
-                                            f"Binance's quantitative rules{until}", [],
-                                            "stop placing spot orders until the recover time; "
-                                            "lower the bot's order/cancel rate"))
-        except SchemaError as exc:
-            unknown.append(f"unexpected answer from Binance: {exc}")
-        data = use("sapi.accountStatus", "account status")
+        data = src.data("fapi.accountConfig", "futures canTrade")
+        if data is not None:
+            with src.parsing():
+                if not boolean(data, "canTrade", "accountConfig"):
+                    findings.append(Finding(Status.CRITICAL, "futures account may not trade "
+                                            "(canTrade false): orders fail with -4088", [-4088],
+                                            fix_for(-4088)))
+        data = src.data("spot.account", "spot canTrade")
+        if data is not None:
+            with src.parsing():
+                if not boolean(data, "canTrade", "account"):
+                    findings.append(Finding(Status.CRITICAL, "spot account may not trade "
+                                            "(canTrade false): orders fail with -2010", [-2010],
+                                            "check Binance account notifications; contact "
+                                            "support"))
+        data = src.data("sapi.apiTradingStatus", "spot API trading status")
+        if data is not None:
+            with src.parsing():
+                findings.extend(self._spot_lock(data))
+        data = src.data("sapi.accountStatus", "account status")
         if data is not None:
             status_text = data.get("data") if isinstance(data, dict) else None
             if not isinstance(status_text, str):
-                unknown.append("unexpected answer from Binance: account/status: field 'data' "
-                               "is missing")
+                src.reasons.append("unexpected answer from Binance: account/status: field "
+                                   "'data' is missing")
             else:
                 details["account_status"] = status_text
                 if status_text != "Normal":
@@ -114,9 +92,23 @@ class TradingStatusCheck:
                                             f"{status_text[:60]!r}, not 'Normal'", [],
                                             "read Binance account notifications and contact "
                                             "support"))
+        unknown = src.reasons
         findings.extend(self._test_orders(facts, details, unknown))
         return combine(acc.name, self.id, findings, ok_summary="account may trade normally",
                        unknown=unknown, details=details, metrics=metrics)
+
+    @staticmethod
+    def _spot_lock(data: Any) -> list[Finding]:
+        inner = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(inner, dict):
+            raise SchemaError("apiTradingStatus: field 'data' is missing")
+        if not boolean(inner, "isLocked", "apiTradingStatus.data"):
+            return []
+        rec_s = ms_timestamp(inner.get("plannedRecoverTime"))
+        until = f" until {fmt_ts(rec_s)}" if rec_s is not None else ""
+        return [Finding(Status.CRITICAL, f"spot API trading is locked by Binance's "
+                        f"quantitative rules{until}", [], "stop placing spot orders until the "
+                        "recover time; lower the bot's order/cancel rate")]
 
     def _futures_indicators(self, data: dict, now: float, details: dict, metrics: dict
                             ) -> list[Finding]:
