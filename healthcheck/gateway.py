@@ -6,23 +6,32 @@ network faults, timeouts, 5xx, malformed bodies, Binance error codes, and 418/42
 keeps the request-weight books: the weight of every request we send, the ``X-MBX-USED-WEIGHT-1M``
 headers we receive (they count every process on this IP), active bans (persisted, so a restart
 does not knock on a banned host), and a per-host spending budget so the daemon never causes the
-rate-limit problems it watches for. Exception texts from requests carry signed URLs, so no raw
+rate-limit problems it watches for. Exception texts from aiohttp carry signed URLs, so no raw
 exception string ever leaves this module.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
+import contextvars
+import errno
+import json
 import logging
 import os
 import re
+import socket
+import ssl
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import requests
-from binance.client import Client
+import aiohttp
+from binance.async_client import AsyncClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from healthcheck.redact import scrub
@@ -141,6 +150,10 @@ class WeightObservation:
     observed_at: float  # wall clock
 
 
+# reserve(block=False): another request is finding out the IP's usage; send this one after it
+WAIT_FOR_PROBE = FetchError("budget", "waiting for the weight probe")
+
+
 class WeightBook:
     """Request weight we spent, what Binance says the IP used, bans, and the spending budget.
 
@@ -206,12 +219,15 @@ class WeightBook:
         self._spent.setdefault(key, deque()).append((self._mono(), weight))
         self._spent_sum[key] = self._spent_sum.get(key, 0) + weight
 
-    def reserve(self, base_url: str, group: str, weight: int) -> FetchError | None:
+    def reserve(self, base_url: str, group: str, weight: int, *, owner: object = None,
+                block: bool = True) -> FetchError | None:
         """Given a request about to go out, book its weight; return why not if it must not go.
 
         Two rules keep us from causing -1003: our own spending stays under ``budget_share`` of
         the pool's limit per minute, and we never push the IP's reported usage (all processes)
-        past ``headroom`` of the limit.
+        past ``headroom`` of the limit. ``owner`` names the request if it becomes the probe (by
+        default the calling thread); with ``block=False`` a request that would have to wait for
+        another's probe books nothing and gets :data:`WAIT_FOR_PROBE`.
         """
         with self._lock:
             limit = self.limit(base_url, group)
@@ -234,6 +250,8 @@ class WeightBook:
                     self.run_requests += 1
                     return None
             waited = False
+            if not block and used is None and key in self._probing:
+                return WAIT_FOR_PROBE
             while used is None and (base_url, group) in self._probing:
                 # Nothing known about this IP's usage (no header in the last minute): one
                 # request finds out before the rest of a run's burst goes out.
@@ -241,7 +259,8 @@ class WeightBook:
                 self._probe_done.wait(1.0)
                 used = self.last_used(base_url, group)
             if used is None and not waited:
-                self._probing[(base_url, group)] = threading.get_ident()
+                self._probing[(base_url, group)] = threading.get_ident() if owner is None \
+                    else owner
             if used is not None and used + weight > limit * self.headroom:
                 return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
                                   f"{used} of {limit} already used this minute")
@@ -254,10 +273,11 @@ class WeightBook:
                     used + weight, self.observed[(base_url, group)].observed_at)
             return None
 
-    def probe_finished(self, base_url: str, group: str) -> None:
+    def probe_finished(self, base_url: str, group: str, *, owner: object = None) -> None:
         """Given a request that went out, let requests waiting for its weight header go on."""
         with self._lock:
-            if self._probing.get((base_url, group)) == threading.get_ident():
+            me = threading.get_ident() if owner is None else owner
+            if self._probing.get((base_url, group)) == me:
                 del self._probing[(base_url, group)]
                 self._probe_done.notify_all()
 
@@ -269,7 +289,7 @@ class WeightBook:
                 self._bans[key] = (until, reason)
         if self._state is not None:
             self._state.set_ban(key, until, reason)
-        log.warning("pausing all requests to %s until %s: %s", key,
+        log.warning("all requests to %s paused until %s: %s", key,
                     time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until)), reason)
 
     def active_ban(self, key: str) -> tuple[float, str] | None:
@@ -294,61 +314,176 @@ class WeightBook:
 # ------------------------------------------------------------------------------- gateway
 
 
-class _Capture(threading.local):
-    response: requests.Response | None = None
-
-
 _PROXY_ENV = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
-def _make_client(api_key: str, api_secret: str | None, private_key: str | None,
-                 timeout: float) -> Client:
-    client = Client(api_key, api_secret, private_key=private_key, ping=False,
-                    requests_params={"timeout": timeout})
-    if not any(k.lower() in _PROXY_ENV for k in os.environ):
-        # requests re-reads the proxy environment on every request (a quarter of its CPU per
-        # call); with no proxy configured there is nothing to find. The CA bundle variables
-        # are read once instead.
-        client.session.trust_env = False
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
-            client.session.verify = bundle
-    return client
+class _EmptyBody(Exception):
+    """A 2xx answer with no body at all (python-binance would turn it into ``{}``)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# the response whose headers belong to the request of the current task (one task per call)
+_RESPONSE: contextvars.ContextVar[Any] = contextvars.ContextVar("healthcheck_response",
+                                                               default=None)
+
+
+class _Client(AsyncClient):
+    """python-binance's AsyncClient with the sync client's answer handling, race-free.
+
+    ``_handle_response`` is where python-binance reads the answer. Ours records the response in
+    a per-task context variable (``client.response`` is shared by concurrent calls), reads the
+    body as bytes and decodes it the way the sync client does: non-JSON error bodies get their
+    text (the async client puts a bound method's repr there), a 2xx HTML page is "Invalid
+    Response" (aiohttp would raise ContentTypeError), and an empty 2xx body is an error, not {}.
+    """
+
+    async def _handle_response(self, response: aiohttp.ClientResponse) -> Any:
+        _RESPONSE.set(response)
+        body = await response.read()
+        text = _decode(body, response.charset) if body else ""
+        if not 200 <= response.status < 300:
+            exc = BinanceAPIException(response, response.status, text)
+            if not exc.code and str(exc.message).startswith("Invalid JSON error message"):
+                # python-binance formats the unawaited bound method `response.text` here
+                exc.message = f"Invalid JSON error message from Binance: {text}"
+            raise exc
+
+
+        if not body:
+            raise _EmptyBody(response.status)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise BinanceRequestException(f"Invalid Response: {text}") from None
+
+
+class EventLoopThread:
+    """One asyncio event loop running in a daemon thread, for every gateway of the process.
+
+    Reference-counted: the first gateway starts it, the last one to close stops it (so a
+    daemon reload or the end of a CLI run leaves no thread or socket behind).
+    """
+
+    _lock = threading.Lock()
+    _shared: EventLoopThread | None = None
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.users = 0
+        self.gateways: weakref.WeakSet[AccountGateway] = weakref.WeakSet()  # not yet closed
+        self.thread = threading.Thread(target=self._run, name="binance-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_forever()
+        finally:
+            try:
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+                self.loop.run_until_complete(self.loop.shutdown_default_executor())
+            finally:
+                self.loop.close()
+
+    @classmethod
+    def acquire(cls) -> EventLoopThread:
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            cls._shared.users += 1
+            return cls._shared
+
+    def release(self) -> None:
+        with EventLoopThread._lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            if EventLoopThread._shared is self:
+                EventLoopThread._shared = None
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        if threading.current_thread() is not self.thread:
+            self.thread.join(5)
+
+    def run(self, coro: Any, timeout: float | None = None) -> Any:
+        """Given a coroutine, run it on the loop and return its result (raises its exception)."""
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            raise
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    # a gateway nobody closed: close its aiohttp sessions while the loop thread still runs
+    # (otherwise aiohttp warns "Unclosed client session" at interpreter exit)
+    shared = EventLoopThread._shared
+    if shared is not None:
+        for gw in list(shared.gateways):
+            gw.close()
+
+
+def _session_params() -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if any(k.lower() in _PROXY_ENV for k in os.environ):
+        # aiohttp only honours HTTP(S)_PROXY / NO_PROXY with trust_env (read on every request,
+        # so only when a proxy variable is set at all)
+        params["trust_env"] = True
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        # the CA bundle variables the sync client (requests) honoured
+        ctx = ssl.create_default_context(cafile=bundle) if os.path.isfile(bundle) else \
+            ssl.create_default_context(capath=bundle)
+        params["connector"] = aiohttp.TCPConnector(ssl=ctx)
+    return params
 
 
 class AccountGateway:
     """Sends one account's requests through python-binance clients (one per market).
 
     A client per market because ``timestamp_offset`` is per client and the spot and futures
-    servers may disagree about the time. Clients are built once (python-binance builds an event
-    loop per constructing thread, which leaks if rebuilt every run).
+    servers may disagree about the time. The clients are python-binance's ``AsyncClient`` on the
+    process's one event-loop thread (a request costs a quarter of the CPU of the sync client's
+    requests + urllib3); :meth:`call` stays synchronous and thread-safe: the weight book is
+    consulted on the calling thread, then the request runs on the loop and the caller waits.
     """
 
     def __init__(self, account: AccountConfig, book: WeightBook, *, timeout: float) -> None:
         self.account = account
         self.book = book
         self.timeout = timeout
-        self._capture = _Capture()
+        self._loop = EventLoopThread.acquire()
+        self._closed = False
+        self._loop.gateways.add(self)
+        try:
+            self.clients: dict[str, _Client] = self._loop.run(self._build(), timeout + 30)
+        except BaseException:
+            self._loop.release()
+            raise
+
+    async def _build(self) -> dict[str, _Client]:
+        # built on the loop: aiohttp sessions and connectors belong to the loop they are made in
+        account = self.account
         secret = account.api_secret.reveal() if account.api_secret else None
         pem = account.private_key.reveal() if account.private_key else None
-        self.clients: dict[str, Client] = {}
+        clients: dict[str, _Client] = {}
         for market in ("spot", "usdm"):
-            c = _make_client(account.api_key.reveal(), secret, pem, timeout)
+            c = _Client(account.api_key.reveal(), secret, private_key=pem,
+                        loop=asyncio.get_running_loop(), session_params=_session_params())
             # python-binance forces its own recvWindow (10000) on every signed call; use the bot's
             c.REQUEST_RECVWINDOW = account.recv_window_ms
-            c.REQUEST_TIMEOUT = timeout
+            c.REQUEST_TIMEOUT = self.timeout
             # keep testnet/demo False: they would override the URLs per request
             c.API_URL = account.spot_url + "/api"
             c.MARGIN_API_URL = account.spot_url + "/sapi"
             c.FUTURES_URL = account.futures_url + "/fapi"
             c.FUTURES_DATA_URL = account.futures_url + "/futures/data"
-            c.session.hooks["response"].append(self._hook)
-            self.clients[market] = c
-
-    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        # python-binance keeps one shared `client.response`; concurrent calls would read each
-        # other's headers. A per-thread capture is race-free.
-        self._capture.response = response
+            clients[market] = c
+        return clients
 
     def base_url(self, endpoint: Endpoint) -> str:
         return self.account.futures_url if endpoint.group == "fapi" else self.account.spot_url
@@ -356,24 +491,29 @@ class AccountGateway:
     def set_offset(self, market: str, offset_ms: float) -> None:
         self.clients[market].timestamp_offset = int(round(offset_ms))
 
-    def close(self) -> None:
+    async def _close_clients(self) -> None:
         for c in self.clients.values():
             try:
-                # Session.close() only forgets the pools: urllib3 2.8 closes pooled sockets when
-                # a pool is garbage-collected, and client.response (the last response) keeps
-                # its pool alive. Close them now, or every reload leaves them open until a gc.
-                for adapter in c.session.adapters.values():
-                    pools = adapter.poolmanager.pools
-                    for key in pools.keys():
-                        pool = pools.get(key)
-                        if pool is not None:
-                            pool.close()
-                c.close_connection()
+                await c.close_connection()
             except Exception:  # noqa: BLE001 - closing must never fail a run
                 pass
 
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._loop.run(self._close_clients(), 10)
+        except Exception:  # noqa: BLE001 - closing must never fail a run
+            pass
+        finally:
+            self._loop.release()
+
     def call(self, name: str, params: dict[str, Any] | None = None) -> Outcome:
-        """Given an endpoint name, send it once and return data or a readable error."""
+        """Given an endpoint name, send it once and return data or a readable error.
+
+        Blocking and thread-safe: the request runs on the event loop while this thread waits.
+        """
         ep = ENDPOINTS[name]
         base = self.base_url(ep)
         key = host_key(base, ep.group)
@@ -388,9 +528,47 @@ class AccountGateway:
         try:
             if self._paused(out, key):  # banned while this request waited in reserve()
                 return out
-            return self._send(ep, base, out, params)
+            try:
+                # aiohttp's total timeout ends the request; the margin only guards a stuck loop
+                return self._loop.run(self._send(ep, base, out, params), self.timeout + 10)
+            except concurrent.futures.TimeoutError:
+                out.data = None
+                out.error = FetchError("timeout", f"{ep.path}: no answer within "
+                                       f"{self.timeout:g} s (request_timeout)")
+                return out
         finally:
             self.book.probe_finished(base, ep.group)
+
+    def submit(self, pool: concurrent.futures.Executor, name: str,
+               params: dict[str, Any] | None = None) -> concurrent.futures.Future:
+        """Given an endpoint name, start sending it; return a future of its :class:`Outcome`.
+
+        Without a thread per request: the weight book is asked here (without waiting) and the
+        request goes straight to the event loop. Only a request that must wait for another's
+        weight probe takes a thread of ``pool`` (it runs :meth:`call` there).
+        """
+        ep = ENDPOINTS[name]
+        base = self.base_url(ep)
+        out = Outcome(name)
+        if self._paused(out, host_key(base, ep.group)):
+            return _done(out)
+        owner = object()
+        refused = self.book.reserve(base, ep.group, ep.weight, owner=owner, block=False)
+        if refused is WAIT_FOR_PROBE:
+            return pool.submit(self.call, name, params)
+        if refused is not None:
+            out.sent = False
+            out.error = refused
+            return _done(out)
+        return asyncio.run_coroutine_threadsafe(self._send_owned(ep, base, out, params, owner),
+                                                self._loop.loop)
+
+    async def _send_owned(self, ep: Endpoint, base: str, out: Outcome,
+                          params: dict[str, Any] | None, owner: object) -> Outcome:
+        try:
+            return await self._send(ep, base, out, params)
+        finally:
+            self.book.probe_finished(base, ep.group, owner=owner)
 
     def _paused(self, out: Outcome, key: str) -> bool:
         """Given a host key under an active ban, fill ``out`` with why nothing was sent."""
@@ -404,55 +582,70 @@ class AccountGateway:
                                retry_after=max(0.0, until - time.time()))
         return True
 
-    def _send(self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None
-              ) -> Outcome:
+    async def _send(self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None
+                    ) -> Outcome:
+        """Given a reserved request, send it on the loop and fill ``out`` (one task per call:
+        the response recorded by ``_Client`` in the context variable is this call's)."""
         out.weight = ep.weight
         client = self.clients[ep.market]
         kwargs = dict(ep.kwargs)
         kwargs.update(params or {})
-        self._capture.response = None
+        _RESPONSE.set(None)
+        exc: Exception | None = None
         out.started_at = time.time()
         t0 = time.monotonic()
         try:
-            out.data = getattr(client, ep.client_method)(**kwargs)
-        except BinanceAPIException as exc:
-            out.error = self._api_error(exc, base, ep)
-        except BinanceRequestException as exc:
-            out.error = FetchError("malformed", f"{ep.path}: Binance answered with a body that is "
-                                   f"not JSON ({_snippet(exc.message)})")
-        except requests.Timeout:
-            out.error = FetchError("timeout", f"{ep.path}: no answer within "
-                                   f"{self.timeout:g} s (request_timeout)")
-        except requests.exceptions.ChunkedEncodingError:
-            out.error = FetchError("network", f"{ep.path}: connection broke mid-answer "
-                                   "(truncated body)")
-        except requests.exceptions.ContentDecodingError:
-            out.error = FetchError("malformed", f"{ep.path}: answer body could not be decoded")
-        except requests.ConnectionError as exc:
-            out.error = FetchError("network", f"{ep.path}: {_connection_reason(exc)}")
-        except requests.RequestException as exc:
-            out.error = FetchError("network", f"{ep.path}: request failed "
-                                   f"({type(exc).__name__})")
-        except (ValueError, TypeError, KeyError) as exc:
-            out.error = FetchError("malformed", f"{ep.path}: unusable answer "
-                                   f"({type(exc).__name__})")
+            async with asyncio.timeout(self.timeout + 5):  # a guard; aiohttp's timeout ends it
+                out.data = await getattr(client, ep.client_method)(**kwargs)
+        except Exception as e:  # noqa: BLE001 - mapped below; unknown ones are re-raised
+            exc = e
         out.finished_at = time.time()
         out.elapsed_ms = (time.monotonic() - t0) * 1000
-        resp = self._capture.response
+        resp = _RESPONSE.get()
+        if exc is not None:
+            out.data = None
+            out.error = self._map_error(exc, base, ep)
         if resp is not None:
             self._record_weight(resp, base, ep)
-            if out.error is None and not resp.content:
-                # python-binance turns an empty 200 body into {}: that is no answer, not data
-                out.error = FetchError("malformed", f"{ep.path}: Binance answered HTTP "
-                                       f"{resp.status_code} with an empty body instead of JSON")
-                out.data = None
         if out.error is None and not isinstance(out.data, dict | list):
             out.error = FetchError("malformed", f"{ep.path}: expected a JSON object, got "
                                    f"{type(out.data).__name__}")
             out.data = None
         return out
 
-    def _record_weight(self, resp: requests.Response, base: str, ep: Endpoint) -> None:
+    def _map_error(self, exc: BaseException, base: str, ep: Endpoint) -> FetchError:
+        """Given what a request raised, return it as a readable error (never the raw text: it
+        can carry the signed URL)."""
+        if isinstance(exc, BinanceAPIException):
+            return self._api_error(exc, base, ep)
+        if isinstance(exc, BinanceRequestException):
+            return FetchError("malformed", f"{ep.path}: Binance answered with a body that is "
+                              f"not JSON ({_snippet(exc.message)})")
+        if isinstance(exc, _EmptyBody):
+            # python-binance turns an empty 200 body into {}: that is no answer, not data
+            return FetchError("malformed", f"{ep.path}: Binance answered HTTP "
+                              f"{exc.status} with an empty body instead of JSON")
+        if isinstance(exc, asyncio.TimeoutError | TimeoutError) and \
+                not isinstance(exc, aiohttp.ClientConnectorError):
+            return FetchError("timeout", f"{ep.path}: no answer within "
+                              f"{self.timeout:g} s (request_timeout)")
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            if "decode" in repr(exc.args).lower() and "not completed" not in repr(exc.args):
+                return FetchError("malformed", f"{ep.path}: answer body could not be decoded")
+            return FetchError("network", f"{ep.path}: connection broke mid-answer "
+                              "(truncated body)")
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            return FetchError("network", f"{ep.path}: server closed the connection without "
+                              "answering")
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError | OSError):
+            return FetchError("network", f"{ep.path}: {_connection_reason(exc)}")
+        if isinstance(exc, aiohttp.ClientError):
+            return FetchError("network", f"{ep.path}: request failed ({type(exc).__name__})")
+        if isinstance(exc, ValueError | TypeError | KeyError):
+            return FetchError("malformed", f"{ep.path}: unusable answer ({type(exc).__name__})")
+        raise exc
+
+    def _record_weight(self, resp: aiohttp.ClientResponse, base: str, ep: Endpoint) -> None:
         raw = resp.headers.get(WEIGHT_HEADERS[ep.group])
         if raw is None and ep.group == "api":
             raw = resp.headers.get("x-mbx-used-weight")
@@ -492,6 +685,12 @@ class AccountGateway:
                           code=code, http_status=status)
 
 
+def _done(out: Outcome) -> concurrent.futures.Future:
+    fut: concurrent.futures.Future = concurrent.futures.Future()
+    fut.set_result(out)
+    return fut
+
+
 def _retry_after(response: Any) -> float | None:
     try:
         raw = response.headers.get("Retry-After")
@@ -506,9 +705,22 @@ def _retry_after(response: Any) -> float | None:
     return value if value >= 0 else None
 
 
-def _connection_reason(exc: requests.ConnectionError) -> str:
-    text = repr(exc.args[0]) if exc.args else ""
-    low = text.lower()
+def _connection_reason(exc: BaseException) -> str:
+    """Given a connection failure (aiohttp wraps the OSError), say what happened; never its text."""
+    os_err = getattr(exc, "os_error", None) or exc
+    if isinstance(exc, getattr(aiohttp, "ClientConnectorDNSError", ())) or \
+            isinstance(os_err, socket.gaierror):
+        return "DNS lookup of the host failed"
+    num = getattr(os_err, "errno", None)
+    if num == errno.ECONNREFUSED or isinstance(os_err, ConnectionRefusedError):
+        return "connection refused"
+    if num in (errno.ECONNRESET, errno.EPIPE) or isinstance(os_err, ConnectionResetError):
+        return "connection reset by the server"
+    if num == errno.ECONNABORTED or isinstance(os_err, ConnectionAbortedError):
+        return "server closed the connection without answering"
+    if num == errno.ETIMEDOUT:
+        return "connection timed out"
+    low = (repr(os_err) + " " + type(exc).__name__).lower()
     if "name or service not known" in low or "nodename nor servname" in low or \
             "temporary failure in name resolution" in low or "getaddrinfo" in low or \
             "name resolution" in low:
@@ -517,11 +729,19 @@ def _connection_reason(exc: requests.ConnectionError) -> str:
         return "connection refused"
     if "reset by peer" in low or "connectionreset" in low:
         return "connection reset by the server"
-    if "remotedisconnected" in low or "without response" in low or "aborted" in low:
+    if "remotedisconnected" in low or "without response" in low or "aborted" in low or \
+            "serverdisconnected" in low:
         return "server closed the connection without answering"
     if "timed out" in low:
         return "connection timed out"
     return "could not connect"
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset
+        return body.decode("utf-8", errors="replace")
 
 
 def _snippet(text: str, limit: int = 120) -> str:

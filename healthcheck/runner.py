@@ -180,7 +180,7 @@ class Runner:
                 continue
             ep = "fapi.time" if key[1] == "usdm" else "spot.time"
             gw = self.gateways[a.name]
-            time_futs[key] = [self.pool.submit(gw.call, ep) for _ in range(samples)]
+            time_futs[key] = [gw.submit(self.pool, ep) for _ in range(samples)]
 
         # -- NTP and public endpoints, in parallel with the time samples
         ntp_fut = None
@@ -192,7 +192,7 @@ class Runner:
                 if not ENDPOINTS[e].signed:
                     key = (e, self._base(a, ENDPOINTS[e].market))
                     if key not in public:
-                        public[key] = self.pool.submit(self.gateways[a.name].call, e)
+                        public[key] = self.gateways[a.name].submit(self.pool, e)
         # -- exchangeInfo (cached across runs): weight limits and test-order symbol filters
         exchange: dict[tuple[str, str], ExchangeLimits] = {}
         exinfo_futs: dict[tuple[str, str], tuple[Future, set[str]]] = {}
@@ -214,7 +214,7 @@ class Runner:
                     continue
                 owner = next(a for a in accs if m in a.markets and self._base(a, m) == base)
                 ep = "fapi.exchangeInfo" if m == "usdm" else "spot.exchangeInfo"
-                exinfo_futs[(base, m)] = (self.pool.submit(self.gateways[owner.name].call, ep),
+                exinfo_futs[(base, m)] = (self.gateways[owner.name].submit(self.pool, ep),
                                           wanted)
 
         # -- as each market's time is known, apply the offset and send its signed requests
@@ -234,7 +234,7 @@ class Runner:
                 for e in needs[a.name]:
                     ep = ENDPOINTS[e]
                     if ep.signed and ep.market == market and e not in signed_futs[a.name]:
-                        signed_futs[a.name][e] = self.pool.submit(gw.call, e)
+                        signed_futs[a.name][e] = gw.submit(self.pool, e)
             submitted_markets.add(key)
 
         for key in markets_used:
@@ -288,7 +288,7 @@ class Runner:
                 params = self._order_params(a, m, sym, exchange.get((self._base(a, m), m)))
                 ep = "fapi.orderTest" if m == "usdm" else "spot.orderTest"
                 order_futs.setdefault(a.name, []).append(
-                    (m, sym, self.pool.submit(self.gateways[a.name].call, ep, params)))
+                    (m, sym, self.gateways[a.name].submit(self.pool, ep, params)))
 
         ntp_verdict = None
         if ntp_fut is not None:
