@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -96,9 +96,9 @@ ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
 DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
 WEIGHT_HEADERS = {"api": "x-mbx-used-weight-1m", "fapi": "x-mbx-used-weight-1m",
                   "sapi": "x-sapi-used-ip-weight-1m"}
-DEFAULT_BAN_SECONDS = 60.0
+DEFAULT_BAN_SECONDS = 60.0  # a 429/418 without Retry-After: pause at least this long
 BLIND_TRUST_SECONDS = 300.0  # how old a weight header may be and still spare the probe
-BLIND_MAX_SHARE = 0.5  # ...if it (plus what we sent since) is at most this share of the limit  # a 429/418 without Retry-After: pause at least this long
+BLIND_MAX_SHARE = 0.5  # ...if it (plus what we sent since) is at most this share of the limit
 _BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
 
 
@@ -109,7 +109,8 @@ _BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
 class FetchError:
     """Why an endpoint gave no usable data, in words a person understands."""
 
-    kind: str  # network | timeout | http | api | malformed | banned | rate_limited | budget | internal
+    # network | timeout | http | api | malformed | banned | rate_limited | budget | internal
+    kind: str
     message: str
     code: int | None = None  # Binance error code, when Binance sent one
     http_status: int | None = None
