@@ -520,7 +520,7 @@ def target_scaling(env: Env, reps: int) -> None:
     table(rows, ["latency", "1 account ms", "20 accounts ms", "ratio", "<= 1.5x",
                  "client CPU ms/run", "CPU ms/request"])
     print(f"  20 accounts: {nreq} requests per run. The requests overlap, but the client's CPU per "
-          "request (python-binance + requests, under the GIL) does not: the target holds once "
+          "request (python-binance + aiohttp, under the GIL) does not: the target holds once "
           "network latency, not CPU, dominates.")
     for lat in (100, 300):
         verdict(f"20 accounts <= 1.5x one account (latency {lat} ms)", outcome[lat] <= 1.5,
