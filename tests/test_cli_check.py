@@ -248,3 +248,47 @@ def test_no_secret_in_any_output_even_verbose_and_failing(cli, sim, make_config,
     assert account.api_key not in text
     assert "signature=" not in text.replace("signature=<redacted>", "")
     assert account.api_key[:4] in text  # the masked key is shown so users know which one
+
+
+def test_dns_failure_gives_unknown_naming_dns(cli, tmp_path):
+    import socket
+
+    from support.configs import write_config
+
+    try:  # a name under .invalid never resolves; make sure it fails fast here
+        socket.getaddrinfo("binance-sim.invalid", 1)
+        pytest.skip("the resolver answered for a .invalid name")
+    except OSError:
+        pass
+    config = write_config(tmp_path / "c.toml", sim_url="http://binance-sim.invalid:1",
+                          state_dir=tmp_path / "st",
+                          accounts=[{"name": "main", "api_key": "A" * 64,
+                                     "api_secret": "B" * 64}])
+    p = cli("check", "--config", str(config), "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert all(r["status"] == "UNKNOWN" for r in doc["results"])
+    assert any("DNS lookup of the host failed" in r["summary"] for r in doc["results"])
+
+
+def test_slow_answer_just_under_the_timeout_is_fine(cli, sim, make_config, account):
+    config = make_config([{"name": "main", "api_key": account.api_key,
+                           "api_secret": account.api_secret}],
+                         sections={"daemon": {"request_timeout": 2}})
+    sim.set_fault("slow", scope="/fapi/v1/accountConfig", seconds=1.5)
+    p = cli("check", "--config", str(config), "--json")
+    assert p.returncode == 0, p.stdout
+
+
+@pytest.mark.parametrize("fault", ["rate_limited", "banned"])
+def test_429_and_418_without_retry_after_pause_the_host(cli, sim, config, fault):
+    sim.set_fault(fault, scope="/fapi", retry_after=None)
+    p = cli("check", "--config", str(config), "--json")
+    doc = json.loads(p.stdout)
+    rl = next(r for r in doc["results"] if r["check"] == "rate_limit")
+    assert rl["status"] == "CRITICAL" and rl["codes"] == [-1003]
+    sim.clear_fault()
+    sim.banned_until_ms = 0
+    n = len(sim.requests)
+    cli("check", "--config", str(config), "--json")
+    assert not [r for r in sim.requests[n:] if r.path.startswith("/fapi")]
