@@ -25,12 +25,6 @@ def make_client(
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator() as s:
-        yield s
-
-
-@pytest.fixture
 def account(sim: Simulator) -> SimAccount:
     return sim.add_account("main")
 
