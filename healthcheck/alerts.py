@@ -351,7 +351,7 @@ def format_metrics(metrics: dict[str, float | int]) -> str:
 
 def _item(r: Result, kind: AlertKind, previous: Status | None, bad_since: float | None,
           routing: Status) -> AlertItem:
-    risk = r.details.get("risk_codes") or ()
+    risk = r.risk_codes or r.details.get("risk_codes") or ()
     try:
         risk_codes = tuple(int(c) for c in risk)
     except (TypeError, ValueError):

@@ -82,7 +82,7 @@ def render_text(report: Any, out=None) -> None:
                 e = ERRORS.get(code)
                 text = f"{code} {e.name}: \"{e.msg}\"" if e else str(code)
                 print(f"{pad}bot's orders fail with {text}", file=out)
-            for code in r.details.get("risk_codes", []):
+            for code in r.risk_codes:
                 e = ERRORS.get(code)
                 print(f"{pad}at risk of {code}{' ' + e.name if e else ''}", file=out)
             if r.fix:

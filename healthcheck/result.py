@@ -55,6 +55,8 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float | int] = field(default_factory=dict)
     fix: str = ""
+    # the codes a WARNING is heading towards (the bot does not get them yet)
+    risk_codes: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         details = dict(self.details)
@@ -66,6 +68,7 @@ class Result:
             "status": self.status.name,
             "summary": self.summary,
             "codes": list(self.codes),
+            "risk_codes": list(self.risk_codes),
             "details": details,
             "metrics": dict(self.metrics),
         }
@@ -79,6 +82,7 @@ class Result:
             status=Status[str(data["status"])],
             summary=str(data.get("summary", "")),
             codes=[int(c) for c in data.get("codes") or []],
+            risk_codes=[int(c) for c in data.get("risk_codes") or details.get("risk_codes") or []],
             details=details,
             metrics=dict(data.get("metrics") or {}),
             fix=str(details.get("fix", "")),

@@ -18,7 +18,9 @@ def check_schema(doc: dict) -> None:
     assert doc["status"] in STATUSES
     assert isinstance(doc["metrics"]["request_weight"], int)
     for r in doc["results"]:
-        assert set(r) == {"account", "check", "status", "summary", "codes", "details", "metrics"}
+        assert set(r) == {"account", "check", "status", "summary", "codes", "risk_codes",
+                          "details", "metrics"}
+        assert all(isinstance(c, int) for c in r["risk_codes"])
         assert r["status"] in STATUSES and r["check"] in CHECK_IDS
         assert isinstance(r["summary"], str) and r["summary"]
         assert all(isinstance(c, int) and c < 0 for c in r["codes"])

@@ -199,15 +199,14 @@ def combine(account: str, check: str, findings: list[Finding], *, ok_summary: st
     summary = " ".join(summary.splitlines())
     if unknown:
         details["unavailable"] = unknown
-    if risk:
-        details["risk_codes"] = risk
     if len(bad) > 1:
         details["problems"] = [f"{f.status.name}: {f.text}" for f in bad]
     fix = "; ".join(dict.fromkeys(f.fix.rstrip(".") for f in bad if f.fix))
     if not fix and unknown and not bad:
         fix = "check network access to Binance from this machine; the check runs again next cycle"
     return Result(account=account, check=check, status=status, summary=summary, codes=codes,
-                  details=details, metrics=dict(metrics or {}), fix=fix)
+                  details=details, metrics=dict(metrics or {}), fix=fix,
+                  risk_codes=risk)
 
 
 def fmt_ts(ts_seconds: float) -> str:
