@@ -1,4 +1,4 @@
-"""The command line: ``binance-healthcheck check|run|demo|simulator|notify-test|config``.
+"""The command line: ``binance-healthcheck check|run|plan|demo|simulator|notify-test|config``.
 
 This is the only layer that prints. Heavy imports (python-binance costs ~0.4 s, apprise ~0.15 s,
 APScheduler ~0.1 s) happen inside the subcommand that needs them, so ``--help`` and config errors
@@ -30,9 +30,9 @@ def _err(msg: str) -> None:
     print(f"binance-healthcheck: {scrub(msg)}", file=sys.stderr)
 
 
-def _load(path: str) -> Config | None:
+def _load(path: str, *, secrets: bool = True) -> Config | None:
     try:
-        return load_config(path)
+        return load_config(path, secrets=secrets)
     except ConfigError as exc:
         for problem in exc.problems:
             _err(problem)
@@ -173,7 +173,52 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    config = _load(args.config, secrets=False)  # the cost needs no key
+    if config is None:
+        return EXIT_CONFIG
+    from healthcheck.markets import POOLS
+    from healthcheck.plan import build_plan, cost, per_pool_per_minute
+    from healthcheck.rate_text import pool_name
+
+    rows = cost(config)
+    pools = per_pool_per_minute(rows)
+    full = build_plan(config)
+    one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
+    one_run += sum(t.samples for t in full.time)
+    if args.json:
+        print(json.dumps({
+            "requests": [{"request": r.what, "pool": r.pool, "weight": r.weight,
+                          "every_seconds": r.every_seconds, "weight_per_minute":
+                          round(r.per_minute, 2), "checks": r.checks} for r in rows],
+            "weight_per_minute": {k: round(v, 2) for k, v in pools.items()},
+            "share_of_limit": {k: round(v / POOLS[k].default_limit, 5)
+                               for k, v in pools.items()},
+            "weight_of_a_run_with_every_check_due": one_run,
+        }, indent=2))
+        return 0
+    print(f"{'request':<58} {'pool':<5} {'weight':>6} {'every':>8} {'/min':>7}  checks")
+    for r in sorted(rows, key=lambda r: (r.pool, -r.per_minute)):
+        print(f"{r.what[:58]:<58} {r.pool:<5} {r.weight:>6} {r.every_seconds:>7.0f}s "
+              f"{r.per_minute:>7.2f}  {r.checks}")
+    print()
+    for pool, per_min in pools.items():
+        limit = POOLS[pool].default_limit
+        print(f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
+              f"of the {limit} limit")
+    print(f"a run with every check due (answers cached as shown): weight {one_run}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
+    if args.action == "checks":
+        from healthcheck.checks import example_toml
+
+        print(example_toml(), end="")
+        return 0
+    if not args.config:
+        _err("config: --config FILE is required")
+        return EXIT_CONFIG
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
@@ -264,9 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--config", "-c", required=True)
     n.set_defaults(func=cmd_notify_test)
 
-    cf = sub.add_parser("config", help="validate or show (secrets masked) a config file")
-    cf.add_argument("action", choices=("validate", "show"))
-    cf.add_argument("--config", "-c", required=True)
+    pl = sub.add_parser("plan", help="print the requests the checks send, their weight and "
+                                     "the weight per minute per pool at the configured intervals")
+    pl.add_argument("--config", "-c", required=True)
+    pl.add_argument("--json", action="store_true", help="print one JSON document")
+    pl.set_defaults(func=cmd_plan)
+
+    cf = sub.add_parser("config", help="validate or show (secrets masked) a config file; "
+                                       "`config checks` prints every check's settings")
+    cf.add_argument("action", choices=("validate", "show", "checks"))
+    cf.add_argument("--config", "-c")
     cf.set_defaults(func=cmd_config)
     return p
 

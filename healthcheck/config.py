@@ -18,17 +18,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from healthcheck.checks import CHECK_IDS, REGISTRY
+from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
+from healthcheck.markets import MARKET_IDS
+from healthcheck.markets import MARKETS as MARKET_TABLE
 from healthcheck.result import Status
 from healthcheck.secrets import Secret
 
-CHECK_IDS = ("clock", "api_key", "position_mode", "trading_status", "balance", "rate_limit",
-             "system_status")
-MARKETS = ("spot", "usdm")
+MARKETS = MARKET_IDS
 
-PROD_SPOT_URL = "https://api.binance.com"
-PROD_FUTURES_URL = "https://fapi.binance.com"
-TESTNET_SPOT_URL = "https://testnet.binance.vision"
-TESTNET_FUTURES_URL = "https://demo-fapi.binance.com"
+PROD_SPOT_URL = MARKET_TABLE["spot"].default_url
+PROD_FUTURES_URL = MARKET_TABLE["usdm"].default_url
+TESTNET_SPOT_URL = MARKET_TABLE["spot"].testnet_url
+TESTNET_FUTURES_URL = MARKET_TABLE["usdm"].testnet_url
 
 
 class ConfigError(Exception):
@@ -89,72 +91,43 @@ class AlertsConfig:
     delivery_timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class ClockSettings:
-    enabled: bool = True
-    interval: float | None = None
-    samples: int = 3
-    ahead_critical_ms: float = 1000.0
-    ahead_warning_ms: float = 500.0
-    max_rtt_ms: float = 2000.0
-
-
-@dataclass(frozen=True)
-class ApiKeySettings:
-    enabled: bool = True
-    interval: float | None = 600.0  # key permissions change rarely
-    expiry_warning_days: float = 7.0
-    warn_withdrawals: bool = True
-    warn_no_ip_restriction: bool = True
-
-
-@dataclass(frozen=True)
-class BasicSettings:
-    enabled: bool = True
-    interval: float | None = None
-
-
-@dataclass(frozen=True)
-class TradingStatusSettings:
-    enabled: bool = True
-    interval: float | None = 120.0  # apiTradingStatus weighs 10 on /fapi
-    indicator_warning_ratio: float = 0.8
-
-
-@dataclass(frozen=True)
-class BalanceSettings:
-    enabled: bool = True
-    interval: float | None = None
-    margin_ratio_warning: float = 0.5
-    margin_ratio_critical: float = 0.8
-
-
-@dataclass(frozen=True)
-class RateLimitSettings:
-    enabled: bool = True
-    interval: float | None = None
-    warning: float = 0.70
-    critical: float = 0.90
-
-
-@dataclass(frozen=True)
-class SystemStatusSettings:
-    enabled: bool = True
-    interval: float | None = 300.0
-
-
-@dataclass(frozen=True)
 class ChecksConfig:
-    clock: ClockSettings = field(default_factory=ClockSettings)
-    api_key: ApiKeySettings = field(default_factory=ApiKeySettings)
-    position_mode: BasicSettings = field(default_factory=BasicSettings)
-    trading_status: TradingStatusSettings = field(default_factory=TradingStatusSettings)
-    balance: BalanceSettings = field(default_factory=BalanceSettings)
-    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
-    system_status: SystemStatusSettings = field(default_factory=SystemStatusSettings)
+    """The ``[checks.<id>]`` settings of every registered check (defaults for those not given).
+
+    ``checks.get("clock")`` and ``checks.clock`` both return the clock check's Settings.
+    """
+
+    def __init__(self, settings: dict[str, CheckSettings] | None = None, **by_id: CheckSettings
+                 ) -> None:
+        from healthcheck.checks import default_settings
+
+        merged = default_settings()
+        merged.update(settings or {})
+        merged.update(by_id)
+        unknown = set(merged) - set(CHECK_IDS)
+        if unknown:
+            raise KeyError(f"no such check: {', '.join(sorted(unknown))}")
+        self._settings = merged
 
     def get(self, check_id: str) -> Any:
-        return getattr(self, check_id)
+        return self._settings[check_id]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._settings[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def items(self) -> list[tuple[str, CheckSettings]]:
+        return list(self._settings.items())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChecksConfig) and self._settings == other._settings
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._settings.items())))
 
 
 @dataclass(frozen=True)
@@ -173,6 +146,20 @@ class AccountConfig:
     test_order_symbols: tuple[str, ...] = ()
     test_order_quantity: dict[str, Decimal] = field(default_factory=dict)
     checks: tuple[str, ...] = CHECK_IDS
+    # order-side checks: what the bot trades, per market, and the notional of one order
+    symbols: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    order_size: dict[str, Decimal] = field(default_factory=dict)  # symbol or "default" -> quote
+    multi_assets_margin: bool | None = None
+
+    def base_url(self, market: str) -> str:
+        """Given a market id, return this account's base URL for it."""
+        return str(getattr(self, MARKET_TABLE[market].url_setting))
+
+    def symbols_for(self, market: str) -> tuple[str, ...]:
+        return self.symbols.get(market, ())
+
+    def order_size_for(self, symbol: str) -> Decimal | None:
+        return self.order_size.get(symbol, self.order_size.get("default"))
 
 
 @dataclass(frozen=True)
@@ -326,6 +313,7 @@ class _Loader:
         self.problems: list[str] = []
         self.config_private = True
         self.literal_secret_keys: list[str] = []
+        self.secrets_optional = False
 
     def problem(self, key: str, message: str) -> None:
         where = f"{self.path}: " if self.path else ""
@@ -335,6 +323,8 @@ class _Loader:
     # -- secrets
     def secret_file(self, key: str, raw_path: str) -> str | None:
         """Given a *_file value, return the file's text; report missing, unsafe or empty files."""
+        if self.secrets_optional:
+            return None
         if "\0" in raw_path:  # os.open and expanduser raise ValueError on it
             self.problem(key, f"{raw_path!r} is not a path (it contains a NUL character)")
             return None
@@ -378,6 +368,9 @@ class _Loader:
     def secret(self, r: _Reader, base: str, *, required: bool, kind: str) -> str | None:
         """Read one secret given as ``base``, ``base_env`` or ``base_file``."""
         given = [n for n in (base, f"{base}_env", f"{base}_file") if r.has(n)]
+        if self.secrets_optional:
+            # `plan` prices a config without its secrets: a placeholder stands in for them
+            return "0" * 64 if given and kind != "pem" else None
         if len(given) > 1:
             self.problem(r.key(base), f"give only one of {', '.join(given)}")
             return None
@@ -536,82 +529,42 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
 
 
 def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
+    """Read ``[checks.<id>]`` for every registered check from its Settings' declared fields."""
     r = _Reader(ld, table, "checks")
-    out: dict[str, Any] = {}
-    for check_id in CHECK_IDS:
-        if not r.has(check_id):
+    out: dict[str, CheckSettings] = {}
+    for cls in REGISTRY:
+        if not r.has(cls.id):
             continue
-        cr = _Reader(ld, r.raw(check_id), f"checks.{check_id}")
-        default_interval = getattr(ChecksConfig(), check_id).interval
-        common = {"enabled": cr.boolean("enabled", True),
-                  "interval": _duration(cr, "interval", default_interval)}
-        if check_id == "clock":
-            d = ClockSettings()
-            s: Any = ClockSettings(
-                **common,
-                samples=cr.number("samples", d.samples, minimum=1, maximum=10, integer=True),
-                ahead_critical_ms=cr.number("ahead_critical_ms", d.ahead_critical_ms, minimum=0),
-                ahead_warning_ms=cr.number("ahead_warning_ms", d.ahead_warning_ms, minimum=0),
-                max_rtt_ms=_duration(cr, "max_rtt_ms", d.max_rtt_ms),
-            )
-            if s.ahead_warning_ms > s.ahead_critical_ms:
-                ld.problem("checks.clock.ahead_warning_ms", "must not exceed ahead_critical_ms")
-        elif check_id == "api_key":
-            d2 = ApiKeySettings()
-            s = ApiKeySettings(
-                **common,
-                expiry_warning_days=cr.number("expiry_warning_days", d2.expiry_warning_days,
-                                              minimum=0),
-                warn_withdrawals=cr.boolean("warn_withdrawals", d2.warn_withdrawals),
-                warn_no_ip_restriction=cr.boolean("warn_no_ip_restriction",
-                                                  d2.warn_no_ip_restriction),
-            )
-        elif check_id == "trading_status":
-            d3 = TradingStatusSettings()
-            s = TradingStatusSettings(
-                **common,
-                indicator_warning_ratio=cr.number("indicator_warning_ratio",
-                                                  d3.indicator_warning_ratio, minimum=0,
-                                                  maximum=1, exclusive_min=True),
-            )
-        elif check_id == "balance":
-            d4 = BalanceSettings()
-            s = BalanceSettings(
-                **common,
-                margin_ratio_warning=cr.number("margin_ratio_warning", d4.margin_ratio_warning,
-                                               minimum=0, maximum=1, exclusive_min=True),
-                margin_ratio_critical=cr.number("margin_ratio_critical", d4.margin_ratio_critical,
-                                                minimum=0, maximum=1, exclusive_min=True),
-            )
-            if s.margin_ratio_warning > s.margin_ratio_critical:
-                ld.problem("checks.balance.margin_ratio_warning",
-                           f"{s.margin_ratio_warning:g} must not exceed margin_ratio_critical "
-                           f"({s.margin_ratio_critical:g})")
-        elif check_id == "rate_limit":
-            d5 = RateLimitSettings()
-            s = RateLimitSettings(
-                **common,
-                warning=cr.number("warning", d5.warning, minimum=0, maximum=1, exclusive_min=True),
-                critical=cr.number("critical", d5.critical, minimum=0, maximum=1,
-                                   exclusive_min=True),
-            )
-            if s.warning > s.critical:
-                ld.problem("checks.rate_limit.warning",
-                           f"{s.warning:g} must not exceed critical ({s.critical:g})")
-        elif check_id == "system_status":
-            s = SystemStatusSettings(**common)
-        else:
-            s = BasicSettings(**common)
+        cr = _Reader(ld, r.raw(cls.id), f"checks.{cls.id}")
+        values: dict[str, Any] = {}
+        for f in setting_fields(cls.Settings):
+            md = f.metadata
+            kind = setting_kind(f)
+            if kind == "bool":
+                values[f.name] = cr.boolean(f.name, f.default)
+            elif kind == "string":
+                values[f.name] = cr.string(f.name, f.default, choices=md.get("choices"))
+            else:
+                values[f.name] = cr.number(f.name, f.default, minimum=md.get("minimum"),
+                                           maximum=md.get("maximum"),
+                                           integer=kind == "int",
+                                           exclusive_min=bool(md.get("exclusive_min")))
+        settings = cls.Settings(**values)
+        for key, message in settings.problems():
+            ld.problem(f"checks.{cls.id}.{key}", message)
         cr.finish()
-        out[check_id] = s
+        out[cls.id] = settings
     r.finish()
-    return ChecksConfig(**out)
+    return ChecksConfig(out)
 
 
-def _decimal_map(ld: _Loader, r: _Reader, name: str) -> dict[str, Decimal]:
+def _decimal_map(ld: _Loader, r: _Reader, name: str, *, upper: bool = True,
+                 positive: bool = False) -> dict[str, Decimal]:
     if not r.has(name):
         return {}
     raw = r.raw(name)
+    if positive and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return {}  # a single number: the caller reads it as the default
     if not isinstance(raw, dict):
         ld.problem(r.key(name), f"must be a table like {{ USDT = 100 }}, not {_show(raw)}")
         return {}
@@ -626,10 +579,58 @@ def _decimal_map(ld: _Loader, r: _Reader, name: str) -> dict[str, Decimal]:
         except InvalidOperation:
             ld.problem(key, f"must be a number, not {_show(value)}")
             continue
-        if not dec.is_finite() or dec < 0:
-            ld.problem(key, f"must be a number of at least 0, not {_show(value)}")
+        if not dec.is_finite() or dec < 0 or (positive and dec <= 0) or \
+                (dec and not -100 <= dec.adjusted() <= 100):
+            least = "greater than 0" if positive else "at least 0"
+            ld.problem(key, f"must be a number {least}, not {_show(value)}")
             continue
-        out[asset.upper()] = dec
+        out[asset.upper() if upper else asset] = dec
+    return out
+
+
+_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
+
+
+def _load_symbols(ld: _Loader, r: _Reader, prefix: str, markets: tuple[str, ...]
+                  ) -> dict[str, tuple[str, ...]]:
+    """Read ``symbols``: a list (every market of the account) or a table per market."""
+    if not r.has("symbols"):
+        return {}
+    raw = r.raw("symbols")
+    key = f"{prefix}.symbols"
+    per_market: dict[str, Any]
+    if isinstance(raw, list):
+        per_market = {m: raw for m in markets}
+    elif isinstance(raw, dict):
+        per_market = {}
+        for m, v in raw.items():
+            if m not in MARKETS:
+                ld.problem(f"{key}.{_key_name(m)}", f"is not a market ({', '.join(MARKETS)})")
+            elif m not in markets:
+                ld.problem(f"{key}.{m}", f"the account's markets do not include {m!r}")
+            else:
+                per_market[m] = v
+    else:
+        ld.problem(key, f"must be a list like [\"BTCUSDT\"] or a table per market, not "
+                        f"{_show(raw)}")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for m, items in per_market.items():
+        where = key if isinstance(raw, list) else f"{key}.{m}"
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            ld.problem(where, f"must be a list of symbols, not {_show(items)}")
+            continue
+        syms = []
+        for x in items:
+            sym = x.strip().upper()
+            if not _SYMBOL_RE.match(sym):
+                ld.problem(where, f"{x[:40]!r} is not a symbol like BTCUSDT")
+            elif sym not in syms:
+                syms.append(sym)
+        if len(syms) > 50:
+            ld.problem(where, f"{len(syms)} symbols: at most 50 per market")
+            syms = syms[:50]
+        out[m] = tuple(syms)
     return out
 
 
@@ -688,6 +689,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         passphrase = ld.secret(r, "private_key_pass", required=False, kind="secret")
         if pk_raw is not None:
             pk_pem = _load_private_key(ld, f"{prefix}.private_key_file", pk_raw, passphrase)
+        elif ld.secrets_optional:
+            pk_pem = "placeholder"
     else:
         for n in ("private_key_pass", "private_key_pass_env", "private_key_pass_file"):
             if r.has(n):
@@ -707,28 +710,42 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     if not markets:
         ld.problem(f"{prefix}.markets", "must name at least one market")
     testnet = r.boolean("testnet", False)
-    spot_default = TESTNET_SPOT_URL if testnet else PROD_SPOT_URL
-    fut_default = TESTNET_FUTURES_URL if testnet else PROD_FUTURES_URL
-    spot_url = (r.string("spot_url", spot_default) or spot_default).rstrip("/")
-    futures_url = (r.string("futures_url", fut_default) or fut_default).rstrip("/")
-    for k, u in (("spot_url", spot_url), ("futures_url", futures_url)):
+    urls: dict[str, str] = {}
+    for mk in MARKET_TABLE.values():
+        default = mk.testnet_url if testnet else mk.default_url
+        u = (r.string(mk.url_setting, default) or default).rstrip("/")
+        prefixes = "|".join(p.strip("/") for p in ("/api", "/sapi", "/fapi", "/dapi"))
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", u):
-            ld.problem(f"{prefix}.{k}", f"{u!r} is not an http(s) base URL")
-        elif re.search(r"/(api|sapi|fapi)/?$", u):
-            ld.problem(f"{prefix}.{k}", f"{u!r}: give the base URL only; /api, /sapi and /fapi "
-                                        "are appended")
+            ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r} is not an http(s) base URL")
+        elif re.search(rf"/({prefixes})/?$", u):
+            ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r}: give the base URL only; /api, "
+                                                     "/sapi and /fapi are appended")
+        urls[mk.url_setting] = u
     position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
     recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
     min_available = _decimal_map(ld, r, "min_available")
-    symbols = tuple(s.upper() for s in r.strings("test_order_symbols", ()))
-    for s in symbols:
-        if not re.match(r"^[A-Z0-9]{2,30}$", s):
+    test_symbols = tuple(s.upper() for s in r.strings("test_order_symbols", ()))
+    for s in test_symbols:
+        if not _SYMBOL_RE.match(s):
             ld.problem(f"{prefix}.test_order_symbols", f"{s!r} is not a symbol like BTCUSDT")
     quantities = _decimal_map(ld, r, "test_order_quantity")
     checks = r.strings("checks", CHECK_IDS)
     for c in checks:
         if c not in CHECK_IDS:
             ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
+    symbols = _load_symbols(ld, r, prefix, tuple(m for m in markets if m in MARKETS))
+    order_size = _decimal_map(ld, r, "order_size", upper=True, positive=True)
+    if isinstance(r.raw("order_size"), int | float) and not isinstance(r.raw("order_size"), bool):
+        order_size = _decimal_map(ld, _Reader(ld, {"order_size": {"default": r.raw("order_size")}},
+                                              prefix), "order_size", upper=True, positive=True)
+        order_size = {"default": order_size.get("DEFAULT", Decimal(0))} if order_size else {}
+    else:
+        order_size = {("default" if k == "DEFAULT" else k): v for k, v in order_size.items()}
+    multi_assets = r.raw("multi_assets_margin")
+    if multi_assets is not None and not isinstance(multi_assets, bool):
+        ld.problem(f"{prefix}.multi_assets_margin", f"must be true or false, not "
+                                                    f"{_show(multi_assets)}")
+        multi_assets = None
     r.finish()
     if api_key is None:
         return None
@@ -738,26 +755,30 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         api_secret=Secret(api_secret, "api secret") if api_secret else None,
         private_key=Secret(pk_pem, "private key") if pk_pem else None,
         markets=tuple(dict.fromkeys(m for m in markets if m in MARKETS)),
-        spot_url=spot_url,
-        futures_url=futures_url,
+        **urls,
         testnet=testnet,
         position_mode=position_mode,
         min_available=min_available,
         recv_window_ms=recv_window,
-        test_order_symbols=symbols,
+        test_order_symbols=test_symbols,
         test_order_quantity=quantities,
         checks=tuple(checks),
+        symbols=symbols,
+        order_size=order_size,
+        multi_assets_margin=multi_assets,
     )
 
 
 def parse_config(data: dict[str, Any], *, path: Path | None = None,
-                 env: dict[str, str] | None = None, private: bool = True) -> Config:
+                 env: dict[str, str] | None = None, private: bool = True,
+                 secrets: bool = True) -> Config:
     """Given parsed TOML, return a validated Config; raise ConfigError listing every problem.
 
     ``private`` says whether the file is readable by its owner only; literal secrets are refused
     otherwise.
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
+    ld.secrets_optional = not secrets
     known = {"daemon", "ntp", "alerts", "checks", "accounts"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
@@ -777,7 +798,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         acc = _load_account(ld, table, i, names)
         if acc is not None:
             accounts.append(acc)
-    if ld.literal_secret_keys and not private:
+    if ld.literal_secret_keys and not private and secrets:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
         ld.problem("", f"holds literal secrets ({keys}{more}) but is readable by group or others; "
@@ -788,8 +809,12 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
                   path=path)
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
-    """Given a TOML file, return its Config; raise ConfigError with one line per problem."""
+def load_config(path: str | Path, env: dict[str, str] | None = None, *,
+                secrets: bool = True) -> Config:
+    """Given a TOML file, return its Config; raise ConfigError with one line per problem.
+
+    ``secrets=False`` reads no secret (nor its file or variable): for ``plan``, which needs only
+    the accounts' shape."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -811,4 +836,4 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
     except RecursionError:
         raise ConfigError([f"{p}: invalid TOML: arrays or tables nested too deeply"]) from None
     private = not (st.st_mode & 0o077)
-    return parse_config(data, path=p, env=env, private=private)
+    return parse_config(data, path=p, env=env, private=private, secrets=secrets)

@@ -26,291 +26,32 @@ import ssl
 import threading
 import time
 import weakref
-from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from binance.async_client import AsyncClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
+from healthcheck.endpoints import ENDPOINTS, Endpoint
+from healthcheck.fetch import FetchError, FetchErrorKind, Outcome
+from healthcheck.markets import MARKETS, POOLS
 from healthcheck.redact import scrub
+from healthcheck.weights import (
+    _BANNED_UNTIL_RE,
+    DEFAULT_BAN_SECONDS,
+    WAIT_FOR_PROBE,
+    WeightBook,
+    host_key,
+)
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
-    from healthcheck.state import StateDB
 
 log = logging.getLogger(__name__)
 
 
-# ------------------------------------------------------------------------------- endpoints
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    group: str  # weight pool: "api" (spot), "sapi" (wallet), "fapi" (USD-M futures)
-    method: str
-    path: str
-    signed: bool
-    weight: int
-    client_method: str
-    kwargs: tuple[tuple[str, Any], ...] = ()
-
-    @property
-    def market(self) -> str:
-        """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
-        return "usdm" if self.group == "fapi" else "spot"
-
-
-_ENDPOINTS = [
-    Endpoint("spot.time", "api", "GET", "/api/v3/time", False, 1, "get_server_time"),
-    Endpoint("spot.exchangeInfo", "api", "GET", "/api/v3/exchangeInfo", False, 20,
-             "get_exchange_info"),
-    Endpoint("spot.account", "api", "GET", "/api/v3/account", True, 20, "get_account",
-             (("omitZeroBalances", "true"),)),
-    Endpoint("spot.orderTest", "api", "POST", "/api/v3/order/test", True, 1, "create_test_order"),
-    Endpoint("sapi.systemStatus", "sapi", "GET", "/sapi/v1/system/status", False, 1,
-             "get_system_status"),
-    Endpoint("sapi.apiRestrictions", "sapi", "GET", "/sapi/v1/account/apiRestrictions", True, 1,
-             "get_account_api_permissions"),
-    Endpoint("sapi.accountStatus", "sapi", "GET", "/sapi/v1/account/status", True, 1,
-             "get_account_status"),
-    Endpoint("sapi.apiTradingStatus", "sapi", "GET", "/sapi/v1/account/apiTradingStatus", True, 1,
-             "get_account_api_trading_status"),
-    Endpoint("fapi.time", "fapi", "GET", "/fapi/v1/time", False, 1, "futures_time"),
-    Endpoint("fapi.exchangeInfo", "fapi", "GET", "/fapi/v1/exchangeInfo", False, 1,
-             "futures_exchange_info"),
-    Endpoint("fapi.accountConfig", "fapi", "GET", "/fapi/v1/accountConfig", True, 5,
-             "futures_account_config"),
-    Endpoint("fapi.account", "fapi", "GET", "/fapi/v3/account", True, 5, "futures_account",
-             (("version", 3),)),
-    Endpoint("fapi.apiTradingStatus", "fapi", "GET", "/fapi/v1/apiTradingStatus", True, 10,
-             "futures_api_trading_status"),
-    Endpoint("fapi.orderTest", "fapi", "POST", "/fapi/v1/order/test", True, 1,
-             "futures_create_test_order"),
-]
-ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
-
-# Documented per-minute IP limits, used until exchangeInfo tells us the live value.
-DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
-WEIGHT_HEADERS = {"api": "x-mbx-used-weight-1m", "fapi": "x-mbx-used-weight-1m",
-                  "sapi": "x-sapi-used-ip-weight-1m"}
-DEFAULT_BAN_SECONDS = 60.0  # a 429/418 without Retry-After: pause at least this long
-BLIND_TRUST_SECONDS = 300.0  # how old a weight header may be and still spare the probe
-BLIND_MAX_SHARE = 0.5  # ...if it (plus what we sent since) is at most this share of the limit
-_BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
-
-
-# ------------------------------------------------------------------------------- outcomes
-
-
-@dataclass
-class FetchError:
-    """Why an endpoint gave no usable data, in words a person understands."""
-
-    # network | timeout | http | api | malformed | banned | rate_limited | budget | internal
-    kind: str
-    message: str
-    code: int | None = None  # Binance error code, when Binance sent one
-    http_status: int | None = None
-    retry_after: float | None = None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class Outcome:
-    endpoint: str
-    data: Any = None
-    error: FetchError | None = None
-    elapsed_ms: float = 0.0
-    sent: bool = True  # False when no request went out (ban, budget)
-    weight: int = 0
-    started_at: float = 0.0  # wall clock, seconds
-    finished_at: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-# ------------------------------------------------------------------------------- weight books
-
-
-def host_key(base_url: str, group: str) -> str:
-    """The ban/weight key of a host's pool: ``spot:https://api.binance.com`` style."""
-    market = "usdm" if group == "fapi" else "spot"
-    return f"{market}:{base_url}"
-
-
-@dataclass
-class WeightObservation:
-    used: int
-    observed_at: float  # wall clock
-
-
-# reserve(block=False): another request is finding out the IP's usage; send this one after it
-WAIT_FOR_PROBE = FetchError("budget", "waiting for the weight probe")
-
-
-class WeightBook:
-    """Request weight we spent, what Binance says the IP used, bans, and the spending budget.
-
-    Shared by every account of a process (weight limits are per IP, not per key). Thread-safe.
-    """
-
-    def __init__(self, state: StateDB | None = None, *, budget_share: float | None = None,
-                 headroom: float = 0.97, clock=time.time, mono=time.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._state = state
-        self._clock = clock  # wall clock: bans and Binance's calendar-minute weight windows
-        self._mono = mono  # our own spending window must not jump when the wall clock steps
-        self.budget_share = budget_share
-        self.headroom = headroom
-        self.limits: dict[tuple[str, str], int] = {}  # (base_url, group) -> limit per minute
-        self.observed: dict[tuple[str, str], WeightObservation] = {}
-        self._spent: dict[tuple[str, str], deque[tuple[float, int]]] = {}
-        self._spent_sum: dict[tuple[str, str], int] = {}  # running total of each deque
-        self._bans: dict[str, tuple[float, str]] = {}
-        # pools with no fresh weight header: the thread whose request is finding out
-        self._probing: dict[tuple[str, str], int] = {}
-        # weight sent since the last header while trusting an older one (see reserve)
-        self._blind: dict[tuple[str, str], int] = {}
-        self._probe_done = threading.Condition(self._lock)
-        self.run_weight = 0
-        self.run_requests = 0
-
-    # -- limits and observations
-    def limit(self, base_url: str, group: str) -> int:
-        return self.limits.get((base_url, group), DEFAULT_LIMITS[group])
-
-    def observe(self, base_url: str, group: str, used: int) -> None:
-        with self._lock:
-            now = self._clock()
-            old = self.observed.get((base_url, group))
-            if old is not None and int(old.observed_at // 60) == int(now // 60):
-                # Binance counts per calendar minute, so within one minute the IP's usage only
-                # grows: a lower header was computed before requests still in flight (which
-                # reserve() already added). Taking it would let concurrent requests overshoot.
-                used = max(used, old.used)
-            self.observed[(base_url, group)] = WeightObservation(used, now)
-            self._blind.pop((base_url, group), None)
-
-    def last_used(self, base_url: str, group: str) -> int | None:
-        """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
-        obs = self.observed.get((base_url, group))
-        age = self._clock() - obs.observed_at if obs is not None else None
-        if age is None or not 0 <= age <= 60:  # negative: the wall clock stepped back
-            return None
-        return obs.used
-
-    def spent_last_minute(self, base_url: str, group: str) -> int:
-        key = (base_url, group)
-        now = self._mono()
-        q = self._spent.get(key)
-        if not q:
-            return 0
-        while q and now - q[0][0] > 60:
-            self._spent_sum[key] -= q.popleft()[1]
-        return self._spent_sum.get(key, 0)
-
-    def _book_spend(self, key: tuple[str, str], weight: int) -> None:
-        self._spent.setdefault(key, deque()).append((self._mono(), weight))
-        self._spent_sum[key] = self._spent_sum.get(key, 0) + weight
-
-    def reserve(self, base_url: str, group: str, weight: int, *, owner: object = None,
-                block: bool = True) -> FetchError | None:
-        """Given a request about to go out, book its weight; return why not if it must not go.
-
-        Two rules keep us from causing -1003: our own spending stays under ``budget_share`` of
-        the pool's limit per minute, and we never push the IP's reported usage (all processes)
-        past ``headroom`` of the limit. ``owner`` names the request if it becomes the probe (by
-        default the calling thread); with ``block=False`` a request that would have to wait for
-        another's probe books nothing and gets :data:`WAIT_FOR_PROBE`.
-        """
-        with self._lock:
-            limit = self.limit(base_url, group)
-            spent = self.spent_last_minute(base_url, group)
-            budget = max(int(limit * (self.budget_share or 1.0)), 60)
-            if self.budget_share is not None and spent + weight > budget:
-                return FetchError("budget", f"skipped: this tool already spent {spent} of its "
-                                  f"{budget} weight budget per minute on this host")
-            used = self.last_used(base_url, group)
-            key = (base_url, group)
-            if used is None:
-                # No header this minute. If the last one (up to 5 min old) showed a lightly used
-                # IP, a run's burst cannot push it over: send without a probe round trip.
-                old = self.observed.get(key)
-                if old is not None and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS \
-                        and old.used + self._blind.get(key, 0) + weight <= limit * BLIND_MAX_SHARE:
-                    self._blind[key] = self._blind.get(key, 0) + weight
-                    self._book_spend(key, weight)
-                    self.run_weight += weight
-                    self.run_requests += 1
-                    return None
-            waited = False
-            if not block and used is None and key in self._probing:
-                return WAIT_FOR_PROBE
-            while used is None and (base_url, group) in self._probing:
-                # Nothing known about this IP's usage (no header in the last minute): one
-                # request finds out before the rest of a run's burst goes out.
-                waited = True
-                self._probe_done.wait(1.0)
-                used = self.last_used(base_url, group)
-            if used is None and not waited:
-                self._probing[(base_url, group)] = threading.get_ident() if owner is None \
-                    else owner
-            if used is not None and used + weight > limit * self.headroom:
-                return FetchError("budget", f"skipped to protect the IP's request-weight limit: "
-                                  f"{used} of {limit} already used this minute")
-            self._book_spend((base_url, group), weight)
-            self.run_weight += weight
-            self.run_requests += 1
-            if used is not None:
-                # count in-flight weight so concurrent requests see each other
-                self.observed[(base_url, group)] = WeightObservation(
-                    used + weight, self.observed[(base_url, group)].observed_at)
-            return None
-
-    def probe_finished(self, base_url: str, group: str, *, owner: object = None) -> None:
-        """Given a request that went out, let requests waiting for its weight header go on."""
-        with self._lock:
-            me = threading.get_ident() if owner is None else owner
-            if self._probing.get((base_url, group)) == me:
-                del self._probing[(base_url, group)]
-                self._probe_done.notify_all()
-
-    # -- bans
-    def ban(self, key: str, until: float, reason: str) -> None:
-        with self._lock:
-            old = self._bans.get(key)
-            if old is None or old[0] < until:
-                self._bans[key] = (until, reason)
-        if self._state is not None:
-            self._state.set_ban(key, until, reason)
-        log.warning("all requests to %s paused until %s: %s", key,
-                    time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until)), reason)
-
-    def active_ban(self, key: str) -> tuple[float, str] | None:
-        now = self._clock()
-        with self._lock:
-            ban = self._bans.get(key)
-        if ban is None and self._state is not None:
-            ban = self._state.get_ban(key, now)
-            if ban is not None:
-                with self._lock:
-                    self._bans[key] = ban
-        if ban is not None and ban[0] > now:
-            return ban
-        return None
-
-    def reset_run(self) -> None:
-        with self._lock:
-            self.run_weight = 0
-            self.run_requests = 0
-
+__all__ = ["AccountGateway", "ENDPOINTS", "Endpoint", "FetchError", "FetchErrorKind", "Outcome",
+           "WeightBook", "host_key"]
 
 # ------------------------------------------------------------------------------- gateway
 
@@ -428,8 +169,13 @@ def _close_at_exit() -> None:
             gw.close()
 
 
-def _session_params() -> dict[str, Any]:
+def _session_params(connector: aiohttp.BaseConnector | None = None) -> dict[str, Any]:
     params: dict[str, Any] = {}
+    if connector is not None:
+        # one connection pool for every account of the process: keep-alive connections and the
+        # DNS cache are shared, so the twentieth account does not pay for its own handshakes
+        params["connector"] = connector
+        params["connector_owner"] = False
     if any(k.lower() in _PROXY_ENV for k in os.environ):
         # aiohttp only honours HTTP(S)_PROXY / NO_PROXY with trust_env (read on every request,
         # so only when a proxy variable is set at all)
@@ -440,7 +186,16 @@ def _session_params() -> dict[str, Any]:
         ctx = ssl.create_default_context(cafile=bundle) if os.path.isfile(bundle) else \
             ssl.create_default_context(capath=bundle)
         params["connector"] = aiohttp.TCPConnector(ssl=ctx)
+        params["connector_owner"] = True
     return params
+
+
+async def _shared_connector() -> aiohttp.BaseConnector | None:
+    """The process's shared connector, made on the loop (None when a CA bundle variable asks
+    for a connector of its own per session)."""
+    if os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
+        return None
+    return aiohttp.TCPConnector(limit=0, ttl_dns_cache=60)
 
 
 class AccountGateway:
@@ -453,10 +208,12 @@ class AccountGateway:
     consulted on the calling thread, then the request runs on the loop and the caller waits.
     """
 
-    def __init__(self, account: AccountConfig, book: WeightBook, *, timeout: float) -> None:
+    def __init__(self, account: AccountConfig, book: WeightBook, *, timeout: float,
+                 connector: aiohttp.BaseConnector | None = None) -> None:
         self.account = account
         self.book = book
         self.timeout = timeout
+        self._connector = connector
         self._loop = EventLoopThread.acquire()
         self._closed = False
         self._loop.gateways.add(self)
@@ -466,28 +223,60 @@ class AccountGateway:
             self._loop.release()
             raise
 
+    @classmethod
+    def build_many(cls, accounts: Any, book: WeightBook, *, timeout: float
+                   ) -> dict[str, AccountGateway]:
+        """Given accounts, return a gateway per account name, all on one connection pool."""
+        loop = EventLoopThread.acquire()
+        try:
+            connector = loop.run(_shared_connector(), 30)
+            gws = {a.name: cls(a, book, timeout=timeout, connector=connector) for a in accounts}
+        finally:
+            loop.release()
+        for gw in gws.values():
+            gw._owns_connector = False
+        if gws and connector is not None:
+            next(iter(gws.values()))._shared = connector
+        return gws
+
+    @staticmethod
+    def close_many(gateways: Any) -> None:
+        """Close gateways made by :meth:`build_many`, then their shared connection pool."""
+        shared = None
+        gws = list(gateways)
+        for gw in gws:
+            shared = getattr(gw, "_shared", None) or shared
+        if shared is not None and gws:
+            loop = gws[0]._loop
+            try:
+                loop.run(shared.close(), 10)
+            except Exception:  # noqa: BLE001 - closing must never fail a run
+                pass
+        for gw in gws:
+            gw.close()
+
     async def _build(self) -> dict[str, _Client]:
         # built on the loop: aiohttp sessions and connectors belong to the loop they are made in
         account = self.account
         secret = account.api_secret.reveal() if account.api_secret else None
         pem = account.private_key.reveal() if account.private_key else None
         clients: dict[str, _Client] = {}
-        for market in ("spot", "usdm"):
+        for market in MARKETS.values():
             c = _Client(account.api_key.reveal(), secret, private_key=pem,
-                        loop=asyncio.get_running_loop(), session_params=_session_params())
+                        loop=asyncio.get_running_loop(),
+                        session_params=_session_params(self._connector))
             # python-binance forces its own recvWindow (10000) on every signed call; use the bot's
             c.REQUEST_RECVWINDOW = account.recv_window_ms
             c.REQUEST_TIMEOUT = self.timeout
             # keep testnet/demo False: they would override the URLs per request
-            c.API_URL = account.spot_url + "/api"
-            c.MARGIN_API_URL = account.spot_url + "/sapi"
-            c.FUTURES_URL = account.futures_url + "/fapi"
-            c.FUTURES_DATA_URL = account.futures_url + "/futures/data"
-            clients[market] = c
+            for pool_id in market.pools:
+                pool = POOLS[pool_id]
+                setattr(c, pool.client_url_attr, account.base_url(market.id) + pool.prefix)
+            clients[market.id] = c
         return clients
 
     def base_url(self, endpoint: Endpoint) -> str:
-        return self.account.futures_url if endpoint.group == "fapi" else self.account.spot_url
+        return self.account.base_url(endpoint.market)
 
     def set_offset(self, market: str, offset_ms: float) -> None:
         self.clients[market].timestamp_offset = int(round(offset_ms))
@@ -517,11 +306,11 @@ class AccountGateway:
         """
         ep = ENDPOINTS[name]
         base = self.base_url(ep)
-        key = host_key(base, ep.group)
+        key = host_key(base, ep.pool)
         out = Outcome(name)
         if self._paused(out, key):
             return out
-        refused = self.book.reserve(base, ep.group, ep.weight)
+        refused = self.book.reserve(base, ep.pool, ep.weight_for(params))
         if refused is not None:
             out.sent = False
             out.error = refused
@@ -534,11 +323,11 @@ class AccountGateway:
                 return self._loop.run(self._send(ep, base, out, params), self.timeout + 10)
             except concurrent.futures.TimeoutError:
                 out.data = None
-                out.error = FetchError("timeout", f"{ep.path}: no answer within "
+                out.error = FetchError(FetchErrorKind.TIMEOUT, f"{ep.path}: no answer within "
                                        f"{self.timeout:g} s (request_timeout)")
                 return out
         finally:
-            self.book.probe_finished(base, ep.group)
+            self.book.probe_finished(base, ep.pool)
 
     def submit(self, pool: concurrent.futures.Executor, name: str,
                params: dict[str, Any] | None = None) -> concurrent.futures.Future:
@@ -551,10 +340,11 @@ class AccountGateway:
         ep = ENDPOINTS[name]
         base = self.base_url(ep)
         out = Outcome(name)
-        if self._paused(out, host_key(base, ep.group)):
+        if self._paused(out, host_key(base, ep.pool)):
             return _done(out)
         owner = object()
-        refused = self.book.reserve(base, ep.group, ep.weight, owner=owner, block=False)
+        refused = self.book.reserve(base, ep.pool, ep.weight_for(params), owner=owner,
+                                   block=False)
         if refused is WAIT_FOR_PROBE:
             return pool.submit(self.call, name, params)
         if refused is not None:
@@ -569,7 +359,7 @@ class AccountGateway:
         try:
             return await self._send(ep, base, out, params)
         finally:
-            self.book.probe_finished(base, ep.group, owner=owner)
+            self.book.probe_finished(base, ep.pool, owner=owner)
 
     def _paused(self, out: Outcome, key: str) -> bool:
         """Given a host key under an active ban, fill ``out`` with why nothing was sent."""
@@ -578,7 +368,7 @@ class AccountGateway:
             return False
         until, reason = ban
         out.sent = False
-        out.error = FetchError("banned", f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
+        out.error = FetchError(FetchErrorKind.BANNED, f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
                                f" paused until {_fmt_ts(until)}", code=-1003,
                                retry_after=max(0.0, until - time.time()))
         return True
@@ -587,7 +377,7 @@ class AccountGateway:
                     ) -> Outcome:
         """Given a reserved request, send it on the loop and fill ``out`` (one task per call:
         the response recorded by ``_Client`` in the context variable is this call's)."""
-        out.weight = ep.weight
+        out.weight = ep.weight_for(params)
         client = self.clients[ep.market]
         kwargs = dict(ep.kwargs)
         kwargs.update(params or {})
@@ -609,7 +399,7 @@ class AccountGateway:
         if resp is not None:
             self._record_weight(resp, base, ep)
         if out.error is None and not isinstance(out.data, dict | list):
-            out.error = FetchError("malformed", f"{ep.path}: expected a JSON object, got "
+            out.error = FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: expected a JSON object, got "
                                    f"{type(out.data).__name__}")
             out.data = None
         return out
@@ -620,40 +410,41 @@ class AccountGateway:
         if isinstance(exc, BinanceAPIException):
             return self._api_error(exc, base, ep)
         if isinstance(exc, BinanceRequestException):
-            return FetchError("malformed", f"{ep.path}: Binance answered with a body that is "
+            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: Binance answered with a body that is "
                               f"not JSON ({_snippet(exc.message)})")
         if isinstance(exc, _EmptyBody):
             # python-binance turns an empty 200 body into {}: that is no answer, not data
-            return FetchError("malformed", f"{ep.path}: Binance answered HTTP "
+            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: Binance answered HTTP "
                               f"{exc.status} with an empty body instead of JSON")
         if isinstance(exc, asyncio.TimeoutError | TimeoutError) and \
                 not isinstance(exc, aiohttp.ClientConnectorError):
-            return FetchError("timeout", f"{ep.path}: no answer within "
+            return FetchError(FetchErrorKind.TIMEOUT, f"{ep.path}: no answer within "
                               f"{self.timeout:g} s (request_timeout)")
         if isinstance(exc, aiohttp.ClientPayloadError):
             if "decode" in repr(exc.args).lower() and "not completed" not in repr(exc.args):
-                return FetchError("malformed", f"{ep.path}: answer body could not be decoded")
-            return FetchError("network", f"{ep.path}: connection broke mid-answer "
+                return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: answer body could not be decoded")
+            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: connection broke mid-answer "
                               "(truncated body)")
         if isinstance(exc, aiohttp.ServerDisconnectedError):
-            return FetchError("network", f"{ep.path}: server closed the connection without "
+            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: server closed the connection without "
                               "answering")
         if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError | OSError):
-            return FetchError("network", f"{ep.path}: {_connection_reason(exc)}")
+            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: {_connection_reason(exc)}")
         if isinstance(exc, aiohttp.ClientError):
-            return FetchError("network", f"{ep.path}: request failed ({type(exc).__name__})")
+            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: request failed ({type(exc).__name__})")
         if isinstance(exc, ValueError | TypeError | KeyError):
-            return FetchError("malformed", f"{ep.path}: unusable answer ({type(exc).__name__})")
+            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: unusable answer ({type(exc).__name__})")
         raise exc
 
     def _record_weight(self, resp: aiohttp.ClientResponse, base: str, ep: Endpoint) -> None:
-        raw = resp.headers.get(WEIGHT_HEADERS[ep.group])
-        if raw is None and ep.group == "api":
-            raw = resp.headers.get("x-mbx-used-weight")
+        pool = POOLS[ep.pool]
+        raw = resp.headers.get(pool.header)
+        if raw is None and pool.fallback_header:
+            raw = resp.headers.get(pool.fallback_header)
         if raw is None:
             return
         try:
-            self.book.observe(base, ep.group, int(raw))
+            self.book.observe(base, ep.pool, int(raw))
         except ValueError:
             log.debug("ignoring non-numeric weight header %r", raw[:20])
 
@@ -669,20 +460,20 @@ class AccountGateway:
                 banned_until = int(m.group(1)) / (1000 if len(m.group(1)) >= 13 else 1)
                 until = max(until, banned_until)
             what = "IP banned (HTTP 418)" if status == 418 else "rate limited (HTTP 429)"
-            self.book.ban(host_key(base, ep.group), until, f"{what}: {_snippet(msg, 160)}")
-            return FetchError("banned" if status == 418 else "rate_limited",
+            self.book.ban(host_key(base, ep.pool), until, f"{what}: {_snippet(msg, 160)}")
+            return FetchError(FetchErrorKind.BANNED if status == 418 else FetchErrorKind.RATE_LIMITED,
                               f"{ep.path}: {what}, code {code}: {_snippet(msg, 160)}",
                               code=code or -1003, http_status=status, retry_after=retry_after)
         if code is None:
             if status >= 500:
-                return FetchError("http", f"{ep.path}: Binance server error HTTP {status}"
+                return FetchError(FetchErrorKind.HTTP, f"{ep.path}: Binance server error HTTP {status}"
                                   f"{_body_hint(msg)}", http_status=status)
-            return FetchError("http", f"{ep.path}: unexpected HTTP {status}{_body_hint(msg)}",
+            return FetchError(FetchErrorKind.HTTP, f"{ep.path}: unexpected HTTP {status}{_body_hint(msg)}",
                               http_status=status)
         if status >= 500:
-            return FetchError("http", f"{ep.path}: Binance server error HTTP {status}, code "
+            return FetchError(FetchErrorKind.HTTP, f"{ep.path}: Binance server error HTTP {status}, code "
                               f"{code}: {_snippet(msg)}", code=code, http_status=status)
-        return FetchError("api", f"{ep.path}: Binance error {code}: {_snippet(msg, 200)}",
+        return FetchError(FetchErrorKind.API, f"{ep.path}: Binance error {code}: {_snippet(msg, 200)}",
                           code=code, http_status=status)
 
 

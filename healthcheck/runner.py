@@ -1,35 +1,42 @@
-"""One run of the checks: plan the requests, fetch them concurrently once, evaluate, report.
+"""One run of the checks: plan the requests, send them concurrently once, evaluate, report.
 
-Acquisition is separate from evaluation: every check names the endpoints it needs, the runner
-fetches the union (each endpoint at most once per run, public ones once per host), and every
-check evaluates the same facts. Server time is sampled first, in parallel, and its offset is
+The runner is the executor of :mod:`healthcheck.plan` and names no check. Acquisition is
+separate from evaluation: every due check declares the requests it needs, the planner merges
+them (each request at most once per run, public ones once per host, answers that may be reused
+taken from this process or from ``state_dir``), and every check evaluates the same facts.
+Server time is sampled first, in parallel with the public requests and NTP, and its offset is
 applied to the signed requests of that market as soon as it is known, so a skewed local clock
-makes the clock check CRITICAL instead of making every other check UNKNOWN. Unsigned requests
-(system status, exchangeInfo) and NTP go out at the same time as the time samples.
+makes the clock check CRITICAL instead of making every other check UNKNOWN. A process that ran
+within five minutes signs at once with the offset and weight readings it kept in ``state_dir``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
-from healthcheck.checks import build_checks
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
 from healthcheck.config import AccountConfig, Config
-from healthcheck.gateway import ENDPOINTS, AccountGateway, FetchError, Outcome, WeightBook
+from healthcheck.endpoints import ENDPOINTS
+from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
+from healthcheck.gateway import AccountGateway, WeightBook
+from healthcheck.markets import MARKETS
+from healthcheck.plan import Plan, Planned, build_plan
 from healthcheck.redact import scrub
 from healthcheck.result import Result, Status, worst
+from healthcheck.weights import WeightObservation
 
 log = logging.getLogger(__name__)
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
+WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
 
 
 @dataclass
@@ -72,6 +79,12 @@ def _whole(value: Any) -> int:
         raise ValueError(f"exchangeInfo: {value!r} is not a whole number") from None
 
 
+# symbol fields the checks read (the whole exchangeInfo is megabytes; the cache keeps these)
+_SYMBOL_FIELDS = ("status", "contractType", "deliveryDate", "onboardDate", "baseAsset",
+                  "quoteAsset", "pricePrecision", "quantityPrecision", "baseAssetPrecision",
+                  "quotePrecision")
+
+
 def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
     """Given an exchangeInfo answer, return the 1-minute weight limit and the filters of the
     wanted symbols; raise ValueError (or TypeError/KeyError) if it has the wrong shape."""
@@ -87,58 +100,105 @@ def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
         if isinstance(sym, dict) and sym.get("symbol") in wanted:
             filters = {f.get("filterType"): f for f in sym.get("filters", [])
                        if isinstance(f, dict)}
-            symbols[sym["symbol"]] = {"status": sym.get("status"), "filters": filters}
-    return {"weight_limit": limit, "symbols": symbols}
+            entry = {k: sym[k] for k in _SYMBOL_FIELDS if k in sym}
+            entry["filters"] = filters
+            symbols[sym["symbol"]] = entry
+    return {"weight_limit": limit, "symbols": symbols,
+            "missing": sorted(wanted - set(symbols))}
+
+
+def _host_id(base: str) -> str:
+    """A base URL as a cache-key part: hashed, so a proxy password in it never reaches disk."""
+    return hashlib.sha256(base.encode()).hexdigest()[:16]
 
 
 class Runner:
-    """Runs checks for the configured accounts; keeps clients and caches between runs."""
+    """Executes plans for the configured accounts; keeps clients and caches between runs."""
 
     def __init__(self, config: Config, state: Any = None, *, budget_share: float | None = None
                  ) -> None:
         self.config = config
         self.state = state
         self.book = WeightBook(state, budget_share=budget_share)
-        self.gateways = {a.name: AccountGateway(a, self.book,
-                                                timeout=config.daemon.request_timeout)
-                         for a in config.accounts}
+        self.gateways = AccountGateway.build_many(config.accounts, self.book,
+                                                  timeout=config.daemon.request_timeout)
         self.pool = ThreadPoolExecutor(max_workers=config.daemon.max_workers,
                                        thread_name_prefix="fetch")
-        self._exchange_mem: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._mem: dict[str, tuple[float, Any]] = {}
         self._offsets: dict[tuple[str, str], TimeMeasurement] = {}
-        self._offset_at: dict[tuple[str, str], float] = {}
+        self._offset_at: dict[tuple[str, str], float] = {}  # wall clock
         self.ntp = ntp_mod.NtpClient()
+        self.last_plan: Plan | None = None
+        self._load_readings()
 
     def close(self) -> None:
+        self._save_readings()
         self.pool.shutdown(wait=False, cancel_futures=True)
-        for gw in self.gateways.values():
-            gw.close()
+        AccountGateway.close_many(self.gateways.values())
 
-    # ------------------------------------------------------------------ planning helpers
-    @staticmethod
-    def _base(acc: AccountConfig, market: str) -> str:
-        return acc.futures_url if market == "usdm" else acc.spot_url
-
-    def _cache_get(self, key: str) -> tuple[float, dict[str, Any]] | None:
-        if key in self._exchange_mem:
-            return self._exchange_mem[key]
+    # ------------------------------------------------------------------ caches
+    def _cache_get(self, key: str) -> tuple[float, Any] | None:
+        if key in self._mem:
+            return self._mem[key]
         if self.state is not None:
             try:
                 got = self.state.get_cache(key)
             except Exception:  # noqa: BLE001 - a broken cache only costs a refetch
                 got = None
             if got is not None:
-                self._exchange_mem[key] = got
+                self._mem[key] = got
                 return got
         return None
 
-    def _cache_put(self, key: str, value: dict[str, Any], now: float) -> None:
-        self._exchange_mem[key] = (now, value)
+    def _cache_put(self, key: str, value: Any, now: float) -> None:
+        self._mem[key] = (now, value)
         if self.state is not None:
             try:
                 self.state.put_cache(key, value, now)
             except Exception as exc:  # noqa: BLE001
-                log.warning("could not store exchangeInfo cache: %s", scrub(str(exc)))
+                log.warning("could not store a cached answer: %s", scrub(str(exc)))
+
+    def _fresh(self, key: str, max_age: float) -> tuple[float, Any] | None:
+        got = self._cache_get(key)
+        # a negative age means the wall clock stepped back: refetch rather than trust it
+        if got is not None and 0 <= time.time() - got[0] < max_age:
+            return got
+        return None
+
+    def _load_readings(self) -> None:
+        """Start from the clock offsets and weight readings a recent process kept."""
+        now = time.time()
+        for a in self.config.accounts:
+            for m in a.markets:
+                key = (a.base_url(m), m)
+                got = self._fresh(f"offset:{m}:{_host_id(key[0])}", OFFSET_REUSE_SECONDS)
+                if got is not None and key not in self._offsets:
+                    try:
+                        meas = TimeMeasurement(m, float(got[1]["offset_ms"]),
+                                               float(got[1]["rtt_ms"]), 1)
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                    if math.isfinite(meas.offset_ms or 0.0):
+                        self._offsets[key] = meas
+                        self._offset_at[key] = got[0]
+                for pool in MARKETS[m].pools:
+                    got = self._fresh(f"weight:{pool}:{_host_id(key[0])}", WEIGHT_REUSE_SECONDS)
+                    if got is None:
+                        continue
+                    try:
+                        used, seen = int(got[1]["used"]), float(got[1]["observed_at"])
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                    if 0 <= now - seen <= WEIGHT_REUSE_SECONDS and \
+                            (key[0], pool) not in self.book.observed:
+                        self.book.observed[(key[0], pool)] = WeightObservation(used, seen)
+
+    def _save_readings(self) -> None:
+        if self.state is None:
+            return
+        for (base, pool), obs in list(self.book.observed.items()):
+            self._cache_put(f"weight:{pool}:{_host_id(base)}",
+                            {"used": obs.used, "observed_at": obs.observed_at}, obs.observed_at)
 
     # ------------------------------------------------------------------ the run
     def run(self, due: set[str] | None = None, accounts: list[str] | None = None) -> Report:
@@ -147,103 +207,64 @@ class Runner:
         t0 = time.monotonic()
         self.book.reset_run()
         cfg = self.config
-        checks = build_checks(cfg.checks, due)
-        accs = [a for a in cfg.accounts if accounts is None or a.name in accounts]
-        per_account = {a.name: [c for c in checks if c.id in a.checks] for a in accs}
-        check_ids = {c.id for c in checks}
-        clock_due = "clock" in check_ids
+        plan = build_plan(cfg, due, accounts)
+        self.last_plan = plan
+        accs = [a for a in cfg.accounts if a.name in plan.checks]
+        gws = self.gateways
 
-        # -- which requests: per account signed/public endpoint names
-        needs: dict[str, set[str]] = {}
-        for a in accs:
-            n: set[str] = set()
-            for c in per_account[a.name]:
-                n |= c.needs(a)
-            needs[a.name] = n
-        want_orders = {a.name: [(m, s) for s in a.test_order_symbols for m in a.markets]
-                       for a in accs if any(c.id == "trading_status" for c in per_account[a.name])}
-        want_orders = {k: v for k, v in want_orders.items() if v}
-
-        # -- time samples per (base, market): needed by the clock check and by signed calls
-        markets_used: dict[tuple[str, str], AccountConfig] = {}
-        for a in accs:
-            signed_markets = {ENDPOINTS[e].market for e in needs[a.name] if ENDPOINTS[e].signed}
-            signed_markets |= {m for m, _ in want_orders.get(a.name, [])}
-            for m in a.markets if clock_due else signed_markets:
-                markets_used.setdefault((self._base(a, m), m), a)
+        # -- server-time samples per (base, market): for the clock check and for signing
         time_futs: dict[tuple[str, str], list[Future]] = {}
-        samples = cfg.checks.clock.samples
-        for key, a in markets_used.items():
-            recent = self._offset_at.get(key)
-            if not clock_due and recent is not None and time.monotonic() - recent < \
-                    OFFSET_REUSE_SECONDS:
+        for t in plan.time:
+            key = (t.base, t.market)
+            if not t.for_clock and self._recent_offset(key):
                 continue
-            ep = "fapi.time" if key[1] == "usdm" else "spot.time"
-            gw = self.gateways[a.name]
-            time_futs[key] = [gw.submit(self.pool, ep) for _ in range(samples)]
+            ep = MARKETS[t.market].time_endpoint
+            time_futs[key] = [gws[t.account].submit(self.pool, ep) for _ in range(t.samples)]
 
-        # -- NTP and public endpoints, in parallel with the time samples
+        # -- NTP, public requests and exchangeInfo, in parallel with the time samples
         ntp_fut = None
-        if clock_due and cfg.ntp.servers:
+        if plan.ntp:
             ntp_fut = self.pool.submit(self.ntp.measure, cfg.ntp, self.pool.submit)
-        public: dict[tuple[str, str], Future] = {}
-        for a in accs:
-            for e in needs[a.name]:
-                if not ENDPOINTS[e].signed:
-                    key = (e, self._base(a, ENDPOINTS[e].market))
-                    if key not in public:
-                        public[key] = self.gateways[a.name].submit(self.pool, e)
-        # -- exchangeInfo (cached across runs): weight limits and test-order symbol filters
+        futs: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], Future] = {}
+        reused: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], Outcome] = {}
+        for p in plan.requests:
+            if p.public:
+                self._send_or_reuse(p, futs, reused)
         exchange: dict[tuple[str, str], ExchangeLimits] = {}
         exinfo_futs: dict[tuple[str, str], tuple[Future, set[str]]] = {}
-        if "rate_limit" in check_ids or want_orders:
-            wanted_by_base: dict[tuple[str, str], set[str]] = {}
-            for a in accs:
-                for m in a.markets:
-                    wanted_by_base.setdefault((self._base(a, m), m), set())
-                for m, s in want_orders.get(a.name, []):
-                    wanted_by_base.setdefault((self._base(a, m), m), set()).add(s)
-            for (base, m), wanted in wanted_by_base.items():
-                ckey = f"exinfo:{m}:{base}"
-                cached = self._cache_get(ckey)
-                # a negative age means the wall clock stepped back: refetch rather than trust it
-                fresh = cached is not None and 0 <= time.time() - cached[0] < \
-                    cfg.daemon.exchange_info_ttl and wanted <= set(cached[1].get("symbols", {}))
-                if fresh:
-                    exchange[(base, m)] = self._limits_from(cached, base, m)
-                    continue
-                owner = next(a for a in accs if m in a.markets and self._base(a, m) == base)
-                ep = "fapi.exchangeInfo" if m == "usdm" else "spot.exchangeInfo"
-                exinfo_futs[(base, m)] = (self.gateways[owner.name].submit(self.pool, ep),
-                                          wanted)
+        for need in plan.exchange:
+            ckey = f"exinfo:{need.market}:{_host_id(need.base)}"
+            cached = self._fresh(ckey, cfg.daemon.exchange_info_ttl)
+            if cached is not None and need.symbols <= set(cached[1].get("symbols", {})) | \
+                    set(cached[1].get("missing", [])):
+                exchange[(need.base, need.market)] = self._limits_from(cached, need.base,
+                                                                       need.market)
+                continue
+            ep = MARKETS[need.market].exchange_info_endpoint
+            exinfo_futs[(need.base, need.market)] = (gws[need.account].submit(self.pool, ep),
+                                                     need.symbols)
 
         # -- as each market's time is known, apply the offset and send its signed requests
         measurements: dict[tuple[str, str], TimeMeasurement] = {}
-        signed_futs: dict[str, dict[str, Future]] = {a.name: {} for a in accs}
-        submitted_markets: set[tuple[str, str]] = set()
+        submitted: set[tuple[str, str]] = set()
 
         def submit_signed(key: tuple[str, str]) -> None:
             base, market = key
             m = measurements.get(key) or self._offsets.get(key)
             for a in accs:
-                if self._base(a, market) != base or market not in a.markets:
-                    continue
-                gw = self.gateways[a.name]
-                if m is not None and m.offset_ms is not None:
-                    gw.set_offset(market, -m.offset_ms)
-                for e in needs[a.name]:
-                    ep = ENDPOINTS[e]
-                    if ep.signed and ep.market == market and e not in signed_futs[a.name]:
-                        signed_futs[a.name][e] = gw.submit(self.pool, e)
-            submitted_markets.add(key)
+                if a.base_url(market) == base and market in a.markets and \
+                        m is not None and m.offset_ms is not None:
+                    gws[a.name].set_offset(market, -m.offset_ms)
+            for p in plan.requests:
+                if not p.public and p.endpoint.market == market and p.base == base:
+                    self._send_or_reuse(p, futs, reused)
+            submitted.add(key)
 
-        for key in markets_used:
-            recent = self._offset_at.get(key)
-            if key not in time_futs or (recent is not None and time.monotonic() - recent <
-                                        OFFSET_REUSE_SECONDS):
+        for t in plan.time:
+            key = (t.base, t.market)
+            if key not in time_futs or self._recent_offset(key):
                 # a recent offset is good enough for signing: no round trip before signed calls
                 submit_signed(key)
-        # accounts whose signed markets had no time plan (e.g. markets without signed needs)
         pending = {f: key for key, fs in time_futs.items() for f in fs}
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -253,42 +274,16 @@ class Runner:
                 if key not in measurements and all(f.done() for f in fs):
                     measurements[key] = self._measure(key[1], [f.result() for f in fs])
                     if measurements[key].offset_ms is not None:
-                        self._offsets[key] = measurements[key]
-                        self._offset_at[key] = time.monotonic()
-                    if key not in submitted_markets:
+                        self._remember_offset(key, measurements[key])
+                    if key not in submitted:
                         submit_signed(key)
-        for a in accs:
-            for m in a.markets:
-                key = (self._base(a, m), m)
-                if key not in submitted_markets:
-                    submit_signed(key)
+        for p in plan.requests:  # signed requests of markets without a time plan
+            if not p.public and (p.base, p.endpoint.market) not in submitted:
+                submit_signed((p.base, p.endpoint.market))
 
-        # -- exchange info results
+        # -- exchangeInfo answers
         for (base, m), (fut, wanted) in exinfo_futs.items():
-            out: Outcome = fut.result()
-            ckey = f"exinfo:{m}:{base}"
-            if out.ok:
-                try:
-                    parsed = _parse_exchange_info(out.data, wanted)
-                    self._cache_put(ckey, parsed, time.time())
-                    exchange[(base, m)] = self._limits_from((time.time(), parsed), base, m)
-                    continue
-                except (ValueError, TypeError, KeyError) as exc:
-                    out.error = FetchError("malformed", f"exchangeInfo: {exc}")
-            stale = self._cache_get(ckey)
-            if stale is not None:
-                exchange[(base, m)] = self._limits_from(stale, base, m)
-            else:
-                exchange[(base, m)] = ExchangeLimits(error=out.error)
-
-        # -- test orders: need the time offset (done) and the symbols' filters
-        order_futs: dict[str, list[tuple[str, str, Future]]] = {}
-        for a in accs:
-            for m, sym in want_orders.get(a.name, []):
-                params = self._order_params(a, m, sym, exchange.get((self._base(a, m), m)))
-                ep = "fapi.orderTest" if m == "usdm" else "spot.orderTest"
-                order_futs.setdefault(a.name, []).append(
-                    (m, sym, self.gateways[a.name].submit(self.pool, ep, params)))
+            exchange[(base, m)] = self._exchange_from(fut.result(), base, m, wanted)
 
         ntp_verdict = None
         if ntp_fut is not None:
@@ -296,35 +291,48 @@ class Runner:
                 ntp_verdict = ntp_fut.result()
             except Exception:  # noqa: BLE001 - NTP trouble must never break the run
                 log.warning("NTP measurement failed:\n%s", traceback.format_exc())
-        public_out = {key: f.result() for key, f in public.items()}
 
-        # -- evaluate
+        # -- facts per account, then followups (requests built from the first answers)
+        facts: dict[str, Facts] = {}
+        for a in accs:
+            facts[a.name] = Facts(
+                account=a, outcomes=self._outcomes(plan.for_account(a.name), futs, reused),
+                time={m: measurements[(a.base_url(m), m)] for m in a.markets
+                      if (a.base_url(m), m) in measurements},
+                ntp=ntp_verdict,
+                exchange={m: exchange.get((a.base_url(m), m), ExchangeLimits())
+                          for m in a.markets},
+                book=self.book, now=time.time())
+        follow: dict[str, list[tuple[Request, Future]]] = {}
+        for a in accs:
+            for c in plan.checks[a.name]:
+                if not c.has_followups:
+                    continue
+                for req in c.followups(a, facts[a.name]):
+                    follow.setdefault(a.name, []).append(
+                        (req, gws[a.name].submit(self.pool, req.endpoint, dict(req.params))))
+        for name, items in follow.items():
+            for req, fut in items:
+                facts[name].outcomes[req.key] = fut.result()
+
+        # -- evaluate, in registry order (rate_limit last: it reads every answer's headers)
         results: list[Result] = []
         for a in accs:
-            outcomes: dict[str, Outcome] = {e: f.result() for e, f in signed_futs[a.name].items()}
-            for e in needs[a.name]:
-                if not ENDPOINTS[e].signed:
-                    outcomes[e] = public_out[(e, self._base(a, ENDPOINTS[e].market))]
-            times = {}
-            for m in a.markets:
-                key = (self._base(a, m), m)
-                if key in measurements:
-                    times[m] = measurements[key]
-            orders = [(m, s, f.result()) for m, s, f in order_futs.get(a.name, [])]
-            facts = Facts(account=a, outcomes=outcomes, time=times, ntp=ntp_verdict,
-                          exchange={m: exchange.get((self._base(a, m), m), ExchangeLimits())
-                                    for m in a.markets},
-                          book=self.book, test_orders=orders, now=time.time())
-            for c in per_account[a.name]:
+            f = facts[a.name]
+            f.now = time.time()
+            for c in plan.checks[a.name]:
                 try:
-                    r = c.evaluate(facts)
+                    r = c.evaluate(f)
                 except Exception:  # noqa: BLE001 - errors never escape a check
                     log.error("internal error in %s for %s:\n%s", c.id, a.name,
                               traceback.format_exc())
                     r = Result(a.name, c.id, Status.UNKNOWN, f"internal error in {c.id} "
                                "(see the log)")
                 if r is not None:
-                    results.append(_scrub_result(r))
+                    r = _scrub_result(r)
+                    results.append(r)
+                    f.results.append(r)
+        self._save_readings()
         metrics = {
             "request_weight": self.book.run_weight,
             "requests": self.book.run_requests,
@@ -333,13 +341,70 @@ class Runner:
         }
         return Report(results, metrics, started)
 
+    # ------------------------------------------------------------------ helpers
+    def _recent_offset(self, key: tuple[str, str]) -> bool:
+        at = self._offset_at.get(key)
+        return at is not None and 0 <= time.time() - at < OFFSET_REUSE_SECONDS
+
+    def _remember_offset(self, key: tuple[str, str], m: TimeMeasurement) -> None:
+        now = time.time()
+        self._offsets[key] = m
+        self._offset_at[key] = now
+        self._cache_put(f"offset:{key[1]}:{_host_id(key[0])}",
+                        {"offset_ms": m.offset_ms, "rtt_ms": m.rtt_ms}, now)
+
+    def _answer_key(self, p: Planned) -> str:
+        owner = "public" if p.public else p.account
+        return f"answer:{owner}:{_host_id(p.base)}:{p.request.label()}"
+
+    def _send_or_reuse(self, p: Planned, futs: dict, reused: dict) -> None:
+        if p.key in futs or p.key in reused:
+            return
+        if p.reuse_seconds > 0:
+            got = self._fresh(self._answer_key(p), p.reuse_seconds)
+            if got is not None:
+                reused[p.key] = Outcome(p.request.endpoint, data=got[1], sent=False,
+                                        cached_at=got[0])
+                return
+        futs[p.key] = self.gateways[p.account].submit(self.pool, p.request.endpoint,
+                                                      dict(p.request.params) or None)
+
+    def _outcomes(self, planned: list[Planned], futs: dict, reused: dict) -> dict:
+        out: dict = {}
+        for p in planned:
+            if p.key in reused:
+                o = reused[p.key]
+            elif p.key in futs:
+                o = futs[p.key].result()
+                if o.ok and p.reuse_seconds > 0:
+                    self._cache_put(self._answer_key(p), o.data, time.time())
+            else:
+                o = Outcome(p.request.endpoint, sent=False, error=FetchError(
+                    FetchErrorKind.INTERNAL, f"{p.request.label()}: not sent"))
+            out[p.request.key] = o
+        return out
+
+    def _exchange_from(self, out: Outcome, base: str, market: str, wanted: set[str]
+                       ) -> ExchangeLimits:
+        ckey = f"exinfo:{market}:{_host_id(base)}"
+        if out.ok:
+            try:
+                parsed = _parse_exchange_info(out.data, wanted)
+                self._cache_put(ckey, parsed, time.time())
+                return self._limits_from((time.time(), parsed), base, market)
+            except (ValueError, TypeError, KeyError) as exc:
+                out.error = FetchError(FetchErrorKind.MALFORMED, f"exchangeInfo: {exc}")
+        stale = self._cache_get(ckey)
+        if stale is not None:
+            return self._limits_from(stale, base, market)
+        return ExchangeLimits(error=out.error)
+
     def _limits_from(self, cached: tuple[float, dict[str, Any]], base: str, market: str
                      ) -> ExchangeLimits:
         fetched_at, value = cached
         limit = value.get("weight_limit")
-        group = "fapi" if market == "usdm" else "api"
         if isinstance(limit, int) and limit > 0:
-            self.book.limits[(base, group)] = limit
+            self.book.limits[(base, MARKETS[market].weight_pool)] = limit
         return ExchangeLimits(weight_limit=limit, symbols=value.get("symbols", {}),
                               fetched_at=fetched_at)
 
@@ -358,7 +423,7 @@ class Runner:
             except OverflowError:  # an int beyond any float
                 finite = False
             if not finite:
-                m.error = FetchError("malformed", "server time answer has no numeric "
+                m.error = FetchError(FetchErrorKind.MALFORMED, "server time answer has no numeric "
                                      "'serverTime'")
                 continue
             midpoint_ms = (out.started_at + out.finished_at) / 2 * 1000
@@ -371,21 +436,3 @@ class Runner:
             m.offset_ms, m.rtt_ms = best
             m.error = None
         return m
-
-    def _order_params(self, acc: AccountConfig, market: str, symbol: str,
-                      ex: ExchangeLimits | None) -> dict[str, Any]:
-        qty = acc.test_order_quantity.get(symbol)
-        filters = (ex.symbols.get(symbol, {}) if ex else {}).get("filters", {})
-        if qty is None:
-            lot = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
-            try:
-                qty = Decimal(str(lot.get("minQty", "0")))
-            except Exception:  # noqa: BLE001
-                qty = Decimal(0)
-            if qty <= 0:
-                qty = Decimal("0.001")
-        params: dict[str, Any] = {"symbol": symbol, "side": "BUY", "type": "MARKET",
-                                  "quantity": format(qty.normalize(), "f")}
-        if market == "usdm":
-            params["positionSide"] = "LONG" if acc.position_mode == "hedge" else "BOTH"
-        return params

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from healthcheck.binance_errors import fix_for
 from healthcheck.checks.base import (
+    SLOW_ACCOUNT_FIELDS_SECONDS,
+    CheckBase,
+    CheckSettings,
     Facts,
     Finding,
     SchemaError,
@@ -21,11 +25,14 @@ from healthcheck.checks.base import (
     fmt_duration,
     fmt_ts,
     ms_timestamp,
+    setting,
     unavailable_reason,
 )
-from healthcheck.config import AccountConfig, ApiKeySettings
-from healthcheck.gateway import Outcome
+from healthcheck.fetch import Outcome, Request
 from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 _IP_RE = re.compile(r"request ip:\s*([0-9a-fA-F.:]+)")
@@ -55,16 +62,29 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
 
 
 @dataclass(frozen=True)
-class ApiKeyCheck:
-    settings: ApiKeySettings
-    id: str = "api_key"
+class ApiKeySettings(CheckSettings):
+    interval: float | None = setting(600.0, "seconds between runs in the daemon (key permissions "
+                                     "change rarely)", minimum=0, exclusive_min=True)
+    expiry_warning_days: float = setting(7.0, "WARNING this many days before the key's trading "
+                                         "permission expires", minimum=0)
+    warn_withdrawals: bool = setting(True, "WARNING for a key that can withdraw")
+    warn_no_ip_restriction: bool = setting(True, "WARNING for a key without an IP whitelist")
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        needs = set() if account.testnet else {"sapi.apiRestrictions"}
+
+@dataclass(frozen=True)
+class ApiKeyCheck(CheckBase):
+    settings: ApiKeySettings
+    id: ClassVar[str] = "api_key"
+    title: ClassVar[str] = "API key format, signature, IP whitelist, permissions, expiry"
+    Settings: ClassVar[type[CheckSettings]] = ApiKeySettings
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        needs = [] if account.testnet else [Request("sapi.apiRestrictions")]
         if "spot" in account.markets:
-            needs.add("spot.account")
+            # a probe of /api with the key; permissions themselves come from apiRestrictions
+            needs.append(Request("spot.account", reuse_seconds=SLOW_ACCOUNT_FIELDS_SECONDS))
         if "usdm" in account.markets:
-            needs.add("fapi.accountConfig")
+            needs.append(Request("fapi.accountConfig"))
         return needs
 
     def evaluate(self, facts: Facts) -> Result:

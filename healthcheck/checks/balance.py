@@ -8,24 +8,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, SchemaError, Unavailable, combine, number
-from healthcheck.config import AccountConfig, BalanceSettings
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    Facts,
+    Finding,
+    SchemaError,
+    Unavailable,
+    combine,
+    number,
+    setting,
+)
+from healthcheck.fetch import Request
 from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
+
+SPOT_SOURCES = {"user_asset": "sapi.userAsset", "account": "spot.account"}
 
 
 @dataclass(frozen=True)
-class BalanceCheck:
-    settings: BalanceSettings
-    id: str = "balance"
+class BalanceSettings(CheckSettings):
+    margin_ratio_warning: float = setting(0.5, "WARNING at this futures margin ratio (maintenance "
+                                          "margin / margin balance; liquidation at 1)", minimum=0,
+                                          maximum=1, exclusive_min=True)
+    margin_ratio_critical: float = setting(0.8, "CRITICAL at this futures margin ratio",
+                                           minimum=0, maximum=1, exclusive_min=True)
+    spot_source: str = setting("user_asset", "where spot free balances come from: \"user_asset\" "
+                               "(POST /sapi/v3/asset/getUserAsset, weight 5) or \"account\" "
+                               "(GET /api/v3/account, weight 20)",
+                               choices=tuple(SPOT_SOURCES))
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        needs: set[str] = set()
+    def problems(self) -> list[tuple[str, str]]:
+        if self.margin_ratio_warning > self.margin_ratio_critical:
+            return [("margin_ratio_warning", f"{self.margin_ratio_warning:g} must not exceed "
+                     f"margin_ratio_critical ({self.margin_ratio_critical:g})")]
+        return []
+
+
+@dataclass(frozen=True)
+class BalanceCheck(CheckBase):
+    settings: BalanceSettings
+    id: ClassVar[str] = "balance"
+    title: ClassVar[str] = "futures margin ratio and available balance, spot free balance"
+    Settings: ClassVar[type[CheckSettings]] = BalanceSettings
+
+    def _spot_endpoint(self, account: AccountConfig) -> str:
+        # the testnet has no /sapi: only /api/v3/account can say the balances there
+        return "spot.account" if account.testnet else SPOT_SOURCES[self.settings.spot_source]
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        needs: list[Request] = []
         if "usdm" in account.markets:
-            needs.add("fapi.account")
+            needs.append(Request("fapi.account"))
         if "spot" in account.markets and account.min_available:
-            needs.add("spot.account")
+            needs.append(Request(self._spot_endpoint(account)))
         return needs
 
     def evaluate(self, facts: Facts) -> Result:
@@ -40,7 +81,7 @@ class BalanceCheck:
                 with src.parsing():
                     findings.extend(self._futures(acc, data, details, metrics))
         if "spot" in acc.markets and acc.min_available:
-            data = src.data("spot.account", "spot balances", required=True)
+            data = src.data(self._spot_endpoint(acc), "spot balances", required=True)
             if data is not None:
                 with src.parsing():
                     findings.extend(self._spot(acc, data, details, metrics))
@@ -98,7 +139,8 @@ class BalanceCheck:
     def _spot(self, acc: AccountConfig, data: dict, details: dict, metrics: dict
               ) -> list[Finding]:
         out: list[Finding] = []
-        balances = data.get("balances") if isinstance(data, dict) else None
+        # /api/v3/account: {"balances": [...]}; getUserAsset: [...] (positive balances only)
+        balances = data.get("balances") if isinstance(data, dict) else data
         if not isinstance(balances, list):
             raise SchemaError("spot account: field 'balances' is missing or not a list")
         free: dict[str, Decimal] = {}

@@ -1,7 +1,11 @@
-"""What every check shares: the facts a run fetched, and helpers to turn them into results.
+"""What every check shares: its settings and shape, the facts a run fetched, and helpers that
+turn those facts into results.
 
-A check never does I/O. The runner asks each check which endpoints it ``needs``, fetches the
-union once (concurrently), and hands the same :class:`Facts` to every check's ``evaluate``.
+A check is one unit: a frozen dataclass whose class attributes say its ``id``, its ``Settings``
+(defaults, bounds and help text, once), the ``markets`` it applies to, and which requests it
+``needs`` for an account; its ``evaluate`` is pure (facts in, one Result out). The planner
+(:mod:`healthcheck.plan`) merges the needs of every due check, the runner sends them once, and
+every check evaluates the same :class:`Facts`. Nothing here imports a third-party package.
 """
 
 from __future__ import annotations
@@ -9,16 +13,106 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, Field, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from healthcheck.config import AccountConfig
-from healthcheck.gateway import FetchError, Outcome, WeightBook
-from healthcheck.ntp import NtpVerdict
+from healthcheck.fetch import FetchError, Outcome, Request
 from healthcheck.result import Result, Status, worst
 
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
+    from healthcheck.ntp import NtpVerdict
+    from healthcheck.weights import WeightBook
+
+
+# ---------------------------------------------------------------------------------- settings
+
+
+def setting(default: Any, help: str, *, minimum: float | None = None,  # noqa: A002
+            maximum: float | None = None, exclusive_min: bool = False, integer: bool = False,
+            choices: tuple[str, ...] | None = None) -> Any:
+    """Given a default and its help text (and bounds), return a dataclass field the config loader
+    validates and ``config.example.toml`` documents."""
+    return field(default=default, metadata={
+        "help": help, "minimum": minimum, "maximum": maximum, "exclusive_min": exclusive_min,
+        "integer": integer, "choices": choices})
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The settings every check has; a check's own Settings subclass adds (or re-defaults) more."""
+
+    enabled: bool = setting(True, "run this check")
+    interval: float | None = setting(
+        None, "seconds between runs in the daemon; unset: [daemon] interval", minimum=0,
+        exclusive_min=True)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Return (key, message) for settings that are valid alone but not together."""
+        return []
+
+
+def setting_fields(settings_cls: type[CheckSettings]) -> list[Field[Any]]:
+    """Given a Settings class, return its fields in declaration order (base fields first)."""
+    return [f for f in fields(settings_cls) if f.default is not MISSING]
+
+
+def setting_kind(f: Field[Any]) -> str:
+    """Given a settings field, return "bool", "int", "number" or "string"."""
+    if isinstance(f.default, bool):
+        return "bool"
+    if f.metadata.get("integer"):
+        return "int"
+    if isinstance(f.default, str) or f.metadata.get("choices"):
+        return "string"
+    return "number"
+
+
+class Check(Protocol):
+    """The shape of a registered check (see healthcheck/checks/__init__.py)."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    Settings: ClassVar[type[CheckSettings]]
+    markets: ClassVar[tuple[str, ...]]
+    settings: Any
+
+    def applies(self, account: AccountConfig) -> bool: ...
+
+    def needs(self, account: AccountConfig) -> list[Request]: ...
+
+    def evaluate(self, facts: Facts) -> Result | None: ...
+
+
+class CheckBase:
+    """Defaults for the optional parts of a check."""
+
+    markets: ClassVar[tuple[str, ...]] = ("spot", "usdm")
+    # the check reads the server-time samples / NTP verdict the runner collects
+    wants_time_samples: ClassVar[bool] = False
+    wants_ntp: ClassVar[bool] = False
+    has_followups: ClassVar[bool] = False  # see followups()
+
+    def applies(self, account: AccountConfig) -> bool:
+        return any(m in account.markets for m in self.markets)
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        return []
+
+    def followups(self, account: AccountConfig, facts: Facts) -> list[Request]:
+        """Requests that can only be built from the first round's answers (e.g. a test order
+        sized from exchangeInfo's filters)."""
+        return []
+
+
+# ---------------------------------------------------------------------------------- facts
+
+
 AUTH_CODES = {-2014, -2015, -1022}
+# how long slowly changing account answers (canTrade, a key probe on /api/v3/account, weight 20)
+# are reused between runs and processes
+SLOW_ACCOUNT_FIELDS_SECONDS = 300.0
 
 
 @dataclass
@@ -44,17 +138,24 @@ class ExchangeLimits:
 
 @dataclass
 class Facts:
+    """What one run learned about one account: the outcome of every request (keyed by
+    :attr:`Request.key`), server-time measurements per market, the NTP verdict, exchangeInfo
+    digests per market, the weight book, the other checks' results of this run (for checks that
+    explain another's finding), and the time of the run."""
+
     account: AccountConfig
-    outcomes: dict[str, Outcome]
+    outcomes: dict[tuple[str, tuple[tuple[str, str], ...]], Outcome]
     time: dict[str, TimeMeasurement]
     ntp: NtpVerdict | None
     exchange: dict[str, ExchangeLimits]
     book: WeightBook
-    test_orders: list[tuple[str, str, Outcome]] = field(default_factory=list)
     now: float = field(default_factory=time.time)
+    results: list[Result] = field(default_factory=list)
 
-    def get(self, name: str) -> Outcome | None:
-        return self.outcomes.get(name)
+    def get(self, what: str | Request) -> Outcome | None:
+        """Given an endpoint name (no parameters) or a Request, return its outcome if fetched."""
+        key = (what, ()) if isinstance(what, str) else what.key
+        return self.outcomes.get(key)
 
 
 class SchemaError(Exception):

@@ -9,20 +9,35 @@ be asked, and the reverse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, combine
-from healthcheck.config import AccountConfig, ClockSettings
+from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, setting
 from healthcheck.result import Result, Status
 
 
 @dataclass(frozen=True)
-class ClockCheck:
-    settings: ClockSettings
-    id: str = "clock"
+class ClockSettings(CheckSettings):
+    samples: int = setting(3, "server-time samples per market; the one with the lowest round "
+                           "trip counts", minimum=1, maximum=10, integer=True)
+    ahead_critical_ms: float = setting(1000.0, "CRITICAL when the local clock is this far ahead "
+                                       "(Binance rejects at 1000 ms)", minimum=0)
+    ahead_warning_ms: float = setting(500.0, "WARNING when this far ahead", minimum=0)
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        return set()  # server time and NTP are measured by the runner for everyone
+    def problems(self) -> list[tuple[str, str]]:
+        if self.ahead_warning_ms > self.ahead_critical_ms:
+            return [("ahead_warning_ms", "must not exceed ahead_critical_ms")]
+        return []
+
+
+@dataclass(frozen=True)
+class ClockCheck(CheckBase):
+    settings: ClockSettings
+    id: ClassVar[str] = "clock"
+    title: ClassVar[str] = "local clock vs Binance server time and NTP"
+    Settings: ClassVar[type[CheckSettings]] = ClockSettings
+    wants_time_samples: ClassVar[bool] = True  # the runner samples each market's server time
+    wants_ntp: ClassVar[bool] = True
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
@@ -59,7 +74,7 @@ class ClockCheck:
         if worst_ahead is not None:
             metrics["offset_ms"] = round(worst_ahead, 1)
         # a signed request rejected with -1021 even with our offset correction is decisive
-        for name, out in facts.outcomes.items():
+        for (name, _params), out in facts.outcomes.items():
             if out.error is not None and out.error.code == -1021:
                 findings.append(Finding(Status.CRITICAL,
                                         f"Binance rejected a signed request with -1021 ({name})",

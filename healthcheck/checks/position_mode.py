@@ -7,9 +7,12 @@ them with -4061, and the reverse. Read from accountConfig (weight 5), not positi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from healthcheck.binance_errors import fix_for
 from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
     Facts,
     Finding,
     SchemaError,
@@ -17,20 +20,23 @@ from healthcheck.checks.base import (
     combine,
     unavailable_reason,
 )
-from healthcheck.config import AccountConfig, BasicSettings
+from healthcheck.fetch import Request
 from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
 
 
 @dataclass(frozen=True)
-class PositionModeCheck:
-    settings: BasicSettings
-    id: str = "position_mode"
+class PositionModeCheck(CheckBase):
+    settings: CheckSettings
+    id: ClassVar[str] = "position_mode"
+    title: ClassVar[str] = "futures Hedge vs One-way mode, multi-assets margin"
+    Settings: ClassVar[type[CheckSettings]] = CheckSettings
+    markets: ClassVar[tuple[str, ...]] = ("usdm",)
 
-    def applies(self, account: AccountConfig) -> bool:
-        return "usdm" in account.markets
-
-    def needs(self, account: AccountConfig) -> set[str]:
-        return {"fapi.accountConfig"} if self.applies(account) else set()
+    def needs(self, account: AccountConfig) -> list[Request]:
+        return [Request("fapi.accountConfig")] if self.applies(account) else []
 
     def evaluate(self, facts: Facts) -> Result | None:
         acc = facts.account
@@ -57,6 +63,18 @@ class PositionModeCheck:
                 f"{acc.position_mode}: orders fail with -4061 (position side does not match)",
                 [-4061], fix_for(-4061) + f" (or set position_mode = \"{actual}\" if the bot "
                 f"was changed on purpose)"))
+        want_multi = acc.multi_assets_margin
+        if want_multi is not None and multi != want_multi:
+            have, want = ("on", "off") if multi else ("off", "on")
+            findings.append(Finding(
+                Status.CRITICAL,
+                f"multi-assets margin is {have} but the bot expects it {want}: "
+                + ("margin is shared across assets, so one asset's loss can liquidate positions "
+                   "margined in another" if multi else
+                   "orders margined in other assets fail with -2019 (margin is insufficient)"),
+                [] if multi else [-2019],
+                "switch multi-assets mode in the futures preferences (or set "
+                f"multi_assets_margin = {str(multi).lower()} if the bot was changed on purpose)"))
         multi_text = ", multi-assets margin on" if multi else ""
         return combine(acc.name, self.id, findings,
                        ok_summary=f"{actual} mode as expected{multi_text}", unknown=[],

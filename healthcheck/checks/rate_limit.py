@@ -8,24 +8,47 @@ exchangeInfo (cached). A 418/429 seen now or earlier (persisted) is CRITICAL unt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import Facts, Finding, combine, fmt_ts
-from healthcheck.config import AccountConfig, RateLimitSettings
-from healthcheck.gateway import host_key
+from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, fmt_ts, setting
+from healthcheck.fetch import Request
+from healthcheck.markets import MARKETS, POOLS, host_key
+from healthcheck.rate_text import pool_name
 from healthcheck.result import Result, Status
 
-POOLS = {"spot": ("api", "sapi"), "usdm": ("fapi",)}
-POOL_NAMES = {"api": "spot /api", "sapi": "wallet /sapi", "fapi": "futures /fapi"}
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
+
+
+pool_label = pool_name
 
 
 @dataclass(frozen=True)
-class RateLimitCheck:
-    settings: RateLimitSettings
-    id: str = "rate_limit"
+class RateLimitSettings(CheckSettings):
+    warning: float = setting(0.70, "WARNING when this IP used this share of a pool's per-minute "
+                             "weight limit (all processes on the IP)", minimum=0, maximum=1,
+                             exclusive_min=True)
+    critical: float = setting(0.90, "CRITICAL at this share", minimum=0, maximum=1,
+                              exclusive_min=True)
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        return set()  # reads the headers of whatever the run fetched
+    def problems(self) -> list[tuple[str, str]]:
+        if self.warning > self.critical:
+            return [("warning", f"{self.warning:g} must not exceed critical ({self.critical:g})")]
+        return []
+
+
+@dataclass(frozen=True)
+class RateLimitCheck(CheckBase):
+    settings: RateLimitSettings
+    id: ClassVar[str] = "rate_limit"
+    title: ClassVar[str] = "request weight used by this IP, bans (418/429)"
+    Settings: ClassVar[type[CheckSettings]] = RateLimitSettings
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        # the limits come from exchangeInfo (cached); the usage from every answer's headers,
+        # so this check runs after the others of its run
+        return [Request(MARKETS[m].exchange_info_endpoint) for m in account.markets]
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
@@ -38,8 +61,8 @@ class RateLimitCheck:
         seen_bans: set[str] = set()
         worst_ratio = 0.0
         for market in acc.markets:
-            base = acc.futures_url if market == "usdm" else acc.spot_url
-            key = host_key(base, POOLS[market][0])
+            base = acc.base_url(market)
+            key = host_key(base, MARKETS[market].pools[0])
             ban = book.active_ban(key)
             if ban is not None and key not in seen_bans:
                 seen_bans.add(key)
@@ -52,7 +75,7 @@ class RateLimitCheck:
                                         f"until {fmt_ts(until)}: every order fails with -1003",
                                         [-1003], fix_for(-1003)))
                 continue
-            for group in POOLS[market]:
+            for group in MARKETS[market].pools:
                 if group == "sapi" and acc.testnet:
                     continue
                 limit = book.limit(base, group)
@@ -63,7 +86,7 @@ class RateLimitCheck:
                 worst_ratio = max(worst_ratio, ratio)
                 metrics[f"used_weight_{group}"] = used
                 metrics[f"weight_limit_{group}"] = limit
-                label = POOL_NAMES[group]
+                label = pool_label(group)
                 if ratio >= s.critical:
                     findings.append(Finding(Status.CRITICAL, f"this IP used {used} of {limit} "
                                             f"request weight this minute on {label} "
@@ -75,8 +98,7 @@ class RateLimitCheck:
                                             f"request weight this minute on {label} "
                                             f"({ratio * 100:.0f} %)", [], fix_for(-1003),
                                             risk_codes=[-1003]))
-        if not findings and "used_weight_api" not in metrics and "used_weight_fapi" not in \
-                metrics and "used_weight_sapi" not in metrics:
+        if not findings and not any(f"used_weight_{p}" in metrics for p in POOLS):
             unknown.append("no weight header received from Binance this run")
         metrics["used_weight_ratio"] = round(worst_ratio, 4)
         return combine(acc.name, self.id, findings,

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.checks.base import Facts, Finding, SchemaError, combine, number, unavailable_reason
-from healthcheck.config import AccountConfig, BasicSettings
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    Facts,
+    Finding,
+    SchemaError,
+    combine,
+    number,
+    setting,
+    unavailable_reason,
+)
+from healthcheck.fetch import Request
 from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
 
 
 @dataclass(frozen=True)
-class SystemStatusCheck:
-    settings: BasicSettings
-    id: str = "system_status"
+class SystemStatusSettings(CheckSettings):
+    interval: float | None = setting(300.0, "seconds between runs in the daemon", minimum=0,
+                                     exclusive_min=True)
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        return set() if account.testnet else {"sapi.systemStatus"}
+
+@dataclass(frozen=True)
+class SystemStatusCheck(CheckBase):
+    settings: SystemStatusSettings
+    id: ClassVar[str] = "system_status"
+    title: ClassVar[str] = "Binance system maintenance"
+    Settings: ClassVar[type[CheckSettings]] = SystemStatusSettings
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        return [] if account.testnet else [Request("sapi.systemStatus")]
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account

@@ -9,10 +9,15 @@ the error code Binance would give a real order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcheck.binance_errors import ERRORS, fix_for
 from healthcheck.checks.base import (
+    SLOW_ACCOUNT_FIELDS_SECONDS,
+    CheckBase,
+    CheckSettings,
+    ExchangeLimits,
     Facts,
     Finding,
     SchemaError,
@@ -23,10 +28,15 @@ from healthcheck.checks.base import (
     fmt_ts,
     ms_timestamp,
     number,
+    setting,
     unavailable_reason,
 )
-from healthcheck.config import AccountConfig, TradingStatusSettings
+from healthcheck.fetch import TRANSPORT_KINDS, Request
+from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
 
 # codes that mean "the account cannot trade", as opposed to "the test order was malformed"
 ACCOUNT_CODES = {-4061, -4189, -4400, -4401, -4087, -4088, -4105, -4106, -4107, -4192, -2019,
@@ -34,21 +44,46 @@ ACCOUNT_CODES = {-4061, -4189, -4400, -4401, -4087, -4088, -4105, -4106, -4107, 
 
 
 @dataclass(frozen=True)
-class TradingStatusCheck:
-    settings: TradingStatusSettings
-    id: str = "trading_status"
+class TradingStatusSettings(CheckSettings):
+    interval: float | None = setting(120.0, "seconds between runs in the daemon "
+                                     "(apiTradingStatus weighs 10 on /fapi)", minimum=0,
+                                     exclusive_min=True)
+    indicator_warning_ratio: float = setting(0.8, "WARNING when a futures quantitative-rules "
+                                             "indicator reaches this share of its trigger",
+                                             minimum=0, maximum=1, exclusive_min=True)
 
-    def needs(self, account: AccountConfig) -> set[str]:
-        needs: set[str] = set()
+
+@dataclass(frozen=True)
+class TradingStatusCheck(CheckBase):
+    settings: TradingStatusSettings
+    id: ClassVar[str] = "trading_status"
+    title: ClassVar[str] = "trading locks, canTrade, account status, test orders"
+    Settings: ClassVar[type[CheckSettings]] = TradingStatusSettings
+    has_followups: ClassVar[bool] = True
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        needs: list[Request] = []
         if "usdm" in account.markets:
-            needs |= {"fapi.apiTradingStatus", "fapi.accountConfig"}
+            needs += [Request("fapi.apiTradingStatus"), Request("fapi.accountConfig")]
         if "spot" in account.markets:
-            needs.add("spot.account")
+            # canTrade changes rarely; /api/v3/account weighs 20
+            needs.append(Request("spot.account", reuse_seconds=SLOW_ACCOUNT_FIELDS_SECONDS))
             if not account.testnet:
-                needs.add("sapi.apiTradingStatus")
+                needs.append(Request("sapi.apiTradingStatus"))
         if not account.testnet:
-            needs.add("sapi.accountStatus")
+            needs.append(Request("sapi.accountStatus"))
+        if account.test_order_symbols:
+            needs += [Request(MARKETS[m].exchange_info_endpoint) for m in account.markets]
         return needs
+
+    def followups(self, account: AccountConfig, facts: Facts) -> list[Request]:
+        """A test order per configured symbol and market, sized from exchangeInfo's filters."""
+        out = []
+        for market in account.markets:
+            for symbol in account.test_order_symbols:
+                params = test_order_params(account, market, symbol, facts.exchange.get(market))
+                out.append(Request.of(MARKETS[market].order_test_endpoint, **params))
+        return out
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
@@ -153,7 +188,14 @@ class TradingStatusCheck:
     def _test_orders(self, facts: Facts, details: dict, unknown: list[str]) -> list[Finding]:
         out: list[Finding] = []
         results = []
-        for market, symbol, outcome in facts.test_orders:
+        orders = self.followups(facts.account, facts)
+        for req in orders:
+            outcome = facts.get(req)
+            if outcome is None:
+                continue
+            params = dict(req.params)
+            market = next(m.id for m in MARKETS.values() if m.order_test_endpoint == req.endpoint)
+            symbol = params["symbol"]
             label = f"{market} {symbol}"
             if outcome.ok:
                 results.append({"market": market, "symbol": symbol, "result": "accepted"})
@@ -162,8 +204,7 @@ class TradingStatusCheck:
             code = err.code if err else None
             results.append({"market": market, "symbol": symbol, "code": code,
                             "result": err.message if err else "failed"})
-            if code is None or err.kind in ("network", "timeout", "http", "malformed", "banned",
-                                            "rate_limited", "budget"):
+            if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
                 meaning = ERRORS[code].meaning if code in ERRORS else err.message
@@ -176,3 +217,24 @@ class TradingStatusCheck:
         if results:
             details["test_orders"] = results
         return out
+
+
+def test_order_params(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None
+                      ) -> dict[str, Any]:
+    """Given an account, a market and a symbol, return a MARKET test order of the configured
+    quantity, or of the symbol's minimum (MARKET_LOT_SIZE, else LOT_SIZE) quantity."""
+    qty = acc.test_order_quantity.get(symbol)
+    filters = (ex.symbols.get(symbol, {}) if ex else {}).get("filters", {})
+    if qty is None:
+        lot = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
+        try:
+            qty = Decimal(str(lot.get("minQty", "0")))
+        except Exception:  # noqa: BLE001 - a strange filter only costs the default quantity
+            qty = Decimal(0)
+        if not qty.is_finite() or qty <= 0:
+            qty = Decimal("0.001")
+    params: dict[str, Any] = {"symbol": symbol, "side": "BUY", "type": "MARKET",
+                              "quantity": format(qty.normalize(), "f")}
+    if market == "usdm":
+        params["positionSide"] = "LONG" if acc.position_mode == "hedge" else "BOTH"
+    return params

@@ -1,0 +1,358 @@
+"""symbols (-4141, spot "Market is closed.", -4164 / -1013 NOTIONAL, -4004 / -4005 / -1013
+LOT_SIZE): can the bot's orders on its symbols be placed at all?
+
+Per configured symbol and market: the symbol exists and is ``TRADING`` (exchangeInfo, cached a
+day); a delisting already announced (a perpetual's ``deliveryDate`` moved from its far-future
+default; the spot delist schedule, read at most daily) is a WARNING with the date and a countdown,
+CRITICAL in the last day. With ``order_size`` (the notional of one order, in the quote asset), the
+quantity the bot sends at the current price, rounded *down* to the step size as ccxt and
+freqtrade do, must pass LOT_SIZE / MARKET_LOT_SIZE and the minimum (and spot maximum) notional:
+CRITICAL when it fails now, WARNING when a price move of ``price_margin`` either way would make it
+fail (rounding makes the traded notional jump with the price); the summary names the price at
+which it starts failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    ExchangeLimits,
+    Facts,
+    Finding,
+    SchemaError,
+    combine,
+    fmt_duration,
+    fmt_ts,
+    ms_timestamp,
+    number,
+    setting,
+    unavailable_reason,
+)
+from healthcheck.fetch import Request
+from healthcheck.markets import MARKETS
+from healthcheck.result import Result, Status
+
+if TYPE_CHECKING:
+    from healthcheck.config import AccountConfig
+
+PERPETUAL_DEFAULT_DELIVERY_MS = 4133404800000  # 2100-12-25 08:00 UTC: no delisting announced
+DAY = 86400.0
+PRICE_ENDPOINT = {"spot": "spot.tickerPrice", "usdm": "fapi.markPrice"}
+PRICE_FIELD = {"spot": "price", "usdm": "markPrice"}
+MAX_SCAN = 20000  # price points scanned for the rounding sawtooth
+
+
+@dataclass(frozen=True)
+class SymbolsSettings(CheckSettings):
+    interval: float | None = setting(300.0, "seconds between runs in the daemon", minimum=0,
+                                     exclusive_min=True)
+    price_margin: float = setting(0.10, "WARNING when a price move of this share either way "
+                                  "would make an order of order_size fail a filter", minimum=0,
+                                  maximum=0.9)
+    delist_critical_hours: float = setting(24.0, "an announced delisting is CRITICAL this many "
+                                           "hours before it (WARNING from the announcement)",
+                                           minimum=0)
+    delist_schedule: bool = setting(True, "read the spot delist schedule (weight 100, at most "
+                                    "once a day)")
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """The filters an order's quantity and notional must pass, from exchangeInfo."""
+
+    step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal | None
+    min_notional: Decimal
+    max_notional: Decimal | None
+
+    def quantity(self, size: Decimal, price: Decimal) -> Decimal:
+        """The quantity a bot sends for a notional of ``size`` at ``price`` (rounded down)."""
+        qty = size / price
+        if self.step > 0:
+            qty = (qty / self.step).to_integral_value(ROUND_FLOOR) * self.step
+        return qty
+
+    def failure(self, size: Decimal, price: Decimal) -> tuple[str, Decimal] | None:
+        """Given an order notional and a price, return (filter, figure) it fails, or None."""
+        qty = self.quantity(size, price)
+        if qty <= 0 or qty < self.min_qty:
+            return ("min_qty", qty)
+        if self.max_qty is not None and qty > self.max_qty:
+            return ("max_qty", qty)
+        notional = qty * price
+        if notional < self.min_notional:
+            return ("min_notional", notional)
+        if self.max_notional is not None and notional > self.max_notional:
+            return ("max_notional", notional)
+        return None
+
+
+def _dec(value: Any) -> Decimal | None:
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
+    """Given a symbol's filters, return the rules for a MARKET order on ``market``."""
+    lot = filters.get("LOT_SIZE") or {}
+    mlot = filters.get("MARKET_LOT_SIZE") or {}
+    step = _dec(lot.get("stepSize")) or Decimal(0)
+    min_qty = _dec(lot.get("minQty")) or Decimal(0)
+    max_qty = _dec(lot.get("maxQty"))
+    # MARKET orders: MARKET_LOT_SIZE too, where it sets a rule (0 disables it on spot)
+    m_min, m_max = _dec(mlot.get("minQty")), _dec(mlot.get("maxQty"))
+    if m_min and m_min > min_qty:
+        min_qty = m_min
+    if m_max and (max_qty is None or m_max < max_qty):
+        max_qty = m_max
+    if max_qty is not None and max_qty <= 0:
+        max_qty = None
+    if market == "usdm":
+        mn = filters.get("MIN_NOTIONAL") or {}
+        min_notional = _dec(mn.get("notional", mn.get("minNotional"))) or Decimal(0)
+        max_notional = None
+    else:
+        nf = filters.get("NOTIONAL") or {}
+        old = filters.get("MIN_NOTIONAL") or {}
+        min_notional = _dec(nf.get("minNotional", old.get("minNotional"))) or Decimal(0)
+        max_notional = _dec(nf.get("maxNotional"))
+        if nf and str(nf.get("applyMaxToMarket", "true")).lower() == "false":
+            max_notional = None
+        if max_notional is not None and max_notional <= 0:
+            max_notional = None
+    return OrderRules(step, min_qty, max_qty, min_notional, max_notional)
+
+
+def first_failing_price(rules: OrderRules, size: Decimal, price: Decimal, margin: Decimal,
+                        direction: int) -> Decimal | None:
+    """Given a price and a move of ``margin`` up (+1) or down (-1), return the nearest price in
+    that range at which an order of ``size`` fails, or None.
+
+    Candidate prices are the range's end and every point where the rounded quantity changes
+    (qty = k * step at price = size / (k * step)); the notional is lowest just past those.
+    """
+    end = price * (1 + direction * margin)
+    lo, hi = (price, end) if direction > 0 else (end, price)
+    candidates: list[Decimal] = [end]
+    for limit in (rules.min_qty, rules.max_qty):
+        if limit:
+            candidates.append(size / limit)
+    if rules.step > 0:
+        k_hi = int(size / (lo * rules.step))  # quantity steps at the range's low price
+        k_lo = int(size / (hi * rules.step))
+        nudge = Decimal("1.000000001") if direction > 0 else Decimal("0.999999999")
+        if k_hi - k_lo <= MAX_SCAN:
+            for k in range(max(k_lo, 1), k_hi + 1):
+                candidates.append(size / (k * rules.step) * nudge)
+    fails: list[Decimal] = []
+    for p in candidates:
+        if lo <= p <= hi and p > 0 and rules.failure(size, p) is not None:
+            fails.append(p)
+    if not fails:
+        return None
+    return min(fails) if direction > 0 else max(fails)
+
+
+@dataclass(frozen=True)
+class SymbolsCheck(CheckBase):
+    settings: SymbolsSettings
+    id: ClassVar[str] = "symbols"
+    title: ClassVar[str] = "symbol status, delistings, order size vs lot size and notional"
+    Settings: ClassVar[type[CheckSettings]] = SymbolsSettings
+
+    def applies(self, account: AccountConfig) -> bool:
+        return any(account.symbols_for(m) for m in account.markets)
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        out: list[Request] = []
+        for m in account.markets:
+            syms = account.symbols_for(m)
+            if not syms:
+                continue
+            out.append(Request.of(MARKETS[m].exchange_info_endpoint, symbols=",".join(syms)))
+            if account.order_size:
+                out += [Request.of(PRICE_ENDPOINT[m], symbol=s) for s in syms]
+            if m == "spot" and self.settings.delist_schedule and not account.testnet:
+                out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
+        return out
+
+    def evaluate(self, facts: Facts) -> Result | None:
+        acc = facts.account
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict[str, Any] = {"symbols": []}
+        metrics: dict[str, Any] = {}
+        spot_delist = self._spot_delist(facts, details)
+        for m in acc.markets:
+            ex = facts.exchange.get(m) or ExchangeLimits()
+            for sym in acc.symbols_for(m):
+                row: dict[str, Any] = {"market": m, "symbol": sym}
+                details["symbols"].append(row)
+                findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
+        n = len(details["symbols"])
+        ok = f"{n} symbol(s) trading" + (", orders of order_size pass the filters"
+                                         if acc.order_size else "")
+        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
+                       details=details, metrics=metrics)
+
+    # ---------------------------------------------------------------------------- parts
+    def _spot_delist(self, facts: Facts, details: dict[str, Any]) -> dict[str, float]:
+        out = facts.get("sapi.delistSchedule")
+        if out is None:
+            return {}
+        if not out.ok or not isinstance(out.data, list):
+            # the status check still works without it: a note, not UNKNOWN
+            details["delist_schedule"] = unavailable_reason(out, "spot delist schedule") \
+                if not out.ok else "unexpected answer"
+            return {}
+        when: dict[str, float] = {}
+        for item in out.data:
+            if not isinstance(item, dict) or not isinstance(item.get("symbols"), list):
+                continue
+            ts = ms_timestamp(item.get("delistTime"))
+            if ts is None:
+                continue
+            for s in item["symbols"]:
+                if isinstance(s, str):
+                    when[s] = min(ts, when.get(s, ts))
+        return when
+
+    def _one(self, facts: Facts, market: str, sym: str, ex: ExchangeLimits,
+             spot_delist: dict[str, float], row: dict[str, Any], unknown: list[str],
+             metrics: dict[str, Any]) -> list[Finding]:
+        label = f"{sym} ({MARKETS[market].title})"
+        entry = ex.symbols.get(sym)
+        if entry is None:
+            if ex.fetched_at is None:
+                unknown.append(f"{label}: exchangeInfo unavailable"
+                               + (f" ({ex.error.message})" if ex.error else ""))
+                return []
+            row["status"] = "missing"
+            return [Finding(Status.CRITICAL, f"{label} does not exist on Binance: orders fail "
+                            "with -1121 (invalid symbol)", [-1121],
+                            "check the symbol's spelling in the bot and in `symbols`")]
+        status = str(entry.get("status", "?"))
+        row["status"] = status
+        out: list[Finding] = []
+        closed_code = -4141 if market == "usdm" else -1013
+        if status != "TRADING":
+            text = "Symbol is closed" if market == "usdm" else "Market is closed."
+            out.append(Finding(Status.CRITICAL, f"{label} is {status}, not TRADING: new orders "
+                               f"fail with {closed_code} ({text})", [closed_code],
+                               "stop trading this symbol in the bot (remove it from its pair "
+                               "list) until Binance reopens it; close what is left on it"))
+            return out
+        delist_at = self._delist_time(market, sym, entry, spot_delist)
+        if delist_at is not None:
+            row["delist_at"] = fmt_ts(delist_at)
+            left = delist_at - facts.now
+            metrics[f"delist_seconds_{market}_{sym}"] = int(left)
+            crit = left <= self.settings.delist_critical_hours * 3600
+            out.append(Finding(
+                Status.CRITICAL if crit else Status.WARNING,
+                f"{label} is being delisted on {fmt_ts(delist_at)} (in {fmt_duration(left)}): "
+                f"orders fail with {closed_code} from then", [], "move the bot to another "
+                "symbol and close positions and orders on this one before the delisting",
+                risk_codes=[closed_code]))
+        size = facts.account.order_size_for(sym)
+        if size is not None:
+            out += self._order_size(facts, market, sym, label, entry, size, row, unknown)
+        return out
+
+    def _delist_time(self, market: str, sym: str, entry: dict[str, Any],
+                     spot_delist: dict[str, float]) -> float | None:
+        if market == "spot":
+            return spot_delist.get(sym)
+        if entry.get("contractType") != "PERPETUAL":
+            return None  # a delivery contract's date is its normal expiry
+        raw = entry.get("deliveryDate")
+        if not isinstance(raw, int) or isinstance(raw, bool) or \
+                raw == PERPETUAL_DEFAULT_DELIVERY_MS:
+            return None
+        return ms_timestamp(raw)
+
+    def _order_size(self, facts: Facts, market: str, sym: str, label: str,
+                    entry: dict[str, Any], size: Decimal, row: dict[str, Any],
+                    unknown: list[str]) -> list[Finding]:
+        out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=sym))
+        if out is None or not out.ok:
+            unknown.append(unavailable_reason(out, f"{label} price"))
+            return []
+        try:
+            price = number(out.data, PRICE_FIELD[market], f"{label} price")
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+            return []
+        if price <= 0:
+            unknown.append(f"{label}: Binance reports a price of {price}")
+            return []
+        rules = order_rules(market, entry.get("filters") or {})
+        qty = rules.quantity(size, price)
+        row.update({"price": str(price), "order_size": str(size), "quantity": str(qty),
+                    "min_notional": str(rules.min_notional), "min_qty": str(rules.min_qty),
+                    "step_size": str(rules.step)})
+        fail = rules.failure(size, price)
+        if fail is not None:
+            code, text = _failure_code(market, fail[0])
+            return [Finding(Status.CRITICAL, f"an order of {size:f} on {label} at {price:f} "
+                            f"{_explain(fail, rules, qty, market)}: it fails with {code}"
+                            f"{text}", [code], _fix(fail[0], rules, price))]
+        margin = Decimal(str(self.settings.price_margin))
+        hits = [(d, p) for d in (1, -1)
+                if (p := first_failing_price(rules, size, price, margin, d)) is not None]
+        if not hits:
+            return []
+        direction, p = min(hits, key=lambda h: abs(h[1] - price))
+        fail = rules.failure(size, p)
+        assert fail is not None
+        code, text = _failure_code(market, fail[0])
+        move = (p - price) / price * 100
+        row["fails_at_price"] = f"{p:.8g}"
+        return [Finding(Status.WARNING, f"an order of {size:f} on {label} fails with {code}"
+                        f"{text} if the price {'rises' if direction > 0 else 'falls'} to "
+                        f"{p:.8g} ({move:+.1f} %; now {price:f}, "
+                        f"{_explain(fail, rules, rules.quantity(size, p), market)})", [],
+                        _fix(fail[0], rules, p), risk_codes=[code])]
+
+
+def _failure_code(market: str, kind: str) -> tuple[int, str]:
+    if market == "usdm":
+        return {"min_qty": (-4004, " (quantity less than min quantity)"),
+                "max_qty": (-4005, " (quantity greater than max quantity)"),
+                "min_notional": (-4164, " (order's notional too small)"),
+                "max_notional": (-4164, "")}[kind]
+    filt = "LOT_SIZE" if kind in ("min_qty", "max_qty") else "NOTIONAL"
+    return -1013, f" (Filter failure: {filt})"
+
+
+def _explain(fail: tuple[str, Decimal], rules: OrderRules, qty: Decimal, market: str) -> str:
+    kind, figure = fail
+    texts: dict[str, Callable[[], str]] = {
+        "min_qty": lambda: f"is a quantity of {qty:f}, below the minimum {rules.min_qty:f}",
+        "max_qty": lambda: f"is a quantity of {qty:f}, above the maximum {rules.max_qty:f}",
+        "min_notional": lambda: f"rounds down to {qty:f} = {figure:.4f} notional, below the "
+                                f"minimum {rules.min_notional:f}",
+        "max_notional": lambda: f"is {figure:.4f} notional, above the maximum "
+                                f"{rules.max_notional:f}",
+    }
+    return texts[kind]()
+
+
+def _fix(kind: str, rules: OrderRules, price: Decimal) -> str:
+    if kind == "min_notional":
+        need = rules.min_notional + rules.step * price
+        return (f"raise the bot's order size to at least {need:.2f} (minimum notional plus one "
+                "step of rounding), or trade a symbol with a lower minimum")
+    if kind == "min_qty":
+        return f"raise the bot's order size above {rules.min_qty * price:.2f}"
+    return "lower the bot's order size (or split the order)"

@@ -1,0 +1,105 @@
+"""Every Binance endpoint the tool reads: path, pool, weight, whether it is signed, and which
+python-binance method sends it. Pure data (no third-party import), so the planner can price a
+plan and ``binance-healthcheck plan`` can show it without touching the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from healthcheck.markets import POOLS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    pool: str  # weight pool: "api" (spot), "sapi" (wallet), "fapi" (USD-M futures)
+    method: str
+    path: str
+    signed: bool
+    weight: int  # with the parameters we send (e.g. with a symbol)
+    client_method: str
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    weight_all_symbols: int | None = None  # weight when no symbol parameter is sent
+    # an endpoint whose answer describes the account only slowly changes (permissions, ...):
+    # persisted between runs so a one-shot check can reuse it
+    role: str = ""  # "time": server-time samples; "exchange_info": cached reference data
+
+    @property
+    def market(self) -> str:
+        """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
+        return POOLS[self.pool].market
+
+    @property
+    def group(self) -> str:  # the old name of ``pool``
+        return self.pool
+
+    def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:
+        """Given the parameters sent, return the request weight Binance charges."""
+        keys = {k for k, _ in params} if isinstance(params, tuple) else set(params or {})
+        if self.weight_all_symbols is not None and "symbol" not in keys:
+            return self.weight_all_symbols
+        return self.weight
+
+
+_ENDPOINTS = [
+    # -- spot /api
+    Endpoint("spot.time", "api", "GET", "/api/v3/time", False, 1, "get_server_time",
+             role="time"),
+    Endpoint("spot.exchangeInfo", "api", "GET", "/api/v3/exchangeInfo", False, 20,
+             "get_exchange_info", role="exchange_info"),
+    Endpoint("spot.account", "api", "GET", "/api/v3/account", True, 20, "get_account",
+             (("omitZeroBalances", "true"),)),
+    Endpoint("spot.orderTest", "api", "POST", "/api/v3/order/test", True, 1, "create_test_order"),
+    Endpoint("spot.tickerPrice", "api", "GET", "/api/v3/ticker/price", False, 2,
+             "get_symbol_ticker", weight_all_symbols=4),
+    Endpoint("spot.openOrders", "api", "GET", "/api/v3/openOrders", True, 6, "get_open_orders",
+             weight_all_symbols=80),
+    Endpoint("spot.rateLimitOrder", "api", "GET", "/api/v3/rateLimit/order", True, 40,
+             "get_current_order_count"),
+    # -- spot /sapi
+    Endpoint("sapi.systemStatus", "sapi", "GET", "/sapi/v1/system/status", False, 1,
+             "get_system_status"),
+    Endpoint("sapi.apiRestrictions", "sapi", "GET", "/sapi/v1/account/apiRestrictions", True, 1,
+             "get_account_api_permissions"),
+    Endpoint("sapi.accountStatus", "sapi", "GET", "/sapi/v1/account/status", True, 1,
+             "get_account_status"),
+    Endpoint("sapi.apiTradingStatus", "sapi", "GET", "/sapi/v1/account/apiTradingStatus", True, 1,
+             "get_account_api_trading_status"),
+    Endpoint("sapi.userAsset", "sapi", "POST", "/sapi/v3/asset/getUserAsset", True, 5,
+             "get_user_asset"),
+    Endpoint("sapi.delistSchedule", "sapi", "GET", "/sapi/v1/spot/delist-schedule", False, 100,
+             "get_spot_delist_schedule"),
+    # -- USD-M futures /fapi
+    Endpoint("fapi.time", "fapi", "GET", "/fapi/v1/time", False, 1, "futures_time", role="time"),
+    Endpoint("fapi.exchangeInfo", "fapi", "GET", "/fapi/v1/exchangeInfo", False, 1,
+             "futures_exchange_info", role="exchange_info"),
+    Endpoint("fapi.accountConfig", "fapi", "GET", "/fapi/v1/accountConfig", True, 5,
+             "futures_account_config"),
+    Endpoint("fapi.account", "fapi", "GET", "/fapi/v3/account", True, 5, "futures_account",
+             (("version", 3),)),
+    Endpoint("fapi.apiTradingStatus", "fapi", "GET", "/fapi/v1/apiTradingStatus", True, 10,
+             "futures_api_trading_status"),
+    Endpoint("fapi.orderTest", "fapi", "POST", "/fapi/v1/order/test", True, 1,
+             "futures_create_test_order"),
+    Endpoint("fapi.markPrice", "fapi", "GET", "/fapi/v1/premiumIndex", False, 1,
+             "futures_mark_price", weight_all_symbols=10),
+    Endpoint("fapi.openOrders", "fapi", "GET", "/fapi/v1/openOrders", True, 1,
+             "futures_get_open_orders", weight_all_symbols=40),
+    Endpoint("fapi.openAlgoOrders", "fapi", "GET", "/fapi/v1/openAlgoOrders", True, 1,
+             "futures_get_open_algo_orders", weight_all_symbols=40),
+    Endpoint("fapi.positionRisk", "fapi", "GET", "/fapi/v3/positionRisk", True, 5,
+             "futures_position_information"),
+    Endpoint("fapi.symbolConfig", "fapi", "GET", "/fapi/v1/symbolConfig", True, 5,
+             "futures_symbol_config"),
+    Endpoint("fapi.leverageBracket", "fapi", "GET", "/fapi/v1/leverageBracket", True, 1,
+             "futures_leverage_bracket"),
+]
+ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
+
+
+def time_endpoint(market: str) -> str:
+    from healthcheck.markets import MARKETS
+
+    return MARKETS[market].time_endpoint

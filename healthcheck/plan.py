@@ -1,0 +1,222 @@
+"""The planner: from the due checks' declared needs to one plan of requests, and its cost.
+
+Pure (no I/O, no third-party import). Given the config, the checks due and the accounts, it
+merges every check's :class:`~healthcheck.fetch.Request` into one deduplicated list: a signed
+request once per account, a public one once per host (two accounts on the same host share the
+answer), exchangeInfo once per host and market (its symbols merged). The executor
+(:class:`healthcheck.runner.Runner`) sends the plan; ``binance-healthcheck plan`` prints it with
+the weight per request and per minute per pool at the configured intervals, so a user sees the
+cost before running anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from healthcheck.checks import REGISTRY, build_checks
+from healthcheck.endpoints import ENDPOINTS, Endpoint
+from healthcheck.fetch import Params, Request
+from healthcheck.markets import MARKETS, POOLS
+
+if TYPE_CHECKING:
+    from healthcheck.checks.base import Check
+    from healthcheck.config import AccountConfig, Config
+
+
+@dataclass
+class Planned:
+    """One request of the plan: who sends it, to which host, and which checks read it."""
+
+    request: Request
+    base: str
+    account: str  # the account whose client sends it (any account on the host, if public)
+    public: bool
+    reuse_seconds: float = 0.0
+    checks: set[str] = field(default_factory=set)
+    readers: set[str] = field(default_factory=set)  # accounts whose facts get the answer
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return ENDPOINTS[self.request.endpoint]
+
+    @property
+    def weight(self) -> int:
+        return self.endpoint.weight_for(self.request.params)
+
+    @property
+    def pool(self) -> str:
+        return self.endpoint.pool
+
+    @property
+    def key(self) -> tuple[str, str, str, Params]:
+        """Dedup key: public answers are shared per host, signed ones are per account."""
+        owner = "" if self.public else self.account
+        return (owner, self.base, self.request.endpoint, self.request.params)
+
+
+@dataclass
+class TimeSampling:
+    """Server-time samples for one (host, market): for the clock check and for signing."""
+
+    base: str
+    market: str
+    account: str
+    samples: int
+    for_clock: bool  # a due check reads the samples (else only signing needs an offset)
+
+
+@dataclass
+class ExchangeNeed:
+    """exchangeInfo of one (host, market): cached for ``ttl`` seconds, digested to the limits
+    and the wanted symbols."""
+
+    base: str
+    market: str
+    account: str
+    symbols: set[str] = field(default_factory=set)
+    checks: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Plan:
+    checks: dict[str, list[Check]]  # account -> checks due for it, in registry order
+    requests: list[Planned]
+    time: list[TimeSampling]
+    exchange: list[ExchangeNeed]
+    ntp: bool
+
+    def for_account(self, account: str) -> list[Planned]:
+        return [p for p in self.requests if account in p.readers]
+
+
+def due_checks(cfg: Config, due: set[str] | None, accounts: Iterable[AccountConfig]
+               ) -> dict[str, list[Check]]:
+    """Given the checks due (None: all), return per account the checks that apply to it."""
+    checks = build_checks(cfg.checks, due)
+    return {a.name: [c for c in checks if c.id in a.checks and c.applies(a)] for a in accounts}
+
+
+def build_plan(cfg: Config, due: set[str] | None = None,
+               accounts: Iterable[str] | None = None) -> Plan:
+    """Given the config, the checks due and the accounts (None: all), return the merged plan."""
+    accs = [a for a in cfg.accounts if accounts is None or a.name in set(accounts)]
+    per_account = due_checks(cfg, due, accs)
+    planned: dict[tuple[str, str, str, Params], Planned] = {}
+    exchange: dict[tuple[str, str], ExchangeNeed] = {}
+    time_: dict[tuple[str, str], TimeSampling] = {}
+    ntp = False
+    for a in accs:
+        signed_markets: set[str] = set()
+        for c in per_account[a.name]:
+            if c.wants_ntp and cfg.ntp.servers:
+                ntp = True
+            if c.wants_time_samples:
+                samples = int(getattr(c.settings, "samples", 1))
+                for m in a.markets:
+                    key = (a.base_url(m), m)
+                    t = time_.get(key)
+                    if t is None or not t.for_clock or t.samples < samples:
+                        time_[key] = TimeSampling(key[0], m, a.name, samples, True)
+            for req in c.needs(a):
+                ep = ENDPOINTS[req.endpoint]
+                base = a.base_url(ep.market)
+                if ep.role == "exchange_info":
+                    need = exchange.setdefault((base, ep.market),
+                                               ExchangeNeed(base, ep.market, a.name))
+                    need.symbols |= {s for k, v in req.params if k == "symbols"
+                                     for s in v.split(",") if s}
+                    need.checks.add(c.id)
+                    continue
+                if ep.signed:
+                    signed_markets.add(ep.market)
+                p = Planned(req, base, a.name, not ep.signed, req.reuse_seconds)
+                existing = planned.get(p.key)
+                if existing is None:
+                    planned[p.key] = existing = p
+                else:
+                    # the shortest reuse wins: the check that wants the freshest answer gets it
+                    existing.reuse_seconds = min(existing.reuse_seconds, req.reuse_seconds)
+                existing.checks.add(c.id)
+                existing.readers.add(a.name)
+            if c.has_followups:
+                # followups are signed requests of this account's markets (e.g. test orders)
+                signed_markets |= set(a.markets)
+        for m in signed_markets:
+            key = (a.base_url(m), m)
+            time_.setdefault(key, TimeSampling(key[0], m, a.name, 1, False))
+    return Plan(per_account, list(planned.values()), list(time_.values()),
+                list(exchange.values()), ntp)
+
+
+# ---------------------------------------------------------------------------------- cost
+
+
+@dataclass
+class CostRow:
+    what: str  # endpoint path with parameters
+    pool: str
+    weight: int
+    every_seconds: float
+    checks: str
+    accounts: int
+
+    @property
+    def per_minute(self) -> float:
+        return self.weight * 60.0 / self.every_seconds
+
+
+def interval_of(cfg: Config, check_id: str) -> float:
+    s = cfg.checks.get(check_id)
+    return float(s.interval if s.interval is not None else cfg.daemon.interval)
+
+
+def cost(cfg: Config) -> list[CostRow]:
+    """Given a config, return what the daemon sends at its configured intervals: one row per
+    distinct request, how often it goes out, and its weight."""
+    rows: list[CostRow] = []
+    plan = build_plan(cfg)
+    tick = min([interval_of(cfg, c.id) for c in build_checks(cfg.checks)] or
+               [cfg.daemon.interval])
+    for p in plan.requests:
+        every = min(interval_of(cfg, c) for c in p.checks)
+        every = max(every, p.reuse_seconds, tick)
+        params = "".join(f" {k}={v}" for k, v in p.request.params)
+        who = "" if p.public else f" ({p.account})"
+        rows.append(CostRow(f"{p.endpoint.method} {p.endpoint.path}{params}{who}", p.pool,
+                            p.weight,
+                            every, ", ".join(sorted(p.checks)), len(p.readers)))
+    for t in plan.time:
+        ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
+        every = interval_of(cfg, "clock") if t.for_clock else 300.0
+        rows.append(CostRow(f"{ep.method} {ep.path} x{t.samples} ({t.base})", ep.pool,
+                            ep.weight * t.samples, every,
+                            "clock" if t.for_clock else "(signing offset)", 1))
+    for e in plan.exchange:
+        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
+        rows.append(CostRow(f"{ep.method} {ep.path}", ep.pool, ep.weight,
+                            cfg.daemon.exchange_info_ttl, ", ".join(sorted(e.checks)), 1))
+    # followups (test orders): one per symbol and market, at trading_status' interval
+    for a in cfg.accounts:
+        for c in plan.checks.get(a.name, []):
+            if not c.has_followups:
+                continue
+            for m in a.markets:
+                ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
+                n = len(a.test_order_symbols)
+                if n:
+                    rows.append(CostRow(f"{ep.method} {ep.path} ({a.name}, {n} symbol(s))",
+                                        ep.pool, ep.weight * n, interval_of(cfg, c.id), c.id, 1))
+    return rows
+
+
+def per_pool_per_minute(rows: list[CostRow]) -> dict[str, float]:
+    out = {p: 0.0 for p in POOLS}
+    for r in rows:
+        out[r.pool] += r.per_minute
+    return out
+
+
+def all_check_ids() -> list[str]:
+    return [c.id for c in REGISTRY]
