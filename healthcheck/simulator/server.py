@@ -231,15 +231,41 @@ def _check_fault_args(name: str, scope: Any, count: Any, params: dict[str, Any])
                          f"got {params['kind']!r}")
 
 
+MAX_BODY_BYTES = 1 << 20  # Binance refuses far smaller bodies; nothing we serve needs more
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    # Keep-alive handler threads may sit idle forever; don't join them on close.
+    # Keep-alive handler threads may sit idle; don't join them on close.
     block_on_close = False
     request_queue_size = 128  # many concurrent checks connect at once
 
     def __init__(self, addr: tuple[str, int], sim: Simulator) -> None:
         self.sim = sim
+        self._slots = threading.BoundedSemaphore(sim.max_connections)
         super().__init__(addr, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # One thread per connection, but never more than max_connections of them: a slowloris
+        # cannot make thousands of threads. Over the cap the connection is closed at once.
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished or idled out is not news; never print a traceback to stderr.
+        log.debug("simulator connection error from %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -254,10 +280,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "nginx"
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.sim._track(self.connection, add=True)
 
     def finish(self) -> None:
         try:
@@ -279,14 +301,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+    def setup(self) -> None:
+        # An idle (or trickling) connection is dropped after idle_timeout_seconds.
+        self.timeout = self.server.sim.idle_timeout_seconds
+        super().setup()
+        self.server.sim._track(self.connection, add=True)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400 (bad or huge Content-Length)."""
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit() or int(raw) > MAX_BODY_BYTES:
+            why = "not a number" if not raw.isdigit() else f"over {MAX_BODY_BYTES} bytes"
+            self.close_connection = True
+            self._send(
+                _json_response(400, {"code": -1000, "msg": f"Bad Content-Length ({why})."})
+            )
+            return None
+        length = int(raw)
+        try:
+            return self.rfile.read(length) if length > 0 else b""
+        except TimeoutError:
+            self.close_connection = True
+            return None
 
     def _dispatch(self, method: str) -> None:
         sim = self.server.sim
         parts = urlsplit(self.path)
         raw_body = self._read_body()
+        if raw_body is None:
+            return
         if parts.path.startswith("/_sim/") or parts.path == "/_sim":
             self._send(sim._control(method, parts.path, raw_body))
             return
@@ -342,10 +385,20 @@ class _Handler(BaseHTTPRequestHandler):
 class Simulator:
     """The simulated exchange. See the package docstring for the API."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_ms: float = 0.0,
+        max_connections: int = 256,
+        idle_timeout_seconds: float = 60.0,
+    ) -> None:
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
+        self.max_connections = max_connections
+        self.idle_timeout_seconds = idle_timeout_seconds
         self.clock_offset_ms: float = 0.0
         self.maintenance = False
         self.preload_weight: dict[str, int] = {g: 0 for g in GROUPS}
@@ -360,7 +413,7 @@ class Simulator:
         self._faults: list[ActiveFault] = []
         self._lock = threading.RLock()
         self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # (ip, group) -> (minute, used)
-        self._violations: dict[tuple[str, str], tuple[int, int]] = {}  # (ip, group) -> (minute, 429s)
+        self._violations: dict[tuple[str, str], tuple[int, int]] = {}  # -> (minute, 429s)
         self._orders: dict[tuple[str, str], list[int]] = {}
         self._order_ids = itertools.count(1_000_000_001)
         self._conns: set[socket.socket] = set()
