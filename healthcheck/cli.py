@@ -297,8 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulator", help="serve the Binance simulator in the foreground")
     s.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     s.add_argument("--ntp-port", type=int, default=None, help="also serve NTP on this UDP port")
-    s.add_argument("--fault", action="append", metavar="NAME", help="switch a fault on "
-                   "(repeatable; see the README for names)")
+    s.add_argument("--fault", action="extend", nargs="+", metavar="NAME",
+                   help="switch faults on: --fault a b, or repeat --fault (names in the README "
+                        "and `/_sim/state`)")
     s.set_defaults(func=cmd_simulator)
 
     r = sub.add_parser("run", help="run as a daemon (foreground, systemd Type=notify)")

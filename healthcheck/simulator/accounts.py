@@ -84,6 +84,13 @@ class SimAccount:
     key_deleted: bool = False
     uid: int = 0
     fee_tier: int = 0
+    # Orders (open and closed) by orderId; explicit USD-M positions and leverage per symbol; the
+    # spot rateLimit/order ``count`` per interval ("SECOND", "DAY") set by a test.
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    positions: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    leverage: dict[str, int] = field(default_factory=dict)
+    unfilled_counts: dict[str, int] = field(default_factory=dict)
+    sim: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -98,6 +105,56 @@ class SimAccount:
         a = self.futures_assets.get(asset)
         return d(a.get("availableBalance", "0")) if a else Decimal(0)
 
+    def leverage_for(self, symbol: str) -> int:
+        return int(self.leverage.get(symbol, DEFAULT_LEVERAGE))
+
+    def usdm_position(self, symbol: str) -> dict[str, Decimal]:
+        """{"amt", "entry"} of ``symbol`` (amt 0 when flat). Without an explicit position,
+        BTCUSDT is the derived long of :meth:`futures_position`, with its exact margin figures."""
+        if symbol in self.positions:
+            return dict(self.positions[symbol])
+        pos = self.futures_position() if symbol == "BTCUSDT" else None
+        if pos is None:
+            return {"amt": Decimal(0), "entry": Decimal(0)}
+        return {"amt": pos["amt"], "entry": pos["price"], "notional": pos["notional"],
+                "maint": pos["maint"], "initial": pos["initial"]}
+
+    def _require_sim(self) -> Any:
+        if self.sim is None:
+            raise RuntimeError(f"account {self.name!r} is not on a Simulator")
+        return self.sim
+
+    def add_open_order(
+        self,
+        market: str,
+        symbol: str,
+        *,
+        side: str = "BUY",
+        type: str = "LIMIT",  # noqa: A002 - Binance's parameter name
+        price: Any = None,
+        quantity: Any = "0.001",
+    ) -> int:
+        """Put a resting order on the book without validation; return its orderId.
+
+        Stop types go to the algo book (usdm ``openAlgoOrders``; spot MAX_NUM_ALGO_ORDERS).
+        A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price.
+        """
+        return int(self._require_sim().add_open_order(self, market, symbol, side=side, type=type,
+                                                      price=price, quantity=quantity))
+
+    def set_position(self, symbol: str, amount: Any, *, entry_price: Any = None,
+                     leverage: int | None = None) -> None:
+        """Set the USD-M position of ``symbol`` (negative = short, 0 = flat)."""
+        self._require_sim().set_position(self, symbol, amount, entry_price=entry_price,
+                                         leverage=leverage)
+
+    def set_leverage(self, symbol: str, leverage: int) -> None:
+        self._require_sim().set_leverage(self, symbol, leverage)
+
+    def set_unfilled_order_count(self, interval: str, count: int) -> None:
+        """The spot ``rateLimit/order`` count for "SECOND" (10 s) or "DAY" (1 d)."""
+        self._require_sim().set_unfilled_order_count(self, interval, count)
+
     def futures_position(self) -> dict[str, Decimal] | None:
         """One BTCUSDT long sized so its maintenance margin equals futures_maint_margin."""
         maint = d(self.futures_maint_margin)
@@ -111,7 +168,7 @@ class SimAccount:
             "notional": notional,
             "maint": maint,
             "price": price,
-            "initial": notional / DEFAULT_LEVERAGE,
+            "initial": notional / self.leverage_for("BTCUSDT"),
         }
 
     def public_view(self) -> dict[str, Any]:

@@ -1,31 +1,34 @@
 """Binance REST endpoints the simulator serves: the route table (method, path, security type,
-request weight, weight group) and one handler per endpoint that answers from a
-:class:`~healthcheck.simulator.accounts.SimAccount` in Binance's real JSON shapes (amounts as
-decimal strings where Binance uses strings), including the order-validation rules whose error
-codes the health checks try to predict.
+request weight) and one handler per endpoint that answers from the simulator's market state
+(:mod:`~healthcheck.simulator.market`) and a :class:`~healthcheck.simulator.accounts.SimAccount`
+in Binance's real JSON shapes, with order validation from :mod:`~healthcheck.simulator.trading`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from healthcheck.binance_errors import ERRORS
-from healthcheck.simulator.accounts import (
-    ALNUM,
-    DEFAULT_LEVERAGE,
-    MARK_PRICES,
-    SimAccount,
-    d,
-    s8,
+from healthcheck.simulator import trading
+from healthcheck.simulator.accounts import SimAccount, d, s8
+from healthcheck.simulator.market import (
+    INTERVALS_MS,
+    SymbolState,
+    kline_rows,
+    leverage_brackets,
+    max_notional,
 )
+from healthcheck.simulator.trading import ApiError, mandatory
 
 if TYPE_CHECKING:
     from healthcheck.simulator.server import Simulator
+
+__all__ = ["ApiError", "mandatory"]
 
 # Security types, as Binance names them. Every type but NONE/MARKET_DATA is signed.
 NONE = "NONE"
@@ -36,20 +39,6 @@ SIGNED = frozenset({USER_DATA, TRADE})
 MSG_AHEAD = "Timestamp for this request was 1000ms ahead of the server's time."
 MSG_OUTSIDE = "Timestamp for this request is outside of the recvWindow."
 MSG_DISABLED = "This action is disabled on this account."
-
-
-class ApiError(Exception):
-    """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
-
-    def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        self.status = status
-        self.code = code
-        self.msg = msg if msg is not None else ERRORS[code].msg
-        super().__init__(f"{status} {code} {self.msg}")
-
-
-def mandatory(name: str) -> ApiError:
-    return ApiError(400, -1102, ERRORS[-1102].msg % name)
 
 
 @dataclass
@@ -89,71 +78,32 @@ def _bool(params: dict[str, str], name: str) -> bool:
     return params.get(name, "").lower() == "true"
 
 
-def _dec(params: dict[str, str], name: str) -> Decimal | None:
+def _acct(ctx: Ctx) -> SimAccount:
+    assert ctx.account is not None, "signed endpoint reached without an account"
+    return ctx.account
+
+
+def _market(ctx: Ctx) -> str:
+    return "usdm" if ctx.group == "fapi" else "spot"
+
+
+def _int(params: dict[str, str], name: str, default: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
-        return None
+        return default
     try:
-        return Decimal(raw)
-    except InvalidOperation:
+        return int(raw)
+    except ValueError:
         raise ApiError(
-            400, -1100, ERRORS[-1100].msg % (name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
+            400,
+            -1100,
+            f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.",
         ) from None
-
-
-def _client_order_id() -> str:
-    return "".join(secrets.choice(ALNUM) for _ in range(22))
 
 
 # ---------------------------------------------------------------------------------------------
 # Market data (public)
 # ---------------------------------------------------------------------------------------------
-SPOT_SYMBOLS: dict[str, dict[str, str]] = {
-    "BTCUSDT": {
-        "base": "BTC",
-        "quote": "USDT",
-        "tick": "0.01000000",
-        "step": "0.00001000",
-        "minQty": "0.00001000",
-        "maxQty": "9000.00000000",
-    },
-    "ETHUSDT": {
-        "base": "ETH",
-        "quote": "USDT",
-        "tick": "0.01000000",
-        "step": "0.00010000",
-        "minQty": "0.00010000",
-        "maxQty": "9000.00000000",
-    },
-}
-FUTURES_SYMBOLS: dict[str, dict[str, str]] = {
-    "BTCUSDT": {
-        "base": "BTC",
-        "tick": "0.10",
-        "step": "0.001",
-        "minPrice": "261.10",
-        "maxPrice": "809484",
-        "maxQty": "1000",
-        "mktMaxQty": "120",
-        "pp": "2",
-        "qp": "3",
-    },
-    "ETHUSDT": {
-        "base": "ETH",
-        "tick": "0.01",
-        "step": "0.001",
-        "minPrice": "39.86",
-        "maxPrice": "306177",
-        "maxQty": "10000",
-        "mktMaxQty": "2000",
-        "pp": "2",
-        "qp": "3",
-    },
-}
-SPOT_MIN_NOTIONAL = Decimal("5")
-FUTURES_MIN_NOTIONAL = Decimal("5.0")
-
-
 def ping(ctx: Ctx) -> Any:
     return {}
 
@@ -181,31 +131,32 @@ def _wanted_symbols(params: dict[str, str], known: dict[str, Any]) -> list[str]:
         return list(known)
     for sym in wanted:
         if sym not in known:
-            raise ApiError(400, -1121)
+            raise ApiError(400, -1121, "Invalid symbol.")
     return [str(s) for s in wanted]
 
 
-def _spot_symbol(sym: str) -> dict[str, Any]:
-    info = SPOT_SYMBOLS[sym]
+def _symbols(ctx: Ctx) -> list[SymbolState]:
+    known = ctx.sim.markets[_market(ctx)]
+    params = (
+        ctx.params
+        if _market(ctx) == "spot"
+        else {k: v for k, v in ctx.params.items() if k == "symbol"}
+    )
+    return [known[s] for s in _wanted_symbols(params, known)]
+
+
+def _spot_symbol(st: SymbolState) -> dict[str, Any]:
     return {
-        "symbol": sym,
-        "status": "TRADING",
-        "baseAsset": info["base"],
+        "symbol": st.symbol,
+        "status": st.status,
+        "baseAsset": st.base,
         "baseAssetPrecision": 8,
-        "quoteAsset": info["quote"],
+        "quoteAsset": st.quote,
         "quotePrecision": 8,
         "quoteAssetPrecision": 8,
         "baseCommissionPrecision": 8,
         "quoteCommissionPrecision": 8,
-        "orderTypes": [
-            "LIMIT",
-            "LIMIT_MAKER",
-            "MARKET",
-            "STOP_LOSS",
-            "STOP_LOSS_LIMIT",
-            "TAKE_PROFIT",
-            "TAKE_PROFIT_LIMIT",
-        ],
+        "orderTypes": list(trading.SPOT_TYPES),
         "icebergAllowed": True,
         "ocoAllowed": True,
         "otoAllowed": True,
@@ -216,52 +167,7 @@ def _spot_symbol(sym: str) -> dict[str, Any]:
         "pegInstructionsAllowed": True,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": True,
-        "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": info["tick"],
-                "maxPrice": "1000000.00000000",
-                "tickSize": info["tick"],
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": info["minQty"],
-                "maxQty": info["maxQty"],
-                "stepSize": info["step"],
-            },
-            {"filterType": "ICEBERG_PARTS", "limit": 10},
-            {
-                "filterType": "MARKET_LOT_SIZE",
-                "minQty": "0.00000000",
-                "maxQty": "100.00000000",
-                "stepSize": "0.00000000",
-            },
-            {
-                "filterType": "TRAILING_DELTA",
-                "minTrailingAboveDelta": 10,
-                "maxTrailingAboveDelta": 2000,
-                "minTrailingBelowDelta": 10,
-                "maxTrailingBelowDelta": 2000,
-            },
-            {
-                "filterType": "PERCENT_PRICE_BY_SIDE",
-                "bidMultiplierUp": "5",
-                "bidMultiplierDown": "0.2",
-                "askMultiplierUp": "5",
-                "askMultiplierDown": "0.2",
-                "avgPriceMins": 5,
-            },
-            {
-                "filterType": "NOTIONAL",
-                "minNotional": s8(SPOT_MIN_NOTIONAL),
-                "applyMinToMarket": True,
-                "maxNotional": "9000000.00000000",
-                "applyMaxToMarket": False,
-                "avgPriceMins": 5,
-            },
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
-        ],
+        "filters": copy.deepcopy(st.filters),
         "permissions": [],
         "permissionSets": [["SPOT", "MARGIN"]],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
@@ -276,7 +182,17 @@ def _spot_symbol(sym: str) -> dict[str, Any]:
 
 
 def spot_exchange_info(ctx: Ctx) -> Any:
-    syms = _wanted_symbols(ctx.params, SPOT_SYMBOLS)
+    syms = _symbols(ctx)
+    status = ctx.params.get("symbolStatus")
+    if status is not None:
+        if status not in ("TRADING", "HALT", "BREAK"):
+            raise ApiError(
+                400,
+                -1100,
+                "Illegal characters found in parameter 'symbolStatus'; "
+                "legal range is 'TRADING, HALT, BREAK'.",
+            )
+        syms = [s for s in syms if s.status == status]
     return {
         "timezone": "UTC",
         "serverTime": ctx.now_ms,
@@ -301,22 +217,21 @@ def spot_exchange_info(ctx: Ctx) -> Any:
     }
 
 
-def _futures_symbol(sym: str) -> dict[str, Any]:
-    info = FUTURES_SYMBOLS[sym]
+def _futures_symbol(st: SymbolState) -> dict[str, Any]:
     return {
-        "symbol": sym,
-        "pair": sym,
+        "symbol": st.symbol,
+        "pair": st.symbol,
         "contractType": "PERPETUAL",
-        "deliveryDate": 4133404800000,
+        "deliveryDate": st.delivery_date_ms,
         "onboardDate": 1569398400000,
-        "status": "TRADING",
+        "status": st.status,
         "maintMarginPercent": "2.5000",
         "requiredMarginPercent": "5.0000",
-        "baseAsset": info["base"],
-        "quoteAsset": "USDT",
+        "baseAsset": st.base,
+        "quoteAsset": st.quote,
         "marginAsset": "USDT",
-        "pricePrecision": int(info["pp"]),
-        "quantityPrecision": int(info["qp"]),
+        "pricePrecision": st.price_precision,
+        "quantityPrecision": st.quantity_precision,
         "baseAssetPrecision": 8,
         "quotePrecision": 8,
         "underlyingType": "COIN",
@@ -326,55 +241,14 @@ def _futures_symbol(sym: str) -> dict[str, Any]:
         "liquidationFee": "0.012500",
         "marketTakeBound": "0.05",
         "maxMoveOrderLimit": 10000,
-        "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": info["minPrice"],
-                "maxPrice": info["maxPrice"],
-                "tickSize": info["tick"],
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": info["step"],
-                "maxQty": info["maxQty"],
-                "stepSize": info["step"],
-            },
-            {
-                "filterType": "MARKET_LOT_SIZE",
-                "minQty": info["step"],
-                "maxQty": info["mktMaxQty"],
-                "stepSize": info["step"],
-            },
-            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
-            {"filterType": "MIN_NOTIONAL", "notional": str(FUTURES_MIN_NOTIONAL)},
-            {
-                "filterType": "PERCENT_PRICE",
-                "multiplierUp": "1.0500",
-                "multiplierDown": "0.9500",
-                "multiplierDecimal": "4",
-            },
-        ],
-        "orderTypes": [
-            "LIMIT",
-            "MARKET",
-            "STOP",
-            "STOP_MARKET",
-            "TAKE_PROFIT",
-            "TAKE_PROFIT_MARKET",
-            "TRAILING_STOP_MARKET",
-        ],
+        "filters": copy.deepcopy(st.filters),
+        "orderTypes": list(trading.USDM_TYPES),
         "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
         "permissionSets": ["GRID", "COPY"],
     }
 
 
 def futures_exchange_info(ctx: Ctx) -> Any:
-    syms = (
-        _wanted_symbols({k: v for k, v in ctx.params.items() if k == "symbol"}, FUTURES_SYMBOLS)
-        if "symbol" in ctx.params
-        else list(FUTURES_SYMBOLS)
-    )
     return {
         "timezone": "UTC",
         "serverTime": ctx.now_ms,
@@ -394,8 +268,230 @@ def futures_exchange_info(ctx: Ctx) -> Any:
             {"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"},
             {"asset": "BTC", "marginAvailable": True, "autoAssetExchange": "-0.10000000"},
         ],
-        "symbols": [_futures_symbol(s) for s in syms],
+        "symbols": [_futures_symbol(s) for s in _symbols(ctx)],
     }
+
+
+def coinm_exchange_info(ctx: Ctx) -> Any:
+    """COIN-M is out of scope: its start-up call answers, with no symbols."""
+    return {
+        "timezone": "UTC",
+        "serverTime": ctx.now_ms,
+        "rateLimits": [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": ctx.sim.limits["dapi"],
+            },
+        ],
+        "exchangeFilters": [],
+        "symbols": [],
+    }
+
+
+def _px(st: SymbolState, value: Decimal) -> str:
+    places = min(st.price_precision, 8)
+    return f"{value:.{places}f}"
+
+
+def _one_or_all(ctx: Ctx, row: Callable[[SymbolState], dict[str, Any]]) -> Any:
+    rows = [row(st) for st in _symbols(ctx)]
+    return rows[0] if "symbol" in ctx.params else rows
+
+
+def ticker_price(ctx: Ctx) -> Any:
+    def row(st: SymbolState) -> dict[str, Any]:
+        out: dict[str, Any] = {"symbol": st.symbol, "price": _px(st, st.price_at(ctx.now_ms))}
+        if ctx.group == "fapi":
+            out["time"] = ctx.now_ms
+        return out
+
+    status = ctx.params.get("symbolStatus")
+    if status is not None and ctx.group == "api":
+        for st in _symbols(ctx):
+            if st.status != status:
+                raise ApiError(
+                    400, -1220, "The symbol's status does not match the requested symbolStatus."
+                )
+    return _one_or_all(ctx, row)
+
+
+def book_ticker(ctx: Ctx) -> Any:
+    def row(st: SymbolState) -> dict[str, Any]:
+        p = st.price_at(ctx.now_ms)
+        tick = Decimal(str((st.filter("PRICE_FILTER") or {"tickSize": "0.01"})["tickSize"]))
+        out: dict[str, Any] = {
+            "symbol": st.symbol,
+            "bidPrice": _px(st, p - tick),
+            "bidQty": "3.20000000" if ctx.group == "api" else "3.200",
+            "askPrice": _px(st, p + tick),
+            "askQty": "1.70000000" if ctx.group == "api" else "1.700",
+        }
+        if ctx.group == "fapi":
+            out["time"] = ctx.now_ms
+            out["lastUpdateId"] = ctx.now_ms
+        return out
+
+    return _one_or_all(ctx, row)
+
+
+def ticker_24hr(ctx: Ctx) -> Any:
+    def row(st: SymbolState) -> dict[str, Any]:
+        p = st.price_at(ctx.now_ms)
+        open_ = st.price_at(ctx.now_ms - 86_400_000)
+        out: dict[str, Any] = {
+            "symbol": st.symbol,
+            "priceChange": _px(st, p - open_),
+            "priceChangePercent": f"{(p - open_) / open_ * 100:.3f}",
+            "weightedAvgPrice": _px(st, p),
+            "lastPrice": _px(st, p),
+            "lastQty": "0.01000000",
+            "openPrice": _px(st, open_),
+            "highPrice": _px(st, max(p, open_) * Decimal("1.01")),
+            "lowPrice": _px(st, min(p, open_) * Decimal("0.99")),
+            "volume": "12345.00000000",
+            "quoteVolume": _px(st, p * 12345),
+            "openTime": ctx.now_ms - 86_400_000,
+            "closeTime": ctx.now_ms,
+            "firstId": 1,
+            "lastId": 1000,
+            "count": 1000,
+        }
+        if ctx.group == "api":
+            book = book_ticker(
+                Ctx(
+                    ctx.sim,
+                    ctx.method,
+                    ctx.path,
+                    ctx.group,
+                    {"symbol": st.symbol},
+                    ctx.client_ip,
+                    ctx.now_ms,
+                )
+            )
+            out.update(
+                {
+                    "prevClosePrice": _px(st, open_),
+                    "bidPrice": book["bidPrice"],
+                    "bidQty": book["bidQty"],
+                    "askPrice": book["askPrice"],
+                    "askQty": book["askQty"],
+                }
+            )
+        return out
+
+    return _one_or_all(ctx, row)
+
+
+def avg_price(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    st = _symbols(ctx)[0]
+    return {"mins": 5, "price": _px(st, st.price_at(ctx.now_ms)), "closeTime": ctx.now_ms}
+
+
+def reference_price(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    st = _symbols(ctx)[0]
+    if st.status != "TRADING":
+        raise ApiError(400, -2043, "This symbol doesn't have a reference price.")
+    return {
+        "symbol": st.symbol,
+        "referencePrice": _px(st, st.price_at(ctx.now_ms)),
+        "timestamp": ctx.now_ms,
+    }
+
+
+def premium_index(ctx: Ctx) -> Any:
+    def row(st: SymbolState) -> dict[str, Any]:
+        p = st.price_at(ctx.now_ms)
+        eight_h = 8 * 3_600_000
+        return {
+            "symbol": st.symbol,
+            "markPrice": f"{p:.8f}",
+            "indexPrice": f"{p:.8f}",
+            "estimatedSettlePrice": f"{p:.8f}",
+            "lastFundingRate": "0.00010000",
+            "interestRate": "0.00010000",
+            "nextFundingTime": ctx.now_ms - ctx.now_ms % eight_h + eight_h,
+            "time": ctx.now_ms,
+        }
+
+    return _one_or_all(ctx, row)
+
+
+def klines(ctx: Ctx) -> Any:
+    p = ctx.params
+    if not p.get("symbol"):
+        raise mandatory("symbol")
+    if not p.get("interval"):
+        raise mandatory("interval")
+    interval = INTERVALS_MS.get(p["interval"])
+    if interval is None:
+        raise ApiError(400, -1120, "Invalid interval.")
+    st = _symbols(ctx)[0]
+    limit = _int(p, "limit", 500)
+    if not 1 <= limit <= 1500:
+        limit = 500
+    end = _int(p, "endTime", ctx.now_ms)
+    start = p.get("startTime")
+    if start and not p.get("endTime"):
+        end = min(ctx.now_ms, int(start) + interval * limit)
+    rows = kline_rows(st, interval, limit, ctx.now_ms, end)
+    if start:
+        rows = [r for r in rows if r[0] >= int(start)]
+    return rows
+
+
+def depth(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    st = _symbols(ctx)[0]
+    limit = max(1, min(_int(ctx.params, "limit", 100), 50))
+    p = st.price_at(ctx.now_ms)
+    tick = Decimal(str((st.filter("PRICE_FILTER") or {"tickSize": "0.01"})["tickSize"]))
+    out: dict[str, Any] = {
+        "lastUpdateId": ctx.now_ms,
+        "bids": [[_px(st, p - tick * (i + 1)), "1.00000000"] for i in range(limit)],
+        "asks": [[_px(st, p + tick * (i + 1)), "1.00000000"] for i in range(limit)],
+    }
+    if ctx.group == "fapi":
+        out.update({"E": ctx.now_ms, "T": ctx.now_ms})
+    return out
+
+
+def _depth_weight_spot(params: dict[str, str]) -> int:
+    limit = int(params.get("limit") or 100) if (params.get("limit") or "1").isdigit() else 100
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+def _depth_weight_fapi(params: dict[str, str]) -> int:
+    limit = int(params.get("limit") or 500) if (params.get("limit") or "1").isdigit() else 500
+    return 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
+
+
+def _klines_weight_fapi(params: dict[str, str]) -> int:
+    limit = int(params.get("limit") or 500) if (params.get("limit") or "1").isdigit() else 500
+    return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
+
+
+def _per_symbol(one: int, many: int) -> Callable[[dict[str, str]], int]:
+    return lambda params: one if params.get("symbol") else many
+
+
+def _spot_ticker_weight(params: dict[str, str]) -> int:
+    return 2 if params.get("symbol") else 4
+
+
+def _spot_24hr_weight(params: dict[str, str]) -> int:
+    if params.get("symbol"):
+        return 2
+    if params.get("symbols"):
+        n = params["symbols"].count(",") + 1
+        return 2 if n <= 20 else 40 if n <= 100 else 80
+    return 80
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,44 +530,16 @@ def spot_account(ctx: Ctx) -> Any:
     }
 
 
-def _spot_order_checks(ctx: Ctx, *, check_balance: bool) -> tuple[str, Decimal, Decimal, Decimal]:
-    p = ctx.params
-    a = _acct(ctx)
-    for name in ("symbol", "side", "type"):
-        if not p.get(name):
-            raise mandatory(name)
-    sym = p["symbol"]
-    if sym not in SPOT_SYMBOLS:
-        raise ApiError(400, -1121)
-    if not a.can_trade_spot:
-        raise ApiError(400, -2010, MSG_DISABLED)
-    price = _dec(p, "price") if p["type"].upper() != "MARKET" else None
-    if p["type"].upper() != "MARKET" and price is None:
-        raise mandatory("price")
-    price = price or MARK_PRICES[sym]
-    qty = _dec(p, "quantity")
-    if qty is None:
-        quote_qty = _dec(p, "quoteOrderQty")
-        if quote_qty is None:
-            raise mandatory("quantity")
-        qty = quote_qty / price
-    if qty < d(SPOT_SYMBOLS[sym]["minQty"]):
-        raise ApiError(400, -1013, "Filter failure: LOT_SIZE")
-    if qty * price < SPOT_MIN_NOTIONAL:
-        raise ApiError(400, -1013, "Filter failure: NOTIONAL")
-    if check_balance:
-        info = SPOT_SYMBOLS[sym]
-        side = p["side"].upper()
-        asset, needed = (info["quote"], qty * price) if side == "BUY" else (info["base"], qty)
-        free = d(a.spot_balances.get(asset, ("0", "0"))[0])
-        if free < needed:
-            raise ApiError(400, -2010)
-    return sym, qty, price, MARK_PRICES[sym]
+def _order_counts_headers(ctx: Ctx, group: str) -> None:
+    c10s, clong = ctx.sim._count_order(_acct(ctx).name, group, ctx.now_ms)
+    long_name = "X-MBX-ORDER-COUNT-1D" if group == "api" else "X-MBX-ORDER-COUNT-1M"
+    ctx.extra_headers.update({"X-MBX-ORDER-COUNT-10S": str(c10s), long_name: str(clong)})
 
 
 def spot_test_order(ctx: Ctx) -> Any:
-    # Binance's test endpoint validates the order but, by user reports, not the balance.
-    _spot_order_checks(ctx, check_balance=False)
+    # Validated like a real order (filters, status, precision) except the balance, which
+    # Binance's test endpoint does not check (user reports).
+    trading.validate_spot(ctx.sim, _acct(ctx), ctx.params, ctx.now_ms, check_balance=False)
     if _bool(ctx.params, "computeCommissionRates"):
         return {
             "standardCommissionForOrder": {"maker": "0.00100000", "taker": "0.00100000"},
@@ -487,76 +555,254 @@ def spot_test_order(ctx: Ctx) -> Any:
     return {}
 
 
+def _test_order_weight(params: dict[str, str]) -> int:
+    return 20 if _bool(params, "computeCommissionRates") else 1
+
+
 def spot_order(ctx: Ctx) -> Any:
-    sym, qty, price, _ = _spot_order_checks(ctx, check_balance=True)
-    p = ctx.params
-    count10s, count1d = ctx.sim._count_order(_acct(ctx).name, "api", ctx.now_ms)
-    ctx.extra_headers.update(
-        {"X-MBX-ORDER-COUNT-10S": str(count10s), "X-MBX-ORDER-COUNT-1D": str(count1d)}
-    )
-    ctx.refund_weight = True
-    order_id = ctx.sim._next_order_id()
+    a = _acct(ctx)
+    with ctx.sim._lock:
+        o = trading.validate_spot(ctx.sim, a, ctx.params, ctx.now_ms, check_balance=True)
+        p = ctx.params
+        _order_counts_headers(ctx, "api")
+        ctx.refund_weight = True
+        rec = trading.new_record(
+            "spot",
+            o["symbol"],
+            o["side"],
+            o["type"],
+            o["price"],
+            o["qty"],
+            ctx.now_ms,
+            algo=o["algo"],
+            params=p,
+        )
+        a.orders[rec["orderId"]] = rec
+        cur = o["current"]
+        if o["type"] == "MARKET":
+            trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
+        elif o["type"] == "LIMIT_MAKER" and (
+            (o["side"] == "BUY" and cur <= o["price"])
+            or (o["side"] == "SELL" and cur >= o["price"])
+        ):
+            del a.orders[rec["orderId"]]
+            raise ApiError(400, -2010, "Order would immediately match and take.")
+        elif o["type"] == "LIMIT":
+            crosses = (o["side"] == "BUY" and cur <= o["price"]) or (
+                o["side"] == "SELL" and cur >= o["price"]
+            )
+            if crosses:
+                trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
+            elif p.get("timeInForce") in ("IOC", "FOK"):
+                rec["status"] = "EXPIRED"
     base = {
-        "symbol": sym,
-        "orderId": order_id,
+        "symbol": rec["symbol"],
+        "orderId": rec["orderId"],
         "orderListId": -1,
-        "clientOrderId": p.get("newClientOrderId") or _client_order_id(),
+        "clientOrderId": rec["clientOrderId"],
         "transactTime": ctx.now_ms,
     }
     resp_type = p.get("newOrderRespType", "").upper() or (
-        "FULL" if p["type"].upper() in ("MARKET", "LIMIT") else "ACK"
+        "FULL" if o["type"] in ("MARKET", "LIMIT") else "ACK"
     )
     if resp_type == "ACK":
         return base
-    is_market = p["type"].upper() == "MARKET"
-    filled = qty if is_market else Decimal(0)
+    body = trading.spot_order_json(rec)
     result = {
         **base,
-        "price": s8(0 if is_market else price),
-        "origQty": s8(qty),
-        "executedQty": s8(filled),
-        "origQuoteOrderQty": s8(0),
-        "cummulativeQuoteQty": s8(filled * price),
-        "status": "FILLED" if is_market else "NEW",
-        "timeInForce": p.get("timeInForce", "GTC"),
-        "type": p["type"].upper(),
-        "side": p["side"].upper(),
-        "workingTime": ctx.now_ms,
-        "selfTradePreventionMode": "EXPIRE_MAKER",
+        **{
+            k: body[k]
+            for k in (
+                "price",
+                "origQty",
+                "executedQty",
+                "origQuoteOrderQty",
+                "cummulativeQuoteQty",
+                "status",
+                "timeInForce",
+                "type",
+                "side",
+                "workingTime",
+                "selfTradePreventionMode",
+            )
+        },
     }
     if resp_type == "FULL":
+        st = ctx.sim.symbol("spot", rec["symbol"])
         result["fills"] = (
             [
                 {
-                    "price": s8(price),
-                    "qty": s8(qty),
-                    "commission": s8(qty * Decimal("0.001")),
-                    "commissionAsset": SPOT_SYMBOLS[sym]["base"],
-                    "tradeId": order_id,
+                    "price": s8(rec["avgPrice"]),
+                    "qty": s8(rec["executedQty"]),
+                    "commission": s8(rec["executedQty"] * Decimal("0.001")),
+                    "commissionAsset": st.base,
+                    "tradeId": rec["orderId"],
                 }
             ]
-            if is_market
+            if rec["status"] == "FILLED"
             else []
         )
     return result
 
 
+def _find_order(ctx: Ctx, market: str, *, algo: bool = False) -> dict[str, Any]:
+    p = ctx.params
+    if not p.get("symbol") and not algo:
+        raise mandatory("symbol")
+    id_key, client_key = ("algoId", "clientAlgoId") if algo else ("orderId", "origClientOrderId")
+    if not p.get(id_key) and not p.get(client_key):
+        raise mandatory(id_key if algo else "orderId")
+    a = _acct(ctx)
+    ctx.sim._match_all()
+    for o in a.orders.values():
+        if o["market"] != market or o["algo"] != algo:
+            continue
+        if not algo and o["symbol"] != p["symbol"]:
+            continue
+        if (p.get(id_key) and str(o["orderId"]) == p[id_key]) or (
+            p.get(client_key) and o["clientOrderId"] == p[client_key]
+        ):
+            return o
+    raise ApiError(400, -2013, "Order does not exist.")
+
+
+def spot_get_order(ctx: Ctx) -> Any:
+    return trading.spot_order_json(_find_order(ctx, "spot"))
+
+
+def spot_cancel_order(ctx: Ctx) -> Any:
+    try:
+        o = _find_order(ctx, "spot")
+    except ApiError:
+        raise ApiError(400, -2011, "Unknown order sent.") from None
+    if o["status"] != "NEW":
+        raise ApiError(400, -2011, "Unknown order sent.")
+    o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+    return {
+        **trading.spot_order_json(o),
+        "origClientOrderId": o["clientOrderId"],
+        "transactTime": ctx.now_ms,
+    }
+
+
+def spot_open_orders(ctx: Ctx) -> Any:
+    sym = ctx.params.get("symbol")
+    if sym is not None:
+        _symbols(ctx)
+    ctx.sim._match_all()
+    return [trading.spot_order_json(o) for o in trading.open_orders(_acct(ctx), "spot", sym)]
+
+
+def spot_cancel_open_orders(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
+    out = []
+    for o in trading.open_orders(_acct(ctx), "spot", ctx.params["symbol"]):
+        o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+        out.append({**trading.spot_order_json(o), "origClientOrderId": o["clientOrderId"]})
+    if not out:
+        raise ApiError(400, -2011, "Unknown order sent.")
+    return out
+
+
+def spot_all_orders(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
+    ctx.sim._match_all()
+    sym = ctx.params["symbol"]
+    return [
+        trading.spot_order_json(o)
+        for o in _acct(ctx).orders.values()
+        if o["market"] == "spot" and o["symbol"] == sym
+    ]
+
+
+def spot_open_order_list(ctx: Ctx) -> Any:
+    _acct(ctx)
+    return []  # OCO/OTO order lists are not simulated
+
+
+def spot_my_trades(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
+    out = []
+    for o in _acct(ctx).orders.values():
+        if o["market"] != "spot" or o["symbol"] != ctx.params["symbol"] or not o["executedQty"]:
+            continue
+        st = ctx.sim.symbol("spot", o["symbol"])
+        out.append(
+            {
+                "symbol": o["symbol"],
+                "id": o["orderId"],
+                "orderId": o["orderId"],
+                "orderListId": -1,
+                "price": s8(o["avgPrice"]),
+                "qty": s8(o["executedQty"]),
+                "quoteQty": s8(o["executedQty"] * o["avgPrice"]),
+                "commission": s8(o["executedQty"] * Decimal("0.001")),
+                "commissionAsset": st.base,
+                "time": o["updateTime"],
+                "isBuyer": o["side"] == "BUY",
+                "isMaker": o["type"] != "MARKET",
+                "isBestMatch": True,
+            }
+        )
+    return out
+
+
+def spot_commission(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    st = _symbols(ctx)[0]
+    return {
+        "symbol": st.symbol,
+        "standardCommission": {
+            "maker": "0.00100000",
+            "taker": "0.00100000",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "specialCommission": {
+            "maker": "0.00000000",
+            "taker": "0.00000000",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "taxCommission": {
+            "maker": "0.00000000",
+            "taker": "0.00000000",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "discount": {
+            "enabledForAccount": True,
+            "enabledForSymbol": True,
+            "discountAsset": "BNB",
+            "discount": "0.25000000",
+        },
+    }
+
+
 def spot_rate_limit_order(ctx: Ctx) -> Any:
-    count10s, count1d = ctx.sim._order_counts(_acct(ctx).name, "api", ctx.now_ms)
+    a = _acct(ctx)
+    count10s, count1d = ctx.sim._order_counts(a.name, "api", ctx.now_ms)
     return [
         {
             "rateLimitType": "ORDERS",
             "interval": "SECOND",
             "intervalNum": 10,
             "limit": 100,
-            "count": count10s,
+            "count": count10s + a.unfilled_counts.get("SECOND", 0),
         },
         {
             "rateLimitType": "ORDERS",
             "interval": "DAY",
             "intervalNum": 1,
             "limit": 200000,
-            "count": count1d,
+            "count": count1d + a.unfilled_counts.get("DAY", 0),
         },
     ]
 
@@ -678,38 +924,218 @@ def _futures_assets(a: SimAccount, now_ms: int) -> list[dict[str, Any]]:
     return out
 
 
-def _positions(a: SimAccount, now_ms: int, *, v2: bool) -> list[dict[str, Any]]:
-    pos = a.futures_position()
-    if pos is None:
-        return []
-    side = "LONG" if a.dual_side_position else "BOTH"
-    p: dict[str, Any] = {
-        "symbol": "BTCUSDT",
-        "positionSide": side,
-        "positionAmt": f"{pos['amt']:.3f}",
-        "unrealizedProfit": s8(0),
-        "isolatedMargin": s8(0),
-        "notional": f"{pos['notional']:.8f}",
-        "isolatedWallet": "0",
-        "initialMargin": s8(pos["initial"]),
-        "maintMargin": s8(pos["maint"]),
-        "updateTime": now_ms - 3_600_000,
-    }
-    if v2:
-        p.update(
+def spot_delist_schedule(ctx: Ctx) -> Any:
+    return [dict(e, symbols=list(e["symbols"])) for e in ctx.sim.spot_delist]
+
+
+def user_asset(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    want = ctx.params.get("asset")
+    out = []
+    for asset, (free, locked) in a.spot_balances.items():
+        if want and asset != want:
+            continue
+        if d(free) + d(locked) <= 0:
+            continue  # getUserAsset lists positive balances only
+        out.append(
             {
-                "positionInitialMargin": s8(pos["initial"]),
-                "openOrderInitialMargin": "0",
-                "leverage": str(DEFAULT_LEVERAGE),
-                "isolated": False,
-                "entryPrice": f"{pos['price']:.1f}",
-                "breakEvenPrice": f"{pos['price']:.1f}",
-                "maxNotional": "10000000",
-                "bidNotional": "0",
-                "askNotional": "0",
+                "asset": asset,
+                "free": s8(free),
+                "locked": s8(locked),
+                "freeze": "0",
+                "withdrawing": "0",
+                "ipoable": "0",
+                "btcValuation": "0",
             }
         )
-    return [p]
+    return out
+
+
+_NETWORK = {
+    "network": "BSC",
+    "coin": "",
+    "withdrawIntegerMultiple": "0.00000001",
+    "isDefault": True,
+    "depositEnable": True,
+    "withdrawEnable": True,
+    "depositDesc": "",
+    "withdrawDesc": "",
+    "specialTips": "",
+    "name": "BNB Smart Chain (BEP20)",
+    "resetAddressStatus": False,
+    "addressRegex": "^(0x)[0-9A-Fa-f]{40}$",
+    "memoRegex": "",
+    "withdrawFee": "0.01",
+    "withdrawMin": "0.02",
+    "withdrawMax": "9999999999.99999999",
+    "minConfirm": 15,
+    "unLockConfirm": 0,
+    "sameAddress": False,
+    "estimatedArrivalTime": 1,
+    "busy": False,
+    "contractAddressUrl": "https://bscscan.com/token/",
+    "contractAddress": "",
+}
+
+
+def capital_config(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    coins = sorted({*a.spot_balances, *(s.base for s in ctx.sim.markets["spot"].values()), "USDT"})
+    out = []
+    for coin in coins:
+        free, locked = a.spot_balances.get(coin, ("0", "0"))
+        out.append(
+            {
+                "coin": coin,
+                "depositAllEnable": True,
+                "withdrawAllEnable": True,
+                "name": coin,
+                "free": s8(free),
+                "locked": s8(locked),
+                "freeze": "0",
+                "withdrawing": "0",
+                "ipoing": "0",
+                "ipoable": "0",
+                "storage": "0",
+                "isLegalMoney": False,
+                "trading": True,
+                "networkList": [dict(_NETWORK, coin=coin)],
+            }
+        )
+    return out
+
+
+def margin_all_pairs(ctx: Ctx) -> Any:
+    return [
+        {
+            "id": 351637150141315861 + i,
+            "symbol": st.symbol,
+            "base": st.base,
+            "quote": st.quote,
+            "isMarginTrade": True,
+            "isBuyAllowed": True,
+            "isSellAllowed": True,
+        }
+        for i, st in enumerate(ctx.sim.markets["spot"].values())
+    ]
+
+
+def isolated_all_pairs(ctx: Ctx) -> Any:
+    _acct(ctx)
+    return [
+        {
+            "symbol": st.symbol,
+            "base": st.base,
+            "quote": st.quote,
+            "isMarginTrade": True,
+            "isBuyAllowed": True,
+            "isSellAllowed": True,
+        }
+        for st in ctx.sim.markets["spot"].values()
+    ]
+
+
+def trade_fee(ctx: Ctx) -> Any:
+    _acct(ctx)
+    return [
+        {"symbol": st.symbol, "makerCommission": "0.001", "takerCommission": "0.001"}
+        for st in _symbols(ctx)
+    ]
+
+
+def futures_balance(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    alias = "Sg" + a.api_key[:2]
+    out = []
+    for x in _futures_assets(a, ctx.now_ms):
+        out.append(
+            {
+                "accountAlias": alias,
+                "asset": x["asset"],
+                "balance": x["walletBalance"],
+                "crossWalletBalance": x["crossWalletBalance"],
+                "crossUnPnl": x["crossUnPnl"],
+                "availableBalance": x["availableBalance"],
+                "maxWithdrawAmount": x["maxWithdrawAmount"],
+                "marginAvailable": True,
+                "updateTime": x["updateTime"],
+            }
+        )
+    return out
+
+
+def futures_api_trading_status(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    sym = ctx.params.get("symbol")
+    indicators: dict[str, list[dict[str, Any]]] = {}
+    for ind in a.futures_indicators:
+        if sym is not None and ind.get("symbol") != sym:
+            continue
+        indicators.setdefault(ind.get("symbol", "ACCOUNT"), []).append(
+            {
+                "isLocked": bool(ind.get("isLocked", False)),
+                "plannedRecoverTime": int(ind.get("plannedRecoverTime", 0)),
+                "indicator": ind.get("indicator", "UFR"),
+                "value": ind.get("value", 0),
+                "triggerValue": ind.get("triggerValue", 0),
+            }
+        )
+    return {"indicators": indicators, "updateTime": ctx.now_ms - 60_000}
+
+
+def _usdm_rows(ctx: Ctx, *, v2: bool) -> list[dict[str, Any]]:
+    a = _acct(ctx)
+    sym = ctx.params.get("symbol")
+    symbols = [s.symbol for s in _symbols(ctx)] if sym else list(ctx.sim.markets["usdm"])
+    rows = [trading.usdm_position_json(ctx.sim, a, s, ctx.now_ms, v2=v2) for s in symbols]
+    return [r for r in rows if r is not None]
+
+
+def position_risk(ctx: Ctx) -> Any:
+    return _usdm_rows(ctx, v2="/v2/" in ctx.path)
+
+
+def _account_positions(ctx: Ctx, *, v2: bool) -> list[dict[str, Any]]:
+    a = _acct(ctx)
+    out = []
+    for sym in ctx.sim.markets["usdm"]:
+        r = trading.usdm_position_json(ctx.sim, a, sym, ctx.now_ms, v2=False)
+        if r is None:
+            continue
+        p: dict[str, Any] = {
+            k: r[k]
+            for k in (
+                "symbol",
+                "positionSide",
+                "positionAmt",
+                "unrealizedProfit",
+                "isolatedMargin",
+                "notional",
+                "isolatedWallet",
+                "initialMargin",
+                "maintMargin",
+                "updateTime",
+            )
+            if k in r
+        }
+        p["unrealizedProfit"] = r["unRealizedProfit"]
+        if v2:
+            lev = a.leverage_for(sym)
+            p.update(
+                {
+                    "positionInitialMargin": r["positionInitialMargin"],
+                    "openOrderInitialMargin": "0",
+                    "leverage": str(lev),
+                    "isolated": False,
+                    "entryPrice": r["entryPrice"],
+                    "breakEvenPrice": r["breakEvenPrice"],
+                    "maxNotional": str(max_notional(sym, lev)),
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                }
+            )
+        out.append(p)
+    return out
 
 
 def futures_account(ctx: Ctx) -> Any:
@@ -734,7 +1160,7 @@ def futures_account(ctx: Ctx) -> Any:
         "availableBalance": s8(avail),
         "maxWithdrawAmount": s8(avail),
         "assets": assets,
-        "positions": _positions(a, ctx.now_ms, v2=v2),
+        "positions": _account_positions(ctx, v2=v2),
     }
     if v2:
         for x in assets:
@@ -753,180 +1179,254 @@ def futures_account(ctx: Ctx) -> Any:
     return out
 
 
-def futures_balance(ctx: Ctx) -> Any:
+def leverage_bracket(ctx: Ctx) -> Any:
+    _acct(ctx)
+    rows = [{"symbol": st.symbol, "brackets": leverage_brackets(st.symbol)} for st in _symbols(ctx)]
+    return rows[0] if "symbol" in ctx.params else rows
+
+
+def symbol_config(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    alias = "Sg" + a.api_key[:2]
+    return [
+        {
+            "symbol": st.symbol,
+            "marginType": "CROSSED",
+            "isAutoAddMargin": False,
+            "leverage": a.leverage_for(st.symbol),
+            "maxNotionalValue": str(max_notional(st.symbol, a.leverage_for(st.symbol))),
+        }
+        for st in _symbols(ctx)
+    ]
+
+
+def change_leverage(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    if not ctx.params.get("leverage"):
+        raise mandatory("leverage")
+    st = _symbols(ctx)[0]
+    lev = _int(ctx.params, "leverage", 0)
+    if not 1 <= lev <= 125:
+        raise ApiError(400, -4028, f"Leverage {lev} is not valid")
+    pos = a.usdm_position(st.symbol)
+    if abs(pos["amt"] * st.price_at(ctx.now_ms)) > max_notional(st.symbol, lev):
+        raise ApiError(400, -2027, trading.USDM_FILTER_MSGS[-2027])
+    a.leverage = {**a.leverage, st.symbol: lev}
+    return {
+        "leverage": lev,
+        "maxNotionalValue": str(max_notional(st.symbol, lev)),
+        "symbol": st.symbol,
+    }
+
+
+def commission_rate(ctx: Ctx) -> Any:
+    _acct(ctx)
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    st = _symbols(ctx)[0]
+    return {
+        "symbol": st.symbol,
+        "makerCommissionRate": "0.000200",
+        "takerCommissionRate": "0.000500",
+        "rpiCommissionRate": "0.00010",
+    }
+
+
+def futures_rate_limit_order(ctx: Ctx) -> Any:
+    _acct(ctx)
+    return [
+        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
+        {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+    ]
+
+
+def futures_test_order(ctx: Ctx) -> Any:
+    o = trading.validate_usdm(ctx.sim, _acct(ctx), ctx.params, ctx.now_ms)
+    rec = trading.new_record(
+        "usdm",
+        o["symbol"],
+        o["side"],
+        o["type"],
+        o["price"],
+        o["qty"],
+        ctx.now_ms,
+        algo=False,
+        params=ctx.params,
+    )
+    rec["orderId"] = 0
+    rec["positionSide"], rec["reduceOnly"] = o["positionSide"], o["reduceOnly"]
+    return trading.usdm_order_json(rec)
+
+
+def futures_order(ctx: Ctx) -> Any:
+    a = _acct(ctx)
+    with ctx.sim._lock:
+        o = trading.validate_usdm(ctx.sim, a, ctx.params, ctx.now_ms)
+        _order_counts_headers(ctx, "fapi")
+        ctx.refund_weight = True
+        rec = trading.new_record(
+            "usdm",
+            o["symbol"],
+            o["side"],
+            o["type"],
+            o["price"],
+            o["qty"],
+            ctx.now_ms,
+            algo=False,
+            params=ctx.params,
+        )
+        rec["positionSide"] = o["positionSide"]
+        rec["reduceOnly"] = o["reduceOnly"]
+        a.orders[rec["orderId"]] = rec
+        body = trading.usdm_order_json(rec)  # the answer shows the order as placed (NEW)
+        cur = o["current"]
+        if o["type"] == "MARKET":
+            trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
+        elif (o["side"] == "BUY" and cur <= o["price"]) or (
+            o["side"] == "SELL" and cur >= o["price"]
+        ):
+            if ctx.params.get("timeInForce") == "GTX":
+                rec["status"] = "EXPIRED"  # post-only would take
+            else:
+                trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
+        elif ctx.params.get("timeInForce") in ("IOC", "FOK"):
+            rec["status"] = "EXPIRED"
+    if ctx.params.get("newOrderRespType", "ACK").upper() == "RESULT":
+        return trading.usdm_order_json(rec)
+    return body
+
+
+def futures_get_order(ctx: Ctx) -> Any:
+    return trading.usdm_order_json(_find_order(ctx, "usdm"))
+
+
+def futures_cancel_order(ctx: Ctx) -> Any:
+    try:
+        o = _find_order(ctx, "usdm")
+    except ApiError:
+        raise ApiError(400, -2011, "Unknown order sent.") from None
+    if o["status"] != "NEW":
+        raise ApiError(400, -2011, "Unknown order sent.")
+    o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+    return trading.usdm_order_json(o)
+
+
+def futures_open_orders(ctx: Ctx) -> Any:
+    sym = ctx.params.get("symbol")
+    if sym is not None:
+        _symbols(ctx)
+    ctx.sim._match_all()
+    return [
+        trading.usdm_order_json(o) for o in trading.open_orders(_acct(ctx), "usdm", sym, algo=False)
+    ]
+
+
+def futures_cancel_all(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
+    for o in trading.open_orders(_acct(ctx), "usdm", ctx.params["symbol"], algo=False):
+        o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+    return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
+def futures_all_orders(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
+    ctx.sim._match_all()
+    return [
+        trading.usdm_order_json(o)
+        for o in _acct(ctx).orders.values()
+        if o["market"] == "usdm" and not o["algo"] and o["symbol"] == ctx.params["symbol"]
+    ]
+
+
+def futures_user_trades(ctx: Ctx) -> Any:
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    _symbols(ctx)
     out = []
-    for x in _futures_assets(a, ctx.now_ms):
+    for o in _acct(ctx).orders.values():
+        if o["market"] != "usdm" or o["symbol"] != ctx.params["symbol"] or not o["executedQty"]:
+            continue
         out.append(
             {
-                "accountAlias": alias,
-                "asset": x["asset"],
-                "balance": x["walletBalance"],
-                "crossWalletBalance": x["crossWalletBalance"],
-                "crossUnPnl": x["crossUnPnl"],
-                "availableBalance": x["availableBalance"],
-                "maxWithdrawAmount": x["maxWithdrawAmount"],
-                "marginAvailable": True,
-                "updateTime": x["updateTime"],
+                "buyer": o["side"] == "BUY",
+                "commission": f"{o['executedQty'] * o['avgPrice'] * Decimal('0.0005'):.8f}",
+                "commissionAsset": "USDT",
+                "id": o["orderId"],
+                "maker": False,
+                "orderId": o["orderId"],
+                "price": str(o["avgPrice"]),
+                "qty": str(o["executedQty"]),
+                "quoteQty": str(o["executedQty"] * o["avgPrice"]),
+                "realizedPnl": "0",
+                "side": o["side"],
+                "positionSide": o["positionSide"],
+                "symbol": o["symbol"],
+                "time": o["updateTime"],
             }
         )
     return out
 
 
-def position_risk(ctx: Ctx) -> Any:
+def algo_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    pos = a.futures_position()
-    sym = ctx.params.get("symbol")
-    if sym is not None and sym not in FUTURES_SYMBOLS:
-        raise ApiError(400, -1121)
-    if pos is None or (sym is not None and sym != "BTCUSDT"):
-        return []
-    return [
-        {
-            "symbol": "BTCUSDT",
-            "positionSide": "LONG" if a.dual_side_position else "BOTH",
-            "positionAmt": f"{pos['amt']:.3f}",
-            "entryPrice": f"{pos['price']:.1f}",
-            "breakEvenPrice": f"{pos['price']:.1f}",
-            "markPrice": s8(pos["price"]),
-            "unRealizedProfit": s8(0),
-            "liquidationPrice": "0",
-            "isolatedMargin": "0",
-            "notional": s8(pos["notional"]),
-            "marginAsset": "USDT",
-            "isolatedWallet": "0",
-            "initialMargin": s8(pos["initial"]),
-            "maintMargin": s8(pos["maint"]),
-            "positionInitialMargin": s8(pos["initial"]),
-            "openOrderInitialMargin": "0",
-            "adl": 1,
-            "bidNotional": "0",
-            "askNotional": "0",
-            "updateTime": ctx.now_ms - 3_600_000,
-        }
-    ]
-
-
-def futures_api_trading_status(ctx: Ctx) -> Any:
-    a = _acct(ctx)
-    sym = ctx.params.get("symbol")
-    indicators: dict[str, list[dict[str, Any]]] = {}
-    for ind in a.futures_indicators:
-        if sym is not None and ind.get("symbol") != sym:
-            continue
-        indicators.setdefault(ind.get("symbol", "ACCOUNT"), []).append(
-            {
-                "isLocked": bool(ind.get("isLocked", False)),
-                "plannedRecoverTime": int(ind.get("plannedRecoverTime", 0)),
-                "indicator": ind.get("indicator", "UFR"),
-                "value": ind.get("value", 0),
-                "triggerValue": ind.get("triggerValue", 0),
-            }
+    p = ctx.params
+    if not p.get("algoType"):
+        raise mandatory("algoType")
+    if p["algoType"] != "CONDITIONAL":
+        raise ApiError(
+            400,
+            -1100,
+            "Illegal characters found in parameter 'algoType'; legal range is 'CONDITIONAL'.",
         )
-    return {"indicators": indicators, "updateTime": ctx.now_ms - 60_000}
+    with ctx.sim._lock:
+        o = trading.validate_usdm(ctx.sim, a, p, ctx.now_ms, algo_endpoint=True)
+        rec = trading.new_record(
+            "usdm",
+            o["symbol"],
+            o["side"],
+            o["type"],
+            o["price"],
+            o["qty"],
+            ctx.now_ms,
+            algo=True,
+            params=p,
+        )
+        a.orders[rec["orderId"]] = rec
+    return trading.usdm_algo_json(rec)
 
 
-def _futures_order_checks(ctx: Ctx) -> dict[str, Any]:
-    p = ctx.params
-    a = _acct(ctx)
-    for name in ("symbol", "side", "type"):
-        if not p.get(name):
-            raise mandatory(name)
-    sym = p["symbol"]
-    if sym not in FUTURES_SYMBOLS:
-        raise ApiError(400, -1121)
-    side_pos = p.get("positionSide", "").upper()
-    if a.dual_side_position and side_pos not in ("LONG", "SHORT"):
-        raise ApiError(400, -4061)
-    if not a.dual_side_position and side_pos not in ("", "BOTH"):
-        raise ApiError(400, -4061)
-    reduce_only = _bool(p, "reduceOnly") or _bool(p, "closePosition")
-    if not a.can_trade_futures:
-        raise ApiError(400, -4088)
-    if not reduce_only:
-        for ind in a.futures_indicators:
-            recover = int(ind.get("plannedRecoverTime", 0))
-            if (
-                ind.get("isLocked")
-                and ind.get("symbol") in (sym, "ACCOUNT")
-                and (recover == 0 or recover > ctx.now_ms)
-            ):
-                raise ApiError(400, -4400)
-        if a.reduce_only:
-            raise ApiError(400, -4189)
-    otype = p["type"].upper()
-    price = _dec(p, "price") if otype != "MARKET" else None
-    if otype == "LIMIT" and price is None:
-        raise mandatory("price")
-    price = price or MARK_PRICES[sym]
-    qty = _dec(p, "quantity")
-    if qty is None and not _bool(p, "closePosition"):
-        raise mandatory("quantity")
-    qty = qty or Decimal(0)
-    if qty <= 0 and not _bool(p, "closePosition"):
-        raise ApiError(400, -4003, "Quantity less than or equal to zero.")
-    if not reduce_only:
-        if qty * price < FUTURES_MIN_NOTIONAL:
-            raise ApiError(400, -4164)
-        if a.futures_available("USDT") < qty * price / DEFAULT_LEVERAGE:
-            raise ApiError(400, -2019)
+def get_algo_order(ctx: Ctx) -> Any:
+    return trading.usdm_algo_json(_find_order(ctx, "usdm", algo=True))
+
+
+def cancel_algo_order(ctx: Ctx) -> Any:
+    try:
+        o = _find_order(ctx, "usdm", algo=True)
+    except ApiError:
+        raise ApiError(400, -2011, "Unknown order sent.") from None
+    if o["status"] != "NEW":
+        raise ApiError(400, -2011, "Unknown order sent.")
+    o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
     return {
-        "symbol": sym,
-        "qty": qty,
-        "price": price,
-        "reduceOnly": reduce_only,
-        "positionSide": side_pos or "BOTH",
-        "type": otype,
+        "algoId": o["orderId"],
+        "clientAlgoId": o["clientOrderId"],
+        "code": "200",
+        "msg": "success",
     }
 
 
-def _futures_order_body(ctx: Ctx, o: dict[str, Any], order_id: int) -> dict[str, Any]:
-    p = ctx.params
-    return {
-        "clientOrderId": p.get("newClientOrderId") or _client_order_id(),
-        "cumQty": "0",
-        "cumQuote": "0.00000",
-        "executedQty": "0",
-        "orderId": order_id,
-        "avgPrice": "0.00",
-        "origQty": str(o["qty"]),
-        "price": str(p.get("price", "0.00")),
-        "reduceOnly": o["reduceOnly"],
-        "side": p["side"].upper(),
-        "positionSide": o["positionSide"],
-        "status": "NEW",
-        "stopPrice": "0.00",
-        "closePosition": _bool(p, "closePosition"),
-        "symbol": o["symbol"],
-        "timeInForce": p.get("timeInForce", "GTC"),
-        "type": o["type"],
-        "origType": o["type"],
-        "updateTime": ctx.now_ms,
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": False,
-        "priceMatch": "NONE",
-        "selfTradePreventionMode": "EXPIRE_MAKER",
-        "goodTillDate": 0,
-    }
-
-
-def futures_test_order(ctx: Ctx) -> Any:
-    o = _futures_order_checks(ctx)
-    return _futures_order_body(ctx, o, 0)
-
-
-def futures_order(ctx: Ctx) -> Any:
-    o = _futures_order_checks(ctx)
-    c10s, c1m = ctx.sim._count_order(_acct(ctx).name, "fapi", ctx.now_ms)
-    ctx.extra_headers.update({"X-MBX-ORDER-COUNT-10S": str(c10s), "X-MBX-ORDER-COUNT-1M": str(c1m)})
-    ctx.refund_weight = True
-    return _futures_order_body(ctx, o, ctx.sim._next_order_id())
-
-
-def _acct(ctx: Ctx) -> SimAccount:
-    assert ctx.account is not None, "signed endpoint reached without an account"
-    return ctx.account
+def open_algo_orders(ctx: Ctx) -> Any:
+    sym = ctx.params.get("symbol")
+    if sym is not None:
+        _symbols(ctx)
+    return [
+        trading.usdm_algo_json(o) for o in trading.open_orders(_acct(ctx), "usdm", sym, algo=True)
+    ]
 
 
 def _trading_status_weight(params: dict[str, str]) -> int:
@@ -934,20 +1434,56 @@ def _trading_status_weight(params: dict[str, str]) -> int:
 
 
 ENDPOINTS: list[Endpoint] = [
+    # spot /api: market data
     Endpoint("GET", "/api/v3/ping", NONE, 1, ping),
     Endpoint("GET", "/api/v3/time", NONE, 1, server_time),
     Endpoint("GET", "/api/v3/exchangeInfo", NONE, 20, spot_exchange_info),
+    Endpoint("GET", "/api/v3/ticker/price", NONE, _spot_ticker_weight, ticker_price),
+    Endpoint("GET", "/api/v3/ticker/bookTicker", NONE, _spot_ticker_weight, book_ticker),
+    Endpoint("GET", "/api/v3/ticker/24hr", NONE, _spot_24hr_weight, ticker_24hr),
+    Endpoint("GET", "/api/v3/avgPrice", NONE, 2, avg_price),
+    Endpoint("GET", "/api/v3/referencePrice", NONE, 2, reference_price),
+    Endpoint("GET", "/api/v3/klines", NONE, 2, klines),
+    Endpoint("GET", "/api/v3/uiKlines", NONE, 2, klines),
+    Endpoint("GET", "/api/v3/depth", NONE, _depth_weight_spot, depth),
+    # spot /api: account and orders
     Endpoint("GET", "/api/v3/account", USER_DATA, 20, spot_account),
-    Endpoint("POST", "/api/v3/order/test", TRADE, 1, spot_test_order),
+    Endpoint("GET", "/api/v3/account/commission", USER_DATA, 20, spot_commission),
+    Endpoint("POST", "/api/v3/order/test", TRADE, _test_order_weight, spot_test_order),
     Endpoint("POST", "/api/v3/order", TRADE, 1, spot_order, zero_weight_on_success=True),
+    Endpoint("GET", "/api/v3/order", USER_DATA, 4, spot_get_order),
+    Endpoint("DELETE", "/api/v3/order", TRADE, 1, spot_cancel_order),
+    Endpoint("GET", "/api/v3/openOrders", USER_DATA, _per_symbol(6, 80), spot_open_orders),
+    Endpoint("DELETE", "/api/v3/openOrders", TRADE, 1, spot_cancel_open_orders),
+    Endpoint("GET", "/api/v3/allOrders", USER_DATA, 20, spot_all_orders),
+    Endpoint("GET", "/api/v3/openOrderList", USER_DATA, 6, spot_open_order_list),
+    Endpoint("GET", "/api/v3/myTrades", USER_DATA, 20, spot_my_trades),
     Endpoint("GET", "/api/v3/rateLimit/order", USER_DATA, 40, spot_rate_limit_order),
+    # wallet /sapi
     Endpoint("GET", "/sapi/v1/system/status", NONE, 1, system_status),
     Endpoint("GET", "/sapi/v1/account/apiRestrictions", USER_DATA, 1, api_restrictions),
     Endpoint("GET", "/sapi/v1/account/status", USER_DATA, 1, account_status),
     Endpoint("GET", "/sapi/v1/account/apiTradingStatus", USER_DATA, 1, spot_api_trading_status),
+    # Market data, so unsigned; a signed call is accepted too (the docs list a timestamp).
+    Endpoint("GET", "/sapi/v1/spot/delist-schedule", NONE, 100, spot_delist_schedule),
+    Endpoint("POST", "/sapi/v3/asset/getUserAsset", USER_DATA, 5, user_asset),
+    Endpoint("GET", "/sapi/v1/capital/config/getall", USER_DATA, 10, capital_config),
+    Endpoint("GET", "/sapi/v1/margin/allPairs", NONE, 1, margin_all_pairs),
+    Endpoint("GET", "/sapi/v1/margin/isolated/allPairs", USER_DATA, 10, isolated_all_pairs),
+    Endpoint("GET", "/sapi/v1/asset/tradeFee", USER_DATA, 1, trade_fee),
+    # USD-M /fapi: market data
     Endpoint("GET", "/fapi/v1/ping", NONE, 1, ping),
     Endpoint("GET", "/fapi/v1/time", NONE, 1, server_time),
     Endpoint("GET", "/fapi/v1/exchangeInfo", NONE, 1, futures_exchange_info),
+    Endpoint("GET", "/fapi/v1/ticker/price", NONE, _per_symbol(1, 2), ticker_price),
+    Endpoint("GET", "/fapi/v2/ticker/price", NONE, _per_symbol(1, 2), ticker_price),
+    Endpoint("GET", "/fapi/v1/ticker/bookTicker", NONE, _per_symbol(2, 5), book_ticker),
+    Endpoint("GET", "/fapi/v1/ticker/24hr", NONE, _per_symbol(1, 40), ticker_24hr),
+    Endpoint("GET", "/fapi/v1/premiumIndex", NONE, _per_symbol(1, 10), premium_index),
+    Endpoint("GET", "/fapi/v1/klines", NONE, _klines_weight_fapi, klines),
+    Endpoint("GET", "/fapi/v1/markPriceKlines", NONE, _klines_weight_fapi, klines),
+    Endpoint("GET", "/fapi/v1/depth", NONE, _depth_weight_fapi, depth),
+    # USD-M /fapi: account, positions, orders
     Endpoint("GET", "/fapi/v1/accountConfig", USER_DATA, 5, account_config),
     Endpoint("GET", "/fapi/v1/positionSide/dual", USER_DATA, 30, get_position_mode),
     Endpoint("POST", "/fapi/v1/positionSide/dual", TRADE, 1, set_position_mode),
@@ -957,6 +1493,12 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/fapi/v3/balance", USER_DATA, 5, futures_balance),
     Endpoint("GET", "/fapi/v2/balance", USER_DATA, 5, futures_balance),
     Endpoint("GET", "/fapi/v3/positionRisk", USER_DATA, 5, position_risk),
+    Endpoint("GET", "/fapi/v2/positionRisk", USER_DATA, 5, position_risk),
+    Endpoint("GET", "/fapi/v1/leverageBracket", USER_DATA, 1, leverage_bracket),
+    Endpoint("GET", "/fapi/v1/symbolConfig", USER_DATA, 5, symbol_config),
+    Endpoint("POST", "/fapi/v1/leverage", TRADE, 1, change_leverage),
+    Endpoint("GET", "/fapi/v1/commissionRate", USER_DATA, 20, commission_rate),
+    Endpoint("GET", "/fapi/v1/rateLimit/order", USER_DATA, 1, futures_rate_limit_order),
     Endpoint(
         "GET",
         "/fapi/v1/apiTradingStatus",
@@ -966,6 +1508,20 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint("POST", "/fapi/v1/order/test", TRADE, 1, futures_test_order),
     Endpoint("POST", "/fapi/v1/order", TRADE, 1, futures_order, zero_weight_on_success=True),
+    Endpoint("GET", "/fapi/v1/order", USER_DATA, 1, futures_get_order),
+    Endpoint("DELETE", "/fapi/v1/order", TRADE, 1, futures_cancel_order),
+    Endpoint("GET", "/fapi/v1/openOrders", USER_DATA, _per_symbol(1, 40), futures_open_orders),
+    Endpoint("DELETE", "/fapi/v1/allOpenOrders", TRADE, 1, futures_cancel_all),
+    Endpoint("GET", "/fapi/v1/allOrders", USER_DATA, 5, futures_all_orders),
+    Endpoint("GET", "/fapi/v1/userTrades", USER_DATA, 5, futures_user_trades),
+    Endpoint("POST", "/fapi/v1/algoOrder", TRADE, 0, algo_order),
+    Endpoint("GET", "/fapi/v1/algoOrder", USER_DATA, 1, get_algo_order),
+    Endpoint("DELETE", "/fapi/v1/algoOrder", TRADE, 1, cancel_algo_order),
+    Endpoint("GET", "/fapi/v1/openAlgoOrders", USER_DATA, _per_symbol(1, 40), open_algo_orders),
+    # COIN-M /dapi: only what clients call at start-up
+    Endpoint("GET", "/dapi/v1/ping", NONE, 1, ping),
+    Endpoint("GET", "/dapi/v1/time", NONE, 1, server_time),
+    Endpoint("GET", "/dapi/v1/exchangeInfo", NONE, 1, coinm_exchange_info),
 ]
 
 ROUTES: dict[tuple[str, str], Endpoint] = {(e.method, e.path): e for e in ENDPOINTS}

@@ -65,6 +65,14 @@ PRESET_FAULTS: dict[str, str] = {
     "weight_high": "other processes on this IP used 75% of every weight limit",
     "weight_critical": "other processes on this IP used 92% of every weight limit",
     "maintenance": "sapi system status 1 (system maintenance)",
+    "symbol_closed": "BTCUSDT not trading: spot BREAK (-1013 'Market is closed.'), usdm CLOSE "
+    "(-4141); params market, symbol, status",
+    "delist_announced": "BTCUSDT delist in 3 days: usdm deliveryDate and spot delist-schedule; "
+    "params symbol, days",
+    "open_orders_near_limit": "195 resting BTCUSDT orders of MAX_NUM_ORDERS 200, spot and usdm",
+    "algo_orders_near_limit": "9 usdm BTCUSDT stop orders of MAX_NUM_ALGO_ORDERS 10",
+    "over_leverage": "usdm BTCUSDT leverage 125 with a 1 BTC long (60000 > cap 50000): -2027",
+    "unfilled_orders_high": "spot rateLimit/order count 95 of 100 per 10 s, 190000 of 200000 a day",
 }
 
 FAULTS: dict[str, str] = {**TRANSPORT_FAULTS, **PRESET_FAULTS}
@@ -155,7 +163,76 @@ GLOBAL_PRESETS: dict[str, dict[str, Any]] = {
     "maintenance": {"maintenance": True},
 }
 
-assert set(ACCOUNT_PRESETS) | set(GLOBAL_PRESETS) == set(PRESET_FAULTS)
+
+Change = tuple[Any, str, Any]
+
+
+def _symbol_closed(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+    sym = str(p.get("symbol", "BTCUSDT"))
+    markets = [str(p["market"])] if "market" in p else ["spot", "usdm"]
+    out: list[Change] = []
+    for m in markets:
+        status = str(p.get("status") or ("BREAK" if m == "spot" else "CLOSE"))
+        out.append((sim.symbol(m, sym), "status", status))
+    return out
+
+
+def _delist(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+    sym = str(p.get("symbol", "BTCUSDT"))
+    when = sim.now_ms() + int(float(p.get("days", 3)) * DAY_MS)
+    out: list[Change] = []
+    if sym in sim.markets["usdm"]:
+        out.append((sim.symbol("usdm", sym), "delivery_date_ms", when))
+    if sym in sim.markets["spot"]:
+        out.append((sim, "spot_delist", [*sim.spot_delist, {"delistTime": when, "symbols": [sym]}]))
+    return out
+
+
+def _with_orders(market_types: list[tuple[str, str, int]]) -> Callable[..., list[Change]]:
+    def changes(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+        out: list[Change] = []
+        for acct in accts:
+            saved = acct.orders
+            acct.orders = dict(saved)
+            for market, otype, n in market_types:
+                for _ in range(n):
+                    sim.add_open_order(acct, market, "BTCUSDT", type=otype)
+            new = acct.orders
+            acct.orders = saved
+            out.append((acct, "orders", new))
+        return out
+
+    return changes
+
+
+def _over_leverage(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+    from decimal import Decimal
+
+    out: list[Change] = []
+    for acct in accts:
+        out.append((acct, "leverage", {**acct.leverage, "BTCUSDT": 125}))
+        entry = sim.symbol("usdm", "BTCUSDT").price_at(sim.now_ms())
+        out.append((acct, "positions",
+                    {**acct.positions, "BTCUSDT": {"amt": Decimal(1), "entry": entry}}))
+    return out
+
+
+def _unfilled(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+    return [(a, "unfilled_counts", {"SECOND": 95, "DAY": 190000}) for a in accts]
+
+
+# Presets on market state or per-account books: callable(simulator, target accounts, params)
+# -> [(object, attribute, new value)]; the old values are saved and restored on clear.
+STATE_PRESETS: dict[str, Callable[[Simulator, list[SimAccount], dict[str, Any]], list[Change]]] = {
+    "symbol_closed": _symbol_closed,
+    "delist_announced": _delist,
+    "open_orders_near_limit": _with_orders([("spot", "LIMIT", 195), ("usdm", "LIMIT", 195)]),
+    "algo_orders_near_limit": _with_orders([("usdm", "STOP_MARKET", 9)]),
+    "over_leverage": _over_leverage,
+    "unfilled_orders_high": _unfilled,
+}
+
+assert set(ACCOUNT_PRESETS) | set(GLOBAL_PRESETS) | set(STATE_PRESETS) == set(PRESET_FAULTS)
 
 
 @dataclass

@@ -17,6 +17,8 @@ from healthcheck.simulator.faults import FAULTS
 from healthcheck.simulator.ntp import NtpResponder
 from healthcheck.simulator.server import Simulator
 
+EXIT_USAGE = 3  # the CLI's usage/config error code (README "Exit codes")
+
 
 def _usage(
     sim: Simulator, ntp: NtpResponder, accounts: dict[str, object], faults: list[str], out: TextIO
@@ -63,22 +65,42 @@ def serve(
     out: TextIO = sys.stdout,
     *,
     stop_event: threading.Event | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Run the simulator in the foreground; returns the process exit code.
+    """Run the simulator in the foreground; returns the process exit code (0, or 3 on a usage
+    error such as an unknown fault or a port that cannot be used, with a one-line message).
 
     ``stop_event`` lets tests (or an embedding program) stop it without a signal.
     """
+    err = err or (out if out is not sys.stdout else sys.stderr)
     faults = list(faults)
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
         print(
             f"error: unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}",
-            file=out,
+            file=err,
         )
-        return 2
+        return EXIT_USAGE
+    for name, value in (("--port", port), ("--ntp-port", ntp_port)):
+        if value is not None and not 0 <= value <= 65535:
+            print(f"error: {name} {value}: must be 0..65535", file=err)
+            return EXIT_USAGE
     stop = stop_event or threading.Event()
     sim = Simulator(port=port)
     ntp = NtpResponder(port=ntp_port or 0)
+    try:
+        sim.start()
+    except OSError as e:
+        print(f"error: --port {port}: cannot listen on 127.0.0.1:{port}: {e.strerror or e}",
+              file=err)
+        return EXIT_USAGE
+    try:
+        ntp.start()
+    except OSError as e:
+        sim.stop()
+        print(f"error: --ntp-port {ntp_port}: cannot listen on udp 127.0.0.1:{ntp_port}: "
+              f"{e.strerror or e}", file=err)
+        return EXIT_USAGE
     previous: dict[int, object] = {}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -89,8 +111,6 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, on_signal)
     try:
-        sim.start()
-        ntp.start()
         accounts = build_demo(sim)
         for name in faults:
             sim.set_fault(name)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,7 @@ from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
 from healthcheck.binance_errors import ERRORS
+from healthcheck.simulator import trading
 from healthcheck.simulator.accounts import SimAccount
 from healthcheck.simulator.endpoints import (
     MSG_AHEAD,
@@ -47,16 +49,38 @@ from healthcheck.simulator.faults import (
     ACCOUNT_PRESETS,
     FAULTS,
     GLOBAL_PRESETS,
+    STATE_PRESETS,
     TRANSPORT_FAULTS,
     ActiveFault,
 )
+from healthcheck.simulator.market import (
+    MARKETS,
+    SPOT_STATUSES,
+    USDM_STATUSES,
+    SymbolState,
+    default_symbols,
+    to_decimal,
+)
 
-GROUPS = ("api", "sapi", "fapi")
-DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
+GROUPS = ("api", "sapi", "fapi", "dapi")
+DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400, "dapi": 2400}
 MAX_RECV_WINDOW = 60000
 JSON_TYPE = "application/json;charset=UTF-8"
 log = logging.getLogger(__name__)
 HTML_TYPE = "text/html; charset=utf-8"
+# POST /_sim/<path> -> (method name, whether "account" selects a SimAccount method)
+CONTROL_CALLS: dict[str, tuple[str, bool]] = {
+    "/_sim/price": ("set_price", False),
+    "/_sim/price_path": ("set_price_path", False),
+    "/_sim/symbol_status": ("set_symbol_status", False),
+    "/_sim/delivery_date": ("set_delivery_date", False),
+    "/_sim/spot_delist": ("set_spot_delist", False),
+    "/_sim/filter": ("set_filter", False),
+    "/_sim/open_order": ("add_open_order", True),
+    "/_sim/position": ("set_position", True),
+    "/_sim/leverage": ("set_leverage", True),
+    "/_sim/unfilled_order_count": ("set_unfilled_order_count", True),
+}
 
 
 @dataclass(frozen=True)
@@ -151,20 +175,21 @@ def _mangle(obj: Any) -> Any:
     return out
 
 
-def limit_message(group: str, limit: int) -> str:
-    if group == "fapi":
+def limit_message(group: str, limit: int, ip: str = "127.0.0.1") -> str:
+    if group in ("fapi", "dapi"):
+        # Futures name the IP: "current limit of IP(1.2.3.4) is 2400 requests per minute".
         return (
-            f"Too many requests; current limit is {limit} requests per minute. Please use the "
-            "websocket for live updates to avoid polling the API."
+            f"Too many requests; current limit of IP({ip}) is {limit} requests per minute. "
+            "Please use the websocket for live updates to avoid polling the API."
         )
     return ERRORS[-1003].msg % (limit, "1 MINUTE")
 
 
-def ban_message(group: str | None, until_ms: int) -> str:
-    if group == "fapi":
+def ban_message(group: str | None, until_ms: int, ip: str = "127.0.0.1") -> str:
+    if group in ("fapi", "dapi"):
         return (
-            f"Way too many requests; IP banned until {until_ms}. Please use the websocket for "
-            "live updates to avoid bans."
+            f"Way too many requests; IP({ip}) banned until {until_ms}. Please use the websocket "
+            "for live updates to avoid bans."
         )
     return (
         f"Way too much request weight used; IP banned until {until_ms}. Please use WebSocket "
@@ -172,15 +197,75 @@ def ban_message(group: str | None, until_ms: int) -> str:
     )
 
 
+def _finite(value: Any, what: str, *, minimum: float | None = None) -> float:
+    """Given a JSON/Python number, return it as a finite float; raise ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{what}: must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except ValueError:
+        raise ValueError(f"{what}: must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise ValueError(f"{what}: must be a finite number, got {value!r}")
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{what}: must be >= {minimum:g}, got {value!r}")
+    return out
+
+
+def _check_fault_args(name: str, scope: Any, count: Any, params: dict[str, Any]) -> None:
+    """Reject fault settings that would only fail later, inside a request (never a 500)."""
+    if scope is not None and not (isinstance(scope, str) and scope.startswith("/")):
+        raise ValueError(f"{name}: scope must be a path prefix such as '/fapi', got {scope!r}")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ValueError(f"{name}: count must be an integer >= 1, got {count!r}")
+    for key in ("seconds", "days"):
+        if key in params:
+            _finite(params[key], f"{name}: {key}", minimum=0)
+    for key in ("retry_after", "until_ms"):
+        if params.get(key) is not None:
+            _finite(params[key], f"{name}: {key}", minimum=0)
+    if name == "http_503" and params.get("kind", "busy") not in (
+        "busy", "unknown", "internal", "unavailable"
+    ):
+        raise ValueError(f"http_503: kind must be busy, unknown, internal or unavailable, "
+                         f"got {params['kind']!r}")
+
+
+MAX_BODY_BYTES = 1 << 20  # Binance refuses far smaller bodies; nothing we serve needs more
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    # Keep-alive handler threads may sit idle forever; don't join them on close.
+    # Keep-alive handler threads may sit idle; don't join them on close.
     block_on_close = False
     request_queue_size = 128  # many concurrent checks connect at once
 
     def __init__(self, addr: tuple[str, int], sim: Simulator) -> None:
         self.sim = sim
+        self._slots = threading.BoundedSemaphore(sim.max_connections)
         super().__init__(addr, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # One thread per connection, but never more than max_connections of them: a slowloris
+        # cannot make thousands of threads. Over the cap the connection is closed at once.
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished or idled out is not news; never print a traceback to stderr.
+        log.debug("simulator connection error from %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -195,10 +280,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "nginx"
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.sim._track(self.connection, add=True)
 
     def finish(self) -> None:
         try:
@@ -220,14 +301,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+    def setup(self) -> None:
+        # An idle (or trickling) connection is dropped after idle_timeout_seconds.
+        self.timeout = self.server.sim.idle_timeout_seconds
+        super().setup()
+        self.server.sim._track(self.connection, add=True)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400 (bad or huge Content-Length)."""
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit() or int(raw) > MAX_BODY_BYTES:
+            why = "not a number" if not raw.isdigit() else f"over {MAX_BODY_BYTES} bytes"
+            self.close_connection = True
+            self._send(
+                _json_response(400, {"code": -1000, "msg": f"Bad Content-Length ({why})."})
+            )
+            return None
+        length = int(raw)
+        try:
+            return self.rfile.read(length) if length > 0 else b""
+        except TimeoutError:
+            self.close_connection = True
+            return None
 
     def _dispatch(self, method: str) -> None:
         sim = self.server.sim
         parts = urlsplit(self.path)
         raw_body = self._read_body()
+        if raw_body is None:
+            return
         if parts.path.startswith("/_sim/") or parts.path == "/_sim":
             self._send(sim._control(method, parts.path, raw_body))
             return
@@ -283,23 +385,35 @@ class _Handler(BaseHTTPRequestHandler):
 class Simulator:
     """The simulated exchange. See the package docstring for the API."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_ms: float = 0.0,
+        max_connections: int = 256,
+        idle_timeout_seconds: float = 60.0,
+    ) -> None:
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
+        self.max_connections = max_connections
+        self.idle_timeout_seconds = idle_timeout_seconds
         self.clock_offset_ms: float = 0.0
         self.maintenance = False
         self.preload_weight: dict[str, int] = {g: 0 for g in GROUPS}
         self.limits: dict[str, int] = dict(DEFAULT_LIMITS)
         self.ban_after_429 = 3
         self.ban_seconds = 120
-        self.banned_until_ms: int = 0
+        self.bans: dict[str, int] = {g: 0 for g in GROUPS}  # group -> banned until (ms)
+        self.markets: dict[str, dict[str, SymbolState]] = default_symbols()
+        self.spot_delist: list[dict[str, Any]] = []
         self.accounts: dict[str, SimAccount] = {}
         self.requests: list[RequestRecord] = []
         self._faults: list[ActiveFault] = []
         self._lock = threading.RLock()
         self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # (ip, group) -> (minute, used)
-        self._violations: dict[str, tuple[int, int]] = {}  # ip -> (minute, 429s sent)
+        self._violations: dict[tuple[str, str], tuple[int, int]] = {}  # -> (minute, 429s)
         self._orders: dict[tuple[str, str], list[int]] = {}
         self._order_ids = itertools.count(1_000_000_001)
         self._conns: set[socket.socket] = set()
@@ -372,6 +486,16 @@ class Simulator:
             else:
                 self._conns.discard(conn)
 
+    # -- bans ------------------------------------------------------------------------------
+    @property
+    def banned_until_ms(self) -> int:
+        """The latest ban end over all hosts (0 = none); setting it bans every host."""
+        return max(self.bans.values())
+
+    @banned_until_ms.setter
+    def banned_until_ms(self, value: int) -> None:
+        self.bans = {g: int(value) for g in GROUPS}
+
     # -- clock -----------------------------------------------------------------------------
     def now_ms(self) -> int:
         return int(time.time() * 1000 + self.clock_offset_ms)
@@ -394,6 +518,7 @@ class Simulator:
             public_key_pem=public_key_pem,
             **knobs,
         )
+        acct.sim = self
         with self._lock:
             self.accounts[name] = acct
         return acct
@@ -405,6 +530,169 @@ class Simulator:
             if a.api_key == api_key:
                 return a
         return None
+
+    # -- market state (see market.py) --------------------------------------------------------
+    def symbol(self, market: str, symbol: str) -> SymbolState:
+        """The state of ``symbol`` on ``market`` ("spot" or "usdm"); ValueError if unknown."""
+        if market not in MARKETS:
+            raise ValueError(f"market: must be one of {', '.join(MARKETS)}, got {market!r}")
+        st = self.markets[market].get(symbol)
+        if st is None:
+            have = ", ".join(self.markets[market])
+            raise ValueError(f"symbol: unknown {market} symbol {symbol!r}; have: {have}")
+        return st
+
+    def set_price(self, market: str, symbol: str, price: Any) -> None:
+        """Set the last and mark price of ``symbol`` (a fixed price; resting orders it crosses
+        fill at their limit price)."""
+        st = self.symbol(market, symbol)
+        value = to_decimal(price, "price")
+        if value <= 0:
+            raise ValueError(f"price: must be > 0, got {price!r}")
+        with self._lock:
+            st.price, st.path = value, []
+            self._match_all()
+
+    def set_price_path(
+        self, market: str, symbol: str, prices: list[Any], step_seconds: float = 1.0
+    ) -> None:
+        """Let the price move: from now it steps through ``prices`` every ``step_seconds`` and
+        then stays at the last one. Resting orders fill when a request sees the price cross."""
+        st = self.symbol(market, symbol)
+        path = [to_decimal(p, "prices") for p in prices]
+        if not path or any(p <= 0 for p in path):
+            raise ValueError("prices: must be a non-empty list of prices > 0")
+        step = float(to_decimal(step_seconds, "step_seconds"))
+        if step <= 0:
+            raise ValueError("step_seconds: must be > 0")
+        with self._lock:
+            st.path, st.path_step_ms, st.path_t0_ms = path, int(step * 1000), self.now_ms()
+            st.price = path[-1]
+
+    def set_symbol_status(self, market: str, symbol: str, status: str) -> None:
+        st = self.symbol(market, symbol)
+        allowed = SPOT_STATUSES if market == "spot" else USDM_STATUSES
+        if status not in allowed:
+            raise ValueError(f"status: must be one of {', '.join(allowed)}, got {status!r}")
+        st.status = status
+
+    def set_delivery_date(self, symbol: str, ms: int) -> None:
+        """USD-M: announce a delist (perpetuals keep 4133404800000 until one is announced)."""
+        st = self.symbol("usdm", symbol)
+        if isinstance(ms, bool) or not isinstance(ms, int) or ms <= 0:
+            raise ValueError(f"ms: must be a positive integer (epoch milliseconds), got {ms!r}")
+        st.delivery_date_ms = ms
+
+    def set_spot_delist(self, symbols: list[str], delist_time_ms: int) -> None:
+        """Add a spot delist-schedule entry (``GET /sapi/v1/spot/delist-schedule``)."""
+        if isinstance(symbols, str) or not symbols:
+            raise ValueError("symbols: must be a non-empty list of symbols")
+        for sym in symbols:
+            self.symbol("spot", str(sym))
+        if isinstance(delist_time_ms, bool) or not isinstance(delist_time_ms, int):
+            raise ValueError(f"delist_time_ms: must be an integer, got {delist_time_ms!r}")
+        with self._lock:
+            rest = [e for e in self.spot_delist if e["delistTime"] != delist_time_ms]
+            old = next((e for e in self.spot_delist if e["delistTime"] == delist_time_ms), None)
+            merged = sorted({*(old["symbols"] if old else []), *map(str, symbols)})
+            self.spot_delist = sorted(
+                [*rest, {"delistTime": delist_time_ms, "symbols": merged}],
+                key=lambda e: e["delistTime"],
+            )
+
+    def set_filter(self, market: str, symbol: str, filter_type: str, **fields: Any) -> None:
+        """Override fields of one exchangeInfo filter (validation uses the new values)."""
+        st = self.symbol(market, symbol)
+        f = st.filter(filter_type)
+        if f is None:
+            have = ", ".join(x["filterType"] for x in st.filters)
+            raise ValueError(f"filter_type: {symbol} has no {filter_type!r}; have: {have}")
+        unknown = [k for k in fields if k not in f or k == "filterType"]
+        if unknown:
+            raise ValueError(
+                f"{filter_type}: unknown field(s) {', '.join(unknown)}; have: "
+                + ", ".join(k for k in f if k != "filterType")
+            )
+        for k, v in fields.items():
+            old = f[k]
+            if isinstance(old, bool):
+                if not isinstance(v, bool):
+                    raise ValueError(f"{filter_type}.{k}: must be true/false, got {v!r}")
+            elif isinstance(old, int):
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise ValueError(f"{filter_type}.{k}: must be an integer, got {v!r}")
+            else:
+                to_decimal(v, f"{filter_type}.{k}")
+                v = str(v)
+            f[k] = v
+
+    def _match_all(self) -> None:
+        now = self.now_ms()
+        for acct in list(self.accounts.values()):
+            trading.match(self, acct, now)
+
+    # -- per-account trading state -------------------------------------------------------------
+    def add_open_order(
+        self,
+        acct: SimAccount,
+        market: str,
+        symbol: str,
+        *,
+        side: str = "BUY",
+        type: str = "LIMIT",  # noqa: A002 - Binance's parameter name
+        price: Any = None,
+        quantity: Any = "0.001",
+    ) -> int:
+        st = self.symbol(market, symbol)
+        if side not in trading.SIDES:
+            raise ValueError(f"side: must be BUY or SELL, got {side!r}")
+        types = trading.SPOT_TYPES if market == "spot" else trading.USDM_TYPES
+        if type not in types:
+            raise ValueError(f"type: must be one of {', '.join(types)}, got {type!r}")
+        qty = to_decimal(quantity, "quantity")
+        cur = st.price_at(self.now_ms())
+        if price is None:
+            px = cur / 2 if side == "BUY" else cur * 2
+            tick = st.filter("PRICE_FILTER")
+            px = px.quantize(Decimal(str(tick["tickSize"])).normalize()) if tick else px
+        else:
+            px = to_decimal(price, "price")
+        algo = type in (trading.SPOT_ALGO_TYPES if market == "spot" else trading.USDM_ALGO_TYPES)
+        rec = trading.new_record(market, symbol, side, type, px, qty, self.now_ms(), algo=algo)
+        if algo:
+            rec["stopPrice"] = px
+        with self._lock:
+            acct.orders[rec["orderId"]] = rec
+        return int(rec["orderId"])
+
+    def set_position(
+        self, acct: SimAccount, symbol: str, amount: Any, *, entry_price: Any = None,
+        leverage: int | None = None,
+    ) -> None:
+        st = self.symbol("usdm", symbol)
+        amt = to_decimal(amount, "amount")
+        entry = (
+            to_decimal(entry_price, "entry_price") if entry_price is not None
+            else st.price_at(self.now_ms())
+        )
+        with self._lock:
+            if leverage is not None:
+                self.set_leverage(acct, symbol, leverage)
+            acct.positions = {**acct.positions, symbol: {"amt": amt, "entry": entry if amt else
+                                                         Decimal(0)}}
+
+    def set_leverage(self, acct: SimAccount, symbol: str, leverage: int) -> None:
+        self.symbol("usdm", symbol)
+        if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125:
+            raise ValueError(f"leverage: must be an integer 1..125, got {leverage!r}")
+        acct.leverage = {**acct.leverage, symbol: leverage}
+
+    def set_unfilled_order_count(self, acct: SimAccount, interval: str, count: int) -> None:
+        if interval not in ("SECOND", "DAY"):
+            raise ValueError(f"interval: must be SECOND or DAY, got {interval!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count: must be an integer >= 0, got {count!r}")
+        acct.unfilled_counts = {**acct.unfilled_counts, interval: count}
 
     # -- weights ---------------------------------------------------------------------------
     def _minute(self, now_ms: int) -> int:
@@ -427,13 +715,17 @@ class Simulator:
     def _add_weight(self, ip: str, group: str, weight: int, now_ms: int) -> None:
         self._weights[(ip, group)] = (self._minute(now_ms), self._used(ip, group, now_ms) + weight)
 
-    def _weight_headers(self, group: str | None, ip: str, now_ms: int) -> dict[str, str]:
+    def _weight_headers(
+        self, group: str | None, ip: str, now_ms: int, *, extra: int = 0
+    ) -> dict[str, str]:
+        """Used-weight headers; ``extra`` is the refused request's weight (a 429 reports the
+        weight the request would have brought, over the limit, as Binance does)."""
         if group is None:
             return {}
-        used = str(self._used(ip, group, now_ms) + int(self.preload_weight.get(group, 0)))
+        used = str(self._used(ip, group, now_ms) + int(self.preload_weight.get(group, 0)) + extra)
         if group == "api":
             return {"X-MBX-USED-WEIGHT-1M": used, "X-MBX-USED-WEIGHT": used}
-        if group == "fapi":
+        if group in ("fapi", "dapi"):
             return {"X-MBX-USED-WEIGHT-1M": used}
         return {"X-SAPI-USED-IP-WEIGHT-1M": used}
 
@@ -475,15 +767,20 @@ class Simulator:
             raise ValueError(f"unknown fault {name!r}; valid: {', '.join(FAULTS)}")
         if account is not None and account not in self.accounts:
             raise ValueError(f"unknown account {account!r}; have: {', '.join(self.accounts)}")
+        _check_fault_args(name, scope, count, params)
         fault = ActiveFault(name, scope, account, count, dict(params))
         with self._lock:
             if name in TRANSPORT_FAULTS:
                 if name == "banned":
                     secs = params.get("retry_after", self.ban_seconds) or self.ban_seconds
                     until = self.now_ms() + int(secs * 1000)
-                    fault.saved.append((self, "banned_until_ms", self.banned_until_ms))
+                    fault.saved.append((self, "bans", dict(self.bans)))
                     fault.params.setdefault("until_ms", until)
-                    self.banned_until_ms = until
+                    # A ban is per host (weight group): a scoped fault bans that group only.
+                    banned = [group_of(scope.rstrip("/") + "/")] if scope else list(GROUPS)
+                    self.bans = {
+                        g: (until if g in banned else old) for g, old in self.bans.items()
+                    }
                 self._faults.append(fault)
                 return
             self._apply_preset(fault)
@@ -493,6 +790,13 @@ class Simulator:
         if fault.name in GLOBAL_PRESETS:
             for attr, value in GLOBAL_PRESETS[fault.name].items():
                 changes.append((self, attr, value(self) if callable(value) else value))
+        elif fault.name in STATE_PRESETS:
+            targets = (
+                [self.accounts[fault.account]]
+                if fault.account is not None
+                else list(self.accounts.values())
+            )
+            changes = STATE_PRESETS[fault.name](self, targets, fault.params)
         else:
             targets = (
                 [self.accounts[fault.account]]
@@ -610,21 +914,31 @@ class Simulator:
             return None
         if name == "rate_limited":
             limit = self.limits.get(group or "api", 6000)
-            hdr = dict(wh)
+            # The 429 reports the weight over the limit, as a real one does (never 0).
+            used = self._used(req.client_ip, group or "api", now_ms)
+            used += int(self.preload_weight.get(group or "api", 0))
+            hdr = self._weight_headers(
+                group, req.client_ip, now_ms, extra=max(1, limit + 1 - used)
+            )
             ra = p.get("retry_after", 30)
             if ra is not None:
                 hdr["Retry-After"] = str(int(ra))
             return _json_response(
-                429, {"code": -1003, "msg": limit_message(group or "api", limit)}, hdr
+                429, {"code": -1003, "msg": limit_message(group or "api", limit, req.client_ip)},
+                hdr,
             )
         if name == "banned":
             hdr = dict(wh)
             until = int(
-                p.get("until_ms") or self.banned_until_ms or now_ms + self.ban_seconds * 1000
+                p.get("until_ms")
+                or self.bans.get(group or "api", 0)
+                or now_ms + self.ban_seconds * 1000
             )
             if "retry_after" not in p or p["retry_after"] is not None:
                 hdr["Retry-After"] = str(max(0, math.ceil((until - now_ms) / 1000)))
-            return _json_response(418, {"code": -1003, "msg": ban_message(group, until)}, hdr)
+            return _json_response(
+                418, {"code": -1003, "msg": ban_message(group, until, req.client_ip)}, hdr
+            )
         raise AssertionError(f"unhandled transport fault {name}")
 
     # -- request processing ----------------------------------------------------------------
@@ -689,40 +1003,44 @@ class Simulator:
                 now = self.now_ms()
         ip = req.client_ip
         with self._lock:
-            if self.banned_until_ms > now:
+            if group is not None and self.bans.get(group, 0) > now:
                 return self._banned(group, ip, now)
             if endpoint is None:
-                known_path = any(k[1] == req.path for k in ROUTES)
-                status = 405 if known_path else 404
-                return _json_response(
-                    status,
-                    {
-                        "code": -1000,
-                        "msg": ERRORS[-1000].msg
-                        if known_path
-                        else f"Unknown endpoint: {req.method} {req.path}",
-                    },
-                    self._weight_headers(group, ip, now),
-                )
+                if any(k[1] == req.path for k in ROUTES):
+                    return _json_response(
+                        405, {"code": -1000, "msg": ERRORS[-1000].msg},
+                        self._weight_headers(group, ip, now),
+                    )
+                # Binance: an empty 404 on the spot host, an HTML page on the futures hosts.
+                if group in ("fapi", "dapi"):
+                    return Response(
+                        404,
+                        b"<html><body><h2>404 Not found</h2></body></html>",
+                        {"Content-Type": "text/html"},
+                    )
+                return Response(404, b"", {})
             params = self._params(req)
             weight = endpoint.weight_for(params)
             assert group is not None
             limit = int(self.limits.get(group, 0))
             used = self._used(ip, group, now) + int(self.preload_weight.get(group, 0))
             if limit and used + weight > limit:
-                minute, sent = self._violations.get(ip, (self._minute(now), 0))
+                minute, sent = self._violations.get((ip, group), (self._minute(now), 0))
                 if minute != self._minute(now):
                     sent = 0
                 if sent >= self.ban_after_429:
-                    self.banned_until_ms = now + int(self.ban_seconds * 1000)
-                    self._violations.pop(ip, None)
+                    self.bans[group] = now + int(self.ban_seconds * 1000)
+                    self._violations.pop((ip, group), None)
                     return self._banned(group, ip, now)
-                self._violations[ip] = (self._minute(now), sent + 1)
+                self._violations[(ip, group)] = (self._minute(now), sent + 1)
                 retry = math.ceil((60000 - now % 60000) / 1000)
                 return _json_response(
                     429,
-                    {"code": -1003, "msg": limit_message(group, limit)},
-                    {**self._weight_headers(group, ip, now), "Retry-After": str(retry)},
+                    {"code": -1003, "msg": limit_message(group, limit, ip)},
+                    {
+                        **self._weight_headers(group, ip, now, extra=weight),
+                        "Retry-After": str(retry),
+                    },
                 )
             self._add_weight(ip, group, weight, now)
             state["weight"] = weight
@@ -743,11 +1061,12 @@ class Simulator:
         headers = {**self._weight_headers(group, ip, now), **ctx.extra_headers}
         return _json_response(status, payload, headers)
 
-    def _banned(self, group: str | None, ip: str, now: int) -> Response:
-        retry = max(1, math.ceil((self.banned_until_ms - now) / 1000))
+    def _banned(self, group: str, ip: str, now: int) -> Response:
+        until = self.bans.get(group, 0)
+        retry = max(1, math.ceil((until - now) / 1000))
         return _json_response(
             418,
-            {"code": -1003, "msg": ban_message(group, self.banned_until_ms)},
+            {"code": -1003, "msg": ban_message(group, until, ip)},
             {**self._weight_headers(group, ip, now), "Retry-After": str(retry)},
         )
 
@@ -882,6 +1201,7 @@ class Simulator:
                     for g in GROUPS
                 },
                 "banned_until_ms": self.banned_until_ms,
+                "bans": dict(self.bans),
                 "requests": len(self.requests),
                 "fault_names": list(FAULTS),
             }
@@ -893,7 +1213,7 @@ class Simulator:
             self.clock_offset_ms = 0.0
             self.maintenance = False
             self.preload_weight = {g: 0 for g in GROUPS}
-            self.banned_until_ms = 0
+            self.bans = {g: 0 for g in GROUPS}
             self.reset_weights()
             self.requests.clear()
 
@@ -920,19 +1240,52 @@ class Simulator:
 
     def _control(self, method: str, path: str, raw_body: bytes) -> Response:
         try:
-            body = json.loads(raw_body or b"{}")
+            try:
+                body = json.loads(raw_body or b"{}")
+            except (ValueError, UnicodeDecodeError) as e:
+                raise ValueError(f"body is not JSON: {e}") from None
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object")
+            extra: dict[str, Any] = {}
             if method == "GET" and path == "/_sim/state":
                 pass
             elif method == "POST" and path == "/_sim/faults":
                 self.apply_fault_changes(body)
             elif method == "POST" and path == "/_sim/clock":
-                self.clock_offset_ms = float(body["offset_ms"])
+                if "offset_ms" not in body:
+                    raise ValueError("offset_ms: missing")
+                self.clock_offset_ms = _finite(body["offset_ms"], "offset_ms")
             elif method == "POST" and path == "/_sim/reset":
                 self.reset()
+            elif method == "POST" and path in CONTROL_CALLS:
+                extra = self._control_call(path, body)
             else:
                 return _json_response(404, {"error": f"unknown control endpoint {method} {path}"})
         except (ValueError, KeyError, TypeError) as e:
-            return _json_response(400, {"error": str(e)})
-        return _json_response(200, self.state())
+            msg = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+            return _json_response(400, {"error": msg})
+        return _json_response(200, {**self.state(), **extra})
+
+    def _control_call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /_sim/<call> with the Python API's keyword arguments as a JSON object."""
+        name, needs_account = CONTROL_CALLS[path]
+        args = dict(body)
+        target: Any = self
+        if needs_account:
+            acct_name = args.pop("account", None)
+            if acct_name not in self.accounts:
+                have = ", ".join(self.accounts)
+                raise ValueError(f"account: unknown {acct_name!r}; have: {have}")
+            target = self.accounts[acct_name]
+        if name == "set_filter":
+            fields = args.pop("fields", None)
+            if not isinstance(fields, dict):
+                raise ValueError("fields: must be an object of filter fields")
+            args.update(fields)
+        func = getattr(target, name)
+        try:
+            result = func(**args)
+        except TypeError as e:
+            raise ValueError(f"{name}: {e}") from None
+        return {"result": result} if result is not None else {}
+

@@ -31,7 +31,7 @@ def test_state_lists_accounts_without_secrets(sim: Simulator, account: SimAccoun
     assert state["accounts"] == [{"name": "main", "api_key": account.api_key, "key_type": "HMAC"}]
     assert account.api_secret not in json.dumps(state)
     assert state["faults"] == [] and state["clock_offset_ms"] == 0
-    assert set(state["weights"]) == {"api", "sapi", "fapi"}
+    assert set(state["weights"]) == {"api", "sapi", "fapi", "dapi"}
 
 
 def test_control_api_sets_and_clears_a_fault(sim: Simulator, client: Client) -> None:
@@ -83,7 +83,7 @@ def test_control_api_reset_clears_everything(sim: Simulator, client: Client) -> 
     client.get_server_time()
     state = _call(sim.url + "/_sim/reset", {})
     assert state["faults"] == [] and state["clock_offset_ms"] == 0
-    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0}
+    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0}
     assert sim.requests == []
 
 
@@ -99,8 +99,15 @@ def test_unknown_fault_via_control_api_is_400(sim: Simulator) -> None:
     assert "hedge_mode" in json.loads(e.value.read())["error"]
 
 
-def test_unknown_binance_path_is_404_json(sim: Simulator) -> None:
+def test_unknown_path_is_an_empty_404_on_spot_and_an_html_404_on_futures(sim: Simulator) -> None:
+    # As Binance: clients map these to other exceptions than a JSON error body.
+    for path in ("/api/v3/nothing", "/sapi/v1/nothing"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            _call(sim.url + path)
+        assert e.value.code == 404
+        assert e.value.read() == b""
     with pytest.raises(urllib.error.HTTPError) as e:
-        _call(sim.url + "/api/v3/nothing")
+        _call(sim.url + "/fapi/v1/nothing")
     assert e.value.code == 404
-    assert json.loads(e.value.read())["code"] == -1000
+    assert e.value.headers["Content-Type"].startswith("text/html")
+    assert b"404" in e.value.read()

@@ -11,7 +11,8 @@ from binance.exceptions import BinanceAPIException
 
 from healthcheck.simulator import SimAccount, Simulator
 
-FUT = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.001}
+# 0.002 BTC at 60000 = 120 USDT: above BTCUSDT futures MIN_NOTIONAL 100.
+FUT = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.002}
 SPOT = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.001}
 
 
@@ -108,8 +109,14 @@ def test_low_futures_balance_gives_2019(sim: Simulator, client: Client) -> None:
     )
 
 
-def test_notional_below_5_gives_4164(client: Client) -> None:
-    assert _code(client.futures_create_test_order, **{**FUT, "quantity": 0.00001})[1] == -4164
+def test_notional_below_the_symbols_minimum_gives_4164_with_its_figure(client: Client) -> None:
+    assert _code(client.futures_create_test_order, **{**FUT, "quantity": 0.001}) == (
+        400,
+        -4164,
+        "Order's notional must be no smaller than 100 (unless you choose reduce only).",
+    )
+    eth = {**FUT, "symbol": "ETHUSDT", "quantity": 0.006}  # 18 USDT < 20
+    assert "smaller than 20 " in _code(client.futures_create_test_order, **eth)[2]
 
 
 def test_spot_order_beyond_free_balance_gives_2010(sim: Simulator, client: Client) -> None:
@@ -203,7 +210,7 @@ def test_exchange_info_honours_symbol_and_symbols(client: Client) -> None:
     assert {f["filterType"] for f in info["filters"]} >= {"PRICE_FILTER", "LOT_SIZE", "NOTIONAL"}
     fut = client.futures_exchange_info()["symbols"][0]
     filters = {f["filterType"]: f for f in fut["filters"]}
-    assert filters["MIN_NOTIONAL"]["notional"] == "5.0"
+    assert filters["MIN_NOTIONAL"]["notional"] == "100"
     assert {"LOT_SIZE", "MARKET_LOT_SIZE", "PRICE_FILTER"} <= set(filters)
 
 

@@ -17,7 +17,7 @@ from healthcheck.simulator import SimAccount, Simulator
 
 from .conftest import make_client
 
-ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.001}
+ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": 0.002}
 
 
 def _raw_signed(

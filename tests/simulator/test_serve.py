@@ -59,8 +59,8 @@ def test_serve_prints_connection_details_and_stops_on_event() -> None:
     assert result["rc"] == 0
 
 
-def test_serve_rejects_unknown_fault_with_exit_2() -> None:
+def test_serve_rejects_unknown_fault_with_exit_3() -> None:
     out = io.StringIO()
-    assert serve(faults=["nope"], out=out) == 2
+    assert serve(faults=["nope"], out=out) == 3
     line = out.getvalue().strip()
     assert "\n" not in line and "nope" in line and "hedge_mode" in line

@@ -50,7 +50,7 @@ def test_weight_high_preset_preloads_75_percent_and_clears(sim: Simulator, clien
     client.futures_time()
     assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == str(1800 + 1)
     sim.clear_fault("weight_high")
-    assert sim.preload_weight == {"api": 0, "sapi": 0, "fapi": 0}
+    assert sim.preload_weight == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0}
 
 
 def test_exchange_info_reports_configured_weight_limits(sim: Simulator, client: Client) -> None:
@@ -89,12 +89,14 @@ def test_request_over_limit_gets_429_with_retry_after_then_418_ban(
     assert statuses == [429, 429, 429, 418]
     assert "IP banned until" in e.value.message
     assert 110 <= int(e.value.response.headers["Retry-After"]) <= 120
-    assert sim.banned_until_ms > 0
-    # During the ban every request is refused, cheap public ones and other groups too.
+    assert sim.bans["api"] > 0
+    # During the ban every request to that host is refused, cheap public ones too...
     with pytest.raises(BinanceAPIException) as e:
-        client.futures_ping()
+        client.get_server_time()
     assert e.value.status_code == 418
-    assert e.value.message.startswith("Way too many requests; IP banned until")
+    # ...but a spot ban is not a futures or wallet ban (Binance bans per host).
+    assert "serverTime" in client.futures_time()
+    assert client.get_system_status()["status"] == 0
 
 
 def test_small_requests_still_pass_when_only_big_ones_exceed(
@@ -112,7 +114,7 @@ def test_futures_429_uses_futures_message(sim: Simulator, client: Client) -> Non
         client.futures_account_config()
     assert e.value.status_code == 429
     assert e.value.message == (
-        "Too many requests; current limit is 2400 requests per minute. "
+        "Too many requests; current limit of IP(127.0.0.1) is 2400 requests per minute. "
         "Please use the websocket for live updates to avoid polling the API."
     )
 
@@ -120,7 +122,7 @@ def test_futures_429_uses_futures_message(sim: Simulator, client: Client) -> Non
 def test_successful_futures_order_costs_no_weight_but_failed_one_does(
     sim: Simulator, client: Client
 ) -> None:
-    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.001)
+    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.002)
     assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "0"
     assert "X-MBX-ORDER-COUNT-1M" in client.response.headers
     with pytest.raises(BinanceAPIException):
