@@ -9,7 +9,7 @@ the error code Binance would give a real order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcheck.binance_errors import ERRORS, fix_for
@@ -31,6 +31,7 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
+from healthcheck.checks.symbols import PRICE_ENDPOINT, PRICE_FIELD, order_rules
 from healthcheck.fetch import TRANSPORT_KINDS, Request
 from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
@@ -73,7 +74,12 @@ class TradingStatusCheck(CheckBase):
         if not account.testnet:
             needs.append(Request("sapi.accountStatus"))
         if account.test_order_symbols:
-            needs += [Request(MARKETS[m].exchange_info_endpoint) for m in account.markets]
+            syms = ",".join(account.test_order_symbols)
+            needs += [Request.of(MARKETS[m].exchange_info_endpoint, symbols=syms)
+                      for m in account.markets]
+            # a test order must pass the minimum notional too: size it at the current price
+            needs += [Request.of(PRICE_ENDPOINT[m], symbol=s) for m in account.markets
+                      for s in account.test_order_symbols if s not in account.test_order_quantity]
         return needs
 
     def followups(self, account: AccountConfig, facts: Facts) -> list[Request]:
@@ -81,7 +87,9 @@ class TradingStatusCheck(CheckBase):
         out = []
         for market in account.markets:
             for symbol in account.test_order_symbols:
-                params = test_order_params(account, market, symbol, facts.exchange.get(market))
+                price = _price(facts, market, symbol)
+                params = test_order_params(account, market, symbol, facts.exchange.get(market),
+                                           price)
                 out.append(Request.of(MARKETS[market].order_test_endpoint, **params))
         return out
 
@@ -219,20 +227,32 @@ class TradingStatusCheck(CheckBase):
         return out
 
 
-def test_order_params(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None
-                      ) -> dict[str, Any]:
+def _price(facts: Facts, market: str, symbol: str) -> Decimal | None:
+    out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=symbol))
+    if out is None or not out.ok:
+        return None
+    try:
+        price = number(out.data, PRICE_FIELD[market], "price")
+    except SchemaError:
+        return None
+    return price if price > 0 else None
+
+
+def test_order_params(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None,
+                      price: Decimal | None = None) -> dict[str, Any]:
     """Given an account, a market and a symbol, return a MARKET test order of the configured
-    quantity, or of the symbol's minimum (MARKET_LOT_SIZE, else LOT_SIZE) quantity."""
+    quantity, or else the smallest quantity that passes the symbol's lot size and (at
+    ``price``, with 10 % to spare) its minimum notional."""
     qty = acc.test_order_quantity.get(symbol)
     filters = (ex.symbols.get(symbol, {}) if ex else {}).get("filters", {})
     if qty is None:
-        lot = filters.get("MARKET_LOT_SIZE") or filters.get("LOT_SIZE") or {}
-        try:
-            qty = Decimal(str(lot.get("minQty", "0")))
-        except Exception:  # noqa: BLE001 - a strange filter only costs the default quantity
-            qty = Decimal(0)
-        if not qty.is_finite() or qty <= 0:
-            qty = Decimal("0.001")
+        rules = order_rules(market, filters)
+        qty = rules.min_qty if rules.min_qty > 0 else Decimal("0.001")
+        if price is not None and rules.min_notional > 0:
+            need = rules.min_notional * Decimal("1.1") / price
+            if rules.step > 0:
+                need = (need / rules.step).to_integral_value(ROUND_CEILING) * rules.step
+            qty = max(qty, need)
     params: dict[str, Any] = {"symbol": symbol, "side": "BUY", "type": "MARKET",
                               "quantity": format(qty.normalize(), "f")}
     if market == "usdm":
