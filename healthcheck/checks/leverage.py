@@ -97,7 +97,7 @@ class LeverageCheck(CheckBase):
             label = f"{sym} {side.lower()} position" if side != "BOTH" else f"{sym} position"
             text = (f"{label} of {notional:.2f} is {ratio * 100:.0f} % of the {max_notional:f} "
                     f"allowed at {leverage}x")
-            if notional + size > max_notional:
+            if notional + size > max_notional or notional >= max_notional:
                 more = f" plus one order of {size:f}" if size else ""
                 findings.append(Finding(Status.CRITICAL, f"{text}{more}: orders that add to it "
                                         "fail with -2027 (exceeded the maximum allowable "

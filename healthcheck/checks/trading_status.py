@@ -88,7 +88,7 @@ class TradingStatusCheck(CheckBase):
         for market in account.markets:
             for symbol in account.test_order_symbols:
                 price = _price(facts, market, symbol)
-                params = test_order_params(account, market, symbol, facts.exchange.get(market),
+                params = build_test_order(account, market, symbol, facts.exchange.get(market),
                                            price)
                 out.append(Request.of(MARKETS[market].order_test_endpoint, **params))
         return out
@@ -238,7 +238,7 @@ def _price(facts: Facts, market: str, symbol: str) -> Decimal | None:
     return price if price > 0 else None
 
 
-def test_order_params(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None,
+def build_test_order(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None,
                       price: Decimal | None = None) -> dict[str, Any]:
     """Given an account, a market and a symbol, return a MARKET test order of the configured
     quantity, or else the smallest quantity that passes the symbol's lot size and (at
