@@ -396,6 +396,9 @@ class AccountGateway:
         if exc is not None:
             out.data = None
             out.error = self._map_error(exc, base, ep)
+            if resp is None and _never_sent(exc):
+                out.sent = False
+                self.book.refund(base, ep.pool, out.weight)
         if resp is not None:
             self._record_weight(resp, base, ep)
         if out.error is None and not isinstance(out.data, dict | list):
@@ -495,6 +498,15 @@ def _retry_after(response: Any) -> float | None:
     except ValueError:
         return None  # HTTP-date form: fall back to the message or the default pause
     return value if value >= 0 else None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Given what a request raised, say whether it certainly never reached the server."""
+    if isinstance(exc, getattr(aiohttp, "ClientConnectorDNSError", ())):
+        return True
+    if isinstance(exc, aiohttp.ClientConnectorError):  # no connection was made at all
+        return _connection_reason(exc) in ("DNS lookup of the host failed", "connection refused")
+    return False
 
 
 def _connection_reason(exc: BaseException) -> str:

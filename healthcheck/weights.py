@@ -201,5 +201,16 @@ class WeightBook:
             self.run_weight = 0
             self.run_requests = 0
 
+    def refund(self, base_url: str, group: str, weight: int) -> None:
+        """Given a reserved request that never reached Binance (DNS failure, connection
+        refused), take its weight back out of the run's figures and our spending window."""
+        with self._lock:
+            self.run_weight -= weight
+            self.run_requests -= 1
+            key = (base_url, group)
+            self._book_spend(key, -weight)
+            if key in self._blind:
+                self._blind[key] = max(0, self._blind[key] - weight)
+
 
 __all__ = ["WeightBook", "host_key", "DEFAULT_LIMITS", "WEIGHT_HEADERS"]

@@ -271,6 +271,8 @@ def test_dns_failure_gives_unknown_naming_dns(cli, tmp_path):
     assert p.returncode == 3 and "Traceback" not in p.stderr
     assert all(r["status"] == "UNKNOWN" for r in doc["results"])
     assert any("DNS lookup of the host failed" in r["summary"] for r in doc["results"])
+    # nothing reached Binance: no weight was spent
+    assert doc["metrics"]["request_weight"] == 0 and doc["metrics"]["requests"] == 0
 
 
 def test_slow_answer_just_under_the_timeout_is_fine(cli, sim, make_config, account):
