@@ -540,12 +540,13 @@ def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
         for f in setting_fields(cls.Settings):
             md = f.metadata
             kind = setting_kind(f)
+            default: Any = f.default
             if kind == "bool":
-                values[f.name] = cr.boolean(f.name, f.default)
+                values[f.name] = cr.boolean(f.name, default)
             elif kind == "string":
-                values[f.name] = cr.string(f.name, f.default, choices=md.get("choices"))
+                values[f.name] = cr.string(f.name, default, choices=md.get("choices"))
             else:
-                values[f.name] = cr.number(f.name, f.default, minimum=md.get("minimum"),
+                values[f.name] = cr.number(f.name, default, minimum=md.get("minimum"),
                                            maximum=md.get("maximum"),
                                            integer=kind == "int",
                                            exclusive_min=bool(md.get("exclusive_min")))

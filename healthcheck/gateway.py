@@ -214,6 +214,7 @@ class AccountGateway:
         self.book = book
         self.timeout = timeout
         self._connector = connector
+        self._shared: aiohttp.BaseConnector | None = None  # closed by close_many()
         self._loop = EventLoopThread.acquire()
         self._closed = False
         self._loop.gateways.add(self)
@@ -233,8 +234,6 @@ class AccountGateway:
             gws = {a.name: cls(a, book, timeout=timeout, connector=connector) for a in accounts}
         finally:
             loop.release()
-        for gw in gws.values():
-            gw._owns_connector = False
         if gws and connector is not None:
             next(iter(gws.values()))._shared = connector
         return gws

@@ -175,7 +175,7 @@ class Runner:
                 if got is not None and key not in self._offsets:
                     try:
                         meas = TimeMeasurement(m, float(got[1]["offset_ms"]),
-                                               float(got[1]["rtt_ms"]), 1)
+                                               float(got[1]["rtt_ms"] or 0.0), 1)
                     except (KeyError, TypeError, ValueError):
                         continue
                     if math.isfinite(meas.offset_ms or 0.0):
@@ -318,11 +318,11 @@ class Runner:
         # -- evaluate, in registry order (rate_limit last: it reads every answer's headers)
         results: list[Result] = []
         for a in accs:
-            f = facts[a.name]
-            f.now = time.time()
+            af = facts[a.name]
+            af.now = time.time()
             for c in plan.checks[a.name]:
                 try:
-                    r = c.evaluate(f)
+                    r = c.evaluate(af)
                 except Exception:  # noqa: BLE001 - errors never escape a check
                     log.error("internal error in %s for %s:\n%s", c.id, a.name,
                               traceback.format_exc())
@@ -331,7 +331,7 @@ class Runner:
                 if r is not None:
                     r = _scrub_result(r)
                     results.append(r)
-                    f.results.append(r)
+                    af.results.append(r)
         self._save_readings()
         metrics = {
             "request_weight": self.book.run_weight,
@@ -428,7 +428,7 @@ class Runner:
                 continue
             midpoint_ms = (out.started_at + out.finished_at) / 2 * 1000
             rtt = out.elapsed_ms
-            offset = midpoint_ms - float(st)  # local minus Binance
+            offset = midpoint_ms - float(st)  # type: ignore[arg-type]  # finite number above
             m.samples += 1
             if best is None or rtt < best[1]:
                 best = (offset, rtt)

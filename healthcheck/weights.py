@@ -65,7 +65,7 @@ class WeightBook:
         self._spent_sum: dict[tuple[str, str], int] = {}  # running total of each deque
         self._bans: dict[str, tuple[float, str]] = {}
         # pools with no fresh weight header: the thread whose request is finding out
-        self._probing: dict[tuple[str, str], int] = {}
+        self._probing: dict[tuple[str, str], object] = {}
         # weight sent since the last header while trusting an older one (see reserve)
         self._blind: dict[tuple[str, str], int] = {}
         self._probe_done = threading.Condition(self._lock)
@@ -91,8 +91,10 @@ class WeightBook:
     def last_used(self, base_url: str, group: str) -> int | None:
         """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
         obs = self.observed.get((base_url, group))
-        age = self._clock() - obs.observed_at if obs is not None else None
-        if age is None or not 0 <= age <= 60:  # negative: the wall clock stepped back
+        if obs is None:
+            return None
+        age = self._clock() - obs.observed_at
+        if not 0 <= age <= 60:  # negative: the wall clock stepped back
             return None
         return obs.used
 

@@ -108,7 +108,7 @@ class ApiKeyCheck(CheckBase):
                 findings.append(f)
             else:
                 unknown.append(unavailable_reason(restr, "key permissions"))
-        if restrictions_ok:
+        if restr is not None and restr.ok:
             try:
                 findings.extend(self._permissions(acc, restr.data, facts.now, details, metrics))
             except SchemaError as exc:
@@ -129,8 +129,8 @@ class ApiKeyCheck(CheckBase):
             elif out.error is not None and not restrictions_ok and f is None and \
                     acc.testnet:
                 unknown.append(unavailable_reason(out, what))
-        if acc.testnet and not any(facts.get(probes[m][0]) is not None and
-                                   facts.get(probes[m][0]).ok for m in acc.markets):
+        answered = [facts.get(probes[m][0]) for m in acc.markets]
+        if acc.testnet and not any(o is not None and o.ok for o in answered):
             if not findings and not unknown:
                 unknown.append("no product endpoint answered")
         return combine(acc.name, self.id, findings, ok_summary=self._ok_text(acc, details),

@@ -11,6 +11,7 @@ every check evaluates the same :class:`Facts`. Nothing here imports a third-part
 from __future__ import annotations
 
 import time
+import time as _time  # Facts has a field named "time"
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -76,11 +77,16 @@ class Check(Protocol):
     title: ClassVar[str]
     Settings: ClassVar[type[CheckSettings]]
     markets: ClassVar[tuple[str, ...]]
+    wants_time_samples: ClassVar[bool]
+    wants_ntp: ClassVar[bool]
+    has_followups: ClassVar[bool]
     settings: Any
 
     def applies(self, account: AccountConfig) -> bool: ...
 
     def needs(self, account: AccountConfig) -> list[Request]: ...
+
+    def followups(self, account: AccountConfig, facts: Facts) -> list[Request]: ...
 
     def evaluate(self, facts: Facts) -> Result | None: ...
 
@@ -149,7 +155,7 @@ class Facts:
     ntp: NtpVerdict | None
     exchange: dict[str, ExchangeLimits]
     book: WeightBook
-    now: float = field(default_factory=time.time)
+    now: float = field(default_factory=lambda: _time.time())
     results: list[Result] = field(default_factory=list)
 
     def get(self, what: str | Request) -> Outcome | None:

@@ -93,7 +93,7 @@ class LeverageCheck(CheckBase):
             row.update({"leverage": leverage, "max_notional": f"{max_notional:f}"})
             ratio = float(notional / max_notional) if max_notional > 0 else 0.0
             worst = max(worst, ratio)
-            size = acc.order_size_for(sym) or Decimal(0)
+            size: Decimal = acc.order_size_for(sym) or Decimal(0)
             label = f"{sym} {side.lower()} position" if side != "BOTH" else f"{sym} position"
             text = (f"{label} of {notional:.2f} is {ratio * 100:.0f} % of the {max_notional:f} "
                     f"allowed at {leverage}x")
@@ -106,12 +106,12 @@ class LeverageCheck(CheckBase):
                 findings.append(Finding(Status.WARNING, text + " (over it, orders fail with "
                                         "-2027)", [], FIX, risk_codes=[-2027]))
         for sym in acc.symbols_for("usdm"):
-            size = acc.order_size_for(sym)
-            if sym in held or size is None or sym not in caps:
+            one = acc.order_size_for(sym)
+            if sym in held or one is None or sym not in caps:
                 continue
             leverage, max_notional = caps[sym]
-            if size > max_notional:
-                findings.append(Finding(Status.CRITICAL, f"one order of {size:f} on {sym} is "
+            if one > max_notional:
+                findings.append(Finding(Status.CRITICAL, f"one order of {one:f} on {sym} is "
                                         f"over the {max_notional:f} allowed at {leverage}x: it "
                                         "fails with -2027", [-2027], FIX))
         metrics["position_cap_ratio_max"] = round(worst, 4)

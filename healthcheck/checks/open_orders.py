@@ -137,18 +137,17 @@ class OpenOrdersCheck(CheckBase):
         mx = filters.get("MAX_NUM_ORDERS") or {}
         mxa = filters.get("MAX_NUM_ALGO_ORDERS") or {}
         if market == "usdm":
-            lim, alim = mx.get("limit"), mxa.get("limit")
-            if _is_int(lim):
-                out.append(("open orders", normal, int(lim), -2025, "Reach max open order limit"))
-            if _is_int(alim):
-                out.append(("stop orders", algo, int(alim), -4045, "Reach max stop order limit"))
+            lim, alim = _int(mx.get("limit")), _int(mxa.get("limit"))
+            if lim is not None:
+                out.append(("open orders", normal, lim, -2025, "Reach max open order limit"))
+            if alim is not None:
+                out.append(("stop orders", algo, alim, -4045, "Reach max stop order limit"))
         else:
-            lim, alim = mx.get("maxNumOrders"), mxa.get("maxNumAlgoOrders")
-            if _is_int(lim):
-                out.append(("open orders", normal, int(lim), -2010,
-                            "Filter failure: MAX_NUM_ORDERS"))
-            if _is_int(alim):
-                out.append(("stop orders", algo, int(alim), -2010,
+            lim, alim = _int(mx.get("maxNumOrders")), _int(mxa.get("maxNumAlgoOrders"))
+            if lim is not None:
+                out.append(("open orders", normal, lim, -2010, "Filter failure: MAX_NUM_ORDERS"))
+            if alim is not None:
+                out.append(("stop orders", algo, alim, -2010,
                             "Filter failure: MAX_NUM_ALGO_ORDERS"))
         return [x for x in out if x[2] > 0]
 
@@ -196,6 +195,10 @@ class OpenOrdersCheck(CheckBase):
         return worst
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) or \
-        isinstance(v, str) and v.isdigit()
+def _int(v: Any) -> int | None:
+    """A filter's whole-number limit (an int, or digits in a string), else None."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.isdigit() and len(v) < 12:
+        return int(v)
+    return None

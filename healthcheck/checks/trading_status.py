@@ -195,7 +195,7 @@ class TradingStatusCheck(CheckBase):
 
     def _test_orders(self, facts: Facts, details: dict, unknown: list[str]) -> list[Finding]:
         out: list[Finding] = []
-        results = []
+        results: list[dict[str, Any]] = []
         orders = self.followups(facts.account, facts)
         for req in orders:
             outcome = facts.get(req)
@@ -209,9 +209,10 @@ class TradingStatusCheck(CheckBase):
                 results.append({"market": market, "symbol": symbol, "result": "accepted"})
                 continue
             err = outcome.error
-            code = err.code if err else None
+            assert err is not None
+            code = err.code
             results.append({"market": market, "symbol": symbol, "code": code,
-                            "result": err.message if err else "failed"})
+                            "result": err.message})
             if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
