@@ -45,12 +45,14 @@ for i in range(int(sys.argv[2])):
     a = sim.add_account(f"x{i}")
     keys[a.name] = [a.api_key, a.api_secret]
 print(json.dumps({"url": sim.url, "keys": keys}), flush=True)
+mark = 0
 for line in sys.stdin:
     cmd = line.strip()
-    if cmd == "weights":
-        print(json.dumps({g: sim.weight_used(g) for g in ("api", "sapi", "fapi")}), flush=True)
+    if cmd == "weights":  # what the simulator charged since the last reset
+        print(json.dumps({"all": sum(r.weight for r in sim.requests[mark:])}), flush=True)
     else:
         sim.reset_weights()
+        mark = len(sim.requests)
         print("ok", flush=True)
 sim.stop()
 """

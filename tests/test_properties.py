@@ -34,7 +34,8 @@ from healthcheck.config import (
     load_config,
     parse_config,
 )
-from healthcheck.gateway import FetchError, Outcome, WeightBook
+from healthcheck.fetch import FetchError, Outcome, Request
+from healthcheck.weights import WeightBook
 from healthcheck.ntp import NtpSample, query_server, vote
 from healthcheck.result import Result, Status
 from healthcheck.runner import Runner, _parse_exchange_info
@@ -170,7 +171,7 @@ VALID_CONFIG: dict[str, Any] = {
                "send_resolved": True, "retry_backoff_max": 30, "delivery_timeout": 30},
     "checks": {
         "clock": {"enabled": True, "interval": 60, "samples": 3, "ahead_critical_ms": 1000,
-                  "ahead_warning_ms": 500, "max_rtt_ms": 2000},
+                  "ahead_warning_ms": 500},
         "api_key": {"interval": 600, "expiry_warning_days": 7, "warn_withdrawals": True,
                     "warn_no_ip_restriction": True},
         "position_mode": {"enabled": True, "interval": 60},
@@ -352,7 +353,9 @@ def test_load_config_any_file(tmp_path_factory, payload):
 
 ACCOUNT = AccountConfig(name="prop", api_key=Secret(KEY_A, "api key"),
                         api_secret=Secret(SECRET_A, "api secret"), markets=("spot", "usdm"),
-                        min_available={"USDT": Decimal(100)})
+                        min_available={"USDT": Decimal(100)},
+                        symbols={"spot": ("ETHUSDT",), "usdm": ("BTCUSDT",)},
+                        order_size={"default": Decimal(300)})
 
 REALISTIC: dict[str, Any] = {
     "fapi.accountConfig": {"feeTier": 0, "canTrade": True, "canDeposit": True,
@@ -390,8 +393,68 @@ REALISTIC: dict[str, Any] = {
                                        "updateTime": 1547630471725}},
     "sapi.accountStatus": {"data": "Normal"},
     "sapi.systemStatus": {"status": 0, "msg": "normal"},
+    "sapi.userAsset": [{"asset": "USDT", "free": "500", "locked": "0", "freeze": "0",
+                        "withdrawing": "0", "ipoable": "0", "btcValuation": "0"}],
+    "sapi.delistSchedule": [{"delistTime": 1686161202000, "symbols": ["ADAUSDT", "ETHUSDT"]}],
+    "spot.tickerPrice?symbol=ETHUSDT": {"symbol": "ETHUSDT", "price": "3000.00"},
+    "fapi.markPrice?symbol=BTCUSDT": {"symbol": "BTCUSDT", "markPrice": "60000.00",
+                                      "indexPrice": "60010.1", "lastFundingRate": "0.0001",
+                                      "nextFundingTime": 1597392000000, "time": 1597370495002},
+    "spot.openOrders?symbol=ETHUSDT": [{"symbol": "ETHUSDT", "orderId": 1, "orderListId": -1,
+                                        "price": "2000", "origQty": "0.1", "type": "LIMIT",
+                                        "side": "BUY", "status": "NEW"}],
+    "spot.rateLimitOrder": [{"rateLimitType": "ORDERS", "interval": "SECOND",
+                             "intervalNum": 10, "limit": 50, "count": 0},
+                            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+                             "limit": 160000, "count": 0}],
+    "fapi.openOrders?symbol=BTCUSDT": [{"symbol": "BTCUSDT", "orderId": 1, "type": "LIMIT",
+                                        "side": "BUY", "price": "50000", "origQty": "0.002",
+                                        "status": "NEW"}],
+    "fapi.openAlgoOrders?symbol=BTCUSDT": [{"algoId": 2, "symbol": "BTCUSDT",
+                                            "orderType": "STOP_MARKET", "side": "SELL",
+                                            "triggerPrice": "55000", "algoStatus": "NEW"}],
+    "fapi.positionRisk": [{"symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0.010",
+                           "entryPrice": "60000", "markPrice": "60000", "notional": "600",
+                           "unRealizedProfit": "0", "liquidationPrice": "0"}],
+    "fapi.symbolConfig": [{"symbol": "BTCUSDT", "marginType": "CROSSED",
+                           "isAutoAddMargin": "false", "leverage": 20,
+                           "maxNotionalValue": "5000000"}],
 }
 READ_BY_CHECKS = sorted(REALISTIC)
+
+
+def _request(label: str) -> Request:
+    """The Request behind a REALISTIC label ("endpoint" or "endpoint?symbol=X")."""
+    name, _, query = label.partition("?")
+    return Request.of(name, **dict(q.split("=") for q in query.split("&") if q))
+
+
+def _key(label: str) -> tuple:
+    return _request(label).key
+
+
+EXCHANGE: dict[str, dict[str, Any]] = {
+    "usdm": {"BTCUSDT": {"status": "TRADING", "contractType": "PERPETUAL",
+                         "deliveryDate": 4133404800000, "filters": {
+                             "LOT_SIZE": {"minQty": "0.001", "maxQty": "1000",
+                                          "stepSize": "0.001"},
+                             "MARKET_LOT_SIZE": {"minQty": "0.001", "maxQty": "120",
+                                                 "stepSize": "0.001"},
+                             "MIN_NOTIONAL": {"notional": "100"},
+                             "MAX_NUM_ORDERS": {"limit": 200},
+                             "MAX_NUM_ALGO_ORDERS": {"limit": 10}}}},
+    "spot": {"ETHUSDT": {"status": "TRADING", "filters": {
+        "LOT_SIZE": {"minQty": "0.0001", "maxQty": "9000", "stepSize": "0.0001"},
+        "NOTIONAL": {"minNotional": "5", "maxNotional": "9000000", "applyMaxToMarket": False},
+        "MAX_NUM_ORDERS": {"maxNumOrders": 200},
+        "MAX_NUM_ALGO_ORDERS": {"maxNumAlgoOrders": 5}}}},
+}
+
+
+def _exchange(entries: dict[str, dict[str, Any]] | None = None) -> dict[str, ExchangeLimits]:
+    entries = copy.deepcopy(EXCHANGE) if entries is None else entries
+    return {m: ExchangeLimits(weight_limit=1200, symbols=syms, fetched_at=time.time())
+            for m, syms in entries.items()}
 
 errors = st.builds(
     FetchError,
@@ -453,29 +516,28 @@ def facts(draw) -> Facts:
     for name in READ_BY_CHECKS:
         out = draw(outcome_for(name))
         if out is not None:
-            outcomes[name] = out
+            outcomes[_key(name)] = out
     times = {}
     for market in ACCOUNT.markets:
         if draw(st.booleans()):
             times[market] = Runner._measure(market, draw(time_outcomes(market)))
-    orders = draw(st.lists(st.tuples(st.sampled_from(["spot", "usdm"]),
-                                     st.sampled_from(["BTCUSDT", "ETHUSDT"]),
-                                     st.builds(Outcome, st.just("spot.orderTest"),
-                                               data=st.just({}),
-                                               error=st.none() | errors)), max_size=2))
+    exchange = draw(st.just(copy.deepcopy(EXCHANGE)) | mutated(EXCHANGE, NASTY | json_values,
+                                                                max_mutations=3))
+    if not isinstance(exchange, dict):
+        exchange = {}
+    exchange = {m: v for m, v in exchange.items() if m in ACCOUNT.markets and isinstance(v, dict)}
     return Facts(account=ACCOUNT, outcomes=outcomes, time=times, ntp=draw(ntp_verdicts),
-                 exchange={m: ExchangeLimits() for m in ACCOUNT.markets}, book=WeightBook(),
-                 test_orders=orders, now=time.time())
+                 exchange=_exchange(exchange), book=WeightBook(), now=time.time())
 
 
 def _all_checks() -> list[Any]:
     cfg = ChecksConfig()
-    return [cls(cfg.get(check_id)) for check_id, cls in REGISTRY.items()]
+    return [cls(cfg.get(cls.id)) for cls in REGISTRY]
 
 
 def _assert_result(r: Any, check: Any) -> None:
     if r is None:
-        assert check.id == "position_mode" and "usdm" not in ACCOUNT.markets
+        assert not check.applies(ACCOUNT)
         return
     assert isinstance(r, Result)
     assert isinstance(r.status, Status)
@@ -486,15 +548,17 @@ def _assert_result(r: Any, check: Any) -> None:
 
 
 def test_realistic_answers_are_ok_or_reasoned():
-    f = Facts(account=ACCOUNT, outcomes={n: Outcome(n, data=copy.deepcopy(d))
-                                         for n, d in REALISTIC.items()},
-              time={}, ntp=None, exchange={}, book=WeightBook())
+    f = _realistic_facts()
     by_id = {c.id: c.evaluate(f) for c in _all_checks()}
     assert by_id["position_mode"].status == Status.OK
     assert by_id["system_status"].status == Status.OK
     assert by_id["api_key"].status == Status.OK
     assert by_id["balance"].status == Status.OK
     assert by_id["trading_status"].status == Status.CRITICAL  # BTCUSDT locked in the sample
+    assert by_id["open_orders"].status == Status.OK
+    assert by_id["leverage"].status == Status.OK
+    # the sample delist schedule lists ETHUSDT at a time long past: the symbol is still TRADING
+    assert by_id["symbols"].status == Status.CRITICAL
 
 
 @FEW
@@ -509,9 +573,9 @@ NASTY_VALUES = list(NASTY.wrapped_strategy.elements) if hasattr(NASTY, "wrapped_
 
 
 def _realistic_facts() -> Facts:
-    return Facts(account=ACCOUNT, outcomes={n: Outcome(n, data=copy.deepcopy(d))
+    return Facts(account=ACCOUNT, outcomes={_key(n): Outcome(n, data=copy.deepcopy(d))
                                             for n, d in REALISTIC.items()},
-                 time={}, ntp=None, exchange={}, book=WeightBook())
+                 time={}, ntp=None, exchange=_exchange(), book=WeightBook())
 
 
 def test_every_field_of_every_answer_with_every_nasty_value():
@@ -525,7 +589,7 @@ def test_every_field_of_every_answer_with_every_nasty_value():
             for value in NASTY_VALUES:
                 for locked in (False, True) if endpoint == "sapi.apiTradingStatus" else (False,):
                     f = _realistic_facts()
-                    data = f.outcomes[endpoint].data
+                    data = f.outcomes[_key(endpoint)].data
                     if locked and endpoint == "sapi.apiTradingStatus":
                         data["data"]["isLocked"] = True
                     _parent(data, path)[path[-1]] = copy.deepcopy(value)
@@ -549,7 +613,7 @@ def test_one_nasty_leaf_among_mutations(endpoint, data):
     if leaves:
         path = data.draw(st.sampled_from(leaves))
         _parent(payload, path)[path[-1]] = copy.deepcopy(data.draw(NASTY))
-    f.outcomes[endpoint] = Outcome(endpoint, data=payload)
+    f.outcomes[_key(endpoint)] = Outcome(endpoint, data=payload)
     for check in _all_checks():
         _assert_result(check.evaluate(f), check)
 
@@ -568,6 +632,8 @@ REQUIRED = [
     ("balance", "fapi.account", "totalMarginBalance", "number"),
     ("system_status", "sapi.systemStatus", "status", "number"),
     ("api_key", "sapi.apiRestrictions", "enableReading", "bool"),
+    ("symbols", "fapi.markPrice?symbol=BTCUSDT", "markPrice", "number"),
+    ("symbols", "spot.tickerPrice?symbol=ETHUSDT", "price", "number"),
 ]
 
 
@@ -584,7 +650,7 @@ def test_destroyed_required_field_is_never_ok(req, data):
         payload.pop(field, None)
     else:
         payload[field] = copy.deepcopy(bad)
-    f.outcomes[endpoint] = Outcome(endpoint, data=payload)
+    f.outcomes[_key(endpoint)] = Outcome(endpoint, data=payload)
     check = next(c for c in _all_checks() if c.id == check_id)
     r = check.evaluate(f)
     _assert_result(r, check)

@@ -141,6 +141,18 @@ class ExchangeLimits:
     fetched_at: float | None = None
     error: FetchError | None = None
 
+    def symbol(self, name: str) -> dict[str, Any] | None:
+        """Given a symbol, return its exchangeInfo entry (None if absent or not an object)."""
+        entry = self.symbols.get(name) if isinstance(self.symbols, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    def filters(self, name: str) -> dict[str, dict[str, Any]]:
+        """Given a symbol, return its filters by type (only well-formed ones)."""
+        raw = (self.symbol(name) or {}).get("filters")
+        if not isinstance(raw, dict):
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, dict)}
+
 
 @dataclass
 class Facts:

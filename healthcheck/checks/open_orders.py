@@ -85,7 +85,7 @@ class OpenOrdersCheck(CheckBase):
         for m in acc.markets:
             ex = facts.exchange.get(m)
             for sym in acc.symbols_for(m):
-                filters = ((ex.symbols.get(sym) or {}).get("filters") or {}) if ex else {}
+                filters = ex.filters(sym) if ex else {}
                 counts = self._counts(facts, m, sym, unknown)
                 if counts is None:
                     continue
@@ -127,7 +127,7 @@ class OpenOrdersCheck(CheckBase):
             unknown.append(unavailable_reason(o, f"open orders of {label}")
                            if o is None or not o.ok else f"{label}: open orders not a list")
             return None
-        algo = sum(1 for x in o.data if isinstance(x, dict) and x.get("type") in SPOT_ALGO_TYPES)
+        algo = sum(1 for x in o.data if isinstance(x, dict) and str(x.get("type")) in SPOT_ALGO_TYPES)
         return len(o.data), algo
 
     @staticmethod

@@ -102,10 +102,15 @@ def _dec(value: Any) -> Decimal | None:
     return d if d.is_finite() else None
 
 
+def _filter(filters: dict[str, Any], name: str) -> dict[str, Any]:
+    f = filters.get(name)
+    return f if isinstance(f, dict) else {}
+
+
 def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
     """Given a symbol's filters, return the rules for a MARKET order on ``market``."""
-    lot = filters.get("LOT_SIZE") or {}
-    mlot = filters.get("MARKET_LOT_SIZE") or {}
+    lot = _filter(filters, "LOT_SIZE")
+    mlot = _filter(filters, "MARKET_LOT_SIZE")
     step = _dec(lot.get("stepSize")) or Decimal(0)
     min_qty = _dec(lot.get("minQty")) or Decimal(0)
     max_qty = _dec(lot.get("maxQty"))
@@ -118,12 +123,12 @@ def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
     if max_qty is not None and max_qty <= 0:
         max_qty = None
     if market == "usdm":
-        mn = filters.get("MIN_NOTIONAL") or {}
+        mn = _filter(filters, "MIN_NOTIONAL")
         min_notional = _dec(mn.get("notional", mn.get("minNotional"))) or Decimal(0)
         max_notional = None
     else:
-        nf = filters.get("NOTIONAL") or {}
-        old = filters.get("MIN_NOTIONAL") or {}
+        nf = _filter(filters, "NOTIONAL")
+        old = _filter(filters, "MIN_NOTIONAL")
         min_notional = _dec(nf.get("minNotional", old.get("minNotional"))) or Decimal(0)
         max_notional = _dec(nf.get("maxNotional"))
         if nf and str(nf.get("applyMaxToMarket", "true")).lower() == "false":
@@ -231,7 +236,7 @@ class SymbolsCheck(CheckBase):
              spot_delist: dict[str, float], row: dict[str, Any], unknown: list[str],
              metrics: dict[str, Any]) -> list[Finding]:
         label = f"{sym} ({MARKETS[market].title})"
-        entry = ex.symbols.get(sym)
+        entry = ex.symbol(sym)
         if entry is None:
             if ex.fetched_at is None:
                 unknown.append(f"{label}: exchangeInfo unavailable"
@@ -266,7 +271,7 @@ class SymbolsCheck(CheckBase):
                 risk_codes=[closed_code]))
         size = facts.account.order_size_for(sym)
         if size is not None:
-            out += self._order_size(facts, market, sym, label, entry, size, row, unknown)
+            out += self._order_size(facts, market, sym, label, ex, size, row, unknown)
         return out
 
     def _delist_time(self, market: str, sym: str, entry: dict[str, Any],
@@ -282,7 +287,7 @@ class SymbolsCheck(CheckBase):
         return ms_timestamp(raw)
 
     def _order_size(self, facts: Facts, market: str, sym: str, label: str,
-                    entry: dict[str, Any], size: Decimal, row: dict[str, Any],
+                    ex: ExchangeLimits, size: Decimal, row: dict[str, Any],
                     unknown: list[str]) -> list[Finding]:
         out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=sym))
         if out is None or not out.ok:
@@ -296,7 +301,7 @@ class SymbolsCheck(CheckBase):
         if price <= 0:
             unknown.append(f"{label}: Binance reports a price of {price}")
             return []
-        rules = order_rules(market, entry.get("filters") or {})
+        rules = order_rules(market, ex.filters(sym))
         qty = rules.quantity(size, price)
         row.update({"price": str(price), "order_size": str(size), "quantity": str(qty),
                     "min_notional": str(rules.min_notional), "min_qty": str(rules.min_qty),

@@ -245,7 +245,7 @@ def build_test_order(acc: AccountConfig, market: str, symbol: str, ex: ExchangeL
     quantity, or else the smallest quantity that passes the symbol's lot size and (at
     ``price``, with 10 % to spare) its minimum notional."""
     qty = acc.test_order_quantity.get(symbol)
-    filters = (ex.symbols.get(symbol, {}) if ex else {}).get("filters", {})
+    filters = ex.filters(symbol) if ex else {}
     if qty is None:
         rules = order_rules(market, filters)
         qty = rules.min_qty if rules.min_qty > 0 else Decimal("0.001")
