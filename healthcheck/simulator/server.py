@@ -303,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         # An idle (or trickling) connection is dropped after idle_timeout_seconds.
-        self.timeout = self.server.sim.idle_timeout_seconds
+        self.timeout = self.server.sim.idle_timeout_seconds  # type: ignore[misc]
         super().setup()
         self.server.sim._track(self.connection, add=True)
 
