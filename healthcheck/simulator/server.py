@@ -1207,13 +1207,16 @@ class Simulator:
             }
 
     def reset(self) -> None:
-        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history."""
+        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history,
+        default prices, statuses, filters and delist dates (accounts keep their orders)."""
         with self._lock:
             self.clear_fault()
             self.clock_offset_ms = 0.0
             self.maintenance = False
             self.preload_weight = {g: 0 for g in GROUPS}
             self.bans = {g: 0 for g in GROUPS}
+            self.markets = default_symbols()
+            self.spot_delist = []
             self.reset_weights()
             self.requests.clear()
 
