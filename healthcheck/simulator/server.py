@@ -627,9 +627,11 @@ class Simulator:
             f[k] = v
 
     def _match_all(self) -> None:
-        now = self.now_ms()
-        for acct in list(self.accounts.values()):
-            trading.match(self, acct, now)
+        """Fill every account's resting orders that the price has crossed."""
+        with self._lock:
+            now = self.now_ms()
+            for acct in list(self.accounts.values()):
+                trading.match(self, acct, now)
 
     # -- per-account trading state -------------------------------------------------------------
     def add_open_order(
