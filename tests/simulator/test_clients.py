@@ -262,10 +262,9 @@ def test_binance_connector_spot_life_and_faults(
         {"call": "new_order", "kwargs": limit},
         {"call": "get_open_orders", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "new_order_test", "kwargs": {**limit, "price": "59000.001"}},
-        *[{"call": "new_order_test", "kwargs": ORDER, "fault": {"name": name, **extra}}
-          for name, extra in (("rate_limited", {}), ("banned", {}), ("waf_403", {}),
-                              ("http_500", {}), ("clock_ahead", {}), ("bad_signature", {}),
-                              ("unknown_key", {}), ("symbol_closed", {}))],
+        *[{"call": "new_order_test", "kwargs": ORDER, "fault": {"name": name}}
+          for name in ("rate_limited", "banned", "waf_403", "http_500", "clock_ahead",
+                       "bad_signature", "unknown_key", "symbol_closed")],
     ]
     out = [_outcome(r) for r in _run(spot_connector, sim, account, "spot", steps)]
     assert "serverTime" in out[0] and len(out[1]["symbols"]) == 2
@@ -301,10 +300,9 @@ def test_binance_futures_connector_um_life_and_faults(
                                          "price": "59000"}},
         {"call": "get_orders", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "change_leverage", "kwargs": {"symbol": "BTCUSDT", "leverage": 10}},
-        *[{"call": "new_order", "kwargs": FUT_ORDER, "fault": {"name": name, **extra}}
-          for name, extra in (("rate_limited", {}), ("banned", {}), ("waf_403", {}),
-                              ("http_503", {}), ("clock_ahead", {}), ("hedge_mode", {}),
-                              ("symbol_closed", {}), ("over_leverage", {}))],
+        *[{"call": "new_order", "kwargs": FUT_ORDER, "fault": {"name": name}}
+          for name in ("rate_limited", "banned", "waf_403", "http_503", "clock_ahead",
+                       "hedge_mode", "symbol_closed", "over_leverage")],
     ]
     out = [_outcome(r) for r in _run(futures_connector, sim, account, "usdm", steps)]
     assert "serverTime" in out[0] and len(out[1]["symbols"]) == 2
