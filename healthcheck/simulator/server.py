@@ -1204,6 +1204,18 @@ class Simulator:
                 },
                 "banned_until_ms": self.banned_until_ms,
                 "bans": dict(self.bans),
+                "markets": {
+                    m: {
+                        sym: {
+                            "price": str(st.price_at(now)),
+                            "status": st.status,
+                            **({"deliveryDate": st.delivery_date_ms} if m == "usdm" else {}),
+                        }
+                        for sym, st in syms.items()
+                    }
+                    for m, syms in self.markets.items()
+                },
+                "spot_delist": [dict(e) for e in self.spot_delist],
                 "requests": len(self.requests),
                 "fault_names": list(FAULTS),
             }

@@ -395,6 +395,11 @@ def test_every_market_call_is_in_the_control_api(
     assert client.futures_position_information(symbol="ETHUSDT")[0]["positionAmt"] == "1.500"
     assert client.futures_symbol_config(symbol="ETHUSDT")[0]["leverage"] == 10
     assert {r["interval"]: r["count"] for r in client.get_current_order_count()}["DAY"] == 7
+    state = json.loads(urllib.request.urlopen(sim.url + "/_sim/state", timeout=5).read())
+    assert state["markets"]["usdm"]["ETHUSDT"] == {
+        "price": "3500", "status": "TRADING", "deliveryDate": 1800000000000,
+    }
+    assert state["markets"]["spot"]["ETHUSDT"]["status"] == "HALT"
 
 
 @pytest.mark.parametrize(
