@@ -247,10 +247,12 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # One thread per connection, but never more than max_connections of them: a slowloris
-        # cannot make thousands of threads. Over the cap the connection is closed at once.
-        if not self._slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
+        # cannot make thousands of threads. Over the cap, new connections wait (in this accept
+        # loop, then in the listen backlog) until an idle one times out or closes.
+        while not self._slots.acquire(timeout=0.05):
+            if self.sim._stopping.is_set():
+                self.shutdown_request(request)
+                return
         try:
             super().process_request(request, client_address)
         except Exception:
@@ -391,7 +393,7 @@ class Simulator:
         port: int = 0,
         *,
         latency_ms: float = 0.0,
-        max_connections: int = 256,
+        max_connections: int = 512,
         idle_timeout_seconds: float = 60.0,
     ) -> None:
         self.host = host
