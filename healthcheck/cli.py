@@ -297,9 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simulator", help="serve the Binance simulator in the foreground")
     s.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     s.add_argument("--ntp-port", type=int, default=None, help="also serve NTP on this UDP port")
+    from healthcheck.simulator.faults import FAULTS  # stdlib only; names for --help
+
     s.add_argument("--fault", action="extend", nargs="+", metavar="NAME",
-                   help="switch faults on: --fault a b, or repeat --fault (names in the README "
-                        "and `/_sim/state`)")
+                   help="switch faults on: --fault a b, or repeat --fault; names: "
+                        + ", ".join(FAULTS))
     s.set_defaults(func=cmd_simulator)
 
     r = sub.add_parser("run", help="run as a daemon (foreground, systemd Type=notify)")

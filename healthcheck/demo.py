@@ -41,6 +41,9 @@ def demo_config(sim_url: str, accounts: dict, ntp_servers: list[tuple[str, int]]
             min_available={"USDT": Decimal(100)},
             recv_window_ms=5000,
             test_order_symbols=("BTCUSDT",),
+            # 0.002 BTC (120 USDT at the simulator's 60000): above USD-M BTCUSDT's minimum
+            # notional of 100, which the minimum quantity (0.001) is not.
+            test_order_quantity={"BTCUSDT": Decimal("0.002")},
         ))
     return Config(
         accounts=tuple(accs),

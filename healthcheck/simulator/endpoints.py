@@ -1301,6 +1301,13 @@ def futures_get_order(ctx: Ctx) -> Any:
     return trading.usdm_order_json(_find_order(ctx, "usdm"))
 
 
+def futures_query_open_order(ctx: Ctx) -> Any:
+    o = _find_order(ctx, "usdm")
+    if o["status"] != "NEW":
+        raise ApiError(400, -2013, "Order does not exist.")
+    return trading.usdm_order_json(o)
+
+
 def futures_cancel_order(ctx: Ctx) -> Any:
     try:
         o = _find_order(ctx, "usdm")
@@ -1511,6 +1518,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/fapi/v1/order", USER_DATA, 1, futures_get_order),
     Endpoint("DELETE", "/fapi/v1/order", TRADE, 1, futures_cancel_order),
     Endpoint("GET", "/fapi/v1/openOrders", USER_DATA, _per_symbol(1, 40), futures_open_orders),
+    Endpoint("GET", "/fapi/v1/openOrder", USER_DATA, 1, futures_query_open_order),
     Endpoint("DELETE", "/fapi/v1/allOpenOrders", TRADE, 1, futures_cancel_all),
     Endpoint("GET", "/fapi/v1/allOrders", USER_DATA, 5, futures_all_orders),
     Endpoint("GET", "/fapi/v1/userTrades", USER_DATA, 5, futures_user_trades),

@@ -156,6 +156,17 @@ class SymbolState:
                 return f
         return None
 
+    def range_between(self, start_ms: int, end_ms: int) -> tuple[Decimal, Decimal]:
+        """(lowest, highest) price the path took from ``start_ms`` to ``end_ms``, so a resting
+        order fills even if no request saw the moment the price crossed it."""
+        if not self.path:
+            return self.price, self.price
+        step = max(1, self.path_step_ms)
+        first = max(0, (start_ms - self.path_t0_ms) // step)
+        last = max(0, (end_ms - self.path_t0_ms) // step)
+        seen = self.path[min(first, len(self.path) - 1) : min(last, len(self.path) - 1) + 1]
+        return min(seen), max(seen)
+
     def price_at(self, now_ms: int) -> Decimal:
         if not self.path:
             return self.price

@@ -118,8 +118,8 @@ def serve(
         while not stop.wait(0.5):
             pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
         ntp.stop()
         sim.stop()
     print("simulator stopped", file=out)

@@ -247,10 +247,12 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # One thread per connection, but never more than max_connections of them: a slowloris
-        # cannot make thousands of threads. Over the cap the connection is closed at once.
-        if not self._slots.acquire(blocking=False):
-            self.shutdown_request(request)
-            return
+        # cannot make thousands of threads. Over the cap, new connections wait (in this accept
+        # loop, then in the listen backlog) until an idle one times out or closes.
+        while not self._slots.acquire(timeout=0.05):
+            if self.sim._stopping.is_set():
+                self.shutdown_request(request)
+                return
         try:
             super().process_request(request, client_address)
         except Exception:
@@ -303,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         # An idle (or trickling) connection is dropped after idle_timeout_seconds.
-        self.timeout = self.server.sim.idle_timeout_seconds
+        self.timeout = self.server.sim.idle_timeout_seconds  # type: ignore[misc]
         super().setup()
         self.server.sim._track(self.connection, add=True)
 
@@ -391,7 +393,7 @@ class Simulator:
         port: int = 0,
         *,
         latency_ms: float = 0.0,
-        max_connections: int = 256,
+        max_connections: int = 512,
         idle_timeout_seconds: float = 60.0,
     ) -> None:
         self.host = host
@@ -627,9 +629,11 @@ class Simulator:
             f[k] = v
 
     def _match_all(self) -> None:
-        now = self.now_ms()
-        for acct in list(self.accounts.values()):
-            trading.match(self, acct, now)
+        """Fill every account's resting orders that the price has crossed."""
+        with self._lock:
+            now = self.now_ms()
+            for acct in list(self.accounts.values()):
+                trading.match(self, acct, now)
 
     # -- per-account trading state -------------------------------------------------------------
     def add_open_order(
@@ -1202,18 +1206,33 @@ class Simulator:
                 },
                 "banned_until_ms": self.banned_until_ms,
                 "bans": dict(self.bans),
+                "markets": {
+                    m: {
+                        sym: {
+                            "price": str(st.price_at(now)),
+                            "status": st.status,
+                            **({"deliveryDate": st.delivery_date_ms} if m == "usdm" else {}),
+                        }
+                        for sym, st in syms.items()
+                    }
+                    for m, syms in self.markets.items()
+                },
+                "spot_delist": [dict(e) for e in self.spot_delist],
                 "requests": len(self.requests),
                 "fault_names": list(FAULTS),
             }
 
     def reset(self) -> None:
-        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history."""
+        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history,
+        default prices, statuses, filters and delist dates (accounts keep their orders)."""
         with self._lock:
             self.clear_fault()
             self.clock_offset_ms = 0.0
             self.maintenance = False
             self.preload_weight = {g: 0 for g in GROUPS}
             self.bans = {g: 0 for g in GROUPS}
+            self.markets = default_symbols()
+            self.spot_delist = []
             self.reset_weights()
             self.requests.clear()
 

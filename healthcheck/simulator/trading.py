@@ -220,10 +220,8 @@ def match(sim: Simulator, acct: SimAccount, now_ms: int) -> None:
     for o in list(acct.orders.values()):
         if o["status"] != "NEW" or o["algo"] or o["type"] not in ("LIMIT", "LIMIT_MAKER"):
             continue
-        cur = sim.symbol(o["market"], o["symbol"]).price_at(now_ms)
-        if (o["side"] == "BUY" and cur <= o["price"]) or (
-            o["side"] == "SELL" and cur >= o["price"]
-        ):
+        lo, hi = sim.symbol(o["market"], o["symbol"]).range_between(o["time"], now_ms)
+        if (o["side"] == "BUY" and lo <= o["price"]) or (o["side"] == "SELL" and hi >= o["price"]):
             fill(sim, acct, o, o["price"], now_ms)
 
 

@@ -19,7 +19,8 @@ def _ask(ntp: NtpResponder, timeout: float = 0.3) -> ntplib.NTPStats:
 def test_normal_mode_reports_configured_offset(ntp: NtpResponder, offset: float) -> None:
     ntp.offset = offset
     stats = _ask(ntp)
-    assert stats.offset == pytest.approx(offset, abs=0.001)
+    # 10 ms: a loaded 2-core machine adds milliseconds of asymmetric delay.
+    assert stats.offset == pytest.approx(offset, abs=0.01)
     assert (stats.stratum, stats.leap, stats.mode) == (2, 0, 4)
     assert ntp.requests == 1
 
