@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support.metrics import metrics_port
 from support.receivers import wait_until
 
 P = "binance_healthcheck"
@@ -89,20 +90,6 @@ def get(url: str, method: str = "GET") -> tuple[int, str]:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def metrics_port(daemon) -> int:
-    """Wait for the daemon to log its metrics address; return the port."""
-    found: list[int] = []
-
-    def seen() -> bool:
-        m = re.search(r"metrics: serving http://127\.0\.0\.1:(\d+)/metrics", daemon.log)
-        if m:
-            found.append(int(m.group(1)))
-        return bool(m)
-
-    assert wait_until(seen, 30, step=0.1), daemon.log[-2000:]
-    return found[0]
 
 
 @pytest.mark.slow
