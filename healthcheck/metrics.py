@@ -17,6 +17,7 @@ are account names, check ids, markets, pools and Binance error codes.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +43,7 @@ POOLS = ("api", "fapi", "sapi")  # the IP weight pools the rate_limit check read
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
+MAX_SCRAPES_PER_SECOND = 50.0  # connections accepted per second; more wait in the backlog
 
 #: every metric name this module can export (sample names, as PromQL sees them)
 METRIC_NAMES = (
@@ -343,8 +345,27 @@ def write_textfile(path: str, report: Any) -> None:
 # ------------------------------------------------------------------------------- the server
 
 
+class _PacedServer(ThreadingWSGIServer):
+    """prometheus_client's threaded WSGI server, accepting at most ``MAX_SCRAPES_PER_SECOND``
+    connections a second: a storm waits in the kernel's listen backlog (TCP back-pressure) instead
+    of taking the GIL from the checks; a request still gets its own thread, so one slow client
+    never blocks the others."""
+
+    min_gap_seconds = 0.0
+    _last_accept = 0.0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        gap = self.min_gap_seconds - (time.monotonic() - self._last_accept)
+        if gap > 0:
+            time.sleep(gap)
+        self._last_accept = time.monotonic()
+        super().process_request(request, client_address)
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Logs nothing per request (a scrape every few seconds would flood the journal)."""
+
+    timeout = 10  # seconds a client may take to send its request (a stalled one is dropped)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -417,9 +438,13 @@ class MetricsServer:
 
     def start(self) -> MetricsServer:
         """Bind and serve on a daemon thread; raise OSError if the address cannot be bound."""
-        server = make_server(self.host, self.port, self.app, ThreadingWSGIServer,
+        server_class = _PacedServer
+        if ":" in self.host:  # an IPv6 address ("[::1]:9464" in the config)
+            server_class = type("_PacedServer6", (_PacedServer,),
+                                {"address_family": socket.AF_INET6})
+        server = make_server(self.host, self.port, self.app, server_class,
                              handler_class=_QuietHandler)
-        server.timeout = 5
+        server.min_gap_seconds = 1.0 / MAX_SCRAPES_PER_SECOND
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="metrics-http",

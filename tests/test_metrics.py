@@ -329,3 +329,29 @@ def test_nagios_line_has_status_text_and_perfdata_with_thresholds() -> None:
 def test_nagios_line_when_all_ok() -> None:
     line = nagios_line(report(healthy_results()), ChecksConfig())
     assert line.startswith("BINANCE OK - 5 checks OK on 1 account | ")
+
+
+def test_server_paces_connections_so_a_storm_waits_in_the_backlog(server: MetricsServer) -> None:
+    from healthcheck.metrics import MAX_SCRAPES_PER_SECOND
+
+    url = f"http://127.0.0.1:{server.port}/metrics"
+    n = 30
+    t0 = time.monotonic()
+    for _ in range(n):
+        assert fetch(url)[0] == 200
+    assert time.monotonic() - t0 >= (n - 1) / MAX_SCRAPES_PER_SECOND * 0.9
+
+
+def test_server_listens_on_ipv6_loopback_when_configured() -> None:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    srv = MetricsServer(HealthCollector(bot_errors=BotErrorCounts()), "::1", 0).start()
+    try:
+        assert fetch(f"http://[::1]:{srv.port}/metrics")[0] == 200
+    finally:
+        srv.stop()
