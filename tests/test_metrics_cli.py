@@ -29,7 +29,9 @@ def parse(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def test_nagios_line_and_exit_code_when_healthy_and_when_hedge_mode(sim, make_config, cli):
     config = make_config()
+    acct = sim.accounts["main"]
     r = cli("check", "--config", str(config), "--nagios")
+    assert acct.api_key not in r.stdout + r.stderr and acct.api_secret not in r.stdout + r.stderr
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("BINANCE OK - ")
