@@ -362,6 +362,10 @@ class _PacedServer(ThreadingWSGIServer):
         super().process_request(request, client_address)
 
 
+class _PacedServer6(_PacedServer):
+    address_family = socket.AF_INET6
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Logs nothing per request (a scrape every few seconds would flood the journal)."""
 
@@ -438,10 +442,8 @@ class MetricsServer:
 
     def start(self) -> MetricsServer:
         """Bind and serve on a daemon thread; raise OSError if the address cannot be bound."""
-        server_class = _PacedServer
-        if ":" in self.host:  # an IPv6 address ("[::1]:9464" in the config)
-            server_class = type("_PacedServer6", (_PacedServer,),
-                                {"address_family": socket.AF_INET6})
+        # an IPv6 address ("[::1]:9464" in the config) needs an AF_INET6 socket
+        server_class = _PacedServer6 if ":" in self.host else _PacedServer
         server = make_server(self.host, self.port, self.app, server_class,
                              handler_class=_QuietHandler)
         server.min_gap_seconds = 1.0 / MAX_SCRAPES_PER_SECOND
