@@ -121,12 +121,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     state = _open_state(config, quiet=args.json or args.nagios)
     runner = Runner(config, state)
+    pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
     try:
         report = runner.run(only)
         if args.notify:
             from healthcheck.daemon import notify_once
 
             notify_once(config, state, report)
+            if state is not None:
+                pending = state.pending_count()
     finally:
         runner.close()
         if state is not None:
@@ -143,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         from healthcheck.metrics import write_textfile
 
         try:
-            write_textfile(args.prometheus_textfile, report)
+            write_textfile(args.prometheus_textfile, report, pending)
         except OSError as exc:
             _err(f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
                  f"{exc.strerror or exc}")

@@ -249,21 +249,26 @@ class Daemon:
             outbox_pending=lambda: self.state.pending_count(),
             delivery_failures=lambda: self.notifier.failures_total,
             run_interval_seconds=self.tick_seconds())
-        stale = 3 * self.tick_seconds() + 3 * self.config.daemon.request_timeout + 30
         try:
             self.metrics = MetricsServer(self._metrics_collector, mc.host, mc.port,
-                                         stale_after_seconds=stale).start()
+                                         stale_after_seconds=self._metrics_stale_after()).start()
         except OSError as exc:
             log.error("metrics: cannot listen on %s: %s; running without /metrics", mc.listen,
                       exc.strerror or exc)
             return
         log.info("metrics: serving http://%s:%d/metrics", mc.host, self.metrics.port)
 
+    def _metrics_stale_after(self) -> float:
+        """Seconds after the last run at which /healthz says 503 (3 ticks and 3 timeouts)."""
+        return 3 * self.tick_seconds() + 3 * self.config.daemon.request_timeout + 30
+
     def _metrics_reloaded(self) -> None:
         c = self._metrics_collector
         if c is None:
             return
         c.run_interval_seconds = self.tick_seconds()
+        if self.metrics is not None:
+            self.metrics.stale_after_seconds = self._metrics_stale_after()
         c.forget_except((a.name, ch) for a in self.config.accounts for ch in CHECK_IDS)
 
     def _watchdog_if_alive(self) -> None:

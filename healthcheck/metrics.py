@@ -328,18 +328,19 @@ def make_registry(collector: HealthCollector) -> CollectorRegistry:
     return registry
 
 
-def collector_for_report(report: Any) -> HealthCollector:
-    """Given a one-shot Report, return a collector holding it (for the textfile)."""
-    c = HealthCollector()
+def collector_for_report(report: Any, outbox_pending: int | None = None) -> HealthCollector:
+    """Given a one-shot Report (and, after ``--notify``, the outbox count), return a collector
+    holding it (for the textfile)."""
+    c = HealthCollector(outbox_pending=None if outbox_pending is None else lambda: outbox_pending)
     c.update(report)
     return c
 
 
-def write_textfile(path: str, report: Any) -> None:
+def write_textfile(path: str, report: Any, outbox_pending: int | None = None) -> None:
     """Given a path and a Report, write the metrics for node_exporter's textfile collector:
     to a temporary file next to it, then renamed over it (readers never see half a file).
     Raise OSError if the directory cannot be written."""
-    write_to_textfile(path, make_registry(collector_for_report(report)))
+    write_to_textfile(path, make_registry(collector_for_report(report, outbox_pending)))
 
 
 # ------------------------------------------------------------------------------- the server

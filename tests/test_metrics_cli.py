@@ -140,3 +140,78 @@ def test_daemon_keeps_running_when_the_metrics_port_is_taken(sim, make_config, d
         d.wait_runs(2)
         assert "metrics: cannot listen on 127.0.0.1:" in d.log
         assert d.stop() == 0
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    code, text = get(f"http://127.0.0.1:{port}/metrics")
+    assert code == 200
+    return parse(text)
+
+
+@pytest.mark.slow
+def test_daemon_metrics_show_undelivered_alerts_and_delivery_failures(sim, make_config,
+                                                                      daemon_procs,
+                                                                      json_receiver):
+    acct = sim.add_account("main")
+    json_receiver.fail_status = 500  # the alert channel is down
+    config = make_config([{"name": "main", "api_key": acct.api_key,
+                           "api_secret": acct.api_secret}],
+                         sections={"metrics": {"listen": "127.0.0.1:0"},
+                                   "alerts": {"urls": [json_receiver.url],
+                                              "failure_threshold": 1, "retry_backoff_max": 1,
+                                              "delivery_timeout": 5}})
+    d = daemon_procs(config)
+    port = metrics_port(d)
+    d.wait_runs(1)
+    acct.dual_side_position = True
+
+    def failing() -> bool:
+        s = scrape(port)
+        return s[(f"{P}_alert_outbox_pending", ())] >= 1 and \
+            s[(f"{P}_alert_delivery_failures_total", ())] >= 1
+
+    assert wait_until(failing, 30, step=0.3), d.log[-2000:]
+    json_receiver.fail_status = None  # the channel is back: the outbox drains
+    assert wait_until(lambda: scrape(port)[(f"{P}_alert_outbox_pending", ())] == 0, 30,
+                      step=0.3), d.log[-2000:]
+    assert json_receiver.messages and "-4061" in json_receiver.messages[0]["message"]
+    assert d.stop() == 0
+
+
+@pytest.mark.slow
+def test_reload_drops_the_series_of_a_removed_account(sim, make_config, daemon_procs):
+    import signal
+
+    a = sim.add_account("a")
+    b = sim.add_account("b")
+    both = [{"name": "a", "api_key": a.api_key, "api_secret": a.api_secret},
+            {"name": "b", "api_key": b.api_key, "api_secret": b.api_secret}]
+    metrics = {"metrics": {"listen": "127.0.0.1:0"}}
+    config = make_config(both, sections=metrics)
+    d = daemon_procs(config)
+    port = metrics_port(d)
+    d.wait_runs(1)
+
+    def accounts() -> set[str]:
+        return {dict(lb)["account"] for n, lb in scrape(port) if n == f"{P}_check_status"}
+
+    assert accounts() == {"a", "b"}
+    make_config(both[:1], sections=metrics)  # rewrites the same file
+    d.signal(signal.SIGHUP)
+    assert wait_until(lambda: accounts() == {"a"}, 30, step=0.3), d.log[-2000:]
+    assert d.stop() == 0
+
+
+def test_textfile_after_notify_carries_the_outbox_count(sim, make_config, cli, tmp_path,
+                                                        json_receiver):
+    acct = sim.add_account("cron")
+    acct.dual_side_position = True
+    json_receiver.fail_status = 500
+    config = make_config([{"name": "cron", "api_key": acct.api_key,
+                           "api_secret": acct.api_secret}],
+                         sections={"alerts": {"urls": [json_receiver.url],
+                                              "failure_threshold": 1, "delivery_timeout": 5}})
+    path = tmp_path / "cron.prom"
+    r = cli("check", "--config", str(config), "--notify", "--prometheus-textfile", str(path))
+    assert r.returncode == 2, r.stderr
+    assert parse(path.read_text())[(f"{P}_alert_outbox_pending", ())] == 1
