@@ -269,7 +269,7 @@ class Daemon:
         c.run_interval_seconds = self.tick_seconds()
         if self.metrics is not None:
             self.metrics.stale_after_seconds = self._metrics_stale_after()
-        c.forget_except((a.name, ch) for a in self.config.accounts for ch in CHECK_IDS)
+        c.forget_accounts_except(a.name for a in self.config.accounts)
 
     def _watchdog_if_alive(self) -> None:
         # ping only while runs keep completing: a hung run must let systemd restart us

@@ -160,11 +160,11 @@ class HealthCollector:
             self._runs += 1
             self.generation += 1
 
-    def forget_except(self, keep: Iterable[tuple[str, str]]) -> None:
-        """Drop the results of (account, check) pairs no longer configured (after a reload)."""
-        wanted = set(keep)
+    def forget_accounts_except(self, accounts: Iterable[str]) -> None:
+        """Drop the results of accounts no longer configured (after a reload)."""
+        wanted = set(accounts)
         with self._lock:
-            for key in [k for k in self._results if k not in wanted]:
+            for key in [k for k in self._results if k[0] not in wanted]:
                 del self._results[key]
             self.generation += 1
 

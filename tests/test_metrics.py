@@ -123,7 +123,7 @@ def test_predicted_error_appears_for_codes_and_risk_codes_and_disappears_when_cl
 def test_reload_forgets_accounts_that_are_gone() -> None:
     c = HealthCollector(bot_errors=BotErrorCounts())
     c.update(report(healthy_results("old") + healthy_results("main")))
-    c.forget_except([("main", r.check) for r in healthy_results()])
+    c.forget_accounts_except(["main"])
     accounts = {dict(lb).get("account") for n, lb in samples(c) if n == f"{P}_check_status"}
     assert accounts == {"main"}
 
