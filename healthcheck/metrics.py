@@ -8,7 +8,8 @@ The exposition is ``prometheus_client``'s own (``generate_latest``/``write_to_te
 
 :class:`MetricsServer` serves ``GET /metrics`` and ``GET /healthz`` and nothing else (404 for
 other paths, 405 for other methods) on a threaded WSGI server. A scrape renders at most once a
-second (the bytes are cached), so a scrape storm costs the daemon's checks almost nothing.
+second (the bytes are cached) and the server accepts at most ``MAX_SCRAPES_PER_SECOND``
+connections a second, so a scrape storm costs the daemon's checks almost nothing.
 
 Metric values come from figures a result already has; no secret ever reaches a label: labels
 are account names, check ids, markets, pools and Binance error codes.
@@ -167,6 +168,11 @@ class HealthCollector:
             for key in [k for k in self._results if k[0] not in wanted]:
                 del self._results[key]
             self.generation += 1
+
+    def last_run_finished_at(self) -> float | None:
+        """Return when the newest run finished (Unix time), or None before the first."""
+        with self._lock:
+            return self._run.get("finished_at")
 
     def results(self) -> list[Result]:
         with self._lock:
@@ -405,10 +411,10 @@ class MetricsServer:
             return body
 
     def _healthy(self) -> tuple[bool, str]:
-        run = self.collector._run  # noqa: SLF001 - same module
-        if not run:
+        finished = self.collector.last_run_finished_at()
+        if finished is None:
             return False, "no run finished yet"
-        age = time.time() - run["finished_at"]
+        age = time.time() - finished
         if self.stale_after_seconds is not None and age > self.stale_after_seconds:
             return False, f"last run finished {age:.0f} s ago"
         return True, f"last run finished {age:.0f} s ago"
