@@ -106,6 +106,9 @@ def print_json(report: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.json and args.nagios:
+        _err("--json and --nagios cannot be combined (pick one output format)")
+        return EXIT_CONFIG
     try:
         only = _parse_only(args.only)
     except ValueError as exc:
@@ -116,22 +119,38 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from healthcheck.runner import Runner
 
-    state = _open_state(config, quiet=args.json)
+    state = _open_state(config, quiet=args.json or args.nagios)
     runner = Runner(config, state)
+    pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
     try:
         report = runner.run(only)
         if args.notify:
             from healthcheck.daemon import notify_once
 
             notify_once(config, state, report)
+            if state is not None:
+                pending = state.pending_count()
     finally:
         runner.close()
         if state is not None:
             state.close()
-    if args.json:
+    if args.nagios:
+        from healthcheck.metrics import nagios_line
+
+        print(nagios_line(report, config.checks))
+    elif args.json:
         print_json(report)
     else:
         render_text(report)
+    if args.prometheus_textfile:
+        from healthcheck.metrics import write_textfile
+
+        try:
+            write_textfile(args.prometheus_textfile, report, pending)
+        except OSError as exc:
+            _err(f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
+                 f"{exc.strerror or exc}")
+            return EXIT_INTERNAL
     return int(report.status)
 
 
@@ -286,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"only these checks ({', '.join(CHECK_IDS)})")
     c.add_argument("--notify", action="store_true",
                    help="send alerts with the daemon's state and rules (for cron)")
+    c.add_argument("--nagios", action="store_true",
+                   help="print one Nagios plugin line with performance data")
+    c.add_argument("--prometheus-textfile", metavar="PATH",
+                   help="also write the metrics to PATH (atomically) for node_exporter's "
+                        "textfile collector")
     c.set_defaults(func=cmd_check)
 
     d = sub.add_parser("demo", help="run the checks against the built-in simulator (no keys, "

@@ -163,6 +163,15 @@ class AccountConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """``[metrics]``: the Prometheus endpoint of the daemon (off unless ``listen`` is set)."""
+
+    listen: str | None = None  # "127.0.0.1:9464"; None: no endpoint
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
 class Config:
     accounts: tuple[AccountConfig, ...]
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
@@ -170,6 +179,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     path: Path | None = None
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
     def state_dir(self) -> Path:
         return resolve_state_dir(self.daemon.state_dir)
@@ -455,6 +465,22 @@ def _parse_ntp_server(ld: _Loader, key: str, text: str) -> NtpServer | None:
         ld.problem(key, f"{text!r} is not \"host\" or \"host:port\"")
         return None
     return NtpServer(host, port)
+
+
+def _load_metrics(ld: _Loader, table: Any) -> MetricsConfig:
+    from healthcheck.metrics import parse_listen
+
+    r = _Reader(ld, table, "metrics")
+    listen = r.string("listen", None)
+    r.finish()
+    if listen is None:
+        return MetricsConfig()
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        ld.problem("metrics.listen", str(exc))
+        return MetricsConfig()
+    return MetricsConfig(listen=listen, host=host, port=port)
 
 
 def _load_ntp(ld: _Loader, table: Any) -> NtpConfig:
@@ -780,13 +806,14 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
     ld.secrets_optional = not secrets
-    known = {"daemon", "ntp", "alerts", "checks", "accounts"}
+    known = {"daemon", "ntp", "alerts", "checks", "accounts", "metrics"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
     ntp = _load_ntp(ld, data.get("ntp", {}))
     alerts = _load_alerts(ld, data.get("alerts", {}))
     checks = _load_checks(ld, data.get("checks", {}))
+    metrics = _load_metrics(ld, data.get("metrics", {}))
     accounts: list[AccountConfig] = []
     raw_accounts = data.get("accounts", [])
     if not isinstance(raw_accounts, list):
@@ -807,7 +834,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     if ld.problems:
         raise ConfigError(ld.problems)
     return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
-                  path=path)
+                  path=path, metrics=metrics)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None, *,

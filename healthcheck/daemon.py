@@ -93,6 +93,8 @@ class Daemon:
         self._heartbeat = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
         self._scheduler: Any = None
         self._job: Any = None
+        self.metrics: Any = None  # healthcheck.metrics.MetricsServer while [metrics] listen is set
+        self._metrics_collector: Any = None
 
     # ---------------------------------------------------------------- scheduling
     def check_interval(self, check_id: str) -> float:
@@ -152,6 +154,8 @@ class Daemon:
             self.worker.kick()
         self.runs += 1
         self.last_report = report
+        if self._metrics_collector is not None:
+            self._metrics_collector.update(report)
         self.last_run_done_mono = time.monotonic()
         m = report.metrics
         log.info("run %d: %s; checks %s; weight %s, %s requests, %.0f ms", self.runs,
@@ -209,6 +213,7 @@ class Daemon:
                  len(self.config.accounts), self.tick_seconds(),
                  self.state.path if getattr(self.state, "path", None) else "memory")
         self.worker.start()
+        self._start_metrics()
         self.tick()  # the first run at start, before READY=1
         if self._stop.is_set():
             return self._shutdown()
@@ -232,6 +237,40 @@ class Daemon:
             self._watchdog_if_alive()
         return self._shutdown()
 
+    # ---------------------------------------------------------------- metrics endpoint
+    def _start_metrics(self) -> None:
+        """Serve /metrics if ``[metrics] listen`` is set; log (not die) if it cannot bind."""
+        mc = getattr(self.config, "metrics", None)
+        if mc is None or mc.listen is None:
+            return
+        from healthcheck.metrics import HealthCollector, MetricsServer
+
+        self._metrics_collector = HealthCollector(
+            outbox_pending=lambda: self.state.pending_count(),
+            delivery_failures=lambda: self.notifier.failures_total,
+            run_interval_seconds=self.tick_seconds())
+        try:
+            self.metrics = MetricsServer(self._metrics_collector, mc.host, mc.port,
+                                         stale_after_seconds=self._metrics_stale_after()).start()
+        except OSError as exc:
+            log.error("metrics: cannot listen on %s: %s; running without /metrics", mc.listen,
+                      exc.strerror or exc)
+            return
+        log.info("metrics: serving http://%s:%d/metrics", mc.host, self.metrics.port)
+
+    def _metrics_stale_after(self) -> float:
+        """Seconds after the last run at which /healthz says 503 (3 ticks and 3 timeouts)."""
+        return 3 * self.tick_seconds() + 3 * self.config.daemon.request_timeout + 30
+
+    def _metrics_reloaded(self) -> None:
+        c = self._metrics_collector
+        if c is None:
+            return
+        c.run_interval_seconds = self.tick_seconds()
+        if self.metrics is not None:
+            self.metrics.stale_after_seconds = self._metrics_stale_after()
+        c.forget_accounts_except(a.name for a in self.config.accounts)
+
     def _watchdog_if_alive(self) -> None:
         # ping only while runs keep completing: a hung run must let systemd restart us
         if self.last_run_done_mono is None:
@@ -251,6 +290,8 @@ class Daemon:
         with self._tick_lock:  # a run in progress finishes and commits first
             pass
         self.worker.stop(timeout=3.0)
+        if self.metrics is not None:
+            self.metrics.stop()
         self._heartbeat.shutdown(wait=False, cancel_futures=True)
         self.runner.close()
         self.state.close()
@@ -277,14 +318,17 @@ class Daemon:
             old_tick = self.tick_seconds()
             self.runner.close()
             self.worker.stop(timeout=3.0)
+            failures = self.notifier.failures_total
             self.config = new
             self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share)
             self.engine = AlertEngine(new.alerts)
             self.notifier = Notifier(list(new.alerts.urls), self.state,
                                      timeout=new.alerts.delivery_timeout,
                                      backoff_max=new.alerts.retry_backoff_max)
+            self.notifier.failures_total = failures
             self.worker = DeliveryWorker(self.notifier).start()
             self._last_check_run.clear()
+            self._metrics_reloaded()
         if self._scheduler is not None and self.tick_seconds() != old_tick:
             self._schedule()
         self._reschedule_now()

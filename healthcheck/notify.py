@@ -81,6 +81,7 @@ class Notifier:
         self.timeout = float(timeout)
         self.backoff_max = float(backoff_max)
         self._lock = threading.Lock()  # one deliver_due at a time (worker + a manual flush)
+        self.failures_total = 0  # failed delivery attempts since start (for the metrics)
         self._dests: dict[str, _Dest] = {}
         for n, url in enumerate(urls, start=1):
             raw = url.url.reveal()
@@ -133,6 +134,7 @@ class Notifier:
                     dest.failing = False
                     continue
                 report.failed += 1
+                self.failures_total += 1
                 held.add(row.dest)
                 delay = self.backoff_delay(row.attempts + 1)
                 self.db.mark_failed(row.id, now, reason, now + delay)
