@@ -37,9 +37,10 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
     ntp_section = {"servers": ntp or [], "timeout": 0.5}
     ntp_section.update(sections.pop("ntp", {}))
     # tests run the daemon at 1 s: every check every tick unless a test says otherwise
-    from healthcheck.checks import CHECK_IDS
-
-    checks = {c: {"interval": 1} for c in CHECK_IDS}
+    # (the order-side checks keep their default intervals: a test that wants them sets them)
+    checks = {c: {"interval": 1} for c in ("clock", "api_key", "position_mode",
+                                           "trading_status", "balance", "rate_limit",
+                                           "system_status")}
     for c, table in sections.pop("checks", {}).items():
         checks[c] = {**checks.get(c, {}), **table}
     all_sections = {"daemon": daemon, "ntp": ntp_section, **sections, "checks": checks}
