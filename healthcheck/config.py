@@ -13,11 +13,12 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from healthcheck.maintenance import MaintenanceWindow, parse_windows
 from healthcheck.result import Status
 from healthcheck.secrets import Secret
 
@@ -87,6 +88,10 @@ class AlertsConfig:
     send_resolved: bool = True
     retry_backoff_max: float = 30.0
     delivery_timeout: float = 30.0
+    # alert rules (issue 12)
+    success_threshold: int = 1  # consecutive OK runs before RESOLVED
+    inhibit: bool = True  # root causes hide the follow-on results they explain
+    maintenance: tuple[MaintenanceWindow, ...] = ()  # [[alerts.maintenance]] and [[maintenance]]
 
 
 @dataclass(frozen=True)
@@ -530,9 +535,24 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
         send_resolved=r.boolean("send_resolved", d.send_resolved),
         retry_backoff_max=_duration(r, "retry_backoff_max", d.retry_backoff_max),
         delivery_timeout=_duration(r, "delivery_timeout", d.delivery_timeout),
+        **_load_alert_rules(ld, r),
     )
     r.finish()
     return cfg
+
+
+def _load_alert_rules(ld: _Loader, r: _Reader) -> dict[str, Any]:
+    """The [alerts] keys of issue 12: success_threshold, inhibit, [[alerts.maintenance]]."""
+    d = AlertsConfig()
+    windows: tuple[MaintenanceWindow, ...] = ()
+    if r.has("maintenance"):
+        windows = parse_windows(r.raw("maintenance"), "alerts.maintenance", ld.problem)
+    return {
+        "success_threshold": r.number("success_threshold", d.success_threshold, minimum=1,
+                                      integer=True),
+        "inhibit": r.boolean("inhibit", d.inhibit),
+        "maintenance": windows,
+    }
 
 
 def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
@@ -758,12 +778,15 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     otherwise.
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
-    known = {"daemon", "ntp", "alerts", "checks", "accounts"}
+    known = {"daemon", "ntp", "alerts", "checks", "accounts", "maintenance"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
     ntp = _load_ntp(ld, data.get("ntp", {}))
     alerts = _load_alerts(ld, data.get("alerts", {}))
+    if "maintenance" in data:  # [[maintenance]] at the top level, as in Gatus
+        alerts = replace(alerts, maintenance=alerts.maintenance + parse_windows(
+            data["maintenance"], "maintenance", ld.problem))
     checks = _load_checks(ld, data.get("checks", {}))
     accounts: list[AccountConfig] = []
     raw_accounts = data.get("accounts", [])

@@ -113,6 +113,12 @@ class CheckState:
     # worst status notified during the open incident: decides who hears "resolved" after a
     # silent de-escalation (a CRITICAL-only destination must still learn the incident is over)
     notified_peak: Status | None = None
+    # alert rules (issue 12): consecutive OK runs towards success_threshold; what mutes the check
+    # now ({"kind": "silence"|"maintenance"|"inhibited", "by": text, "until": ts|None}); whether
+    # a mute held back an alert that must go out when it ends
+    consecutive_ok: int = 0
+    muted: dict[str, Any] | None = None
+    held: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +134,9 @@ class CheckState:
             "notified_at": self.notified_at,
             "last_ok_ts": self.last_ok_ts,
             "notified_peak": self.notified_peak.name if self.notified_peak else None,
+            "consecutive_ok": self.consecutive_ok,
+            "muted": self.muted,
+            "held": self.held,
         }
 
     @classmethod
@@ -148,6 +157,9 @@ class CheckState:
             notified_at=data.get("notified_at"),
             last_ok_ts=data.get("last_ok_ts"),
             notified_peak=status(data.get("notified_peak")),
+            consecutive_ok=int(data.get("consecutive_ok") or 0),
+            muted=data.get("muted") if isinstance(data.get("muted"), dict) else None,
+            held=bool(data.get("held")),
         )
 
 
