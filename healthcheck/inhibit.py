@@ -72,13 +72,13 @@ def inhibitions(latest: Mapping[Key, Result]) -> dict[Key, Cover]:
         by_account.setdefault(account, {})[check] = r
     covered: dict[Key, Cover] = {}
     for account, results in by_account.items():
-        roots = []
+        roots: list[tuple[Result, str, frozenset[int], bool]] = []
         for check in _ROOT_ORDER:
-            r = results.get(check)
-            reason = _root_reason(r) if r is not None else None
-            if r is not None and reason is not None:
-                roots.append((r, *reason))
-        root_checks = {r.check for r, *_ in roots}
+            candidate = results.get(check)
+            reason = _root_reason(candidate) if candidate is not None else None
+            if candidate is not None and reason is not None:
+                roots.append((candidate, *reason))
+        root_checks = {root.check for root, *_ in roots}
         for check, r in results.items():
             if r.status is Status.OK or check in root_checks:
                 continue
