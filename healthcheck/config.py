@@ -800,6 +800,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         acc = _load_account(ld, table, i, names)
         if acc is not None:
             accounts.append(acc)
+    _check_window_accounts(ld, alerts, names)
     if ld.literal_secret_keys and not private:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
@@ -809,6 +810,15 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         raise ConfigError(ld.problems)
     return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
                   path=path)
+
+
+def _check_window_accounts(ld: _Loader, alerts: AlertsConfig, names: set[str]) -> None:
+    """A maintenance window naming an account that does not exist would silently never apply."""
+    for w in alerts.maintenance:
+        for acc in w.accounts:
+            if names and acc not in names:
+                ld.problem(f"maintenance window '{w.name}'.accounts",
+                           f"no account {acc!r} (have: {', '.join(sorted(names))})")
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:

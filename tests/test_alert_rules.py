@@ -315,6 +315,8 @@ def test_config_reads_rules_and_both_maintenance_spellings() -> None:
     ({"maintenance": [{"start": "10:00", "duration": "1h", "dayz": 1}]},
      "maintenance[0].dayz", "unknown key"),
     ({"alerts": {"maintenance": {"start": "10:00"}}}, "alerts.maintenance", "array of tables"),
+    ({"maintenance": [{"name": "w", "start": "10:00", "duration": "1h", "accounts": ["mian"]}]},
+     "maintenance window 'w'.accounts", "no account 'mian'"),
 ])
 def test_config_errors_name_the_key(extra: dict, key: str, words: str) -> None:
     with pytest.raises(ConfigError) as e:
