@@ -383,3 +383,60 @@ def test_status_line_counts_firing_and_muted() -> None:
 
 def test_item_kinds_are_the_known_ones() -> None:
     assert {k.value for k in AlertKind} == {"FIRING", "UPDATE", "REMINDER", "RESOLVED"}
+
+
+# ------------------------------------------------------------------------------ crash safety
+
+class _SilenceArrivesMidRun(AlertEngine):
+    """An engine during whose first decision an operator adds a silence (another process)."""
+
+    def __init__(self, cfg: AlertsConfig, other: StateDB) -> None:
+        super().__init__(cfg)
+        self.other = other
+        self.calls = 0
+
+    def evaluate(self, results, states, now, silences=()):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 1:
+            self.other.add_silence(ends_at=now + 3600, reason="deploy", now=now - 1)
+        return super().evaluate(results, states, now, silences)
+
+
+def test_silence_added_while_a_run_decides_keeps_that_runs_alert_out(tmp_path: Path) -> None:
+    from healthcheck.daemon import decide_and_commit
+
+    cfg = parse_config(_cfg(alerts={"urls": ["json://127.0.0.1:9/"], "failure_threshold": 1}))
+    db, cli_db = StateDB.open(tmp_path), StateDB.open(tmp_path)
+    engine = _SilenceArrivesMidRun(cfg.alerts, cli_db)
+    decision, rows = decide_and_commit(engine, cfg, db, [res("balance", WARN)], {}, T0)
+    assert engine.calls == 2  # decided again with the new silence
+    assert decision.messages == [] and rows == [] and db.pending_count() == 0
+    assert db.load_check_states()[("main", "balance")].held is True
+    db.close()
+    cli_db.close()
+
+
+def test_status_shows_failing_destination_masked_and_reminder_due(tmp_path: Path) -> None:
+    from healthcheck.daemon import decide_and_commit
+    from healthcheck.status import collect, render
+
+    url = "json://user:hunter2@127.0.0.1:9/"
+    cfg = parse_config(_cfg(alerts={"urls": [url], "failure_threshold": 1,
+                                    "repeat_interval": 600},
+                            daemon={"state_dir": str(tmp_path)}))
+    db = StateDB.open(tmp_path)
+    engine = AlertEngine(cfg.alerts)
+    _, rows = decide_and_commit(engine, cfg, db, [res("balance", WARN)], {}, T0)
+    assert rows[0].id is not None
+    db.mark_failed(rows[0].id, T0, "HTTP 500 from 127.0.0.1", T0 + 30)
+    doc = collect(cfg, db, T0 + 60)
+    db.close()
+    (check,) = doc["checks"]
+    assert check["firing"] and check["last_notified"] == "2026-11-29T12:00:00+00:00"
+    assert check["reminder_due"] == "2026-11-29T12:10:00+00:00"
+    (dest,) = doc["outbox"]["destinations"]
+    assert dest["failing"] and dest["attempts"] == 1 and "HTTP 500" in dest["last_error"]
+    text = render(doc)
+    assert "hunter2" not in text and "hunter2" not in str(doc)
+    assert "FAILING after 1 attempt(s): HTTP 500" in text
+    assert doc["line"] == ("1 account: 1 WARNING (main: balance); firing 1; 1 alert pending")
