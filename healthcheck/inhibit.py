@@ -3,8 +3,8 @@
 Given the latest result of every (account, check), :func:`inhibitions` returns which results are
 explained by another, active one, and by which:
 
-* ``rate_limit`` CRITICAL with a ban/pause (-1003): every other UNKNOWN of that account (no request
-  could be sent to its hosts);
+* ``rate_limit`` CRITICAL with a ban/pause (-1003): the other UNKNOWNs of that account whose
+  request was refused or not sent because of it (they name the ban, -1003 or a banned host);
 * ``system_status`` in Binance system maintenance: every other UNKNOWN of that account (connection
   failures, 5xx, timeouts during maintenance);
 * ``api_key`` CRITICAL with -2015/-2014/-1022 (key rejected): every other UNKNOWN of that account,
@@ -19,6 +19,7 @@ bad); the root cause's alert lists what it covers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ from healthcheck.result import Result, Status
 KEY_REJECTED = frozenset({-2015, -2014, -1022})
 CLOCK_CODES = frozenset({-1021})
 BOT_ERRORS = "bot_errors"
+# how an UNKNOWN says its request was refused or held back by a ban / pause
+_BAN_MARKERS = re.compile(r"-1003|HTTP 418|HTTP 429|\bbanned\b|\bpaused\b", re.IGNORECASE)
 
 Key = tuple[str, str]
 
@@ -95,13 +98,28 @@ def _covered_by(r: Result, roots: list[tuple[Result, str, frozenset[int], bool]]
     codes = set(r.codes)
     for root, reason, root_codes, covers_unknown in roots:
         if r.status is Status.UNKNOWN and covers_unknown:
-            return Cover((root.account, root.check), reason)
+            if root.check != "rate_limit" or _about_the_ban(r, root):
+                return Cover((root.account, root.check), reason)
+            continue
         if codes and root_codes and codes <= root_codes:
             return Cover((root.account, root.check), reason)
         if r.status is Status.UNKNOWN and not codes and any(
                 str(c) in r.summary for c in root_codes):
             return Cover((root.account, root.check), reason)
     return None
+
+
+def _about_the_ban(r: Result, root: Result) -> bool:
+    """True if an UNKNOWN failed because of the ban: it says so, or names a banned host (a
+    futures timeout during a spot-only ban is a problem of its own)."""
+    if _BAN_MARKERS.search(r.summary):
+        return True
+    for ban in root.details.get("bans") or []:
+        host = str(ban.get("host", "")) if isinstance(ban, dict) else ""
+        url = host.split(":", 1)[1] if ":" in host else host
+        if url and url in r.summary:
+            return True
+    return False
 
 
 def _bot_errors_cover(r: Result, results: Mapping[str, Result]) -> Cover | None:

@@ -137,6 +137,8 @@ def render(doc: dict[str, Any]) -> str:
         for c in firing:
             lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {c['summary']}")
             due = c["reminder_due"] or "never"
+            if c["silenced_by"] or c["inhibited_by"] or c["maintenance"]:
+                due = "muted"
             lines.append(f"           bad since {c['bad_since']}, last notified "
                          f"{c['last_notified']}, next reminder {due}")
             for key in ("silenced_by", "inhibited_by", "maintenance"):

@@ -76,7 +76,8 @@ def test_ban_making_five_checks_unknown_sends_one_item_that_names_them() -> None
 def test_follow_on_still_bad_after_the_ban_clears_alerts_then() -> None:
     c = Clock(CFG)
     for _ in range(3):
-        assert items(c.cycle([ban(), res("balance", UNK)])) in ([], [("rate_limit", "FIRING")])
+        assert items(c.cycle([ban(), res("balance", UNK, summary="HTTP 418")])) in \
+            ([], [("rate_limit", "FIRING")])
     msgs = c.cycle([res("rate_limit", OK), res("balance", UNK, summary="timeout")])
     assert sorted(items(msgs)) == [("balance", "FIRING"), ("rate_limit", "RESOLVED")]
     balance = next(i for m in msgs for i in m.items if i.check == "balance")
@@ -85,12 +86,18 @@ def test_follow_on_still_bad_after_the_ban_clears_alerts_then() -> None:
 
 def test_inhibit_false_alerts_every_check() -> None:
     c = Clock(replace(CFG, inhibit=False))
-    cycle = [ban(), *(res(x, UNK) for x in FOLLOW_ONS)]
+    cycle = [ban(), *(res(x, UNK, summary="IP banned") for x in FOLLOW_ONS)]
     flat = [m for _ in range(3) for m in c.cycle(cycle)]
     assert len(items(flat)) == 6
 
 
 @pytest.mark.parametrize("root, follow, covered", [
+    pytest.param(ban(), res("balance", UNK, summary="not sent: IP banned (HTTP 418)"), True,
+                 id="ban-unknown"),
+    pytest.param(ban(), res("balance", UNK, summary="requests to http://127.0.0.1:1 paused"),
+                 True, id="ban-paused-host"),
+    pytest.param(ban(), res("balance", UNK, summary="timeout after 10 s on https://fapi.x"),
+                 False, id="ban-other-host-timeout"),
     pytest.param(res("api_key", CRIT, (-2015,)), res("balance", UNK), True, id="key-unknown"),
     pytest.param(res("api_key", CRIT, (-2015,)), res("test_order", CRIT, (-2015,)), True,
                  id="key-test-order-same-code"),
