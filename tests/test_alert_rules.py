@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthcheck.alerts import AlertEngine, AlertKind, AlertMessage
 from healthcheck.config import AlertsConfig, ConfigError, parse_config
@@ -447,3 +449,43 @@ def test_status_shows_failing_destination_masked_and_reminder_due(tmp_path: Path
     assert "hunter2" not in text and "hunter2" not in str(doc)
     assert "FAILING after 1 attempt(s): HTTP 500" in text
     assert doc["line"] == ("1 account: 1 WARNING (main: balance); firing 1; 1 alert pending")
+
+
+# ------------------------------------------------------------------------------ properties
+
+_statuses = st.lists(st.sampled_from([OK, WARN, CRIT, UNK]), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seq=_statuses, a=st.integers(0, 30), length=st.integers(1, 30),
+       threshold=st.integers(1, 3))
+def test_property_nothing_but_resolved_goes_out_during_a_silence(
+        seq: list[Status], a: int, length: int, threshold: int) -> None:
+    c = Clock(replace(CFG, failure_threshold=threshold, unknown_threshold=threshold,
+                      repeat_interval=120))
+    s = Silence(1, T0 + a * STEP, T0 + (a + length) * STEP, "x")
+    held_at_end = False
+    for n, status in enumerate(seq):
+        codes = (-4061,) if status is CRIT else ()
+        msgs = c.cycle([res("position_mode", status, codes)], [s])
+        inside = a <= n < a + length
+        kinds = {i.kind for m in msgs for i in m.items}
+        if inside:
+            assert kinds <= {AlertKind.RESOLVED}
+        if n == a + length and held_at_end and status is not OK and \
+                c.states[("main", "position_mode")].consecutive_bad >= threshold:
+            assert kinds, "the silence ended with the problem still there: it must alert now"
+        held_at_end = c.states[("main", "position_mode")].held
+
+
+@settings(max_examples=200, deadline=None)
+@given(seq=_statuses, k=st.integers(1, 4))
+def test_property_resolved_only_after_success_threshold_ok_runs(seq: list[Status],
+                                                                k: int) -> None:
+    c = Clock(replace(CFG, failure_threshold=1, unknown_threshold=1, success_threshold=k))
+    oks = 0
+    for status in seq:
+        oks = oks + 1 if status is OK else 0
+        msgs = c.cycle([res("balance", status)])
+        if any(i.kind is AlertKind.RESOLVED for m in msgs for i in m.items):
+            assert oks >= k
