@@ -214,8 +214,9 @@ def cmd_silence(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(s.to_json(now)))
             else:
+                # say where: a daemon with another state_dir would never see it
                 print(f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
-                      f"({s.reason})")
+                      f"({s.reason}); stored in {state.path}")
             return 0
         if args.action == "expire":
             try:

@@ -79,6 +79,7 @@ def test_silence_added_while_firing_mutes_the_reminder_and_its_expiry_refires(
             "position_mode", "--for", "1h", "--reason", "switching modes")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("silence 1 added: account main, check position_mode until ")
+    assert p.stdout.rstrip().endswith("state.db")  # where the daemon reads it
     d.wait_more_runs(1)  # from now on every run honours it
     assert wait_until(lambda: status_doc(cli, config)["outbox"]["pending"] == 0, 15)
     before = len(json_receiver.messages)
