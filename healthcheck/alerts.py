@@ -20,7 +20,10 @@ from typing import Any
 
 from healthcheck import binance_errors
 from healthcheck.config import AlertsConfig, AlertUrl
+from healthcheck.inhibit import covered_checks, describe_covered, inhibitions
+from healthcheck.mutes import Mute, known_results, mute_for
 from healthcheck.result import Result, Status, worst
+from healthcheck.silences import Silence
 from healthcheck.state import CheckState, HistoryRow, OutboxRow, dest_fingerprint
 
 MAX_BODY_CHARS = 3500  # Telegram allows 4096 incl. the title; leave room for it and markup
@@ -56,6 +59,8 @@ class AlertItem:
     bad_since_ts: float | None = None
     # the status that decides which destinations get this item (RESOLVED: worst notified)
     routing_status: Status = Status.OK
+    covers: str = ""  # root cause: "Also makes balance, trading_status unknown"
+    note: str = ""  # e.g. "Held back by silence 3 'deploy' until …; still not fixed"
 
 
 @dataclass
@@ -106,11 +111,14 @@ class AlertEngine:
         self._new_id = new_id
 
     def evaluate(self, results: Iterable[Result], states: dict[tuple[str, str], CheckState],
-                 now: float) -> Decision:
-        """Given this cycle's results and the remembered states, return the :class:`Decision`.
+                 now: float, silences: Iterable[Silence] = ()) -> Decision:
+        """Given this cycle's results, the remembered states and the stored silences, return
+        the :class:`Decision`.
 
         ``states`` is not modified; the decision holds a full updated copy. Checks without a
-        result this cycle keep their state untouched (they run on their own intervals).
+        result this cycle keep their state untouched (they run on their own intervals). A
+        result covered by a maintenance window, a silence or a root cause (see
+        :mod:`healthcheck.mutes`) sends nothing; when that ends, what is still wrong alerts.
         """
         new_states = {k: replace(v) for k, v in states.items()}
         history: list[HistoryRow] = []
@@ -118,9 +126,17 @@ class AlertEngine:
         latest: dict[tuple[str, str], Result] = {}
         for r in results:
             latest[(r.account, r.check)] = r  # a check reported twice: the last word counts
+        silences = list(silences)
+        known = known_results(latest, states)
+        covers = inhibitions(known) if self.cfg.inhibit else {}
         for key, result in latest.items():
             prev = states.get(key)
-            state, item = self._step(prev, result, now)
+            mute = mute_for(result, self.cfg.maintenance, silences, covers.get(key), now)
+            state, item = self._step(prev, result, now, mute)
+            if item is not None and item.kind is not AlertKind.RESOLVED and covers:
+                text = describe_covered(covered_checks(covers, key, known))
+                if text:
+                    item = replace(item, covers=text)
             new_states[key] = state
             if prev is None or prev.last_status != result.status:
                 if not (prev is None and result.status is Status.OK):
@@ -133,8 +149,8 @@ class AlertEngine:
                     for account, items in sorted(items_by_account.items())]
         return Decision(new_states, history, messages)
 
-    def _step(self, prev: CheckState | None, r: Result,
-              now: float) -> tuple[CheckState, AlertItem | None]:
+    def _step(self, prev: CheckState | None, r: Result, now: float,
+              mute: Mute | None = None) -> tuple[CheckState, AlertItem | None]:
         """Return one check's next state and the item to send, if any."""
         cfg = self.cfg
         s = replace(prev) if prev is not None else CheckState(last_status=r.status)
@@ -143,30 +159,61 @@ class AlertEngine:
         s.last_summary = r.summary
         s.last_result = r.to_json()
         s.last_run_ts = now
+        was_muted = s.muted
+        s.muted = mute.to_json() if mute is not None else None
 
         if r.status is Status.OK:
+            s.consecutive_ok += 1
+            s.consecutive_bad = 0
+            s.last_ok_ts = now
+            if s.notified_status is not None and (
+                    s.consecutive_ok < max(1, cfg.success_threshold) or mute is not None):
+                # the incident stays open: not enough OK runs yet (a flapping check must not
+                # send resolve/fire pairs), or a maintenance window holds the notice back
+                s.held = s.held or mute is not None
+                return s, None
             item = None
             if s.notified_status is not None and cfg.send_resolved:
                 item = _item(r, AlertKind.RESOLVED, s.notified_status,
                              bad_since=s.bad_since_ts,
                              routing=s.notified_peak or s.notified_status)
-            s.consecutive_bad = 0
             s.bad_since_ts = None
-            s.last_ok_ts = now
             s.notified_status = None
             s.notified_codes = []
             s.notified_at = None
             s.notified_peak = None
+            s.held = False
             return s, item
 
+        s.consecutive_ok = 0
         s.consecutive_bad += 1  # any non-OK counts, even if WARNING/CRITICAL/UNKNOWN alternate
-        if s.bad_since_ts is None or s.consecutive_bad == 1:
+        if s.bad_since_ts is None or (s.consecutive_bad == 1 and s.notified_status is None):
             s.bad_since_ts = now
         threshold = cfg.unknown_threshold if r.status is Status.UNKNOWN else cfg.failure_threshold
         if s.consecutive_bad < max(1, threshold):
             return s, None
+        if mute is not None:
+            s.held = True  # the alert goes out when the mute ends and the problem is still here
+            return s, None
 
         notified = s.notified_status
+        if s.held:
+            # a silence, maintenance window or root cause ended with this still wrong: say so now
+            s.held = False
+            note = (f"Held back by {was_muted.get('by')}; still not fixed" if was_muted
+                    else "Held back earlier; still not fixed")
+            kind = AlertKind.FIRING if notified is None else AlertKind.REMINDER
+            if notified is not None and (r.status.severity > notified.severity or
+                                         sorted(set(r.codes)) != sorted(set(s.notified_codes))):
+                kind = AlertKind.UPDATE
+            if notified is not None and r.status is Status.UNKNOWN \
+                    and notified is not Status.UNKNOWN:
+                kind = AlertKind.REMINDER  # "cannot check" is no news about a known problem
+                s.notified_at = now
+            else:
+                self._notified(s, r, now)
+            return s, replace(_item(r, kind, notified, s.bad_since_ts, r.status), note=note)
+
         if notified is None:
             self._notified(s, r, now)
             return s, _item(r, AlertKind.FIRING, None, s.bad_since_ts, r.status)
@@ -300,6 +347,10 @@ def _render_item(item: AlertItem, now: float) -> str:
         head += " (reminder: still not fixed)"
     lines.append(head)
     lines.append(f"What: {item.summary}")
+    if item.covers:
+        lines.append(item.covers)
+    if item.note:
+        lines.append(item.note)
     for code in item.codes:
         prefix = "At risk of Binance error" if item.status is Status.WARNING else "Binance error"
         lines.append(f"{prefix}: {_describe_code(code)}")

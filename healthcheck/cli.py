@@ -68,7 +68,7 @@ _MARK = {Status.OK: "OK", Status.WARNING: "WARNING", Status.CRITICAL: "CRITICAL"
          Status.UNKNOWN: "UNKNOWN"}
 
 
-def render_text(report: Any, out=None) -> None:
+def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
     """Given a Report, print one status line per account and check, then a summary line."""
     from healthcheck.binance_errors import ERRORS
 
@@ -87,6 +87,11 @@ def render_text(report: Any, out=None) -> None:
                 print(f"{pad}at risk of {code}{' ' + e.name if e else ''}", file=out)
             if r.fix:
                 print(f"{pad}fix: {r.fix}", file=out)
+            mute = (mutes or {}).get((r.account, r.check))
+            if mute is not None:
+                label = {"silence": "silenced by", "inhibited": "not alerted: explained by",
+                         "maintenance": "not alerted: in"}[mute.kind]
+                print(f"{pad}{label} {mute.by}", file=out)
     counts: dict[str, int] = {}
     for r in report.results:
         counts[r.status.name] = counts.get(r.status.name, 0) + 1
@@ -130,6 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             notify_once(config, state, report)
             if state is not None:
                 pending = state.pending_count()
+        mutes = _mutes_of(config, state, report)
     finally:
         runner.close()
         if state is not None:
@@ -139,9 +145,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         print(nagios_line(report, config.checks))
     elif args.json:
-        print_json(report)
+        doc = report.to_json()
+        for r in doc["results"]:
+            # what keeps it from alerting now: {"kind": "silence" | "maintenance" | "inhibited",
+            # "by": text, "until": ISO time or null}, or null
+            m = mutes.get((r["account"], r["check"]))
+            r["silenced_by"] = m.to_json() if m is not None else None
+        print(json.dumps(doc, indent=2, sort_keys=False, default=str))
     else:
-        render_text(report)
+        render_text(report, mutes=mutes)
     if args.prometheus_textfile:
         from healthcheck.metrics import write_textfile
 
@@ -152,6 +164,124 @@ def cmd_check(args: argparse.Namespace) -> int:
                  f"{exc.strerror or exc}")
             return EXIT_INTERNAL
     return int(report.status)
+
+
+def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], Any]:
+    """Return {(account, check): Mute} for the results an alert would not be sent for now."""
+    import time
+
+    from healthcheck.inhibit import inhibitions
+    from healthcheck.mutes import mute_for
+
+    now = time.time()
+    silences = state.silences(now=now) if state is not None else []
+    latest = {(r.account, r.check): r for r in report.results}
+    covers = inhibitions(latest) if config.alerts.inhibit else {}
+    out = {}
+    for key, r in latest.items():
+        m = mute_for(r, config.alerts.maintenance, silences, covers.get(key), now)
+        if m is not None and r.status is not Status.OK:
+            out[key] = m
+    return out
+
+
+def _open_state_or_fail(config: Config) -> Any:
+    from healthcheck.state import StateDB, StateError
+
+    try:
+        return StateDB.open(config.state_dir())
+    except StateError as exc:
+        _err(str(exc))
+        return None
+
+
+def cmd_silence(args: argparse.Namespace) -> int:
+    import time
+
+    from healthcheck.maintenance import iso_utc, parse_duration
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    if args.action == "add":
+        try:
+            seconds = parse_duration(args.duration)
+        except ValueError as exc:
+            _err(f"--for: {exc}")
+            return EXIT_CONFIG
+        names = [a.name for a in config.accounts]
+        if args.account is not None and args.account not in names:
+            _err(f"--account: no account {args.account!r} in {args.config} "
+                 f"(have: {', '.join(names)})")
+            return EXIT_CONFIG
+        if args.check is not None and args.check not in (*CHECK_IDS, "bot_errors"):
+            _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)}, "
+                 "bot_errors)")
+            return EXIT_CONFIG
+        if not args.reason.strip():
+            _err("--reason: say why (it is shown with every muted alert)")
+            return EXIT_CONFIG
+    state = _open_state_or_fail(config)
+    if state is None:
+        return EXIT_CONFIG
+    now = time.time()
+    with state:
+        if args.action == "add":
+            s = state.add_silence(ends_at=now + seconds, reason=args.reason.strip(),
+                                  account=args.account, check=args.check, code=args.code,
+                                  now=now)
+            if args.json:
+                print(json.dumps(s.to_json(now)))
+            else:
+                # say where: a daemon with another state_dir would never see it
+                print(f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
+                      f"({s.reason}); stored in {state.path}")
+            return 0
+        if args.action == "expire":
+            try:
+                sid = int(args.id)
+            except (TypeError, ValueError):
+                _err(f"silence expire: {args.id!r} is not a silence id (see `silence list`)")
+                return EXIT_CONFIG
+            ended = state.expire_silence(sid, now)
+            if ended is None:
+                _err(f"silence expire: no active silence with id {sid} (see `silence list`)")
+                return 1
+            print(f"silence {sid} expired at {iso_utc(now)}; still-failing checks alert at the "
+                  "next run")
+            return 0
+        silences = state.silences(include_ended=args.all, now=now)
+    if args.json:
+        print(json.dumps([s.to_json(now) for s in silences], indent=2))
+        return 0
+    if not silences:
+        print("no active silences")
+        return 0
+    for s in silences:
+        state_text = "active" if s.active(now) else "ended"
+        print(f"{s.id:>4}  {state_text:<6}  until {iso_utc(s.ends_at)}  {s.scope()}  "
+              f"({s.reason})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import time
+
+    from healthcheck.status import collect, render
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    state = _open_state_or_fail(config)
+    if state is None:
+        return EXIT_CONFIG
+    with state:
+        doc = collect(config, state, time.time())
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render(doc))
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -346,6 +476,34 @@ def build_parser() -> argparse.ArgumentParser:
                                        "`config checks` prints every check's settings")
     cf.add_argument("action", choices=("validate", "show", "checks"))
     cf.add_argument("--config", "-c")
+
+    si = sub.add_parser("silence", help="mute alerts for a while (add, list, expire)")
+    si_sub = si.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sa = si_sub.add_parser("add", help="add a silence")
+    sa.add_argument("--config", "-c", required=True)
+    sa.add_argument("--account", help="only this account (default: all)")
+    sa.add_argument("--check", choices=None, help="only this check (default: all)")
+    sa.add_argument("--code", type=int, help="only results predicting this Binance code, "
+                                             "e.g. -2019")
+    sa.add_argument("--for", dest="duration", required=True, metavar="DURATION",
+                    help="how long, e.g. 30m, 2h, 1d")
+    sa.add_argument("--reason", required=True, help="why (shown where the alert would be)")
+    sa.add_argument("--json", action="store_true")
+    sl = si_sub.add_parser("list", help="list active silences")
+    sl.add_argument("--config", "-c", required=True)
+    sl.add_argument("--all", action="store_true", help="also ended ones")
+    sl.add_argument("--json", action="store_true")
+    se = si_sub.add_parser("expire", help="end a silence now")
+    se.add_argument("--config", "-c", required=True)
+    se.add_argument("id", help="the silence id (see `silence list`)")
+    se.add_argument("--json", action="store_true")
+    si.set_defaults(func=cmd_silence)
+
+    st = sub.add_parser("status", help="what is firing, silenced, inhibited or pending, from "
+                                       "the state directory (no request to Binance)")
+    st.add_argument("--config", "-c", required=True)
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
     cf.set_defaults(func=cmd_config)
     return p
 

@@ -13,13 +13,14 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
+from healthcheck.maintenance import MaintenanceWindow, parse_windows
 from healthcheck.markets import MARKET_IDS
 from healthcheck.markets import MARKETS as MARKET_TABLE
 from healthcheck.result import Status
@@ -89,6 +90,10 @@ class AlertsConfig:
     send_resolved: bool = True
     retry_backoff_max: float = 30.0
     delivery_timeout: float = 30.0
+    # alert rules (issue 12)
+    success_threshold: int = 1  # consecutive OK runs before RESOLVED
+    inhibit: bool = True  # root causes hide the follow-on results they explain
+    maintenance: tuple[MaintenanceWindow, ...] = ()  # [[alerts.maintenance]] and [[maintenance]]
 
 
 class ChecksConfig:
@@ -549,9 +554,24 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
         send_resolved=r.boolean("send_resolved", d.send_resolved),
         retry_backoff_max=_duration(r, "retry_backoff_max", d.retry_backoff_max),
         delivery_timeout=_duration(r, "delivery_timeout", d.delivery_timeout),
+        **_load_alert_rules(ld, r),
     )
     r.finish()
     return cfg
+
+
+def _load_alert_rules(ld: _Loader, r: _Reader) -> dict[str, Any]:
+    """The [alerts] keys of issue 12: success_threshold, inhibit, [[alerts.maintenance]]."""
+    d = AlertsConfig()
+    windows: tuple[MaintenanceWindow, ...] = ()
+    if r.has("maintenance"):
+        windows = parse_windows(r.raw("maintenance"), "alerts.maintenance", ld.problem)
+    return {
+        "success_threshold": r.number("success_threshold", d.success_threshold, minimum=1,
+                                      integer=True),
+        "inhibit": r.boolean("inhibit", d.inhibit),
+        "maintenance": windows,
+    }
 
 
 def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
@@ -806,12 +826,15 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
     ld.secrets_optional = not secrets
-    known = {"daemon", "ntp", "alerts", "checks", "accounts", "metrics"}
+    known = {"daemon", "ntp", "alerts", "checks", "accounts", "metrics", "maintenance"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
     ntp = _load_ntp(ld, data.get("ntp", {}))
     alerts = _load_alerts(ld, data.get("alerts", {}))
+    if "maintenance" in data:  # [[maintenance]] at the top level, as in Gatus
+        alerts = replace(alerts, maintenance=alerts.maintenance + parse_windows(
+            data["maintenance"], "maintenance", ld.problem))
     checks = _load_checks(ld, data.get("checks", {}))
     metrics = _load_metrics(ld, data.get("metrics", {}))
     accounts: list[AccountConfig] = []
@@ -826,6 +849,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         acc = _load_account(ld, table, i, names)
         if acc is not None:
             accounts.append(acc)
+    _check_window_accounts(ld, alerts, names)
     if ld.literal_secret_keys and not private and secrets:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
@@ -835,6 +859,15 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         raise ConfigError(ld.problems)
     return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
                   path=path, metrics=metrics)
+
+
+def _check_window_accounts(ld: _Loader, alerts: AlertsConfig, names: set[str]) -> None:
+    """A maintenance window naming an account that does not exist would silently never apply."""
+    for w in alerts.maintenance:
+        for acc in w.accounts:
+            if names and acc not in names:
+                ld.problem(f"maintenance window '{w.name}'.accounts",
+                           f"no account {acc!r} (have: {', '.join(sorted(names))})")
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None, *,

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck import sdnotify
-from healthcheck.alerts import AlertEngine, outbox_rows_for
+from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.result import Status
 from healthcheck.runner import Report, Runner
-from healthcheck.state import StateDB, StateError
+from healthcheck.state import CheckState, OutboxRow, SilencesChanged, StateDB, StateError
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +35,38 @@ PRUNE_EVERY = 3600.0  # seconds between deletions of old delivered alerts and hi
 KEEP_SECONDS = 30 * 86400.0  # delivered/dropped outbox rows and history flips kept this long
 
 
-def status_line(config: Config, report: Report | None) -> str:
-    """Given the last report, return systemd's one-line STATUS=, e.g. "2 accounts: 1 CRITICAL
-    (main: position_mode)"."""
-    n = len(config.accounts)
-    head = f"{n} account{'s' if n != 1 else ''}"
-    if report is None:
-        return f"{head}: starting"
-    bad = [r for r in report.results if r.status != Status.OK]
-    if not bad:
-        return f"{head}: all OK"
-    parts = []
-    for st in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING):
-        hits = [r for r in bad if r.status == st]
-        if hits:
-            names = ", ".join(f"{r.account}: {r.check}" for r in hits[:3])
-            more = f" +{len(hits) - 3}" if len(hits) > 3 else ""
-            parts.append(f"{len(hits)} {st.name} ({names}{more})")
-    return f"{head}: " + "; ".join(parts)
+def status_line(config: Config, state: StateDB, states: dict[tuple[str, str], CheckState],
+                now: float | None = None) -> str:
+    """Given the stored check states, return systemd's one-line STATUS=, e.g. "2 accounts:
+    1 CRITICAL (main: position_mode); firing 1"; the same line `status` prints first."""
+    from healthcheck import status
+
+    return status.status_line(config, states, time.time() if now is None else now,
+                              state.pending_count())
+
+
+def decide_and_commit(engine: AlertEngine, config: Config, state: StateDB, results: list[Any],
+                      states: dict[tuple[str, str], CheckState], now: float
+                      ) -> tuple[Decision, list[OutboxRow]]:
+    """Apply the alert rules (with the stored silences) and commit states, outbox and history in
+    one transaction; if a silence was added or expired meanwhile, decide again with it."""
+    for _ in range(5):
+        rev = state.silences_revision()
+        decision = engine.evaluate(results, states, now, state.silences(now=now))
+        rows: list[OutboxRow] = []
+        for msg in decision.messages:
+            rows.extend(outbox_rows_for(msg, config.alerts.urls, now))
+        try:
+            state.commit_cycle(decision.states, rows, decision.history_rows,
+                               silences_rev=rev if rev >= 0 else None)
+            return decision, rows
+        except SilencesChanged:
+            log.info("a silence changed during the run; deciding the alerts again")
+    # silences keep changing: decide without a revision check rather than lose the cycle
+    decision = engine.evaluate(results, states, now, state.silences(now=now))
+    rows = [r for msg in decision.messages for r in outbox_rows_for(msg, config.alerts.urls, now)]
+    state.commit_cycle(decision.states, rows, decision.history_rows)
+    return decision, rows
 
 
 def open_state(config: Config) -> StateDB:
@@ -134,11 +148,8 @@ class Daemon:
         for c in due:
             self._last_check_run[c] = now_mono
         now = time.time()
-        decision = self.engine.evaluate(report.results, self.states, now)
-        rows = []
-        for msg in decision.messages:
-            rows.extend(outbox_rows_for(msg, self.config.alerts.urls, now))
-        self.state.commit_cycle(decision.states, rows, decision.history_rows)
+        decision, rows = decide_and_commit(self.engine, self.config, self.state,
+                                           report.results, self.states, now)
         if self._last_prune_mono is None or now_mono - self._last_prune_mono >= PRUNE_EVERY:
             # without this the outbox (full alert texts) and history grow for ever
             self._last_prune_mono = now_mono
@@ -158,13 +169,14 @@ class Daemon:
             self._metrics_collector.update(report)
         self.last_run_done_mono = time.monotonic()
         m = report.metrics
+        line = status_line(self.config, self.state, self.states, now)
         log.info("run %d: %s; checks %s; weight %s, %s requests, %.0f ms", self.runs,
-                 status_line(self.config, report), ",".join(sorted(due)) or "-",
+                 line, ",".join(sorted(due)) or "-",
                  m.get("request_weight"), m.get("requests"), m.get("duration_ms", 0))
         if self.runs == 1:
-            sdnotify.ready(status_line(self.config, report))
+            sdnotify.ready(line)
         else:
-            sdnotify.status(status_line(self.config, report))
+            sdnotify.status(line)
         sdnotify.watchdog()
         hb = self.config.daemon.heartbeat_url
         if hb is not None:
@@ -350,12 +362,7 @@ def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
         state = StateDB.in_memory()
     engine = AlertEngine(config.alerts)
     states = state.load_check_states()
-    now = time.time()
-    decision = engine.evaluate(report.results, states, now)
-    rows = []
-    for msg in decision.messages:
-        rows.extend(outbox_rows_for(msg, config.alerts.urls, now))
-    state.commit_cycle(decision.states, rows, decision.history_rows)
+    decide_and_commit(engine, config, state, report.results, states, time.time())
     notifier = Notifier(list(config.alerts.urls), state, timeout=config.alerts.delivery_timeout,
                         backoff_max=config.alerts.retry_backoff_max)
     rep = notifier.deliver_due(time.time())

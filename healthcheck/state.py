@@ -28,6 +28,7 @@ from typing import Any
 
 from healthcheck.redact import scrub
 from healthcheck.result import Status
+from healthcheck.silences import Silence
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,26 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+# ---- alert rules (issue 12): silences. One block, so it can become one migration step.
+_ALERT_RULES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS silences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    ends_at REAL NOT NULL,
+    account TEXT,
+    check_id TEXT,
+    code INTEGER,
+    reason TEXT NOT NULL,
+    expired_at REAL
+);
+"""
+
+
+def _create_alert_rules_tables(conn: sqlite3.Connection) -> None:
+    """Create the tables of the alert rules (silences); idempotent, run at every open."""
+    conn.executescript("BEGIN IMMEDIATE;" + _ALERT_RULES_SCHEMA + "COMMIT;")
+
+
 class StateError(Exception):
     """The state database cannot be opened or created (read-only or full directory, …)."""
 
@@ -113,6 +134,12 @@ class CheckState:
     # worst status notified during the open incident: decides who hears "resolved" after a
     # silent de-escalation (a CRITICAL-only destination must still learn the incident is over)
     notified_peak: Status | None = None
+    # alert rules (issue 12): consecutive OK runs towards success_threshold; what mutes the check
+    # now ({"kind": "silence"|"maintenance"|"inhibited", "by": text, "until": ts|None}); whether
+    # a mute held back an alert that must go out when it ends
+    consecutive_ok: int = 0
+    muted: dict[str, Any] | None = None
+    held: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +155,9 @@ class CheckState:
             "notified_at": self.notified_at,
             "last_ok_ts": self.last_ok_ts,
             "notified_peak": self.notified_peak.name if self.notified_peak else None,
+            "consecutive_ok": self.consecutive_ok,
+            "muted": self.muted,
+            "held": self.held,
         }
 
     @classmethod
@@ -148,6 +178,9 @@ class CheckState:
             notified_at=data.get("notified_at"),
             last_ok_ts=data.get("last_ok_ts"),
             notified_peak=status(data.get("notified_peak")),
+            consecutive_ok=int(data.get("consecutive_ok") or 0),
+            muted=data.get("muted") if isinstance(data.get("muted"), dict) else None,
+            held=bool(data.get("held")),
         )
 
 
@@ -243,6 +276,7 @@ class StateDB:
         """Return a database that lives only in memory, for running without persistence."""
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.executescript(_SCHEMA)
+        _create_alert_rules_tables(conn)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                      (str(SCHEMA_VERSION),))
         return cls(conn, None)
@@ -276,6 +310,7 @@ class StateDB:
                 raise _Corrupt(f"schema version {version} is newer than this program's "
                                f"{SCHEMA_VERSION}")
             conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            _create_alert_rules_tables(conn)
             if version is None:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
@@ -463,15 +498,21 @@ class StateDB:
         return states
 
     def commit_cycle(self, states: dict[tuple[str, str], CheckState],
-                     outbox_rows: list[OutboxRow], history_rows: list[HistoryRow]) -> bool:
+                     outbox_rows: list[OutboxRow], history_rows: list[HistoryRow],
+                     silences_rev: int | None = None) -> bool:
         """Write one cycle's check states, queued alerts and flips in ONE transaction.
 
         Return True if it was saved; on a storage error log it and return False (nothing of
-        the cycle is saved then: state and outbox never disagree).
+        the cycle is saved then: state and outbox never disagree). With ``silences_rev`` (from
+        :meth:`silences_revision` before the decision), raise :class:`SilencesChanged` and save
+        nothing if a silence was added or expired meanwhile: decide again, so a silence added
+        during a run never lets that run's alert out.
         """
         self._write_back()
         try:
             with self._tx() as c:
+                if silences_rev is not None and _silences_rev(c) != silences_rev:
+                    raise SilencesChanged()
                 c.executemany(
                     "INSERT OR REPLACE INTO check_state (account, check_id, data) VALUES (?, ?, ?)",
                     [(a, k, json.dumps(s.to_json(), separators=(",", ":")))
@@ -499,6 +540,90 @@ class StateDB:
                 return self.commit_cycle(states, outbox_rows, history_rows)
             self._write_failed("saving the cycle", e)
             return False
+
+    # ------------------------------------------------------------------ silences (issue 12)
+
+    def add_silence(self, *, ends_at: float, reason: str, account: str | None = None,
+                    check: str | None = None, code: int | None = None,
+                    now: float | None = None) -> Silence:
+        """Store a silence (committed before returning); return it with its id. Raise
+        :class:`StateError` if it cannot be saved (a silence must never be lost quietly)."""
+        created = time.time() if now is None else now
+        try:
+            with self._tx() as c:
+                cur = c.execute(
+                    "INSERT INTO silences (created_at, ends_at, account, check_id, code, reason)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (created, float(ends_at), account, check, code, scrub(reason)[:200]))
+                _bump_silences_rev(c)
+                new_id = int(cur.lastrowid or 0)
+        except sqlite3.Error as e:
+            raise StateError(f"cannot save the silence in {self.path or ':memory:'}: {e}"
+                             ) from None
+        return Silence(new_id, created, float(ends_at), scrub(reason)[:200], account, check,
+                       code)
+
+    def expire_silence(self, silence_id: int, now: float | None = None) -> Silence | None:
+        """End a silence now; return it, or None if there is no active silence with that id."""
+        at = time.time() if now is None else now
+        try:
+            with self._tx() as c:
+                cur = c.execute("UPDATE silences SET expired_at = ?, ends_at = min(ends_at, ?)"
+                                " WHERE id = ? AND expired_at IS NULL AND ends_at > ?",
+                                (at, at, silence_id, at))
+                if cur.rowcount:
+                    _bump_silences_rev(c)
+        except sqlite3.Error as e:
+            raise StateError(f"cannot expire the silence in {self.path or ':memory:'}: {e}"
+                             ) from None
+        if not cur.rowcount:
+            return None
+        return next((s for s in self.silences(include_ended=True) if s.id == silence_id), None)
+
+    def silences(self, include_ended: bool = False, now: float | None = None) -> list[Silence]:
+        """Return stored silences, oldest first: those not ended at ``now`` unless
+        ``include_ended``."""
+        at = time.time() if now is None else now
+        try:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT id, created_at, ends_at, reason, account, check_id, code, expired_at"
+                    " FROM silences ORDER BY id").fetchall()
+        except sqlite3.Error as e:
+            self._write_failed("reading silences", e)
+            return []
+        out = [Silence(int(i), float(c), float(e), str(r), a, k, None if code is None
+                       else int(code), x) for i, c, e, r, a, k, code, x in rows]
+        return out if include_ended else [s for s in out if s.expired_at is None and
+                                          s.ends_at > at]
+
+    def silences_revision(self) -> int:
+        """Return a counter that changes whenever a silence is added or expired."""
+        try:
+            with self._lock:
+                return _silences_rev(self._conn)
+        except sqlite3.Error as e:
+            self._write_failed("reading silences", e)
+            return -1
+
+    def pending_by_destination(self) -> list[dict[str, Any]]:
+        """Return, per destination fingerprint with undelivered rows: how many, the oldest
+        creation time, the most attempts, the last error and the next retry (for `status`)."""
+        try:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT dest, count(*), min(created_at), max(attempts), min(next_attempt_at),"
+                    " (SELECT o2.last_error FROM outbox o2 WHERE o2.dest = o.dest AND"
+                    "  o2.delivered_at IS NULL AND o2.dropped_at IS NULL ORDER BY o2.attempts"
+                    "  DESC, o2.id LIMIT 1)"
+                    " FROM outbox o WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                    " GROUP BY dest ORDER BY min(id)").fetchall()
+        except sqlite3.Error as e:
+            self._write_failed("reading the outbox", e)
+            return []
+        return [{"dest": d, "pending": int(n), "oldest_created_at": float(c),
+                 "attempts": int(a), "next_attempt_at": float(nx), "last_error": err or ""}
+                for d, n, c, a, nx, err in rows]
 
     # ------------------------------------------------------------------ outbox
 
@@ -650,6 +775,20 @@ class StateDB:
 
 
 # ---------------------------------------------------------------------- helpers
+
+class SilencesChanged(Exception):
+    """A silence was added or expired while a cycle was being decided: decide it again."""
+
+
+def _silences_rev(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT value FROM meta WHERE key = 'silences_rev'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _bump_silences_rev(c: sqlite3.Connection) -> None:
+    c.execute("INSERT INTO meta (key, value) VALUES ('silences_rev', '1') ON CONFLICT(key)"
+              " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+
 
 def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
     return OutboxRow(id=int(r[0]), created_at=float(r[1]), dest=r[2], title=r[3], body=r[4],

@@ -1,0 +1,174 @@
+"""What the alerting side looks like right now, from the state directory alone.
+
+:func:`collect` builds the document behind ``binance-healthcheck status`` (what is firing and
+since when, when it was last notified and when the next reminder is due, what is silenced or
+inhibited and by what, which maintenance windows are active, the outbox and the destinations
+that keep failing), and :func:`status_line` the one line that the daemon sends to systemd as
+``STATUS=`` and that ``status`` prints first: both come from the same stored check states, so
+they agree. Nothing here talks to Binance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from healthcheck.config import Config
+from healthcheck.maintenance import active_windows, iso_utc
+from healthcheck.result import Status
+from healthcheck.silences import Silence
+from healthcheck.state import CheckState, StateDB, dest_fingerprint
+
+Key = tuple[str, str]
+
+
+def _iso(ts: float | None) -> str | None:
+    return iso_utc(ts) if ts is not None else None
+
+
+def _relevant(config: Config, states: Mapping[Key, CheckState]) -> dict[Key, CheckState]:
+    names = {a.name for a in config.accounts}
+    return {k: s for k, s in sorted(states.items()) if k[0] in names}
+
+
+def status_line(config: Config, states: Mapping[Key, CheckState], now: float,
+                pending: int = 0) -> str:
+    """Given the stored check states, return one line such as "2 accounts: 1 CRITICAL (main:
+    position_mode); firing 1; muted 2 (1 silenced, 1 inhibited); 1 alert pending"."""
+    n = len(config.accounts)
+    head = f"{n} account{'s' if n != 1 else ''}"
+    mine = _relevant(config, states)
+    if not mine:
+        return f"{head}: starting"
+    bad = [(k, s) for k, s in mine.items() if s.last_status is not Status.OK]
+    parts: list[str] = []
+    for st in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING):
+        hits = [k for k, s in bad if s.last_status is st]
+        if hits:
+            names = ", ".join(f"{a}: {c}" for a, c in hits[:3])
+            more = f" +{len(hits) - 3}" if len(hits) > 3 else ""
+            parts.append(f"{len(hits)} {st.name} ({names}{more})")
+    text = f"{head}: " + ("; ".join(parts) if parts else "all OK")
+    extra: list[str] = []
+    firing = sum(1 for s in mine.values() if s.notified_status is not None)
+    if firing:
+        extra.append(f"firing {firing}")
+    muted: dict[str, int] = {}
+    for s in mine.values():
+        if s.muted and (s.last_status is not Status.OK or s.notified_status is not None):
+            kind = str(s.muted.get("kind"))
+            muted[kind] = muted.get(kind, 0) + 1
+    if muted:
+        label = {"silence": "silenced", "inhibited": "inhibited", "maintenance": "in maintenance"}
+        detail = ", ".join(f"{v} {label.get(k, k)}" for k, v in sorted(muted.items()))
+        extra.append(f"muted {sum(muted.values())} ({detail})")
+    windows = active_windows(config.alerts.maintenance, now)
+    if windows:
+        extra.append("maintenance " + ", ".join(f"'{w.name}' until {iso_utc(end)}"
+                                                for w, _, end in windows))
+    if pending:
+        extra.append(f"{pending} alert{'s' if pending != 1 else ''} pending")
+    return "; ".join([text, *extra])
+
+
+def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
+    """Given the config and its state database, return the status document (JSON-ready)."""
+    from healthcheck.notify import mask_url
+
+    states = state.load_check_states()
+    pending = state.pending_count()
+    mine = _relevant(config, states)
+    checks: list[dict[str, Any]] = []
+    repeat = config.alerts.repeat_interval
+    for (account, check), s in mine.items():
+        if s.last_status is Status.OK and s.notified_status is None and not s.muted:
+            continue
+        muted = s.muted or {}
+        reminder_due = None
+        if s.notified_status is not None and repeat > 0 and s.notified_at is not None:
+            reminder_due = s.notified_at + repeat
+        checks.append({
+            "account": account, "check": check, "status": s.last_status.name,
+            "summary": s.last_summary,
+            "firing": s.notified_status is not None,
+            "notified_status": s.notified_status.name if s.notified_status else None,
+            "bad_since": _iso(s.bad_since_ts),
+            "last_notified": _iso(s.notified_at),
+            "reminder_due": _iso(reminder_due),
+            "reminder_overdue": reminder_due is not None and reminder_due <= now,
+            "last_run": _iso(s.last_run_ts or None),
+            "silenced_by": muted.get("by") if muted.get("kind") == "silence" else None,
+            "inhibited_by": muted.get("by") if muted.get("kind") == "inhibited" else None,
+            "maintenance": muted.get("by") if muted.get("kind") == "maintenance" else None,
+            "held_back": s.held,
+        })
+    masks = {dest_fingerprint(u.url.reveal()): mask_url(u.url.reveal())
+             for u in config.alerts.urls}
+    destinations = []
+    for d in state.pending_by_destination():
+        destinations.append({
+            "destination": masks.get(d["dest"], "(no longer configured)"),
+            "pending": d["pending"], "attempts": d["attempts"],
+            "failing": d["attempts"] > 0, "last_error": d["last_error"],
+            "oldest": _iso(d["oldest_created_at"]), "next_attempt": _iso(d["next_attempt_at"]),
+        })
+    silences: list[Silence] = state.silences(now=now)
+    return {
+        "generated_at": iso_utc(now),
+        "line": status_line(config, states, now, pending),
+        "state_dir": str(config.state_dir()),
+        "checks": checks,
+        "silences": [s.to_json(now) for s in silences],
+        "maintenance": [{"name": w.name, "window": w.describe(), "started": iso_utc(start),
+                         "ends": iso_utc(end)}
+                        for w, start, end in active_windows(config.alerts.maintenance, now)],
+        "outbox": {"pending": pending, "destinations": destinations},
+    }
+
+
+def render(doc: dict[str, Any]) -> str:
+    """Given :func:`collect`'s document, return the text for a terminal (times in UTC)."""
+    lines = [doc["line"]]
+    firing = [c for c in doc["checks"] if c["firing"]]
+    other = [c for c in doc["checks"] if not c["firing"]]
+    if firing:
+        lines.append("")
+        lines.append("Firing (times UTC):")
+        for c in firing:
+            lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {c['summary']}")
+            due = c["reminder_due"] or "never"
+            if c["silenced_by"] or c["inhibited_by"] or c["maintenance"]:
+                due = "muted"
+            lines.append(f"           bad since {c['bad_since']}, last notified "
+                         f"{c['last_notified']}, next reminder {due}")
+            for key in ("silenced_by", "inhibited_by", "maintenance"):
+                if c[key]:
+                    lines.append(f"           muted: {c[key]}")
+    if other:
+        lines.append("")
+        lines.append("Not alerting (below threshold, muted or held back):")
+        for c in other:
+            why = c["silenced_by"] or c["inhibited_by"] or c["maintenance"] or \
+                "below the alert threshold"
+            lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {why}")
+    if doc["silences"]:
+        lines.append("")
+        lines.append("Silences:")
+        for s in doc["silences"]:
+            scope = ", ".join(f"{k} {s[k]}" for k in ("account", "check", "code")
+                              if s[k] is not None) or "everything"
+            lines.append(f"  {s['id']}: {scope} until {s['ends_at']} ({s['reason']})")
+    if doc["maintenance"]:
+        lines.append("")
+        lines.append("Maintenance active:")
+        for m in doc["maintenance"]:
+            lines.append(f"  {m['window']}, ends {m['ends']}")
+    out = doc["outbox"]
+    lines.append("")
+    lines.append(f"Outbox: {out['pending']} pending")
+    for d in out["destinations"]:
+        state = f"FAILING after {d['attempts']} attempt(s): {d['last_error']}" \
+            if d["failing"] else "waiting"
+        lines.append(f"  {d['destination']}: {d['pending']} pending since {d['oldest']}; "
+                     f"{state}")
+    return "\n".join(lines)
