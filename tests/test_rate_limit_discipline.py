@@ -136,7 +136,10 @@ def test_five_accounts_at_95_percent_preload_never_push_the_ip_over(sim, make_co
 
 
 def test_own_spend_per_minute_stays_within_the_budget_share(sim, make_config, start_daemon):
-    d = start_daemon(make_config(five_accounts(sim)))
+    # spot balances from /api/v3/account (weight 20) every second: enough to hit the /api budget
+    accounts = [{**a, "min_available": {"USDT": 1}} for a in five_accounts(sim)]
+    d = start_daemon(make_config(accounts, sections={
+        "checks": {"balance": {"interval": 1, "spot_source": "account"}}}))
     d.wait_runs(1, timeout=30)
     watch_weights(sim, d, 5)
     assert d.stop() == 0
