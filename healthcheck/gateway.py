@@ -398,7 +398,10 @@ class AccountGateway:
             if resp is None and _never_sent(exc):
                 out.sent = False
                 self.book.refund(base, ep.pool, out.weight)
-        if resp is not None:
+        if resp is not None and not (out.error is not None and out.error.kind in
+                                     (FetchErrorKind.BANNED, FetchErrorKind.RATE_LIMITED)):
+            # a 418/429's used-weight header is not recorded: the ban it starts governs, and
+            # when it ends one request finds out the IP's usage before the rest go out
             self._record_weight(resp, base, ep)
         if out.error is None and not isinstance(out.data, dict | list):
             out.error = FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: expected a JSON object, got "

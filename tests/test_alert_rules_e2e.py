@@ -29,12 +29,13 @@ def config_with(make_config, account, json_receiver):
         section = {"urls": [json_receiver.url], "failure_threshold": 2, "repeat_interval": 3600,
                    "retry_backoff_max": 1, "delivery_timeout": 5}
         section.update(alerts)
-        sections = {"alerts": section}
+        # leverage reads positions every 300 s by default: out of these tests' way
+        sections = {"alerts": section, "checks": {"leverage": {"enabled": False}}}
         if not all_checks_every_second:
             # these tests watch position_mode for many runs: the weight-heavy checks every
             # second would exhaust the daemon's own weight budget and turn UNKNOWN
-            sections["checks"] = {c: {"interval": 60} for c in ("api_key", "trading_status",
-                                                                "balance", "system_status")}
+            sections["checks"].update({c: {"interval": 60} for c in (
+                "api_key", "trading_status", "balance", "system_status")})
         return make_config([{"name": "main", "api_key": account.api_key,
                              "api_secret": account.api_secret}], sections=sections)
     return make
