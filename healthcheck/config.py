@@ -183,6 +183,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     path: Path | None = None
+    watch: tuple[Any, ...] = ()  # [[watch]]: healthcheck.logwatch.settings.WatchConfig
 
     def state_dir(self) -> Path:
         return resolve_state_dir(self.daemon.state_dir)
@@ -758,7 +759,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     otherwise.
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
-    known = {"daemon", "ntp", "alerts", "checks", "accounts"}
+    known = {"daemon", "ntp", "alerts", "checks", "accounts", "watch"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
@@ -777,6 +778,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         acc = _load_account(ld, table, i, names)
         if acc is not None:
             accounts.append(acc)
+    from healthcheck.logwatch.settings import parse_watch
+
+    watch, watch_problems = parse_watch(data.get("watch"), names)
+    for key, message in watch_problems:
+        ld.problem(key, message)
     if ld.literal_secret_keys and not private:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
@@ -785,7 +791,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     if ld.problems:
         raise ConfigError(ld.problems)
     return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
-                  path=path)
+                  path=path, watch=watch)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
