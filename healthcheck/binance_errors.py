@@ -145,7 +145,7 @@ def fix_for(code: int, product: str | None = None) -> str:
 
 PRODUCTS = ("spot", "sapi", "usdm", "coinm")
 PRODUCT_NAMES = {"spot": "spot /api", "sapi": "wallet /sapi", "usdm": "USD-M futures /fapi",
-                 "coinm": "COIN-M futures /dapi", "http": "HTTP (any host)"}
+                 "coinm": "COIN-M futures /dapi", "http": "HTTP status, no Binance code"}
 ALL = ("spot", "sapi", "usdm", "coinm")
 FUT = ("usdm", "coinm")
 ONLY_LOG = ""  # predicted_by for codes no read endpoint can foresee

@@ -120,6 +120,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     runner = Runner(config, state)
     try:
         report = runner.run(only)
+        if config.watch and only is None:
+            _bot_errors_once(config, report)
         if args.notify:
             from healthcheck.daemon import notify_once
 
@@ -133,6 +135,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         render_text(report)
     return int(report.status)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`explain CODE...` or `explain --log FILE`: no config needed."""
+    from healthcheck.logwatch import explain
+
+    if args.log is not None:
+        if args.codes:
+            _err("explain: give codes or --log FILE, not both")
+            return EXIT_CONFIG
+        from healthcheck.logwatch.watcher import ScanError, scan_file
+
+        try:
+            counts, lines = scan_file(args.log, args.product)
+        except ScanError as exc:
+            _err(str(exc))
+            return EXIT_CONFIG
+        if args.json:
+            print(explain.log_json(args.log, counts, lines))
+        else:
+            explain.render_log(args.log, counts, lines, sys.stdout)
+        return 0
+    if not args.codes:
+        _err("explain: give one or more codes (e.g. -1021 403) or --log FILE")
+        return EXIT_CONFIG
+    try:
+        codes = [explain.parse_code(c) for c in args.codes]
+    except ValueError as exc:
+        _err(f"explain: {exc}")
+        return EXIT_CONFIG
+    if args.json:
+        doc = explain.codes_json(codes, args.product)
+        print(json.dumps(doc, indent=2))
+        return 0 if all(c["known"] for c in doc["codes"]) else 1
+    known = [explain.render_code(c, args.product, sys.stdout) for c in codes]
+    return 0 if all(known) else 1
+
+
+def _bot_errors_once(config: Config, report: Any) -> None:
+    """`check`: read what the watched logs got since the last run; add bot_errors results."""
+    from healthcheck.logwatch.store import WatchStore
+    from healthcheck.logwatch.watcher import Watcher
+
+    store = WatchStore.open(config.state_dir())
+    try:
+        watcher = Watcher.from_config(config, store, oneshot=True)
+        watcher.drain()
+        report.results.extend(watcher.results(report.results))
+    finally:
+        store.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -263,6 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("notify-test", help="send a test message to every alert URL")
     n.add_argument("--config", "-c", required=True)
     n.set_defaults(func=cmd_notify_test)
+
+    e = sub.add_parser("explain", help="explain Binance error codes, or list those in a bot's "
+                                       "log file (no config needed)")
+    e.add_argument("codes", nargs="*", metavar="CODE", help="e.g. -1021 -4004 403")
+    e.add_argument("--product", choices=("spot", "sapi", "usdm", "coinm"),
+                   help="the product the code came from (codes differ between spot/SAPI and "
+                        "futures)")
+    e.add_argument("--log", metavar="FILE", help="list every Binance error found in this log")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(func=cmd_explain)
 
     cf = sub.add_parser("config", help="validate or show (secrets masked) a config file")
     cf.add_argument("action", choices=("validate", "show"))

@@ -93,6 +93,7 @@ class Daemon:
         self._heartbeat = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
         self._scheduler: Any = None
         self._job: Any = None
+        self.watcher = start_watcher(config)
 
     # ---------------------------------------------------------------- scheduling
     def check_interval(self, check_id: str) -> float:
@@ -129,6 +130,8 @@ class Daemon:
         now_mono = time.monotonic()
         due = self.due_checks(now_mono)
         report = self.runner.run(due)
+        if self.watcher is not None:  # bot_errors: the bot's own log, every run
+            report.results.extend(self.watcher.results(report.results))
         for c in due:
             self._last_check_run[c] = now_mono
         now = time.time()
@@ -251,6 +254,7 @@ class Daemon:
         with self._tick_lock:  # a run in progress finishes and commits first
             pass
         self.worker.stop(timeout=3.0)
+        stop_watcher(self.watcher)
         self._heartbeat.shutdown(wait=False, cancel_futures=True)
         self.runner.close()
         self.state.close()
@@ -284,12 +288,30 @@ class Daemon:
                                      timeout=new.alerts.delivery_timeout,
                                      backoff_max=new.alerts.retry_backoff_max)
             self.worker = DeliveryWorker(self.notifier).start()
+            stop_watcher(self.watcher)
+            self.watcher = start_watcher(new)
             self._last_check_run.clear()
         if self._scheduler is not None and self.tick_seconds() != old_tick:
             self._schedule()
         self._reschedule_now()
         log.info("configuration reloaded from %s: %d account(s)", self.config_path,
                  len(new.accounts))
+
+
+def start_watcher(config: Config) -> Any:
+    """Given a config with [[watch]] entries, start following the bots' logs (None if none)."""
+    if not config.watch:
+        return None
+    from healthcheck.logwatch.store import WatchStore
+    from healthcheck.logwatch.watcher import Watcher
+
+    return Watcher.from_config(config, WatchStore.open(config.state_dir())).start()
+
+
+def stop_watcher(watcher: Any) -> None:
+    if watcher is not None:
+        watcher.stop()
+        watcher.store.close()
 
 
 def run_daemon(config: Config, config_path: str | Path | None = None) -> int:

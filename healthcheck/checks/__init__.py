@@ -10,6 +10,7 @@ from typing import Any
 
 from healthcheck.checks.api_key import ApiKeyCheck
 from healthcheck.checks.balance import BalanceCheck
+from healthcheck.checks.bot_errors import BotErrorsCheck
 from healthcheck.checks.clock import ClockCheck
 from healthcheck.checks.position_mode import PositionModeCheck
 from healthcheck.checks.rate_limit import RateLimitCheck
@@ -26,6 +27,8 @@ REGISTRY: dict[str, type] = {
     "system_status": SystemStatusCheck,
     "rate_limit": RateLimitCheck,  # last: it reads the headers of everything fetched before
 }
+# evaluated after REGISTRY's checks (it quotes their results), per [[watch]] account
+LOG_CHECKS: dict[str, type] = {"bot_errors": BotErrorsCheck}
 
 
 def build_checks(cfg: ChecksConfig, only: set[str] | None = None) -> list[Any]:
