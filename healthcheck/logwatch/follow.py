@@ -57,19 +57,25 @@ class LineSplitter:
                 self.warn("binary", f"{self.name}: looks like a binary file (many NUL bytes); "
                                     "reading on, text parts are still checked")
             data = data.replace(b"\0", b"")
+        buf = self.partial + data if self.partial else data
+        last_nl = buf.rfind(b"\n")
         out: list[str] = []
-        buf = self.partial + data
-        start = 0
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl < 0:
-                break
-            if self.skipping:
+        if last_nl >= 0:
+            complete: bytes | None = buf[:last_nl]
+            rest = buf[last_nl + 1:]
+            if self.skipping:  # the first segment ends a line already cut: drop it
+                first = buf.find(b"\n")
+                complete = buf[first + 1:last_nl] if first < last_nl else None
                 self.skipping = False
-            else:
-                out.append(buf[start:nl].decode("utf-8", "replace"))
-            start = nl + 1
-        rest = buf[start:]
+            if complete is not None:
+                # one decode and one split per chunk: per-line Python work is what costs
+                out = complete.decode("utf-8", "replace").split("\n")
+                if max(map(len, out)) > MAX_LINE:
+                    out = [line[:MAX_LINE] for line in out]
+                    self.warn("long", f"{self.name}: a line is longer than {MAX_LINE} bytes; "
+                                      "only its start is checked")
+        else:
+            rest = buf
         if self.skipping:
             rest = b""  # the rest of a line already cut: never kept
         elif len(rest) > MAX_LINE:

@@ -43,8 +43,8 @@ class Hit:
 
 # A candidate must contain one of these; everything else is skipped without running the
 # expensive patterns (this is what keeps following a busy log cheap).
-CANDIDATE = re.compile(r"-[1-5]\d{3}(?![\d.])|\b(?:403|418|429)\b|APIError\(code=0\)"
-                       r"|\bbinance (?=[A-Z])|\(None, ")
+CANDIDATE = re.compile(r"-[1-5]\d{3}(?![\d.])|4(?:03|18|29)(?!\d)|APIError\(code=0\)"
+                       r"|binance (?=[A-Z])|\(None, ")
 
 _Q = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""  # a quoted string, either quote
 _CODE = r"(-[1-9]\d{2,4})(?![\d.])"
@@ -99,13 +99,16 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def mask(line: str) -> str:
     """Given a log line, return it with keys, secrets, signatures and listenKeys masked and cut
     to MAX_SAMPLE characters."""
     text = scrub(line)
     for rx, repl in _SECRET_PATTERNS:
         text = rx.sub(repl, text)
-    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    text = _CONTROL.sub(" ", text).strip()
     if len(text) > MAX_SAMPLE:
         text = text[:MAX_SAMPLE - 3] + "..."
     return text
@@ -192,6 +195,26 @@ def resolve_product(code: int, product: str | None, default: str | None,
     if entry is not None:
         return entry.products[0]
     return default or "spot"
+
+
+def candidate_lines(lines: list[str]) -> list[str]:
+    """Given many lines, return those that may hold a Binance error (one regex scan over the
+    joined text instead of one per line: following a busy log stays cheap)."""
+    if not lines:
+        return []
+    text = "\n".join(lines)
+    out: list[str] = []
+    after = -1  # end of the last line taken
+    for m in CANDIDATE.finditer(text):
+        if m.start() < after:
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        if end < 0:
+            end = len(text)
+        out.append(text[start:end])
+        after = end
+    return out
 
 
 def parse_line(line: str) -> list[Hit]:

@@ -26,7 +26,7 @@ from healthcheck.logwatch.follow import (
     PathFollower,
     journal_argv,
 )
-from healthcheck.logwatch.parse import mask, parse_line, resolve_product
+from healthcheck.logwatch.parse import candidate_lines, mask, parse_line, resolve_product
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
 from healthcheck.result import Result, Status
@@ -55,7 +55,7 @@ def occurrences_in(lines: Iterable[str], account: str, *, now: float, backlog: b
     take the line's own timestamp, else the file's mtime, and are dropped before ``since``.
     """
     out = []
-    for line in lines:
+    for line in candidate_lines(list(lines)):
         for hit in parse_line(line):
             ts = now
             if backlog:
@@ -294,7 +294,7 @@ def scan_file(path: str, product: str | None = None,
 
 def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount],
            product: str | None) -> None:
-    for line in lines:
+    for line in candidate_lines(lines):
         for hit in parse_line(line):
             p = resolve_product(hit.code, hit.product, product, hit.family)
             c = counts.get((hit.code, p))

@@ -259,3 +259,18 @@ def test_journal_argv_for_a_unit(tmp_path: Path) -> None:
     assert journal_argv("mybot.service", cursor, since_seconds=300, follow=False) == [
         "journalctl", "--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
         f"--cursor-file={cursor}"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 64, 4096])
+def test_splitter_gives_the_same_lines_whatever_the_chunk_size(size: int) -> None:
+    from healthcheck.logwatch.follow import LineSplitter
+
+    data = ("a\n\nb é c\n" + "x" * (MAX_LINE + 10) + "\nafter long\nlast").encode()
+    whole = LineSplitter("t", lambda k, t: None)
+    expected = whole.feed(data)
+    s = LineSplitter("t", lambda k, t: None)
+    got: list[str] = []
+    for i in range(0, len(data), size):
+        got.extend(s.feed(data[i:i + size]))
+    assert got == expected == ["a", "", "b é c", "x" * MAX_LINE, "after long"]
+    assert s.partial == whole.partial == b"last"
