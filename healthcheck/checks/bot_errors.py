@@ -128,7 +128,8 @@ def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], setting
         details["codes"].append(info)
         if c.status is not Status.OK and info["fix"]:
             fixes.append(info["fix"])
-    metrics = {"errors": sum(c.count for c in codes), "codes": len(codes)}
+    metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes),
+                                       "codes": len(codes)}
     if not bad:
         if codes:
             summary = (f"{metrics['errors']} Binance error(s) in the bot's log in the last "

@@ -217,66 +217,94 @@ def candidate_lines(lines: list[str]) -> list[str]:
     return out
 
 
+_Found = list[tuple[int, str, str | None]]  # (code, msg, product forced by the shape)
+
+
+def _from_json(line: str, hint: str | None) -> _Found:
+    found: _Found = [(int(m.group(1)), _unquote(m.group(2), m.group(3)), None)
+                     for m in _JSON_CODE_MSG.finditer(line)]
+    if not found:
+        found = [(int(m.group(3)), _unquote(m.group(1), m.group(2)), None)
+                 for m in _JSON_MSG_CODE.finditer(line)]
+    return found
+
+
+def _from_python_binance(line: str, hint: str | None) -> _Found:
+    m = _PYBINANCE.search(line)
+    if not m:
+        return []
+    code, msg = int(m.group(1)), m.group(2).strip()
+    if code < 0:
+        return [(code, msg, None)]
+    if _WAF_HTML.search(msg):  # code=0: a non-JSON body, i.e. CloudFront's page
+        return [(403, "", "http")]
+    return []
+
+
+def _status_or_code(status: int, code: str, msg: str) -> _Found:
+    if code != "None":
+        return [(int(code), msg, None)]
+    if status in binance_errors.HTTP_STATUSES:
+        return [(status, "", "http")]
+    return []
+
+
+def _from_connector(line: str, hint: str | None) -> _Found:
+    m = _CONNECTOR_TUPLE.search(line)
+    if m:
+        return _status_or_code(int(m.group(1)), m.group(2), _unquote(m.group(3), m.group(4)))
+    m = _CONNECTOR_EXAMPLE.search(line)
+    if m:
+        return _status_or_code(int(m.group(1)), m.group(2), m.group(3).strip())
+    return []
+
+
+def _from_sdk(line: str, hint: str | None) -> _Found:
+    m = _SDK_TUPLE.search(line)
+    if not m:
+        return []
+    code_text, msg = m.group(1), _unquote(m.group(2), m.group(3))
+    if code_text != "None":
+        return [(int(code_text), msg, None)]
+    if msg.startswith("Access to the requested resource is forbidden"):
+        return [(403, "", "http")]
+    return []
+
+
+def _from_ccxt_message(line: str, hint: str | None) -> _Found:
+    m = _CCXT_MSG_RE.search(line)
+    if not m:
+        return []
+    code, product = _CCXT_MSG[m.group(1)]
+    return [(code, m.group(1), hint or product)]
+
+
+def _from_http_status(line: str, hint: str | None) -> _Found:
+    status = _http_status(line)
+    return [(status, "", "http")] if status is not None else []
+
+
+# in order; the first shape that finds something wins (a 429 with a -1003 body is one error:
+# the code, which says more than the status)
+_SHAPES = (_from_json, _from_python_binance, _from_connector, _from_sdk, _from_ccxt_message,
+           _from_http_status)
+
+
 def parse_line(line: str) -> list[Hit]:
     """Given one log line, return the Binance errors in it (usually none, at most a few)."""
     if not CANDIDATE.search(line):
         return []
     hint = product_hint(line)
-    found: list[tuple[int, str, str | None]] = []  # (code, msg, forced product)
-
-    for m in _JSON_CODE_MSG.finditer(line):
-        found.append((int(m.group(1)), _unquote(m.group(2), m.group(3)), None))
+    found: _Found = []
+    for shape in _SHAPES:
+        found = shape(line, hint)
+        if found:
+            break
     if not found:
-        for m in _JSON_MSG_CODE.finditer(line):
-            found.append((int(m.group(3)), _unquote(m.group(1), m.group(2)), None))
-    if not found:
-        m = _PYBINANCE.search(line)
-        if m:
-            code, msg = int(m.group(1)), m.group(2).strip()
-            if code < 0:
-                found.append((code, msg, None))
-            elif _WAF_HTML.search(msg):  # code=0: a non-JSON body, i.e. CloudFront's page
-                found.append((403, "", "http"))
-    if not found:
-        m = _CONNECTOR_TUPLE.search(line) or None
-        if m:
-            status, code = int(m.group(1)), m.group(2)
-            msg = _unquote(m.group(3), m.group(4))
-            if code != "None":
-                found.append((int(code), msg, None))
-            elif status in binance_errors.HTTP_STATUSES:
-                found.append((status, "", "http"))
-    if not found:
-        m = _CONNECTOR_EXAMPLE.search(line)
-        if m:
-            status, code, msg = int(m.group(1)), m.group(2), m.group(3).strip()
-            if code != "None":
-                found.append((int(code), msg, None))
-            elif status in binance_errors.HTTP_STATUSES:
-                found.append((status, "", "http"))
-    if not found:
-        m = _SDK_TUPLE.search(line)
-        if m:
-            code_text, msg = m.group(1), _unquote(m.group(2), m.group(3))
-            if code_text != "None":
-                found.append((int(code_text), msg, None))
-            elif msg.startswith("Access to the requested resource is forbidden"):
-                found.append((403, "", "http"))
-    if not found:
-        m = _CCXT_MSG_RE.search(line)
-        if m:
-            code, product = _CCXT_MSG[m.group(1)]
-            found.append((code, m.group(1), hint or product))
-
-    # HTTP statuses come on top of a code (a 429 with -1003 is one error: keep the code)
-    if not found:
-        status = _http_status(line)
-        if status is not None:
-            found.append((status, "", "http"))
-
+        return []
     hits = []
     seen = set()
-    ts = line_timestamp(line) if found else None
+    ts = line_timestamp(line)
     for code, msg, forced in found:
         if code in seen:
             continue

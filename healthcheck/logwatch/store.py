@@ -143,9 +143,9 @@ class WatchStore:
 
 
 def _connect(path: Path | None) -> sqlite3.Connection:
+    # default isolation: `with conn:` opens and commits one transaction
     conn = sqlite3.connect(":memory:" if path is None else str(path), check_same_thread=False,
-                           timeout=5.0, isolation_level=None)
-    conn.isolation_level = ""  # `with conn:` opens and commits one transaction
+                           timeout=5.0)
     if path is not None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -163,3 +163,17 @@ def test_mask_hides_keys_signatures_and_listen_keys() -> None:
     assert "s3cr3t" not in out
     assert "APIError(code=-1022)" in out
     assert len(mask("x" * 10_000)) <= 400
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([h[0] for h in HITS] + NOT_ERRORS), st.integers(0, 400),
+       st.text(max_size=20))
+def test_parser_never_raises_on_mutated_lines(line: str, cut: int, junk: str) -> None:
+    mutated = line[:cut] + junk + line[cut:]
+    for hit in parse_line(mutated):
+        assert hit.code in (403, 418, 429) or -9999 <= hit.code <= -1000
+    assert len(mask(mutated)) <= 400
