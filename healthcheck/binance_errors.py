@@ -578,8 +578,8 @@ def lookup(code: int, product: str | None = None) -> CatalogueEntry | None:
     """Given a code and the product it came from, return its meaning there.
 
     Without a product (or when the product does not define the code), return the code's only
-    meaning if it has one, else the futures meaning for futures-style codes (-2xxx above -2016,
-    -4xxx) and the spot meaning otherwise; None if the code is not in the catalogue.
+    meaning if it has one, else the futures meaning for futures-style codes (
+    -2011 and beyond) and the spot meaning otherwise; None if the code is not in the catalogue.
     """
     if code in HTTP_STATUSES:
         return CATALOGUE.get(("http", code))
@@ -592,7 +592,8 @@ def lookup(code: int, product: str | None = None) -> CatalogueEntry | None:
         return None
     if len(found) == 1:
         return found[0]
-    for p in (("usdm", "coinm", "spot", "sapi") if code <= -4000 else PRODUCTS):
+    # -2011 and beyond are mostly futures codes (-2021, -4004...); above, spot comes first
+    for p in (("usdm", "coinm", "spot", "sapi") if code <= -2011 else PRODUCTS):
         e = CATALOGUE.get((p, code))
         if e is not None:
             return e
@@ -602,3 +603,12 @@ def lookup(code: int, product: str | None = None) -> CatalogueEntry | None:
 def products_defining(code: int) -> tuple[str, ...]:
     """Given a code, return the products that define it."""
     return tuple(p for p in (*PRODUCTS, "http") if (p, code) in CATALOGUE)
+
+
+# Codes only the catalogue knows get an ERRORS entry too (their most common meaning), so the
+# text renderer and alerts name them; entries above keep their simulator texts.
+for _code in sorted({c for _, c in CATALOGUE}):
+    if _code not in ERRORS:
+        _e = lookup(_code)
+        if _e is not None:
+            ERRORS[_code] = BinanceError(_code, _e.name, _e.texts[0], _e.meaning, _e.fix)
