@@ -29,6 +29,7 @@ from healthcheck.logwatch.follow import (
 from healthcheck.logwatch.parse import candidate_lines, mask, parse_line, resolve_product
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
+from healthcheck.redact import scrub
 from healthcheck.result import Result, Status
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Watcher:
                 f = CommandFollower(list(w.command), name=name)
             self.sources.append(_Source(w, f))
         self._stop = threading.Event()
+        self._latest: dict[tuple[str, str], Result] = {}
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
 
@@ -196,7 +198,11 @@ class Watcher:
         from healthcheck.checks.bot_errors import evaluate_bot_errors
 
         now = time.time() if now is None else now
-        others = list(others)
+        # the daemon runs each check at its own interval: quote the latest result of each
+        for r in others:
+            if r.check != "bot_errors":
+                self._latest[(r.account, r.check)] = r
+        others = list(self._latest.values())
         wanted = set(accounts) if accounts is not None else None
         by_account: dict[str, list[WatchConfig]] = {}
         for w in self.watches:
@@ -218,6 +224,9 @@ class Watcher:
                                     default_product(first, self.markets.get(account, ())))
             if account in self.skipped and not occ:
                 r.summary += f" ({self.skipped[account]})"
+            r.summary = scrub(r.summary)  # like every check's text (runner._scrub_result)
+            for info in r.details.get("codes", []):
+                info["sample"] = scrub(info["sample"])
             out.append(r)
         return out
 

@@ -83,3 +83,17 @@ def test_unit_source_in_check_runs_journalctl_with_cursor_and_since(
     assert argv == ["--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
                     f"--cursor-file={tmp_path / 'journal-mybot.service.cursor'}",
                     "--since=-300s"]
+
+
+def test_quotes_the_latest_result_of_a_check_that_did_not_run_this_time(tmp_path: Path) -> None:
+    from healthcheck.logwatch.store import Occurrence
+
+    w = WatchConfig(account="main", path=tmp_path / "bot.log", window=300)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path)
+    now = time.time()
+    watcher.store.commit_batch({}, [Occurrence("main", -1021, "spot", now, ERR, ERR)])
+    clock = Result("main", "clock", Status.WARNING, "600 ms ahead", metrics={"offset_ms": 600.0})
+    watcher.results([clock], now)
+    [r] = watcher.results([], now)  # the clock check was not due in this daemon run
+    assert "the clock check measures +0.6 s (WARNING)" in r.details["codes"][0]["active_check"]
+    watcher.store.close()
