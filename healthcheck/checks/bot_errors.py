@@ -103,9 +103,11 @@ def summarize(occurrences: Sequence[Occurrence], settings: WatchConfig, now: flo
 
 def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], settings: WatchConfig,
                         now: float, others: Iterable[Result] = (),
-                        default_product: str | None = None) -> Result:
-    """Given the account's occurrences, its [[watch]] settings, the time and the other results
-    of this run for the account, return the bot_errors Result (pure: no I/O)."""
+                        default_product: str | None = None,
+                        unavailable: Sequence[str] = ()) -> Result:
+    """Given the account's occurrences, its [[watch]] settings, the time, the other results
+    of this run for the account and why a log source cannot be read now (if so), return the
+    bot_errors Result (pure: no I/O). An unreadable log is UNKNOWN, never OK."""
     others = list(others)
     codes = summarize(occurrences, settings, now, default_product)
     window = f"{settings.window:g} s"
@@ -130,6 +132,14 @@ def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], setting
             fixes.append(info["fix"])
     metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes),
                                        "codes": len(codes)}
+    if unavailable:
+        details["unavailable"] = list(unavailable)
+    if not bad and unavailable:
+        return Result(account, CHECK_ID, Status.UNKNOWN,
+                      "could not read the bot's log: " + "; ".join(unavailable),
+                      details=details, metrics=metrics,
+                      fix="check that the log exists and is readable by this service's user "
+                          "(or that the command/journalctl runs)")
     if not bad:
         if codes:
             summary = (f"{metrics['errors']} Binance error(s) in the bot's log in the last "
@@ -148,6 +158,8 @@ def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], setting
                f"(from {settings.label})")
     if top is not None:
         summary += f": {top.meaning}"
+    if unavailable:
+        summary += f" (also could not read: {unavailable[0]})"
     return Result(account, CHECK_ID, worst([c.status for c in bad]), summary,
                   codes=[c.code for c in bad], details=details, metrics=metrics,
                   fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)))

@@ -92,20 +92,32 @@ class LineSplitter:
         self.skipping = False
 
 
+SOURCE_TROUBLE = ("missing", "stat", "dir", "special", "perm", "open", "read", "spawn", "exit")
+
+
 class _Warnings:
     """One log line per kind of trouble until it clears (not one per poll)."""
 
     def __init__(self) -> None:
-        self.active: set[str] = set()
+        self.active: dict[str, str] = {}
 
     def warn(self, kind: str, text: str) -> None:
         if kind not in self.active:
-            self.active.add(kind)
             log.warning("%s", text)
+        self.active[kind] = text
 
     def clear(self, *kinds: str) -> None:
         for k in kinds:
-            self.active.discard(k)
+            self.active.pop(k, None)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the source cannot be read right now (None: it can); content trouble such as a
+        binary file or a long line is not a problem of the source."""
+        for kind in SOURCE_TROUBLE:
+            if kind in self.active:
+                return self.active[kind]
+        return None
 
 
 class PathFollower:
@@ -123,6 +135,10 @@ class PathFollower:
         self.split = LineSplitter(self.name, self.w.warn)
         self.line_start = 0  # offset just after the last complete line
         self.seen_missing = False
+
+    @property
+    def problem(self) -> str | None:
+        return self.w.problem
 
     @property
     def position(self) -> Position | None:
@@ -293,6 +309,11 @@ class CommandFollower:
         self.err_split = LineSplitter(self.name + " (stderr)", self.w.warn)
         self.err_budget: tuple[float, int] = (0.0, 0)
         self.restarts = 0
+        self.last_exit: int | None = None
+
+    @property
+    def problem(self) -> str | None:
+        return self.w.problem
 
     def poll(self) -> Batch:
         batch = Batch()
@@ -313,6 +334,7 @@ class CommandFollower:
                 self.backoff = 1.0
             log.warning("%s: exited with code %s; restarting in %.0f s", self.name, code,
                         self.backoff)
+            self.last_exit = code
             self._close_pipes()
             self.proc = None
             self.next_start = now + self.backoff

@@ -85,6 +85,7 @@ class Watcher:
     oneshot: bool = False  # `check`: no --follow, commands are not run
     sources: list[_Source] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # account -> why it has no data
+    problems: dict[int, str | None] = field(default_factory=dict)  # one-shot commands' trouble
 
     def __post_init__(self) -> None:
         for w in self.watches:
@@ -103,6 +104,7 @@ class Watcher:
             else:
                 f = CommandFollower(list(w.command), name=name)
             self.sources.append(_Source(w, f))
+        self._all_sources = list(self.sources)  # drain() drops finished one-shot commands
         self._stop = threading.Event()
         self._latest: dict[tuple[str, str], Result] = {}
         self._thread: threading.Thread | None = None
@@ -157,6 +159,9 @@ class Watcher:
             if c.restarts == 0 and c.proc is not None:
                 log.warning("%s: did not finish in %.0f s; using what it printed", c.name,
                             command_timeout)
+            elif c.last_exit:
+                c.w.warn("exit", f"{c.name}: exited with code {c.last_exit}")
+            self.problems[id(c)] = c.problem
             c.close()
         self.sources = [s for s in self.sources if not isinstance(s.follower, CommandFollower)]
         for _ in range(max_polls):
@@ -165,6 +170,11 @@ class Watcher:
             after = [getattr(s.follower, "position", None) for s in self.sources]
             if before == after:
                 break
+
+    def _problem(self, source: _Source) -> str | None:
+        if id(source.follower) in self.problems:
+            return self.problems[id(source.follower)]
+        return getattr(source.follower, "problem", None)
 
     def start(self) -> Watcher:
         self._thread = threading.Thread(target=self._loop, name="logwatch", daemon=True)
@@ -220,8 +230,11 @@ class Watcher:
                                    product=first.product, index=first.index)
             occ = self.store.occurrences(account, now - settings.window)
             mine = [r for r in others if r.account == account]
+            unreadable = [p for p in (self._problem(s) for s in self._all_sources
+                                      if s.watch.account == account) if p]
             r = evaluate_bot_errors(account, occ, settings, now, mine,
-                                    default_product(first, self.markets.get(account, ())))
+                                    default_product(first, self.markets.get(account, ())),
+                                    unavailable=unreadable)
             if account in self.skipped and not occ:
                 r.summary += f" ({self.skipped[account]})"
             r.summary = scrub(r.summary)  # like every check's text (runner._scrub_result)

@@ -97,3 +97,28 @@ def test_quotes_the_latest_result_of_a_check_that_did_not_run_this_time(tmp_path
     [r] = watcher.results([], now)  # the clock check was not due in this daemon run
     assert "the clock check measures +0.6 s (WARNING)" in r.details["codes"][0]["active_check"]
     watcher.store.close()
+
+
+def test_unreadable_log_is_unknown_never_ok(tmp_path: Path) -> None:
+    w = WatchConfig(account="main", path=tmp_path / "not-there.log", window=300)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path)
+    watcher.poll_once()
+    [r] = watcher.results([])
+    assert r.status is Status.UNKNOWN and "does not exist" in r.summary
+    (tmp_path / "not-there.log").write_text("fine\n")
+    watcher.poll_once()
+    [r] = watcher.results([])
+    assert r.status is Status.OK
+    watcher.store.close()
+
+
+def test_unit_source_without_journalctl_is_unknown_in_check(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    w = WatchConfig(account="main", unit="mybot.service", window=300)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path,
+                      oneshot=True)
+    watcher.drain()
+    [r] = watcher.results([])
+    assert r.status is Status.UNKNOWN and "cannot start" in r.summary
