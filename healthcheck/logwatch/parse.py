@@ -78,6 +78,30 @@ _CCXT_MSG = {
 _CCXT_MSG_RE = re.compile(r"\bbinance(?:usdm|coinm)? (" + "|".join(
     re.escape(m) for m in _CCXT_MSG) + ")")
 
+# Clients that print only Binance's msg (the modular binance-sdk before it kept the code, bots
+# logging e.message): a line with an error word and one of Binance's own texts counts too.
+_ERROR_WORD = re.compile(r"(?i:rror|xception|ailed|ejected)")
+_ERROR_TOKENS = ("rror", "RROR", "xception", "XCEPTION", "ailed", "AILED", "ejected", "EJECTED")
+_ACCOUNT_FILTERS = ("MAX_NUM_ORDERS", "MAX_NUM_ALGO_ORDERS", "MAX_POSITION", "EXCHANGE_MAX_NUM")
+MIN_TEXT = 20  # shorter texts ("INVALID_MESSAGE.") are too generic to trust without a code
+
+
+def _text_table() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for (_, code), entry in binance_errors.CATALOGUE.items():
+        if code in binance_errors.HTTP_STATUSES:
+            continue
+        for text in entry.texts:
+            head = text.split("%s")[0]
+            if len(head) >= MIN_TEXT:
+                table.setdefault(head, code)  # catalogue order: -1013 before -2010
+    return table
+
+
+_TEXTS = _text_table()
+_TEXT_RE = re.compile("|".join(re.escape(t) for t in sorted(_TEXTS, key=len, reverse=True))
+                      + r"|Filter failure: ([A-Z_]+)")
+
 _PRODUCT_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/fapi/|fapi\.binance|binanceusdm|UMFutures|usds_futures|"
                 r"derivatives_trading_usds|/[A-Z0-9]+:USDT\b|/[A-Z0-9]+:USDC\b"), "usdm"),
@@ -203,18 +227,28 @@ def candidate_lines(lines: list[str]) -> list[str]:
     if not lines:
         return []
     text = "\n".join(lines)
-    out: list[str] = []
+    spans: dict[int, int] = {}  # line start -> line end
     after = -1  # end of the last line taken
     for m in CANDIDATE.finditer(text):
         if m.start() < after:
             continue
         start = text.rfind("\n", 0, m.start()) + 1
-        end = text.find("\n", m.end())
-        if end < 0:
-            end = len(text)
-        out.append(text[start:end])
-        after = end
-    return out
+        after = text.find("\n", m.end())
+        if after < 0:
+            after = len(text)
+        spans[start] = after
+    # lines that may hold Binance's text without its code: str.find is far cheaper than a
+    # case-insensitive regex scan over every character
+    for token in _ERROR_TOKENS:
+        pos = text.find(token)
+        while pos >= 0:
+            start = text.rfind("\n", 0, pos) + 1
+            end = text.find("\n", pos)
+            if end < 0:
+                end = len(text)
+            spans[start] = end
+            pos = text.find(token, end)
+    return [text[a:b] for a, b in sorted(spans.items())]
 
 
 _Found = list[tuple[int, str, str | None]]  # (code, msg, product forced by the shape)
@@ -279,6 +313,18 @@ def _from_ccxt_message(line: str, hint: str | None) -> _Found:
     return [(code, m.group(1), hint or product)]
 
 
+def _from_binance_text(line: str, hint: str | None) -> _Found:
+    if not _ERROR_WORD.search(line):
+        return []
+    m = _TEXT_RE.search(line)
+    if not m:
+        return []
+    if m.group(1):  # "Filter failure: X": account-state filters come back as -2010
+        code = -2010 if m.group(1).startswith(_ACCOUNT_FILTERS) else -1013
+        return [(code, m.group(0), hint or "spot")]
+    return [(_TEXTS[m.group(0)], line[m.start():m.start() + 200], None)]
+
+
 def _from_http_status(line: str, hint: str | None) -> _Found:
     status = _http_status(line)
     return [(status, "", "http")] if status is not None else []
@@ -287,12 +333,12 @@ def _from_http_status(line: str, hint: str | None) -> _Found:
 # in order; the first shape that finds something wins (a 429 with a -1003 body is one error:
 # the code, which says more than the status)
 _SHAPES = (_from_json, _from_python_binance, _from_connector, _from_sdk, _from_ccxt_message,
-           _from_http_status)
+           _from_http_status, _from_binance_text)
 
 
 def parse_line(line: str) -> list[Hit]:
     """Given one log line, return the Binance errors in it (usually none, at most a few)."""
-    if not CANDIDATE.search(line):
+    if not CANDIDATE.search(line) and not _ERROR_WORD.search(line):
         return []
     hint = product_hint(line)
     found: _Found = []

@@ -82,6 +82,17 @@ HITS = [
     ("2026-01-01 10:00:00,001 - 4242 - hummingbot.core.web_assistant - ERROR - Error executing "
      "request GET https://api.binance.com/api/v3/account. HTTP status is 429. Error: N/A",
      429, "http"),
+    # binance/binance-connector-python common/src/binance_common/utils.py at 06a4a6cf: the
+    # modular SDK raised BadRequestError(error_message=data.get("msg")), so str(e) is only
+    # Binance's msg; examples log f"new_order() error: {e}"
+    ("new_order() error: Order would immediately trigger.", -2021, None),
+    ("2026-01-01 10:00:00 ERROR order failed: Margin is insufficient.", -2019, None),
+    ("ERROR could not place order: Filter failure: MAX_NUM_ORDERS", -2010, None),
+    ("BadRequestError: Filter failure: LOT_SIZE", -1013, "spot"),
+    ("ERROR: Timestamp for this request was 1000ms ahead of the server's time.", -1021, None),
+    # @binance/futures-connector (axios) bots log Binance's msg next to their own words
+    ("Buy failed: Order's notional must be no smaller than 100 (unless you choose reduce only).",
+     -4164, "usdm"),
     # the SAPI meaning of a futures number, told apart by Binance's text
     ("APIError(code=-4004): You don't login or auth.", -4004, "sapi"),
     # a raw body logged as a Python dict
@@ -116,6 +127,10 @@ NOT_ERRORS = [
     "GET https://api.binance.com/api/v3/ticker/price 200 OK size 429 bytes",
     "Buy failed: Request failed with status code 400",  # axios: no Binance code in the text
     "2026-01-01 12:04:03 - INFO - sold 403 DOGE at 0.418, 429 left",
+    # Binance's text without an error word, or an error word without Binance's text
+    "2026-01-01 12:04:03 - INFO - Margin is insufficient. Waiting for funds",
+    "2026-01-01 12:04:03 - ERROR - strategy failed: not enough candles",
+    "2026-01-01 12:04:03 - ERROR - Order does not exist yet in the local cache",
 ]
 
 
