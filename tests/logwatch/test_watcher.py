@@ -122,3 +122,28 @@ def test_unit_source_without_journalctl_is_unknown_in_check(tmp_path: Path,
     watcher.drain()
     [r] = watcher.results([])
     assert r.status is Status.UNKNOWN and "cannot start" in r.summary
+
+
+def test_secrets_in_bot_lines_never_reach_the_store_or_the_result(tmp_path: Path) -> None:
+    import sqlite3
+
+    from healthcheck import redact
+
+    secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0"  # 63 chars
+    redact.register(secret)  # what load_config does with every configured secret
+    log = tmp_path / "bot.log"
+    log.write_text("")
+    w = WatchConfig(account="main", path=log, window=300)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path / "state"), tmp_path)
+    watcher.poll_once()
+    with open(log, "a") as f:
+        f.write(f"ERROR request failed secret={secret} listenKey=abcdefghijklmnopqrstuvwxyz0123"
+                f" {ERR}\n")
+    assert watcher.poll_once() == 1
+    [r] = watcher.results([])
+    watcher.store.close()
+    assert secret not in str(r.to_json())
+    assert "abcdefghijklmnopqrstuvwxyz0123" not in str(r.to_json())
+    db = sqlite3.connect(tmp_path / "state" / "logwatch.sqlite3")
+    dump = "\n".join(db.iterdump())
+    assert secret not in dump and "abcdefghijklmnopqrstuvwxyz0123" not in dump and "-1021" in dump
