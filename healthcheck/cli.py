@@ -125,7 +125,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from healthcheck.runner import Runner
 
     state = _open_state(config, quiet=args.json or args.nagios)
-    runner = Runner(config, state)
+    watched = _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) \
+        else None
+    runner = Runner(config, state, bot_logs=watched)
     pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
     try:
         report = runner.run(only)
@@ -138,6 +140,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         mutes = _mutes_of(config, state, report)
     finally:
         runner.close()
+        if watched is not None:
+            watched.store.close()
         if state is not None:
             state.close()
     if args.nagios:
@@ -214,9 +218,8 @@ def cmd_silence(args: argparse.Namespace) -> int:
             _err(f"--account: no account {args.account!r} in {args.config} "
                  f"(have: {', '.join(names)})")
             return EXIT_CONFIG
-        if args.check is not None and args.check not in (*CHECK_IDS, "bot_errors"):
-            _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)}, "
-                 "bot_errors)")
+        if args.check is not None and args.check not in CHECK_IDS:
+            _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)})")
             return EXIT_CONFIG
         if not args.reason.strip():
             _err("--reason: say why (it is shown with every muted alert)")
@@ -282,6 +285,58 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print(render(doc))
     return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`explain CODE...` or `explain --log FILE`: no config needed."""
+    from healthcheck.logwatch import explain
+
+    if args.log is not None:
+        if args.codes:
+            _err("explain: give codes or --log FILE, not both")
+            return EXIT_CONFIG
+        from healthcheck.logwatch.watcher import ScanError, scan_file
+
+        try:
+            counts, lines = scan_file(args.log, args.product)
+        except ScanError as exc:
+            _err(str(exc))
+            return EXIT_CONFIG
+        if args.json:
+            print(explain.log_json(args.log, counts, lines))
+        else:
+            explain.render_log(args.log, counts, lines, sys.stdout)
+        return 0
+    if not args.codes:
+        _err("explain: give one or more codes (e.g. -1021 403) or --log FILE")
+        return EXIT_CONFIG
+    try:
+        codes = [explain.parse_code(c) for c in args.codes]
+    except ValueError as exc:
+        _err(f"explain: {exc}")
+        return EXIT_CONFIG
+    if args.json:
+        doc = explain.codes_json(codes, args.product)
+        print(json.dumps(doc, indent=2))
+        return 0 if all(c["known"] for c in doc["codes"]) else 1
+    known = [explain.render_code(c, args.product, sys.stdout) for c in codes]
+    return 0 if all(known) else 1
+
+
+def _bot_logs_once(config: Config) -> Any:
+    """`check`: read what the watched logs got since the last run (the first run: the last
+    `window` seconds); return the watcher whose facts the bot_errors check evaluates."""
+    from healthcheck.logwatch.store import WatchStore
+    from healthcheck.logwatch.watcher import Watcher
+
+    store = WatchStore.open(config.state_dir())
+    try:
+        watcher = Watcher.from_config(config, store, oneshot=True)
+        watcher.drain()
+    except BaseException:
+        store.close()
+        raise
+    return watcher
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -504,6 +559,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--config", "-c", required=True)
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
+
+    e = sub.add_parser("explain", help="explain Binance error codes, or list those in a bot's "
+                                       "log file (no config needed)")
+    e.add_argument("codes", nargs="*", metavar="CODE", help="e.g. -1021 -4004 403")
+    e.add_argument("--product", choices=("spot", "sapi", "usdm", "coinm"),
+                   help="the product the code came from (codes differ between spot/SAPI and "
+                        "futures)")
+    e.add_argument("--log", metavar="FILE", help="list every Binance error found in this log")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(func=cmd_explain)
+
     cf.set_defaults(func=cmd_config)
     return p
 

@@ -185,6 +185,7 @@ class Config:
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     path: Path | None = None
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    watch: tuple[Any, ...] = ()  # [[watch]]: healthcheck.logwatch.settings.WatchConfig
 
     def state_dir(self) -> Path:
         return resolve_state_dir(self.daemon.state_dir)
@@ -826,7 +827,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     """
     ld = _Loader(path, dict(os.environ) if env is None else env)
     ld.secrets_optional = not secrets
-    known = {"daemon", "ntp", "alerts", "checks", "accounts", "metrics", "maintenance"}
+    known = {"daemon", "ntp", "alerts", "checks", "accounts", "metrics", "maintenance", "watch"}
     for extra in sorted(set(data) - known):
         ld.problem(_key_name(extra), "unknown key (typo?)")
     daemon = _load_daemon(ld, data.get("daemon", {}))
@@ -850,6 +851,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
         if acc is not None:
             accounts.append(acc)
     _check_window_accounts(ld, alerts, names)
+    from healthcheck.logwatch.settings import parse_watch
+
+    watch, watch_problems = parse_watch(data.get("watch"), names)
+    for key, message in watch_problems:
+        ld.problem(key, message)
     if ld.literal_secret_keys and not private and secrets:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
@@ -858,7 +864,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     if ld.problems:
         raise ConfigError(ld.problems)
     return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
-                  path=path, metrics=metrics)
+                  path=path, metrics=metrics, watch=watch)
 
 
 def _check_window_accounts(ld: _Loader, alerts: AlertsConfig, names: set[str]) -> None:

@@ -89,7 +89,9 @@ class Daemon:
         self.config = config
         self.config_path = config_path
         self.state = open_state(config)
-        self.runner = Runner(config, self.state, budget_share=config.daemon.weight_budget_share)
+        self.watcher = start_watcher(config)  # the bot's own logs: facts of bot_errors
+        self.runner = Runner(config, self.state, budget_share=config.daemon.weight_budget_share,
+                             bot_logs=self.watcher)
         self.engine = AlertEngine(config.alerts)
         self.notifier = Notifier(list(config.alerts.urls), self.state,
                                  timeout=config.alerts.delivery_timeout,
@@ -304,6 +306,7 @@ class Daemon:
         self.worker.stop(timeout=3.0)
         if self.metrics is not None:
             self.metrics.stop()
+        stop_watcher(self.watcher)
         self._heartbeat.shutdown(wait=False, cancel_futures=True)
         self.runner.close()
         self.state.close()
@@ -332,7 +335,10 @@ class Daemon:
             self.worker.stop(timeout=3.0)
             failures = self.notifier.failures_total
             self.config = new
-            self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share)
+            stop_watcher(self.watcher)
+            self.watcher = start_watcher(new)
+            self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share,
+                                 bot_logs=self.watcher)
             self.engine = AlertEngine(new.alerts)
             self.notifier = Notifier(list(new.alerts.urls), self.state,
                                      timeout=new.alerts.delivery_timeout,
@@ -346,6 +352,22 @@ class Daemon:
         self._reschedule_now()
         log.info("configuration reloaded from %s: %d account(s)", self.config_path,
                  len(new.accounts))
+
+
+def start_watcher(config: Config) -> Any:
+    """Given a config with [[watch]] entries, start following the bots' logs (None if none)."""
+    if not config.watch:
+        return None
+    from healthcheck.logwatch.store import WatchStore
+    from healthcheck.logwatch.watcher import Watcher
+
+    return Watcher.from_config(config, WatchStore.open(config.state_dir())).start()
+
+
+def stop_watcher(watcher: Any) -> None:
+    if watcher is not None:
+        watcher.stop()
+        watcher.store.close()
 
 
 def run_daemon(config: Config, config_path: str | Path | None = None) -> int:

@@ -115,9 +115,12 @@ def _host_id(base: str) -> str:
 class Runner:
     """Executes plans for the configured accounts; keeps clients and caches between runs."""
 
-    def __init__(self, config: Config, state: Any = None, *, budget_share: float | None = None
-                 ) -> None:
+    def __init__(self, config: Config, state: Any = None, *, budget_share: float | None = None,
+                 bot_logs: Any = None) -> None:
+        """``bot_logs`` (a healthcheck.logwatch Watcher) gives the bot_errors check its facts."""
         self.config = config
+        self.bot_logs = bot_logs
+        self._latest: dict[tuple[str, str], Result] = {}  # the latest result per check
         self.state = state
         self.book = WeightBook(state, budget_share=budget_share)
         self.gateways = AccountGateway.build_many(config.accounts, self.book,
@@ -320,6 +323,14 @@ class Runner:
         for a in accs:
             af = facts[a.name]
             af.now = time.time()
+            # checks that explain others' findings quote their latest result, even from an
+            # earlier run (the daemon runs each check at its own interval)
+            af.results = [r for (acc, _c), r in self._latest.items() if acc == a.name]
+            if self.bot_logs is not None:
+                try:
+                    af.bot_log = self.bot_logs.facts_for(a.name, af.now)
+                except Exception:  # noqa: BLE001 - a broken log store must not stop the run
+                    log.exception("reading the bot-log facts of %s failed", a.name)
             for c in plan.checks[a.name]:
                 try:
                     r = c.evaluate(af)
@@ -331,7 +342,8 @@ class Runner:
                 if r is not None:
                     r = _scrub_result(r)
                     results.append(r)
-                    af.results.append(r)
+                    af.results = [x for x in af.results if x.check != r.check] + [r]
+                    self._latest[(a.name, r.check)] = r
         self._save_readings()
         metrics = {
             "request_weight": self.book.run_weight,

@@ -13,6 +13,7 @@ from typing import Any
 from healthcheck.checks.api_key import ApiKeyCheck
 from healthcheck.checks.balance import BalanceCheck
 from healthcheck.checks.base import Check, CheckSettings
+from healthcheck.checks.bot_errors import BotErrorsCheck
 from healthcheck.checks.clock import ClockCheck
 from healthcheck.checks.leverage import LeverageCheck
 from healthcheck.checks.open_orders import OpenOrdersCheck
@@ -32,7 +33,8 @@ REGISTRY: tuple[type[Any], ...] = (
     OpenOrdersCheck,
     LeverageCheck,
     SystemStatusCheck,
-    RateLimitCheck,  # last: it reads the weight headers of everything fetched before
+    RateLimitCheck,  # it reads the weight headers of everything fetched before
+    BotErrorsCheck,  # last: it quotes the other checks' results
 )
 
 BY_ID: dict[str, type[Any]] = {}

@@ -168,7 +168,9 @@ class Facts:
     exchange: dict[str, ExchangeLimits]
     book: WeightBook
     now: float = field(default_factory=lambda: _time.time())
+    # the latest result of every check of this account evaluated before (this run or earlier)
     results: list[Result] = field(default_factory=list)
+    bot_log: Any = None  # healthcheck.logwatch.watcher.BotLogFacts for a watched account
 
     def get(self, what: str | Request) -> Outcome | None:
         """Given an endpoint name (no parameters) or a Request, return its outcome if fetched."""

@@ -1,0 +1,189 @@
+"""bot_errors: the Binance errors the bot itself got, read from its own log ([[watch]]).
+
+Some failures no read endpoint predicts (-1008 overload, -2021 stop would trigger, -2013, a WAF
+403); the bot's log shows them first. Per watched account this check lists the codes seen in the
+last ``window`` seconds with count, first/last seen, a masked sample, meaning and fix, and what
+the check that predicts the code says in the same run. The evaluation is the pure function
+:func:`evaluate_bot_errors`; the watcher (healthcheck.logwatch.watcher) feeds it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from healthcheck import binance_errors
+from healthcheck.checks.base import CheckBase, CheckSettings, Facts
+from healthcheck.logwatch.parse import resolve_product
+from healthcheck.logwatch.settings import WatchConfig
+from healthcheck.logwatch.store import Occurrence
+from healthcheck.result import Result, Status, worst
+
+CHECK_ID = "bot_errors"
+
+# An account that cannot sign, trade or open positions: every order fails until someone acts.
+CRITICAL_CODES = {-1021, -1022, -2014, -2015, -2018, -2019, -4087, -4088, -4189, -4400, -4401,
+                  418, 403}
+# Binance-side overload and order-state noise: worth a WARNING only when it keeps happening.
+TRANSIENT_CODES = {-1000, -1001, -1003, -1008, -1015, -2011, -2013, 429}
+TRANSIENT_MIN = 5  # occurrences in the window before a transient code warns
+HARMLESS_CODES = {-4046, -4059}  # "no need to change ...": the setting is already right
+
+
+@dataclass(frozen=True)
+class CodeSummary:
+    code: int
+    product: str
+    count: int
+    first_seen: float
+    last_seen: float
+    sample: str
+    msg: str
+    status: Status
+
+
+def default_status(code: int, msg: str) -> Status:
+    """Given a code and Binance's text, return its default severity once it counts."""
+    if code in HARMLESS_CODES:
+        return Status.OK
+    if code in CRITICAL_CODES:
+        return Status.CRITICAL
+    if code == -1003 and "banned" in msg:
+        return Status.CRITICAL
+    if code == -2010 and "insufficient balance" in msg:
+        return Status.CRITICAL
+    return Status.WARNING
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def active_check_says(check_id: str, others: Iterable[Result]) -> str:
+    """Given the id of the check that predicts a code and the other results of this run, return
+    what that check says now, in one phrase."""
+    if not check_id:
+        return "no read endpoint predicts this code: only the bot's log shows it"
+    for r in others:
+        if r.check != check_id:
+            continue
+        offset = r.metrics.get("offset_ms")
+        if check_id == "clock" and isinstance(offset, int | float):
+            return (f"the clock check measures {offset / 1000:+.1f} s ({r.status.name}): "
+                    f"{r.summary}")
+        return f"the {check_id} check says {r.status.name}: {r.summary}"
+    return f"the {check_id} check did not run for this account in this run"
+
+
+def summarize(occurrences: Sequence[Occurrence], settings: WatchConfig, now: float,
+              default_product: str | None) -> list[CodeSummary]:
+    """Given occurrences, return one summary per code inside the window, most severe first."""
+    since = now - settings.window
+    by_code: dict[int, list[Occurrence]] = {}
+    for o in occurrences:
+        if since <= o.ts <= now + 60:
+            by_code.setdefault(o.code, []).append(o)
+    out = []
+    for code, occ in by_code.items():
+        occ.sort(key=lambda o: o.ts)
+        last = occ[-1]
+        product = resolve_product(code, last.product or None, default_product)
+        if code in settings.severity:
+            status = settings.severity[code] if len(occ) >= settings.threshold else Status.OK
+        else:
+            need = max(settings.threshold, TRANSIENT_MIN) if code in TRANSIENT_CODES \
+                else settings.threshold
+            status = default_status(code, last.msg) if len(occ) >= need else Status.OK
+        out.append(CodeSummary(code, product, len(occ), occ[0].ts, last.ts, last.sample,
+                               last.msg, status))
+    out.sort(key=lambda s: (-s.status.severity, -s.count, s.code))
+    return out
+
+
+def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], settings: WatchConfig,
+                        now: float, others: Iterable[Result] = (),
+                        default_product: str | None = None,
+                        unavailable: Sequence[str] = ()) -> Result:
+    """Given the account's occurrences, its [[watch]] settings, the time, the other results
+    of this run for the account and why a log source cannot be read now (if so), return the
+    bot_errors Result (pure: no I/O). An unreadable log is UNKNOWN, never OK."""
+    others = list(others)
+    codes = summarize(occurrences, settings, now, default_product)
+    window = f"{settings.window:g} s"
+    details: dict[str, Any] = {"window_seconds": settings.window, "source": settings.label,
+                               "codes": []}
+    bad = [c for c in codes if c.status is not Status.OK]
+    fixes: list[str] = []
+    for c in codes:
+        entry = binance_errors.lookup(c.code, c.product)
+        info: dict[str, Any] = {
+            "code": c.code, "product": c.product, "count": c.count,
+            "first_seen": _iso(c.first_seen), "last_seen": _iso(c.last_seen),
+            "sample": c.sample, "status": c.status.name,
+            "name": entry.name if entry else None,
+            "meaning": entry.meaning if entry else f"Binance said: {c.msg}",
+            "fix": entry.fix if entry else "",
+            "predicted_by": (entry.predicted_by or None) if entry else None,
+            "active_check": active_check_says(entry.predicted_by if entry else "", others),
+        }
+        details["codes"].append(info)
+        if c.status is not Status.OK and info["fix"]:
+            fixes.append(info["fix"])
+    metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes),
+                                       "codes": len(codes)}
+    if unavailable:
+        details["unavailable"] = list(unavailable)
+    if not bad and unavailable:
+        return Result(account, CHECK_ID, Status.UNKNOWN,
+                      "could not read the bot's log: " + "; ".join(unavailable),
+                      details=details, metrics=metrics,
+                      fix="check that the log exists and is readable by this service's user "
+                          "(or that the command/journalctl runs)")
+    if not bad:
+        if codes:
+            summary = (f"{metrics['errors']} Binance error(s) in the bot's log in the last "
+                       f"{window}, below the alert threshold")
+        else:
+            summary = f"no Binance errors in the bot's log in the last {window}"
+        return Result(account, CHECK_ID, Status.OK, summary, details=details, metrics=metrics)
+    parts = []
+    for c in bad[:4]:
+        entry = binance_errors.lookup(c.code, c.product)
+        name = f" {entry.name}" if entry else ""
+        parts.append(f"{c.code}{name} x{c.count}")
+    more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+    top = binance_errors.lookup(bad[0].code, bad[0].product)
+    summary = (f"the bot got {', '.join(parts)}{more} in the last {window} "
+               f"(from {settings.label})")
+    if top is not None:
+        summary += f": {top.meaning}"
+    if unavailable:
+        summary += f" (also could not read: {unavailable[0]})"
+    return Result(account, CHECK_ID, worst([c.status for c in bad]), summary,
+                  codes=[c.code for c in bad], details=details, metrics=metrics,
+                  fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)))
+
+
+@dataclass(frozen=True)
+class BotErrorsCheck(CheckBase):
+    """bot_errors in the registry. It sends no request: the log watcher (healthcheck.logwatch)
+    hands the runner each watched account's occurrences as ``facts.bot_log``, and this check
+    evaluates them with the latest result of every other check of the account (it runs last)."""
+
+    settings: CheckSettings
+    id: ClassVar[str] = CHECK_ID
+    title: ClassVar[str] = "Binance errors in the bot's own log ([[watch]])"
+    Settings: ClassVar[type[CheckSettings]] = CheckSettings
+
+    def evaluate(self, facts: Facts) -> Result | None:
+        log = facts.bot_log
+        if log is None:
+            return None  # no [[watch]] for this account
+        r = evaluate_bot_errors(facts.account.name, log.occurrences, log.settings, facts.now,
+                                facts.results, log.default_product,
+                                unavailable=log.unavailable)
+        if log.note:
+            r.summary += f" ({log.note})"
+        return r

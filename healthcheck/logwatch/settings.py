@@ -1,0 +1,148 @@
+"""The ``[[watch]]`` tables: which bot log to follow for which account, and how to judge it.
+
+Parsed here (not in config.py) so the watcher's keys live next to the code that reads them;
+config.py only calls :func:`parse_watch` and passes on the one-line problems it returns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from healthcheck.result import Status
+
+PRODUCTS = ("spot", "sapi", "usdm", "coinm")
+DEFAULT_WINDOW = 300.0
+DEFAULT_THRESHOLD = 1
+_UNIT_RE = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,256}$")
+KEYS = ("account", "path", "command", "unit", "window", "threshold", "severity", "product")
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    account: str
+    path: Path | None = None
+    command: tuple[str, ...] = ()
+    unit: str | None = None
+    window: float = DEFAULT_WINDOW
+    threshold: int = DEFAULT_THRESHOLD
+    severity: dict[int, Status] = field(default_factory=dict)  # per-code overrides
+    product: str | None = None
+    index: int = 0
+
+    @property
+    def source_id(self) -> str:
+        """A stable name for this source (the key of its stored position)."""
+        if self.path is not None:
+            return f"path:{self.path}"
+        if self.unit is not None:
+            return f"unit:{self.unit}"
+        return "command:" + "\0".join(self.command)
+
+    @property
+    def label(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        if self.unit is not None:
+            return f"journal of {self.unit}"
+        return "`" + " ".join(self.command) + "`"
+
+
+def parse_watch(raw: Any, account_names: set[str] | None = None
+                ) -> tuple[tuple[WatchConfig, ...], list[tuple[str, str]]]:
+    """Given the TOML value of ``watch`` (an array of tables) and the configured account names,
+    return the watch settings and the problems as (dotted key, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    if raw is None:
+        return (), problems
+    if not isinstance(raw, list):
+        return (), [("watch", "must be an array of tables: write [[watch]]")]
+    out: list[WatchConfig] = []
+    for i, table in enumerate(raw):
+        pre = f"watch[{i}]"
+        if not isinstance(table, dict):
+            problems.append((pre, "must be a table"))
+            continue
+        n_before = len(problems)
+
+        def bad(key: str, msg: str, pre: str = pre) -> None:
+            problems.append((f"{pre}.{key}", msg))
+
+        for extra in sorted(set(table) - set(KEYS)):
+            bad(str(extra), "unknown key (typo?)")
+        account = table.get("account")
+        if not isinstance(account, str) or not account:
+            bad("account", "required: the name of the [[accounts]] entry whose bot writes this "
+                           "log")
+            account = ""
+        elif account_names is not None and account not in account_names:
+            bad("account", f"{account!r} is not a configured account "
+                           f"(known: {', '.join(sorted(account_names)) or 'none'})")
+        sources = [k for k in ("path", "command", "unit") if k in table]
+        if len(sources) != 1:
+            problems.append((pre, "needs exactly one of path, command or unit"
+                                  + (f" (has {', '.join(sources)})" if sources else "")))
+        path = None
+        if "path" in table:
+            p = table["path"]
+            if not isinstance(p, str) or not p or "\0" in p:
+                bad("path", "must be a file path")
+            else:
+                path = Path(p).expanduser()
+                if not path.is_absolute():
+                    bad("path", f"{p!r} must be an absolute path (the daemon's working directory "
+                                "is not yours)")
+        command: tuple[str, ...] = ()
+        if "command" in table:
+            c = table["command"]
+            if (not isinstance(c, list) or not c
+                    or not all(isinstance(x, str) and x and "\0" not in x for x in c)):
+                bad("command", "must be a non-empty array of strings, e.g. [\"docker\", \"logs\", "
+                               "\"--follow\", \"--since\", \"0s\", \"freqtrade\"]")
+            else:
+                command = tuple(c)
+        unit = None
+        if "unit" in table:
+            u = table["unit"]
+            if not isinstance(u, str) or not _UNIT_RE.match(u):
+                bad("unit", f"{str(u)[:60]!r} is not a systemd unit name")
+            else:
+                unit = u
+        window = table.get("window", DEFAULT_WINDOW)
+        if (isinstance(window, bool) or not isinstance(window, int | float)
+                or not math.isfinite(window) or not 10 <= window <= 7 * 86400):
+            bad("window", f"{window!r} must be a number of seconds from 10 to 604800")
+            window = DEFAULT_WINDOW
+        threshold = table.get("threshold", DEFAULT_THRESHOLD)
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+            bad("threshold", f"{threshold!r} must be a whole number of occurrences, 1 or more")
+            threshold = DEFAULT_THRESHOLD
+        severity: dict[int, Status] = {}
+        sev = table.get("severity", {})
+        if not isinstance(sev, dict):
+            bad("severity", "must be a table like { \"-2013\" = \"ok\", \"-1008\" = "
+                            "\"critical\" }")
+            sev = {}
+        for k, v in sev.items():
+            try:
+                code = int(str(k))
+            except ValueError:
+                bad(f"severity.{k}", "the key must be a Binance code such as \"-2013\" or an "
+                                     "HTTP status such as \"403\"")
+                continue
+            try:
+                severity[code] = Status.parse(str(v))
+            except ValueError as exc:
+                bad(f"severity.{k}", str(exc))
+        product = table.get("product")
+        if product is not None and product not in PRODUCTS:
+            bad("product", f"{product!r} must be one of {', '.join(PRODUCTS)}")
+            product = None
+        if len(problems) == n_before:
+            out.append(WatchConfig(account=account, path=path, command=command, unit=unit,
+                                   window=float(window), threshold=threshold, severity=severity,
+                                   product=product, index=i))
+    return tuple(out), problems

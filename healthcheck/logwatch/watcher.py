@@ -1,0 +1,367 @@
+"""Ties followers, parser and store together: one poll reads every source, finds the Binance
+errors, and stores positions and occurrences in one transaction; ``results`` turns the stored
+occurrences into one bot_errors result per watched account.
+
+Used three ways: ``check`` polls once (what was written since the last run; the first time only
+the last ``window`` seconds count), the daemon runs :meth:`Watcher.start` (a background thread),
+and ``explain --log`` uses :func:`scan_file` without any config.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from healthcheck.logwatch.follow import (
+    MAX_LINE,
+    CommandFollower,
+    LineSplitter,
+    PathFollower,
+    journal_argv,
+)
+from healthcheck.logwatch.parse import candidate_lines, mask, parse_line, resolve_product
+from healthcheck.logwatch.settings import WatchConfig
+from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
+from healthcheck.redact import scrub
+from healthcheck.result import Result, Status
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+PRUNE_EVERY = 3600.0
+
+
+def default_product(watch: WatchConfig, markets: Iterable[str]) -> str | None:
+    """Given a [[watch]] entry and its account's markets, return the product to assume for
+    lines that do not say (None: decide per code)."""
+    if watch.product:
+        return watch.product
+    ms = tuple(markets)
+    return ms[0] if len(ms) == 1 else None
+
+
+def occurrences_in(lines: Iterable[str], account: str, *, now: float, backlog: bool,
+                   mtime: float | None, since: float | None) -> list[Occurrence]:
+    """Given lines read from a source, return their Binance errors as occurrences.
+
+    Live lines are dated when read (``now``): a bot's local-time stamps are not trusted across
+    time zones. Backlog lines (the first look at a file, or lines written while we were down)
+    take the line's own timestamp, else the file's mtime, and are dropped before ``since``.
+    """
+    out = []
+    for line in candidate_lines(list(lines)):
+        for hit in parse_line(line):
+            ts = now
+            if backlog:
+                ts = hit.ts if hit.ts is not None and hit.ts <= now + 60 else (mtime or now)
+                if since is not None and ts < since:
+                    continue
+            out.append(Occurrence(account, hit.code, hit.product or "", ts, hit.msg, mask(line)))
+    return out
+
+
+@dataclass
+class _Source:
+    watch: WatchConfig
+    follower: Any  # PathFollower | CommandFollower
+    last_position: Position | None = None
+
+
+@dataclass
+class Watcher:
+    """Follows every [[watch]] source of a config."""
+
+    watches: tuple[WatchConfig, ...]
+    markets: dict[str, tuple[str, ...]]  # account -> markets
+    store: WatchStore
+    state_dir: Path | None = None
+    oneshot: bool = False  # `check`: no --follow, commands are not run
+    sources: list[_Source] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # account -> why it has no data
+    problems: dict[int, str | None] = field(default_factory=dict)  # one-shot commands' trouble
+
+    def __post_init__(self) -> None:
+        for w in self.watches:
+            name = f"watch[{w.index}] {w.label}"
+            if w.path is not None:
+                f: Any = PathFollower(w.path, self.store.position(w.source_id), name=name)
+            elif w.unit is not None:
+                cursor = (self.state_dir or Path(".")) / f"journal-{w.unit}.cursor"
+                argv = journal_argv(w.unit, cursor, since_seconds=w.window,
+                                    follow=not self.oneshot)
+                f = CommandFollower(argv, name=name)
+            elif self.oneshot:
+                self.skipped[w.account] = (f"{name}: a command is only followed by the daemon "
+                                           "(`run`)")
+                continue
+            else:
+                f = CommandFollower(list(w.command), name=name)
+            self.sources.append(_Source(w, f))
+        self._all_sources = list(self.sources)  # drain() drops finished one-shot commands
+        self._stop = threading.Event()
+        self._latest: dict[tuple[str, str], Result] = {}
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+
+    @classmethod
+    def from_config(cls, config: Any, store: WatchStore, *, oneshot: bool = False) -> Watcher:
+        markets = {a.name: tuple(a.markets) for a in config.accounts}
+        return cls(tuple(config.watch), markets, store, config.state_dir(), oneshot)
+
+    # ------------------------------------------------------------------ reading
+    def poll_once(self, now: float | None = None) -> int:
+        """Read every source once; store positions and occurrences; return how many found."""
+        now = time.time() if now is None else now
+        positions: dict[str, Position] = {}
+        found: list[Occurrence] = []
+        for s in self.sources:
+            try:
+                batch = s.follower.poll()
+            except Exception:  # noqa: BLE001 - one broken source must not stop the others
+                log.exception("%s: unexpected error while reading; retrying",
+                              s.watch.label)
+                continue
+            if batch.lines:
+                found.extend(occurrences_in(batch.lines, s.watch.account, now=now,
+                                            backlog=batch.backlog or self.oneshot,
+                                            mtime=batch.mtime, since=now - s.watch.window))
+            pos = getattr(s.follower, "position", None)
+            if pos is not None and pos != s.last_position:
+                positions[s.watch.source_id] = pos
+                s.last_position = pos
+        self.store.commit_batch(positions, found)
+        if now - self._last_prune > PRUNE_EVERY:
+            self._last_prune = now
+            self.store.prune(now - KEEP_SECONDS)
+        if found:
+            from healthcheck.metrics import record_bot_error
+
+            for o in found:
+                log.info("bot log of %s: Binance error %s", o.account, o.code)
+                record_bot_error(o.account, o.code)
+        return len(found)
+
+    def drain(self, now: float | None = None, max_polls: int = 64,
+              command_timeout: float = 10.0) -> None:
+        """Poll until the sources have nothing more to give (for `check`): files to their end,
+        one-shot commands (journalctl without --follow) until they exit or time out."""
+        deadline = time.monotonic() + command_timeout
+        commands = [s.follower for s in self.sources if isinstance(s.follower, CommandFollower)]
+        while commands and time.monotonic() < deadline:
+            self.poll_once(now)
+            if all(c.restarts > 0 or c.proc is None for c in commands):
+                break
+            time.sleep(0.05)
+        for c in commands:
+            if c.restarts == 0 and c.proc is not None:
+                log.warning("%s: did not finish in %.0f s; using what it printed", c.name,
+                            command_timeout)
+            elif c.last_exit:
+                c.w.warn("exit", f"{c.name}: exited with code {c.last_exit}")
+            self.problems[id(c)] = c.problem
+            c.close()
+        self.sources = [s for s in self.sources if not isinstance(s.follower, CommandFollower)]
+        for _ in range(max_polls):
+            before = [getattr(s.follower, "position", None) for s in self.sources]
+            self.poll_once(now)
+            after = [getattr(s.follower, "position", None) for s in self.sources]
+            if before == after:
+                break
+
+    def _problem(self, source: _Source) -> str | None:
+        if id(source.follower) in self.problems:
+            return self.problems[id(source.follower)]
+        return getattr(source.follower, "problem", None)
+
+    def start(self) -> Watcher:
+        self._thread = threading.Thread(target=self._loop, name="logwatch", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # noqa: BLE001 - the thread must outlive any bug
+                log.exception("log watcher poll failed; continuing")
+            self._stop.wait(POLL_SECONDS)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for s in self.sources:
+            try:
+                s.follower.close()
+            except Exception:  # noqa: BLE001
+                log.debug("closing %s failed", s.watch.label, exc_info=True)
+
+    # ------------------------------------------------------------------ results
+    def facts_for(self, account: str, now: float | None = None) -> BotLogFacts | None:
+        """Given an account, return what its watched logs hold now (None if not watched): the
+        facts the bot_errors check evaluates."""
+        now = time.time() if now is None else now
+        ws = [w for w in self.watches if w.account == account]
+        if not ws:
+            return None
+        first = ws[0]
+        severity: dict[int, Status] = {}
+        for w in ws:
+            severity.update(w.severity)
+        settings = WatchConfig(account=account, path=first.path, command=first.command,
+                               unit=first.unit, window=first.window, threshold=first.threshold,
+                               severity=severity, product=first.product, index=first.index)
+        unreadable = [p for p in (self._problem(s) for s in self._all_sources
+                                  if s.watch.account == account) if p]
+        occ = self.store.occurrences(account, now - settings.window)
+        note = self.skipped.get(account, "") if not occ else ""
+        return BotLogFacts(settings, list(occ),
+                           default_product(first, self.markets.get(account, ())),
+                           unreadable, note)
+
+    def results(self, others: Iterable[Result], now: float | None = None,
+                accounts: Iterable[str] | None = None) -> list[Result]:
+        """Given the other results of this run, return one bot_errors result per watched
+        account (several [[watch]] of one account are merged; window and threshold come from
+        the first)."""
+        from healthcheck.checks.bot_errors import evaluate_bot_errors
+
+        now = time.time() if now is None else now
+        # the daemon runs each check at its own interval: quote the latest result of each
+        for r in others:
+            if r.check != "bot_errors":
+                self._latest[(r.account, r.check)] = r
+        others = list(self._latest.values())
+        wanted = set(accounts) if accounts is not None else None
+        by_account: dict[str, list[WatchConfig]] = {}
+        for w in self.watches:
+            if wanted is None or w.account in wanted:
+                by_account.setdefault(w.account, []).append(w)
+        out = []
+        for account, ws in by_account.items():
+            first = ws[0]
+            severity: dict[int, Status] = {}
+            for w in ws:
+                severity.update(w.severity)
+            settings = WatchConfig(account=account, path=first.path, command=first.command,
+                                   unit=first.unit, window=first.window,
+                                   threshold=first.threshold, severity=severity,
+                                   product=first.product, index=first.index)
+            occ = self.store.occurrences(account, now - settings.window)
+            mine = [r for r in others if r.account == account]
+            unreadable = [p for p in (self._problem(s) for s in self._all_sources
+                                      if s.watch.account == account) if p]
+            r = evaluate_bot_errors(account, occ, settings, now, mine,
+                                    default_product(first, self.markets.get(account, ())),
+                                    unavailable=unreadable)
+            if account in self.skipped and not occ:
+                r.summary += f" ({self.skipped[account]})"
+            r.summary = scrub(r.summary)  # like every check's text (runner._scrub_result)
+            for info in r.details.get("codes", []):
+                info["sample"] = scrub(info["sample"])
+            out.append(r)
+        return out
+
+
+@dataclass
+class BotLogFacts:
+    """What one account's watched logs hold at a run: the facts of the bot_errors check."""
+
+    settings: WatchConfig
+    occurrences: list[Occurrence]
+    default_product: str | None
+    unavailable: list[str]
+    note: str = ""  # why older lines were skipped, if they were
+
+
+# ---------------------------------------------------------------------- explain --log
+
+
+@dataclass
+class CodeCount:
+    code: int
+    product: str
+    count: int = 0
+    first_seen: float | None = None
+    last_seen: float | None = None
+    sample: str = ""
+
+
+class ScanError(Exception):
+    """The file cannot be scanned; the message is one line naming it."""
+
+
+def scan_file(path: str, product: str | None = None,
+              max_bytes: int | None = None) -> tuple[list[CodeCount], int]:
+    """Given a log file (or a pipe), return every Binance error found (per code and product)
+    and the number of lines read. Reads in chunks (memory stays flat), refuses devices such as
+    /dev/zero, and never waits on a FIFO without a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ScanError(f"{path}: cannot open: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ScanError(f"{path}: is a directory, not a log file")
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise ScanError(f"{path}: is not a regular file or a pipe")
+        if stat.S_ISFIFO(st.st_mode):
+            os.set_blocking(fd, True)  # a writer that is there is waited for, like `cat`
+        counts: dict[tuple[int, str], CodeCount] = {}
+        lines = 0
+        warned: set[str] = set()
+
+        def warn(kind: str, text: str) -> None:
+            if kind not in warned:
+                warned.add(kind)
+                log.warning("%s", text)
+
+        split = LineSplitter(path, warn)
+        total = 0
+        while True:
+            try:
+                data = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                raise ScanError(f"{path}: read failed: {exc.strerror}") from None
+            if not data:
+                break
+            total += len(data)
+            chunk_lines = split.feed(data)
+            lines += len(chunk_lines)
+            _count(chunk_lines, counts, product)
+            if max_bytes is not None and total >= max_bytes:
+                warn("cap", f"{path}: stopped after {total} bytes")
+                break
+        if split.partial:
+            lines += 1
+            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product)
+    finally:
+        os.close(fd)
+    ordered = sorted(counts.values(), key=lambda c: (-c.count, c.code))
+    return ordered, lines
+
+
+def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount],
+           product: str | None) -> None:
+    for line in candidate_lines(lines):
+        for hit in parse_line(line):
+            p = resolve_product(hit.code, hit.product, product, hit.family)
+            c = counts.get((hit.code, p))
+            if c is None:
+                c = counts[(hit.code, p)] = CodeCount(hit.code, p, sample=mask(line))
+            c.count += 1
+            if hit.ts is not None:
+                if c.first_seen is None or hit.ts < c.first_seen:
+                    c.first_seen = hit.ts
+                if c.last_seen is None or hit.ts > c.last_seen:
+                    c.last_seen = hit.ts
