@@ -18,7 +18,7 @@ MIRROR=${BHC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # (the unit's ExecReload=); python3-venv for the README's venv; sudo because the README's
 # commands start with it.
 PACKAGES=systemd,systemd-sysv,dbus,procps,python3,python3-venv,sudo
-STAMP="bookworm minbase $PACKAGES v1"
+STAMP="bookworm minbase $PACKAGES v2"
 
 if [ "$(id -u)" != 0 ]; then echo "build-rootfs: must run as root" >&2; exit 2; fi
 if ! command -v debootstrap >/dev/null; then
@@ -36,6 +36,10 @@ echo "build-rootfs: debootstrap bookworm into $TMP (about 1-2 minutes)"
 debootstrap --variant=minbase --include="$PACKAGES" bookworm "$TMP" "$MIRROR" >"$TMP.log" 2>&1 \
     || { tail -20 "$TMP.log" >&2; rm -f -- "$TMP.log"; exit 1; }
 rm -f -- "$TMP.log"
+# Its own resolvable host name (debootstrap copies the build host's, which sudo then cannot
+# resolve inside).
+echo bhc-nspawn >"$TMP/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tbhc-nspawn\n::1\tlocalhost ip6-localhost\n' >"$TMP/etc/hosts"
 # A machine id makes journald keep a persistent journal directory; no getty on the console.
 rm -f "$TMP/etc/machine-id"
 systemd-machine-id-setup --root="$TMP" >/dev/null 2>&1

@@ -121,8 +121,13 @@ class Container:
                 raise RuntimeError("the container's init did not appear")
             self.leader = self._find_leader()
             time.sleep(0.05)
-        left = max(5.0, deadline - time.monotonic())
-        state = self.run("systemctl", "is-system-running", "--wait", timeout=left, check=False)
+        while True:  # PID 1's private socket appears a moment after PID 1 itself
+            left = max(5.0, deadline - time.monotonic())
+            state = self.run("systemctl", "is-system-running", "--wait", timeout=left,
+                             check=False)
+            if "connect to bus" not in state.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         if state.stdout.strip() not in ("running", "degraded"):
             failed = self.run("systemctl", "--failed", "--no-pager", check=False).stdout
             raise RuntimeError(f"container did not boot: {state.stdout}{state.stderr}{failed}")
@@ -176,7 +181,7 @@ class Container:
             check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run argv inside the container as root with a clean environment."""
         assert self.leader is not None
-        cmd = ["nsenter", f"--target={self.leader}", "--all", "--wd=/root", "--",
+        cmd = ["nsenter", f"--target={self.leader}", "--all", "--root", "--wd", "--",
                "/usr/bin/env", "-i", f"PATH={PATH_INSIDE}", "HOME=/root", "LANG=C.UTF-8",
                "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", "TERM=dumb", *argv]
         proc = subprocess.run(cmd, input=input_text, capture_output=True, text=True,
