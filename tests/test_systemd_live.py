@@ -219,19 +219,24 @@ def test_credentials_arrive_only_through_load_credential(
         container: nspawn.Container, installed: dict[str, Any],
         secret_values: dict[str, str]) -> None:
     c = container
-    creds = c.run("sh", "-c", "stat -c '%n %a %U' /run/credentials/binance-healthcheck.service/*"
-                  ).stdout.split("\n")
-    assert sorted(line.rsplit("/", 1)[-1].split()[0] for line in creds if line) == [
+    # private 0400 copies owned by the service's dynamic user (61184-65519), not root
+    main_pid = unit_prop(c, "MainPID")
+    status = c.run("cat", f"/proc/{main_pid}/status").stdout
+    uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+    assert 61184 <= uid <= 65519, uid
+    creds = [line.split() for line in c.run(
+        "sh", "-c", "stat -c '%n %a %u' /run/credentials/binance-healthcheck.service/*"
+    ).stdout.splitlines()]
+    assert sorted(name.rsplit("/", 1)[-1] for name, _, _ in creds) == [
         "apprise-urls", "binance-api-key", "binance-api-secret"]
-    assert all(line.split()[1] == "400" for line in creds if line), creds
-    assert all(line.split()[2] == "binance-healthcheck" for line in creds if line), creds
+    assert all(mode == "400" and owner == str(uid) for _, mode, owner in creds), creds
     # the key and secret really were used: signed checks pass against the simulator
     assert unit_prop(c, "StatusText") == "1 account: all OK"
     places: dict[str, bytes] = {
         "journal (all fields)": journal(c, "-o", "verbose").encode(),
         "systemctl show": c.run("systemctl", "show", UNIT_NAME).stdout.encode(),
         "config": c.path(CONFIG).read_bytes(),
-        "environment": c.run("cat", f"/proc/{unit_prop(c, 'MainPID')}/environ").stdout.encode(),
+        "environment": c.run("cat", f"/proc/{main_pid}/environ").stdout.encode(),
     }
     state_files = [p for p in c.path(STATE_DIR).rglob("*") if p.is_file()]
     assert any(p.name.startswith("state.db") for p in state_files), state_files
