@@ -233,7 +233,7 @@ def test_credentials_arrive_only_through_load_credential(
     # the key and secret really were used: signed checks pass against the simulator
     assert unit_prop(c, "StatusText") == "1 account: all OK"
     places: dict[str, bytes] = {
-        "journal (all fields)": journal(c, "-o", "verbose").encode(),
+        "journal (all fields)": journal(c, "-o", "verbose").encode(),  # (not empty: below)
         "systemctl show": c.run("systemctl", "show", UNIT_NAME).stdout.encode(),
         "config": c.path(CONFIG).read_bytes(),
         "environment": c.run("cat", f"/proc/{main_pid}/environ").stdout.encode(),
@@ -242,6 +242,7 @@ def test_credentials_arrive_only_through_load_credential(
     assert any(p.name.startswith("state.db") for p in state_files), state_files
     for p in state_files:
         places[f"state {p.name}"] = p.read_bytes()
+    assert b"run 1:" in places["journal (all fields)"]
     for what, blob in places.items():
         for name, value in secret_values.items():
             assert value.encode() not in blob, f"{name} found in {what}"
@@ -295,6 +296,7 @@ def test_live_security_exposure(container: nspawn.Container, installed: dict[str
     proc = container.run("systemd-analyze", "security", "--no-pager", UNIT_NAME, check=False)
     m = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", proc.stdout + proc.stderr)
     assert m, proc.stdout + proc.stderr
+    print(f"live systemd-analyze security: {m.group(1)}")
     assert float(m.group(1)) <= MAX_EXPOSURE, proc.stdout
 
 
@@ -322,6 +324,8 @@ def test_watchdog_restarts_a_stalled_daemon_and_nothing_is_sent_twice(
                       and unit_prop(c, "ActiveState") == "active", 60, 0.3), unit_log(c)[-3000:]
     assert int(unit_prop(c, "NRestarts")) == restarts + 1
     assert killed_after <= WATCHDOG_SEC + 5, killed_after
+    print(f"watchdog: stalled daemon killed after {killed_after:.1f} s "
+          f"(WatchdogSec={WATCHDOG_SEC})")
     wait_more_runs(c, 3)
     assert len(receiver.messages) == before + 1, [m["title"] for m in receiver.messages]
 
@@ -349,6 +353,7 @@ def test_stop_with_a_hanging_channel_and_the_alert_waits_for_the_next_start(
         receiver.hang_seconds = 0
         receiver.release_hangs()
         receiver.fail_status = None
+    print(f"systemctl stop with a hanging channel: {took:.1f} s, Result={result}")
     assert took < UNIT_TIMEOUT_STOP and result == "success", (took, result, unit_log(c)[-3000:])
     assert len(receiver.messages) == delivered
     c.run("systemctl", "start", UNIT_NAME, timeout=120)
