@@ -292,6 +292,33 @@ def test_readme_check_and_notify_test_with_the_service_credentials(
     assert unit_prop(c, "ActiveState") == "active"
 
 
+def test_encrypted_credential_from_the_readme_step(
+        container: nspawn.Container, installed: dict[str, Any]) -> None:
+    """The README's optional `systemd-creds encrypt` output, used with LoadCredentialEncrypted=
+    (host key only: no TPM here), gives the service the same secret."""
+    c = container
+    encrypted = c.path("/etc/credstore.encrypted/binance-api-secret")
+    plain = c.path("/etc/binance-healthcheck/credstore/binance-api-secret").read_bytes()
+    assert plain.strip() and plain.strip() not in encrypted.read_bytes()
+    dropin = c.path(f"/etc/systemd/system/{UNIT_NAME}.d/40-encrypted.conf")
+    dropin.parent.mkdir(exist_ok=True)
+    dropin.write_text(
+        "[Service]\nLoadCredential=\n"
+        "LoadCredential=binance-api-key:/etc/binance-healthcheck/credstore/binance-api-key\n"
+        "LoadCredential=apprise-urls:/etc/binance-healthcheck/credstore/apprise-urls\n"
+        "LoadCredentialEncrypted=binance-api-secret:/etc/credstore.encrypted/binance-api-secret\n")
+    try:
+        c.run("systemctl", "daemon-reload")
+        c.run("systemctl", "restart", UNIT_NAME, timeout=120)
+        assert "LoadCredentialEncrypted" in c.run("systemctl", "cat", UNIT_NAME).stdout
+        # signed requests only pass with the right secret
+        assert unit_prop(c, "StatusText") == "1 account: all OK", unit_log(c)[-2000:]
+    finally:
+        dropin.unlink()
+        c.run("systemctl", "daemon-reload")
+        c.run("systemctl", "restart", UNIT_NAME, timeout=120)
+
+
 def test_live_security_exposure(container: nspawn.Container, installed: dict[str, Any]) -> None:
     proc = container.run("systemd-analyze", "security", "--no-pager", UNIT_NAME, check=False)
     m = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", proc.stdout + proc.stderr)
