@@ -21,15 +21,18 @@ PACKAGES=systemd,systemd-sysv,dbus,procps,python3,python3-venv,sudo
 STAMP="bookworm minbase $PACKAGES v2"
 
 if [ "$(id -u)" != 0 ]; then echo "build-rootfs: must run as root" >&2; exit 2; fi
-if ! command -v debootstrap >/dev/null; then
-    echo "build-rootfs: debootstrap not installed (apt-get install debootstrap)" >&2; exit 2
-fi
+mkdir -p "$(dirname "$DIR")"
+# one build at a time; a second caller waits and then reuses the result
+exec 9>"$DIR.lock"
+flock 9
 if [ -f "$DIR/.bhc-rootfs-stamp" ] && [ "$(cat "$DIR/.bhc-rootfs-stamp")" = "$STAMP" ]; then
     echo "build-rootfs: reusing $DIR"
     exit 0
 fi
+if ! command -v debootstrap >/dev/null; then
+    echo "build-rootfs: debootstrap not installed (apt-get install debootstrap)" >&2; exit 2
+fi
 
-mkdir -p "$(dirname "$DIR")"
 TMP="$DIR.tmp-$$"
 trap 'rm -rf -- "$TMP"' EXIT
 echo "build-rootfs: debootstrap bookworm into $TMP (about 1-2 minutes)"
