@@ -285,9 +285,14 @@ def test_readme_check_and_notify_test_with_the_service_credentials(
     check = c.run("/bin/sh", "-c", check_cmd, timeout=120, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "position_mode" in check.stdout and "OK" in check.stdout, check.stdout
+    assert "warning" not in check.stderr, check.stderr  # the state directory was usable
     for value in secret_values.values():
         assert value not in notify.stdout + notify.stderr + check.stdout + check.stderr
-    # the service shares the dynamic user and state directory and is still fine
+    # `check` ran as the service's dynamic user: the state directory was not handed to another
+    # UID, and the service is still fine
+    status = c.run("cat", f"/proc/{unit_prop(c, 'MainPID')}/status").stdout
+    uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)  # type: ignore[union-attr]
+    assert c.run("stat", "-c", "%u", STATE_DIR).stdout.strip() == uid
     wait_more_runs(c, 1)
     assert unit_prop(c, "ActiveState") == "active"
 
