@@ -84,6 +84,9 @@ def build_wheels(dest: Path) -> tuple[Path, Path]:
         (tmp / ".complete").write_text("")
         shutil.rmtree(deps, ignore_errors=True)
         tmp.rename(deps)
+        for old in deps.parent.iterdir():  # wheels for an older pyproject.toml
+            if old != deps and (old / ".complete").is_file():
+                shutil.rmtree(old, ignore_errors=True)
     proc = subprocess.run([*pip, "wheel", "--no-deps", "--wheel-dir", str(dest), str(REPO)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
                           check=False)
