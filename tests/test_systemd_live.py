@@ -104,14 +104,17 @@ def secret_values(sim: Any, receiver: JsonReceiver) -> dict[str, str]:
 def config_text(sim: Any, ntp: list[str], *, accounts: tuple[str, ...] = ("main",),
                 extra: str = "") -> str:
     """The service's config: no secret in it, only ${CREDENTIALS_DIRECTORY} paths."""
-    lines = ["[daemon]", "interval = 1", "request_timeout = 3", "",
+    # position_mode (weight 5) every second drives the alert tests; the rest once a minute. The
+    # daemon's own weight budget (weight_budget_share of the IP's limit per minute) must not run
+    # out during the module, or checks turn UNKNOWN (10 % of 2400 is less than 60 x 5).
+    lines = ["[daemon]", "interval = 1", "request_timeout = 3", "weight_budget_share = 0.5", "",
              "[ntp]", f"servers = {toml_value(ntp)}", "timeout = 0.5", "",
              "[alerts]", 'urls_file = "${CREDENTIALS_DIRECTORY}/apprise-urls"',
              "failure_threshold = 2", "repeat_interval = 3600", "retry_backoff_max = 1",
              "delivery_timeout = 30", ""]
     for check in ("clock", "api_key", "position_mode", "trading_status", "balance",
                   "rate_limit", "system_status"):
-        lines += [f"[checks.{check}]", "interval = 1", ""]
+        lines += [f"[checks.{check}]", f"interval = {1 if check == 'position_mode' else 60}", ""]
     for name in accounts:
         lines += ["[[accounts]]", f"name = {toml_value(name)}",
                   'api_key_file = "${CREDENTIALS_DIRECTORY}/binance-api-key"',
