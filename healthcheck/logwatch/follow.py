@@ -436,5 +436,7 @@ def journal_argv(unit: str, cursor_file: Path, *, since_seconds: float | None,
     if since_seconds is not None and not cursor_file.exists():
         argv.append(f"--since=-{int(since_seconds)}s")
     if follow:
-        argv.append("--follow")
+        # --merge: under the unit's ProcSubset=pid, `--follow` alone implies the current boot and
+        # fails with "Failed to get boot id" (systemd 252; found by tests/test_systemd_live.py)
+        argv += ["--follow", "--merge"]
     return argv

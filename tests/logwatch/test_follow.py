@@ -253,7 +253,7 @@ def test_journal_argv_for_a_unit(tmp_path: Path) -> None:
     cursor = tmp_path / "journal-mybot.service.cursor"
     assert journal_argv("mybot.service", cursor, since_seconds=300, follow=True) == [
         "journalctl", "--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
-        f"--cursor-file={cursor}", "--since=-300s", "--follow"]
+        f"--cursor-file={cursor}", "--since=-300s", "--follow", "--merge"]
     cursor.write_text("s=abc")
     # once journalctl has written its cursor, it resumes there: no --since
     assert journal_argv("mybot.service", cursor, since_seconds=300, follow=False) == [
