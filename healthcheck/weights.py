@@ -29,6 +29,11 @@ WEIGHT_HEADERS = {p.id: p.header for p in POOLS.values()}
 DEFAULT_BAN_SECONDS = 60.0  # a 429/418 without Retry-After: pause at least this long
 BLIND_TRUST_SECONDS = 300.0  # how old a weight header may be and still spare the probe
 BLIND_MAX_SHARE = 0.5  # ...if it (plus what we sent since) is at most this share of the limit
+# Never seen a header for a pool (a cold process): this much weight may go out before the first
+# answer tells the IP's usage. A cold run's first burst (server-time samples, exchangeInfo) fits,
+# so it needs no probe round trip; and it cannot push even a busy IP from under its limit into a
+# ban (Binance answers 429 first, which we honour).
+COLD_BLIND_SHARE = 0.01
 _BANNED_UNTIL_RE = re.compile(r"banned until (\d{10,16})", re.I)
 
 
@@ -85,8 +90,10 @@ class WeightBook:
                 # grows: a lower header was computed before requests still in flight (which
                 # reserve() already added). Taking it would let concurrent requests overshoot.
                 used = max(used, old.used)
+            # weight sent blind (before any header) may still be in flight: count it on top
+            # (at worst twice) so the requests after this header cannot overshoot the headroom
+            used += self._blind.pop((base_url, group), 0)
             self.observed[(base_url, group)] = WeightObservation(used, now)
-            self._blind.pop((base_url, group), None)
 
     def last_used(self, base_url: str, group: str) -> int | None:
         """Given a pool, return the IP's used weight Binance last reported, if from this minute."""
@@ -135,8 +142,12 @@ class WeightBook:
                 # No header this minute. If the last one (up to 5 min old) showed a lightly used
                 # IP, a run's burst cannot push it over: send without a probe round trip.
                 old = self.observed.get(key)
-                if old is not None and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS \
-                        and old.used + self._blind.get(key, 0) + weight <= limit * BLIND_MAX_SHARE:
+                blind = self._blind.get(key, 0)
+                trusted = old is not None and \
+                    0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS and \
+                    old.used + blind + weight <= limit * BLIND_MAX_SHARE
+                cold = old is None and blind + weight <= limit * COLD_BLIND_SHARE
+                if trusted or cold:
                     self._blind[key] = self._blind.get(key, 0) + weight
                     self._book_spend(key, weight)
                     self.run_weight += weight

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthcheck.gateway import WeightBook
+from healthcheck.weights import WAIT_FOR_PROBE, WeightBook
 
 BASE = "https://fapi.example"
 
@@ -57,3 +57,25 @@ def test_busy_ip_a_minute_ago_sends_one_probe_first():
     book.observe(BASE, "fapi", 2330)
     book.probe_finished(BASE, "fapi")
     assert book.reserve(BASE, "fapi", 5) is not None  # fresh header: over 97 %, skipped
+
+
+def test_cold_process_sends_its_first_small_burst_without_a_probe_round_trip():
+    """Nothing known about the IP at all: up to 1 % of the limit (a run's server-time samples
+    and exchangeInfo) goes out at once; beyond that one request probes first."""
+    now = [60_000.0]
+    book = WeightBook(budget_share=None, clock=lambda: now[0])
+    for _ in range(24):  # 1 % of 2400
+        assert book.reserve(BASE, "fapi", 1, block=False) is None
+    assert book.reserve(BASE, "fapi", 1, owner="probe", block=False) is None  # the probe
+    assert book.reserve(BASE, "fapi", 1, block=False) is WAIT_FOR_PROBE
+
+
+def test_header_after_a_blind_burst_counts_the_burst_on_top():
+    now = [60_000.0]
+    book = WeightBook(budget_share=None, clock=lambda: now[0])
+    for _ in range(20):
+        assert book.reserve(BASE, "fapi", 1, block=False) is None
+    book.observe(BASE, "fapi", 2300)  # the answer to the first one: the IP is busy
+    # 2300 + 20 maybe still in flight + 10 > 97 % of 2400: held back
+    err = book.reserve(BASE, "fapi", 10)
+    assert err is not None and err.kind == "budget"
