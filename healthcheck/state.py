@@ -20,23 +20,25 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from healthcheck.files import read_only_fs
 from healthcheck.redact import scrub
 from healthcheck.result import Status
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "state.db"
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
 MAX_ERROR_CHARS = 500
 WRITE_BACK_SECONDS = 30.0  # while in memory after a failed write, retry the file this often
 
+# Migration 1: the schema of the first release (every statement idempotent, because databases
+# from before PRAGMA user_version have these tables with user_version 0).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -86,8 +88,44 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+
+@dataclass(frozen=True)
+class Migration:
+    """One forward step of the schema: ``sql`` (a script) or ``apply`` (called inside the
+    migration's transaction with the connection). After it, ``PRAGMA user_version`` is the
+    migration's 1-based position in :data:`MIGRATIONS`."""
+
+    description: str
+    sql: str = ""
+    apply: Callable[[sqlite3.Connection], None] | None = None
+
+
+# The ordered list of schema migrations. NEVER edit or reorder an entry that has shipped: append
+# a new Migration (CREATE TABLE/INDEX, ALTER TABLE ADD COLUMN, or a data fix in ``apply``). Each
+# runs once, in its own transaction, together with the user_version bump.
+MIGRATIONS: list[Migration] = [
+    Migration("initial schema: meta, bans, cache, check_state, outbox, history", sql=_SCHEMA),
+]
+
+
+def schema_version() -> int:
+    """Return the schema version this program writes (the number of migrations)."""
+    return len(MIGRATIONS)
+
+
+# kept for callers that read it as a constant; schema_version() counts appended migrations
+SCHEMA_VERSION = len(MIGRATIONS)
+WAL_SIZE_LIMIT = 1024 * 1024  # bytes the WAL is truncated to after a checkpoint
+WAL_AUTOCHECKPOINT_PAGES = 200  # ~800 KB of WAL before SQLite checkpoints on its own
+
+
 class StateError(Exception):
     """The state database cannot be opened or created (read-only or full directory, …)."""
+
+
+class StateTooNew(StateError):
+    """The database was written by a newer version of this program (a downgrade): refuse to
+    start rather than lose or misread its state."""
 
 
 def dest_fingerprint(url: str) -> str:
@@ -225,10 +263,14 @@ class StateDB:
             raise StateError(
                 f"cannot create state directory {state_dir}: {e.strerror or e}") from None
         path = state_dir / DB_NAME
+        if read_only_fs(state_dir):
+            raise StateError(f"state directory {state_dir} is on a read-only file system")
         if not os.access(state_dir, os.W_OK | os.X_OK):
             raise StateError(f"state directory {state_dir} is not writable by this user")
         try:
             return cls._connect(path)
+        except StateTooNew:
+            raise
         except _Corrupt as e:
             moved = _move_aside(path)
             log.warning("state database %s is unusable (%s); moved it to %s and starting fresh",
@@ -242,9 +284,7 @@ class StateDB:
     def in_memory(cls) -> StateDB:
         """Return a database that lives only in memory, for running without persistence."""
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        conn.executescript(_SCHEMA)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                     (str(SCHEMA_VERSION),))
+        migrate(conn)
         return cls(conn, None)
 
     @classmethod
@@ -268,17 +308,14 @@ class StateDB:
             if str(mode).lower() != "wal":
                 raise StateError(f"{path}: SQLite refused WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous=FULL")
+            # the WAL is truncated to this size after each checkpoint instead of staying at its
+            # high-water mark (~4 MB), and SQLite checkpoints every ~800 KB on its own
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise _Corrupt(f"integrity check: {check}")
-            version = _schema_version(conn)
-            if version is not None and version > SCHEMA_VERSION:
-                raise _Corrupt(f"schema version {version} is newer than this program's "
-                               f"{SCHEMA_VERSION}")
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-            if version is None:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
+            migrate(conn, path)
             # a write now, so a read-only file fails here with a clear error, not mid-run
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
                          (datetime.now(UTC).isoformat(timespec="seconds"),))
@@ -292,6 +329,9 @@ class StateDB:
                 conn.close()
             if _is_corruption(e):
                 raise _Corrupt(str(e)) from None
+            if read_only_fs(path):
+                raise StateError(f"cannot open state database {path}: it is on a read-only "
+                                 "file system") from None
             raise StateError(f"cannot open state database {path}: {e}") from None
 
     # ------------------------------------------------------------------ plumbing
@@ -313,6 +353,11 @@ class StateDB:
                 raise
 
     def _write_failed(self, what: str, exc: BaseException) -> None:
+        if self._closed:
+            # a late caller after shutdown (a send thread ending): nothing is lost, the row it
+            # would have updated is still pending in the committed outbox
+            log.debug("state database closed; not %s", what)
+            return
         # one clear line the first time; repeats of a full disk every cycle would drown the log
         if not self._failing:
             log.error("state database %s: %s failed, continuing without saving it: %s",
@@ -655,6 +700,60 @@ def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
     return OutboxRow(id=int(r[0]), created_at=float(r[1]), dest=r[2], title=r[3], body=r[4],
                      notify_type=r[5], attempts=int(r[6]), next_attempt_at=float(r[7]),
                      delivered_at=r[8], last_error=r[9] or "", alert_id=r[10], kind=r[11])
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
+    """Bring the database up to :func:`schema_version` by running the missing migrations in
+    order, each in its own transaction; return the version it was at.
+
+    Raise :class:`StateTooNew` if the database was written by a newer version (a higher
+    ``user_version``, or the ``meta.schema_version`` of releases before user_version).
+    """
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    legacy = _schema_version(conn)
+    found = max(current, legacy or 0)
+    target = schema_version()
+    if found > target:
+        where = f"{path}" if path else "the state database"
+        raise StateTooNew(
+            f"{where} has schema version {found}, written by a newer binance-healthcheck; "
+            f"this version knows schema {target}. Upgrade binance-healthcheck again, or move "
+            "the state directory aside to start with empty state (open alerts and bans are "
+            "then forgotten)")
+    for n in range(current + 1, target + 1):
+        step = MIGRATIONS[n - 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if step.sql:
+                for statement in _statements(step.sql):
+                    conn.execute(statement)
+            if step.apply is not None:
+                step.apply(conn)
+            conn.execute(f"PRAGMA user_version = {n}")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n),))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        if current:
+            log.info("state database: migrated to schema %d (%s)", n, step.description)
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (sqlite3.complete_statement)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
 
 
 def _schema_version(conn: sqlite3.Connection) -> int | None:
