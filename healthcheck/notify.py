@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 import traceback
@@ -304,8 +305,15 @@ def send_test(urls: list[AlertUrl] | list[str],
 
 
 def mask_url(url: str) -> str:
-    """Given an apprise URL, return it with tokens and passwords masked (apprise's privacy mode);
-    fall back to ``scheme://…`` when apprise cannot parse it."""
+    """Given an apprise URL, return it with tokens and passwords masked; fall back to
+    ``scheme://…`` when apprise cannot parse it.
+
+    apprise's privacy mode masks passwords and the tokens it knows of, but keeps webhook paths
+    (``json://host/hookTOKENpath``, where many services keep their token), header and payload
+    values, and shows abbreviated tokens ("1...j"). So on top of it: every path segment except
+    an e-mail recipient becomes ``***``, values of ``+header``, ``-param`` and ``:field``
+    arguments become ``***``, and abbreviated tokens become ``***``.
+    """
     try:
         import apprise
 
@@ -313,11 +321,38 @@ def mask_url(url: str) -> str:
         if obj is not None:
             # not scrub()bed: the whole URL is a registered secret literal, so scrubbing would
             # blank out secret-free URLs such as json://host/ entirely
-            return str(obj.url(privacy=True))
+            return _mask_more(str(obj.url(privacy=True)))
     except Exception:  # masking must never be the reason a status line fails
         log.debug("cannot mask URL with apprise", exc_info=True)
     scheme = url.split("://", 1)[0] if "://" in url else "?"
     return f"{scheme}://…"
+
+
+_ABBREVIATED = re.compile(r"^[^.]?\.\.\.[^.]?$")
+_DEFAULT_ARGS = {"overflow": "upstream", "retry": "0", "wait": "0.5", "optional": "no",
+                 "method": "POST"}
+
+
+def _mask_more(masked: str) -> str:
+    parts = urllib.parse.urlsplit(masked)
+    netloc = parts.netloc
+    user, at, host = netloc.rpartition("@")
+    if at:
+        user = ":".join("***" if _ABBREVIATED.match(p) else p for p in user.split(":"))
+    host_part = "***" if _ABBREVIATED.match(host.split(":")[0]) else host
+    netloc = f"{user}@{host_part}" if at else host_part
+    is_mail = parts.scheme.lower() in ("mailto", "mailtos")
+    segments = [s if (not s or (is_mail and "%40" in s)) else "***"
+                for s in parts.path.split("/")]
+    query = []
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if _DEFAULT_ARGS.get(key) == value:
+            continue  # apprise's defaults only make the line longer
+        if key[:1] in "+-:" or _ABBREVIATED.match(value):
+            value = "***"
+        query.append(f"{urllib.parse.quote(key, safe='')}={urllib.parse.quote(value, safe='*')}")
+    out = f"{parts.scheme}://{netloc}{'/'.join(segments)}"
+    return out + (f"?{'&'.join(query)}" if query else "")
 
 
 def ping_heartbeat(url: str, failed: bool, timeout: float) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck.files import read_only_fs
-from healthcheck.redact import scrub
+from healthcheck.redact import scrub, strip_userinfo
 from healthcheck.result import Status
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,21 @@ class Migration:
 # The ordered list of schema migrations. NEVER edit or reorder an entry that has shipped: append
 # a new Migration (CREATE TABLE/INDEX, ALTER TABLE ADD COLUMN, or a data fix in ``apply``). Each
 # runs once, in its own transaction, together with the user_version bump.
+def _strip_stored_credentials(conn: sqlite3.Connection) -> None:
+    """Ban and cache keys hold the base URL; releases before schema 2 stored a proxy password
+    in it (``spot:http://user:pass@proxy/``). Rewrite them without ``user:pass@``."""
+    for table in ("bans", "cache"):
+        rows = conn.execute(f"SELECT key FROM {table} WHERE key LIKE '%@%'").fetchall()
+        for (key,) in rows:
+            clean = strip_userinfo(key)
+            if clean != key:
+                conn.execute(f"DELETE FROM {table} WHERE key = ?", (clean,))
+                conn.execute(f"UPDATE {table} SET key = ? WHERE key = ?", (clean, key))
+
+
 MIGRATIONS: list[Migration] = [
     Migration("initial schema: meta, bans, cache, check_state, outbox, history", sql=_SCHEMA),
+    Migration("no credentials in stored ban and cache keys", apply=_strip_stored_credentials),
 ]
 
 
@@ -312,6 +325,9 @@ class StateDB:
             # high-water mark (~4 MB), and SQLite checkpoints every ~800 KB on its own
             conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            # deleted rows are overwritten, not left in free pages (migration 2 removes proxy
+            # passwords that older releases stored in ban keys)
+            conn.execute("PRAGMA secure_delete=ON")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise _Corrupt(f"integrity check: {check}")
@@ -422,7 +438,7 @@ class StateDB:
         try:
             with self._lock:
                 row = self._conn.execute("SELECT until_ts, reason FROM bans WHERE key = ?",
-                                         (key,)).fetchone()
+                                         (strip_userinfo(key),)).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading a ban", e)
             return None
@@ -438,7 +454,7 @@ class StateDB:
                     "INSERT INTO bans (key, until_ts, reason) VALUES (?, ?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET until_ts = excluded.until_ts, "
                     "reason = excluded.reason WHERE excluded.until_ts > bans.until_ts",
-                    (key, float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
+                    (strip_userinfo(key), float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -463,7 +479,7 @@ class StateDB:
         try:
             with self._lock:
                 row = self._conn.execute("SELECT fetched_at, value FROM cache WHERE key = ?",
-                                         (key,)).fetchone()
+                                         (strip_userinfo(key),)).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading the cache", e)
             return None
@@ -480,7 +496,7 @@ class StateDB:
             text = json.dumps(value, separators=(",", ":"))
             with self._tx() as c:
                 c.execute("INSERT OR REPLACE INTO cache (key, fetched_at, value) VALUES (?, ?, ?)",
-                          (key, float(fetched_at), text))
+                          (strip_userinfo(key), float(fetched_at), text))
             self._write_ok()
         except (sqlite3.Error, TypeError, ValueError) as e:
             if self._retry(e):
