@@ -310,11 +310,11 @@ def run_daemon(config: Config, config_path: str | Path | None = None) -> int:
         log.error("refusing to start: %s", exc)
         return EXIT_STATE_TOO_NEW
     code = daemon.run()
-    exit_now_if_sends_hang(code)
+    exit_now_if_sends_hang(code, daemon.notifier.inflight.running())
     return code
 
 
-def exit_now_if_sends_hang(code: int) -> None:
+def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
     """After a clean shutdown (state committed and closed), end the process at once if alert
     sends are still stuck in apprise's worker threads (an SMTP server that never answers, a
     long ``rto``): Python would otherwise wait for them at exit, past systemd's stop timeout.
@@ -322,12 +322,14 @@ def exit_now_if_sends_hang(code: int) -> None:
     import os
     import sys
 
+    # apprise sends on a ThreadPoolExecutor, whose threads the interpreter joins at exit even
+    # when they are daemon threads; a heartbeat ping runs on one too
     stuck = [t for t in threading.enumerate()
              if t is not threading.main_thread() and t.is_alive() and not t.daemon]
-    if not stuck:
+    if not stuck and not sends_running:
         return
-    log.info("exiting without waiting for %d stuck send thread(s); their alerts stay queued",
-             len(stuck))
+    log.info("exiting without waiting for %d alert send(s) still running; their alerts stay "
+             "queued", sends_running)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
