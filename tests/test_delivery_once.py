@@ -99,7 +99,7 @@ def test_sighup_during_a_slow_successful_delivery_sends_it_once(
         assert wait_until(lambda: len(rx.messages) == 1, timeout=20), d.log
         # the old worker's send ended; give the new worker time to (wrongly) send it again
         d.wait_more_runs(3)
-        time.sleep(2.0)  # noqa: a quiet period to prove a negative (nothing arrives)
+        time.sleep(2.0)  # a quiet period to prove a negative: nothing more arrives
         assert rx.hits == 1, d.log
         assert "Alert id: " in rx.messages[0]["message"]
         assert d.stop() == 0
