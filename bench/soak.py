@@ -889,7 +889,9 @@ def report(res: SoakResult, out: Any = None) -> None:
 def rss_curve(res: SoakResult, out: Any = None) -> None:
     """Print RSS growth per minute for each quarter of the run: a leak keeps a steady slope,
     warm-up growth (caches, pools, the weight book's window) flattens out."""
-    p = (lambda *a: print(*a, file=out or sys.stdout))
+    def p(*a: Any) -> None:
+        print(*a, file=out or sys.stdout)
+
     samples = res.samples[1:-1] or res.samples  # skip the baseline and the post-drain sample
     if len(samples) < 5:
         return
