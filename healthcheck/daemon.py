@@ -328,8 +328,9 @@ def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
              if t is not threading.main_thread() and t.is_alive() and not t.daemon]
     if not stuck and not sends_running:
         return
-    log.info("exiting without waiting for %d alert send(s) still running; their alerts stay "
-             "queued", sends_running)
+    if sends_running:
+        log.info("exiting without waiting for %d alert send(s) still running; their alerts "
+                 "stay queued", sends_running)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
