@@ -579,7 +579,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
     hc_log.setLevel(logging.WARNING)
     hc_log.propagate = False  # counted and summarised in the report instead
     hc_log.addHandler(counter)
-    for noisy in ("apprise", "urllib3"):
+    noisy_levels = {n: logging.getLogger(n).level for n in ("apprise", "urllib3")}
+    for noisy in noisy_levels:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
     rng = random.Random(seed)
@@ -827,6 +828,10 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         hc_log.removeHandler(counter)
         hc_log.setLevel(old_level)
         hc_log.propagate = old_propagate
+        # apprise's per-call logs (failure reasons) come through its logger's level: restore it
+        # so whatever runs next in this process (the test suite) gets them again
+        for name, level in noisy_levels.items():
+            logging.getLogger(name).setLevel(level)
     return result
 
 
