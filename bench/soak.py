@@ -562,7 +562,8 @@ def _settle(daemon: Any, timeout: float = 3.0) -> None:
 def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
              failure_threshold: int = 2, unknown_threshold: int = 3,
              sample_every: int = 500, warmup_ticks: int = 20, out: Any = None,
-             progress: bool = True, trace: bool = False) -> SoakResult:
+             progress: bool = True, trace: bool = False,
+             tick_seconds: float = 0.0) -> SoakResult:
     """Run the soak; return the samples and PASS/FAIL verdicts (also printed to ``out``)."""
     from support.receivers import JsonReceiver
 
@@ -578,7 +579,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
     hc_log.setLevel(logging.WARNING)
     hc_log.propagate = False  # counted and summarised in the report instead
     hc_log.addHandler(counter)
-    for noisy in ("apprise", "urllib3"):
+    noisy_levels = {n: logging.getLogger(n).level for n in ("apprise", "urllib3")}
+    for noisy in noisy_levels:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
     rng = random.Random(seed)
@@ -667,9 +669,13 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             tracemalloc.start(6)
             snap0 = tracemalloc.take_snapshot()
         next_sample = result.check_runs + sample_every
+        next_tick = time.monotonic()
         while result.check_runs < runs:
             schedule.step(tick)
             do_tick()
+            if tick_seconds > 0:  # paced like a real daemon (--tick-seconds), not flat out
+                next_tick += tick_seconds
+                time.sleep(max(0.0, next_tick - time.monotonic()))
             if result.check_runs >= next_sample:
                 sample()
                 next_sample += sample_every
@@ -825,6 +831,10 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         hc_log.removeHandler(counter)
         hc_log.setLevel(old_level)
         hc_log.propagate = old_propagate
+        # apprise's per-call logs (failure reasons) come through its logger's level: restore it
+        # so whatever runs next in this process (the test suite) gets them again
+        for name, level in noisy_levels.items():
+            logging.getLogger(name).setLevel(level)
     return result
 
 
@@ -884,6 +894,26 @@ def report(res: SoakResult, out: Any = None) -> None:
         p(f"{'PASS' if ok else 'FAIL'}: {name} ({detail})")
 
 
+def rss_curve(res: SoakResult, out: Any = None) -> None:
+    """Print RSS growth per minute for each quarter of the run: a leak keeps a steady slope,
+    warm-up growth (caches, pools, the weight book's window) flattens out."""
+    def p(*a: Any) -> None:
+        print(*a, file=out or sys.stdout)
+
+    samples = res.samples[1:-1] or res.samples  # skip the baseline and the post-drain sample
+    if len(samples) < 5:
+        return
+    p("RSS curve (growth per minute in each quarter of the run):")
+    q = len(samples) // 4
+    for n in range(4):
+        part = samples[n * q: (n + 1) * q + 1] if n < 3 else samples[3 * q:]
+        a, b = part[0], part[-1]
+        minutes = max(1e-9, (b.elapsed - a.elapsed) / 60)
+        p(f"  Q{n + 1}: {a.elapsed / 60:6.1f}-{b.elapsed / 60:6.1f} min  RSS "
+          f"{a.rss_kb / 1024:6.1f} -> {b.rss_kb / 1024:6.1f} MiB  "
+          f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--sim-child"]:
@@ -897,11 +927,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-every", type=int, default=500, help="check runs between samples")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also show where memory grew (slow; for hunting a leak)")
+    ap.add_argument("--tick-seconds", type=float, default=0.0,
+                    help="pace the ticks like a real daemon (e.g. 1); default: flat out")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="with --tick-seconds: run this long (sets --runs)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    res = run_soak(args.runs, args.accounts, args.seed, args.failure_threshold,
-                   args.unknown_threshold, args.sample_every, trace=args.tracemalloc)
+    runs = args.runs
+    if args.minutes is not None and args.tick_seconds > 0:
+        runs = int(args.minutes * 60 / args.tick_seconds) * args.accounts * len(CHECK_IDS)
+    res = run_soak(runs, args.accounts, args.seed, args.failure_threshold,
+                   args.unknown_threshold, args.sample_every, trace=args.tracemalloc,
+                   tick_seconds=args.tick_seconds)
     report(res)
+    rss_curve(res)
     return 0 if res.ok else 1
 
 

@@ -51,11 +51,13 @@ def _parse_only(text: str | None) -> set[str] | None:
 
 
 def _open_state(config: Config, quiet: bool = False):
-    from healthcheck.state import StateDB, StateError
+    from healthcheck.state import StateDB, StateError, StateTooNew
 
     path = config.state_dir()
     try:
         return StateDB.open(path)
+    except StateTooNew:
+        raise  # the command refuses to run (EXIT_CONFIG), see main()
     except StateError as exc:
         if not quiet:
             _err(f"warning: {exc}; bans and caches will not be remembered between runs")
@@ -427,6 +429,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     if args.action == "validate":
+        if not config.alerts.urls:
+            from healthcheck.daemon import NO_DESTINATIONS
+
+            _err(f"warning: {args.config}: {NO_DESTINATIONS}")
         print(f"{args.config}: OK ({len(config.accounts)} account(s))")
         return 0
     print(json.dumps(config_to_json(config), indent=2))
@@ -592,10 +598,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
+    from healthcheck.state import StateTooNew
+
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except StateTooNew as exc:  # a downgrade: never run on (or move aside) newer state
+        _err(f"refusing to run: {exc}")
+        return EXIT_CONFIG
     except Exception:  # noqa: BLE001 - never a traceback on the terminal; the log has it
         log.debug("internal error", exc_info=True)
         _err("internal error (run with -vv for details)")

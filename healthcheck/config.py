@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from healthcheck import files
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
 from healthcheck.maintenance import MaintenanceWindow, parse_windows
@@ -337,7 +337,8 @@ class _Loader:
         self.problems.append(_LINE_BREAK_RE.sub(lambda m: repr(m.group())[1:-1], line))
 
     # -- secrets
-    def secret_file(self, key: str, raw_path: str) -> str | None:
+    def secret_file(self, key: str, raw_path: str,
+                    max_bytes: int = files.SECRET_MAX_BYTES) -> str | None:
         """Given a *_file value, return the file's text; report missing, unsafe or empty files."""
         if self.secrets_optional:
             return None
@@ -353,29 +354,10 @@ class _Loader:
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except FileNotFoundError:
-            self.problem(key, f"file {str(path)!r} does not exist")
+            text = files.read_text(path, max_bytes=max_bytes, secret=True, what="secret file")
+        except files.FileRefused as exc:
+            self.problem(key, str(exc))
             return None
-        except OSError as exc:
-            self.problem(key, f"cannot open {str(path)!r}: {exc.strerror}")
-            return None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                self.problem(key, f"{str(path)!r} is not a regular file")
-                return None
-            if st.st_mode & 0o077:
-                self.problem(key, f"{str(path)!r} is readable by group or others "
-                                  f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}")
-                return None
-            with os.fdopen(os.dup(fd), "r", encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problem(key, f"cannot read {str(path)!r}: {exc}")
-            return None
-        finally:
-            os.close(fd)
         if not text.strip():
             self.problem(key, f"file {str(path)!r} is empty")
             return None
@@ -400,8 +382,13 @@ class _Loader:
             shown = "blank" if isinstance(value, str) else _show(value)
             self.problem(r.key(name), f"must be a non-empty string, not {shown}")
             return None
+        # sane maximum sizes: every secret is compiled into the log redactor's pattern
+        limit = files.PEM_MAX_BYTES if kind == "pem" else files.SECRET_MAX_BYTES
         if name == base:
             self.literal_secret_keys.append(r.key(name))
+            if len(value.encode()) > limit:
+                self.problem(r.key(name), f"is longer than the limit of {limit:,} bytes")
+                return None
             return value.strip()
         if name.endswith("_env"):
             if value not in self.env:
@@ -411,8 +398,12 @@ class _Loader:
             if not got:
                 self.problem(r.key(name), f"environment variable {value} is empty")
                 return None
+            if len(got.encode()) > limit:
+                self.problem(r.key(name), f"environment variable {value} is longer than the "
+                                          f"limit of {limit:,} bytes")
+                return None
             return got
-        text = self.secret_file(r.key(name), value)
+        text = self.secret_file(r.key(name), value, limit)
         return text.strip() if text is not None and kind != "pem" else text
 
 
@@ -534,7 +525,8 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
             urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status))
     if r.has("urls_file"):
         path = r.string("urls_file", None)
-        text = ld.secret_file("alerts.urls_file", path) if path else None
+        text = (ld.secret_file("alerts.urls_file", path, files.URLS_FILE_MAX_BYTES)
+                if path else None)
         for line in (text or "").splitlines():
             line = line.strip()
             if not line or line.startswith("#"):
@@ -884,12 +876,11 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     the accounts' shape."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        # never blocks on a FIFO, refuses devices, reads at most CONFIG_MAX_BYTES
+        raw = files.read_bytes(p, max_bytes=files.CONFIG_MAX_BYTES, what="config file")
         st = p.stat()
-    except FileNotFoundError:
-        raise ConfigError([f"{p}: config file does not exist"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{p}: is a directory, not a config file"]) from None
+    except files.FileRefused as exc:
+        raise ConfigError([f"{p}: {exc}"]) from None
     except OSError as exc:
         raise ConfigError([f"{p}: cannot read config file: {exc.strerror}"]) from None
     try:

@@ -26,13 +26,23 @@ from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.result import Status
 from healthcheck.runner import Report, Runner
-from healthcheck.state import CheckState, OutboxRow, SilencesChanged, StateDB, StateError
+from healthcheck.state import (
+    CheckState,
+    OutboxRow,
+    SilencesChanged,
+    StateDB,
+    StateError,
+    StateTooNew,
+)
 
 log = logging.getLogger(__name__)
 
 CLOCK_STEP_TOLERANCE = 5.0  # seconds of disagreement between wall and monotonic clocks
 PRUNE_EVERY = 3600.0  # seconds between deletions of old delivered alerts and history
 KEEP_SECONDS = 30 * 86400.0  # delivered/dropped outbox rows and history flips kept this long
+NO_DESTINATIONS = ("no alert destinations: set alerts.urls or alerts.urls_file; problems are "
+                   "only logged, nobody is notified")
+EXIT_STATE_TOO_NEW = 3  # the state database was written by a newer version (see README)
 
 
 def status_line(config: Config, state: StateDB, states: dict[tuple[str, str], CheckState],
@@ -74,6 +84,8 @@ def open_state(config: Config) -> StateDB:
     try:
         # a failed write later (full disk) keeps state in memory rather than losing alerts
         return StateDB.open(config.state_dir(), memory_fallback=True)
+    except StateTooNew:
+        raise  # a downgrade: running on empty state would re-alert and forget bans
     except StateError as exc:
         log.error("%s; running without persistent state (alerts may repeat after a restart)",
                   exc)
@@ -226,6 +238,8 @@ class Daemon:
         log.info("starting: %d account(s), tick every %g s, state in %s",
                  len(self.config.accounts), self.tick_seconds(),
                  self.state.path if getattr(self.state, "path", None) else "memory")
+        if not self.config.alerts.urls:
+            log.warning(NO_DESTINATIONS)
         self.worker.start()
         self._start_metrics()
         self.tick()  # the first run at start, before READY=1
@@ -340,9 +354,12 @@ class Daemon:
             self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share,
                                  bot_logs=self.watcher)
             self.engine = AlertEngine(new.alerts)
+            # the in-flight sends go to the new notifier: a slow send still running is not
+            # started again by the new worker, and its result is recorded when it ends
             self.notifier = Notifier(list(new.alerts.urls), self.state,
                                      timeout=new.alerts.delivery_timeout,
-                                     backoff_max=new.alerts.retry_backoff_max)
+                                     backoff_max=new.alerts.retry_backoff_max,
+                                     inflight=self.notifier.inflight)
             self.notifier.failures_total = failures
             self.worker = DeliveryWorker(self.notifier).start()
             self._last_check_run.clear()
@@ -372,8 +389,40 @@ def stop_watcher(watcher: Any) -> None:
 
 def run_daemon(config: Config, config_path: str | Path | None = None) -> int:
     """`binance-healthcheck run`: build the daemon and run it until a stop signal."""
-    daemon = Daemon(config, config_path)
-    return daemon.run()
+    try:
+        daemon = Daemon(config, config_path)
+    except StateTooNew as exc:
+        log.error("refusing to start: %s", exc)
+        return EXIT_STATE_TOO_NEW
+    code = daemon.run()
+    exit_now_if_sends_hang(code, daemon.notifier.inflight.running())
+    return code
+
+
+def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
+    """After a clean shutdown (state committed and closed), end the process at once if alert
+    sends are still stuck in apprise's worker threads (an SMTP server that never answers, a
+    long ``rto``): Python would otherwise wait for them at exit, past systemd's stop timeout.
+    Their alerts are still pending in the outbox and go out after the restart."""
+    import os
+    import sys
+
+    # apprise sends on a ThreadPoolExecutor, whose threads the interpreter joins at exit even
+    # when they are daemon threads; a heartbeat ping runs on one too
+    stuck = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if not stuck and not sends_running:
+        return
+    if sends_running:
+        log.info("exiting without waiting for %d alert send(s) still running; their alerts "
+                 "stay queued", sends_running)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def notify_once(config: Config, state: StateDB | None, report: Report) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 import traceback
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JITTER_SHARE = 0.1  # up to 10 % on top of the backoff, so channels do not retry in lockstep
+APPRISE_SHARE = 0.9  # of delivery_timeout for apprise's notify(timeout=) and its URL timeouts
+CANCEL_POLL = 0.1  # seconds between checks for a stop while a send runs
 MAX_REASON_CHARS = 300
 TEST_TITLE = "binance-healthcheck test notification"
 TEST_BODY = ("This is a test from binance-healthcheck (notify-test). If you can read this, "
@@ -58,6 +61,7 @@ class _Outcome:
     ok: bool = False
     reason: str = ""
     done: threading.Event = field(default_factory=threading.Event)
+    recorded_failure: bool = False  # a failed attempt was already written for it (deadline)
 
 
 @dataclass
@@ -67,19 +71,60 @@ class _Dest:
     apprise: apprise.Apprise | None
     load_error: str = ""
     failing: bool = False
-    # a send that outlived its deadline; until it ends, this destination gets nothing new,
-    # because a late success followed by a retry would deliver the alert twice
-    inflight: tuple[int, _Outcome] | None = None
+
+
+class InflightSends:
+    """Sends started but not yet recorded, keyed by outbox row id: {row id: (dest, outcome)}.
+
+    One instance lives as long as the process and is handed from one :class:`Notifier` to the
+    next on a config reload, so a send still running when the reload (or a deadline) happened
+    is never started a second time: its destination gets nothing new until it ends, and its
+    result (delivered, or failed and due for a retry) is recorded by whichever notifier runs
+    next. A late success followed by a retry would otherwise deliver the alert twice.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sends: dict[int, tuple[str, _Outcome]] = {}
+
+    def add(self, row_id: int, dest: str, outcome: _Outcome) -> None:
+        with self._lock:
+            self._sends[row_id] = (dest, outcome)
+
+    def discard(self, row_id: int) -> None:
+        with self._lock:
+            self._sends.pop(row_id, None)
+
+    def busy_dests(self) -> set[str]:
+        """Return the destinations with a send still running."""
+        with self._lock:
+            return {d for d, o in self._sends.values() if not o.done.is_set()}
+
+    def take_finished(self) -> list[tuple[int, str, _Outcome]]:
+        """Remove and return the sends that have ended since the last call."""
+        with self._lock:
+            done = [(i, d, o) for i, (d, o) in self._sends.items() if o.done.is_set()]
+            for i, _, _ in done:
+                del self._sends[i]
+        return done
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for _, o in self._sends.values() if not o.done.is_set())
 
 
 class Notifier:
     """Delivers due outbox rows to the configured destinations."""
 
     def __init__(self, urls: list[AlertUrl] | tuple[AlertUrl, ...], db: StateDB, *,
-                 timeout: float = 30.0, backoff_max: float = 30.0) -> None:
+                 timeout: float = 30.0, backoff_max: float = 30.0,
+                 inflight: InflightSends | None = None) -> None:
         self.db = db
         self.timeout = float(timeout)
         self.backoff_max = float(backoff_max)
+        self.inflight = inflight if inflight is not None else InflightSends()
+        # set by the worker's stop(): waits end at once and nothing more is written
+        self.cancelled = threading.Event()
         self._lock = threading.Lock()  # one deliver_due at a time (worker + a manual flush)
         self.failures_total = 0  # failed delivery attempts since start (for the metrics)
         self._dests: dict[str, _Dest] = {}
@@ -88,7 +133,7 @@ class Notifier:
             fp = dest_fingerprint(raw)
             if fp in self._dests:
                 continue
-            obj, error = _load(raw)
+            obj, error = _load(raw, self.timeout)
             masked = mask_url(raw)
             if obj is None:
                 log.warning("alert URL #%d (%s) cannot be used: %s", n, masked, error)
@@ -108,24 +153,32 @@ class Notifier:
         """
         report = DeliveryReport()
         with self._lock:
+            if self.cancelled.is_set():
+                return report
             self._reap_inflight(now)
             rows = self.db.due_outbox(now, limit=100,
                                       max_delay_seconds=self.backoff_max * (1 + JITTER_SHARE) + 1)
-            held: set[str] = set()
+            held: set[str] = self.inflight.busy_dests()
             for row in rows:
                 assert row.id is not None
+                if self.cancelled.is_set():
+                    break
                 dest = self._dests.get(row.dest)
                 if dest is None:
                     self.db.drop(row.id, now, "destination no longer configured")
                     log.warning("dropping alert %s for a destination that is no longer configured",
                                 row.alert_id)
                     continue
-                if row.dest in held or dest.inflight is not None:
-                    held.add(row.dest)
+                if row.dest in held:
                     report.skipped += 1
                     continue
                 report.attempted += 1
-                ok, reason = self._send(dest, row)
+                sent = self._send(dest, row)
+                if sent is None:  # cancelled (stop or reload): the row stays as it is
+                    report.skipped += 1
+                    held.add(row.dest)
+                    continue
+                ok, reason = sent
                 if ok:
                     self.db.mark_delivered(row.id, now)
                     report.delivered += 1
@@ -151,31 +204,42 @@ class Notifier:
         base = min(self.backoff_max, 2.0 ** min(attempts, 30))
         return base + random.uniform(0, base * JITTER_SHARE)
 
-    def _send(self, dest: _Dest, row: OutboxRow) -> tuple[bool, str]:
+    def _send(self, dest: _Dest, row: OutboxRow) -> tuple[bool, str] | None:
+        """Send one row; return (ok, reason), or None if cancelled while the send runs (it
+        stays in :attr:`inflight` and is recorded by the next pass of any notifier)."""
         if dest.apprise is None:
             return False, f"destination cannot be used: {dest.load_error}"
-        # apprise gets most of the budget so its own TIMEOUT (with a reason) usually comes first;
-        # the join below is the hard stop for what apprise does not bound (DNS, throttle, bugs)
-        outcome = _start_send(dest.apprise, row.title, row.body, row.notify_type,
-                              self.timeout * 0.9)
-        if outcome.done.wait(self.timeout):
-            return outcome.ok, outcome.reason
         assert row.id is not None
-        dest.inflight = (row.id, outcome)
-        return False, f"no answer within {self.timeout:.0f} s (send still running in background)"
+        # apprise gets most of the budget so its own TIMEOUT (with a reason) usually comes first;
+        # the wait below is the hard stop for what apprise does not bound (DNS, throttle, bugs)
+        outcome = _start_send(dest.apprise, row.title, row.body, row.notify_type,
+                              self.timeout * APPRISE_SHARE)
+        self.inflight.add(row.id, dest.fingerprint, outcome)
+        deadline = time.monotonic() + self.timeout
+        while not outcome.done.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                # still running: the destination is held (busy_dests) until it ends, and the
+                # next pass records its real result; the row is not retried meanwhile
+                outcome.recorded_failure = True
+                return False, (f"no answer within {self.timeout:.0f} s "
+                               "(send still running in background)")
+            if self.cancelled.is_set():
+                return None
+            outcome.done.wait(min(left, CANCEL_POLL))
+        self.inflight.discard(row.id)
+        return outcome.ok, outcome.reason
 
     def _reap_inflight(self, now: float) -> None:
-        for dest in self._dests.values():
-            if dest.inflight is None:
-                continue
-            row_id, outcome = dest.inflight
-            if not outcome.done.is_set():
-                continue
-            dest.inflight = None
+        for row_id, fp, outcome in self.inflight.take_finished():
+            dest = self._dests.get(fp)
+            masked = dest.masked if dest is not None else "a destination no longer configured"
             if outcome.ok:
                 # it got through after all; retrying would send it twice
                 self.db.mark_delivered(row_id, now)
-                log.info("a slow alert to %s was delivered after its deadline", dest.masked)
+                log.info("a slow alert to %s was delivered after its deadline", masked)
+            elif not outcome.recorded_failure:
+                self.db.mark_failed(row_id, now, outcome.reason or "failed", now)
 
 
 class DeliveryWorker:
@@ -198,8 +262,13 @@ class DeliveryWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Ask the worker to end and wait up to ``timeout``; return True if it ended."""
+        """Ask the worker to end and wait up to ``timeout``; return True if it ended.
+
+        A send in progress is not waited for: it stays in the notifier's :class:`InflightSends`
+        and its row stays in the outbox (delivered by the next worker, or after a restart).
+        """
         self._stop.set()
+        self.notifier.cancelled.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -225,11 +294,11 @@ def send_test(urls: list[AlertUrl] | list[str],
     for url in urls:
         raw = url.url.reveal() if isinstance(url, AlertUrl) else url
         masked = mask_url(raw)
-        obj, error = _load(raw)
+        obj, error = _load(raw, timeout)
         if obj is None:
             out.append((masked, False, error))
             continue
-        outcome = _start_send(obj, TEST_TITLE, TEST_BODY, "info", timeout * 0.9)
+        outcome = _start_send(obj, TEST_TITLE, TEST_BODY, "info", timeout * APPRISE_SHARE)
         if outcome.done.wait(timeout):
             out.append((masked, outcome.ok, outcome.reason or ("sent" if outcome.ok else "")))
         else:
@@ -238,8 +307,15 @@ def send_test(urls: list[AlertUrl] | list[str],
 
 
 def mask_url(url: str) -> str:
-    """Given an apprise URL, return it with tokens and passwords masked (apprise's privacy mode);
-    fall back to ``scheme://…`` when apprise cannot parse it."""
+    """Given an apprise URL, return it with tokens and passwords masked; fall back to
+    ``scheme://…`` when apprise cannot parse it.
+
+    apprise's privacy mode masks passwords and the tokens it knows of, but keeps webhook paths
+    (``json://host/hookTOKENpath``, where many services keep their token), header and payload
+    values, and shows abbreviated tokens ("1...j"). So on top of it: every path segment except
+    an e-mail recipient becomes ``***``, values of ``+header``, ``-param`` and ``:field``
+    arguments become ``***``, and abbreviated tokens become ``***``.
+    """
     try:
         import apprise
 
@@ -247,11 +323,38 @@ def mask_url(url: str) -> str:
         if obj is not None:
             # not scrub()bed: the whole URL is a registered secret literal, so scrubbing would
             # blank out secret-free URLs such as json://host/ entirely
-            return str(obj.url(privacy=True))
+            return _mask_more(str(obj.url(privacy=True)))
     except Exception:  # masking must never be the reason a status line fails
         log.debug("cannot mask URL with apprise", exc_info=True)
     scheme = url.split("://", 1)[0] if "://" in url else "?"
     return f"{scheme}://…"
+
+
+_ABBREVIATED = re.compile(r"^[^.]?\.\.\.[^.]?$")
+_DEFAULT_ARGS = {"overflow": "upstream", "retry": "0", "wait": "0.5", "optional": "no",
+                 "method": "POST"}
+
+
+def _mask_more(masked: str) -> str:
+    parts = urllib.parse.urlsplit(masked)
+    netloc = parts.netloc
+    user, at, host = netloc.rpartition("@")
+    if at:
+        user = ":".join("***" if _ABBREVIATED.match(p) else p for p in user.split(":"))
+    host_part = "***" if _ABBREVIATED.match(host.split(":")[0]) else host
+    netloc = f"{user}@{host_part}" if at else host_part
+    is_mail = parts.scheme.lower() in ("mailto", "mailtos")
+    segments = [s if (not s or (is_mail and "%40" in s)) else "***"
+                for s in parts.path.split("/")]
+    query = []
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if _DEFAULT_ARGS.get(key) == value:
+            continue  # apprise's defaults only make the line longer
+        if key[:1] in "+-:" or _ABBREVIATED.match(value):
+            value = "***"
+        query.append(f"{urllib.parse.quote(key, safe='')}={urllib.parse.quote(value, safe='*')}")
+    out = f"{parts.scheme}://{netloc}{'/'.join(segments)}"
+    return out + (f"?{'&'.join(query)}" if query else "")
 
 
 def ping_heartbeat(url: str, failed: bool, timeout: float) -> bool:
@@ -280,11 +383,13 @@ def ping_heartbeat(url: str, failed: bool, timeout: float) -> bool:
     return False
 
 
-def _load(raw: str) -> tuple[apprise.Apprise | None, str]:
-    """Return an Apprise object holding just this URL, throttle off; or (None, reason)."""
+def _load(raw: str, timeout: float = 30.0) -> tuple[apprise.Apprise | None, str]:
+    """Return an Apprise object holding just this URL, throttle off and its timeouts fitted to
+    ``timeout`` (the delivery deadline); or (None, reason)."""
     import apprise
 
-    obj = apprise.Apprise()
+    budget = timeout * APPRISE_SHARE
+    obj = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=budget))
     try:
         ok = obj.add(raw)
     except Exception as e:  # noqa: BLE001
@@ -295,7 +400,34 @@ def _load(raw: str) -> tuple[apprise.Apprise | None, str]:
         # apprise's throttle sleeps up to request_rate_per_sec (5.5 s for e-mail) measured on the
         # wall clock: a backward clock step turns it into an hour-long sleep
         service.request_rate_per_sec = 0
+        fit_timeouts(service, budget)
     return obj, ""
+
+
+def fit_timeouts(service: Any, budget: float) -> None:
+    """Make one apprise service's socket timeouts fit the delivery budget (seconds).
+
+    apprise reads the per-URL ``cto``/``rto`` parameters into ``socket_connect_timeout`` and
+    ``socket_read_timeout`` (defaults 4 s each; e-mail uses ``socket_connect_timeout``, 15 s,
+    as the SMTP socket timeout for every command). A 4 s read timeout fails a webhook that
+    answers in 6 s although it got the message, and the retry sends it again; a 30 s ``rto``
+    outlives the daemon's deadline and its shutdown. So: a read timeout the user did not set is
+    the whole budget minus the connect time; one the user set is kept if it fits; nothing is
+    longer than the budget.
+    """
+    set_here = vars(service)  # the URL's cto=/rto= are instance attributes; defaults are not
+    connect = min(float(service.socket_connect_timeout), max(1.0, budget / 4))
+    if getattr(service, "smtp_host", None) is not None:
+        # smtplib uses one timeout for connect and every reply
+        smtp = float(service.socket_connect_timeout) if "socket_connect_timeout" in set_here \
+            else budget
+        service.socket_connect_timeout = max(0.1, min(smtp, budget))
+        return
+    read_budget = max(0.1, budget - connect)
+    read = float(service.socket_read_timeout) if "socket_read_timeout" in set_here \
+        else read_budget
+    service.socket_connect_timeout = connect
+    service.socket_read_timeout = min(read, read_budget)
 
 
 def _start_send(obj: apprise.Apprise, title: str, body: str, notify_type: str,

@@ -21,13 +21,24 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(signature=)[^&\s'\"]+", re.I), r"\1<redacted>"),
     (re.compile(r"(X-MBX-APIKEY['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), r"\1<redacted>"),
     (re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+"), r"\1<redacted>"),
-    (re.compile(r"(tgram://)[^/\s]+"), r"\1<redacted>"),
+    # (not the placeholder "tgram://TOKEN/CHAT" of help and error texts)
+    (re.compile(r"(tgram://)(?!TOKEN/|BOT_TOKEN/)[^/\s]+"), r"\1<redacted>"),
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^@\s/]+@", re.I), r"\1<redacted>@"),
+    # apprise's privacy mode abbreviates tokens to first...last character ("H...6"): still a
+    # fragment of a secret in its own log lines
+    (re.compile(r"(?<![\w.])[^\s/?&=.:@]\.\.\.[^\s/?&=.:@](?![\w.])"), "<redacted>"),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
      "<redacted private key>"),
 ]
 
 MIN_LITERAL = 6
+_USERINFO_RE = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]*@", re.I)
+
+
+def strip_userinfo(text: str) -> str:
+    """Given text holding URLs, return it with every ``user:password@`` part removed
+    (``http://u:p@proxy:3128/x`` -> ``http://proxy:3128/x``): for keys that are stored."""
+    return _USERINFO_RE.sub(r"\1", text)
 
 
 def register(value: str | None) -> None:
@@ -37,6 +48,7 @@ def register(value: str | None) -> None:
         return
     with _lock:
         new = {value}
+        new.update(_url_parts(value))
         # private keys are multi-line: their base64 lines are secret too
         for line in value.splitlines():
             line = line.strip()
@@ -47,6 +59,31 @@ def register(value: str | None) -> None:
         _literals.update(new)
         ordered = sorted(_literals, key=len, reverse=True)
         _literal_re = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+_PLAIN_WORD = re.compile(r"^[a-z_-]+$")
+
+
+def _url_parts(value: str) -> set[str]:
+    """Given a secret that is a URL (an apprise or heartbeat URL), return the parts of it that
+    look like tokens: path segments, user, password and argument values of 8+ characters that
+    are not plain lower-case words. Webhooks keep their token in the path, and apprise logs the
+    path on its own (without the rest of the URL)."""
+    if "://" not in value or "\n" in value:
+        return set()
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+    except ValueError:
+        return set()
+    pieces = [urllib.parse.unquote(p) for p in parts.path.split("/")]
+    pieces += [v for _, v in urllib.parse.parse_qsl(parts.query)]
+    userinfo = parts.netloc.rpartition("@")[0]
+    pieces += userinfo.split(":") if userinfo else []
+    if parts.scheme.lower().startswith("tgram"):
+        pieces.append(parts.netloc)  # the bot token is the "host"
+    return {p for p in pieces if len(p) >= 8 and not _PLAIN_WORD.match(p)}
 
 
 def scrub(text: str) -> str:

@@ -20,24 +20,26 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from healthcheck.redact import scrub
+from healthcheck.files import read_only_fs
+from healthcheck.redact import scrub, strip_userinfo
 from healthcheck.result import Status
 from healthcheck.silences import Silence
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "state.db"
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
 MAX_ERROR_CHARS = 500
 WRITE_BACK_SECONDS = 30.0  # while in memory after a failed write, retry the file this often
 
+# Migration 1: the schema of the first release (every statement idempotent, because databases
+# from before PRAGMA user_version have these tables with user_version 0).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -102,13 +104,61 @@ CREATE TABLE IF NOT EXISTS silences (
 """
 
 
-def _create_alert_rules_tables(conn: sqlite3.Connection) -> None:
-    """Create the tables of the alert rules (silences); idempotent, run at every open."""
-    conn.executescript("BEGIN IMMEDIATE;" + _ALERT_RULES_SCHEMA + "COMMIT;")
+
+@dataclass(frozen=True)
+class Migration:
+    """One forward step of the schema: ``sql`` (a script) or ``apply`` (called inside the
+    migration's transaction with the connection). After it, ``PRAGMA user_version`` is the
+    migration's 1-based position in :data:`MIGRATIONS`."""
+
+    description: str
+    sql: str = ""
+    apply: Callable[[sqlite3.Connection], None] | None = None
+
+
+# The ordered list of schema migrations. NEVER edit or reorder an entry that has shipped: append
+# a new Migration (CREATE TABLE/INDEX, ALTER TABLE ADD COLUMN, or a data fix in ``apply``). Each
+# runs once, in its own transaction, together with the user_version bump.
+def _strip_stored_credentials(conn: sqlite3.Connection) -> None:
+    """Ban and cache keys hold the base URL; releases before schema 2 stored a proxy password
+    in it (``spot:http://user:pass@proxy/``). Rewrite them without ``user:pass@``."""
+    for table in ("bans", "cache"):
+        rows = conn.execute(f"SELECT key FROM {table} WHERE key LIKE '%@%'").fetchall()
+        for (key,) in rows:
+            clean = strip_userinfo(key)
+            if clean != key:
+                conn.execute(f"DELETE FROM {table} WHERE key = ?", (clean,))
+                conn.execute(f"UPDATE {table} SET key = ? WHERE key = ?", (clean, key))
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("initial schema: meta, bans, cache, check_state, outbox, history", sql=_SCHEMA),
+    Migration("no credentials in stored ban and cache keys", apply=_strip_stored_credentials),
+    Migration("alert rules: silences", sql=_ALERT_RULES_SCHEMA),
+]
+
+
+def schema_version() -> int:
+    """Return the schema version this program writes (the number of migrations)."""
+    return len(MIGRATIONS)
+
+
+# kept for callers that read it as a constant; schema_version() counts appended migrations
+SCHEMA_VERSION = len(MIGRATIONS)
+WAL_SIZE_LIMIT = 1024 * 1024  # bytes the WAL is truncated to after a checkpoint
+WAL_AUTOCHECKPOINT_PAGES = 200  # ~800 KB of WAL before SQLite checkpoints on its own
+# SQLite's page cache (default 2 MB) fills as the database grows (30 days of history and
+# delivered alerts): RSS then creeps up for weeks; 512 KiB holds every hot page of this schema
+PAGE_CACHE_KIB = 512
 
 
 class StateError(Exception):
     """The state database cannot be opened or created (read-only or full directory, …)."""
+
+
+class StateTooNew(StateError):
+    """The database was written by a newer version of this program (a downgrade): refuse to
+    start rather than lose or misread its state."""
 
 
 def dest_fingerprint(url: str) -> str:
@@ -258,10 +308,14 @@ class StateDB:
             raise StateError(
                 f"cannot create state directory {state_dir}: {e.strerror or e}") from None
         path = state_dir / DB_NAME
+        if read_only_fs(state_dir):
+            raise StateError(f"state directory {state_dir} is on a read-only file system")
         if not os.access(state_dir, os.W_OK | os.X_OK):
             raise StateError(f"state directory {state_dir} is not writable by this user")
         try:
             return cls._connect(path)
+        except StateTooNew:
+            raise
         except _Corrupt as e:
             moved = _move_aside(path)
             log.warning("state database %s is unusable (%s); moved it to %s and starting fresh",
@@ -275,10 +329,7 @@ class StateDB:
     def in_memory(cls) -> StateDB:
         """Return a database that lives only in memory, for running without persistence."""
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        conn.executescript(_SCHEMA)
-        _create_alert_rules_tables(conn)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                     (str(SCHEMA_VERSION),))
+        migrate(conn)
         return cls(conn, None)
 
     @classmethod
@@ -302,18 +353,18 @@ class StateDB:
             if str(mode).lower() != "wal":
                 raise StateError(f"{path}: SQLite refused WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous=FULL")
+            # the WAL is truncated to this size after each checkpoint instead of staying at its
+            # high-water mark (~4 MB), and SQLite checkpoints every ~800 KB on its own
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            # deleted rows are overwritten, not left in free pages (migration 2 removes proxy
+            # passwords that older releases stored in ban keys)
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise _Corrupt(f"integrity check: {check}")
-            version = _schema_version(conn)
-            if version is not None and version > SCHEMA_VERSION:
-                raise _Corrupt(f"schema version {version} is newer than this program's "
-                               f"{SCHEMA_VERSION}")
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-            _create_alert_rules_tables(conn)
-            if version is None:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
+            migrate(conn, path)
             # a write now, so a read-only file fails here with a clear error, not mid-run
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
                          (datetime.now(UTC).isoformat(timespec="seconds"),))
@@ -327,6 +378,9 @@ class StateDB:
                 conn.close()
             if _is_corruption(e):
                 raise _Corrupt(str(e)) from None
+            if read_only_fs(path):
+                raise StateError(f"cannot open state database {path}: it is on a read-only "
+                                 "file system") from None
             raise StateError(f"cannot open state database {path}: {e}") from None
 
     # ------------------------------------------------------------------ plumbing
@@ -348,6 +402,11 @@ class StateDB:
                 raise
 
     def _write_failed(self, what: str, exc: BaseException) -> None:
+        if self._closed:
+            # a late caller after shutdown (a send thread ending): nothing is lost, the row it
+            # would have updated is still pending in the committed outbox
+            log.debug("state database closed; not %s", what)
+            return
         # one clear line the first time; repeats of a full disk every cycle would drown the log
         if not self._failing:
             log.error("state database %s: %s failed, continuing without saving it: %s",
@@ -412,7 +471,7 @@ class StateDB:
         try:
             with self._lock:
                 row = self._conn.execute("SELECT until_ts, reason FROM bans WHERE key = ?",
-                                         (key,)).fetchone()
+                                         (strip_userinfo(key),)).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading a ban", e)
             return None
@@ -428,7 +487,7 @@ class StateDB:
                     "INSERT INTO bans (key, until_ts, reason) VALUES (?, ?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET until_ts = excluded.until_ts, "
                     "reason = excluded.reason WHERE excluded.until_ts > bans.until_ts",
-                    (key, float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
+                    (strip_userinfo(key), float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -453,7 +512,7 @@ class StateDB:
         try:
             with self._lock:
                 row = self._conn.execute("SELECT fetched_at, value FROM cache WHERE key = ?",
-                                         (key,)).fetchone()
+                                         (strip_userinfo(key),)).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading the cache", e)
             return None
@@ -470,7 +529,7 @@ class StateDB:
             text = json.dumps(value, separators=(",", ":"))
             with self._tx() as c:
                 c.execute("INSERT OR REPLACE INTO cache (key, fetched_at, value) VALUES (?, ?, ?)",
-                          (key, float(fetched_at), text))
+                          (strip_userinfo(key), float(fetched_at), text))
             self._write_ok()
         except (sqlite3.Error, TypeError, ValueError) as e:
             if self._retry(e):
@@ -794,6 +853,60 @@ def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
     return OutboxRow(id=int(r[0]), created_at=float(r[1]), dest=r[2], title=r[3], body=r[4],
                      notify_type=r[5], attempts=int(r[6]), next_attempt_at=float(r[7]),
                      delivered_at=r[8], last_error=r[9] or "", alert_id=r[10], kind=r[11])
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
+    """Bring the database up to :func:`schema_version` by running the missing migrations in
+    order, each in its own transaction; return the version it was at.
+
+    Raise :class:`StateTooNew` if the database was written by a newer version (a higher
+    ``user_version``, or the ``meta.schema_version`` of releases before user_version).
+    """
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    legacy = _schema_version(conn)
+    found = max(current, legacy or 0)
+    target = schema_version()
+    if found > target:
+        where = f"{path}" if path else "the state database"
+        raise StateTooNew(
+            f"{where} has schema version {found}, written by a newer binance-healthcheck; "
+            f"this version knows schema {target}. Upgrade binance-healthcheck again, or move "
+            "the state directory aside to start with empty state (open alerts and bans are "
+            "then forgotten)")
+    for n in range(current + 1, target + 1):
+        step = MIGRATIONS[n - 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if step.sql:
+                for statement in _statements(step.sql):
+                    conn.execute(statement)
+            if step.apply is not None:
+                step.apply(conn)
+            conn.execute(f"PRAGMA user_version = {n}")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n),))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        if current:
+            log.info("state database: migrated to schema %d (%s)", n, step.description)
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (sqlite3.complete_statement)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
 
 
 def _schema_version(conn: sqlite3.Connection) -> int | None:

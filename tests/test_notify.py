@@ -144,8 +144,10 @@ def test_send_outliving_deadline_blocks_its_destination_and_late_success_counts(
     # while the old send still runs, a retry would risk a duplicate: hold it back
     assert n.deliver_due(T0 + 60).skipped == 1 and stuck.calls == 1
     stuck.release.set()
-    inflight = n._dests[dest_fingerprint(json_receiver.url)].inflight
-    assert inflight is not None and inflight[1].done.wait(5)
+    deadline = time.monotonic() + 5
+    while n.inflight.running() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert n.inflight.running() == 0
     report = n.deliver_due(T0 + 120)
     assert report.attempted == 0 and stuck.calls == 1
     assert db.pending_count() == 0  # the late success was recorded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 
 import pytest
@@ -144,6 +145,13 @@ def test_check_notify_keeps_undelivered_alert_for_the_next_run(make_config, sim,
     p = cli("check", "--config", str(config), "--notify")
     assert "not delivered yet" in p.stderr
     receivers["json"].fail_status = None
-    time.sleep(1.2)  # the failed row's first backoff
+    # wait for the event itself: the failed row's retry time (2-2.2 s backoff) has passed
+    state_dir = json.loads(cli("config", "show", "--config", str(config)).stdout)[
+        "resolved_state_dir"]
+    with sqlite3.connect(f"file:{state_dir}/state.db?mode=ro", uri=True) as conn:
+        (retry_at,) = conn.execute("SELECT max(next_attempt_at) FROM outbox"
+                                   " WHERE delivered_at IS NULL").fetchone()
+    assert retry_at is not None
+    assert wait_until(lambda: time.time() > retry_at + 0.05, timeout=30)
     cli("check", "--config", str(config), "--notify")
     assert len(receivers["json"].messages) == 1
