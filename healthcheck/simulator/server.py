@@ -238,7 +238,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Keep-alive handler threads may sit idle; don't join them on close.
     block_on_close = False
-    request_queue_size = 128  # many concurrent checks connect at once
+    # many concurrent checks connect at once (20 accounts open ~190 connections in one burst);
+    # a full backlog drops SYNs and the client retries only after 1 s
+    request_queue_size = 1024
 
     def __init__(self, addr: tuple[str, int], sim: Simulator) -> None:
         self.sim = sim
