@@ -23,8 +23,7 @@ from typing import Any
 
 from healthcheck import ntp as ntp_mod
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import AccountConfig, Config
-from healthcheck.endpoints import ENDPOINTS
+from healthcheck.config import Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.gateway import AccountGateway, WeightBook
 from healthcheck.markets import MARKETS

@@ -35,11 +35,11 @@ from healthcheck.config import (
     parse_config,
 )
 from healthcheck.fetch import FetchError, Outcome, Request
-from healthcheck.weights import WeightBook
 from healthcheck.ntp import NtpSample, query_server, vote
 from healthcheck.result import Result, Status
 from healthcheck.runner import Runner, _parse_exchange_info
 from healthcheck.secrets import Secret
+from healthcheck.weights import WeightBook
 
 SETTINGS = settings(deadline=None, max_examples=80,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, fmt_ts, setting
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    Facts,
+    Finding,
+    combine,
+    fmt_ts,
+    setting,
+)
 from healthcheck.fetch import Request
 from healthcheck.markets import MARKETS, POOLS, host_key
 from healthcheck.rate_text import pool_name
