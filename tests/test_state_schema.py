@@ -95,7 +95,7 @@ def test_an_appended_migration_runs_once_in_order(tmp_path: Path,
         calls.append(1)
         conn.execute("ALTER TABLE history ADD COLUMN note TEXT NOT NULL DEFAULT ''")
 
-    extra = [Migration("silences", sql="CREATE TABLE silences (id INTEGER PRIMARY KEY);"),
+    extra = [Migration("notes", sql="CREATE TABLE notes (id INTEGER PRIMARY KEY);"),
              Migration("history note", apply=add_column)]
     monkeypatch.setattr(state_mod, "MIGRATIONS", [*MIGRATIONS, *extra])
     for _ in range(2):
@@ -105,7 +105,7 @@ def test_an_appended_migration_runs_once_in_order(tmp_path: Path,
     assert user_version(path) == len(MIGRATIONS) + 2
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert "silences" in tables
+    assert "notes" in tables
 
 
 def test_proxy_password_never_reaches_the_state_file(tmp_path: Path) -> None:
