@@ -931,14 +931,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="pace the ticks like a real daemon (e.g. 1); default: flat out")
     ap.add_argument("--minutes", type=float, default=None,
                     help="with --tick-seconds: run this long (sets --runs)")
-    ap.add_argument("--default-malloc", action="store_true",
-                    help="leave glibc's malloc arenas uncapped (the daemon caps them at 2)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not args.default_malloc:
-        from healthcheck.memory import limit_malloc_arenas
-
-        limit_malloc_arenas()  # as `run` does, before the daemon's threads start
     runs = args.runs
     if args.minutes is not None and args.tick_seconds > 0:
         runs = int(args.minutes * 60 / args.tick_seconds) * args.accounts * len(CHECK_IDS)

@@ -389,9 +389,6 @@ def stop_watcher(watcher: Any) -> None:
 
 def run_daemon(config: Config, config_path: str | Path | None = None) -> int:
     """`binance-healthcheck run`: build the daemon and run it until a stop signal."""
-    from healthcheck.memory import limit_malloc_arenas
-
-    limit_malloc_arenas()  # before any thread starts: keeps RSS flat over weeks
     try:
         daemon = Daemon(config, config_path)
     except StateTooNew as exc:
