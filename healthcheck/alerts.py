@@ -105,13 +105,19 @@ class Decision:
 class AlertEngine:
     """Applies the alert rules of :class:`AlertsConfig` to each cycle's results."""
 
-    def __init__(self, cfg: AlertsConfig,
-                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+    def __init__(
+        self, cfg: AlertsConfig, new_id: Callable[[], str] = lambda: uuid.uuid4().hex
+    ) -> None:
         self.cfg = cfg
         self._new_id = new_id
 
-    def evaluate(self, results: Iterable[Result], states: dict[tuple[str, str], CheckState],
-                 now: float, silences: Iterable[Silence] = ()) -> Decision:
+    def evaluate(
+        self,
+        results: Iterable[Result],
+        states: dict[tuple[str, str], CheckState],
+        now: float,
+        silences: Iterable[Silence] = (),
+    ) -> Decision:
         """Given this cycle's results, the remembered states and the stored silences, return
         the :class:`Decision`.
 
@@ -140,17 +146,27 @@ class AlertEngine:
             new_states[key] = state
             if prev is None or prev.last_status != result.status:
                 if not (prev is None and result.status is Status.OK):
-                    history.append(HistoryRow(now, result.account, result.check,
-                                              prev.last_status if prev else None, result.status,
-                                              result.summary))
+                    history.append(
+                        HistoryRow(
+                            now,
+                            result.account,
+                            result.check,
+                            prev.last_status if prev else None,
+                            result.status,
+                            result.summary,
+                        )
+                    )
             if item is not None:
                 items_by_account.setdefault(result.account, []).append(item)
-        messages = [AlertMessage(self._new_id(), account, _sorted_items(items), now)
-                    for account, items in sorted(items_by_account.items())]
+        messages = [
+            AlertMessage(self._new_id(), account, _sorted_items(items), now)
+            for account, items in sorted(items_by_account.items())
+        ]
         return Decision(new_states, history, messages)
 
-    def _step(self, prev: CheckState | None, r: Result, now: float,
-              mute: Mute | None = None) -> tuple[CheckState, AlertItem | None]:
+    def _step(
+        self, prev: CheckState | None, r: Result, now: float, mute: Mute | None = None
+    ) -> tuple[CheckState, AlertItem | None]:
         """Return one check's next state and the item to send, if any."""
         cfg = self.cfg
         s = replace(prev) if prev is not None else CheckState(last_status=r.status)
@@ -167,16 +183,21 @@ class AlertEngine:
             s.consecutive_bad = 0
             s.last_ok_ts = now
             if s.notified_status is not None and (
-                    s.consecutive_ok < max(1, cfg.success_threshold) or mute is not None):
+                s.consecutive_ok < max(1, cfg.success_threshold) or mute is not None
+            ):
                 # the incident stays open: not enough OK runs yet (a flapping check must not
                 # send resolve/fire pairs), or a maintenance window holds the notice back
                 s.held = s.held or mute is not None
                 return s, None
             item = None
             if s.notified_status is not None and cfg.send_resolved:
-                item = _item(r, AlertKind.RESOLVED, s.notified_status,
-                             bad_since=s.bad_since_ts,
-                             routing=s.notified_peak or s.notified_status)
+                item = _item(
+                    r,
+                    AlertKind.RESOLVED,
+                    s.notified_status,
+                    bad_since=s.bad_since_ts,
+                    routing=s.notified_peak or s.notified_status,
+                )
             s.bad_since_ts = None
             s.notified_status = None
             s.notified_codes = []
@@ -200,14 +221,22 @@ class AlertEngine:
         if s.held:
             # a silence, maintenance window or root cause ended with this still wrong: say so now
             s.held = False
-            note = (f"Held back by {was_muted.get('by')}; still not fixed" if was_muted
-                    else "Held back earlier; still not fixed")
+            note = (
+                f"Held back by {was_muted.get('by')}; still not fixed"
+                if was_muted
+                else "Held back earlier; still not fixed"
+            )
             kind = AlertKind.FIRING if notified is None else AlertKind.REMINDER
-            if notified is not None and (r.status.severity > notified.severity or
-                                         sorted(set(r.codes)) != sorted(set(s.notified_codes))):
+            if notified is not None and (
+                r.status.severity > notified.severity
+                or sorted(set(r.codes)) != sorted(set(s.notified_codes))
+            ):
                 kind = AlertKind.UPDATE
-            if notified is not None and r.status is Status.UNKNOWN \
-                    and notified is not Status.UNKNOWN:
+            if (
+                notified is not None
+                and r.status is Status.UNKNOWN
+                and notified is not Status.UNKNOWN
+            ):
                 kind = AlertKind.REMINDER  # "cannot check" is no news about a known problem
                 s.notified_at = now
             else:
@@ -233,8 +262,11 @@ class AlertEngine:
         if sorted(set(r.codes)) != sorted(set(s.notified_codes)):
             self._notified(s, r, now)
             return s, _item(r, AlertKind.UPDATE, notified, s.bad_since_ts, r.status)
-        if cfg.repeat_interval > 0 and s.notified_at is not None \
-                and now - s.notified_at >= cfg.repeat_interval:
+        if (
+            cfg.repeat_interval > 0
+            and s.notified_at is not None
+            and now - s.notified_at >= cfg.repeat_interval
+        ):
             s.notified_at = now
             return s, _item(r, AlertKind.REMINDER, notified, s.bad_since_ts, r.status)
         return s, None
@@ -248,8 +280,9 @@ class AlertEngine:
             s.notified_peak = r.status
 
 
-def outbox_rows_for(message: AlertMessage, destinations: Iterable[AlertUrl],
-                    now: float) -> list[OutboxRow]:
+def outbox_rows_for(
+    message: AlertMessage, destinations: Iterable[AlertUrl], now: float
+) -> list[OutboxRow]:
     """Given a message and the configured destinations, return one outbox row per destination
     that has at least one item at or above its ``min_status``, with title and body cut to
     those items. Destinations are stored as fingerprints, never as URLs.
@@ -264,20 +297,23 @@ def outbox_rows_for(message: AlertMessage, destinations: Iterable[AlertUrl],
         items = message.items_for(dest.min_status)
         if not items:
             continue
-        rows.append(OutboxRow(
-            dest=fp,
-            title=render_title(message.account, items),
-            body=render_body(message.alert_id, items, message.created_at),
-            notify_type=notify_type_for(items),
-            alert_id=message.alert_id,
-            kind=next(k for k in _KIND_PRIORITY if any(i.kind is k for i in items)).value,
-            created_at=now,
-            next_attempt_at=now,
-        ))
+        rows.append(
+            OutboxRow(
+                dest=fp,
+                title=render_title(message.account, items),
+                body=render_body(message.alert_id, items, message.created_at),
+                notify_type=notify_type_for(items),
+                alert_id=message.alert_id,
+                kind=next(k for k in _KIND_PRIORITY if any(i.kind is k for i in items)).value,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     return rows
 
 
 # -------------------------------------------------------------------------- rendering
+
 
 def notify_type_for(items: list[AlertItem]) -> str:
     """Return the apprise notify type: failure (CRITICAL), warning, or success (all resolved)."""
@@ -318,8 +354,10 @@ def render_body(alert_id: str, items: list[AlertItem], now: float) -> str:
         reserve = 80 if rest else 0
         if used + len(block) + 2 + reserve > budget:
             more = len(items) - n
-            blocks.append(f"… and {more} more check{'s' if more > 1 else ''} not shown "
-                          f"(message too long); run `binance-healthcheck check` for all.")
+            blocks.append(
+                f"… and {more} more check{'s' if more > 1 else ''} not shown "
+                f"(message too long); run `binance-healthcheck check` for all."
+            )
             break
         blocks.append(block)
         used += len(block) + 2
@@ -333,8 +371,9 @@ def _render_item(item: AlertItem, now: float) -> str:
         lines.append(f"RESOLVED {item.check}{was}")
         lines.append(f"Now: {item.summary}")
         if item.bad_since_ts is not None:
-            lines.append(f"Was bad since {_iso(item.bad_since_ts)} "
-                         f"({_duration(now - item.bad_since_ts)})")
+            lines.append(
+                f"Was bad since {_iso(item.bad_since_ts)} ({_duration(now - item.bad_since_ts)})"
+            )
         return "\n".join(lines)
 
     head = f"{item.status.name} {item.check}"
@@ -400,17 +439,28 @@ def format_metrics(metrics: dict[str, float | int]) -> str:
     return ", ".join(parts)
 
 
-def _item(r: Result, kind: AlertKind, previous: Status | None, bad_since: float | None,
-          routing: Status) -> AlertItem:
+def _item(
+    r: Result, kind: AlertKind, previous: Status | None, bad_since: float | None, routing: Status
+) -> AlertItem:
     risk = r.risk_codes or r.details.get("risk_codes") or ()
     try:
         risk_codes = tuple(int(c) for c in risk)
     except (TypeError, ValueError):
         risk_codes = ()
-    return AlertItem(check=r.check, kind=kind, status=r.status, previous_status=previous,
-                     summary=r.summary, codes=tuple(r.codes), risk_codes=risk_codes,
-                     fix=r.fix, metrics=dict(r.metrics), details=dict(r.details),
-                     bad_since_ts=bad_since, routing_status=routing)
+    return AlertItem(
+        check=r.check,
+        kind=kind,
+        status=r.status,
+        previous_status=previous,
+        summary=r.summary,
+        codes=tuple(r.codes),
+        risk_codes=risk_codes,
+        fix=r.fix,
+        metrics=dict(r.metrics),
+        details=dict(r.details),
+        bad_since_ts=bad_since,
+        routing_status=routing,
+    )
 
 
 def _sorted_items(items: list[AlertItem]) -> list[AlertItem]:

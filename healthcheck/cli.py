@@ -45,8 +45,10 @@ def _parse_only(text: str | None) -> set[str] | None:
     only = {c.strip() for c in text.split(",") if c.strip()}
     bad = sorted(only - set(CHECK_IDS))
     if bad:
-        raise ValueError(f"--only: unknown check {', '.join(repr(b) for b in bad)} "
-                         f"(valid: {', '.join(CHECK_IDS)})")
+        raise ValueError(
+            f"--only: unknown check {', '.join(repr(b) for b in bad)} "
+            f"(valid: {', '.join(CHECK_IDS)})"
+        )
     return only
 
 
@@ -66,8 +68,12 @@ def _open_state(config: Config, quiet: bool = False):
 
 # ------------------------------------------------------------------------------- rendering
 
-_MARK = {Status.OK: "OK", Status.WARNING: "WARNING", Status.CRITICAL: "CRITICAL",
-         Status.UNKNOWN: "UNKNOWN"}
+_MARK = {
+    Status.OK: "OK",
+    Status.WARNING: "WARNING",
+    Status.CRITICAL: "CRITICAL",
+    Status.UNKNOWN: "UNKNOWN",
+}
 
 
 def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
@@ -82,7 +88,7 @@ def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None 
             pad = " " * (9 + 1 + width_acc + 1 + 15 + 1)
             for code in r.codes:
                 e = ERRORS.get(code)
-                text = f"{code} {e.name}: \"{e.msg}\"" if e else str(code)
+                text = f'{code} {e.name}: "{e.msg}"' if e else str(code)
                 print(f"{pad}bot's orders fail with {text}", file=out)
             for code in r.risk_codes:
                 e = ERRORS.get(code)
@@ -91,18 +97,27 @@ def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None 
                 print(f"{pad}fix: {r.fix}", file=out)
             mute = (mutes or {}).get((r.account, r.check))
             if mute is not None:
-                label = {"silence": "silenced by", "inhibited": "not alerted: explained by",
-                         "maintenance": "not alerted: in"}[mute.kind]
+                label = {
+                    "silence": "silenced by",
+                    "inhibited": "not alerted: explained by",
+                    "maintenance": "not alerted: in",
+                }[mute.kind]
                 print(f"{pad}{label} {mute.by}", file=out)
     counts: dict[str, int] = {}
     for r in report.results:
         counts[r.status.name] = counts.get(r.status.name, 0) + 1
-    parts = [f"{counts[s.name]} {s.name}" for s in (Status.CRITICAL, Status.UNKNOWN,
-                                                    Status.WARNING, Status.OK) if s.name in counts]
+    parts = [
+        f"{counts[s.name]} {s.name}"
+        for s in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING, Status.OK)
+        if s.name in counts
+    ]
     m = report.metrics
-    print(f"{report.status.name}: {m.get('accounts', 0)} account(s), {len(report.results)} "
-          f"checks: {', '.join(parts) or 'none'}; request weight {m.get('request_weight', 0)}, "
-          f"{m.get('duration_ms', 0):.0f} ms", file=out)
+    print(
+        f"{report.status.name}: {m.get('accounts', 0)} account(s), {len(report.results)} "
+        f"checks: {', '.join(parts) or 'none'}; request weight {m.get('request_weight', 0)}, "
+        f"{m.get('duration_ms', 0):.0f} ms",
+        file=out,
+    )
 
 
 def print_json(report: Any) -> None:
@@ -127,8 +142,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from healthcheck.runner import Runner
 
     state = _open_state(config, quiet=args.json or args.nagios)
-    watched = _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) \
-        else None
+    watched = (
+        _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) else None
+    )
     runner = Runner(config, state, bot_logs=watched)
     pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
     try:
@@ -166,8 +182,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             write_textfile(args.prometheus_textfile, report, pending)
         except OSError as exc:
-            _err(f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
-                 f"{exc.strerror or exc}")
+            _err(
+                f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
+                f"{exc.strerror or exc}"
+            )
             return EXIT_INTERNAL
     return int(report.status)
 
@@ -217,8 +235,10 @@ def cmd_silence(args: argparse.Namespace) -> int:
             return EXIT_CONFIG
         names = [a.name for a in config.accounts]
         if args.account is not None and args.account not in names:
-            _err(f"--account: no account {args.account!r} in {args.config} "
-                 f"(have: {', '.join(names)})")
+            _err(
+                f"--account: no account {args.account!r} in {args.config} "
+                f"(have: {', '.join(names)})"
+            )
             return EXIT_CONFIG
         if args.check is not None and args.check not in CHECK_IDS:
             _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)})")
@@ -232,15 +252,22 @@ def cmd_silence(args: argparse.Namespace) -> int:
     now = time.time()
     with state:
         if args.action == "add":
-            s = state.add_silence(ends_at=now + seconds, reason=args.reason.strip(),
-                                  account=args.account, check=args.check, code=args.code,
-                                  now=now)
+            s = state.add_silence(
+                ends_at=now + seconds,
+                reason=args.reason.strip(),
+                account=args.account,
+                check=args.check,
+                code=args.code,
+                now=now,
+            )
             if args.json:
                 print(json.dumps(s.to_json(now)))
             else:
                 # say where: a daemon with another state_dir would never see it
-                print(f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
-                      f"({s.reason}); stored in {state.path}")
+                print(
+                    f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
+                    f"({s.reason}); stored in {state.path}"
+                )
             return 0
         if args.action == "expire":
             try:
@@ -252,8 +279,10 @@ def cmd_silence(args: argparse.Namespace) -> int:
             if ended is None:
                 _err(f"silence expire: no active silence with id {sid} (see `silence list`)")
                 return 1
-            print(f"silence {sid} expired at {iso_utc(now)}; still-failing checks alert at the "
-                  "next run")
+            print(
+                f"silence {sid} expired at {iso_utc(now)}; still-failing checks alert at the "
+                "next run"
+            )
             return 0
         silences = state.silences(include_ended=args.all, now=now)
     if args.json:
@@ -264,8 +293,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
         return 0
     for s in silences:
         state_text = "active" if s.active(now) else "ended"
-        print(f"{s.id:>4}  {state_text:<6}  until {iso_utc(s.ends_at)}  {s.scope()}  "
-              f"({s.reason})")
+        print(f"{s.id:>4}  {state_text:<6}  until {iso_utc(s.ends_at)}  {s.scope()}  ({s.reason})")
     return 0
 
 
@@ -393,25 +421,43 @@ def cmd_plan(args: argparse.Namespace) -> int:
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
     if args.json:
-        print(json.dumps({
-            "requests": [{"request": r.what, "pool": r.pool, "weight": r.weight,
-                          "every_seconds": r.every_seconds, "weight_per_minute":
-                          round(r.per_minute, 2), "checks": r.checks} for r in rows],
-            "weight_per_minute": {k: round(v, 2) for k, v in pools.items()},
-            "share_of_limit": {k: round(v / POOLS[k].default_limit, 5)
-                               for k, v in pools.items()},
-            "weight_of_a_run_with_every_check_due": one_run,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "requests": [
+                        {
+                            "request": r.what,
+                            "pool": r.pool,
+                            "weight": r.weight,
+                            "every_seconds": r.every_seconds,
+                            "weight_per_minute": round(r.per_minute, 2),
+                            "checks": r.checks,
+                        }
+                        for r in rows
+                    ],
+                    "weight_per_minute": {k: round(v, 2) for k, v in pools.items()},
+                    "share_of_limit": {
+                        k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
+                    },
+                    "weight_of_a_run_with_every_check_due": one_run,
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{'request':<58} {'pool':<5} {'weight':>6} {'every':>8} {'/min':>7}  checks")
     for r in sorted(rows, key=lambda r: (r.pool, -r.per_minute)):
-        print(f"{r.what[:58]:<58} {r.pool:<5} {r.weight:>6} {r.every_seconds:>7.0f}s "
-              f"{r.per_minute:>7.2f}  {r.checks}")
+        print(
+            f"{r.what[:58]:<58} {r.pool:<5} {r.weight:>6} {r.every_seconds:>7.0f}s "
+            f"{r.per_minute:>7.2f}  {r.checks}"
+        )
     print()
     for pool, per_min in pools.items():
         limit = POOLS[pool].default_limit
-        print(f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
-              f"of the {limit} limit")
+        print(
+            f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
+            f"of the {limit} limit"
+        )
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
     return 0
 
@@ -483,7 +529,8 @@ def config_to_json(config: Config) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="binance-healthcheck",
-        description="Warns before a trading bot's Binance orders start failing.")
+        description="Warns before a trading bot's Binance orders start failing.",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors in the log")
@@ -492,19 +539,27 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run every check once and exit with a Nagios code")
     c.add_argument("--config", "-c", required=True, help="TOML config file")
     c.add_argument("--json", action="store_true", help="print one JSON document")
-    c.add_argument("--only", metavar="CHECK,...",
-                   help=f"only these checks ({', '.join(CHECK_IDS)})")
-    c.add_argument("--notify", action="store_true",
-                   help="send alerts with the daemon's state and rules (for cron)")
-    c.add_argument("--nagios", action="store_true",
-                   help="print one Nagios plugin line with performance data")
-    c.add_argument("--prometheus-textfile", metavar="PATH",
-                   help="also write the metrics to PATH (atomically) for node_exporter's "
-                        "textfile collector")
+    c.add_argument(
+        "--only", metavar="CHECK,...", help=f"only these checks ({', '.join(CHECK_IDS)})"
+    )
+    c.add_argument(
+        "--notify",
+        action="store_true",
+        help="send alerts with the daemon's state and rules (for cron)",
+    )
+    c.add_argument(
+        "--nagios", action="store_true", help="print one Nagios plugin line with performance data"
+    )
+    c.add_argument(
+        "--prometheus-textfile",
+        metavar="PATH",
+        help="also write the metrics to PATH (atomically) for node_exporter's textfile collector",
+    )
     c.set_defaults(func=cmd_check)
 
-    d = sub.add_parser("demo", help="run the checks against the built-in simulator (no keys, "
-                                    "no network)")
+    d = sub.add_parser(
+        "demo", help="run the checks against the built-in simulator (no keys, no network)"
+    )
     d.add_argument("--json", action="store_true", help="print the check as JSON")
     d.add_argument("--no-daemon", action="store_true", help="skip the short daemon/alert demo")
     d.set_defaults(func=cmd_demo)
@@ -514,9 +569,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ntp-port", type=int, default=None, help="also serve NTP on this UDP port")
     from healthcheck.simulator.faults import FAULTS  # stdlib only; names for --help
 
-    s.add_argument("--fault", action="extend", nargs="+", metavar="NAME",
-                   help="switch faults on: --fault a b, or repeat --fault; names: "
-                        + ", ".join(FAULTS))
+    s.add_argument(
+        "--fault",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="switch faults on: --fault a b, or repeat --fault; names: " + ", ".join(FAULTS),
+    )
     s.set_defaults(func=cmd_simulator)
 
     r = sub.add_parser("run", help="run as a daemon (foreground, systemd Type=notify)")
@@ -527,14 +586,20 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--config", "-c", required=True)
     n.set_defaults(func=cmd_notify_test)
 
-    pl = sub.add_parser("plan", help="print the requests the checks send, their weight and "
-                                     "the weight per minute per pool at the configured intervals")
+    pl = sub.add_parser(
+        "plan",
+        help="print the requests the checks send, their weight and "
+        "the weight per minute per pool at the configured intervals",
+    )
     pl.add_argument("--config", "-c", required=True)
     pl.add_argument("--json", action="store_true", help="print one JSON document")
     pl.set_defaults(func=cmd_plan)
 
-    cf = sub.add_parser("config", help="validate or show (secrets masked) a config file; "
-                                       "`config checks` prints every check's settings")
+    cf = sub.add_parser(
+        "config",
+        help="validate or show (secrets masked) a config file; "
+        "`config checks` prints every check's settings",
+    )
     cf.add_argument("action", choices=("validate", "show", "checks"))
     cf.add_argument("--config", "-c")
 
@@ -544,10 +609,16 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--config", "-c", required=True)
     sa.add_argument("--account", help="only this account (default: all)")
     sa.add_argument("--check", choices=None, help="only this check (default: all)")
-    sa.add_argument("--code", type=int, help="only results predicting this Binance code, "
-                                             "e.g. -2019")
-    sa.add_argument("--for", dest="duration", required=True, metavar="DURATION",
-                    help="how long, e.g. 30m, 2h, 1d")
+    sa.add_argument(
+        "--code", type=int, help="only results predicting this Binance code, e.g. -2019"
+    )
+    sa.add_argument(
+        "--for",
+        dest="duration",
+        required=True,
+        metavar="DURATION",
+        help="how long, e.g. 30m, 2h, 1d",
+    )
     sa.add_argument("--reason", required=True, help="why (shown where the alert would be)")
     sa.add_argument("--json", action="store_true")
     sl = si_sub.add_parser("list", help="list active silences")
@@ -560,18 +631,25 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true")
     si.set_defaults(func=cmd_silence)
 
-    st = sub.add_parser("status", help="what is firing, silenced, inhibited or pending, from "
-                                       "the state directory (no request to Binance)")
+    st = sub.add_parser(
+        "status",
+        help="what is firing, silenced, inhibited or pending, from "
+        "the state directory (no request to Binance)",
+    )
     st.add_argument("--config", "-c", required=True)
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
 
-    e = sub.add_parser("explain", help="explain Binance error codes, or list those in a bot's "
-                                       "log file (no config needed)")
+    e = sub.add_parser(
+        "explain",
+        help="explain Binance error codes, or list those in a bot's log file (no config needed)",
+    )
     e.add_argument("codes", nargs="*", metavar="CODE", help="e.g. -1021 -4004 403")
-    e.add_argument("--product", choices=("spot", "sapi", "usdm", "coinm"),
-                   help="the product the code came from (codes differ between spot/SAPI and "
-                        "futures)")
+    e.add_argument(
+        "--product",
+        choices=("spot", "sapi", "usdm", "coinm"),
+        help="the product the code came from (codes differ between spot/SAPI and futures)",
+    )
     e.add_argument("--log", metavar="FILE", help="list every Binance error found in this log")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_explain)

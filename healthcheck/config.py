@@ -102,8 +102,9 @@ class ChecksConfig:
     ``checks.get("clock")`` and ``checks.clock`` both return the clock check's Settings.
     """
 
-    def __init__(self, settings: dict[str, CheckSettings] | None = None, **by_id: CheckSettings
-                 ) -> None:
+    def __init__(
+        self, settings: dict[str, CheckSettings] | None = None, **by_id: CheckSettings
+    ) -> None:
         from healthcheck.checks import default_settings
 
         merged = default_settings()
@@ -231,9 +232,16 @@ class _Reader:
         self.seen.add(name)
         return self.table.get(name)
 
-    def number(self, name: str, default: float | None, *, minimum: float | None = None,
-               maximum: float | None = None, integer: bool = False,
-               exclusive_min: bool = False) -> Any:
+    def number(
+        self,
+        name: str,
+        default: float | None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        integer: bool = False,
+        exclusive_min: bool = False,
+    ) -> Any:
         self.seen.add(name)
         if name not in self.table:
             return default
@@ -246,8 +254,7 @@ class _Reader:
         except OverflowError:  # an int beyond any float
             finite = False
         if not finite:
-            self.loader.problem(self.key(name), f"must be a finite number, not "
-                                                f"{_show(value)[:40]}")
+            self.loader.problem(self.key(name), f"must be a finite number, not {_show(value)[:40]}")
             return default
         if integer and not (isinstance(value, int) or float(value).is_integer()):
             self.loader.problem(self.key(name), f"must be a whole number, not {_show(value)}")
@@ -271,8 +278,9 @@ class _Reader:
             return default
         return value
 
-    def string(self, name: str, default: str | None, *, choices: tuple[str, ...] | None = None
-               ) -> Any:
+    def string(
+        self, name: str, default: str | None, *, choices: tuple[str, ...] | None = None
+    ) -> Any:
         self.seen.add(name)
         if name not in self.table:
             return default
@@ -281,8 +289,9 @@ class _Reader:
             self.loader.problem(self.key(name), f"must be a string, not {_show(value)}")
             return default
         if choices is not None and value not in choices:
-            self.loader.problem(self.key(name),
-                                f"{_show(value)} is not one of {', '.join(choices)}")
+            self.loader.problem(
+                self.key(name), f"{_show(value)} is not one of {', '.join(choices)}"
+            )
             return default
         return value
 
@@ -337,8 +346,9 @@ class _Loader:
         self.problems.append(_LINE_BREAK_RE.sub(lambda m: repr(m.group())[1:-1], line))
 
     # -- secrets
-    def secret_file(self, key: str, raw_path: str,
-                    max_bytes: int = files.SECRET_MAX_BYTES) -> str | None:
+    def secret_file(
+        self, key: str, raw_path: str, max_bytes: int = files.SECRET_MAX_BYTES
+    ) -> str | None:
         """Given a *_file value, return the file's text; report missing, unsafe or empty files."""
         if self.secrets_optional:
             return None
@@ -347,8 +357,11 @@ class _Loader:
             return None
         expanded = _expand_credentials(raw_path, self.env)
         if expanded is None:
-            self.problem(key, f"{raw_path!r} uses $CREDENTIALS_DIRECTORY, which is not set "
-                              "(run under systemd with LoadCredential=, or give a real path)")
+            self.problem(
+                key,
+                f"{raw_path!r} uses $CREDENTIALS_DIRECTORY, which is not set "
+                "(run under systemd with LoadCredential=, or give a real path)",
+            )
             return None
         path = Path(expanded)
         if not path.is_absolute() and self.path is not None:
@@ -399,8 +412,10 @@ class _Loader:
                 self.problem(r.key(name), f"environment variable {value} is empty")
                 return None
             if len(got.encode()) > limit:
-                self.problem(r.key(name), f"environment variable {value} is longer than the "
-                                          f"limit of {limit:,} bytes")
+                self.problem(
+                    r.key(name),
+                    f"environment variable {value} is longer than the limit of {limit:,} bytes",
+                )
                 return None
             return got
         text = self.secret_file(r.key(name), value, limit)
@@ -440,8 +455,9 @@ def _load_daemon(ld: _Loader, table: Any) -> DaemonConfig:
         heartbeat_url=Secret(hb, "heartbeat url") if hb else None,
         heartbeat_timeout=_duration(r, "heartbeat_timeout", d.heartbeat_timeout),
         exchange_info_ttl=_duration(r, "exchange_info_ttl", d.exchange_info_ttl),
-        weight_budget_share=r.number("weight_budget_share", d.weight_budget_share,
-                                     minimum=0, maximum=1, exclusive_min=True),
+        weight_budget_share=r.number(
+            "weight_budget_share", d.weight_budget_share, minimum=0, maximum=1, exclusive_min=True
+        ),
         max_workers=r.number("max_workers", d.max_workers, minimum=1, maximum=256, integer=True),
     )
     r.finish()
@@ -459,7 +475,7 @@ def _parse_ntp_server(ld: _Loader, key: str, text: str) -> NtpServer | None:
         ld.problem(key, f"{text!r}: port {port_s!r} is not a number")
         return None
     if not host or not (0 < port < 65536):
-        ld.problem(key, f"{text!r} is not \"host\" or \"host:port\"")
+        ld.problem(key, f'{text!r} is not "host" or "host:port"')
         return None
     return NtpServer(host, port)
 
@@ -519,14 +535,13 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
                 min_status = Status[ms]
             ur.finish()
             if not url or "://" not in url:
-                ld.problem(key, "needs an apprise URL such as \"tgram://TOKEN/CHAT\"")
+                ld.problem(key, 'needs an apprise URL such as "tgram://TOKEN/CHAT"')
                 continue
             ld.literal_secret_keys.append(key)
             urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status))
     if r.has("urls_file"):
         path = r.string("urls_file", None)
-        text = (ld.secret_file("alerts.urls_file", path, files.URLS_FILE_MAX_BYTES)
-                if path else None)
+        text = ld.secret_file("alerts.urls_file", path, files.URLS_FILE_MAX_BYTES) if path else None
         for line in (text or "").splitlines():
             line = line.strip()
             if not line or line.startswith("#"):
@@ -541,8 +556,9 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
     cfg = AlertsConfig(
         urls=tuple(urls),
         failure_threshold=failure_threshold,
-        unknown_threshold=r.number("unknown_threshold", d.unknown_threshold, minimum=1,
-                                   integer=True),
+        unknown_threshold=r.number(
+            "unknown_threshold", d.unknown_threshold, minimum=1, integer=True
+        ),
         repeat_interval=r.number("repeat_interval", d.repeat_interval, minimum=0),
         send_resolved=r.boolean("send_resolved", d.send_resolved),
         retry_backoff_max=_duration(r, "retry_backoff_max", d.retry_backoff_max),
@@ -560,8 +576,9 @@ def _load_alert_rules(ld: _Loader, r: _Reader) -> dict[str, Any]:
     if r.has("maintenance"):
         windows = parse_windows(r.raw("maintenance"), "alerts.maintenance", ld.problem)
     return {
-        "success_threshold": r.number("success_threshold", d.success_threshold, minimum=1,
-                                      integer=True),
+        "success_threshold": r.number(
+            "success_threshold", d.success_threshold, minimum=1, integer=True
+        ),
         "inhibit": r.boolean("inhibit", d.inhibit),
         "maintenance": windows,
     }
@@ -585,10 +602,14 @@ def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
             elif kind == "string":
                 values[f.name] = cr.string(f.name, default, choices=md.get("choices"))
             else:
-                values[f.name] = cr.number(f.name, default, minimum=md.get("minimum"),
-                                           maximum=md.get("maximum"),
-                                           integer=kind == "int",
-                                           exclusive_min=bool(md.get("exclusive_min")))
+                values[f.name] = cr.number(
+                    f.name,
+                    default,
+                    minimum=md.get("minimum"),
+                    maximum=md.get("maximum"),
+                    integer=kind == "int",
+                    exclusive_min=bool(md.get("exclusive_min")),
+                )
         settings = cls.Settings(**values)
         for key, message in settings.problems():
             ld.problem(f"checks.{cls.id}.{key}", message)
@@ -598,8 +619,9 @@ def _load_checks(ld: _Loader, table: Any) -> ChecksConfig:
     return ChecksConfig(out)
 
 
-def _decimal_map(ld: _Loader, r: _Reader, name: str, *, upper: bool = True,
-                 positive: bool = False) -> dict[str, Decimal]:
+def _decimal_map(
+    ld: _Loader, r: _Reader, name: str, *, upper: bool = True, positive: bool = False
+) -> dict[str, Decimal]:
     if not r.has(name):
         return {}
     raw = r.raw(name)
@@ -619,8 +641,12 @@ def _decimal_map(ld: _Loader, r: _Reader, name: str, *, upper: bool = True,
         except InvalidOperation:
             ld.problem(key, f"must be a number, not {_show(value)}")
             continue
-        if not dec.is_finite() or dec < 0 or (positive and dec <= 0) or \
-                (dec and not -100 <= dec.adjusted() <= 100):
+        if (
+            not dec.is_finite()
+            or dec < 0
+            or (positive and dec <= 0)
+            or (dec and not -100 <= dec.adjusted() <= 100)
+        ):
             least = "greater than 0" if positive else "at least 0"
             ld.problem(key, f"must be a number {least}, not {_show(value)}")
             continue
@@ -631,8 +657,9 @@ def _decimal_map(ld: _Loader, r: _Reader, name: str, *, upper: bool = True,
 _SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
 
 
-def _load_symbols(ld: _Loader, r: _Reader, prefix: str, markets: tuple[str, ...]
-                  ) -> dict[str, tuple[str, ...]]:
+def _load_symbols(
+    ld: _Loader, r: _Reader, prefix: str, markets: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
     """Read ``symbols``: a list (every market of the account) or a table per market."""
     if not r.has("symbols"):
         return {}
@@ -651,8 +678,7 @@ def _load_symbols(ld: _Loader, r: _Reader, prefix: str, markets: tuple[str, ...]
             else:
                 per_market[m] = v
     else:
-        ld.problem(key, f"must be a list like [\"BTCUSDT\"] or a table per market, not "
-                        f"{_show(raw)}")
+        ld.problem(key, f'must be a list like ["BTCUSDT"] or a table per market, not {_show(raw)}')
         return {}
     out: dict[str, tuple[str, ...]] = {}
     for m, items in per_market.items():
@@ -736,12 +762,18 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             if r.has(n):
                 ld.problem(f"{prefix}.{n}", "only makes sense with private_key_file")
     if api_secret is not None and has_pk:
-        ld.problem(f"{prefix}.api_secret", "give either an API secret (HMAC) or a private key, "
-                                           "not both")
-    if api_secret is None and not has_pk and not any(
-            r.has(n) for n in ("api_secret", "api_secret_env", "api_secret_file")):
-        ld.problem(f"{prefix}.api_secret",
-                   "missing: set api_secret_env, api_secret_file or private_key_file")
+        ld.problem(
+            f"{prefix}.api_secret", "give either an API secret (HMAC) or a private key, not both"
+        )
+    if (
+        api_secret is None
+        and not has_pk
+        and not any(r.has(n) for n in ("api_secret", "api_secret_env", "api_secret_file"))
+    ):
+        ld.problem(
+            f"{prefix}.api_secret",
+            "missing: set api_secret_env, api_secret_file or private_key_file",
+        )
 
     markets = r.strings("markets", ("spot",))
     for m in markets:
@@ -758,8 +790,10 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", u):
             ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r} is not an http(s) base URL")
         elif re.search(rf"/({prefixes})/?$", u):
-            ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r}: give the base URL only; /api, "
-                                                     "/sapi and /fapi are appended")
+            ld.problem(
+                f"{prefix}.{mk.url_setting}",
+                f"{u!r}: give the base URL only; /api, /sapi and /fapi are appended",
+            )
         urls[mk.url_setting] = u
     position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
     recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
@@ -776,15 +810,21 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     symbols = _load_symbols(ld, r, prefix, tuple(m for m in markets if m in MARKETS))
     order_size = _decimal_map(ld, r, "order_size", upper=True, positive=True)
     if isinstance(r.raw("order_size"), int | float) and not isinstance(r.raw("order_size"), bool):
-        order_size = _decimal_map(ld, _Reader(ld, {"order_size": {"default": r.raw("order_size")}},
-                                              prefix), "order_size", upper=True, positive=True)
+        order_size = _decimal_map(
+            ld,
+            _Reader(ld, {"order_size": {"default": r.raw("order_size")}}, prefix),
+            "order_size",
+            upper=True,
+            positive=True,
+        )
         order_size = {"default": order_size.get("DEFAULT", Decimal(0))} if order_size else {}
     else:
         order_size = {("default" if k == "DEFAULT" else k): v for k, v in order_size.items()}
     multi_assets = r.raw("multi_assets_margin")
     if multi_assets is not None and not isinstance(multi_assets, bool):
-        ld.problem(f"{prefix}.multi_assets_margin", f"must be true or false, not "
-                                                    f"{_show(multi_assets)}")
+        ld.problem(
+            f"{prefix}.multi_assets_margin", f"must be true or false, not {_show(multi_assets)}"
+        )
         multi_assets = None
     r.finish()
     if api_key is None:
@@ -809,9 +849,14 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     )
 
 
-def parse_config(data: dict[str, Any], *, path: Path | None = None,
-                 env: dict[str, str] | None = None, private: bool = True,
-                 secrets: bool = True) -> Config:
+def parse_config(
+    data: dict[str, Any],
+    *,
+    path: Path | None = None,
+    env: dict[str, str] | None = None,
+    private: bool = True,
+    secrets: bool = True,
+) -> Config:
     """Given parsed TOML, return a validated Config; raise ConfigError listing every problem.
 
     ``private`` says whether the file is readable by its owner only; literal secrets are refused
@@ -826,8 +871,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     ntp = _load_ntp(ld, data.get("ntp", {}))
     alerts = _load_alerts(ld, data.get("alerts", {}))
     if "maintenance" in data:  # [[maintenance]] at the top level, as in Gatus
-        alerts = replace(alerts, maintenance=alerts.maintenance + parse_windows(
-            data["maintenance"], "maintenance", ld.problem))
+        alerts = replace(
+            alerts,
+            maintenance=alerts.maintenance
+            + parse_windows(data["maintenance"], "maintenance", ld.problem),
+        )
     checks = _load_checks(ld, data.get("checks", {}))
     metrics = _load_metrics(ld, data.get("metrics", {}))
     accounts: list[AccountConfig] = []
@@ -851,12 +899,23 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None,
     if ld.literal_secret_keys and not private and secrets:
         keys = ", ".join(ld.literal_secret_keys[:3])
         more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
-        ld.problem("", f"holds literal secrets ({keys}{more}) but is readable by group or others; "
-                       f"run: chmod 600 {path}, or move them to *_env / *_file")
+        ld.problem(
+            "",
+            f"holds literal secrets ({keys}{more}) but is readable by group or others; "
+            f"run: chmod 600 {path}, or move them to *_env / *_file",
+        )
     if ld.problems:
         raise ConfigError(ld.problems)
-    return Config(accounts=tuple(accounts), daemon=daemon, ntp=ntp, alerts=alerts, checks=checks,
-                  path=path, metrics=metrics, watch=watch)
+    return Config(
+        accounts=tuple(accounts),
+        daemon=daemon,
+        ntp=ntp,
+        alerts=alerts,
+        checks=checks,
+        path=path,
+        metrics=metrics,
+        watch=watch,
+    )
 
 
 def _check_window_accounts(ld: _Loader, alerts: AlertsConfig, names: set[str]) -> None:
@@ -864,12 +923,15 @@ def _check_window_accounts(ld: _Loader, alerts: AlertsConfig, names: set[str]) -
     for w in alerts.maintenance:
         for acc in w.accounts:
             if names and acc not in names:
-                ld.problem(f"maintenance window '{w.name}'.accounts",
-                           f"no account {acc!r} (have: {', '.join(sorted(names))})")
+                ld.problem(
+                    f"maintenance window '{w.name}'.accounts",
+                    f"no account {acc!r} (have: {', '.join(sorted(names))})",
+                )
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None, *,
-                secrets: bool = True) -> Config:
+def load_config(
+    path: str | Path, env: dict[str, str] | None = None, *, secrets: bool = True
+) -> Config:
     """Given a TOML file, return its Config; raise ConfigError with one line per problem.
 
     ``secrets=False`` reads no secret (nor its file or variable): for ``plan``, which needs only

@@ -40,24 +40,36 @@ log = logging.getLogger(__name__)
 CLOCK_STEP_TOLERANCE = 5.0  # seconds of disagreement between wall and monotonic clocks
 PRUNE_EVERY = 3600.0  # seconds between deletions of old delivered alerts and history
 KEEP_SECONDS = 30 * 86400.0  # delivered/dropped outbox rows and history flips kept this long
-NO_DESTINATIONS = ("no alert destinations: set alerts.urls or alerts.urls_file; problems are "
-                   "only logged, nobody is notified")
+NO_DESTINATIONS = (
+    "no alert destinations: set alerts.urls or alerts.urls_file; problems are "
+    "only logged, nobody is notified"
+)
 EXIT_STATE_TOO_NEW = 3  # the state database was written by a newer version (see README)
 
 
-def status_line(config: Config, state: StateDB, states: dict[tuple[str, str], CheckState],
-                now: float | None = None) -> str:
+def status_line(
+    config: Config,
+    state: StateDB,
+    states: dict[tuple[str, str], CheckState],
+    now: float | None = None,
+) -> str:
     """Given the stored check states, return systemd's one-line STATUS=, e.g. "2 accounts:
     1 CRITICAL (main: position_mode); firing 1"; the same line `status` prints first."""
     from healthcheck import status
 
-    return status.status_line(config, states, time.time() if now is None else now,
-                              state.pending_count())
+    return status.status_line(
+        config, states, time.time() if now is None else now, state.pending_count()
+    )
 
 
-def decide_and_commit(engine: AlertEngine, config: Config, state: StateDB, results: list[Any],
-                      states: dict[tuple[str, str], CheckState], now: float
-                      ) -> tuple[Decision, list[OutboxRow]]:
+def decide_and_commit(
+    engine: AlertEngine,
+    config: Config,
+    state: StateDB,
+    results: list[Any],
+    states: dict[tuple[str, str], CheckState],
+    now: float,
+) -> tuple[Decision, list[OutboxRow]]:
     """Apply the alert rules (with the stored silences) and commit states, outbox and history in
     one transaction; if a silence was added or expired meanwhile, decide again with it."""
     for _ in range(5):
@@ -67,8 +79,9 @@ def decide_and_commit(engine: AlertEngine, config: Config, state: StateDB, resul
         for msg in decision.messages:
             rows.extend(outbox_rows_for(msg, config.alerts.urls, now))
         try:
-            state.commit_cycle(decision.states, rows, decision.history_rows,
-                               silences_rev=rev if rev >= 0 else None)
+            state.commit_cycle(
+                decision.states, rows, decision.history_rows, silences_rev=rev if rev >= 0 else None
+            )
             return decision, rows
         except SilencesChanged:
             log.info("a silence changed during the run; deciding the alerts again")
@@ -87,8 +100,7 @@ def open_state(config: Config) -> StateDB:
     except StateTooNew:
         raise  # a downgrade: running on empty state would re-alert and forget bans
     except StateError as exc:
-        log.error("%s; running without persistent state (alerts may repeat after a restart)",
-                  exc)
+        log.error("%s; running without persistent state (alerts may repeat after a restart)", exc)
         return StateDB.in_memory()
 
 
@@ -102,12 +114,19 @@ class Daemon:
         self.config_path = config_path
         self.state = open_state(config)
         self.watcher = start_watcher(config)  # the bot's own logs: facts of bot_errors
-        self.runner = Runner(config, self.state, budget_share=config.daemon.weight_budget_share,
-                             bot_logs=self.watcher)
+        self.runner = Runner(
+            config,
+            self.state,
+            budget_share=config.daemon.weight_budget_share,
+            bot_logs=self.watcher,
+        )
         self.engine = AlertEngine(config.alerts)
-        self.notifier = Notifier(list(config.alerts.urls), self.state,
-                                 timeout=config.alerts.delivery_timeout,
-                                 backoff_max=config.alerts.retry_backoff_max)
+        self.notifier = Notifier(
+            list(config.alerts.urls),
+            self.state,
+            timeout=config.alerts.delivery_timeout,
+            backoff_max=config.alerts.retry_backoff_max,
+        )
         self.worker = DeliveryWorker(self.notifier)
         self.states = self.state.load_check_states()
         self.last_report: Report | None = None
@@ -162,19 +181,29 @@ class Daemon:
         for c in due:
             self._last_check_run[c] = now_mono
         now = time.time()
-        decision, rows = decide_and_commit(self.engine, self.config, self.state,
-                                           report.results, self.states, now)
+        decision, rows = decide_and_commit(
+            self.engine, self.config, self.state, report.results, self.states, now
+        )
         if self._last_prune_mono is None or now_mono - self._last_prune_mono >= PRUNE_EVERY:
             # without this the outbox (full alert texts) and history grow for ever
             self._last_prune_mono = now_mono
             self.state.prune(now - KEEP_SECONDS)
         self.states = decision.states
         for h in decision.history_rows:
-            log.info("%s %s: %s -> %s: %s", h.account, h.check,
-                     h.old_status.name if h.old_status else "new", h.new_status.name, h.summary)
+            log.info(
+                "%s %s: %s -> %s: %s",
+                h.account,
+                h.check,
+                h.old_status.name if h.old_status else "new",
+                h.new_status.name,
+                h.summary,
+            )
         for msg in decision.messages:
-            log.info("alert queued for %d destination(s): %s",
-                        sum(1 for r in rows if r.alert_id == msg.alert_id), msg.title)
+            log.info(
+                "alert queued for %d destination(s): %s",
+                sum(1 for r in rows if r.alert_id == msg.alert_id),
+                msg.title,
+            )
         if rows:
             self.worker.kick()
         self.runs += 1
@@ -184,9 +213,15 @@ class Daemon:
         self.last_run_done_mono = time.monotonic()
         m = report.metrics
         line = status_line(self.config, self.state, self.states, now)
-        log.info("run %d: %s; checks %s; weight %s, %s requests, %.0f ms", self.runs,
-                 line, ",".join(sorted(due)) or "-",
-                 m.get("request_weight"), m.get("requests"), m.get("duration_ms", 0))
+        log.info(
+            "run %d: %s; checks %s; weight %s, %s requests, %.0f ms",
+            self.runs,
+            line,
+            ",".join(sorted(due)) or "-",
+            m.get("request_weight"),
+            m.get("requests"),
+            m.get("duration_ms", 0),
+        )
         if self.runs == 1:
             sdnotify.ready(line)
         else:
@@ -196,8 +231,12 @@ class Daemon:
         if hb is not None:
             from healthcheck.notify import ping_heartbeat
 
-            self._heartbeat.submit(ping_heartbeat, hb.reveal(), report.status != Status.OK,
-                                   self.config.daemon.heartbeat_timeout)
+            self._heartbeat.submit(
+                ping_heartbeat,
+                hb.reveal(),
+                report.status != Status.OK,
+                self.config.daemon.heartbeat_timeout,
+            )
         return report
 
     # ---------------------------------------------------------------- lifecycle
@@ -218,9 +257,15 @@ class Daemon:
         tick = self.tick_seconds()
         first = datetime.now(UTC) + timedelta(seconds=tick)
         self._job = self._scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=tick, timezone=UTC), id="checks",
-            next_run_time=first, replace_existing=True, max_instances=1, coalesce=True,
-            misfire_grace_time=max(1, int(tick)))
+            self.tick,
+            IntervalTrigger(seconds=tick, timezone=UTC),
+            id="checks",
+            next_run_time=first,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(tick)),
+        )
 
     def _reschedule_now(self) -> None:
         if self._job is not None:
@@ -235,9 +280,12 @@ class Daemon:
 
         if install_signals:
             self._install_signals()
-        log.info("starting: %d account(s), tick every %g s, state in %s",
-                 len(self.config.accounts), self.tick_seconds(),
-                 self.state.path if getattr(self.state, "path", None) else "memory")
+        log.info(
+            "starting: %d account(s), tick every %g s, state in %s",
+            len(self.config.accounts),
+            self.tick_seconds(),
+            self.state.path if getattr(self.state, "path", None) else "memory",
+        )
         if not self.config.alerts.urls:
             log.warning(NO_DESTINATIONS)
         self.worker.start()
@@ -245,8 +293,9 @@ class Daemon:
         self.tick()  # the first run at start, before READY=1
         if self._stop.is_set():
             return self._shutdown()
-        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1})
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1}
+        )
         self._scheduler.start()
         self._schedule()
         wd = sdnotify.watchdog_interval_seconds()
@@ -276,13 +325,21 @@ class Daemon:
         self._metrics_collector = HealthCollector(
             outbox_pending=lambda: self.state.pending_count(),
             delivery_failures=lambda: self.notifier.failures_total,
-            run_interval_seconds=self.tick_seconds())
+            run_interval_seconds=self.tick_seconds(),
+        )
         try:
-            self.metrics = MetricsServer(self._metrics_collector, mc.host, mc.port,
-                                         stale_after_seconds=self._metrics_stale_after()).start()
+            self.metrics = MetricsServer(
+                self._metrics_collector,
+                mc.host,
+                mc.port,
+                stale_after_seconds=self._metrics_stale_after(),
+            ).start()
         except OSError as exc:
-            log.error("metrics: cannot listen on %s: %s; running without /metrics", mc.listen,
-                      exc.strerror or exc)
+            log.error(
+                "metrics: cannot listen on %s: %s; running without /metrics",
+                mc.listen,
+                exc.strerror or exc,
+            )
             return
         log.info("metrics: serving http://%s:%d/metrics", mc.host, self.metrics.port)
 
@@ -351,15 +408,19 @@ class Daemon:
             self.config = new
             stop_watcher(self.watcher)
             self.watcher = start_watcher(new)
-            self.runner = Runner(new, self.state, budget_share=new.daemon.weight_budget_share,
-                                 bot_logs=self.watcher)
+            self.runner = Runner(
+                new, self.state, budget_share=new.daemon.weight_budget_share, bot_logs=self.watcher
+            )
             self.engine = AlertEngine(new.alerts)
             # the in-flight sends go to the new notifier: a slow send still running is not
             # started again by the new worker, and its result is recorded when it ends
-            self.notifier = Notifier(list(new.alerts.urls), self.state,
-                                     timeout=new.alerts.delivery_timeout,
-                                     backoff_max=new.alerts.retry_backoff_max,
-                                     inflight=self.notifier.inflight)
+            self.notifier = Notifier(
+                list(new.alerts.urls),
+                self.state,
+                timeout=new.alerts.delivery_timeout,
+                backoff_max=new.alerts.retry_backoff_max,
+                inflight=self.notifier.inflight,
+            )
             self.notifier.failures_total = failures
             self.worker = DeliveryWorker(self.notifier).start()
             self._last_check_run.clear()
@@ -367,8 +428,9 @@ class Daemon:
         if self._scheduler is not None and self.tick_seconds() != old_tick:
             self._schedule()
         self._reschedule_now()
-        log.info("configuration reloaded from %s: %d account(s)", self.config_path,
-                 len(new.accounts))
+        log.info(
+            "configuration reloaded from %s: %d account(s)", self.config_path, len(new.accounts)
+        )
 
 
 def start_watcher(config: Config) -> Any:
@@ -409,13 +471,18 @@ def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
 
     # apprise sends on a ThreadPoolExecutor, whose threads the interpreter joins at exit even
     # when they are daemon threads; a heartbeat ping runs on one too
-    stuck = [t for t in threading.enumerate()
-             if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    stuck = [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and t.is_alive() and not t.daemon
+    ]
     if not stuck and not sends_running:
         return
     if sends_running:
-        log.info("exiting without waiting for %d alert send(s) still running; their alerts "
-                 "stay queued", sends_running)
+        log.info(
+            "exiting without waiting for %d alert send(s) still running; their alerts stay queued",
+            sends_running,
+        )
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -434,8 +501,12 @@ def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
     engine = AlertEngine(config.alerts)
     states = state.load_check_states()
     decide_and_commit(engine, config, state, report.results, states, time.time())
-    notifier = Notifier(list(config.alerts.urls), state, timeout=config.alerts.delivery_timeout,
-                        backoff_max=config.alerts.retry_backoff_max)
+    notifier = Notifier(
+        list(config.alerts.urls),
+        state,
+        timeout=config.alerts.delivery_timeout,
+        backoff_max=config.alerts.retry_backoff_max,
+    )
     rep = notifier.deliver_due(time.time())
     pending = state.pending_count()
     if pending:
@@ -478,9 +549,14 @@ def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> N
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"json://127.0.0.1:{server.server_address[1]}/"
-    cfg = demo_config(sim.url, {"healthy": accounts["healthy"]},
-                      [r.address for r in responders], tmp / "daemon-state",
-                      urls=(AlertUrl(Secret(url, "alert url")),), failure_threshold=2)
+    cfg = demo_config(
+        sim.url,
+        {"healthy": accounts["healthy"]},
+        [r.address for r in responders],
+        tmp / "daemon-state",
+        urls=(AlertUrl(Secret(url, "alert url")),),
+        failure_threshold=2,
+    )
     daemon = Daemon(cfg)
     thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
 
@@ -497,12 +573,13 @@ def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> N
             print(f"    {line}", file=out)
 
     try:
-        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs",
-              file=out)
+        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs", file=out)
         thread.start()
         time.sleep(1.5)
-        print("simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
-              file=out)
+        print(
+            "simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
+            file=out,
+        )
         sim.set_fault("hedge_mode", account="healthy")
         if wait_for(1):
             show(received[0])
@@ -510,8 +587,7 @@ def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> N
         sim.clear_fault("hedge_mode")
         if wait_for(2):
             show(received[1])
-        print("\nNo other messages: one alert for the problem, one when it was resolved.",
-              file=out)
+        print("\nNo other messages: one alert for the problem, one when it was resolved.", file=out)
     finally:
         daemon.request_stop()
         thread.join(10)

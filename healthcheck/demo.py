@@ -25,26 +25,33 @@ from healthcheck.config import (
 from healthcheck.secrets import Secret
 
 
-def demo_config(sim_url: str, accounts: dict, ntp_servers: list[tuple[str, int]],
-                state_dir: Path, **alerts_kwargs) -> Config:
+def demo_config(
+    sim_url: str,
+    accounts: dict,
+    ntp_servers: list[tuple[str, int]],
+    state_dir: Path,
+    **alerts_kwargs,
+) -> Config:
     """Given a running simulator and its demo accounts, return a Config that checks them."""
     accs = []
     for name, sim_acc in accounts.items():
-        accs.append(AccountConfig(
-            name=name,
-            api_key=Secret(sim_acc.api_key, "api key"),
-            api_secret=Secret(sim_acc.api_secret, "api secret"),
-            markets=("spot", "usdm"),
-            spot_url=sim_url,
-            futures_url=sim_url,
-            position_mode="one-way",
-            min_available={"USDT": Decimal(100)},
-            recv_window_ms=5000,
-            test_order_symbols=("BTCUSDT",),
-            # 0.002 BTC (120 USDT at the simulator's 60000): above USD-M BTCUSDT's minimum
-            # notional of 100, which the minimum quantity (0.001) is not.
-            test_order_quantity={"BTCUSDT": Decimal("0.002")},
-        ))
+        accs.append(
+            AccountConfig(
+                name=name,
+                api_key=Secret(sim_acc.api_key, "api key"),
+                api_secret=Secret(sim_acc.api_secret, "api secret"),
+                markets=("spot", "usdm"),
+                spot_url=sim_url,
+                futures_url=sim_url,
+                position_mode="one-way",
+                min_available={"USDT": Decimal(100)},
+                recv_window_ms=5000,
+                test_order_symbols=("BTCUSDT",),
+                # 0.002 BTC (120 USDT at the simulator's 60000): above USD-M BTCUSDT's minimum
+                # notional of 100, which the minimum quantity (0.001) is not.
+                test_order_quantity={"BTCUSDT": Decimal("0.002")},
+            )
+        )
     return Config(
         accounts=tuple(accs),
         daemon=DaemonConfig(interval=1.0, state_dir=state_dir, request_timeout=5.0),
@@ -67,13 +74,16 @@ def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
             r.start()
         try:
             accounts = build_demo(sim)
-            cfg = demo_config(sim.url, accounts, [r.address for r in responders],
-                              Path(tmp) / "state")
+            cfg = demo_config(
+                sim.url, accounts, [r.address for r in responders], Path(tmp) / "state"
+            )
             if not json_output:
-                print(f"Binance simulator on {sim.url}, NTP on "
-                      f"{', '.join(r.server_string for r in responders)}", file=out)
-                print("Account 'healthy' is fine; account 'broken' has several faults.\n",
-                      file=out)
+                print(
+                    f"Binance simulator on {sim.url}, NTP on "
+                    f"{', '.join(r.server_string for r in responders)}",
+                    file=out,
+                )
+                print("Account 'healthy' is fine; account 'broken' has several faults.\n", file=out)
             state = StateDB.open(cfg.state_dir())
             runner = Runner(cfg, state)
             try:
@@ -85,8 +95,11 @@ def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
                 print_json(report)
             else:
                 render_text(report, out)
-                print(f"\n(`binance-healthcheck check` would exit {int(report.status)} = "
-                      f"{report.status.name})", file=out)
+                print(
+                    f"\n(`binance-healthcheck check` would exit {int(report.status)} = "
+                    f"{report.status.name})",
+                    file=out,
+                )
             if daemon and not json_output:
                 from healthcheck.daemon import demo_daemon
 

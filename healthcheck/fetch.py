@@ -34,10 +34,18 @@ class FetchErrorKind(enum.StrEnum):
 
 
 # kinds that say nothing about the account: the exchange or the path to it is unwell
-TRANSPORT_KINDS = frozenset({FetchErrorKind.NETWORK, FetchErrorKind.TIMEOUT, FetchErrorKind.HTTP,
-                             FetchErrorKind.MALFORMED, FetchErrorKind.BANNED,
-                             FetchErrorKind.RATE_LIMITED, FetchErrorKind.BUDGET,
-                             FetchErrorKind.INTERNAL})
+TRANSPORT_KINDS = frozenset(
+    {
+        FetchErrorKind.NETWORK,
+        FetchErrorKind.TIMEOUT,
+        FetchErrorKind.HTTP,
+        FetchErrorKind.MALFORMED,
+        FetchErrorKind.BANNED,
+        FetchErrorKind.RATE_LIMITED,
+        FetchErrorKind.BUDGET,
+        FetchErrorKind.INTERNAL,
+    }
+)
 
 
 @dataclass
@@ -93,8 +101,9 @@ class Request:
     def of(cls, endpoint: str, reuse_seconds: float = 0.0, **params: Any) -> Request:
         """Given an endpoint and keyword parameters, return the Request (parameters sorted, as
         strings, so equal requests compare equal)."""
-        return cls(endpoint, tuple(sorted((k, _param(v)) for k, v in params.items())),
-                   reuse_seconds)
+        return cls(
+            endpoint, tuple(sorted((k, _param(v)) for k, v in params.items())), reuse_seconds
+        )
 
     @property
     def key(self) -> tuple[str, Params]:

@@ -26,9 +26,13 @@ SECRET_MAX_BYTES = 4096  # API keys are 64 chars, HMAC secrets 64, passphrases a
 PEM_MAX_BYTES = 16 * 1024  # an RSA-4096 PKCS#8 PEM is about 3.3 KB
 URLS_FILE_MAX_BYTES = 64 * 1024  # one apprise URL a line
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISDIR, "a directory"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
 
 
 class FileRefused(Exception):
@@ -53,8 +57,9 @@ def _shown(path: Path) -> str:
     return repr(str(path))
 
 
-def read_bytes(path: str | Path, *, max_bytes: int, secret: bool = False,
-               what: str = "file") -> bytes:
+def read_bytes(
+    path: str | Path, *, max_bytes: int, secret: bool = False, what: str = "file"
+) -> bytes:
     """Given a path, return its bytes after the checks in the module docstring.
 
     ``secret`` adds the owner and mode checks. ``what`` names the file in messages ("config
@@ -66,35 +71,41 @@ def read_bytes(path: str | Path, *, max_bytes: int, secret: bool = False,
         fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         if p.is_symlink():
-            raise FileRefused(f"{what} {_shown(p)} is a link to a file that does not exist")\
-                from None
+            raise FileRefused(
+                f"{what} {_shown(p)} is a link to a file that does not exist"
+            ) from None
         raise FileRefused(f"{what} {str(p)!r} does not exist") from None
     except IsADirectoryError:
         raise FileRefused(f"{what} {str(p)!r} is a directory, not a file") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise FileRefused(f"{what} {str(p)!r}: too many levels of symbolic links (a loop?)")\
-                from None
+            raise FileRefused(
+                f"{what} {str(p)!r}: too many levels of symbolic links (a loop?)"
+            ) from None
         raise FileRefused(f"cannot open {what} {_shown(p)}: {exc.strerror}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(f"{what} {_shown(p)} is {describe_type(st.st_mode)}, "
-                              "not a regular file")
+            raise FileRefused(
+                f"{what} {_shown(p)} is {describe_type(st.st_mode)}, not a regular file"
+            )
         if secret:
             if st.st_uid not in (os.geteuid(), 0):
                 raise FileRefused(
                     f"{what} {_shown(p)} is owned by uid {st.st_uid}, not by this user "
                     f"(uid {os.geteuid()}) or root; links are followed and the final file "
-                    "must belong to this user or root")
+                    "must belong to this user or root"
+                )
             if st.st_mode & 0o077:
                 real = os.path.realpath(p)
                 raise FileRefused(
                     f"{what} {_shown(p)} is accessible by group or others "
-                    f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {real}")
+                    f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {real}"
+                )
         if st.st_size > max_bytes:
-            raise FileRefused(f"{what} {_shown(p)} is {st.st_size:,} bytes; the limit is "
-                              f"{max_bytes:,} bytes")
+            raise FileRefused(
+                f"{what} {_shown(p)} is {st.st_size:,} bytes; the limit is {max_bytes:,} bytes"
+            )
         # O_NONBLOCK does not matter for regular files; read in chunks up to the cap (the size
         # from fstat can be wrong for /proc-like files, so count what actually comes)
         chunks: list[bytes] = []
@@ -106,8 +117,7 @@ def read_bytes(path: str | Path, *, max_bytes: int, secret: bool = False,
             chunks.append(chunk)
             total += len(chunk)
         if total > max_bytes:
-            raise FileRefused(f"{what} {_shown(p)} is larger than the limit of "
-                              f"{max_bytes:,} bytes")
+            raise FileRefused(f"{what} {_shown(p)} is larger than the limit of {max_bytes:,} bytes")
         return b"".join(chunks)
     except OSError as exc:
         raise FileRefused(f"cannot read {what} {_shown(p)}: {exc.strerror}") from None
@@ -115,8 +125,7 @@ def read_bytes(path: str | Path, *, max_bytes: int, secret: bool = False,
         os.close(fd)
 
 
-def read_text(path: str | Path, *, max_bytes: int, secret: bool = False,
-              what: str = "file") -> str:
+def read_text(path: str | Path, *, max_bytes: int, secret: bool = False, what: str = "file") -> str:
     """Like :func:`read_bytes`, decoded as UTF-8 (a decoding error is a :class:`FileRefused`)."""
     data = read_bytes(path, max_bytes=max_bytes, secret=secret, what=what)
     try:

@@ -50,8 +50,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-__all__ = ["AccountGateway", "ENDPOINTS", "Endpoint", "FetchError", "FetchErrorKind", "Outcome",
-           "WeightBook", "host_key"]
+__all__ = [
+    "AccountGateway",
+    "ENDPOINTS",
+    "Endpoint",
+    "FetchError",
+    "FetchErrorKind",
+    "Outcome",
+    "WeightBook",
+    "host_key",
+]
 
 # ------------------------------------------------------------------------------- gateway
 
@@ -68,8 +76,9 @@ class _EmptyBody(Exception):
 
 
 # the response whose headers belong to the request of the current task (one task per call)
-_RESPONSE: contextvars.ContextVar[Any] = contextvars.ContextVar("healthcheck_response",
-                                                               default=None)
+_RESPONSE: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "healthcheck_response", default=None
+)
 
 
 class _Client(AsyncClient):
@@ -92,7 +101,6 @@ class _Client(AsyncClient):
                 # python-binance formats the unawaited bound method `response.text` here
                 exc.message = f"Invalid JSON error message from Binance: {text}"
             raise exc
-
 
         if not body:
             raise _EmptyBody(response.status)
@@ -182,8 +190,11 @@ def _ssl_context() -> ssl.SSLContext | None:
     with _ssl_lock:
         ctx = _ssl_contexts.get(bundle)
         if ctx is None:
-            ctx = ssl.create_default_context(cafile=bundle) if os.path.isfile(bundle) else \
-                ssl.create_default_context(capath=bundle)
+            ctx = (
+                ssl.create_default_context(cafile=bundle)
+                if os.path.isfile(bundle)
+                else ssl.create_default_context(capath=bundle)
+            )
             _ssl_contexts[bundle] = ctx
         return ctx
 
@@ -225,8 +236,14 @@ class AccountGateway:
     consulted on the calling thread, then the request runs on the loop and the caller waits.
     """
 
-    def __init__(self, account: AccountConfig, book: WeightBook, *, timeout: float,
-                 connector: aiohttp.BaseConnector | None = None) -> None:
+    def __init__(
+        self,
+        account: AccountConfig,
+        book: WeightBook,
+        *,
+        timeout: float,
+        connector: aiohttp.BaseConnector | None = None,
+    ) -> None:
         self.account = account
         self.book = book
         self.timeout = timeout
@@ -242,8 +259,9 @@ class AccountGateway:
             raise
 
     @classmethod
-    def build_many(cls, accounts: Any, book: WeightBook, *, timeout: float
-                   ) -> dict[str, AccountGateway]:
+    def build_many(
+        cls, accounts: Any, book: WeightBook, *, timeout: float
+    ) -> dict[str, AccountGateway]:
         """Given accounts, return a gateway per account name, all on one connection pool."""
         loop = EventLoopThread.acquire()
         try:
@@ -278,9 +296,13 @@ class AccountGateway:
         pem = account.private_key.reveal() if account.private_key else None
         clients: dict[str, _Client] = {}
         for market in MARKETS.values():
-            c = _Client(account.api_key.reveal(), secret, private_key=pem,
-                        loop=asyncio.get_running_loop(),
-                        session_params=_session_params(self._connector))
+            c = _Client(
+                account.api_key.reveal(),
+                secret,
+                private_key=pem,
+                loop=asyncio.get_running_loop(),
+                session_params=_session_params(self._connector),
+            )
             # python-binance forces its own recvWindow (10000) on every signed call; use the bot's
             c.REQUEST_RECVWINDOW = account.recv_window_ms
             c.REQUEST_TIMEOUT = self.timeout
@@ -339,14 +361,17 @@ class AccountGateway:
                 return self._loop.run(self._send(ep, base, out, params), self.timeout + 10)
             except concurrent.futures.TimeoutError:
                 out.data = None
-                out.error = FetchError(FetchErrorKind.TIMEOUT, f"{ep.path}: no answer within "
-                                       f"{self.timeout:g} s (request_timeout)")
+                out.error = FetchError(
+                    FetchErrorKind.TIMEOUT,
+                    f"{ep.path}: no answer within {self.timeout:g} s (request_timeout)",
+                )
                 return out
         finally:
             self.book.probe_finished(base, ep.pool)
 
-    def submit(self, pool: concurrent.futures.Executor, name: str,
-               params: dict[str, Any] | None = None) -> concurrent.futures.Future:
+    def submit(
+        self, pool: concurrent.futures.Executor, name: str, params: dict[str, Any] | None = None
+    ) -> concurrent.futures.Future:
         """Given an endpoint name, start sending it; return a future of its :class:`Outcome`.
 
         Without a thread per request: the weight book is asked here (without waiting) and the
@@ -359,19 +384,20 @@ class AccountGateway:
         if self._paused(out, host_key(base, ep.pool)):
             return _done(out)
         owner = object()
-        refused = self.book.reserve(base, ep.pool, ep.weight_for(params), owner=owner,
-                                   block=False)
+        refused = self.book.reserve(base, ep.pool, ep.weight_for(params), owner=owner, block=False)
         if refused is WAIT_FOR_PROBE:
             return pool.submit(self.call, name, params)
         if refused is not None:
             out.sent = False
             out.error = refused
             return _done(out)
-        return asyncio.run_coroutine_threadsafe(self._send_owned(ep, base, out, params, owner),
-                                                self._loop.loop)
+        return asyncio.run_coroutine_threadsafe(
+            self._send_owned(ep, base, out, params, owner), self._loop.loop
+        )
 
-    async def _send_owned(self, ep: Endpoint, base: str, out: Outcome,
-                          params: dict[str, Any] | None, owner: object) -> Outcome:
+    async def _send_owned(
+        self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None, owner: object
+    ) -> Outcome:
         try:
             return await self._send(ep, base, out, params)
         finally:
@@ -384,13 +410,17 @@ class AccountGateway:
             return False
         until, reason = ban
         out.sent = False
-        out.error = FetchError(FetchErrorKind.BANNED, f"not sent: {reason}; requests to {key.split(':', 1)[1]}"
-                               f" paused until {_fmt_ts(until)}", code=-1003,
-                               retry_after=max(0.0, until - time.time()))
+        out.error = FetchError(
+            FetchErrorKind.BANNED,
+            f"not sent: {reason}; requests to {key.split(':', 1)[1]} paused until {_fmt_ts(until)}",
+            code=-1003,
+            retry_after=max(0.0, until - time.time()),
+        )
         return True
 
-    async def _send(self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None
-                    ) -> Outcome:
+    async def _send(
+        self, ep: Endpoint, base: str, out: Outcome, params: dict[str, Any] | None
+    ) -> Outcome:
         """Given a reserved request, send it on the loop and fill ``out`` (one task per call:
         the response recorded by ``_Client`` in the context variable is this call's)."""
         out.weight = ep.weight_for(params)
@@ -415,14 +445,18 @@ class AccountGateway:
             if resp is None and _never_sent(exc):
                 out.sent = False
                 self.book.refund(base, ep.pool, out.weight)
-        if resp is not None and not (out.error is not None and out.error.kind in
-                                     (FetchErrorKind.BANNED, FetchErrorKind.RATE_LIMITED)):
+        if resp is not None and not (
+            out.error is not None
+            and out.error.kind in (FetchErrorKind.BANNED, FetchErrorKind.RATE_LIMITED)
+        ):
             # a 418/429's used-weight header is not recorded: the ban it starts governs, and
             # when it ends one request finds out the IP's usage before the rest go out
             self._record_weight(resp, base, ep)
         if out.error is None and not isinstance(out.data, dict | list):
-            out.error = FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: expected a JSON object, got "
-                                   f"{type(out.data).__name__}")
+            out.error = FetchError(
+                FetchErrorKind.MALFORMED,
+                f"{ep.path}: expected a JSON object, got {type(out.data).__name__}",
+            )
             out.data = None
         return out
 
@@ -432,30 +466,46 @@ class AccountGateway:
         if isinstance(exc, BinanceAPIException):
             return self._api_error(exc, base, ep)
         if isinstance(exc, BinanceRequestException):
-            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: Binance answered with a body that is "
-                              f"not JSON ({_snippet(exc.message)})")
+            return FetchError(
+                FetchErrorKind.MALFORMED,
+                f"{ep.path}: Binance answered with a body that is "
+                f"not JSON ({_snippet(exc.message)})",
+            )
         if isinstance(exc, _EmptyBody):
             # python-binance turns an empty 200 body into {}: that is no answer, not data
-            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: Binance answered HTTP "
-                              f"{exc.status} with an empty body instead of JSON")
-        if isinstance(exc, asyncio.TimeoutError | TimeoutError) and \
-                not isinstance(exc, aiohttp.ClientConnectorError):
-            return FetchError(FetchErrorKind.TIMEOUT, f"{ep.path}: no answer within "
-                              f"{self.timeout:g} s (request_timeout)")
+            return FetchError(
+                FetchErrorKind.MALFORMED,
+                f"{ep.path}: Binance answered HTTP {exc.status} with an empty body instead of JSON",
+            )
+        if isinstance(exc, asyncio.TimeoutError | TimeoutError) and not isinstance(
+            exc, aiohttp.ClientConnectorError
+        ):
+            return FetchError(
+                FetchErrorKind.TIMEOUT,
+                f"{ep.path}: no answer within {self.timeout:g} s (request_timeout)",
+            )
         if isinstance(exc, aiohttp.ClientPayloadError):
             if "decode" in repr(exc.args).lower() and "not completed" not in repr(exc.args):
-                return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: answer body could not be decoded")
-            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: connection broke mid-answer "
-                              "(truncated body)")
+                return FetchError(
+                    FetchErrorKind.MALFORMED, f"{ep.path}: answer body could not be decoded"
+                )
+            return FetchError(
+                FetchErrorKind.NETWORK, f"{ep.path}: connection broke mid-answer (truncated body)"
+            )
         if isinstance(exc, aiohttp.ServerDisconnectedError):
-            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: server closed the connection without "
-                              "answering")
+            return FetchError(
+                FetchErrorKind.NETWORK, f"{ep.path}: server closed the connection without answering"
+            )
         if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError | OSError):
             return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: {_connection_reason(exc)}")
         if isinstance(exc, aiohttp.ClientError):
-            return FetchError(FetchErrorKind.NETWORK, f"{ep.path}: request failed ({type(exc).__name__})")
+            return FetchError(
+                FetchErrorKind.NETWORK, f"{ep.path}: request failed ({type(exc).__name__})"
+            )
         if isinstance(exc, ValueError | TypeError | KeyError):
-            return FetchError(FetchErrorKind.MALFORMED, f"{ep.path}: unusable answer ({type(exc).__name__})")
+            return FetchError(
+                FetchErrorKind.MALFORMED, f"{ep.path}: unusable answer ({type(exc).__name__})"
+            )
         raise exc
 
     def _record_weight(self, resp: aiohttp.ClientResponse, base: str, ep: Endpoint) -> None:
@@ -483,20 +533,38 @@ class AccountGateway:
                 until = max(until, banned_until)
             what = "IP banned (HTTP 418)" if status == 418 else "rate limited (HTTP 429)"
             self.book.ban(host_key(base, ep.pool), until, f"{what}: {_snippet(msg, 160)}")
-            return FetchError(FetchErrorKind.BANNED if status == 418 else FetchErrorKind.RATE_LIMITED,
-                              f"{ep.path}: {what}, code {code}: {_snippet(msg, 160)}",
-                              code=code or -1003, http_status=status, retry_after=retry_after)
+            return FetchError(
+                FetchErrorKind.BANNED if status == 418 else FetchErrorKind.RATE_LIMITED,
+                f"{ep.path}: {what}, code {code}: {_snippet(msg, 160)}",
+                code=code or -1003,
+                http_status=status,
+                retry_after=retry_after,
+            )
         if code is None:
             if status >= 500:
-                return FetchError(FetchErrorKind.HTTP, f"{ep.path}: Binance server error HTTP {status}"
-                                  f"{_body_hint(msg)}", http_status=status)
-            return FetchError(FetchErrorKind.HTTP, f"{ep.path}: unexpected HTTP {status}{_body_hint(msg)}",
-                              http_status=status)
+                return FetchError(
+                    FetchErrorKind.HTTP,
+                    f"{ep.path}: Binance server error HTTP {status}{_body_hint(msg)}",
+                    http_status=status,
+                )
+            return FetchError(
+                FetchErrorKind.HTTP,
+                f"{ep.path}: unexpected HTTP {status}{_body_hint(msg)}",
+                http_status=status,
+            )
         if status >= 500:
-            return FetchError(FetchErrorKind.HTTP, f"{ep.path}: Binance server error HTTP {status}, code "
-                              f"{code}: {_snippet(msg)}", code=code, http_status=status)
-        return FetchError(FetchErrorKind.API, f"{ep.path}: Binance error {code}: {_snippet(msg, 200)}",
-                          code=code, http_status=status)
+            return FetchError(
+                FetchErrorKind.HTTP,
+                f"{ep.path}: Binance server error HTTP {status}, code {code}: {_snippet(msg)}",
+                code=code,
+                http_status=status,
+            )
+        return FetchError(
+            FetchErrorKind.API,
+            f"{ep.path}: Binance error {code}: {_snippet(msg, 200)}",
+            code=code,
+            http_status=status,
+        )
 
 
 def _done(out: Outcome) -> concurrent.futures.Future:
@@ -531,8 +599,9 @@ def _never_sent(exc: BaseException) -> bool:
 def _connection_reason(exc: BaseException) -> str:
     """Given a connection failure (aiohttp wraps the OSError), say what happened; never its text."""
     os_err = getattr(exc, "os_error", None) or exc
-    if isinstance(exc, getattr(aiohttp, "ClientConnectorDNSError", ())) or \
-            isinstance(os_err, socket.gaierror):
+    if isinstance(exc, getattr(aiohttp, "ClientConnectorDNSError", ())) or isinstance(
+        os_err, socket.gaierror
+    ):
         return "DNS lookup of the host failed"
     num = getattr(os_err, "errno", None)
     if num == errno.ECONNREFUSED or isinstance(os_err, ConnectionRefusedError):
@@ -544,16 +613,24 @@ def _connection_reason(exc: BaseException) -> str:
     if num == errno.ETIMEDOUT:
         return "connection timed out"
     low = (repr(os_err) + " " + type(exc).__name__).lower()
-    if "name or service not known" in low or "nodename nor servname" in low or \
-            "temporary failure in name resolution" in low or "getaddrinfo" in low or \
-            "name resolution" in low:
+    if (
+        "name or service not known" in low
+        or "nodename nor servname" in low
+        or "temporary failure in name resolution" in low
+        or "getaddrinfo" in low
+        or "name resolution" in low
+    ):
         return "DNS lookup of the host failed"
     if "connection refused" in low:
         return "connection refused"
     if "reset by peer" in low or "connectionreset" in low:
         return "connection reset by the server"
-    if "remotedisconnected" in low or "without response" in low or "aborted" in low or \
-            "serverdisconnected" in low:
+    if (
+        "remotedisconnected" in low
+        or "without response" in low
+        or "aborted" in low
+        or "serverdisconnected" in low
+    ):
         return "server closed the connection without answering"
     if "timed out" in low:
         return "connection timed out"

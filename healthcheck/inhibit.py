@@ -49,16 +49,22 @@ def _root_reason(r: Result) -> tuple[str, frozenset[int], bool] | None:
     """Given a result, return (reason, codes it explains, whether it explains UNKNOWNs) if it is
     an active root cause, else None."""
     codes = set(r.codes)
-    if r.check == "rate_limit" and r.status is Status.CRITICAL and -1003 in codes \
-            and r.details.get("bans"):
+    if (
+        r.check == "rate_limit"
+        and r.status is Status.CRITICAL
+        and -1003 in codes
+        and r.details.get("bans")
+    ):
         return "IP banned or requests paused (-1003)", frozenset({-1003}), True
-    if r.check == "system_status" and r.status is not Status.OK and (
-            r.metrics.get("maintenance") == 1 or r.details.get("status") not in (None, 0)):
+    if (
+        r.check == "system_status"
+        and r.status is not Status.OK
+        and (r.metrics.get("maintenance") == 1 or r.details.get("status") not in (None, 0))
+    ):
         return "Binance system maintenance", frozenset(), True
     if r.check == "api_key" and r.status is Status.CRITICAL and codes & KEY_REJECTED:
         rejected = frozenset(codes & KEY_REJECTED)
-        return (f"API key rejected ({', '.join(str(c) for c in sorted(rejected))})", rejected,
-                True)
+        return (f"API key rejected ({', '.join(str(c) for c in sorted(rejected))})", rejected, True)
     if r.check == "clock" and r.status is Status.CRITICAL and codes & CLOCK_CODES:
         return "clock outside recvWindow (-1021)", CLOCK_CODES, False
     return None
@@ -93,8 +99,7 @@ def inhibitions(latest: Mapping[Key, Result]) -> dict[Key, Cover]:
     return covered
 
 
-def _covered_by(r: Result, roots: list[tuple[Result, str, frozenset[int], bool]]
-                ) -> Cover | None:
+def _covered_by(r: Result, roots: list[tuple[Result, str, frozenset[int], bool]]) -> Cover | None:
     codes = set(r.codes)
     for root, reason, root_codes, covers_unknown in roots:
         if r.status is Status.UNKNOWN and covers_unknown:
@@ -103,8 +108,11 @@ def _covered_by(r: Result, roots: list[tuple[Result, str, frozenset[int], bool]]
             continue
         if codes and root_codes and codes <= root_codes:
             return Cover((root.account, root.check), reason)
-        if r.status is Status.UNKNOWN and not codes and any(
-                str(c) in r.summary for c in root_codes):
+        if (
+            r.status is Status.UNKNOWN
+            and not codes
+            and any(str(c) in r.summary for c in root_codes)
+        ):
             return Cover((root.account, root.check), reason)
     return None
 
@@ -143,8 +151,9 @@ def _bot_errors_cover(r: Result, results: Mapping[str, Result]) -> Cover | None:
     return Cover((other.account, other.check), f"already predicts {codes_text}")
 
 
-def covered_checks(covers: Mapping[Key, Cover], root: Key,
-                   latest: Mapping[Key, Result]) -> list[tuple[str, Status]]:
+def covered_checks(
+    covers: Mapping[Key, Cover], root: Key, latest: Mapping[Key, Result]
+) -> list[tuple[str, Status]]:
     """Return [(check, status)] that ``root`` covers, sorted by check."""
     out = [(k[1], latest[k].status) for k, c in covers.items() if c.root == root and k in latest]
     return sorted(out)

@@ -17,8 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DURATION_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*"
-                          r"(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
+_DURATION_RE = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
+)
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 MAX_DURATION_SECONDS = 366 * 86400.0
 
@@ -37,8 +39,9 @@ def parse_duration(value: Any) -> float:
         except ValueError:
             m = _DURATION_RE.match(text)
             if not text or m is None or not any(m.groups()):
-                raise ValueError(f"{value!r} is not a duration (write e.g. \"90s\", \"15m\", "
-                                 "\"2h\", \"1h30m\" or \"1d\")") from None
+                raise ValueError(
+                    f'{value!r} is not a duration (write e.g. "90s", "15m", "2h", "1h30m" or "1d")'
+                ) from None
             d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
             seconds = d * 86400 + h * 3600 + mi * 60 + s
     else:
@@ -74,8 +77,9 @@ class MaintenanceWindow:
 
     def applies_to(self, account: str, check: str) -> bool:
         """Return True if the window covers this account and check."""
-        return (not self.accounts or account in self.accounts) and \
-            (not self.checks or check in self.checks)
+        return (not self.accounts or account in self.accounts) and (
+            not self.checks or check in self.checks
+        )
 
     def occurrence_at(self, now: float) -> tuple[float, float] | None:
         """Given a UNIX time, return (start, end) of the occurrence that contains it, or None."""
@@ -102,12 +106,15 @@ class MaintenanceWindow:
             when = ", ".join(WEEKDAYS[d][:3].capitalize() for d in self.every)
         else:
             when = "daily"
-        return (f"'{self.name}' ({when} {self.start.isoformat(timespec='seconds')[:8]} "
-                f"{self.timezone} for {format_duration(self.duration_seconds)})")
+        return (
+            f"'{self.name}' ({when} {self.start.isoformat(timespec='seconds')[:8]} "
+            f"{self.timezone} for {format_duration(self.duration_seconds)})"
+        )
 
 
-def active_window(windows: Iterable[MaintenanceWindow], account: str, check: str,
-                  now: float) -> tuple[MaintenanceWindow, float] | None:
+def active_window(
+    windows: Iterable[MaintenanceWindow], account: str, check: str, now: float
+) -> tuple[MaintenanceWindow, float] | None:
     """Return (window, end time) of a window covering account/check at ``now`` (the one ending
     last), or None."""
     best: tuple[MaintenanceWindow, float] | None = None
@@ -120,8 +127,9 @@ def active_window(windows: Iterable[MaintenanceWindow], account: str, check: str
     return best
 
 
-def active_windows(windows: Iterable[MaintenanceWindow], now: float
-                   ) -> list[tuple[MaintenanceWindow, float, float]]:
+def active_windows(
+    windows: Iterable[MaintenanceWindow], now: float
+) -> list[tuple[MaintenanceWindow, float, float]]:
     """Return (window, start, end) for every window active at ``now``."""
     out = []
     for w in windows:
@@ -141,8 +149,9 @@ def iso_utc(ts: float) -> str:
 _WINDOW_KEYS = {"name", "start", "duration", "timezone", "every", "date", "accounts", "checks"}
 
 
-def parse_windows(raw: Any, key: str, problem: Callable[[str, str], None]
-                  ) -> tuple[MaintenanceWindow, ...]:
+def parse_windows(
+    raw: Any, key: str, problem: Callable[[str, str], None]
+) -> tuple[MaintenanceWindow, ...]:
     """Given the TOML value of ``[[alerts.maintenance]]`` / ``[[maintenance]]`` and its dotted
     key, return the windows; report each bad entry with ``problem(key, message)``."""
     if not isinstance(raw, list):
@@ -160,8 +169,9 @@ def parse_windows(raw: Any, key: str, problem: Callable[[str, str], None]
     return tuple(out)
 
 
-def _parse_window(t: dict[str, Any], k: str, i: int,
-                  problem: Callable[[str, str], None]) -> MaintenanceWindow | None:
+def _parse_window(
+    t: dict[str, Any], k: str, i: int, problem: Callable[[str, str], None]
+) -> MaintenanceWindow | None:
     ok = True
     for extra in sorted(set(t) - _WINDOW_KEYS):
         problem(f"{k}.{extra}", "unknown key (typo?)")
@@ -174,9 +184,9 @@ def _parse_window(t: dict[str, Any], k: str, i: int,
     start: time | None = None
     m = _TIME_RE.match(start_raw) if isinstance(start_raw, str) else None
     if start_raw is None:
-        problem(f"{k}.start", "is required: a local time such as \"23:00\" or \"23:00:30\"")
+        problem(f"{k}.start", 'is required: a local time such as "23:00" or "23:00:30"')
     elif m is None:
-        problem(f"{k}.start", f"{start_raw!r} is not a time such as \"23:00\"")
+        problem(f"{k}.start", f'{start_raw!r} is not a time such as "23:00"')
     else:
         h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
         if h > 23 or mi > 59 or s > 59:
@@ -185,7 +195,7 @@ def _parse_window(t: dict[str, Any], k: str, i: int,
             start = time(h, mi, s)
     duration = 0.0
     if "duration" not in t:
-        problem(f"{k}.duration", "is required, e.g. \"1h\" or \"30m\"")
+        problem(f"{k}.duration", 'is required, e.g. "1h" or "30m"')
         ok = False
     else:
         try:
@@ -199,18 +209,22 @@ def _parse_window(t: dict[str, Any], k: str, i: int,
             raise ValueError
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        problem(f"{k}.timezone", f"{tz!r} is not an IANA time zone such as \"Europe/Berlin\" "
-                                 "or \"UTC\"")
+        problem(
+            f"{k}.timezone", f'{tz!r} is not an IANA time zone such as "Europe/Berlin" or "UTC"'
+        )
         ok = False
     every: list[int] = []
     raw_every = t.get("every", [])
     if not isinstance(raw_every, list) or not all(isinstance(d, str) for d in raw_every):
-        problem(f"{k}.every", "must be a list of weekday names such as [\"Monday\", \"Thu\"]")
+        problem(f"{k}.every", 'must be a list of weekday names such as ["Monday", "Thu"]')
         ok = False
     else:
         for d in raw_every:
-            hits = [n for n, full in enumerate(WEEKDAYS) if full.startswith(d.strip().lower())
-                    and len(d.strip()) >= 3]
+            hits = [
+                n
+                for n, full in enumerate(WEEKDAYS)
+                if full.startswith(d.strip().lower()) and len(d.strip()) >= 3
+            ]
             if len(hits) != 1:
                 problem(f"{k}.every", f"{d!r} is not a weekday name")
                 ok = False
@@ -231,7 +245,7 @@ def _parse_window(t: dict[str, Any], k: str, i: int,
             problem(f"{k}.date", "must be a date such as 2026-12-01")
             ok = False
         if every:
-            problem(f"{k}.date", "a one-off window (date) cannot also have \"every\"")
+            problem(f"{k}.date", 'a one-off window (date) cannot also have "every"')
             ok = False
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("accounts", "checks"):
@@ -243,6 +257,13 @@ def _parse_window(t: dict[str, Any], k: str, i: int,
         lists[key] = tuple(v)
     if not ok or start is None:
         return None
-    return MaintenanceWindow(name=str(name).strip(), start=start, duration_seconds=duration,
-                             timezone=str(tz), every=tuple(sorted(set(every))), on_date=on_date,
-                             accounts=lists["accounts"], checks=lists["checks"])
+    return MaintenanceWindow(
+        name=str(name).strip(),
+        start=start,
+        duration_seconds=duration,
+        timezone=str(tz),
+        every=tuple(sorted(set(every))),
+        on_date=on_date,
+        accounts=lists["accounts"],
+        checks=lists["checks"],
+    )

@@ -47,20 +47,53 @@ class Market:
         return POOLS[self.weight_pool].error_product
 
 
-POOLS: dict[str, Pool] = {p.id: p for p in (
-    Pool("api", "spot", "/api", "x-mbx-used-weight-1m", 6000, "spot", "API_URL",
-         fallback_header="x-mbx-used-weight"),
-    Pool("sapi", "spot", "/sapi", "x-sapi-used-ip-weight-1m", 12000, "sapi", "MARGIN_API_URL"),
-    Pool("fapi", "usdm", "/fapi", "x-mbx-used-weight-1m", 2400, "usdm", "FUTURES_URL"),
-)}
+POOLS: dict[str, Pool] = {
+    p.id: p
+    for p in (
+        Pool(
+            "api",
+            "spot",
+            "/api",
+            "x-mbx-used-weight-1m",
+            6000,
+            "spot",
+            "API_URL",
+            fallback_header="x-mbx-used-weight",
+        ),
+        Pool("sapi", "spot", "/sapi", "x-sapi-used-ip-weight-1m", 12000, "sapi", "MARGIN_API_URL"),
+        Pool("fapi", "usdm", "/fapi", "x-mbx-used-weight-1m", 2400, "usdm", "FUTURES_URL"),
+    )
+}
 
-MARKETS: dict[str, Market] = {m.id: m for m in (
-    Market("spot", "spot", "spot_url", "https://api.binance.com", "https://testnet.binance.vision",
-           ("api", "sapi"), "spot.time", "spot.exchangeInfo", "spot.orderTest", "api"),
-    Market("usdm", "USD-M futures", "futures_url", "https://fapi.binance.com",
-           "https://demo-fapi.binance.com", ("fapi",), "fapi.time", "fapi.exchangeInfo",
-           "fapi.orderTest", "fapi"),
-)}
+MARKETS: dict[str, Market] = {
+    m.id: m
+    for m in (
+        Market(
+            "spot",
+            "spot",
+            "spot_url",
+            "https://api.binance.com",
+            "https://testnet.binance.vision",
+            ("api", "sapi"),
+            "spot.time",
+            "spot.exchangeInfo",
+            "spot.orderTest",
+            "api",
+        ),
+        Market(
+            "usdm",
+            "USD-M futures",
+            "futures_url",
+            "https://fapi.binance.com",
+            "https://demo-fapi.binance.com",
+            ("fapi",),
+            "fapi.time",
+            "fapi.exchangeInfo",
+            "fapi.orderTest",
+            "fapi",
+        ),
+    )
+}
 
 MARKET_IDS: tuple[str, ...] = tuple(MARKETS)
 

@@ -128,10 +128,14 @@ class HealthCollector:
     one-shot ``check``: those families are then not exported).
     """
 
-    def __init__(self, *, outbox_pending: Callable[[], int] | None = None,
-                 delivery_failures: Callable[[], int] | None = None,
-                 bot_errors: BotErrorCounts | None = None,
-                 run_interval_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        outbox_pending: Callable[[], int] | None = None,
+        delivery_failures: Callable[[], int] | None = None,
+        bot_errors: BotErrorCounts | None = None,
+        run_interval_seconds: float | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._results: dict[tuple[str, str], Result] = {}
         self._run: dict[str, float] = {}
@@ -152,8 +156,10 @@ class HealthCollector:
             for r in report.results:
                 self._results[(r.account, r.check)] = r
             m = report.metrics
-            self._run = {"finished_at": finished,
-                         "started_at": float(getattr(report, "started_at", 0.0) or finished)}
+            self._run = {
+                "finished_at": finished,
+                "started_at": float(getattr(report, "started_at", 0.0) or finished),
+            }
             for key in ("duration_ms", "request_weight"):
                 v = _num(m.get(key))
                 if v is not None:
@@ -208,36 +214,49 @@ class HealthCollector:
         status = GaugeMetricFamily(
             f"{PREFIX}_check_status",
             "Newest status of a check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
-            labels=["account", "check"])
+            labels=["account", "check"],
+        )
         predicted = GaugeMetricFamily(
             f"{PREFIX}_predicted_error",
             "1 for each Binance error code a check predicts: kind=now (orders fail with it now) "
             "or kind=risk (a warning heading towards it)",
-            labels=["account", "check", "code", "kind"])
+            labels=["account", "check", "code", "kind"],
+        )
         offset = GaugeMetricFamily(
             f"{PREFIX}_clock_offset_seconds",
             "Local clock minus Binance server time per market (positive: local clock ahead)",
-            labels=["account", "market"])
+            labels=["account", "market"],
+        )
         ntp = GaugeMetricFamily(
             f"{PREFIX}_ntp_offset_seconds",
-            "Local clock minus NTP time (positive: local clock ahead)", labels=["account"])
+            "Local clock minus NTP time (positive: local clock ahead)",
+            labels=["account"],
+        )
         margin = GaugeMetricFamily(
             f"{PREFIX}_margin_ratio",
             "USD-M futures maintenance margin / margin balance (liquidation at 1)",
-            labels=["account"])
+            labels=["account"],
+        )
         weight_ratio = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used_ratio",
             "Request weight this IP used this minute / the limit, per pool (api, fapi, sapi)",
-            labels=["pool"])
+            labels=["pool"],
+        )
         weight_used = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used",
-            "Request weight this IP used this minute, per pool", labels=["pool"])
+            "Request weight this IP used this minute, per pool",
+            labels=["pool"],
+        )
         weight_limit = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_limit",
-            "Request weight limit per minute, per pool", labels=["pool"])
+            "Request weight limit per minute, per pool",
+            labels=["pool"],
+        )
         expiry = GaugeMetricFamily(
             f"{PREFIX}_api_key_trading_expiry_timestamp_seconds",
-            "When the API key's trading permission expires (Unix time)", labels=["account"])
+            "When the API key's trading permission expires (Unix time)",
+            labels=["account"],
+        )
 
         pools: dict[str, tuple[float, float]] = {}
         for r in results:
@@ -251,8 +270,9 @@ class HealthCollector:
                     if key.startswith("offset_") and key.endswith("_ms") and key != "offset_ms":
                         v = _num(value)
                         if v is not None:
-                            offset.add_metric([r.account, key[len("offset_"):-len("_ms")]],
-                                              v / 1000)
+                            offset.add_metric(
+                                [r.account, key[len("offset_") : -len("_ms")]], v / 1000
+                            )
                 v = _num(m.get("ntp_offset_ms"))
                 if v is not None:
                     ntp.add_metric([r.account], v / 1000)
@@ -280,50 +300,76 @@ class HealthCollector:
             weight_ratio.add_metric([pool], used / limit)
             weight_used.add_metric([pool], used)
             weight_limit.add_metric([pool], limit)
-        yield from (status, predicted, offset, ntp, margin, weight_ratio, weight_used,
-                    weight_limit, expiry)
+        yield from (
+            status,
+            predicted,
+            offset,
+            ntp,
+            margin,
+            weight_ratio,
+            weight_used,
+            weight_limit,
+            expiry,
+        )
 
         if run:
-            yield GaugeMetricFamily(f"{PREFIX}_last_run_timestamp_seconds",
-                                    "When the newest run of the checks finished (Unix time)",
-                                    value=run["finished_at"])
+            yield GaugeMetricFamily(
+                f"{PREFIX}_last_run_timestamp_seconds",
+                "When the newest run of the checks finished (Unix time)",
+                value=run["finished_at"],
+            )
             if "duration_ms" in run:
-                yield GaugeMetricFamily(f"{PREFIX}_run_duration_seconds",
-                                        "How long the newest run took",
-                                        value=run["duration_ms"] / 1000)
+                yield GaugeMetricFamily(
+                    f"{PREFIX}_run_duration_seconds",
+                    "How long the newest run took",
+                    value=run["duration_ms"] / 1000,
+                )
             if "request_weight" in run:
-                yield GaugeMetricFamily(f"{PREFIX}_run_request_weight",
-                                        "Request weight the newest run spent",
-                                        value=run["request_weight"])
-        yield CounterMetricFamily(f"{PREFIX}_runs", "Runs of the checks since start",
-                                  value=runs)
+                yield GaugeMetricFamily(
+                    f"{PREFIX}_run_request_weight",
+                    "Request weight the newest run spent",
+                    value=run["request_weight"],
+                )
+        yield CounterMetricFamily(f"{PREFIX}_runs", "Runs of the checks since start", value=runs)
         if self.run_interval_seconds is not None:
-            yield GaugeMetricFamily(f"{PREFIX}_run_interval_seconds",
-                                    "Seconds between runs (the daemon's tick)",
-                                    value=self.run_interval_seconds)
+            yield GaugeMetricFamily(
+                f"{PREFIX}_run_interval_seconds",
+                "Seconds between runs (the daemon's tick)",
+                value=self.run_interval_seconds,
+            )
         pending = self._pending()
         if pending is not None:
-            yield GaugeMetricFamily(f"{PREFIX}_alert_outbox_pending",
-                                    "Alerts queued and not delivered yet", value=pending)
+            yield GaugeMetricFamily(
+                f"{PREFIX}_alert_outbox_pending",
+                "Alerts queued and not delivered yet",
+                value=pending,
+            )
         if self._delivery_failures is not None:
-            yield CounterMetricFamily(f"{PREFIX}_alert_delivery_failures",
-                                      "Failed attempts to deliver an alert since start",
-                                      value=self._delivery_failures())
-        bot = CounterMetricFamily(f"{PREFIX}_bot_errors",
-                                  "Binance errors found in the trading bot's log",
-                                  labels=["account", "code"])
+            yield CounterMetricFamily(
+                f"{PREFIX}_alert_delivery_failures",
+                "Failed attempts to deliver an alert since start",
+                value=self._delivery_failures(),
+            )
+        bot = CounterMetricFamily(
+            f"{PREFIX}_bot_errors",
+            "Binance errors found in the trading bot's log",
+            labels=["account", "code"],
+        )
         for (account, code), n in sorted(self.bot_errors.snapshot().items()):
             bot.add_metric([account, _code_label(code)], n)
         yield bot
-        info = InfoMetricFamily(f"{PREFIX}_error_code",
-                                "Name and fix of each Binance error code this tool predicts "
-                                "(join on code in alert rules)",
-                                labels=["code"])
+        info = InfoMetricFamily(
+            f"{PREFIX}_error_code",
+            "Name and fix of each Binance error code this tool predicts "
+            "(join on code in alert rules)",
+            labels=["code"],
+        )
         for code, err in sorted(ERRORS.items()):
             info.add_metric([_code_label(code)], {"name": err.name, "fix": err.fix})
         yield info
-        yield InfoMetricFamily(f"{PREFIX}_build", "Version of binance-healthcheck",
-                               value={"version": __version__})
+        yield InfoMetricFamily(
+            f"{PREFIX}_build", "Version of binance-healthcheck", value={"version": __version__}
+        )
 
 
 def make_registry(collector: HealthCollector) -> CollectorRegistry:
@@ -385,8 +431,14 @@ class _QuietHandler(WSGIRequestHandler):
 class MetricsServer:
     """Serves ``GET /metrics`` (the registry) and ``GET /healthz`` on ``host:port``."""
 
-    def __init__(self, collector: HealthCollector, host: str = "127.0.0.1", port: int = 9464,
-                 *, stale_after_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        collector: HealthCollector,
+        host: str = "127.0.0.1",
+        port: int = 9464,
+        *,
+        stale_after_seconds: float | None = None,
+    ) -> None:
         self.collector = collector
         self.registry = make_registry(collector)
         self.host = host
@@ -426,38 +478,48 @@ class MetricsServer:
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"not found: this server serves /metrics and /healthz\n"]
         if method not in ("GET", "HEAD"):
-            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"),
-                                                      ("Content-Type", "text/plain")])
+            start_response(
+                "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")]
+            )
             return [b"method not allowed: use GET\n"]
         if path == "/healthz":
             ok, text = self._healthy()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "text/plain; charset=utf-8")])
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
             return [(("ok: " if ok else "not ready: ") + text + "\n").encode()]
         if not self._slots.acquire(blocking=False):
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
-                                                       ("Retry-After", "1")])
+            start_response(
+                "503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")]
+            )
             return [b"busy: too many scrapes at once\n"]
         try:
             body = self._body()
             self.scrapes += 1
         finally:
             self._slots.release()
-        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))]
+        )
         return [] if method == "HEAD" else [body]
 
     def start(self) -> MetricsServer:
         """Bind and serve on a daemon thread; raise OSError if the address cannot be bound."""
         # an IPv6 address ("[::1]:9464" in the config) needs an AF_INET6 socket
         server_class = _PacedServer6 if ":" in self.host else _PacedServer
-        server = make_server(self.host, self.port, self.app, server_class,
-                             handler_class=_QuietHandler)
+        server = make_server(
+            self.host, self.port, self.app, server_class, handler_class=_QuietHandler
+        )
         server.min_gap_seconds = 1.0 / MAX_SCRAPES_PER_SECOND
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="metrics-http",
-                                        kwargs={"poll_interval": 0.5}, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            name="metrics-http",
+            kwargs={"poll_interval": 0.5},
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -519,22 +581,27 @@ def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
                 if key.startswith("offset_") and key.endswith("_ms") and key != "offset_ms":
                     v = _num(value)
                     if v is not None:
-                        market = key[len("offset_"):-len("_ms")]
-                        items.append(f"{_label(f'{r.account} clock_offset {market}')}="
-                                     f"{_fmt(v / 1000)}s;~:{_fmt(warn)};~:{_fmt(crit)};;")
+                        market = key[len("offset_") : -len("_ms")]
+                        items.append(
+                            f"{_label(f'{r.account} clock_offset {market}')}="
+                            f"{_fmt(v / 1000)}s;~:{_fmt(warn)};~:{_fmt(crit)};;"
+                        )
         elif r.check == "balance":
             v = _num(m.get("margin_ratio"))
             if v is not None:
                 warn = setting("balance", "margin_ratio_warning", 0.5) * 100
                 crit = setting("balance", "margin_ratio_critical", 0.8) * 100
-                items.append(f"{_label(f'{r.account} margin_ratio')}={_fmt(min(v, 1e6) * 100)}%;"
-                             f"{_fmt(warn)};{_fmt(crit)};0;100")
+                items.append(
+                    f"{_label(f'{r.account} margin_ratio')}={_fmt(min(v, 1e6) * 100)}%;"
+                    f"{_fmt(warn)};{_fmt(crit)};0;100"
+                )
         elif r.check == "api_key":
             v = _num(m.get("trading_expires_in_seconds"))
             if v is not None:
                 warn = setting("api_key", "expiry_warning_days", 7.0) * 86400
-                items.append(f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;"
-                             f"{_fmt(warn)}:;0:;;")
+                items.append(
+                    f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;{_fmt(warn)}:;0:;;"
+                )
         elif r.check == "rate_limit":
             for pool in POOLS:
                 used = _num(m.get(f"used_weight_{pool}"))
@@ -544,8 +611,10 @@ def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
     warn_r = setting("rate_limit", "warning", 0.7)
     crit_r = setting("rate_limit", "critical", 0.9)
     for pool, (used, limit) in sorted(pools.items()):
-        items.append(f"{_label(f'ip_weight_used {pool}')}={_fmt(used)};{_fmt(warn_r * limit)};"
-                     f"{_fmt(crit_r * limit)};0;{_fmt(limit)}")
+        items.append(
+            f"{_label(f'ip_weight_used {pool}')}={_fmt(used)};{_fmt(warn_r * limit)};"
+            f"{_fmt(crit_r * limit)};0;{_fmt(limit)}"
+        )
     return items
 
 

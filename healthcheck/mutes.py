@@ -33,21 +33,30 @@ class Mute:
     silence_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "by": self.by,
-                               "until": iso_utc(self.until) if self.until is not None else None}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "by": self.by,
+            "until": iso_utc(self.until) if self.until is not None else None,
+        }
         if self.silence_id is not None:
             out["silence_id"] = self.silence_id
         return out
 
 
-def mute_for(r: Result, windows: Iterable[MaintenanceWindow], silences: Iterable[Silence],
-             cover: Cover | None, now: float) -> Mute | None:
+def mute_for(
+    r: Result,
+    windows: Iterable[MaintenanceWindow],
+    silences: Iterable[Silence],
+    cover: Cover | None,
+    now: float,
+) -> Mute | None:
     """Given a result and what is configured/stored, return the :class:`Mute` that applies."""
     hit = active_window(windows, r.account, r.check, now)
     if hit is not None:
         window, end = hit
-        return Mute("maintenance", f"maintenance window {window.describe()} until "
-                                   f"{iso_utc(end)}", end)
+        return Mute(
+            "maintenance", f"maintenance window {window.describe()} until {iso_utc(end)}", end
+        )
     if r.status is not Status.OK:
         s = silenced_by(silences, r, now)
         if s is not None:
@@ -57,8 +66,9 @@ def mute_for(r: Result, windows: Iterable[MaintenanceWindow], silences: Iterable
     return None
 
 
-def known_results(latest: Mapping[Key, Result],
-                  states: Mapping[Key, CheckState]) -> dict[Key, Result]:
+def known_results(
+    latest: Mapping[Key, Result], states: Mapping[Key, CheckState]
+) -> dict[Key, Result]:
     """Return this cycle's results, completed with the remembered last result of the checks that
     did not run this cycle (they run on their own intervals but their verdict still counts)."""
     known: dict[Key, Result] = {}

@@ -35,8 +35,10 @@ APPRISE_SHARE = 0.9  # of delivery_timeout for apprise's notify(timeout=) and it
 CANCEL_POLL = 0.1  # seconds between checks for a stop while a send runs
 MAX_REASON_CHARS = 300
 TEST_TITLE = "binance-healthcheck test notification"
-TEST_BODY = ("This is a test from binance-healthcheck (notify-test). If you can read this, "
-             "alerts to this destination work.")
+TEST_BODY = (
+    "This is a test from binance-healthcheck (notify-test). If you can read this, "
+    "alerts to this destination work."
+)
 
 
 @dataclass
@@ -116,9 +118,15 @@ class InflightSends:
 class Notifier:
     """Delivers due outbox rows to the configured destinations."""
 
-    def __init__(self, urls: list[AlertUrl] | tuple[AlertUrl, ...], db: StateDB, *,
-                 timeout: float = 30.0, backoff_max: float = 30.0,
-                 inflight: InflightSends | None = None) -> None:
+    def __init__(
+        self,
+        urls: list[AlertUrl] | tuple[AlertUrl, ...],
+        db: StateDB,
+        *,
+        timeout: float = 30.0,
+        backoff_max: float = 30.0,
+        inflight: InflightSends | None = None,
+    ) -> None:
         self.db = db
         self.timeout = float(timeout)
         self.backoff_max = float(backoff_max)
@@ -156,8 +164,9 @@ class Notifier:
             if self.cancelled.is_set():
                 return report
             self._reap_inflight(now)
-            rows = self.db.due_outbox(now, limit=100,
-                                      max_delay_seconds=self.backoff_max * (1 + JITTER_SHARE) + 1)
+            rows = self.db.due_outbox(
+                now, limit=100, max_delay_seconds=self.backoff_max * (1 + JITTER_SHARE) + 1
+            )
             held: set[str] = self.inflight.busy_dests()
             for row in rows:
                 assert row.id is not None
@@ -166,8 +175,10 @@ class Notifier:
                 dest = self._dests.get(row.dest)
                 if dest is None:
                     self.db.drop(row.id, now, "destination no longer configured")
-                    log.warning("dropping alert %s for a destination that is no longer configured",
-                                row.alert_id)
+                    log.warning(
+                        "dropping alert %s for a destination that is no longer configured",
+                        row.alert_id,
+                    )
                     continue
                 if row.dest in held:
                     report.skipped += 1
@@ -194,8 +205,15 @@ class Notifier:
                 report.errors.append(f"{dest.masked}: {reason}")
                 # the first failure of a channel is news; every retry of it is not
                 level = logging.DEBUG if dest.failing else logging.WARNING
-                log.log(level, "alert %s to %s failed (attempt %d, retry in %.0f s): %s",
-                        row.alert_id[:8], dest.masked, row.attempts + 1, delay, reason)
+                log.log(
+                    level,
+                    "alert %s to %s failed (attempt %d, retry in %.0f s): %s",
+                    row.alert_id[:8],
+                    dest.masked,
+                    row.attempts + 1,
+                    delay,
+                    reason,
+                )
                 dest.failing = True
         return report
 
@@ -212,8 +230,9 @@ class Notifier:
         assert row.id is not None
         # apprise gets most of the budget so its own TIMEOUT (with a reason) usually comes first;
         # the wait below is the hard stop for what apprise does not bound (DNS, throttle, bugs)
-        outcome = _start_send(dest.apprise, row.title, row.body, row.notify_type,
-                              self.timeout * APPRISE_SHARE)
+        outcome = _start_send(
+            dest.apprise, row.title, row.body, row.notify_type, self.timeout * APPRISE_SHARE
+        )
         self.inflight.add(row.id, dest.fingerprint, outcome)
         deadline = time.monotonic() + self.timeout
         while not outcome.done.is_set():
@@ -222,8 +241,9 @@ class Notifier:
                 # still running: the destination is held (busy_dests) until it ends, and the
                 # next pass records its real result; the row is not retried meanwhile
                 outcome.recorded_failure = True
-                return False, (f"no answer within {self.timeout:.0f} s "
-                               "(send still running in background)")
+                return False, (
+                    f"no answer within {self.timeout:.0f} s (send still running in background)"
+                )
             if self.cancelled.is_set():
                 return None
             outcome.done.wait(min(left, CANCEL_POLL))
@@ -279,16 +299,19 @@ class DeliveryWorker:
             try:
                 self.last_report = self.notifier.deliver_due(time.time())
             except Exception:  # the delivery thread must outlive any bug in one pass
-                log.error("alert delivery pass failed, will retry: %s",
-                          scrub(traceback.format_exc()))
+                log.error(
+                    "alert delivery pass failed, will retry: %s", scrub(traceback.format_exc())
+                )
             self._wake.wait(self.wakeup_interval)
             self._wake.clear()
 
 
 # ------------------------------------------------------------------------------ helpers
 
-def send_test(urls: list[AlertUrl] | list[str],
-              timeout: float = 30.0) -> list[tuple[str, bool, str]]:
+
+def send_test(
+    urls: list[AlertUrl] | list[str], timeout: float = 30.0
+) -> list[tuple[str, bool, str]]:
     """Send a test notification to each URL; return [(masked_url, ok, reason)] in order."""
     out: list[tuple[str, bool, str]] = []
     for url in urls:
@@ -331,8 +354,13 @@ def mask_url(url: str) -> str:
 
 
 _ABBREVIATED = re.compile(r"^[^.]?\.\.\.[^.]?$")
-_DEFAULT_ARGS = {"overflow": "upstream", "retry": "0", "wait": "0.5", "optional": "no",
-                 "method": "POST"}
+_DEFAULT_ARGS = {
+    "overflow": "upstream",
+    "retry": "0",
+    "wait": "0.5",
+    "optional": "no",
+    "method": "POST",
+}
 
 
 def _mask_more(masked: str) -> str:
@@ -344,8 +372,7 @@ def _mask_more(masked: str) -> str:
     host_part = "***" if _ABBREVIATED.match(host.split(":")[0]) else host
     netloc = f"{user}@{host_part}" if at else host_part
     is_mail = parts.scheme.lower() in ("mailto", "mailtos")
-    segments = [s if (not s or (is_mail and "%40" in s)) else "***"
-                for s in parts.path.split("/")]
+    segments = [s if (not s or (is_mail and "%40" in s)) else "***" for s in parts.path.split("/")]
     query = []
     for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         if _DEFAULT_ARGS.get(key) == value:
@@ -419,19 +446,22 @@ def fit_timeouts(service: Any, budget: float) -> None:
     connect = min(float(service.socket_connect_timeout), max(1.0, budget / 4))
     if getattr(service, "smtp_host", None) is not None:
         # smtplib uses one timeout for connect and every reply
-        smtp = float(service.socket_connect_timeout) if "socket_connect_timeout" in set_here \
+        smtp = (
+            float(service.socket_connect_timeout)
+            if "socket_connect_timeout" in set_here
             else budget
+        )
         service.socket_connect_timeout = max(0.1, min(smtp, budget))
         return
     read_budget = max(0.1, budget - connect)
-    read = float(service.socket_read_timeout) if "socket_read_timeout" in set_here \
-        else read_budget
+    read = float(service.socket_read_timeout) if "socket_read_timeout" in set_here else read_budget
     service.socket_connect_timeout = connect
     service.socket_read_timeout = min(read, read_budget)
 
 
-def _start_send(obj: apprise.Apprise, title: str, body: str, notify_type: str,
-                timeout: float) -> _Outcome:
+def _start_send(
+    obj: apprise.Apprise, title: str, body: str, notify_type: str, timeout: float
+) -> _Outcome:
     """Start one notify() on a daemon thread; the caller waits on ``outcome.done``."""
     outcome = _Outcome()
 
@@ -439,9 +469,13 @@ def _start_send(obj: apprise.Apprise, title: str, body: str, notify_type: str,
         try:
             import apprise
 
-            result = obj.notify(body=body, title=title,
-                                notify_type=apprise.NotifyType(notify_type),
-                                body_format=apprise.NotifyFormat.TEXT, timeout=timeout)
+            result = obj.notify(
+                body=body,
+                title=title,
+                notify_type=apprise.NotifyType(notify_type),
+                body_format=apprise.NotifyFormat.TEXT,
+                timeout=timeout,
+            )
             outcome.ok = bool(result)  # truthy only on SUCCESS (2.x AppriseResult)
             if not outcome.ok:
                 outcome.reason = _reason(result)

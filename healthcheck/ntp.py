@@ -46,17 +46,22 @@ class NtpVerdict:
             return ""
         if not self.samples:
             return "no NTP servers configured"
-        return "; ".join(f"{s.server}: {s.problem}" for s in self.samples if s.problem) or \
-            "no usable NTP answer"
+        return (
+            "; ".join(f"{s.server}: {s.problem}" for s in self.samples if s.problem)
+            or "no usable NTP answer"
+        )
 
     def to_json(self) -> dict:
         return {
             "offset_ms": None if self.offset_ms is None else round(self.offset_ms, 1),
             "servers": [
-                {"server": s.server,
-                 "offset_ms": None if s.offset_ms is None else round(s.offset_ms, 1),
-                 "delay_ms": None if s.delay_ms is None else round(s.delay_ms, 1),
-                 "stratum": s.stratum, "problem": s.problem or None}
+                {
+                    "server": s.server,
+                    "offset_ms": None if s.offset_ms is None else round(s.offset_ms, 1),
+                    "delay_ms": None if s.delay_ms is None else round(s.delay_ms, 1),
+                    "stratum": s.stratum,
+                    "problem": s.problem or None,
+                }
                 for s in self.samples
             ],
             "outvoted": self.outvoted,
@@ -122,8 +127,9 @@ def vote(samples: list[NtpSample], max_disagreement_s: float) -> NtpVerdict:
         kept = []
         for s in usable:
             if s.offset_ms is not None and abs(s.offset_ms - median) > limit_ms:
-                s.problem = (f"outvoted: {s.offset_ms / 1000:+.3f} s disagrees with the other "
-                             "servers")
+                s.problem = (
+                    f"outvoted: {s.offset_ms / 1000:+.3f} s disagrees with the other servers"
+                )
                 outvoted.append(s.server)
             else:
                 kept.append(s)
@@ -135,8 +141,11 @@ def vote(samples: list[NtpSample], max_disagreement_s: float) -> NtpVerdict:
         usable = kept
     elif len(usable) == 2:
         a, b = usable
-        if a.offset_ms is not None and b.offset_ms is not None and \
-                abs(a.offset_ms - b.offset_ms) > limit_ms:
+        if (
+            a.offset_ms is not None
+            and b.offset_ms is not None
+            and abs(a.offset_ms - b.offset_ms) > limit_ms
+        ):
             # two servers that disagree: neither can be trusted without a third vote
             for s in usable:
                 s.problem = "disagrees with the other server and there is no third to decide"
@@ -166,8 +175,11 @@ class NtpClient:
         if not cfg.servers:
             return NtpVerdict(None, [])
         servers = [s for s in cfg.servers if self._kod_until.get(str(s), 0.0) <= now]
-        skipped = [NtpSample(str(s), problem="skipped after kiss-o'-death")
-                   for s in cfg.servers if s not in servers]
+        skipped = [
+            NtpSample(str(s), problem="skipped after kiss-o'-death")
+            for s in cfg.servers
+            if s not in servers
+        ]
         if submit is None:
             samples = [query_server(s, cfg.timeout, cfg.max_delay) for s in servers]
         else:

@@ -91,15 +91,17 @@ class Plan:
         return [p for p in self.requests if account in p.readers]
 
 
-def due_checks(cfg: Config, due: set[str] | None, accounts: Iterable[AccountConfig]
-               ) -> dict[str, list[Check]]:
+def due_checks(
+    cfg: Config, due: set[str] | None, accounts: Iterable[AccountConfig]
+) -> dict[str, list[Check]]:
     """Given the checks due (None: all), return per account the checks that apply to it."""
     checks = build_checks(cfg.checks, due)
     return {a.name: [c for c in checks if c.id in a.checks and c.applies(a)] for a in accounts}
 
 
-def build_plan(cfg: Config, due: set[str] | None = None,
-               accounts: Iterable[str] | None = None) -> Plan:
+def build_plan(
+    cfg: Config, due: set[str] | None = None, accounts: Iterable[str] | None = None
+) -> Plan:
     """Given the config, the checks due and the accounts (None: all), return the merged plan."""
     accs = [a for a in cfg.accounts if accounts is None or a.name in set(accounts)]
     per_account = due_checks(cfg, due, accs)
@@ -123,10 +125,12 @@ def build_plan(cfg: Config, due: set[str] | None = None,
                 ep = ENDPOINTS[req.endpoint]
                 base = a.base_url(ep.market)
                 if ep.role == "exchange_info":
-                    need = exchange.setdefault((base, ep.market),
-                                               ExchangeNeed(base, ep.market, a.name))
-                    need.symbols |= {s for k, v in req.params if k == "symbols"
-                                     for s in v.split(",") if s}
+                    need = exchange.setdefault(
+                        (base, ep.market), ExchangeNeed(base, ep.market, a.name)
+                    )
+                    need.symbols |= {
+                        s for k, v in req.params if k == "symbols" for s in v.split(",") if s
+                    }
                     need.checks.add(c.id)
                     continue
                 if ep.signed:
@@ -146,8 +150,9 @@ def build_plan(cfg: Config, due: set[str] | None = None,
         for m in signed_markets:
             key = (a.base_url(m), m)
             time_.setdefault(key, TimeSampling(key[0], m, a.name, 1, False))
-    return Plan(per_account, list(planned.values()), list(time_.values()),
-                list(exchange.values()), ntp)
+    return Plan(
+        per_account, list(planned.values()), list(time_.values()), list(exchange.values()), ntp
+    )
 
 
 # ---------------------------------------------------------------------------------- cost
@@ -177,26 +182,47 @@ def cost(cfg: Config) -> list[CostRow]:
     distinct request, how often it goes out, and its weight."""
     rows: list[CostRow] = []
     plan = build_plan(cfg)
-    tick = min([interval_of(cfg, c.id) for c in build_checks(cfg.checks)] or
-               [cfg.daemon.interval])
+    tick = min([interval_of(cfg, c.id) for c in build_checks(cfg.checks)] or [cfg.daemon.interval])
     for p in plan.requests:
         every = min(interval_of(cfg, c) for c in p.checks)
         every = max(every, p.reuse_seconds, tick)
         params = "".join(f" {k}={v}" for k, v in p.request.params)
         who = "" if p.public else f" ({p.account})"
-        rows.append(CostRow(f"{p.endpoint.method} {p.endpoint.path}{params}{who}", p.pool,
-                            p.weight,
-                            every, ", ".join(sorted(p.checks)), len(p.readers)))
+        rows.append(
+            CostRow(
+                f"{p.endpoint.method} {p.endpoint.path}{params}{who}",
+                p.pool,
+                p.weight,
+                every,
+                ", ".join(sorted(p.checks)),
+                len(p.readers),
+            )
+        )
     for t in plan.time:
         ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
         every = interval_of(cfg, "clock") if t.for_clock else 300.0
-        rows.append(CostRow(f"{ep.method} {ep.path} x{t.samples} ({t.base})", ep.pool,
-                            ep.weight * t.samples, every,
-                            "clock" if t.for_clock else "(signing offset)", 1))
+        rows.append(
+            CostRow(
+                f"{ep.method} {ep.path} x{t.samples} ({t.base})",
+                ep.pool,
+                ep.weight * t.samples,
+                every,
+                "clock" if t.for_clock else "(signing offset)",
+                1,
+            )
+        )
     for e in plan.exchange:
         ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
-        rows.append(CostRow(f"{ep.method} {ep.path}", ep.pool, ep.weight,
-                            cfg.daemon.exchange_info_ttl, ", ".join(sorted(e.checks)), 1))
+        rows.append(
+            CostRow(
+                f"{ep.method} {ep.path}",
+                ep.pool,
+                ep.weight,
+                cfg.daemon.exchange_info_ttl,
+                ", ".join(sorted(e.checks)),
+                1,
+            )
+        )
     # followups (test orders): one per symbol and market, at trading_status' interval
     for a in cfg.accounts:
         for c in plan.checks.get(a.name, []):
@@ -206,8 +232,16 @@ def cost(cfg: Config) -> list[CostRow]:
                 ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
                 n = len(a.test_order_symbols)
                 if n:
-                    rows.append(CostRow(f"{ep.method} {ep.path} ({a.name}, {n} symbol(s))",
-                                        ep.pool, ep.weight * n, interval_of(cfg, c.id), c.id, 1))
+                    rows.append(
+                        CostRow(
+                            f"{ep.method} {ep.path} ({a.name}, {n} symbol(s))",
+                            ep.pool,
+                            ep.weight * n,
+                            interval_of(cfg, c.id),
+                            c.id,
+                            1,
+                        )
+                    )
     return rows
 
 

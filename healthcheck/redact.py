@@ -27,8 +27,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # apprise's privacy mode abbreviates tokens to first...last character ("H...6"): still a
     # fragment of a secret in its own log lines
     (re.compile(r"(?<![\w.])[^\s/?&=.:@]\.\.\.[^\s/?&=.:@](?![\w.])"), "<redacted>"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-     "<redacted private key>"),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
+        "<redacted private key>",
+    ),
 ]
 
 MIN_LITERAL = 6
@@ -132,7 +134,12 @@ def setup_logging(level: int = logging.INFO, stream=None) -> logging.Handler:
     root.addHandler(handler)
     root.setLevel(level)
     # these libraries log signed URLs and bot tokens at DEBUG
-    for noisy in ("urllib3", "apprise", "binance", "apscheduler.executors.default",
-                  "apscheduler.scheduler"):
+    for noisy in (
+        "urllib3",
+        "apprise",
+        "binance",
+        "apscheduler.executors.default",
+        "apscheduler.scheduler",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return handler

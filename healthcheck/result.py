@@ -31,8 +31,9 @@ class Status(enum.IntEnum):
         try:
             return cls[text.strip().upper()]
         except KeyError:
-            raise ValueError(f"unknown status {text!r} (use OK, WARNING, CRITICAL or "
-                             "UNKNOWN)") from None
+            raise ValueError(
+                f"unknown status {text!r} (use OK, WARNING, CRITICAL or UNKNOWN)"
+            ) from None
 
 
 _SEVERITY = {Status.OK: 0, Status.WARNING: 1, Status.UNKNOWN: 2, Status.CRITICAL: 3}

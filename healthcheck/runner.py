@@ -49,8 +49,11 @@ class Report:
         return worst([r.status for r in self.results])
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status.name, "metrics": dict(self.metrics),
-                "results": [r.to_json() for r in self.results]}
+        return {
+            "status": self.status.name,
+            "metrics": dict(self.metrics),
+            "results": [r.to_json() for r in self.results],
+        }
 
 
 def _scrub_value(value: Any) -> Any:
@@ -79,9 +82,18 @@ def _whole(value: Any) -> int:
 
 
 # symbol fields the checks read (the whole exchangeInfo is megabytes; the cache keeps these)
-_SYMBOL_FIELDS = ("status", "contractType", "deliveryDate", "onboardDate", "baseAsset",
-                  "quoteAsset", "pricePrecision", "quantityPrecision", "baseAssetPrecision",
-                  "quotePrecision")
+_SYMBOL_FIELDS = (
+    "status",
+    "contractType",
+    "deliveryDate",
+    "onboardDate",
+    "baseAsset",
+    "quoteAsset",
+    "pricePrecision",
+    "quantityPrecision",
+    "baseAssetPrecision",
+    "quotePrecision",
+)
 
 
 def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
@@ -91,19 +103,23 @@ def _parse_exchange_info(data: Any, wanted: set[str]) -> dict[str, Any]:
         raise ValueError("exchangeInfo: field 'rateLimits' is missing")
     limit = None
     for rl in data["rateLimits"]:
-        if isinstance(rl, dict) and rl.get("rateLimitType") == "REQUEST_WEIGHT" and \
-                rl.get("interval") == "MINUTE" and _whole(rl.get("intervalNum", 1)) == 1:
+        if (
+            isinstance(rl, dict)
+            and rl.get("rateLimitType") == "REQUEST_WEIGHT"
+            and rl.get("interval") == "MINUTE"
+            and _whole(rl.get("intervalNum", 1)) == 1
+        ):
             limit = _whole(rl["limit"])
     symbols: dict[str, Any] = {}
     for sym in data.get("symbols") or []:
         if isinstance(sym, dict) and sym.get("symbol") in wanted:
-            filters = {f.get("filterType"): f for f in sym.get("filters", [])
-                       if isinstance(f, dict)}
+            filters = {
+                f.get("filterType"): f for f in sym.get("filters", []) if isinstance(f, dict)
+            }
             entry = {k: sym[k] for k in _SYMBOL_FIELDS if k in sym}
             entry["filters"] = filters
             symbols[sym["symbol"]] = entry
-    return {"weight_limit": limit, "symbols": symbols,
-            "missing": sorted(wanted - set(symbols))}
+    return {"weight_limit": limit, "symbols": symbols, "missing": sorted(wanted - set(symbols))}
 
 
 def _host_id(base: str) -> str:
@@ -114,18 +130,26 @@ def _host_id(base: str) -> str:
 class Runner:
     """Executes plans for the configured accounts; keeps clients and caches between runs."""
 
-    def __init__(self, config: Config, state: Any = None, *, budget_share: float | None = None,
-                 bot_logs: Any = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        state: Any = None,
+        *,
+        budget_share: float | None = None,
+        bot_logs: Any = None,
+    ) -> None:
         """``bot_logs`` (a healthcheck.logwatch Watcher) gives the bot_errors check its facts."""
         self.config = config
         self.bot_logs = bot_logs
         self._latest: dict[tuple[str, str], Result] = {}  # the latest result per check
         self.state = state
         self.book = WeightBook(state, budget_share=budget_share)
-        self.gateways = AccountGateway.build_many(config.accounts, self.book,
-                                                  timeout=config.daemon.request_timeout)
-        self.pool = ThreadPoolExecutor(max_workers=config.daemon.max_workers,
-                                       thread_name_prefix="fetch")
+        self.gateways = AccountGateway.build_many(
+            config.accounts, self.book, timeout=config.daemon.request_timeout
+        )
+        self.pool = ThreadPoolExecutor(
+            max_workers=config.daemon.max_workers, thread_name_prefix="fetch"
+        )
         self._mem: dict[str, tuple[float, Any]] = {}
         self._offsets: dict[tuple[str, str], TimeMeasurement] = {}
         self._offset_at: dict[tuple[str, str], float] = {}  # wall clock
@@ -176,8 +200,9 @@ class Runner:
                 got = self._fresh(f"offset:{m}:{_host_id(key[0])}", OFFSET_REUSE_SECONDS)
                 if got is not None and key not in self._offsets:
                     try:
-                        meas = TimeMeasurement(m, float(got[1]["offset_ms"]),
-                                               float(got[1]["rtt_ms"] or 0.0), 1)
+                        meas = TimeMeasurement(
+                            m, float(got[1]["offset_ms"]), float(got[1]["rtt_ms"] or 0.0), 1
+                        )
                     except (KeyError, TypeError, ValueError):
                         continue
                     if math.isfinite(meas.offset_ms or 0.0):
@@ -191,16 +216,21 @@ class Runner:
                         used, seen = int(got[1]["used"]), float(got[1]["observed_at"])
                     except (KeyError, TypeError, ValueError):
                         continue
-                    if 0 <= now - seen <= WEIGHT_REUSE_SECONDS and \
-                            (key[0], pool) not in self.book.observed:
+                    if (
+                        0 <= now - seen <= WEIGHT_REUSE_SECONDS
+                        and (key[0], pool) not in self.book.observed
+                    ):
                         self.book.observed[(key[0], pool)] = WeightObservation(used, seen)
 
     def _save_readings(self) -> None:
         if self.state is None:
             return
         for (base, pool), obs in list(self.book.observed.items()):
-            self._cache_put(f"weight:{pool}:{_host_id(base)}",
-                            {"used": obs.used, "observed_at": obs.observed_at}, obs.observed_at)
+            self._cache_put(
+                f"weight:{pool}:{_host_id(base)}",
+                {"used": obs.used, "observed_at": obs.observed_at},
+                obs.observed_at,
+            )
 
     # ------------------------------------------------------------------ the run
     def run(self, due: set[str] | None = None, accounts: list[str] | None = None) -> Report:
@@ -237,14 +267,18 @@ class Runner:
         for need in plan.exchange:
             ckey = f"exinfo:{need.market}:{_host_id(need.base)}"
             cached = self._fresh(ckey, cfg.daemon.exchange_info_ttl)
-            if cached is not None and need.symbols <= set(cached[1].get("symbols", {})) | \
-                    set(cached[1].get("missing", [])):
-                exchange[(need.base, need.market)] = self._limits_from(cached, need.base,
-                                                                       need.market)
+            if cached is not None and need.symbols <= set(cached[1].get("symbols", {})) | set(
+                cached[1].get("missing", [])
+            ):
+                exchange[(need.base, need.market)] = self._limits_from(
+                    cached, need.base, need.market
+                )
                 continue
             ep = MARKETS[need.market].exchange_info_endpoint
-            exinfo_futs[(need.base, need.market)] = (gws[need.account].submit(self.pool, ep),
-                                                     need.symbols)
+            exinfo_futs[(need.base, need.market)] = (
+                gws[need.account].submit(self.pool, ep),
+                need.symbols,
+            )
 
         # -- as each market's time is known, apply the offset and send its signed requests
         measurements: dict[tuple[str, str], TimeMeasurement] = {}
@@ -254,8 +288,12 @@ class Runner:
             base, market = key
             m = measurements.get(key) or self._offsets.get(key)
             for a in accs:
-                if a.base_url(market) == base and market in a.markets and \
-                        m is not None and m.offset_ms is not None:
+                if (
+                    a.base_url(market) == base
+                    and market in a.markets
+                    and m is not None
+                    and m.offset_ms is not None
+                ):
                     gws[a.name].set_offset(market, -m.offset_ms)
             for p in plan.requests:
                 if not p.public and p.endpoint.market == market and p.base == base:
@@ -298,13 +336,18 @@ class Runner:
         facts: dict[str, Facts] = {}
         for a in accs:
             facts[a.name] = Facts(
-                account=a, outcomes=self._outcomes(plan.for_account(a.name), futs, reused),
-                time={m: measurements[(a.base_url(m), m)] for m in a.markets
-                      if (a.base_url(m), m) in measurements},
+                account=a,
+                outcomes=self._outcomes(plan.for_account(a.name), futs, reused),
+                time={
+                    m: measurements[(a.base_url(m), m)]
+                    for m in a.markets
+                    if (a.base_url(m), m) in measurements
+                },
                 ntp=ntp_verdict,
-                exchange={m: exchange.get((a.base_url(m), m), ExchangeLimits())
-                          for m in a.markets},
-                book=self.book, now=time.time())
+                exchange={m: exchange.get((a.base_url(m), m), ExchangeLimits()) for m in a.markets},
+                book=self.book,
+                now=time.time(),
+            )
         follow: dict[str, list[tuple[Request, Future]]] = {}
         for a in accs:
             for c in plan.checks[a.name]:
@@ -312,7 +355,8 @@ class Runner:
                     continue
                 for req in c.followups(a, facts[a.name]):
                     follow.setdefault(a.name, []).append(
-                        (req, gws[a.name].submit(self.pool, req.endpoint, dict(req.params))))
+                        (req, gws[a.name].submit(self.pool, req.endpoint, dict(req.params)))
+                    )
         for name, items in follow.items():
             for req, fut in items:
                 facts[name].outcomes[req.key] = fut.result()
@@ -334,10 +378,12 @@ class Runner:
                 try:
                     r = c.evaluate(af)
                 except Exception:  # noqa: BLE001 - errors never escape a check
-                    log.error("internal error in %s for %s:\n%s", c.id, a.name,
-                              traceback.format_exc())
-                    r = Result(a.name, c.id, Status.UNKNOWN, f"internal error in {c.id} "
-                               "(see the log)")
+                    log.error(
+                        "internal error in %s for %s:\n%s", c.id, a.name, traceback.format_exc()
+                    )
+                    r = Result(
+                        a.name, c.id, Status.UNKNOWN, f"internal error in {c.id} (see the log)"
+                    )
                 if r is not None:
                     r = _scrub_result(r)
                     results.append(r)
@@ -361,8 +407,11 @@ class Runner:
         now = time.time()
         self._offsets[key] = m
         self._offset_at[key] = now
-        self._cache_put(f"offset:{key[1]}:{_host_id(key[0])}",
-                        {"offset_ms": m.offset_ms, "rtt_ms": m.rtt_ms}, now)
+        self._cache_put(
+            f"offset:{key[1]}:{_host_id(key[0])}",
+            {"offset_ms": m.offset_ms, "rtt_ms": m.rtt_ms},
+            now,
+        )
 
     def _answer_key(self, p: Planned) -> str:
         owner = "public" if p.public else p.account
@@ -374,11 +423,13 @@ class Runner:
         if p.reuse_seconds > 0:
             got = self._fresh(self._answer_key(p), p.reuse_seconds)
             if got is not None:
-                reused[p.key] = Outcome(p.request.endpoint, data=got[1], sent=False,
-                                        cached_at=got[0])
+                reused[p.key] = Outcome(
+                    p.request.endpoint, data=got[1], sent=False, cached_at=got[0]
+                )
                 return
-        futs[p.key] = self.gateways[p.account].submit(self.pool, p.request.endpoint,
-                                                      dict(p.request.params) or None)
+        futs[p.key] = self.gateways[p.account].submit(
+            self.pool, p.request.endpoint, dict(p.request.params) or None
+        )
 
     def _outcomes(self, planned: list[Planned], futs: dict, reused: dict) -> dict:
         out: dict = {}
@@ -390,13 +441,17 @@ class Runner:
                 if o.ok and p.reuse_seconds > 0:
                     self._cache_put(self._answer_key(p), o.data, time.time())
             else:
-                o = Outcome(p.request.endpoint, sent=False, error=FetchError(
-                    FetchErrorKind.INTERNAL, f"{p.request.label()}: not sent"))
+                o = Outcome(
+                    p.request.endpoint,
+                    sent=False,
+                    error=FetchError(FetchErrorKind.INTERNAL, f"{p.request.label()}: not sent"),
+                )
             out[p.request.key] = o
         return out
 
-    def _exchange_from(self, out: Outcome, base: str, market: str, wanted: set[str]
-                       ) -> ExchangeLimits:
+    def _exchange_from(
+        self, out: Outcome, base: str, market: str, wanted: set[str]
+    ) -> ExchangeLimits:
         ckey = f"exinfo:{market}:{_host_id(base)}"
         if out.ok:
             try:
@@ -410,14 +465,16 @@ class Runner:
             return self._limits_from(stale, base, market)
         return ExchangeLimits(error=out.error)
 
-    def _limits_from(self, cached: tuple[float, dict[str, Any]], base: str, market: str
-                     ) -> ExchangeLimits:
+    def _limits_from(
+        self, cached: tuple[float, dict[str, Any]], base: str, market: str
+    ) -> ExchangeLimits:
         fetched_at, value = cached
         limit = value.get("weight_limit")
         if isinstance(limit, int) and limit > 0:
             self.book.limits[(base, MARKETS[market].weight_pool)] = limit
-        return ExchangeLimits(weight_limit=limit, symbols=value.get("symbols", {}),
-                              fetched_at=fetched_at)
+        return ExchangeLimits(
+            weight_limit=limit, symbols=value.get("symbols", {}), fetched_at=fetched_at
+        )
 
     @staticmethod
     def _measure(market: str, outs: list[Outcome]) -> TimeMeasurement:
@@ -429,13 +486,15 @@ class Runner:
                 continue
             st = out.data.get("serverTime") if isinstance(out.data, dict) else None
             try:
-                finite = not isinstance(st, bool) and isinstance(st, int | float) and \
-                    math.isfinite(st)
+                finite = (
+                    not isinstance(st, bool) and isinstance(st, int | float) and math.isfinite(st)
+                )
             except OverflowError:  # an int beyond any float
                 finite = False
             if not finite:
-                m.error = FetchError(FetchErrorKind.MALFORMED, "server time answer has no numeric "
-                                     "'serverTime'")
+                m.error = FetchError(
+                    FetchErrorKind.MALFORMED, "server time answer has no numeric 'serverTime'"
+                )
                 continue
             midpoint_ms = (out.started_at + out.finished_at) / 2 * 1000
             rtt = out.elapsed_ms

@@ -63,8 +63,12 @@ class Silence:
 
     def to_json(self, now: float | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "account": self.account, "check": self.check, "code": self.code,
-            "reason": self.reason, "created_at": iso_utc(self.created_at),
+            "id": self.id,
+            "account": self.account,
+            "check": self.check,
+            "code": self.code,
+            "reason": self.reason,
+            "created_at": iso_utc(self.created_at),
             "ends_at": iso_utc(self.ends_at),
             "expired_at": iso_utc(self.expired_at) if self.expired_at is not None else None,
         }

@@ -104,7 +104,6 @@ CREATE TABLE IF NOT EXISTS silences (
 """
 
 
-
 @dataclass(frozen=True)
 class Migration:
     """One forward step of the schema: ``sql`` (a script) or ``apply`` (called inside the
@@ -306,7 +305,8 @@ class StateDB:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as e:
             raise StateError(
-                f"cannot create state directory {state_dir}: {e.strerror or e}") from None
+                f"cannot create state directory {state_dir}: {e.strerror or e}"
+            ) from None
         path = state_dir / DB_NAME
         if read_only_fs(state_dir):
             raise StateError(f"state directory {state_dir} is on a read-only file system")
@@ -318,8 +318,12 @@ class StateDB:
             raise
         except _Corrupt as e:
             moved = _move_aside(path)
-            log.warning("state database %s is unusable (%s); moved it to %s and starting fresh",
-                        path, e, moved)
+            log.warning(
+                "state database %s is unusable (%s); moved it to %s and starting fresh",
+                path,
+                e,
+                moved,
+            )
         try:
             return cls._connect(path)
         except _Corrupt as e:  # a fresh file that is corrupt means the storage itself is broken
@@ -346,8 +350,12 @@ class StateDB:
         conn: sqlite3.Connection | None = None
         try:
             # autocommit mode; transactions are explicit BEGIN IMMEDIATE … COMMIT
-            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                str(path),
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -366,8 +374,10 @@ class StateDB:
                 raise _Corrupt(f"integrity check: {check}")
             migrate(conn, path)
             # a write now, so a read-only file fails here with a clear error, not mid-run
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
-                         (datetime.now(UTC).isoformat(timespec="seconds"),))
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
+                (datetime.now(UTC).isoformat(timespec="seconds"),),
+            )
             return cls(conn, path)
         except (StateError, _Corrupt):
             if conn is not None:
@@ -379,8 +389,9 @@ class StateDB:
             if _is_corruption(e):
                 raise _Corrupt(str(e)) from None
             if read_only_fs(path):
-                raise StateError(f"cannot open state database {path}: it is on a read-only "
-                                 "file system") from None
+                raise StateError(
+                    f"cannot open state database {path}: it is on a read-only file system"
+                ) from None
             raise StateError(f"cannot open state database {path}: {e}") from None
 
     # ------------------------------------------------------------------ plumbing
@@ -409,8 +420,12 @@ class StateDB:
             return
         # one clear line the first time; repeats of a full disk every cycle would drown the log
         if not self._failing:
-            log.error("state database %s: %s failed, continuing without saving it: %s",
-                      self.path or ":memory:", what, scrub(str(exc)))
+            log.error(
+                "state database %s: %s failed, continuing without saving it: %s",
+                self.path or ":memory:",
+                what,
+                scrub(str(exc)),
+            )
             self._failing = True
         else:
             log.debug("state database: %s failed again: %s", what, scrub(str(exc)))
@@ -421,8 +436,12 @@ class StateDB:
         delivered rows are not sent again; the copy is written back to the file once it takes
         writes again. Called by _tx with the lock held; return True if it switched."""
         with self._lock:
-            if not self.memory_fallback or self.path is None or self._disk is not None \
-                    or self._closed:
+            if (
+                not self.memory_fallback
+                or self.path is None
+                or self._disk is not None
+                or self._closed
+            ):
                 return False
             try:
                 mem = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -433,9 +452,13 @@ class StateDB:
             self._disk, self._conn = self._conn, mem
             self._next_write_back = time.monotonic() + WRITE_BACK_SECONDS
             self._failing = True
-        log.error("state database %s: cannot write it: %s; keeping state in memory and retrying "
-                  "the file every %.0f s (alerts may repeat if the daemon restarts meanwhile)",
-                  self.path, scrub(str(exc)), WRITE_BACK_SECONDS)
+        log.error(
+            "state database %s: cannot write it: %s; keeping state in memory and retrying "
+            "the file every %.0f s (alerts may repeat if the daemon restarts meanwhile)",
+            self.path,
+            scrub(str(exc)),
+            WRITE_BACK_SECONDS,
+        )
         return True
 
     @staticmethod
@@ -470,8 +493,9 @@ class StateDB:
         """Given a ban key (host or account), return (until_ts, reason) if the ban is active."""
         try:
             with self._lock:
-                row = self._conn.execute("SELECT until_ts, reason FROM bans WHERE key = ?",
-                                         (strip_userinfo(key),)).fetchone()
+                row = self._conn.execute(
+                    "SELECT until_ts, reason FROM bans WHERE key = ?", (strip_userinfo(key),)
+                ).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading a ban", e)
             return None
@@ -487,7 +511,8 @@ class StateDB:
                     "INSERT INTO bans (key, until_ts, reason) VALUES (?, ?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET until_ts = excluded.until_ts, "
                     "reason = excluded.reason WHERE excluded.until_ts > bans.until_ts",
-                    (strip_userinfo(key), float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]))
+                    (strip_userinfo(key), float(until_ts), scrub(reason)[:MAX_ERROR_CHARS]),
+                )
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -499,7 +524,8 @@ class StateDB:
         try:
             with self._lock:
                 rows = self._conn.execute(
-                    "SELECT key, until_ts, reason FROM bans WHERE until_ts > ?", (now,)).fetchall()
+                    "SELECT key, until_ts, reason FROM bans WHERE until_ts > ?", (now,)
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading bans", e)
             return {}
@@ -511,8 +537,9 @@ class StateDB:
         """Given a cache key, return (fetched_at, value) or None."""
         try:
             with self._lock:
-                row = self._conn.execute("SELECT fetched_at, value FROM cache WHERE key = ?",
-                                         (strip_userinfo(key),)).fetchone()
+                row = self._conn.execute(
+                    "SELECT fetched_at, value FROM cache WHERE key = ?", (strip_userinfo(key),)
+                ).fetchone()
         except sqlite3.Error as e:
             self._write_failed("reading the cache", e)
             return None
@@ -528,8 +555,10 @@ class StateDB:
         try:
             text = json.dumps(value, separators=(",", ":"))
             with self._tx() as c:
-                c.execute("INSERT OR REPLACE INTO cache (key, fetched_at, value) VALUES (?, ?, ?)",
-                          (strip_userinfo(key), float(fetched_at), text))
+                c.execute(
+                    "INSERT OR REPLACE INTO cache (key, fetched_at, value) VALUES (?, ?, ?)",
+                    (strip_userinfo(key), float(fetched_at), text),
+                )
             self._write_ok()
         except (sqlite3.Error, TypeError, ValueError) as e:
             if self._retry(e):
@@ -543,7 +572,8 @@ class StateDB:
         try:
             with self._lock:
                 rows = self._conn.execute(
-                    "SELECT account, check_id, data FROM check_state").fetchall()
+                    "SELECT account, check_id, data FROM check_state"
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading check states", e)
             return {}
@@ -552,13 +582,18 @@ class StateDB:
             try:
                 states[(account, check)] = CheckState.from_json(json.loads(data))
             except (ValueError, KeyError, TypeError) as e:
-                log.warning("state database: dropping unreadable state of %s/%s: %s",
-                            account, check, e)
+                log.warning(
+                    "state database: dropping unreadable state of %s/%s: %s", account, check, e
+                )
         return states
 
-    def commit_cycle(self, states: dict[tuple[str, str], CheckState],
-                     outbox_rows: list[OutboxRow], history_rows: list[HistoryRow],
-                     silences_rev: int | None = None) -> bool:
+    def commit_cycle(
+        self,
+        states: dict[tuple[str, str], CheckState],
+        outbox_rows: list[OutboxRow],
+        history_rows: list[HistoryRow],
+        silences_rev: int | None = None,
+    ) -> bool:
         """Write one cycle's check states, queued alerts and flips in ONE transaction.
 
         Return True if it was saved; on a storage error log it and return False (nothing of
@@ -574,22 +609,46 @@ class StateDB:
                     raise SilencesChanged()
                 c.executemany(
                     "INSERT OR REPLACE INTO check_state (account, check_id, data) VALUES (?, ?, ?)",
-                    [(a, k, json.dumps(s.to_json(), separators=(",", ":")))
-                     for (a, k), s in states.items()])
+                    [
+                        (a, k, json.dumps(s.to_json(), separators=(",", ":")))
+                        for (a, k), s in states.items()
+                    ],
+                )
                 for row in outbox_rows:
                     cur = c.execute(
                         "INSERT INTO outbox (created_at, dest, title, body, notify_type, attempts,"
                         " next_attempt_at, delivered_at, last_error, alert_id, kind)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (row.created_at, row.dest, row.title, row.body, row.notify_type,
-                         row.attempts, row.next_attempt_at, row.delivered_at,
-                         scrub(row.last_error)[:MAX_ERROR_CHARS], row.alert_id, row.kind))
+                        (
+                            row.created_at,
+                            row.dest,
+                            row.title,
+                            row.body,
+                            row.notify_type,
+                            row.attempts,
+                            row.next_attempt_at,
+                            row.delivered_at,
+                            scrub(row.last_error)[:MAX_ERROR_CHARS],
+                            row.alert_id,
+                            row.kind,
+                        ),
+                    )
                     row.id = cur.lastrowid
                 c.executemany(
                     "INSERT INTO history (ts, account, check_id, old_status, new_status, summary)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(h.ts, h.account, h.check, h.old_status.name if h.old_status else None,
-                      h.new_status.name, h.summary) for h in history_rows])
+                    [
+                        (
+                            h.ts,
+                            h.account,
+                            h.check,
+                            h.old_status.name if h.old_status else None,
+                            h.new_status.name,
+                            h.summary,
+                        )
+                        for h in history_rows
+                    ],
+                )
             self._write_ok()
             return True
         except (sqlite3.Error, TypeError, ValueError) as e:
@@ -602,9 +661,16 @@ class StateDB:
 
     # ------------------------------------------------------------------ silences (issue 12)
 
-    def add_silence(self, *, ends_at: float, reason: str, account: str | None = None,
-                    check: str | None = None, code: int | None = None,
-                    now: float | None = None) -> Silence:
+    def add_silence(
+        self,
+        *,
+        ends_at: float,
+        reason: str,
+        account: str | None = None,
+        check: str | None = None,
+        code: int | None = None,
+        now: float | None = None,
+    ) -> Silence:
         """Store a silence (committed before returning); return it with its id. Raise
         :class:`StateError` if it cannot be saved (a silence must never be lost quietly)."""
         created = time.time() if now is None else now
@@ -613,28 +679,30 @@ class StateDB:
                 cur = c.execute(
                     "INSERT INTO silences (created_at, ends_at, account, check_id, code, reason)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (created, float(ends_at), account, check, code, scrub(reason)[:200]))
+                    (created, float(ends_at), account, check, code, scrub(reason)[:200]),
+                )
                 _bump_silences_rev(c)
                 new_id = int(cur.lastrowid or 0)
         except sqlite3.Error as e:
-            raise StateError(f"cannot save the silence in {self.path or ':memory:'}: {e}"
-                             ) from None
-        return Silence(new_id, created, float(ends_at), scrub(reason)[:200], account, check,
-                       code)
+            raise StateError(f"cannot save the silence in {self.path or ':memory:'}: {e}") from None
+        return Silence(new_id, created, float(ends_at), scrub(reason)[:200], account, check, code)
 
     def expire_silence(self, silence_id: int, now: float | None = None) -> Silence | None:
         """End a silence now; return it, or None if there is no active silence with that id."""
         at = time.time() if now is None else now
         try:
             with self._tx() as c:
-                cur = c.execute("UPDATE silences SET expired_at = ?, ends_at = min(ends_at, ?)"
-                                " WHERE id = ? AND expired_at IS NULL AND ends_at > ?",
-                                (at, at, silence_id, at))
+                cur = c.execute(
+                    "UPDATE silences SET expired_at = ?, ends_at = min(ends_at, ?)"
+                    " WHERE id = ? AND expired_at IS NULL AND ends_at > ?",
+                    (at, at, silence_id, at),
+                )
                 if cur.rowcount:
                     _bump_silences_rev(c)
         except sqlite3.Error as e:
-            raise StateError(f"cannot expire the silence in {self.path or ':memory:'}: {e}"
-                             ) from None
+            raise StateError(
+                f"cannot expire the silence in {self.path or ':memory:'}: {e}"
+            ) from None
         if not cur.rowcount:
             return None
         return next((s for s in self.silences(include_ended=True) if s.id == silence_id), None)
@@ -647,14 +715,18 @@ class StateDB:
             with self._lock:
                 rows = self._conn.execute(
                     "SELECT id, created_at, ends_at, reason, account, check_id, code, expired_at"
-                    " FROM silences ORDER BY id").fetchall()
+                    " FROM silences ORDER BY id"
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading silences", e)
             return []
-        out = [Silence(int(i), float(c), float(e), str(r), a, k, None if code is None
-                       else int(code), x) for i, c, e, r, a, k, code, x in rows]
-        return out if include_ended else [s for s in out if s.expired_at is None and
-                                          s.ends_at > at]
+        out = [
+            Silence(
+                int(i), float(c), float(e), str(r), a, k, None if code is None else int(code), x
+            )
+            for i, c, e, r, a, k, code, x in rows
+        ]
+        return out if include_ended else [s for s in out if s.expired_at is None and s.ends_at > at]
 
     def silences_revision(self) -> int:
         """Return a counter that changes whenever a silence is added or expired."""
@@ -676,18 +748,28 @@ class StateDB:
                     "  o2.delivered_at IS NULL AND o2.dropped_at IS NULL ORDER BY o2.attempts"
                     "  DESC, o2.id LIMIT 1)"
                     " FROM outbox o WHERE delivered_at IS NULL AND dropped_at IS NULL"
-                    " GROUP BY dest ORDER BY min(id)").fetchall()
+                    " GROUP BY dest ORDER BY min(id)"
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading the outbox", e)
             return []
-        return [{"dest": d, "pending": int(n), "oldest_created_at": float(c),
-                 "attempts": int(a), "next_attempt_at": float(nx), "last_error": err or ""}
-                for d, n, c, a, nx, err in rows]
+        return [
+            {
+                "dest": d,
+                "pending": int(n),
+                "oldest_created_at": float(c),
+                "attempts": int(a),
+                "next_attempt_at": float(nx),
+                "last_error": err or "",
+            }
+            for d, n, c, a, nx, err in rows
+        ]
 
     # ------------------------------------------------------------------ outbox
 
-    def due_outbox(self, now: float, limit: int = 100,
-                   max_delay_seconds: float | None = None) -> list[OutboxRow]:
+    def due_outbox(
+        self, now: float, limit: int = 100, max_delay_seconds: float | None = None
+    ) -> list[OutboxRow]:
         """Return pending rows due at ``now``, oldest first, keeping per-destination order.
 
         A row is not returned while an older pending row of the same destination is waiting
@@ -700,7 +782,8 @@ class StateDB:
                 rows = self._conn.execute(
                     "SELECT id, created_at, dest, title, body, notify_type, attempts,"
                     " next_attempt_at, delivered_at, last_error, alert_id, kind FROM outbox"
-                    " WHERE delivered_at IS NULL AND dropped_at IS NULL ORDER BY id").fetchall()
+                    " WHERE delivered_at IS NULL AND dropped_at IS NULL ORDER BY id"
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading the outbox", e)
             return []
@@ -725,8 +808,11 @@ class StateDB:
         """Record that a row was delivered (only after the send succeeded)."""
         try:
             with self._tx() as c:
-                c.execute("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1"
-                          " WHERE id = ? AND delivered_at IS NULL", (now, row_id))
+                c.execute(
+                    "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1"
+                    " WHERE id = ? AND delivered_at IS NULL",
+                    (now, row_id),
+                )
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -737,9 +823,11 @@ class StateDB:
         """Record a failed attempt with its (scrubbed) reason and the next retry time."""
         try:
             with self._tx() as c:
-                c.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-                          " next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
-                          (scrub(error)[:MAX_ERROR_CHARS], next_attempt_at, row_id))
+                c.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+                    " next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL",
+                    (scrub(error)[:MAX_ERROR_CHARS], next_attempt_at, row_id),
+                )
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -750,8 +838,10 @@ class StateDB:
         """Give up on a row for good (its destination is no longer configured)."""
         try:
             with self._tx() as c:
-                c.execute("UPDATE outbox SET dropped_at = ?, last_error = ? WHERE id = ?",
-                          (now, scrub(reason)[:MAX_ERROR_CHARS], row_id))
+                c.execute(
+                    "UPDATE outbox SET dropped_at = ?, last_error = ? WHERE id = ?",
+                    (now, scrub(reason)[:MAX_ERROR_CHARS], row_id),
+                )
             self._write_ok()
         except sqlite3.Error as e:
             if self._retry(e):
@@ -762,9 +852,12 @@ class StateDB:
         """Return how many outbox rows still wait for delivery."""
         try:
             with self._lock:
-                return int(self._conn.execute(
-                    "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
-                ).fetchone()[0])
+                return int(
+                    self._conn.execute(
+                        "SELECT count(*) FROM outbox "
+                        "WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                    ).fetchone()[0]
+                )
         except sqlite3.Error as e:
             self._write_failed("counting the outbox", e)
             return 0
@@ -776,7 +869,9 @@ class StateDB:
                 rows = self._conn.execute(
                     "SELECT id, created_at, dest, title, body, notify_type, attempts,"
                     " next_attempt_at, delivered_at, last_error, alert_id, kind FROM outbox"
-                    " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                    " ORDER BY id DESC LIMIT ?",
+                    (limit,),
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading the outbox", e)
             return []
@@ -790,19 +885,26 @@ class StateDB:
             with self._lock:
                 rows = self._conn.execute(
                     "SELECT ts, account, check_id, old_status, new_status, summary FROM history"
-                    " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                    " ORDER BY id DESC LIMIT ?",
+                    (limit,),
+                ).fetchall()
         except sqlite3.Error as e:
             self._write_failed("reading history", e)
             return []
-        return [HistoryRow(float(ts), a, k, Status[o] if o else None, Status[n], s)
-                for ts, a, k, o, n, s in rows]
+        return [
+            HistoryRow(float(ts), a, k, Status[o] if o else None, Status[n], s)
+            for ts, a, k, o, n, s in rows
+        ]
 
     def prune(self, before_ts: float) -> None:
         """Delete delivered/dropped outbox rows and history older than ``before_ts``."""
         try:
             with self._tx() as c:
-                c.execute("DELETE FROM outbox WHERE created_at < ? AND"
-                          " (delivered_at IS NOT NULL OR dropped_at IS NOT NULL)", (before_ts,))
+                c.execute(
+                    "DELETE FROM outbox WHERE created_at < ? AND"
+                    " (delivered_at IS NOT NULL OR dropped_at IS NOT NULL)",
+                    (before_ts,),
+                )
                 c.execute("DELETE FROM history WHERE ts < ?", (before_ts,))
                 c.execute("DELETE FROM bans WHERE until_ts < ?", (before_ts,))
             self._write_ok()
@@ -835,6 +937,7 @@ class StateDB:
 
 # ---------------------------------------------------------------------- helpers
 
+
 class SilencesChanged(Exception):
     """A silence was added or expired while a cycle was being decided: decide it again."""
 
@@ -845,14 +948,27 @@ def _silences_rev(c: sqlite3.Connection) -> int:
 
 
 def _bump_silences_rev(c: sqlite3.Connection) -> None:
-    c.execute("INSERT INTO meta (key, value) VALUES ('silences_rev', '1') ON CONFLICT(key)"
-              " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)")
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES ('silences_rev', '1') ON CONFLICT(key)"
+        " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
 
 
 def _outbox_row(r: tuple[Any, ...]) -> OutboxRow:
-    return OutboxRow(id=int(r[0]), created_at=float(r[1]), dest=r[2], title=r[3], body=r[4],
-                     notify_type=r[5], attempts=int(r[6]), next_attempt_at=float(r[7]),
-                     delivered_at=r[8], last_error=r[9] or "", alert_id=r[10], kind=r[11])
+    return OutboxRow(
+        id=int(r[0]),
+        created_at=float(r[1]),
+        dest=r[2],
+        title=r[3],
+        body=r[4],
+        notify_type=r[5],
+        attempts=int(r[6]),
+        next_attempt_at=float(r[7]),
+        delivered_at=r[8],
+        last_error=r[9] or "",
+        alert_id=r[10],
+        kind=r[11],
+    )
 
 
 def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
@@ -872,7 +988,8 @@ def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
             f"{where} has schema version {found}, written by a newer binance-healthcheck; "
             f"this version knows schema {target}. Upgrade binance-healthcheck again, or move "
             "the state directory aside to start with empty state (open alerts and bans are "
-            "then forgotten)")
+            "then forgotten)"
+        )
     for n in range(current + 1, target + 1):
         step = MIGRATIONS[n - 1]
         conn.execute("BEGIN IMMEDIATE")
@@ -911,7 +1028,8 @@ def _statements(script: str) -> list[str]:
 
 def _schema_version(conn: sqlite3.Connection) -> int | None:
     has_meta = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
     if not has_meta:
         return None
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

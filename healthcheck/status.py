@@ -31,8 +31,9 @@ def _relevant(config: Config, states: Mapping[Key, CheckState]) -> dict[Key, Che
     return {k: s for k, s in sorted(states.items()) if k[0] in names}
 
 
-def status_line(config: Config, states: Mapping[Key, CheckState], now: float,
-                pending: int = 0) -> str:
+def status_line(
+    config: Config, states: Mapping[Key, CheckState], now: float, pending: int = 0
+) -> str:
     """Given the stored check states, return one line such as "2 accounts: 1 CRITICAL (main:
     position_mode); firing 1; muted 2 (1 silenced, 1 inhibited); 1 alert pending"."""
     n = len(config.accounts)
@@ -64,8 +65,9 @@ def status_line(config: Config, states: Mapping[Key, CheckState], now: float,
         extra.append(f"muted {sum(muted.values())} ({detail})")
     windows = active_windows(config.alerts.maintenance, now)
     if windows:
-        extra.append("maintenance " + ", ".join(f"'{w.name}' until {iso_utc(end)}"
-                                                for w, _, end in windows))
+        extra.append(
+            "maintenance " + ", ".join(f"'{w.name}' until {iso_utc(end)}" for w, _, end in windows)
+        )
     if pending:
         extra.append(f"{pending} alert{'s' if pending != 1 else ''} pending")
     return "; ".join([text, *extra])
@@ -87,31 +89,39 @@ def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
         reminder_due = None
         if s.notified_status is not None and repeat > 0 and s.notified_at is not None:
             reminder_due = s.notified_at + repeat
-        checks.append({
-            "account": account, "check": check, "status": s.last_status.name,
-            "summary": s.last_summary,
-            "firing": s.notified_status is not None,
-            "notified_status": s.notified_status.name if s.notified_status else None,
-            "bad_since": _iso(s.bad_since_ts),
-            "last_notified": _iso(s.notified_at),
-            "reminder_due": _iso(reminder_due),
-            "reminder_overdue": reminder_due is not None and reminder_due <= now,
-            "last_run": _iso(s.last_run_ts or None),
-            "silenced_by": muted.get("by") if muted.get("kind") == "silence" else None,
-            "inhibited_by": muted.get("by") if muted.get("kind") == "inhibited" else None,
-            "maintenance": muted.get("by") if muted.get("kind") == "maintenance" else None,
-            "held_back": s.held,
-        })
-    masks = {dest_fingerprint(u.url.reveal()): mask_url(u.url.reveal())
-             for u in config.alerts.urls}
+        checks.append(
+            {
+                "account": account,
+                "check": check,
+                "status": s.last_status.name,
+                "summary": s.last_summary,
+                "firing": s.notified_status is not None,
+                "notified_status": s.notified_status.name if s.notified_status else None,
+                "bad_since": _iso(s.bad_since_ts),
+                "last_notified": _iso(s.notified_at),
+                "reminder_due": _iso(reminder_due),
+                "reminder_overdue": reminder_due is not None and reminder_due <= now,
+                "last_run": _iso(s.last_run_ts or None),
+                "silenced_by": muted.get("by") if muted.get("kind") == "silence" else None,
+                "inhibited_by": muted.get("by") if muted.get("kind") == "inhibited" else None,
+                "maintenance": muted.get("by") if muted.get("kind") == "maintenance" else None,
+                "held_back": s.held,
+            }
+        )
+    masks = {dest_fingerprint(u.url.reveal()): mask_url(u.url.reveal()) for u in config.alerts.urls}
     destinations = []
     for d in state.pending_by_destination():
-        destinations.append({
-            "destination": masks.get(d["dest"], "(no longer configured)"),
-            "pending": d["pending"], "attempts": d["attempts"],
-            "failing": d["attempts"] > 0, "last_error": d["last_error"],
-            "oldest": _iso(d["oldest_created_at"]), "next_attempt": _iso(d["next_attempt_at"]),
-        })
+        destinations.append(
+            {
+                "destination": masks.get(d["dest"], "(no longer configured)"),
+                "pending": d["pending"],
+                "attempts": d["attempts"],
+                "failing": d["attempts"] > 0,
+                "last_error": d["last_error"],
+                "oldest": _iso(d["oldest_created_at"]),
+                "next_attempt": _iso(d["next_attempt_at"]),
+            }
+        )
     silences: list[Silence] = state.silences(now=now)
     return {
         "generated_at": iso_utc(now),
@@ -119,9 +129,15 @@ def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
         "state_dir": str(config.state_dir()),
         "checks": checks,
         "silences": [s.to_json(now) for s in silences],
-        "maintenance": [{"name": w.name, "window": w.describe(), "started": iso_utc(start),
-                         "ends": iso_utc(end)}
-                        for w, start, end in active_windows(config.alerts.maintenance, now)],
+        "maintenance": [
+            {
+                "name": w.name,
+                "window": w.describe(),
+                "started": iso_utc(start),
+                "ends": iso_utc(end),
+            }
+            for w, start, end in active_windows(config.alerts.maintenance, now)
+        ],
         "outbox": {"pending": pending, "destinations": destinations},
     }
 
@@ -139,8 +155,10 @@ def render(doc: dict[str, Any]) -> str:
             due = c["reminder_due"] or "never"
             if c["silenced_by"] or c["inhibited_by"] or c["maintenance"]:
                 due = "muted"
-            lines.append(f"           bad since {c['bad_since']}, last notified "
-                         f"{c['last_notified']}, next reminder {due}")
+            lines.append(
+                f"           bad since {c['bad_since']}, last notified "
+                f"{c['last_notified']}, next reminder {due}"
+            )
             for key in ("silenced_by", "inhibited_by", "maintenance"):
                 if c[key]:
                     lines.append(f"           muted: {c[key]}")
@@ -148,15 +166,21 @@ def render(doc: dict[str, Any]) -> str:
         lines.append("")
         lines.append("Not alerting (below threshold, muted or held back):")
         for c in other:
-            why = c["silenced_by"] or c["inhibited_by"] or c["maintenance"] or \
-                "below the alert threshold"
+            why = (
+                c["silenced_by"]
+                or c["inhibited_by"]
+                or c["maintenance"]
+                or "below the alert threshold"
+            )
             lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {why}")
     if doc["silences"]:
         lines.append("")
         lines.append("Silences:")
         for s in doc["silences"]:
-            scope = ", ".join(f"{k} {s[k]}" for k in ("account", "check", "code")
-                              if s[k] is not None) or "everything"
+            scope = (
+                ", ".join(f"{k} {s[k]}" for k in ("account", "check", "code") if s[k] is not None)
+                or "everything"
+            )
             lines.append(f"  {s['id']}: {scope} until {s['ends_at']} ({s['reason']})")
     if doc["maintenance"]:
         lines.append("")
@@ -167,8 +191,10 @@ def render(doc: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"Outbox: {out['pending']} pending")
     for d in out["destinations"]:
-        state = f"FAILING after {d['attempts']} attempt(s): {d['last_error']}" \
-            if d["failing"] else "waiting"
-        lines.append(f"  {d['destination']}: {d['pending']} pending since {d['oldest']}; "
-                     f"{state}")
+        state = (
+            f"FAILING after {d['attempts']} attempt(s): {d['last_error']}"
+            if d["failing"]
+            else "waiting"
+        )
+        lines.append(f"  {d['destination']}: {d['pending']} pending since {d['oldest']}; {state}")
     return "\n".join(lines)

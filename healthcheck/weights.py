@@ -56,8 +56,15 @@ class WeightBook:
     Shared by every account of a process (weight limits are per IP, not per key). Thread-safe.
     """
 
-    def __init__(self, state: StateDB | None = None, *, budget_share: float | None = None,
-                 headroom: float = 0.97, clock=time.time, mono=time.monotonic) -> None:
+    def __init__(
+        self,
+        state: StateDB | None = None,
+        *,
+        budget_share: float | None = None,
+        headroom: float = 0.97,
+        clock=time.time,
+        mono=time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._state = state
         self._clock = clock  # wall clock: bans and Binance's calendar-minute weight windows
@@ -119,8 +126,9 @@ class WeightBook:
         self._spent.setdefault(key, deque()).append((self._mono(), weight))
         self._spent_sum[key] = self._spent_sum.get(key, 0) + weight
 
-    def reserve(self, base_url: str, group: str, weight: int, *, owner: object = None,
-                block: bool = True) -> FetchError | None:
+    def reserve(
+        self, base_url: str, group: str, weight: int, *, owner: object = None, block: bool = True
+    ) -> FetchError | None:
         """Given a request about to go out, book its weight; return why not if it must not go.
 
         Two rules keep us from causing -1003: our own spending stays under ``budget_share`` of
@@ -134,8 +142,11 @@ class WeightBook:
             spent = self.spent_last_minute(base_url, group)
             budget = max(int(limit * (self.budget_share or 1.0)), 60)
             if self.budget_share is not None and spent + weight > budget:
-                return FetchError(FetchErrorKind.BUDGET, f"skipped: this tool already spent {spent} of its "
-                                  f"{budget} weight budget per minute on this host")
+                return FetchError(
+                    FetchErrorKind.BUDGET,
+                    f"skipped: this tool already spent {spent} of its "
+                    f"{budget} weight budget per minute on this host",
+                )
             used = self.last_used(base_url, group)
             key = (base_url, group)
             if used is None:
@@ -143,9 +154,11 @@ class WeightBook:
                 # IP, a run's burst cannot push it over: send without a probe round trip.
                 old = self.observed.get(key)
                 blind = self._blind.get(key, 0)
-                trusted = old is not None and \
-                    0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS and \
-                    old.used + blind + weight <= limit * BLIND_MAX_SHARE
+                trusted = (
+                    old is not None
+                    and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS
+                    and old.used + blind + weight <= limit * BLIND_MAX_SHARE
+                )
                 cold = old is None and blind + weight <= limit * COLD_BLIND_SHARE
                 if trusted or cold:
                     self._blind[key] = self._blind.get(key, 0) + weight
@@ -163,18 +176,21 @@ class WeightBook:
                 self._probe_done.wait(1.0)
                 used = self.last_used(base_url, group)
             if used is None and not waited:
-                self._probing[(base_url, group)] = threading.get_ident() if owner is None \
-                    else owner
+                self._probing[(base_url, group)] = threading.get_ident() if owner is None else owner
             if used is not None and used + weight > limit * self.headroom:
-                return FetchError(FetchErrorKind.BUDGET, f"skipped to protect the IP's request-weight limit: "
-                                  f"{used} of {limit} already used this minute")
+                return FetchError(
+                    FetchErrorKind.BUDGET,
+                    f"skipped to protect the IP's request-weight limit: "
+                    f"{used} of {limit} already used this minute",
+                )
             self._book_spend((base_url, group), weight)
             self.run_weight += weight
             self.run_requests += 1
             if used is not None:
                 # count in-flight weight so concurrent requests see each other
                 self.observed[(base_url, group)] = WeightObservation(
-                    used + weight, self.observed[(base_url, group)].observed_at)
+                    used + weight, self.observed[(base_url, group)].observed_at
+                )
             return None
 
     def probe_finished(self, base_url: str, group: str, *, owner: object = None) -> None:
@@ -193,8 +209,12 @@ class WeightBook:
                 self._bans[key] = (until, reason)
         if self._state is not None:
             self._state.set_ban(key, until, reason)
-        log.warning("all requests to %s paused until %s: %s", key,
-                    time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until)), reason)
+        log.warning(
+            "all requests to %s paused until %s: %s",
+            key,
+            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until)),
+            reason,
+        )
 
     def active_ban(self, key: str) -> tuple[float, str] | None:
         now = self._clock()

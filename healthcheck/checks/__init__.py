@@ -61,7 +61,9 @@ def build_checks(settings: Any, only: set[str] | None = None) -> list[Check]:
     return out
 
 
-EXAMPLE_BEGIN = "# ---- [checks.*]: generated from the check registry (binance-healthcheck config checks)"
+EXAMPLE_BEGIN = (
+    "# ---- [checks.*]: generated from the check registry (binance-healthcheck config checks)"
+)
 EXAMPLE_END = "# ---- end of the generated [checks.*] sections"
 
 

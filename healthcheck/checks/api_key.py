@@ -43,30 +43,52 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
     if err is None or err.code not in (-2014, -2015, -1022):
         return None
     if err.code == -2014:
-        return Finding(Status.CRITICAL, f"Binance says the API key format is invalid ({what})",
-                       [-2014], fix_for(-2014))
+        return Finding(
+            Status.CRITICAL,
+            f"Binance says the API key format is invalid ({what})",
+            [-2014],
+            fix_for(-2014),
+        )
     if err.code == -1022:
-        return Finding(Status.CRITICAL, "signature rejected (-1022): the API secret or private "
-                       "key does not belong to this API key", [-1022], fix_for(-1022))
+        return Finding(
+            Status.CRITICAL,
+            "signature rejected (-1022): the API secret or private "
+            "key does not belong to this API key",
+            [-1022],
+            fix_for(-1022),
+        )
     ip = _IP_RE.search(err.message)
     ip_text = f" ({ip.group(1)})" if ip else ""
     if restrictions_ok:
-        return Finding(Status.CRITICAL, f"{what} rejects the key with -2015 although the key is "
-                       f"valid: a permission for this product is missing", [-2015],
-                       "tick the missing permission in Binance API Management")
-    return Finding(Status.CRITICAL, f"Binance rejects the key (-2015) on {what}: the key does not "
-                   f"exist (deleted or mistyped) or this machine's IP{ip_text} is not on its "
-                   f"whitelist", [-2015],
-                   "check in Binance API Management that the key exists and that this server's "
-                   "IP is whitelisted")
+        return Finding(
+            Status.CRITICAL,
+            f"{what} rejects the key with -2015 although the key is "
+            f"valid: a permission for this product is missing",
+            [-2015],
+            "tick the missing permission in Binance API Management",
+        )
+    return Finding(
+        Status.CRITICAL,
+        f"Binance rejects the key (-2015) on {what}: the key does not "
+        f"exist (deleted or mistyped) or this machine's IP{ip_text} is not on its "
+        f"whitelist",
+        [-2015],
+        "check in Binance API Management that the key exists and that this server's "
+        "IP is whitelisted",
+    )
 
 
 @dataclass(frozen=True)
 class ApiKeySettings(CheckSettings):
-    interval: float | None = setting(600.0, "seconds between runs in the daemon (key permissions "
-                                     "change rarely)", minimum=0, exclusive_min=True)
-    expiry_warning_days: float = setting(7.0, "WARNING this many days before the key's trading "
-                                         "permission expires", minimum=0)
+    interval: float | None = setting(
+        600.0,
+        "seconds between runs in the daemon (key permissions change rarely)",
+        minimum=0,
+        exclusive_min=True,
+    )
+    expiry_warning_days: float = setting(
+        7.0, "WARNING this many days before the key's trading permission expires", minimum=0
+    )
     warn_withdrawals: bool = setting(True, "WARNING for a key that can withdraw")
     warn_no_ip_restriction: bool = setting(True, "WARNING for a key without an IP whitelist")
 
@@ -92,14 +114,22 @@ class ApiKeyCheck(CheckBase):
         key = acc.api_key.reveal()
         findings: list[Finding] = []
         unknown: list[str] = []
-        details: dict = {"api_key": acc.api_key.masked(),
-                         "signing": "ed25519/rsa" if acc.private_key else "hmac"}
+        details: dict = {
+            "api_key": acc.api_key.masked(),
+            "signing": "ed25519/rsa" if acc.private_key else "hmac",
+        }
         metrics: dict = {}
         if not _KEY_RE.match(key):
             spaces = ", with whitespace" if any(c.isspace() for c in key) else ""
-            findings.append(Finding(Status.CRITICAL, f"API key is not 64 letters/digits (has "
-                                    f"{len(key)} characters{spaces}): Binance answers -2014",
-                                    [-2014], fix_for(-2014)))
+            findings.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"API key is not 64 letters/digits (has "
+                    f"{len(key)} characters{spaces}): Binance answers -2014",
+                    [-2014],
+                    fix_for(-2014),
+                )
+            )
         restr = facts.get("sapi.apiRestrictions")
         restrictions_ok = restr is not None and restr.ok
         if restr is not None and not restr.ok:
@@ -113,28 +143,35 @@ class ApiKeyCheck(CheckBase):
                 findings.extend(self._permissions(acc, restr.data, facts.now, details, metrics))
             except SchemaError as exc:
                 unknown.append(f"unexpected answer from Binance: {exc}")
-        probes = {"spot": ("spot.account", "the spot account endpoint"),
-                  "usdm": ("fapi.accountConfig", "the futures API")}
+        probes = {
+            "spot": ("spot.account", "the spot account endpoint"),
+            "usdm": ("fapi.accountConfig", "the futures API"),
+        }
         for market in acc.markets:
             name, what = probes[market]
             out = facts.get(name)
             if out is None:
                 continue
             f = _auth_finding(out, what, restrictions_ok)
-            if f is not None and not any(f.codes == g.codes and g.text == f.text
-                                         for g in findings):
+            if f is not None and not any(f.codes == g.codes and g.text == f.text for g in findings):
                 # the restrictions already explain a missing permission: no second line for it
                 if not (restrictions_ok and any(-2015 in g.codes for g in findings)):
                     findings.append(f)
-            elif out.error is not None and not restrictions_ok and f is None and \
-                    acc.testnet:
+            elif out.error is not None and not restrictions_ok and f is None and acc.testnet:
                 unknown.append(unavailable_reason(out, what))
         answered = [facts.get(probes[m][0]) for m in acc.markets]
         if acc.testnet and not any(o is not None and o.ok for o in answered):
             if not findings and not unknown:
                 unknown.append("no product endpoint answered")
-        return combine(acc.name, self.id, findings, ok_summary=self._ok_text(acc, details),
-                       unknown=unknown, details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=self._ok_text(acc, details),
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
     def _ok_text(self, acc: AccountConfig, details: dict) -> str:
         perms = details.get("permissions")
@@ -143,8 +180,9 @@ class ApiKeyCheck(CheckBase):
             text += " with " + ", ".join(perms)
         return text
 
-    def _permissions(self, acc: AccountConfig, data: dict, now: float, details: dict,
-                     metrics: dict) -> list[Finding]:
+    def _permissions(
+        self, acc: AccountConfig, data: dict, now: float, details: dict, metrics: dict
+    ) -> list[Finding]:
         s = self.settings
         out: list[Finding] = []
         reading = boolean(data, "enableReading", "apiRestrictions")
@@ -152,48 +190,97 @@ class ApiKeyCheck(CheckBase):
         spot_trade = boolean(data, "enableSpotAndMarginTrading", "apiRestrictions", default=False)
         withdraw = boolean(data, "enableWithdrawals", "apiRestrictions", default=False)
         ip_restrict = boolean(data, "ipRestrict", "apiRestrictions", default=False)
-        perms = [name for name, on in (("reading", reading), ("spot trading", spot_trade),
-                                       ("futures", futures), ("withdrawals", withdraw)) if on]
+        perms = [
+            name
+            for name, on in (
+                ("reading", reading),
+                ("spot trading", spot_trade),
+                ("futures", futures),
+                ("withdrawals", withdraw),
+            )
+            if on
+        ]
         details["permissions"] = perms
         details["ip_restricted"] = ip_restrict
         if not reading:
-            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Reading': every account "
-                               "request fails with -2015", [-2015],
-                               "tick 'Enable Reading' for this key in Binance API Management"))
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    "key lacks 'Enable Reading': every account request fails with -2015",
+                    [-2015],
+                    "tick 'Enable Reading' for this key in Binance API Management",
+                )
+            )
         if "usdm" in acc.markets and not futures:
-            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Futures': every futures "
-                               "request fails with -2015 (also false on portfolio-margin "
-                               "accounts, and for keys created before the futures account)",
-                               [-2015], "tick 'Enable Futures' for this key (create a new key if "
-                               "it was made before the futures account was opened)"))
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    "key lacks 'Enable Futures': every futures "
+                    "request fails with -2015 (also false on portfolio-margin "
+                    "accounts, and for keys created before the futures account)",
+                    [-2015],
+                    "tick 'Enable Futures' for this key (create a new key if "
+                    "it was made before the futures account was opened)",
+                )
+            )
         if "spot" in acc.markets and not spot_trade:
-            out.append(Finding(Status.CRITICAL, "key lacks 'Enable Spot & Margin Trading': spot "
-                               "orders fail with -2015", [-2015],
-                               "tick 'Enable Spot & Margin Trading' for this key"))
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    "key lacks 'Enable Spot & Margin Trading': spot orders fail with -2015",
+                    [-2015],
+                    "tick 'Enable Spot & Margin Trading' for this key",
+                )
+            )
         exp = data.get("tradingAuthorityExpirationTime")
         if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
             exp_s = ms_timestamp(exp)
             if exp_s is None:
-                raise SchemaError("apiRestrictions: field 'tradingAuthorityExpirationTime' is "
-                                  f"not a timestamp ({str(exp)[:20]!r})")
+                raise SchemaError(
+                    "apiRestrictions: field 'tradingAuthorityExpirationTime' is "
+                    f"not a timestamp ({str(exp)[:20]!r})"
+                )
             left = exp_s - now
             details["trading_expires_at"] = fmt_ts(exp_s)
             metrics["trading_expires_in_seconds"] = int(left)
             if left <= 0:
-                out.append(Finding(Status.CRITICAL, f"the key's trading permission expired at "
-                                   f"{fmt_ts(exp_s)}: orders fail with -2015", [-2015],
-                                   "renew the trading permission in Binance API Management"))
+                out.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"the key's trading permission expired at "
+                        f"{fmt_ts(exp_s)}: orders fail with -2015",
+                        [-2015],
+                        "renew the trading permission in Binance API Management",
+                    )
+                )
             elif left <= s.expiry_warning_days * 86400:
-                out.append(Finding(Status.WARNING, f"the key's trading permission expires in "
-                                   f"{fmt_duration(left)} ({fmt_ts(exp_s)}); then orders fail "
-                                   "with -2015", [], "renew the trading permission in Binance "
-                                   "API Management before it expires", risk_codes=[-2015]))
+                out.append(
+                    Finding(
+                        Status.WARNING,
+                        f"the key's trading permission expires in "
+                        f"{fmt_duration(left)} ({fmt_ts(exp_s)}); then orders fail "
+                        "with -2015",
+                        [],
+                        "renew the trading permission in Binance API Management before it expires",
+                        risk_codes=[-2015],
+                    )
+                )
         if withdraw and s.warn_withdrawals:
-            out.append(Finding(Status.WARNING, "key can withdraw funds: if it leaks, the account "
-                               "can be emptied", [], "untick 'Enable Withdrawals' for a trading "
-                               "bot's key"))
+            out.append(
+                Finding(
+                    Status.WARNING,
+                    "key can withdraw funds: if it leaks, the account can be emptied",
+                    [],
+                    "untick 'Enable Withdrawals' for a trading bot's key",
+                )
+            )
         if not ip_restrict and s.warn_no_ip_restriction:
-            out.append(Finding(Status.WARNING, "key is not restricted to trusted IPs", [],
-                               "restrict the key to this server's IP in Binance API "
-                               "Management"))
+            out.append(
+                Finding(
+                    Status.WARNING,
+                    "key is not restricted to trusted IPs",
+                    [],
+                    "restrict the key to this server's IP in Binance API Management",
+                )
+            )
         return out

@@ -33,20 +33,34 @@ SPOT_SOURCES = {"user_asset": "sapi.userAsset", "account": "spot.account"}
 
 @dataclass(frozen=True)
 class BalanceSettings(CheckSettings):
-    margin_ratio_warning: float = setting(0.5, "WARNING at this futures margin ratio (maintenance "
-                                          "margin / margin balance; liquidation at 1)", minimum=0,
-                                          maximum=1, exclusive_min=True)
-    margin_ratio_critical: float = setting(0.8, "CRITICAL at this futures margin ratio",
-                                           minimum=0, maximum=1, exclusive_min=True)
-    spot_source: str = setting("user_asset", "where spot free balances come from: \"user_asset\" "
-                               "(POST /sapi/v3/asset/getUserAsset, weight 5) or \"account\" "
-                               "(GET /api/v3/account, weight 20)",
-                               choices=tuple(SPOT_SOURCES))
+    margin_ratio_warning: float = setting(
+        0.5,
+        "WARNING at this futures margin ratio (maintenance "
+        "margin / margin balance; liquidation at 1)",
+        minimum=0,
+        maximum=1,
+        exclusive_min=True,
+    )
+    margin_ratio_critical: float = setting(
+        0.8, "CRITICAL at this futures margin ratio", minimum=0, maximum=1, exclusive_min=True
+    )
+    spot_source: str = setting(
+        "user_asset",
+        'where spot free balances come from: "user_asset" '
+        '(POST /sapi/v3/asset/getUserAsset, weight 5) or "account" '
+        "(GET /api/v3/account, weight 20)",
+        choices=tuple(SPOT_SOURCES),
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         if self.margin_ratio_warning > self.margin_ratio_critical:
-            return [("margin_ratio_warning", f"{self.margin_ratio_warning:g} must not exceed "
-                     f"margin_ratio_critical ({self.margin_ratio_critical:g})")]
+            return [
+                (
+                    "margin_ratio_warning",
+                    f"{self.margin_ratio_warning:g} must not exceed "
+                    f"margin_ratio_critical ({self.margin_ratio_critical:g})",
+                )
+            ]
         return []
 
 
@@ -91,11 +105,19 @@ class BalanceCheck(CheckBase):
             ok = f"margin ratio {metrics['margin_ratio'] * 100:.1f} %, balances above minimum"
         elif not acc.min_available and "usdm" not in acc.markets:
             ok = "no minimum balance configured"
-        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
-                       details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=ok,
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
-    def _futures(self, acc: AccountConfig, data: dict, details: dict, metrics: dict
-                 ) -> list[Finding]:
+    def _futures(
+        self, acc: AccountConfig, data: dict, details: dict, metrics: dict
+    ) -> list[Finding]:
         s = self.settings
         out: list[Finding] = []
         maint = number(data, "totalMaintMargin", "futures account")
@@ -111,33 +133,52 @@ class BalanceCheck(CheckBase):
         metrics["margin_balance"] = float(margin_balance)
         shown = "no margin left" if ratio == float("inf") else f"{ratio * 100:.1f} %"
         if ratio >= s.margin_ratio_critical:
-            out.append(Finding(Status.CRITICAL, f"futures margin ratio {shown} (liquidation at "
-                               f"100 %, critical from {s.margin_ratio_critical * 100:.0f} %): new "
-                               "orders fail with -2019", [-2019],
-                               "add margin or reduce positions now to avoid liquidation"))
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"futures margin ratio {shown} (liquidation at "
+                    f"100 %, critical from {s.margin_ratio_critical * 100:.0f} %): new "
+                    "orders fail with -2019",
+                    [-2019],
+                    "add margin or reduce positions now to avoid liquidation",
+                )
+            )
         elif ratio >= s.margin_ratio_warning:
-            out.append(Finding(Status.WARNING, f"futures margin ratio {shown} (warning from "
-                               f"{s.margin_ratio_warning * 100:.0f} %, liquidation at 100 %)", [],
-                               "add margin or reduce positions", risk_codes=[-2019]))
+            out.append(
+                Finding(
+                    Status.WARNING,
+                    f"futures margin ratio {shown} (warning from "
+                    f"{s.margin_ratio_warning * 100:.0f} %, liquidation at 100 %)",
+                    [],
+                    "add margin or reduce positions",
+                    risk_codes=[-2019],
+                )
+            )
         assets = data.get("assets", [])
         if not isinstance(assets, list):
             raise SchemaError("futures account: field 'assets' is not a list")
         available: dict[str, Decimal] = {}
         for item in assets:
             if isinstance(item, dict) and isinstance(item.get("asset"), str):
-                available[item["asset"].upper()] = number(item, "availableBalance",
-                                                          f"futures asset {item['asset']}")
+                available[item["asset"].upper()] = number(
+                    item, "availableBalance", f"futures asset {item['asset']}"
+                )
         for asset, minimum in acc.min_available.items():
             have = available.get(asset, Decimal(0))
             metrics[f"futures_available_{asset}"] = float(have)
             if have < minimum:
-                out.append(Finding(Status.CRITICAL, f"futures available {asset} {have:f} is "
-                                   f"below the minimum {minimum:f}: orders fail with -2019",
-                                   [-2019], fix_for(-2019)))
+                out.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"futures available {asset} {have:f} is "
+                        f"below the minimum {minimum:f}: orders fail with -2019",
+                        [-2019],
+                        fix_for(-2019),
+                    )
+                )
         return out
 
-    def _spot(self, acc: AccountConfig, data: dict, details: dict, metrics: dict
-              ) -> list[Finding]:
+    def _spot(self, acc: AccountConfig, data: dict, details: dict, metrics: dict) -> list[Finding]:
         out: list[Finding] = []
         # /api/v3/account: {"balances": [...]}; getUserAsset: [...] (positive balances only)
         balances = data.get("balances") if isinstance(data, dict) else data
@@ -151,8 +192,14 @@ class BalanceCheck(CheckBase):
             have = free.get(asset, Decimal(0))
             metrics[f"spot_free_{asset}"] = float(have)
             if have < minimum:
-                out.append(Finding(Status.CRITICAL, f"spot free {asset} {have:f} is below the "
-                                   f"minimum {minimum:f}: orders fail with -2010 (insufficient "
-                                   "balance)", [-2010], "top up the spot wallet or lower the "
-                                   "bot's order size"))
+                out.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"spot free {asset} {have:f} is below the "
+                        f"minimum {minimum:f}: orders fail with -2010 (insufficient "
+                        "balance)",
+                        [-2010],
+                        "top up the spot wallet or lower the bot's order size",
+                    )
+                )
         return out

@@ -30,14 +30,29 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------- settings
 
 
-def setting(default: Any, help: str, *, minimum: float | None = None,  # noqa: A002
-            maximum: float | None = None, exclusive_min: bool = False, integer: bool = False,
-            choices: tuple[str, ...] | None = None) -> Any:
+def setting(
+    default: Any,
+    help: str,
+    *,
+    minimum: float | None = None,  # noqa: A002
+    maximum: float | None = None,
+    exclusive_min: bool = False,
+    integer: bool = False,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
     """Given a default and its help text (and bounds), return a dataclass field the config loader
     validates and ``config.example.toml`` documents."""
-    return field(default=default, metadata={
-        "help": help, "minimum": minimum, "maximum": maximum, "exclusive_min": exclusive_min,
-        "integer": integer, "choices": choices})
+    return field(
+        default=default,
+        metadata={
+            "help": help,
+            "minimum": minimum,
+            "maximum": maximum,
+            "exclusive_min": exclusive_min,
+            "integer": integer,
+            "choices": choices,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,11 @@ class CheckSettings:
 
     enabled: bool = setting(True, "run this check")
     interval: float | None = setting(
-        None, "seconds between runs in the daemon; unset: [daemon] interval", minimum=0,
-        exclusive_min=True)
+        None,
+        "seconds between runs in the daemon; unset: [daemon] interval",
+        minimum=0,
+        exclusive_min=True,
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         """Return (key, message) for settings that are valid alone but not together."""
@@ -199,8 +217,7 @@ def number(obj: Any, key: str, where: str) -> Decimal:
         raise SchemaError(f"{where}: field '{key}' is not a finite number")
     if dec and not -MAX_EXPONENT <= dec.adjusted() <= MAX_EXPONENT:
         # "1e999999999" is a finite Decimal, but dividing, int() or printing it hangs or raises
-        raise SchemaError(f"{where}: field '{key}' is not a plausible number "
-                          f"({str(value)[:20]!r})")
+        raise SchemaError(f"{where}: field '{key}' is not a plausible number ({str(value)[:20]!r})")
     return dec
 
 
@@ -270,8 +287,10 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
     if err is None:
         return ""
     if err.code == -1021:
-        return (f"{what}: Binance rejected the signed request with -1021 (timestamp outside "
-                "recvWindow), see the clock check")
+        return (
+            f"{what}: Binance rejected the signed request with -1021 (timestamp outside "
+            "recvWindow), see the clock check"
+        )
     if err.code in AUTH_CODES:
         return f"{what}: Binance rejected the API key ({err.code}), see the api_key check"
     return f"{what}: {err.message}"
@@ -286,9 +305,16 @@ class Finding:
     risk_codes: list[int] = field(default_factory=list)
 
 
-def combine(account: str, check: str, findings: list[Finding], *, ok_summary: str,
-            unknown: list[str], details: dict[str, Any] | None = None,
-            metrics: dict[str, Any] | None = None) -> Result:
+def combine(
+    account: str,
+    check: str,
+    findings: list[Finding],
+    *,
+    ok_summary: str,
+    unknown: list[str],
+    details: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Result:
     """Given findings and reasons for missing data, return one Result (worst status wins).
 
     Missing data makes the result UNKNOWN unless something worse was found: a check must never
@@ -325,9 +351,17 @@ def combine(account: str, check: str, findings: list[Finding], *, ok_summary: st
     fix = "; ".join(dict.fromkeys(f.fix.rstrip(".") for f in bad if f.fix))
     if not fix and unknown and not bad:
         fix = "check network access to Binance from this machine; the check runs again next cycle"
-    return Result(account=account, check=check, status=status, summary=summary, codes=codes,
-                  details=details, metrics=dict(metrics or {}), fix=fix,
-                  risk_codes=risk)
+    return Result(
+        account=account,
+        check=check,
+        status=status,
+        summary=summary,
+        codes=codes,
+        details=details,
+        metrics=dict(metrics or {}),
+        fix=fix,
+        risk_codes=risk,
+    )
 
 
 def fmt_ts(ts_seconds: float) -> str:

@@ -24,8 +24,21 @@ from healthcheck.result import Result, Status, worst
 CHECK_ID = "bot_errors"
 
 # An account that cannot sign, trade or open positions: every order fails until someone acts.
-CRITICAL_CODES = {-1021, -1022, -2014, -2015, -2018, -2019, -4087, -4088, -4189, -4400, -4401,
-                  418, 403}
+CRITICAL_CODES = {
+    -1021,
+    -1022,
+    -2014,
+    -2015,
+    -2018,
+    -2019,
+    -4087,
+    -4088,
+    -4189,
+    -4400,
+    -4401,
+    418,
+    403,
+}
 # Binance-side overload and order-state noise: worth a WARNING only when it keeps happening.
 TRANSIENT_CODES = {-1000, -1001, -1003, -1008, -1015, -2011, -2013, 429}
 TRANSIENT_MIN = 5  # occurrences in the window before a transient code warns
@@ -71,14 +84,17 @@ def active_check_says(check_id: str, others: Iterable[Result]) -> str:
             continue
         offset = r.metrics.get("offset_ms")
         if check_id == "clock" and isinstance(offset, int | float):
-            return (f"the clock check measures {offset / 1000:+.1f} s ({r.status.name}): "
-                    f"{r.summary}")
+            return f"the clock check measures {offset / 1000:+.1f} s ({r.status.name}): {r.summary}"
         return f"the {check_id} check says {r.status.name}: {r.summary}"
     return f"the {check_id} check did not run for this account in this run"
 
 
-def summarize(occurrences: Sequence[Occurrence], settings: WatchConfig, now: float,
-              default_product: str | None) -> list[CodeSummary]:
+def summarize(
+    occurrences: Sequence[Occurrence],
+    settings: WatchConfig,
+    now: float,
+    default_product: str | None,
+) -> list[CodeSummary]:
     """Given occurrences, return one summary per code inside the window, most severe first."""
     since = now - settings.window
     by_code: dict[int, list[Occurrence]] = {}
@@ -93,35 +109,51 @@ def summarize(occurrences: Sequence[Occurrence], settings: WatchConfig, now: flo
         if code in settings.severity:
             status = settings.severity[code] if len(occ) >= settings.threshold else Status.OK
         else:
-            need = max(settings.threshold, TRANSIENT_MIN) if code in TRANSIENT_CODES \
+            need = (
+                max(settings.threshold, TRANSIENT_MIN)
+                if code in TRANSIENT_CODES
                 else settings.threshold
+            )
             status = default_status(code, last.msg) if len(occ) >= need else Status.OK
-        out.append(CodeSummary(code, product, len(occ), occ[0].ts, last.ts, last.sample,
-                               last.msg, status))
+        out.append(
+            CodeSummary(code, product, len(occ), occ[0].ts, last.ts, last.sample, last.msg, status)
+        )
     out.sort(key=lambda s: (-s.status.severity, -s.count, s.code))
     return out
 
 
-def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], settings: WatchConfig,
-                        now: float, others: Iterable[Result] = (),
-                        default_product: str | None = None,
-                        unavailable: Sequence[str] = ()) -> Result:
+def evaluate_bot_errors(
+    account: str,
+    occurrences: Sequence[Occurrence],
+    settings: WatchConfig,
+    now: float,
+    others: Iterable[Result] = (),
+    default_product: str | None = None,
+    unavailable: Sequence[str] = (),
+) -> Result:
     """Given the account's occurrences, its [[watch]] settings, the time, the other results
     of this run for the account and why a log source cannot be read now (if so), return the
     bot_errors Result (pure: no I/O). An unreadable log is UNKNOWN, never OK."""
     others = list(others)
     codes = summarize(occurrences, settings, now, default_product)
     window = f"{settings.window:g} s"
-    details: dict[str, Any] = {"window_seconds": settings.window, "source": settings.label,
-                               "codes": []}
+    details: dict[str, Any] = {
+        "window_seconds": settings.window,
+        "source": settings.label,
+        "codes": [],
+    }
     bad = [c for c in codes if c.status is not Status.OK]
     fixes: list[str] = []
     for c in codes:
         entry = binance_errors.lookup(c.code, c.product)
         info: dict[str, Any] = {
-            "code": c.code, "product": c.product, "count": c.count,
-            "first_seen": _iso(c.first_seen), "last_seen": _iso(c.last_seen),
-            "sample": c.sample, "status": c.status.name,
+            "code": c.code,
+            "product": c.product,
+            "count": c.count,
+            "first_seen": _iso(c.first_seen),
+            "last_seen": _iso(c.last_seen),
+            "sample": c.sample,
+            "status": c.status.name,
             "name": entry.name if entry else None,
             "meaning": entry.meaning if entry else f"Binance said: {c.msg}",
             "fix": entry.fix if entry else "",
@@ -131,20 +163,26 @@ def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], setting
         details["codes"].append(info)
         if c.status is not Status.OK and info["fix"]:
             fixes.append(info["fix"])
-    metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes),
-                                       "codes": len(codes)}
+    metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes), "codes": len(codes)}
     if unavailable:
         details["unavailable"] = list(unavailable)
     if not bad and unavailable:
-        return Result(account, CHECK_ID, Status.UNKNOWN,
-                      "could not read the bot's log: " + "; ".join(unavailable),
-                      details=details, metrics=metrics,
-                      fix="check that the log exists and is readable by this service's user "
-                          "(or that the command/journalctl runs)")
+        return Result(
+            account,
+            CHECK_ID,
+            Status.UNKNOWN,
+            "could not read the bot's log: " + "; ".join(unavailable),
+            details=details,
+            metrics=metrics,
+            fix="check that the log exists and is readable by this service's user "
+            "(or that the command/journalctl runs)",
+        )
     if not bad:
         if codes:
-            summary = (f"{metrics['errors']} Binance error(s) in the bot's log in the last "
-                       f"{window}, below the alert threshold")
+            summary = (
+                f"{metrics['errors']} Binance error(s) in the bot's log in the last "
+                f"{window}, below the alert threshold"
+            )
         else:
             summary = f"no Binance errors in the bot's log in the last {window}"
         return Result(account, CHECK_ID, Status.OK, summary, details=details, metrics=metrics)
@@ -155,15 +193,21 @@ def evaluate_bot_errors(account: str, occurrences: Sequence[Occurrence], setting
         parts.append(f"{c.code}{name} x{c.count}")
     more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
     top = binance_errors.lookup(bad[0].code, bad[0].product)
-    summary = (f"the bot got {', '.join(parts)}{more} in the last {window} "
-               f"(from {settings.label})")
+    summary = f"the bot got {', '.join(parts)}{more} in the last {window} (from {settings.label})"
     if top is not None:
         summary += f": {top.meaning}"
     if unavailable:
         summary += f" (also could not read: {unavailable[0]})"
-    return Result(account, CHECK_ID, worst([c.status for c in bad]), summary,
-                  codes=[c.code for c in bad], details=details, metrics=metrics,
-                  fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)))
+    return Result(
+        account,
+        CHECK_ID,
+        worst([c.status for c in bad]),
+        summary,
+        codes=[c.code for c in bad],
+        details=details,
+        metrics=metrics,
+        fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)),
+    )
 
 
 @dataclass(frozen=True)
@@ -181,9 +225,15 @@ class BotErrorsCheck(CheckBase):
         log = facts.bot_log
         if log is None:
             return None  # no [[watch]] for this account
-        r = evaluate_bot_errors(facts.account.name, log.occurrences, log.settings, facts.now,
-                                facts.results, log.default_product,
-                                unavailable=log.unavailable)
+        r = evaluate_bot_errors(
+            facts.account.name,
+            log.occurrences,
+            log.settings,
+            facts.now,
+            facts.results,
+            log.default_product,
+            unavailable=log.unavailable,
+        )
         if log.note:
             r.summary += f" ({log.note})"
         return r

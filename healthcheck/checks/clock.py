@@ -18,10 +18,18 @@ from healthcheck.result import Result, Status
 
 @dataclass(frozen=True)
 class ClockSettings(CheckSettings):
-    samples: int = setting(3, "server-time samples per market; the one with the lowest round "
-                           "trip counts", minimum=1, maximum=10, integer=True)
-    ahead_critical_ms: float = setting(1000.0, "CRITICAL when the local clock is this far ahead "
-                                       "(Binance rejects at 1000 ms)", minimum=0)
+    samples: int = setting(
+        3,
+        "server-time samples per market; the one with the lowest round trip counts",
+        minimum=1,
+        maximum=10,
+        integer=True,
+    )
+    ahead_critical_ms: float = setting(
+        1000.0,
+        "CRITICAL when the local clock is this far ahead (Binance rejects at 1000 ms)",
+        minimum=0,
+    )
     ahead_warning_ms: float = setting(500.0, "WARNING when this far ahead", minimum=0)
 
     def problems(self) -> list[tuple[str, str]]:
@@ -57,8 +65,9 @@ class ClockCheck(CheckBase):
             measured = True
             metrics[f"offset_{market}_ms"] = round(m.offset_ms, 1)
             metrics[f"rtt_{market}_ms"] = round(m.rtt_ms or 0.0, 1)
-            findings.append(self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv,
-                                        f"Binance {market}"))
+            findings.append(
+                self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv, f"Binance {market}")
+            )
             if worst_ahead is None or abs(m.offset_ms) > abs(worst_ahead):
                 worst_ahead = m.offset_ms
         ntp = facts.ntp
@@ -76,9 +85,14 @@ class ClockCheck(CheckBase):
         # a signed request rejected with -1021 even with our offset correction is decisive
         for (name, _params), out in facts.outcomes.items():
             if out.error is not None and out.error.code == -1021:
-                findings.append(Finding(Status.CRITICAL,
-                                        f"Binance rejected a signed request with -1021 ({name})",
-                                        [-1021], fix_for(-1021)))
+                findings.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"Binance rejected a signed request with -1021 ({name})",
+                        [-1021],
+                        fix_for(-1021),
+                    )
+                )
                 break
         if measured:
             unknown = []  # Binance is what matters; NTP down alone is no reason for UNKNOWN
@@ -86,41 +100,67 @@ class ClockCheck(CheckBase):
                 details["ntp_problem"] = ntp.reason
         elif ntp is not None and ntp.offset_ms is not None:
             unknown = []
-            details["binance_time_problem"] = "; ".join(
-                (m.error.message if m.error else "not measured")
-                for m in facts.time.values()) or "not measured"
+            details["binance_time_problem"] = (
+                "; ".join(
+                    (m.error.message if m.error else "not measured") for m in facts.time.values()
+                )
+                or "not measured"
+            )
         else:
             if ntp is not None and ntp.samples:
                 unknown.append(f"NTP: {ntp.reason}")
         ok = "local clock within {} of Binance".format(
-            f"{abs(worst_ahead):.0f} ms" if worst_ahead is not None else "limits")
+            f"{abs(worst_ahead):.0f} ms" if worst_ahead is not None else "limits"
+        )
         if worst_ahead is not None and not measured:
             ok += " (measured with NTP; Binance server time unavailable)"
-        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
-                       details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=ok,
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
-    def _judge(self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str
-               ) -> Finding:
+    def _judge(
+        self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str
+    ) -> Finding:
         s = self.settings
         behind_ms = -ahead_ms + one_way_ms  # how old a fresh request is when it arrives
         if ahead_ms >= s.ahead_critical_ms:
-            return Finding(Status.CRITICAL,
-                           f"local clock is {ahead_ms:.0f} ms ahead of {against}: Binance rejects "
-                           f"every signed request ({s.ahead_critical_ms:.0f} ms limit) with -1021",
-                           [-1021], fix_for(-1021))
+            return Finding(
+                Status.CRITICAL,
+                f"local clock is {ahead_ms:.0f} ms ahead of {against}: Binance rejects "
+                f"every signed request ({s.ahead_critical_ms:.0f} ms limit) with -1021",
+                [-1021],
+                fix_for(-1021),
+            )
         if behind_ms > recv_window_ms:
-            return Finding(Status.CRITICAL,
-                           f"local clock is {-ahead_ms:.0f} ms behind {against}: requests arrive "
-                           f"older than recvWindow {recv_window_ms} ms and fail with -1021",
-                           [-1021], fix_for(-1021))
+            return Finding(
+                Status.CRITICAL,
+                f"local clock is {-ahead_ms:.0f} ms behind {against}: requests arrive "
+                f"older than recvWindow {recv_window_ms} ms and fail with -1021",
+                [-1021],
+                fix_for(-1021),
+            )
         if ahead_ms >= s.ahead_warning_ms:
-            return Finding(Status.WARNING,
-                           f"local clock is {ahead_ms:.0f} ms ahead of {against} (fails at "
-                           f"{s.ahead_critical_ms:.0f} ms with -1021)", [], fix_for(-1021),
-                           risk_codes=[-1021])
+            return Finding(
+                Status.WARNING,
+                f"local clock is {ahead_ms:.0f} ms ahead of {against} (fails at "
+                f"{s.ahead_critical_ms:.0f} ms with -1021)",
+                [],
+                fix_for(-1021),
+                risk_codes=[-1021],
+            )
         if behind_ms > recv_window_ms / 2:
-            return Finding(Status.WARNING,
-                           f"local clock is {-ahead_ms:.0f} ms behind {against} (fails beyond "
-                           f"recvWindow {recv_window_ms} ms with -1021)", [], fix_for(-1021),
-                           risk_codes=[-1021])
+            return Finding(
+                Status.WARNING,
+                f"local clock is {-ahead_ms:.0f} ms behind {against} (fails beyond "
+                f"recvWindow {recv_window_ms} ms with -1021)",
+                [],
+                fix_for(-1021),
+                risk_codes=[-1021],
+            )
         return Finding(Status.OK, "")

@@ -33,16 +33,24 @@ from healthcheck.result import Result, Status
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
 
-FIX = ("lower the leverage of the symbol (Binance raises the notional cap as leverage goes "
-       "down), reduce the position, or lower the bot's order size")
+FIX = (
+    "lower the leverage of the symbol (Binance raises the notional cap as leverage goes "
+    "down), reduce the position, or lower the bot's order size"
+)
 
 
 @dataclass(frozen=True)
 class LeverageSettings(CheckSettings):
-    interval: float | None = setting(300.0, "seconds between runs in the daemon", minimum=0,
-                                     exclusive_min=True)
-    warning: float = setting(0.8, "WARNING when a position's notional reaches this share of "
-                             "the cap at its leverage", minimum=0, maximum=1, exclusive_min=True)
+    interval: float | None = setting(
+        300.0, "seconds between runs in the daemon", minimum=0, exclusive_min=True
+    )
+    warning: float = setting(
+        0.8,
+        "WARNING when a position's notional reaches this share of the cap at its leverage",
+        minimum=0,
+        maximum=1,
+        exclusive_min=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,13 @@ class LeverageCheck(CheckBase):
             caps = self._caps(cfg_out.data)
             positions = self._positions(pos_out.data)
         except SchemaError as exc:
-            return combine(acc.name, self.id, [], ok_summary="",
-                           unknown=[f"unexpected answer from Binance: {exc}"])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[f"unexpected answer from Binance: {exc}"],
+            )
         worst = 0.0
         held: set[str] = set()
         for sym, side, notional in positions:
@@ -95,30 +108,59 @@ class LeverageCheck(CheckBase):
             worst = max(worst, ratio)
             size: Decimal = acc.order_size_for(sym) or Decimal(0)
             label = f"{sym} {side.lower()} position" if side != "BOTH" else f"{sym} position"
-            text = (f"{label} of {notional:.2f} is {ratio * 100:.0f} % of the {max_notional:f} "
-                    f"allowed at {leverage}x")
+            text = (
+                f"{label} of {notional:.2f} is {ratio * 100:.0f} % of the {max_notional:f} "
+                f"allowed at {leverage}x"
+            )
             if notional + size > max_notional or notional >= max_notional:
                 more = f" plus one order of {size:f}" if size else ""
-                findings.append(Finding(Status.CRITICAL, f"{text}{more}: orders that add to it "
-                                        "fail with -2027 (exceeded the maximum allowable "
-                                        "position at current leverage)", [-2027], FIX))
+                findings.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"{text}{more}: orders that add to it "
+                        "fail with -2027 (exceeded the maximum allowable "
+                        "position at current leverage)",
+                        [-2027],
+                        FIX,
+                    )
+                )
             elif ratio >= self.settings.warning:
-                findings.append(Finding(Status.WARNING, text + " (over it, orders fail with "
-                                        "-2027)", [], FIX, risk_codes=[-2027]))
+                findings.append(
+                    Finding(
+                        Status.WARNING,
+                        text + " (over it, orders fail with -2027)",
+                        [],
+                        FIX,
+                        risk_codes=[-2027],
+                    )
+                )
         for sym in acc.symbols_for("usdm"):
             one = acc.order_size_for(sym)
             if sym in held or one is None or sym not in caps:
                 continue
             leverage, max_notional = caps[sym]
             if one > max_notional:
-                findings.append(Finding(Status.CRITICAL, f"one order of {one:f} on {sym} is "
-                                        f"over the {max_notional:f} allowed at {leverage}x: it "
-                                        "fails with -2027", [-2027], FIX))
+                findings.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"one order of {one:f} on {sym} is "
+                        f"over the {max_notional:f} allowed at {leverage}x: it "
+                        "fails with -2027",
+                        [-2027],
+                        FIX,
+                    )
+                )
         metrics["position_cap_ratio_max"] = round(worst, 4)
         n = len(details["positions"])
-        return combine(acc.name, self.id, findings,
-                       ok_summary=f"{n} position(s), largest at {worst * 100:.0f} % of its cap",
-                       unknown=[], details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=f"{n} position(s), largest at {worst * 100:.0f} % of its cap",
+            unknown=[],
+            details=details,
+            metrics=metrics,
+        )
 
     @staticmethod
     def _caps(data: Any) -> dict[str, tuple[int, Decimal]]:

@@ -39,12 +39,20 @@ UNFILLED_REUSE_SECONDS = 600.0
 
 @dataclass(frozen=True)
 class OpenOrdersSettings(CheckSettings):
-    interval: float | None = setting(120.0, "seconds between runs in the daemon", minimum=0,
-                                     exclusive_min=True)
-    warning: float = setting(0.8, "WARNING at this share of a limit (CRITICAL at the limit)",
-                             minimum=0, maximum=1, exclusive_min=True)
-    unfilled_order_count: bool = setting(True, "read the spot unfilled-order counts "
-                                         "(/api/v3/rateLimit/order, weight 40, reused 10 min)")
+    interval: float | None = setting(
+        120.0, "seconds between runs in the daemon", minimum=0, exclusive_min=True
+    )
+    warning: float = setting(
+        0.8,
+        "WARNING at this share of a limit (CRITICAL at the limit)",
+        minimum=0,
+        maximum=1,
+        exclusive_min=True,
+    )
+    unfilled_order_count: bool = setting(
+        True,
+        "read the spot unfilled-order counts (/api/v3/rateLimit/order, weight 40, reused 10 min)",
+    )
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,14 @@ class OpenOrdersCheck(CheckBase):
             out.append(Request.of(MARKETS[m].exchange_info_endpoint, symbols=",".join(syms)))
             if m == "usdm":
                 for s in syms:
-                    out += [Request.of("fapi.openOrders", symbol=s),
-                            Request.of("fapi.openAlgoOrders", symbol=s)]
+                    out += [
+                        Request.of("fapi.openOrders", symbol=s),
+                        Request.of("fapi.openAlgoOrders", symbol=s),
+                    ]
             else:
                 out += [Request.of("spot.openOrders", symbol=s) for s in syms]
                 if self.settings.unfilled_order_count:
-                    out.append(Request("spot.rateLimitOrder",
-                                       reuse_seconds=UNFILLED_REUSE_SECONDS))
+                    out.append(Request("spot.rateLimitOrder", reuse_seconds=UNFILLED_REUSE_SECONDS))
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:
@@ -97,42 +106,62 @@ class OpenOrdersCheck(CheckBase):
                     ratio = count / limit if limit else 0.0
                     worst = max(worst, ratio)
                     label = f"{sym} ({MARKETS[m].title})"
-                    findings += self._judge(f"{count} {what} on {label}, limit {limit}", ratio,
-                                            code, text)
-        if "spot" in acc.markets and self.settings.unfilled_order_count and \
-                acc.symbols_for("spot"):
+                    findings += self._judge(
+                        f"{count} {what} on {label}, limit {limit}", ratio, code, text
+                    )
+        if "spot" in acc.markets and self.settings.unfilled_order_count and acc.symbols_for("spot"):
             worst = max(worst, self._unfilled(facts, findings, unknown, details))
         metrics["open_order_limit_ratio_max"] = round(worst, 4)
-        return combine(acc.name, self.id, findings,
-                       ok_summary=f"open orders at {worst * 100:.0f} % of the tightest limit",
-                       unknown=unknown, details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=f"open orders at {worst * 100:.0f} % of the tightest limit",
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
-    def _counts(self, facts: Facts, market: str, sym: str, unknown: list[str]
-                ) -> tuple[int, int] | None:
+    def _counts(
+        self, facts: Facts, market: str, sym: str, unknown: list[str]
+    ) -> tuple[int, int] | None:
         label = f"{sym} ({MARKETS[market].title})"
         if market == "usdm":
             o = facts.get(Request.of("fapi.openOrders", symbol=sym))
             a = facts.get(Request.of("fapi.openAlgoOrders", symbol=sym))
             if o is None or not o.ok or not isinstance(o.data, list):
-                unknown.append(unavailable_reason(o, f"open orders of {label}")
-                               if o is None or not o.ok else f"{label}: open orders not a list")
+                unknown.append(
+                    unavailable_reason(o, f"open orders of {label}")
+                    if o is None or not o.ok
+                    else f"{label}: open orders not a list"
+                )
                 return None
             service = len(a.data) if a is not None and a.ok and isinstance(a.data, list) else 0
             # conditional orders still listed by openOrders (before the algo migration)
-            listed = sum(1 for x in o.data if isinstance(x, dict) and
-                         str(x.get("type", "")).startswith(("STOP", "TAKE_PROFIT", "TRAILING")))
+            listed = sum(
+                1
+                for x in o.data
+                if isinstance(x, dict)
+                and str(x.get("type", "")).startswith(("STOP", "TAKE_PROFIT", "TRAILING"))
+            )
             return len(o.data) + service, listed + service
         o = facts.get(Request.of("spot.openOrders", symbol=sym))
         if o is None or not o.ok or not isinstance(o.data, list):
-            unknown.append(unavailable_reason(o, f"open orders of {label}")
-                           if o is None or not o.ok else f"{label}: open orders not a list")
+            unknown.append(
+                unavailable_reason(o, f"open orders of {label}")
+                if o is None or not o.ok
+                else f"{label}: open orders not a list"
+            )
             return None
-        algo = sum(1 for x in o.data if isinstance(x, dict) and str(x.get("type")) in SPOT_ALGO_TYPES)
+        algo = sum(
+            1 for x in o.data if isinstance(x, dict) and str(x.get("type")) in SPOT_ALGO_TYPES
+        )
         return len(o.data), algo
 
     @staticmethod
-    def _limits(market: str, normal: int, algo: int, filters: dict[str, Any]
-                ) -> list[tuple[str, int, int, int, str]]:
+    def _limits(
+        market: str, normal: int, algo: int, filters: dict[str, Any]
+    ) -> list[tuple[str, int, int, int, str]]:
         out = []
         mx = filters.get("MAX_NUM_ORDERS") or {}
         mxa = filters.get("MAX_NUM_ALGO_ORDERS") or {}
@@ -147,23 +176,37 @@ class OpenOrdersCheck(CheckBase):
             if lim is not None:
                 out.append(("open orders", normal, lim, -2010, "Filter failure: MAX_NUM_ORDERS"))
             if alim is not None:
-                out.append(("stop orders", algo, alim, -2010,
-                            "Filter failure: MAX_NUM_ALGO_ORDERS"))
+                out.append(
+                    ("stop orders", algo, alim, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
+                )
         return [x for x in out if x[2] > 0]
 
     def _judge(self, what: str, ratio: float, code: int, text: str) -> list[Finding]:
-        fix = ("cancel stale orders, or lower the bot's number of open orders per symbol "
-               "(grid levels, DCA orders)")
+        fix = (
+            "cancel stale orders, or lower the bot's number of open orders per symbol "
+            "(grid levels, DCA orders)"
+        )
         if ratio >= 1:
-            return [Finding(Status.CRITICAL, f"{what}: new orders fail with {code} ({text})",
-                            [code], fix)]
+            return [
+                Finding(
+                    Status.CRITICAL, f"{what}: new orders fail with {code} ({text})", [code], fix
+                )
+            ]
         if ratio >= self.settings.warning:
-            return [Finding(Status.WARNING, f"{what} ({ratio * 100:.0f} %; at the limit orders "
-                            f"fail with {code})", [], fix, risk_codes=[code])]
+            return [
+                Finding(
+                    Status.WARNING,
+                    f"{what} ({ratio * 100:.0f} %; at the limit orders fail with {code})",
+                    [],
+                    fix,
+                    risk_codes=[code],
+                )
+            ]
         return []
 
-    def _unfilled(self, facts: Facts, findings: list[Finding], unknown: list[str],
-                  details: dict[str, Any]) -> float:
+    def _unfilled(
+        self, facts: Facts, findings: list[Finding], unknown: list[str], details: dict[str, Any]
+    ) -> float:
         out = facts.get(Request("spot.rateLimitOrder"))
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, "spot unfilled-order counts"))

@@ -44,39 +44,68 @@ class PositionModeCheck(CheckBase):
             return None
         out = facts.get("fapi.accountConfig")
         if out is None or not out.ok:
-            return combine(acc.name, self.id, [], ok_summary="", unknown=[
-                unavailable_reason(out, "futures account config")])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[unavailable_reason(out, "futures account config")],
+            )
         try:
             hedge = boolean(out.data, "dualSidePosition", "accountConfig")
             multi = boolean(out.data, "multiAssetsMargin", "accountConfig", default=False)
         except SchemaError as exc:
-            return combine(acc.name, self.id, [], ok_summary="",
-                           unknown=[f"unexpected answer from Binance: {exc}"])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[f"unexpected answer from Binance: {exc}"],
+            )
         actual = "hedge" if hedge else "one-way"
-        details = {"position_mode": actual, "expected": acc.position_mode,
-                   "multi_assets_margin": multi}
+        details = {
+            "position_mode": actual,
+            "expected": acc.position_mode,
+            "multi_assets_margin": multi,
+        }
         findings = []
         if actual != acc.position_mode:
-            findings.append(Finding(
-                Status.CRITICAL,
-                f"futures account is in {actual.title()} mode but the bot expects "
-                f"{acc.position_mode}: orders fail with -4061 (position side does not match)",
-                [-4061], fix_for(-4061) + f" (or set position_mode = \"{actual}\" if the bot "
-                f"was changed on purpose)"))
+            findings.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"futures account is in {actual.title()} mode but the bot expects "
+                    f"{acc.position_mode}: orders fail with -4061 (position side does not match)",
+                    [-4061],
+                    fix_for(-4061) + f' (or set position_mode = "{actual}" if the bot '
+                    f"was changed on purpose)",
+                )
+            )
         want_multi = acc.multi_assets_margin
         if want_multi is not None and multi != want_multi:
             have, want = ("on", "off") if multi else ("off", "on")
-            findings.append(Finding(
-                Status.CRITICAL,
-                f"multi-assets margin is {have} but the bot expects it {want}: "
-                + ("margin is shared across assets, so one asset's loss can liquidate positions "
-                   "margined in another" if multi else
-                   "orders margined in other assets fail with -2019 (margin is insufficient)"),
-                [] if multi else [-2019],
-                "switch multi-assets mode in the futures preferences (or set "
-                f"multi_assets_margin = {str(multi).lower()} if the bot was changed on purpose)"))
+            why = (
+                "margin is shared across assets, so one asset's loss can liquidate "
+                "positions margined in another"
+                if multi
+                else "orders margined in other assets fail with -2019 (margin is insufficient)"
+            )
+            findings.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"multi-assets margin is {have} but the bot expects it {want}: {why}",
+                    [] if multi else [-2019],
+                    "switch multi-assets mode in the futures preferences (or set "
+                    f"multi_assets_margin = {str(multi).lower()} if the bot was changed on "
+                    "purpose)",
+                )
+            )
         multi_text = ", multi-assets margin on" if multi else ""
-        return combine(acc.name, self.id, findings,
-                       ok_summary=f"{actual} mode as expected{multi_text}", unknown=[],
-                       details=details, metrics={"hedge_mode": int(hedge),
-                                                 "multi_assets_margin": int(multi)})
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=f"{actual} mode as expected{multi_text}",
+            unknown=[],
+            details=details,
+            metrics={"hedge_mode": int(hedge), "multi_assets_margin": int(multi)},
+        )

@@ -34,11 +34,17 @@ pool_label = pool_name
 
 @dataclass(frozen=True)
 class RateLimitSettings(CheckSettings):
-    warning: float = setting(0.70, "WARNING when this IP used this share of a pool's per-minute "
-                             "weight limit (all processes on the IP)", minimum=0, maximum=1,
-                             exclusive_min=True)
-    critical: float = setting(0.90, "CRITICAL at this share", minimum=0, maximum=1,
-                              exclusive_min=True)
+    warning: float = setting(
+        0.70,
+        "WARNING when this IP used this share of a pool's per-minute "
+        "weight limit (all processes on the IP)",
+        minimum=0,
+        maximum=1,
+        exclusive_min=True,
+    )
+    critical: float = setting(
+        0.90, "CRITICAL at this share", minimum=0, maximum=1, exclusive_min=True
+    )
 
     def problems(self) -> list[tuple[str, str]]:
         if self.warning > self.critical:
@@ -75,13 +81,21 @@ class RateLimitCheck(CheckBase):
             if ban is not None and key not in seen_bans:
                 seen_bans.add(key)
                 until, reason = ban
-                details.setdefault("bans", []).append({"host": key, "until": fmt_ts(until),
-                                                       "reason": reason})
-                metrics["ban_seconds_left"] = max(metrics.get("ban_seconds_left", 0),
-                                                  int(until - facts.now))
-                findings.append(Finding(Status.CRITICAL, f"{reason}; no requests to {base} "
-                                        f"until {fmt_ts(until)}: every order fails with -1003",
-                                        [-1003], fix_for(-1003)))
+                details.setdefault("bans", []).append(
+                    {"host": key, "until": fmt_ts(until), "reason": reason}
+                )
+                metrics["ban_seconds_left"] = max(
+                    metrics.get("ban_seconds_left", 0), int(until - facts.now)
+                )
+                findings.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"{reason}; no requests to {base} "
+                        f"until {fmt_ts(until)}: every order fails with -1003",
+                        [-1003],
+                        fix_for(-1003),
+                    )
+                )
                 continue
             for group in MARKETS[market].pools:
                 if group == "sapi" and acc.testnet:
@@ -96,19 +110,39 @@ class RateLimitCheck(CheckBase):
                 metrics[f"weight_limit_{group}"] = limit
                 label = pool_label(group)
                 if ratio >= s.critical:
-                    findings.append(Finding(Status.CRITICAL, f"this IP used {used} of {limit} "
-                                            f"request weight this minute on {label} "
-                                            f"({ratio * 100:.0f} %): requests will soon fail "
-                                            "with -1003 and the IP gets banned", [],
-                                            fix_for(-1003), risk_codes=[-1003]))
+                    findings.append(
+                        Finding(
+                            Status.CRITICAL,
+                            f"this IP used {used} of {limit} "
+                            f"request weight this minute on {label} "
+                            f"({ratio * 100:.0f} %): requests will soon fail "
+                            "with -1003 and the IP gets banned",
+                            [],
+                            fix_for(-1003),
+                            risk_codes=[-1003],
+                        )
+                    )
                 elif ratio >= s.warning:
-                    findings.append(Finding(Status.WARNING, f"this IP used {used} of {limit} "
-                                            f"request weight this minute on {label} "
-                                            f"({ratio * 100:.0f} %)", [], fix_for(-1003),
-                                            risk_codes=[-1003]))
+                    findings.append(
+                        Finding(
+                            Status.WARNING,
+                            f"this IP used {used} of {limit} "
+                            f"request weight this minute on {label} "
+                            f"({ratio * 100:.0f} %)",
+                            [],
+                            fix_for(-1003),
+                            risk_codes=[-1003],
+                        )
+                    )
         if not findings and not any(f"used_weight_{p}" in metrics for p in POOLS):
             unknown.append("no weight header received from Binance this run")
         metrics["used_weight_ratio"] = round(worst_ratio, 4)
-        return combine(acc.name, self.id, findings,
-                       ok_summary=f"request weight at {worst_ratio * 100:.1f} % of the limit",
-                       unknown=unknown, details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=f"request weight at {worst_ratio * 100:.1f} % of the limit",
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )

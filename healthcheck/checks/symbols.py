@@ -50,16 +50,25 @@ MAX_SCAN = 20000  # price points scanned for the rounding sawtooth
 
 @dataclass(frozen=True)
 class SymbolsSettings(CheckSettings):
-    interval: float | None = setting(300.0, "seconds between runs in the daemon", minimum=0,
-                                     exclusive_min=True)
-    price_margin: float = setting(0.10, "WARNING when a price move of this share either way "
-                                  "would make an order of order_size fail a filter", minimum=0,
-                                  maximum=0.9)
-    delist_critical_hours: float = setting(24.0, "an announced delisting is CRITICAL this many "
-                                           "hours before it (WARNING from the announcement)",
-                                           minimum=0)
-    delist_schedule: bool = setting(True, "read the spot delist schedule (weight 100, at most "
-                                    "once a day)")
+    interval: float | None = setting(
+        300.0, "seconds between runs in the daemon", minimum=0, exclusive_min=True
+    )
+    price_margin: float = setting(
+        0.10,
+        "WARNING when a price move of this share either way "
+        "would make an order of order_size fail a filter",
+        minimum=0,
+        maximum=0.9,
+    )
+    delist_critical_hours: float = setting(
+        24.0,
+        "an announced delisting is CRITICAL this many "
+        "hours before it (WARNING from the announcement)",
+        minimum=0,
+    )
+    delist_schedule: bool = setting(
+        True, "read the spot delist schedule (weight 100, at most once a day)"
+    )
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,9 @@ def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
     return OrderRules(step, min_qty, max_qty, min_notional, max_notional)
 
 
-def first_failing_price(rules: OrderRules, size: Decimal, price: Decimal, margin: Decimal,
-                        direction: int) -> Decimal | None:
+def first_failing_price(
+    rules: OrderRules, size: Decimal, price: Decimal, margin: Decimal, direction: int
+) -> Decimal | None:
     """Given a price and a move of ``margin`` up (+1) or down (-1), return the nearest price in
     that range at which an order of ``size`` fails, or None.
 
@@ -205,10 +215,18 @@ class SymbolsCheck(CheckBase):
                 details["symbols"].append(row)
                 findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
         n = len(details["symbols"])
-        ok = f"{n} symbol(s) trading" + (", orders of order_size pass the filters"
-                                         if acc.order_size else "")
-        return combine(acc.name, self.id, findings, ok_summary=ok, unknown=unknown,
-                       details=details, metrics=metrics)
+        ok = f"{n} symbol(s) trading" + (
+            ", orders of order_size pass the filters" if acc.order_size else ""
+        )
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=ok,
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
     # ---------------------------------------------------------------------------- parts
     def _spot_delist(self, facts: Facts, details: dict[str, Any]) -> dict[str, float]:
@@ -217,8 +235,11 @@ class SymbolsCheck(CheckBase):
             return {}
         if not out.ok or not isinstance(out.data, list):
             # the status check still works without it: a note, not UNKNOWN
-            details["delist_schedule"] = unavailable_reason(out, "spot delist schedule") \
-                if not out.ok else "unexpected answer"
+            details["delist_schedule"] = (
+                unavailable_reason(out, "spot delist schedule")
+                if not out.ok
+                else "unexpected answer"
+            )
             return {}
         when: dict[str, float] = {}
         for item in out.data:
@@ -232,30 +253,51 @@ class SymbolsCheck(CheckBase):
                     when[s] = min(ts, when.get(s, ts))
         return when
 
-    def _one(self, facts: Facts, market: str, sym: str, ex: ExchangeLimits,
-             spot_delist: dict[str, float], row: dict[str, Any], unknown: list[str],
-             metrics: dict[str, Any]) -> list[Finding]:
+    def _one(
+        self,
+        facts: Facts,
+        market: str,
+        sym: str,
+        ex: ExchangeLimits,
+        spot_delist: dict[str, float],
+        row: dict[str, Any],
+        unknown: list[str],
+        metrics: dict[str, Any],
+    ) -> list[Finding]:
         label = f"{sym} ({MARKETS[market].title})"
         entry = ex.symbol(sym)
         if entry is None:
             if ex.fetched_at is None:
-                unknown.append(f"{label}: exchangeInfo unavailable"
-                               + (f" ({ex.error.message})" if ex.error else ""))
+                unknown.append(
+                    f"{label}: exchangeInfo unavailable"
+                    + (f" ({ex.error.message})" if ex.error else "")
+                )
                 return []
             row["status"] = "missing"
-            return [Finding(Status.CRITICAL, f"{label} does not exist on Binance: orders fail "
-                            "with -1121 (invalid symbol)", [-1121],
-                            "check the symbol's spelling in the bot and in `symbols`")]
+            return [
+                Finding(
+                    Status.CRITICAL,
+                    f"{label} does not exist on Binance: orders fail with -1121 (invalid symbol)",
+                    [-1121],
+                    "check the symbol's spelling in the bot and in `symbols`",
+                )
+            ]
         status = str(entry.get("status", "?"))
         row["status"] = status
         out: list[Finding] = []
         closed_code = -4141 if market == "usdm" else -1013
         if status != "TRADING":
             text = "Symbol is closed" if market == "usdm" else "Market is closed."
-            out.append(Finding(Status.CRITICAL, f"{label} is {status}, not TRADING: new orders "
-                               f"fail with {closed_code} ({text})", [closed_code],
-                               "stop trading this symbol in the bot (remove it from its pair "
-                               "list) until Binance reopens it; close what is left on it"))
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"{label} is {status}, not TRADING: new orders "
+                    f"fail with {closed_code} ({text})",
+                    [closed_code],
+                    "stop trading this symbol in the bot (remove it from its pair "
+                    "list) until Binance reopens it; close what is left on it",
+                )
+            )
             return out
         delist_at = self._delist_time(market, sym, entry, spot_delist)
         if delist_at is not None:
@@ -263,32 +305,49 @@ class SymbolsCheck(CheckBase):
             left = delist_at - facts.now
             metrics[f"delist_seconds_{market}_{sym}"] = int(left)
             crit = left <= self.settings.delist_critical_hours * 3600
-            out.append(Finding(
-                Status.CRITICAL if crit else Status.WARNING,
-                f"{label} is being delisted on {fmt_ts(delist_at)} (in {fmt_duration(left)}): "
-                f"orders fail with {closed_code} from then", [], "move the bot to another "
-                "symbol and close positions and orders on this one before the delisting",
-                risk_codes=[closed_code]))
+            out.append(
+                Finding(
+                    Status.CRITICAL if crit else Status.WARNING,
+                    f"{label} is being delisted on {fmt_ts(delist_at)} (in {fmt_duration(left)}): "
+                    f"orders fail with {closed_code} from then",
+                    [],
+                    "move the bot to another "
+                    "symbol and close positions and orders on this one before the delisting",
+                    risk_codes=[closed_code],
+                )
+            )
         size = facts.account.order_size_for(sym)
         if size is not None:
             out += self._order_size(facts, market, sym, label, ex, size, row, unknown)
         return out
 
-    def _delist_time(self, market: str, sym: str, entry: dict[str, Any],
-                     spot_delist: dict[str, float]) -> float | None:
+    def _delist_time(
+        self, market: str, sym: str, entry: dict[str, Any], spot_delist: dict[str, float]
+    ) -> float | None:
         if market == "spot":
             return spot_delist.get(sym)
         if entry.get("contractType") != "PERPETUAL":
             return None  # a delivery contract's date is its normal expiry
         raw = entry.get("deliveryDate")
-        if not isinstance(raw, int) or isinstance(raw, bool) or \
-                raw == PERPETUAL_DEFAULT_DELIVERY_MS:
+        if (
+            not isinstance(raw, int)
+            or isinstance(raw, bool)
+            or raw == PERPETUAL_DEFAULT_DELIVERY_MS
+        ):
             return None
         return ms_timestamp(raw)
 
-    def _order_size(self, facts: Facts, market: str, sym: str, label: str,
-                    ex: ExchangeLimits, size: Decimal, row: dict[str, Any],
-                    unknown: list[str]) -> list[Finding]:
+    def _order_size(
+        self,
+        facts: Facts,
+        market: str,
+        sym: str,
+        label: str,
+        ex: ExchangeLimits,
+        size: Decimal,
+        row: dict[str, Any],
+        unknown: list[str],
+    ) -> list[Finding]:
         out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=sym))
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, f"{label} price"))
@@ -303,18 +362,35 @@ class SymbolsCheck(CheckBase):
             return []
         rules = order_rules(market, ex.filters(sym))
         qty = rules.quantity(size, price)
-        row.update({"price": str(price), "order_size": str(size), "quantity": str(qty),
-                    "min_notional": str(rules.min_notional), "min_qty": str(rules.min_qty),
-                    "step_size": str(rules.step)})
+        row.update(
+            {
+                "price": str(price),
+                "order_size": str(size),
+                "quantity": str(qty),
+                "min_notional": str(rules.min_notional),
+                "min_qty": str(rules.min_qty),
+                "step_size": str(rules.step),
+            }
+        )
         fail = rules.failure(size, price)
         if fail is not None:
             code, text = _failure_code(market, fail[0])
-            return [Finding(Status.CRITICAL, f"an order of {size:f} on {label} at {price:f} "
-                            f"{_explain(fail, rules, qty, market)}: it fails with {code}"
-                            f"{text}", [code], _fix(fail[0], rules, price))]
+            return [
+                Finding(
+                    Status.CRITICAL,
+                    f"an order of {size:f} on {label} at {price:f} "
+                    f"{_explain(fail, rules, qty, market)}: it fails with {code}"
+                    f"{text}",
+                    [code],
+                    _fix(fail[0], rules, price),
+                )
+            ]
         margin = Decimal(str(self.settings.price_margin))
-        hits = [(d, p) for d in (1, -1)
-                if (p := first_failing_price(rules, size, price, margin, d)) is not None]
+        hits = [
+            (d, p)
+            for d in (1, -1)
+            if (p := first_failing_price(rules, size, price, margin, d)) is not None
+        ]
         if not hits:
             return []
         direction, p = min(hits, key=lambda h: abs(h[1] - price))
@@ -323,19 +399,28 @@ class SymbolsCheck(CheckBase):
         code, text = _failure_code(market, fail[0])
         move = (p - price) / price * 100
         row["fails_at_price"] = f"{p:.8g}"
-        return [Finding(Status.WARNING, f"an order of {size:f} on {label} fails with {code}"
-                        f"{text} if the price {'rises' if direction > 0 else 'falls'} to "
-                        f"{p:.8g} ({move:+.1f} %; now {price:f}, "
-                        f"{_explain(fail, rules, rules.quantity(size, p), market)})", [],
-                        _fix(fail[0], rules, p), risk_codes=[code])]
+        return [
+            Finding(
+                Status.WARNING,
+                f"an order of {size:f} on {label} fails with {code}"
+                f"{text} if the price {'rises' if direction > 0 else 'falls'} to "
+                f"{p:.8g} ({move:+.1f} %; now {price:f}, "
+                f"{_explain(fail, rules, rules.quantity(size, p), market)})",
+                [],
+                _fix(fail[0], rules, p),
+                risk_codes=[code],
+            )
+        ]
 
 
 def _failure_code(market: str, kind: str) -> tuple[int, str]:
     if market == "usdm":
-        return {"min_qty": (-4004, " (quantity less than min quantity)"),
-                "max_qty": (-4005, " (quantity greater than max quantity)"),
-                "min_notional": (-4164, " (order's notional too small)"),
-                "max_notional": (-4164, "")}[kind]
+        return {
+            "min_qty": (-4004, " (quantity less than min quantity)"),
+            "max_qty": (-4005, " (quantity greater than max quantity)"),
+            "min_notional": (-4164, " (order's notional too small)"),
+            "max_notional": (-4164, ""),
+        }[kind]
     filt = "LOT_SIZE" if kind in ("min_qty", "max_qty") else "NOTIONAL"
     return -1013, f" (Filter failure: {filt})"
 
@@ -345,10 +430,13 @@ def _explain(fail: tuple[str, Decimal], rules: OrderRules, qty: Decimal, market:
     texts: dict[str, Callable[[], str]] = {
         "min_qty": lambda: f"is a quantity of {qty:f}, below the minimum {rules.min_qty:f}",
         "max_qty": lambda: f"is a quantity of {qty:f}, above the maximum {rules.max_qty:f}",
-        "min_notional": lambda: f"rounds down to {qty:f} = {figure:.4f} notional, below the "
-                                f"minimum {rules.min_notional:f}",
-        "max_notional": lambda: f"is {figure:.4f} notional, above the maximum "
-                                f"{rules.max_notional:f}",
+        "min_notional": lambda: (
+            f"rounds down to {qty:f} = {figure:.4f} notional, below the "
+            f"minimum {rules.min_notional:f}"
+        ),
+        "max_notional": lambda: (
+            f"is {figure:.4f} notional, above the maximum {rules.max_notional:f}"
+        ),
     }
     return texts[kind]()
 
@@ -356,8 +444,10 @@ def _explain(fail: tuple[str, Decimal], rules: OrderRules, qty: Decimal, market:
 def _fix(kind: str, rules: OrderRules, price: Decimal) -> str:
     if kind == "min_notional":
         need = rules.min_notional + rules.step * price
-        return (f"raise the bot's order size to at least {need:.2f} (minimum notional plus one "
-                "step of rounding), or trade a symbol with a lower minimum")
+        return (
+            f"raise the bot's order size to at least {need:.2f} (minimum notional plus one "
+            "step of rounding), or trade a symbol with a lower minimum"
+        )
     if kind == "min_qty":
         return f"raise the bot's order size above {rules.min_qty * price:.2f}"
     return "lower the bot's order size (or split the order)"

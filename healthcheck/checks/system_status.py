@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SystemStatusSettings(CheckSettings):
-    interval: float | None = setting(300.0, "seconds between runs in the daemon", minimum=0,
-                                     exclusive_min=True)
+    interval: float | None = setting(
+        300.0, "seconds between runs in the daemon", minimum=0, exclusive_min=True
+    )
 
 
 @dataclass(frozen=True)
@@ -42,24 +43,49 @@ class SystemStatusCheck(CheckBase):
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
         if acc.testnet:
-            return combine(acc.name, self.id, [], ok_summary="not available on the testnet "
-                           "(no /sapi there)", unknown=[])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="not available on the testnet (no /sapi there)",
+                unknown=[],
+            )
         out = facts.get("sapi.systemStatus")
         if out is None or not out.ok:
-            return combine(acc.name, self.id, [], ok_summary="", unknown=[
-                unavailable_reason(out, "system status")])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[unavailable_reason(out, "system status")],
+            )
         try:
             status = int(number(out.data, "status", "system/status"))
         except SchemaError as exc:
-            return combine(acc.name, self.id, [], ok_summary="",
-                           unknown=[f"unexpected answer from Binance: {exc}"])
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[f"unexpected answer from Binance: {exc}"],
+            )
         msg = str(out.data.get("msg", ""))[:80]
         findings = []
         if status != 0:
-            findings.append(Finding(Status.WARNING, f"Binance reports system maintenance "
-                                    f"({msg or status}): orders may fail until it ends",
-                                    fix="wait for the maintenance to end; see Binance "
-                                    "announcements"))
-        return combine(acc.name, self.id, findings, ok_summary="Binance system status normal",
-                       unknown=[], details={"status": status, "msg": msg},
-                       metrics={"maintenance": int(status != 0)})
+            findings.append(
+                Finding(
+                    Status.WARNING,
+                    f"Binance reports system maintenance "
+                    f"({msg or status}): orders may fail until it ends",
+                    fix="wait for the maintenance to end; see Binance announcements",
+                )
+            )
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary="Binance system status normal",
+            unknown=[],
+            details={"status": status, "msg": msg},
+            metrics={"maintenance": int(status != 0)},
+        )

@@ -40,18 +40,42 @@ if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
 
 # codes that mean "the account cannot trade", as opposed to "the test order was malformed"
-ACCOUNT_CODES = {-4061, -4189, -4400, -4401, -4087, -4088, -4105, -4106, -4107, -4192, -2019,
-                 -2018, -2010, -2015, -2014, -1022, -1021}
+ACCOUNT_CODES = {
+    -4061,
+    -4189,
+    -4400,
+    -4401,
+    -4087,
+    -4088,
+    -4105,
+    -4106,
+    -4107,
+    -4192,
+    -2019,
+    -2018,
+    -2010,
+    -2015,
+    -2014,
+    -1022,
+    -1021,
+}
 
 
 @dataclass(frozen=True)
 class TradingStatusSettings(CheckSettings):
-    interval: float | None = setting(120.0, "seconds between runs in the daemon "
-                                     "(apiTradingStatus weighs 10 on /fapi)", minimum=0,
-                                     exclusive_min=True)
-    indicator_warning_ratio: float = setting(0.8, "WARNING when a futures quantitative-rules "
-                                             "indicator reaches this share of its trigger",
-                                             minimum=0, maximum=1, exclusive_min=True)
+    interval: float | None = setting(
+        120.0,
+        "seconds between runs in the daemon (apiTradingStatus weighs 10 on /fapi)",
+        minimum=0,
+        exclusive_min=True,
+    )
+    indicator_warning_ratio: float = setting(
+        0.8,
+        "WARNING when a futures quantitative-rules indicator reaches this share of its trigger",
+        minimum=0,
+        maximum=1,
+        exclusive_min=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,11 +99,16 @@ class TradingStatusCheck(CheckBase):
             needs.append(Request("sapi.accountStatus"))
         if account.test_order_symbols:
             syms = ",".join(account.test_order_symbols)
-            needs += [Request.of(MARKETS[m].exchange_info_endpoint, symbols=syms)
-                      for m in account.markets]
+            needs += [
+                Request.of(MARKETS[m].exchange_info_endpoint, symbols=syms) for m in account.markets
+            ]
             # a test order must pass the minimum notional too: size it at the current price
-            needs += [Request.of(PRICE_ENDPOINT[m], symbol=s) for m in account.markets
-                      for s in account.test_order_symbols if s not in account.test_order_quantity]
+            needs += [
+                Request.of(PRICE_ENDPOINT[m], symbol=s)
+                for m in account.markets
+                for s in account.test_order_symbols
+                if s not in account.test_order_quantity
+            ]
         return needs
 
     def followups(self, account: AccountConfig, facts: Facts) -> list[Request]:
@@ -88,8 +117,9 @@ class TradingStatusCheck(CheckBase):
         for market in account.markets:
             for symbol in account.test_order_symbols:
                 price = _price(facts, market, symbol)
-                params = build_test_order(account, market, symbol, facts.exchange.get(market),
-                                           price)
+                params = build_test_order(
+                    account, market, symbol, facts.exchange.get(market), price
+                )
                 out.append(Request.of(MARKETS[market].order_test_endpoint, **params))
         return out
 
@@ -107,17 +137,27 @@ class TradingStatusCheck(CheckBase):
         if data is not None:
             with src.parsing():
                 if not boolean(data, "canTrade", "accountConfig"):
-                    findings.append(Finding(Status.CRITICAL, "futures account may not trade "
-                                            "(canTrade false): orders fail with -4088", [-4088],
-                                            fix_for(-4088)))
+                    findings.append(
+                        Finding(
+                            Status.CRITICAL,
+                            "futures account may not trade "
+                            "(canTrade false): orders fail with -4088",
+                            [-4088],
+                            fix_for(-4088),
+                        )
+                    )
         data = src.data("spot.account", "spot canTrade")
         if data is not None:
             with src.parsing():
                 if not boolean(data, "canTrade", "account"):
-                    findings.append(Finding(Status.CRITICAL, "spot account may not trade "
-                                            "(canTrade false): orders fail with -2010", [-2010],
-                                            "check Binance account notifications; contact "
-                                            "support"))
+                    findings.append(
+                        Finding(
+                            Status.CRITICAL,
+                            "spot account may not trade (canTrade false): orders fail with -2010",
+                            [-2010],
+                            "check Binance account notifications; contact support",
+                        )
+                    )
         data = src.data("sapi.apiTradingStatus", "spot API trading status")
         if data is not None:
             with src.parsing():
@@ -126,19 +166,31 @@ class TradingStatusCheck(CheckBase):
         if data is not None:
             status_text = data.get("data") if isinstance(data, dict) else None
             if not isinstance(status_text, str):
-                src.reasons.append("unexpected answer from Binance: account/status: field "
-                                   "'data' is missing")
+                src.reasons.append(
+                    "unexpected answer from Binance: account/status: field 'data' is missing"
+                )
             else:
                 details["account_status"] = status_text
                 if status_text != "Normal":
-                    findings.append(Finding(Status.CRITICAL, f"Binance account status is "
-                                            f"{status_text[:60]!r}, not 'Normal'", [],
-                                            "read Binance account notifications and contact "
-                                            "support"))
+                    findings.append(
+                        Finding(
+                            Status.CRITICAL,
+                            f"Binance account status is {status_text[:60]!r}, not 'Normal'",
+                            [],
+                            "read Binance account notifications and contact support",
+                        )
+                    )
         unknown = src.reasons
         findings.extend(self._test_orders(facts, details, unknown))
-        return combine(acc.name, self.id, findings, ok_summary="account may trade normally",
-                       unknown=unknown, details=details, metrics=metrics)
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary="account may trade normally",
+            unknown=unknown,
+            details=details,
+            metrics=metrics,
+        )
 
     @staticmethod
     def _spot_lock(data: Any) -> list[Finding]:
@@ -149,12 +201,19 @@ class TradingStatusCheck(CheckBase):
             return []
         rec_s = ms_timestamp(inner.get("plannedRecoverTime"))
         until = f" until {fmt_ts(rec_s)}" if rec_s is not None else ""
-        return [Finding(Status.CRITICAL, f"spot API trading is locked by Binance's "
-                        f"quantitative rules{until}", [], "stop placing spot orders until the "
-                        "recover time; lower the bot's order/cancel rate")]
+        return [
+            Finding(
+                Status.CRITICAL,
+                f"spot API trading is locked by Binance's quantitative rules{until}",
+                [],
+                "stop placing spot orders until the "
+                "recover time; lower the bot's order/cancel rate",
+            )
+        ]
 
-    def _futures_indicators(self, data: dict, now: float, details: dict, metrics: dict
-                            ) -> list[Finding]:
+    def _futures_indicators(
+        self, data: dict, now: float, details: dict, metrics: dict
+    ) -> list[Finding]:
         if not isinstance(data, dict) or not isinstance(data.get("indicators", {}), dict):
             raise SchemaError("apiTradingStatus: field 'indicators' is not an object")
         out: list[Finding] = []
@@ -173,9 +232,16 @@ class TradingStatusCheck(CheckBase):
                     if rec_s is not None:
                         when = f" until {fmt_ts(rec_s)} (in {fmt_duration(rec_s - now)})"
                         details.setdefault("planned_recover_time", fmt_ts(rec_s))
-                    out.append(Finding(Status.CRITICAL, f"futures trading on {symbol} is locked "
-                                       f"to reduce-only by the quantitative rules ({name}){when}:"
-                                       f" new orders fail with -4400", [-4400], fix_for(-4400)))
+                    out.append(
+                        Finding(
+                            Status.CRITICAL,
+                            f"futures trading on {symbol} is locked "
+                            f"to reduce-only by the quantitative rules ({name}){when}:"
+                            f" new orders fail with -4400",
+                            [-4400],
+                            fix_for(-4400),
+                        )
+                    )
                     continue
                 if "value" in item and "triggerValue" in item:
                     value = float(number(item, "value", where))
@@ -187,10 +253,16 @@ class TradingStatusCheck(CheckBase):
                             near.append(f"{symbol} {name} {value:g} of trigger {trigger:g}")
         metrics["indicator_ratio_max"] = round(worst_ratio, 3)
         if near:
-            out.append(Finding(Status.WARNING, "close to the futures quantitative-rules lock: "
-                               + ", ".join(near), [], "slow the bot's order/cancel rate before "
-                               "Binance locks the account to reduce-only (-4400)",
-                               risk_codes=[-4400]))
+            out.append(
+                Finding(
+                    Status.WARNING,
+                    "close to the futures quantitative-rules lock: " + ", ".join(near),
+                    [],
+                    "slow the bot's order/cancel rate before "
+                    "Binance locks the account to reduce-only (-4400)",
+                    risk_codes=[-4400],
+                )
+            )
         return out
 
     def _test_orders(self, facts: Facts, details: dict, unknown: list[str]) -> list[Finding]:
@@ -211,18 +283,30 @@ class TradingStatusCheck(CheckBase):
             err = outcome.error
             assert err is not None
             code = err.code
-            results.append({"market": market, "symbol": symbol, "code": code,
-                            "result": err.message})
+            results.append(
+                {"market": market, "symbol": symbol, "code": code, "result": err.message}
+            )
             if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
                 meaning = ERRORS[code].meaning if code in ERRORS else err.message
-                out.append(Finding(Status.CRITICAL, f"a test order on {label} was rejected with "
-                                   f"{code} ({meaning})", [code], fix_for(code)))
+                out.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"a test order on {label} was rejected with {code} ({meaning})",
+                        [code],
+                        fix_for(code),
+                    )
+                )
             else:
-                out.append(Finding(Status.WARNING, f"the test order on {label} itself was "
-                                   f"rejected with {code}: {err.message}", [],
-                                   "adjust test_order_quantity or test_order_symbols"))
+                out.append(
+                    Finding(
+                        Status.WARNING,
+                        f"the test order on {label} itself was rejected with {code}: {err.message}",
+                        [],
+                        "adjust test_order_quantity or test_order_symbols",
+                    )
+                )
         if results:
             details["test_orders"] = results
         return out
@@ -239,8 +323,13 @@ def _price(facts: Facts, market: str, symbol: str) -> Decimal | None:
     return price if price > 0 else None
 
 
-def build_test_order(acc: AccountConfig, market: str, symbol: str, ex: ExchangeLimits | None,
-                      price: Decimal | None = None) -> dict[str, Any]:
+def build_test_order(
+    acc: AccountConfig,
+    market: str,
+    symbol: str,
+    ex: ExchangeLimits | None,
+    price: Decimal | None = None,
+) -> dict[str, Any]:
     """Given an account, a market and a symbol, return a MARKET test order of the configured
     quantity, or else the smallest quantity that passes the symbol's lot size and (at
     ``price``, with 10 % to spare) its minimum notional."""
@@ -254,8 +343,12 @@ def build_test_order(acc: AccountConfig, market: str, symbol: str, ex: ExchangeL
             if rules.step > 0:
                 need = (need / rules.step).to_integral_value(ROUND_CEILING) * rules.step
             qty = max(qty, need)
-    params: dict[str, Any] = {"symbol": symbol, "side": "BUY", "type": "MARKET",
-                              "quantity": format(qty.normalize(), "f")}
+    params: dict[str, Any] = {
+        "symbol": symbol,
+        "side": "BUY",
+        "type": "MARKET",
+        "quantity": format(qty.normalize(), "f"),
+    }
     if market == "usdm":
         params["positionSide"] = "LONG" if acc.position_mode == "hedge" else "BOTH"
     return params

@@ -21,8 +21,9 @@ def parse_code(text: str) -> int:
     try:
         n = int(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not a Binance error code (like -1021) or an HTTP status "
-                         "(403, 418, 429)") from None
+        raise ValueError(
+            f"{text!r} is not a Binance error code (like -1021) or an HTTP status (403, 418, 429)"
+        ) from None
     if n in binance_errors.HTTP_STATUSES:
         return n
     if 1000 <= n <= 99999:
@@ -51,7 +52,7 @@ def render_code(code: int, product: str | None, out: TextIO) -> bool:
         products = ", ".join(binance_errors.PRODUCT_NAMES[p] for p in e.products)
         print(f"{e.code} {e.name}  ({products})", file=out)
         for t in e.texts:
-            print(_wrap(f"Binance says: \"{t}\""), file=out)
+            print(_wrap(f'Binance says: "{t}"'), file=out)
         print(_wrap(f"Meaning: {e.meaning}"), file=out)
         print(_wrap(f"Usual causes: {e.causes}"), file=out)
         print(_wrap(f"Fix: {e.fix}"), file=out)
@@ -63,10 +64,12 @@ def render_code(code: int, product: str | None, out: TextIO) -> bool:
 def codes_json(codes: list[int], product: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"codes": []}
     for code in codes:
-        found = [e for e in binance_errors.entries(code)
-                 if product is None or product in e.products]
-        out["codes"].append({"code": code, "known": bool(found),
-                             "meanings": [e.to_json() for e in found]})
+        found = [
+            e for e in binance_errors.entries(code) if product is None or product in e.products
+        ]
+        out["codes"].append(
+            {"code": code, "known": bool(found), "meanings": [e.to_json() for e in found]}
+        )
     return out
 
 
@@ -78,13 +81,20 @@ def log_rows(counts: list[CodeCount]) -> list[dict[str, Any]]:
     rows = []
     for c in counts:
         e = binance_errors.lookup(c.code, c.product)
-        rows.append({"code": c.code, "product": c.product, "count": c.count,
-                     "first_seen": _iso(c.first_seen) if c.first_seen else None,
-                     "last_seen": _iso(c.last_seen) if c.last_seen else None,
-                     "name": e.name if e else None,
-                     "meaning": e.meaning if e else None, "fix": e.fix if e else None,
-                     "predicted_by": (e.predicted_by or None) if e else None,
-                     "sample": c.sample})
+        rows.append(
+            {
+                "code": c.code,
+                "product": c.product,
+                "count": c.count,
+                "first_seen": _iso(c.first_seen) if c.first_seen else None,
+                "last_seen": _iso(c.last_seen) if c.last_seen else None,
+                "name": e.name if e else None,
+                "meaning": e.meaning if e else None,
+                "fix": e.fix if e else None,
+                "predicted_by": (e.predicted_by or None) if e else None,
+                "sample": c.sample,
+            }
+        )
     return rows
 
 
@@ -94,14 +104,15 @@ def render_log(path: str, counts: list[CodeCount], lines: int, out: TextIO) -> N
         print(f"{path}: no Binance errors in {lines} line(s)", file=out)
         return
     total = sum(r["count"] for r in rows)
-    print(f"{path}: {total} Binance error(s) of {len(rows)} kind(s) in {lines} line(s)",
-          file=out)
+    print(f"{path}: {total} Binance error(s) of {len(rows)} kind(s) in {lines} line(s)", file=out)
     head = f"{'CODE':<7} {'PRODUCT':<7} {'COUNT':>6}  {'FIRST SEEN':<19}  {'LAST SEEN':<19}  NAME"
     print(head, file=out)
     for r in rows:
-        print(f"{r['code']:<7} {r['product']:<7} {r['count']:>6}  "
-              f"{r['first_seen'] or '-':<19}  {r['last_seen'] or '-':<19}  {r['name'] or '?'}",
-              file=out)
+        print(
+            f"{r['code']:<7} {r['product']:<7} {r['count']:>6}  "
+            f"{r['first_seen'] or '-':<19}  {r['last_seen'] or '-':<19}  {r['name'] or '?'}",
+            file=out,
+        )
         if r["meaning"]:
             print(_wrap(f"meaning: {r['meaning']}", 8), file=out)
             print(_wrap(f"fix: {r['fix']}", 8), file=out)
@@ -114,5 +125,11 @@ def log_json(path: str, counts: list[CodeCount], lines: int) -> str:
 
 def _wrap(text: str, indent: int = 2) -> str:
     pad = " " * indent
-    return textwrap.fill(text, WIDTH, initial_indent=pad, subsequent_indent=pad + "  ",
-                         break_long_words=True, break_on_hyphens=False)
+    return textwrap.fill(
+        text,
+        WIDTH,
+        initial_indent=pad,
+        subsequent_indent=pad + "  ",
+        break_long_words=True,
+        break_on_hyphens=False,
+    )

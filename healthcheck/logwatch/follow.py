@@ -54,34 +54,42 @@ class LineSplitter:
     def feed(self, data: bytes) -> list[str]:
         if b"\0" in data:
             if data.count(b"\0") > len(data) // 10:
-                self.warn("binary", f"{self.name}: looks like a binary file (many NUL bytes); "
-                                    "reading on, text parts are still checked")
+                self.warn(
+                    "binary",
+                    f"{self.name}: looks like a binary file (many NUL bytes); "
+                    "reading on, text parts are still checked",
+                )
             data = data.replace(b"\0", b"")
         buf = self.partial + data if self.partial else data
         last_nl = buf.rfind(b"\n")
         out: list[str] = []
         if last_nl >= 0:
             complete: bytes | None = buf[:last_nl]
-            rest = buf[last_nl + 1:]
+            rest = buf[last_nl + 1 :]
             if self.skipping:  # the first segment ends a line already cut: drop it
                 first = buf.find(b"\n")
-                complete = buf[first + 1:last_nl] if first < last_nl else None
+                complete = buf[first + 1 : last_nl] if first < last_nl else None
                 self.skipping = False
             if complete is not None:
                 # one decode and one split per chunk: per-line Python work is what costs
                 out = complete.decode("utf-8", "replace").split("\n")
                 if max(map(len, out)) > MAX_LINE:
                     out = [line[:MAX_LINE] for line in out]
-                    self.warn("long", f"{self.name}: a line is longer than {MAX_LINE} bytes; "
-                                      "only its start is checked")
+                    self.warn(
+                        "long",
+                        f"{self.name}: a line is longer than {MAX_LINE} bytes; "
+                        "only its start is checked",
+                    )
         else:
             rest = buf
         if self.skipping:
             rest = b""  # the rest of a line already cut: never kept
         elif len(rest) > MAX_LINE:
             out.append(rest[:MAX_LINE].decode("utf-8", "replace"))
-            self.warn("long", f"{self.name}: a line is longer than {MAX_LINE} bytes; "
-                              "only its start is checked")
+            self.warn(
+                "long",
+                f"{self.name}: a line is longer than {MAX_LINE} bytes; only its start is checked",
+            )
             self.skipping = True
             rest = b""
         self.partial = rest
@@ -268,8 +276,11 @@ class PathFollower:
 
     def _finish_rotated(self, stored: Position, batch: Batch) -> None:
         try:
-            candidates = [p for p in self.path.parent.iterdir()
-                          if p.name.startswith(self.path.name) and p != self.path]
+            candidates = [
+                p
+                for p in self.path.parent.iterdir()
+                if p.name.startswith(self.path.name) and p != self.path
+            ]
         except OSError:
             return
         for p in candidates:
@@ -285,8 +296,9 @@ class PathFollower:
                 except OSError:
                     return
                 splitter = LineSplitter(str(p), self.w.warn)
-                batch.lines.extend(splitter.feed(data + b"\n" if data and not
-                                                 data.endswith(b"\n") else data))
+                batch.lines.extend(
+                    splitter.feed(data + b"\n" if data and not data.endswith(b"\n") else data)
+                )
                 log.info("%s: read the end of %s (rotated while not running)", self.name, p)
                 return
 
@@ -295,8 +307,13 @@ class CommandFollower:
     """Runs a command and follows its stdout; restarts it with backoff when it exits. Its
     stderr is logged (a few lines per minute), never parsed. ``poll()`` never blocks."""
 
-    def __init__(self, argv: list[str], *, name: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        name: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.argv = list(argv)
         self.name = name or " ".join(argv)
         self.clock = clock
@@ -332,8 +349,9 @@ class CommandFollower:
             ran = now - self.started_at
             if ran > BACKOFF_MAX:
                 self.backoff = 1.0
-            log.warning("%s: exited with code %s; restarting in %.0f s", self.name, code,
-                        self.backoff)
+            log.warning(
+                "%s: exited with code %s; restarting in %.0f s", self.name, code, self.backoff
+            )
             self.last_exit = code
             self._close_pipes()
             self.proc = None
@@ -359,12 +377,19 @@ class CommandFollower:
 
     def _start(self, now: float) -> None:
         try:
-            self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError as exc:
-            self.w.warn("spawn", f"{self.name}: cannot start: {exc.strerror or exc}; retrying "
-                                 f"in {self.backoff:.0f} s")
+            self.w.warn(
+                "spawn",
+                f"{self.name}: cannot start: {exc.strerror or exc}; retrying "
+                f"in {self.backoff:.0f} s",
+            )
             self.next_start = now + self.backoff
             self.backoff = min(BACKOFF_MAX, self.backoff * 2)
             return
@@ -424,15 +449,22 @@ def _read_nb(fd: int) -> bytes:
         return b""
 
 
-def journal_argv(unit: str, cursor_file: Path, *, since_seconds: float | None,
-                 follow: bool) -> list[str]:
+def journal_argv(
+    unit: str, cursor_file: Path, *, since_seconds: float | None, follow: bool
+) -> list[str]:
     """Given a systemd unit, return the journalctl command that prints its new lines.
 
     The cursor file makes journalctl resume exactly after the last entry it printed (across
     restarts of the watcher); without one, ``since_seconds`` limits the first read.
     """
-    argv = ["journalctl", f"--unit={unit}", "--output=short-iso", "--no-pager", "--quiet",
-            f"--cursor-file={cursor_file}"]
+    argv = [
+        "journalctl",
+        f"--unit={unit}",
+        "--output=short-iso",
+        "--no-pager",
+        "--quiet",
+        f"--cursor-file={cursor_file}",
+    ]
     if since_seconds is not None and not cursor_file.exists():
         argv.append(f"--since=-{int(since_seconds)}s")
     if follow:

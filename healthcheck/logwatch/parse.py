@@ -43,26 +43,34 @@ class Hit:
 
 # A candidate must contain one of these; everything else is skipped without running the
 # expensive patterns (this is what keeps following a busy log cheap).
-CANDIDATE = re.compile(r"-[1-5]\d{3}(?![\d.])|4(?:03|18|29)(?!\d)|APIError\(code=0\)"
-                       r"|binance (?=[A-Z])|\(None, ")
+CANDIDATE = re.compile(
+    r"-[1-5]\d{3}(?![\d.])|4(?:03|18|29)(?!\d)|APIError\(code=0\)"
+    r"|binance (?=[A-Z])|\(None, "
+)
 
 _Q = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""  # a quoted string, either quote
 _CODE = r"(-[1-9]\d{2,4})(?![\d.])"
 
-_JSON_CODE_MSG = re.compile(r"""["']code["']\s*:\s*""" + _CODE + r"""\s*,\s*["']msg["']\s*:\s*"""
-                            + _Q)
-_JSON_MSG_CODE = re.compile(r"""["']msg["']\s*:\s*""" + _Q + r"""\s*,\s*["']code["']\s*:\s*"""
-                            + _CODE)
+_JSON_CODE_MSG = re.compile(
+    r"""["']code["']\s*:\s*""" + _CODE + r"""\s*,\s*["']msg["']\s*:\s*""" + _Q
+)
+_JSON_MSG_CODE = re.compile(
+    r"""["']msg["']\s*:\s*""" + _Q + r"""\s*,\s*["']code["']\s*:\s*""" + _CODE
+)
 _PYBINANCE = re.compile(r"APIError\(code=(-?\d{1,5})\):\s?(.*)")
 _CONNECTOR_TUPLE = re.compile(r"\((\d{3}), (-\d{1,5}|None), " + _Q)
-_CONNECTOR_EXAMPLE = re.compile(r"status: (\d{3}), error code: (-\d{1,5}|None), "
-                                r"error message: (.*)")
+_CONNECTOR_EXAMPLE = re.compile(
+    r"status: (\d{3}), error code: (-\d{1,5}|None), "
+    r"error message: (.*)"
+)
 _SDK_TUPLE = re.compile(r"\((-\d{3,5}|None), " + _Q + r"\)")
 _HB_STATUS = re.compile(r"HTTP status is (\d{3})")
 _CCXT_DDOS = re.compile(r"\bbinance(?:usdm|coinm)? (418|429) ")
 _CCXT_HTTP = re.compile(r"\bbinance(?:usdm|coinm)? (?:GET|POST|PUT|DELETE) (\S+) (403|418|429) ")
-_HTTP_LINE = re.compile(r"""HTTP/\d(?:\.\d)?"?\s+(403|418|429)\b|\b(?:status(?: code)?[:=]? ?|"""
-                        r"""status_code=)(403|418|429)\b""")
+_HTTP_LINE = re.compile(
+    r"""HTTP/\d(?:\.\d)?"?\s+(403|418|429)\b|\b(?:status(?: code)?[:=]? ?|"""
+    r"""status_code=)(403|418|429)\b"""
+)
 _BINANCE_HOST = re.compile(r"binance\.(?:com|vision|us|me)|/(?:api|sapi|fapi|dapi)/v\d")
 _WAF_HTML = re.compile(r"403 ERROR|Request blocked|could not be satisfied|cloudfront", re.I)
 
@@ -75,8 +83,9 @@ _CCXT_MSG = {
     "This symbol is not permitted for this account.": (-2010, "spot"),
     "This action is disabled on this account.": (-2010, "spot"),
 }
-_CCXT_MSG_RE = re.compile(r"\bbinance(?:usdm|coinm)? (" + "|".join(
-    re.escape(m) for m in _CCXT_MSG) + ")")
+_CCXT_MSG_RE = re.compile(
+    r"\bbinance(?:usdm|coinm)? (" + "|".join(re.escape(m) for m in _CCXT_MSG) + ")"
+)
 
 # Clients that print only Binance's msg (the modular binance-sdk before it kept the code, bots
 # logging e.message): a line with an error word and one of Binance's own texts counts too.
@@ -99,26 +108,46 @@ def _text_table() -> dict[str, int]:
 
 
 _TEXTS = _text_table()
-_TEXT_RE = re.compile("|".join(re.escape(t) for t in sorted(_TEXTS, key=len, reverse=True))
-                      + r"|Filter failure: ([A-Z_]+)")
+_TEXT_RE = re.compile(
+    "|".join(re.escape(t) for t in sorted(_TEXTS, key=len, reverse=True))
+    + r"|Filter failure: ([A-Z_]+)"
+)
 
 _PRODUCT_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"/fapi/|fapi\.binance|binanceusdm|UMFutures|usds_futures|"
-                r"derivatives_trading_usds|/[A-Z0-9]+:USDT\b|/[A-Z0-9]+:USDC\b"), "usdm"),
-    (re.compile(r"/dapi/|dapi\.binance|binancecoinm|CMFutures|coin_futures|"
-                r"derivatives_trading_coin|/USD:[A-Z0-9]+\b"), "coinm"),
+    (
+        re.compile(
+            r"/fapi/|fapi\.binance|binanceusdm|UMFutures|usds_futures|"
+            r"derivatives_trading_usds|/[A-Z0-9]+:USDT\b|/[A-Z0-9]+:USDC\b"
+        ),
+        "usdm",
+    ),
+    (
+        re.compile(
+            r"/dapi/|dapi\.binance|binancecoinm|CMFutures|coin_futures|"
+            r"derivatives_trading_coin|/USD:[A-Z0-9]+\b"
+        ),
+        "coinm",
+    ),
     (re.compile(r"/sapi/"), "sapi"),
     (re.compile(r"/api/v\d|api\.binance\.com|testnet\.binance\.vision"), "spot"),
 ]
 
-_TS = re.compile(r"^\s*\[?(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:[.,](\d{1,6}))?"
-                 r"(Z|[+-]\d{2}:?\d{2})?")
+_TS = re.compile(
+    r"^\s*\[?(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:[.,](\d{1,6}))?"
+    r"(Z|[+-]\d{2}:?\d{2})?"
+)
 
 _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(listenKey['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9]{20,}", re.I), r"\1<redacted>"),
     (re.compile(r"(/listenKey/|/ws/)[A-Za-z0-9]{40,}"), r"\1<redacted>"),
-    (re.compile(r"((?:api[_-]?key|apikey|secret|api[_-]?secret)['\"]?\s*[:=]\s*['\"]?)"
-                r"[^'\"\s,&}]+", re.I), r"\1<redacted>"),
+    (
+        re.compile(
+            r"((?:api[_-]?key|apikey|secret|api[_-]?secret)['\"]?\s*[:=]\s*['\"]?)"
+            r"[^'\"\s,&}]+",
+            re.I,
+        ),
+        r"\1<redacted>",
+    ),
     (re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])"), "<redacted>"),
 ]
 
@@ -134,7 +163,7 @@ def mask(line: str) -> str:
         text = rx.sub(repl, text)
     text = _CONTROL.sub(" ", text).strip()
     if len(text) > MAX_SAMPLE:
-        text = text[:MAX_SAMPLE - 3] + "..."
+        text = text[: MAX_SAMPLE - 3] + "..."
     return text
 
 
@@ -205,8 +234,9 @@ def _product_for(code: int, msg: str, hint: str | None) -> str | None:
     return None
 
 
-def resolve_product(code: int, product: str | None, default: str | None,
-                    family: tuple[str, ...] = ()) -> str:
+def resolve_product(
+    code: int, product: str | None, default: str | None, family: tuple[str, ...] = ()
+) -> str:
     """Given a hit's code, product (None: the line did not say) and family (products whose text
     matched), and the account's default product, return the product to explain it with."""
     if product:
@@ -255,11 +285,15 @@ _Found = list[tuple[int, str, str | None]]  # (code, msg, product forced by the 
 
 
 def _from_json(line: str, hint: str | None) -> _Found:
-    found: _Found = [(int(m.group(1)), _unquote(m.group(2), m.group(3)), None)
-                     for m in _JSON_CODE_MSG.finditer(line)]
+    found: _Found = [
+        (int(m.group(1)), _unquote(m.group(2), m.group(3)), None)
+        for m in _JSON_CODE_MSG.finditer(line)
+    ]
     if not found:
-        found = [(int(m.group(3)), _unquote(m.group(1), m.group(2)), None)
-                 for m in _JSON_MSG_CODE.finditer(line)]
+        found = [
+            (int(m.group(3)), _unquote(m.group(1), m.group(2)), None)
+            for m in _JSON_MSG_CODE.finditer(line)
+        ]
     return found
 
 
@@ -322,7 +356,7 @@ def _from_binance_text(line: str, hint: str | None) -> _Found:
     if m.group(1):  # "Filter failure: X": account-state filters come back as -2010
         code = -2010 if m.group(1).startswith(_ACCOUNT_FILTERS) else -1013
         return [(code, m.group(0), hint or "spot")]
-    return [(_TEXTS[m.group(0)], line[m.start():m.start() + 200], None)]
+    return [(_TEXTS[m.group(0)], line[m.start() : m.start() + 200], None)]
 
 
 def _from_http_status(line: str, hint: str | None) -> _Found:
@@ -332,8 +366,15 @@ def _from_http_status(line: str, hint: str | None) -> _Found:
 
 # in order; the first shape that finds something wins (a 429 with a -1003 body is one error:
 # the code, which says more than the status)
-_SHAPES = (_from_json, _from_python_binance, _from_connector, _from_sdk, _from_ccxt_message,
-           _from_http_status, _from_binance_text)
+_SHAPES = (
+    _from_json,
+    _from_python_binance,
+    _from_connector,
+    _from_sdk,
+    _from_ccxt_message,
+    _from_http_status,
+    _from_binance_text,
+)
 
 
 def parse_line(line: str) -> list[Hit]:

@@ -51,8 +51,9 @@ class WatchConfig:
         return "`" + " ".join(self.command) + "`"
 
 
-def parse_watch(raw: Any, account_names: set[str] | None = None
-                ) -> tuple[tuple[WatchConfig, ...], list[tuple[str, str]]]:
+def parse_watch(
+    raw: Any, account_names: set[str] | None = None
+) -> tuple[tuple[WatchConfig, ...], list[tuple[str, str]]]:
     """Given the TOML value of ``watch`` (an array of tables) and the configured account names,
     return the watch settings and the problems as (dotted key, message) pairs."""
     problems: list[tuple[str, str]] = []
@@ -75,16 +76,23 @@ def parse_watch(raw: Any, account_names: set[str] | None = None
             bad(str(extra), "unknown key (typo?)")
         account = table.get("account")
         if not isinstance(account, str) or not account:
-            bad("account", "required: the name of the [[accounts]] entry whose bot writes this "
-                           "log")
+            bad("account", "required: the name of the [[accounts]] entry whose bot writes this log")
             account = ""
         elif account_names is not None and account not in account_names:
-            bad("account", f"{account!r} is not a configured account "
-                           f"(known: {', '.join(sorted(account_names)) or 'none'})")
+            bad(
+                "account",
+                f"{account!r} is not a configured account "
+                f"(known: {', '.join(sorted(account_names)) or 'none'})",
+            )
         sources = [k for k in ("path", "command", "unit") if k in table]
         if len(sources) != 1:
-            problems.append((pre, "needs exactly one of path, command or unit"
-                                  + (f" (has {', '.join(sources)})" if sources else "")))
+            problems.append(
+                (
+                    pre,
+                    "needs exactly one of path, command or unit"
+                    + (f" (has {', '.join(sources)})" if sources else ""),
+                )
+            )
         path = None
         if "path" in table:
             p = table["path"]
@@ -93,15 +101,24 @@ def parse_watch(raw: Any, account_names: set[str] | None = None
             else:
                 path = Path(p).expanduser()
                 if not path.is_absolute():
-                    bad("path", f"{p!r} must be an absolute path (the daemon's working directory "
-                                "is not yours)")
+                    bad(
+                        "path",
+                        f"{p!r} must be an absolute path (the daemon's working directory "
+                        "is not yours)",
+                    )
         command: tuple[str, ...] = ()
         if "command" in table:
             c = table["command"]
-            if (not isinstance(c, list) or not c
-                    or not all(isinstance(x, str) and x and "\0" not in x for x in c)):
-                bad("command", "must be a non-empty array of strings, e.g. [\"docker\", \"logs\", "
-                               "\"--follow\", \"--since\", \"0s\", \"freqtrade\"]")
+            if (
+                not isinstance(c, list)
+                or not c
+                or not all(isinstance(x, str) and x and "\0" not in x for x in c)
+            ):
+                bad(
+                    "command",
+                    'must be a non-empty array of strings, e.g. ["docker", "logs", '
+                    '"--follow", "--since", "0s", "freqtrade"]',
+                )
             else:
                 command = tuple(c)
         unit = None
@@ -112,8 +129,12 @@ def parse_watch(raw: Any, account_names: set[str] | None = None
             else:
                 unit = u
         window = table.get("window", DEFAULT_WINDOW)
-        if (isinstance(window, bool) or not isinstance(window, int | float)
-                or not math.isfinite(window) or not 10 <= window <= 7 * 86400):
+        if (
+            isinstance(window, bool)
+            or not isinstance(window, int | float)
+            or not math.isfinite(window)
+            or not 10 <= window <= 7 * 86400
+        ):
             bad("window", f"{window!r} must be a number of seconds from 10 to 604800")
             window = DEFAULT_WINDOW
         threshold = table.get("threshold", DEFAULT_THRESHOLD)
@@ -123,15 +144,17 @@ def parse_watch(raw: Any, account_names: set[str] | None = None
         severity: dict[int, Status] = {}
         sev = table.get("severity", {})
         if not isinstance(sev, dict):
-            bad("severity", "must be a table like { \"-2013\" = \"ok\", \"-1008\" = "
-                            "\"critical\" }")
+            bad("severity", 'must be a table like { "-2013" = "ok", "-1008" = "critical" }')
             sev = {}
         for k, v in sev.items():
             try:
                 code = int(str(k))
             except ValueError:
-                bad(f"severity.{k}", "the key must be a Binance code such as \"-2013\" or an "
-                                     "HTTP status such as \"403\"")
+                bad(
+                    f"severity.{k}",
+                    'the key must be a Binance code such as "-2013" or an '
+                    'HTTP status such as "403"',
+                )
                 continue
             try:
                 severity[code] = Status.parse(str(v))
@@ -142,7 +165,17 @@ def parse_watch(raw: Any, account_names: set[str] | None = None
             bad("product", f"{product!r} must be one of {', '.join(PRODUCTS)}")
             product = None
         if len(problems) == n_before:
-            out.append(WatchConfig(account=account, path=path, command=command, unit=unit,
-                                   window=float(window), threshold=threshold, severity=severity,
-                                   product=product, index=i))
+            out.append(
+                WatchConfig(
+                    account=account,
+                    path=path,
+                    command=command,
+                    unit=unit,
+                    window=float(window),
+                    threshold=threshold,
+                    severity=severity,
+                    product=product,
+                    index=i,
+                )
+            )
     return tuple(out), problems

@@ -73,14 +73,16 @@ class WatchStore:
             aside = path.with_name(f"{FILE_NAME}.corrupt-{int(time.time())}")
             try:
                 path.replace(aside)
-                log.warning("%s is damaged (%s); moved aside to %s and started afresh",
-                            path, exc, aside)
+                log.warning(
+                    "%s is damaged (%s); moved aside to %s and started afresh", path, exc, aside
+                )
                 return cls(_connect(path), path)
             except (OSError, sqlite3.DatabaseError) as exc2:
                 log.warning("cannot use %s (%s); log positions kept in memory only", path, exc2)
         except OSError as exc:
-            log.warning("cannot use %s (%s); log positions kept in memory only", path,
-                        exc.strerror or exc)
+            log.warning(
+                "cannot use %s (%s); log positions kept in memory only", path, exc.strerror or exc
+            )
         return cls.in_memory()
 
     @classmethod
@@ -93,18 +95,24 @@ class WatchStore:
 
     def position(self, source: str) -> Position | None:
         with self._lock:
-            row = self.conn.execute("SELECT dev, ino, offset FROM positions WHERE source = ?",
-                                    (source,)).fetchone()
+            row = self.conn.execute(
+                "SELECT dev, ino, offset FROM positions WHERE source = ?", (source,)
+            ).fetchone()
         return Position(*row) if row else None
 
     def mark(self, source: str) -> str | None:
         with self._lock:
-            row = self.conn.execute("SELECT value FROM marks WHERE source = ?",
-                                    (source,)).fetchone()
+            row = self.conn.execute(
+                "SELECT value FROM marks WHERE source = ?", (source,)
+            ).fetchone()
         return str(row[0]) if row else None
 
-    def commit_batch(self, positions: dict[str, Position], occurrences: list[Occurrence],
-                     marks: dict[str, str] | None = None) -> None:
+    def commit_batch(
+        self,
+        positions: dict[str, Position],
+        occurrences: list[Occurrence],
+        marks: dict[str, str] | None = None,
+    ) -> None:
         """Given new positions and occurrences of one poll, store them in one transaction."""
         if not positions and not occurrences and not marks:
             return
@@ -114,14 +122,19 @@ class WatchStore:
                 with self.conn:
                     self.conn.executemany(
                         "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?)",
-                        [(s, p.dev, p.ino, p.offset, now) for s, p in positions.items()])
+                        [(s, p.dev, p.ino, p.offset, now) for s, p in positions.items()],
+                    )
                     self.conn.executemany(
                         "INSERT INTO occurrences (account, code, product, ts, msg, sample) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
-                        [(o.account, o.code, o.product, o.ts, o.msg, o.sample)
-                         for o in occurrences])
-                    self.conn.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)",
-                                          list((marks or {}).items()))
+                        [
+                            (o.account, o.code, o.product, o.ts, o.msg, o.sample)
+                            for o in occurrences
+                        ],
+                    )
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO marks VALUES (?, ?)", list((marks or {}).items())
+                    )
             except sqlite3.Error as exc:  # a full disk must not stop the watcher
                 log.warning("could not store log positions/occurrences: %s", exc)
 
@@ -130,7 +143,9 @@ class WatchStore:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT account, code, product, ts, msg, sample FROM occurrences "
-                "WHERE account = ? AND ts >= ? ORDER BY ts", (account, since)).fetchall()
+                "WHERE account = ? AND ts >= ? ORDER BY ts",
+                (account, since),
+            ).fetchall()
         return [Occurrence(*r) for r in rows]
 
     def prune(self, before: float) -> None:
@@ -144,8 +159,9 @@ class WatchStore:
 
 def _connect(path: Path | None) -> sqlite3.Connection:
     # default isolation: `with conn:` opens and commits one transaction
-    conn = sqlite3.connect(":memory:" if path is None else str(path), check_same_thread=False,
-                           timeout=5.0)
+    conn = sqlite3.connect(
+        ":memory:" if path is None else str(path), check_same_thread=False, timeout=5.0
+    )
     if path is not None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

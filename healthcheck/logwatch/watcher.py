@@ -47,8 +47,15 @@ def default_product(watch: WatchConfig, markets: Iterable[str]) -> str | None:
     return ms[0] if len(ms) == 1 else None
 
 
-def occurrences_in(lines: Iterable[str], account: str, *, now: float, backlog: bool,
-                   mtime: float | None, since: float | None) -> list[Occurrence]:
+def occurrences_in(
+    lines: Iterable[str],
+    account: str,
+    *,
+    now: float,
+    backlog: bool,
+    mtime: float | None,
+    since: float | None,
+) -> list[Occurrence]:
     """Given lines read from a source, return their Binance errors as occurrences.
 
     Live lines are dated when read (``now``): a bot's local-time stamps are not trusted across
@@ -94,12 +101,12 @@ class Watcher:
                 f: Any = PathFollower(w.path, self.store.position(w.source_id), name=name)
             elif w.unit is not None:
                 cursor = (self.state_dir or Path(".")) / f"journal-{w.unit}.cursor"
-                argv = journal_argv(w.unit, cursor, since_seconds=w.window,
-                                    follow=not self.oneshot)
+                argv = journal_argv(w.unit, cursor, since_seconds=w.window, follow=not self.oneshot)
                 f = CommandFollower(argv, name=name)
             elif self.oneshot:
-                self.skipped[w.account] = (f"{name}: a command is only followed by the daemon "
-                                           "(`run`)")
+                self.skipped[w.account] = (
+                    f"{name}: a command is only followed by the daemon (`run`)"
+                )
                 continue
             else:
                 f = CommandFollower(list(w.command), name=name)
@@ -125,13 +132,19 @@ class Watcher:
             try:
                 batch = s.follower.poll()
             except Exception:  # noqa: BLE001 - one broken source must not stop the others
-                log.exception("%s: unexpected error while reading; retrying",
-                              s.watch.label)
+                log.exception("%s: unexpected error while reading; retrying", s.watch.label)
                 continue
             if batch.lines:
-                found.extend(occurrences_in(batch.lines, s.watch.account, now=now,
-                                            backlog=batch.backlog or self.oneshot,
-                                            mtime=batch.mtime, since=now - s.watch.window))
+                found.extend(
+                    occurrences_in(
+                        batch.lines,
+                        s.watch.account,
+                        now=now,
+                        backlog=batch.backlog or self.oneshot,
+                        mtime=batch.mtime,
+                        since=now - s.watch.window,
+                    )
+                )
             pos = getattr(s.follower, "position", None)
             if pos is not None and pos != s.last_position:
                 positions[s.watch.source_id] = pos
@@ -148,8 +161,9 @@ class Watcher:
                 record_bot_error(o.account, o.code)
         return len(found)
 
-    def drain(self, now: float | None = None, max_polls: int = 64,
-              command_timeout: float = 10.0) -> None:
+    def drain(
+        self, now: float | None = None, max_polls: int = 64, command_timeout: float = 10.0
+    ) -> None:
         """Poll until the sources have nothing more to give (for `check`): files to their end,
         one-shot commands (journalctl without --follow) until they exit or time out."""
         deadline = time.monotonic() + command_timeout
@@ -161,8 +175,9 @@ class Watcher:
             time.sleep(0.05)
         for c in commands:
             if c.restarts == 0 and c.proc is not None:
-                log.warning("%s: did not finish in %.0f s; using what it printed", c.name,
-                            command_timeout)
+                log.warning(
+                    "%s: did not finish in %.0f s; using what it printed", c.name, command_timeout
+                )
             elif c.last_exit:
                 c.w.warn("exit", f"{c.name}: exited with code {c.last_exit}")
             self.problems[id(c)] = c.problem
@@ -215,19 +230,38 @@ class Watcher:
         severity: dict[int, Status] = {}
         for w in ws:
             severity.update(w.severity)
-        settings = WatchConfig(account=account, path=first.path, command=first.command,
-                               unit=first.unit, window=first.window, threshold=first.threshold,
-                               severity=severity, product=first.product, index=first.index)
-        unreadable = [p for p in (self._problem(s) for s in self._all_sources
-                                  if s.watch.account == account) if p]
+        settings = WatchConfig(
+            account=account,
+            path=first.path,
+            command=first.command,
+            unit=first.unit,
+            window=first.window,
+            threshold=first.threshold,
+            severity=severity,
+            product=first.product,
+            index=first.index,
+        )
+        unreadable = [
+            p
+            for p in (self._problem(s) for s in self._all_sources if s.watch.account == account)
+            if p
+        ]
         occ = self.store.occurrences(account, now - settings.window)
         note = self.skipped.get(account, "") if not occ else ""
-        return BotLogFacts(settings, list(occ),
-                           default_product(first, self.markets.get(account, ())),
-                           unreadable, note)
+        return BotLogFacts(
+            settings,
+            list(occ),
+            default_product(first, self.markets.get(account, ())),
+            unreadable,
+            note,
+        )
 
-    def results(self, others: Iterable[Result], now: float | None = None,
-                accounts: Iterable[str] | None = None) -> list[Result]:
+    def results(
+        self,
+        others: Iterable[Result],
+        now: float | None = None,
+        accounts: Iterable[str] | None = None,
+    ) -> list[Result]:
         """Given the other results of this run, return one bot_errors result per watched
         account (several [[watch]] of one account are merged; window and threshold come from
         the first)."""
@@ -250,17 +284,33 @@ class Watcher:
             severity: dict[int, Status] = {}
             for w in ws:
                 severity.update(w.severity)
-            settings = WatchConfig(account=account, path=first.path, command=first.command,
-                                   unit=first.unit, window=first.window,
-                                   threshold=first.threshold, severity=severity,
-                                   product=first.product, index=first.index)
+            settings = WatchConfig(
+                account=account,
+                path=first.path,
+                command=first.command,
+                unit=first.unit,
+                window=first.window,
+                threshold=first.threshold,
+                severity=severity,
+                product=first.product,
+                index=first.index,
+            )
             occ = self.store.occurrences(account, now - settings.window)
             mine = [r for r in others if r.account == account]
-            unreadable = [p for p in (self._problem(s) for s in self._all_sources
-                                      if s.watch.account == account) if p]
-            r = evaluate_bot_errors(account, occ, settings, now, mine,
-                                    default_product(first, self.markets.get(account, ())),
-                                    unavailable=unreadable)
+            unreadable = [
+                p
+                for p in (self._problem(s) for s in self._all_sources if s.watch.account == account)
+                if p
+            ]
+            r = evaluate_bot_errors(
+                account,
+                occ,
+                settings,
+                now,
+                mine,
+                default_product(first, self.markets.get(account, ())),
+                unavailable=unreadable,
+            )
             if account in self.skipped and not occ:
                 r.summary += f" ({self.skipped[account]})"
             r.summary = scrub(r.summary)  # like every check's text (runner._scrub_result)
@@ -298,8 +348,9 @@ class ScanError(Exception):
     """The file cannot be scanned; the message is one line naming it."""
 
 
-def scan_file(path: str, product: str | None = None,
-              max_bytes: int | None = None) -> tuple[list[CodeCount], int]:
+def scan_file(
+    path: str, product: str | None = None, max_bytes: int | None = None
+) -> tuple[list[CodeCount], int]:
     """Given a log file (or a pipe), return every Binance error found (per code and product)
     and the number of lines read. Reads in chunks (memory stays flat), refuses devices such as
     /dev/zero, and never waits on a FIFO without a writer."""
@@ -351,8 +402,7 @@ def scan_file(path: str, product: str | None = None,
     return ordered, lines
 
 
-def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount],
-           product: str | None) -> None:
+def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount], product: str | None) -> None:
     for line in candidate_lines(lines):
         for hit in parse_line(line):
             p = resolve_product(hit.code, hit.product, product, hit.family)

@@ -116,8 +116,13 @@ class SimAccount:
         pos = self.futures_position() if symbol == "BTCUSDT" else None
         if pos is None:
             return {"amt": Decimal(0), "entry": Decimal(0)}
-        return {"amt": pos["amt"], "entry": pos["price"], "notional": pos["notional"],
-                "maint": pos["maint"], "initial": pos["initial"]}
+        return {
+            "amt": pos["amt"],
+            "entry": pos["price"],
+            "notional": pos["notional"],
+            "maint": pos["maint"],
+            "initial": pos["initial"],
+        }
 
     def _require_sim(self) -> Any:
         if self.sim is None:
@@ -139,14 +144,19 @@ class SimAccount:
         Stop types go to the algo book (usdm ``openAlgoOrders``; spot MAX_NUM_ALGO_ORDERS).
         A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price.
         """
-        return int(self._require_sim().add_open_order(self, market, symbol, side=side, type=type,
-                                                      price=price, quantity=quantity))
+        return int(
+            self._require_sim().add_open_order(
+                self, market, symbol, side=side, type=type, price=price, quantity=quantity
+            )
+        )
 
-    def set_position(self, symbol: str, amount: Any, *, entry_price: Any = None,
-                     leverage: int | None = None) -> None:
+    def set_position(
+        self, symbol: str, amount: Any, *, entry_price: Any = None, leverage: int | None = None
+    ) -> None:
         """Set the USD-M position of ``symbol`` (negative = short, 0 = flat)."""
-        self._require_sim().set_position(self, symbol, amount, entry_price=entry_price,
-                                         leverage=leverage)
+        self._require_sim().set_position(
+            self, symbol, amount, entry_price=entry_price, leverage=leverage
+        )
 
     def set_leverage(self, symbol: str, leverage: int) -> None:
         self._require_sim().set_leverage(self, symbol, leverage)

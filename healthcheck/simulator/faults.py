@@ -212,8 +212,9 @@ def _over_leverage(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -
     for acct in accts:
         out.append((acct, "leverage", {**acct.leverage, "BTCUSDT": 125}))
         entry = sim.symbol("usdm", "BTCUSDT").price_at(sim.now_ms())
-        out.append((acct, "positions",
-                    {**acct.positions, "BTCUSDT": {"amt": Decimal(1), "entry": entry}}))
+        out.append(
+            (acct, "positions", {**acct.positions, "BTCUSDT": {"amt": Decimal(1), "entry": entry}})
+        )
     return out
 
 

@@ -91,15 +91,19 @@ def serve(
     try:
         sim.start()
     except OSError as e:
-        print(f"error: --port {port}: cannot listen on 127.0.0.1:{port}: {e.strerror or e}",
-              file=err)
+        print(
+            f"error: --port {port}: cannot listen on 127.0.0.1:{port}: {e.strerror or e}", file=err
+        )
         return EXIT_USAGE
     try:
         ntp.start()
     except OSError as e:
         sim.stop()
-        print(f"error: --ntp-port {ntp_port}: cannot listen on udp 127.0.0.1:{ntp_port}: "
-              f"{e.strerror or e}", file=err)
+        print(
+            f"error: --ntp-port {ntp_port}: cannot listen on udp 127.0.0.1:{ntp_port}: "
+            f"{e.strerror or e}",
+            file=err,
+        )
         return EXIT_USAGE
     previous: dict[int, object] = {}
 

@@ -225,10 +225,14 @@ def _check_fault_args(name: str, scope: Any, count: Any, params: dict[str, Any])
         if params.get(key) is not None:
             _finite(params[key], f"{name}: {key}", minimum=0)
     if name == "http_503" and params.get("kind", "busy") not in (
-        "busy", "unknown", "internal", "unavailable"
+        "busy",
+        "unknown",
+        "internal",
+        "unavailable",
     ):
-        raise ValueError(f"http_503: kind must be busy, unknown, internal or unavailable, "
-                         f"got {params['kind']!r}")
+        raise ValueError(
+            f"http_503: kind must be busy, unknown, internal or unavailable, got {params['kind']!r}"
+        )
 
 
 MAX_BODY_BYTES = 1 << 20  # Binance refuses far smaller bodies; nothing we serve needs more
@@ -317,9 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not raw.isdigit() or int(raw) > MAX_BODY_BYTES:
             why = "not a number" if not raw.isdigit() else f"over {MAX_BODY_BYTES} bytes"
             self.close_connection = True
-            self._send(
-                _json_response(400, {"code": -1000, "msg": f"Bad Content-Length ({why})."})
-            )
+            self._send(_json_response(400, {"code": -1000, "msg": f"Bad Content-Length ({why})."}))
             return None
         length = int(raw)
         try:
@@ -672,20 +674,28 @@ class Simulator:
         return int(rec["orderId"])
 
     def set_position(
-        self, acct: SimAccount, symbol: str, amount: Any, *, entry_price: Any = None,
+        self,
+        acct: SimAccount,
+        symbol: str,
+        amount: Any,
+        *,
+        entry_price: Any = None,
         leverage: int | None = None,
     ) -> None:
         st = self.symbol("usdm", symbol)
         amt = to_decimal(amount, "amount")
         entry = (
-            to_decimal(entry_price, "entry_price") if entry_price is not None
+            to_decimal(entry_price, "entry_price")
+            if entry_price is not None
             else st.price_at(self.now_ms())
         )
         with self._lock:
             if leverage is not None:
                 self.set_leverage(acct, symbol, leverage)
-            acct.positions = {**acct.positions, symbol: {"amt": amt, "entry": entry if amt else
-                                                         Decimal(0)}}
+            acct.positions = {
+                **acct.positions,
+                symbol: {"amt": amt, "entry": entry if amt else Decimal(0)},
+            }
 
     def set_leverage(self, acct: SimAccount, symbol: str, leverage: int) -> None:
         self.symbol("usdm", symbol)
@@ -784,9 +794,7 @@ class Simulator:
                     fault.params.setdefault("until_ms", until)
                     # A ban is per host (weight group): a scoped fault bans that group only.
                     banned = [group_of(scope.rstrip("/") + "/")] if scope else list(GROUPS)
-                    self.bans = {
-                        g: (until if g in banned else old) for g, old in self.bans.items()
-                    }
+                    self.bans = {g: (until if g in banned else old) for g, old in self.bans.items()}
                 self._faults.append(fault)
                 return
             self._apply_preset(fault)
@@ -923,14 +931,13 @@ class Simulator:
             # The 429 reports the weight over the limit, as a real one does (never 0).
             used = self._used(req.client_ip, group or "api", now_ms)
             used += int(self.preload_weight.get(group or "api", 0))
-            hdr = self._weight_headers(
-                group, req.client_ip, now_ms, extra=max(1, limit + 1 - used)
-            )
+            hdr = self._weight_headers(group, req.client_ip, now_ms, extra=max(1, limit + 1 - used))
             ra = p.get("retry_after", 30)
             if ra is not None:
                 hdr["Retry-After"] = str(int(ra))
             return _json_response(
-                429, {"code": -1003, "msg": limit_message(group or "api", limit, req.client_ip)},
+                429,
+                {"code": -1003, "msg": limit_message(group or "api", limit, req.client_ip)},
                 hdr,
             )
         if name == "banned":
@@ -1014,7 +1021,8 @@ class Simulator:
             if endpoint is None:
                 if any(k[1] == req.path for k in ROUTES):
                     return _json_response(
-                        405, {"code": -1000, "msg": ERRORS[-1000].msg},
+                        405,
+                        {"code": -1000, "msg": ERRORS[-1000].msg},
                         self._weight_headers(group, ip, now),
                     )
                 # Binance: an empty 404 on the spot host, an HTML page on the futures hosts.
@@ -1309,4 +1317,3 @@ class Simulator:
         except TypeError as e:
             raise ValueError(f"{name}: {e}") from None
         return {"result": result} if result is not None else {}
-
