@@ -7,28 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.runs import result, run_once
 
 from healthcheck.config import load_config
 from healthcheck.result import Status
-from healthcheck.runner import Runner
 from healthcheck.state import StateDB
-
-
-def run_once(config_path, only=None):
-    cfg = load_config(config_path)
-    state = StateDB.open(cfg.state_dir())
-    runner = Runner(cfg, state)
-    try:
-        return runner.run(only)
-    finally:
-        runner.close()
-        state.close()
-
-
-def result(report, check, account="main"):
-    found = [r for r in report.results if r.check == check and r.account == account]
-    assert found, f"no {check} result for {account}: {[r.check for r in report.results]}"
-    return found[0]
 
 
 @pytest.fixture

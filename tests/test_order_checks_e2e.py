@@ -8,28 +8,9 @@ import json
 import time
 
 import pytest
+from support.runs import result, run_once
 
-from healthcheck.config import load_config
 from healthcheck.result import Status
-from healthcheck.runner import Runner
-from healthcheck.state import StateDB
-
-
-def run_once(config_path, only=None):
-    cfg = load_config(config_path)
-    state = StateDB.open(cfg.state_dir())
-    runner = Runner(cfg, state)
-    try:
-        return runner.run(only)
-    finally:
-        runner.close()
-        state.close()
-
-
-def result(report, check):
-    found = [r for r in report.results if r.check == check]
-    assert found, f"no {check} result: {[r.check for r in report.results]}"
-    return found[0]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from healthcheck.fetch import FetchError, Outcome, Request
+from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status, worst
 
 if TYPE_CHECKING:
@@ -128,6 +129,34 @@ class CheckBase:
         """Requests that can only be built from the first round's answers (e.g. a test order
         sized from exchangeInfo's filters)."""
         return []
+
+
+class SymbolCheckBase(CheckBase):
+    """A check about the configured ``symbols``: it applies when the account has some, and reads
+    exchangeInfo (cached) for their status and filters."""
+
+    def applies(self, account: AccountConfig) -> bool:
+        return any(account.symbols_for(m) for m in account.markets)
+
+    def needs(self, account: AccountConfig) -> list[Request]:
+        out: list[Request] = []
+        for market, symbols in self.symbol_markets(account):
+            out.append(
+                Request.of(MARKETS[market].exchange_info_endpoint, symbols=",".join(symbols))
+            )
+            out += self.symbol_needs(account, market, symbols)
+        return out
+
+    def symbol_needs(
+        self, account: AccountConfig, market: str, symbols: tuple[str, ...]
+    ) -> list[Request]:
+        """The requests for the configured symbols of one market, besides exchangeInfo."""
+        return []
+
+    @staticmethod
+    def symbol_markets(account: AccountConfig) -> list[tuple[str, tuple[str, ...]]]:
+        """Given an account, return (market, its configured symbols) where it has some."""
+        return [(m, account.symbols_for(m)) for m in account.markets if account.symbols_for(m)]
 
 
 # ---------------------------------------------------------------------------------- facts

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcheck.checks.base import (
-    CheckBase,
     CheckSettings,
     Facts,
     Finding,
     SchemaError,
+    SymbolCheckBase,
     combine,
     number,
     setting,
@@ -56,32 +56,24 @@ class OpenOrdersSettings(CheckSettings):
 
 
 @dataclass(frozen=True)
-class OpenOrdersCheck(CheckBase):
+class OpenOrdersCheck(SymbolCheckBase):
     settings: OpenOrdersSettings
     id: ClassVar[str] = "open_orders"
     title: ClassVar[str] = "open and stop orders vs the symbol limits, spot unfilled orders"
     Settings: ClassVar[type[CheckSettings]] = OpenOrdersSettings
 
-    def applies(self, account: AccountConfig) -> bool:
-        return any(account.symbols_for(m) for m in account.markets)
-
-    def needs(self, account: AccountConfig) -> list[Request]:
-        out: list[Request] = []
-        for m in account.markets:
-            syms = account.symbols_for(m)
-            if not syms:
-                continue
-            out.append(Request.of(MARKETS[m].exchange_info_endpoint, symbols=",".join(syms)))
-            if m == "usdm":
-                for s in syms:
-                    out += [
-                        Request.of("fapi.openOrders", symbol=s),
-                        Request.of("fapi.openAlgoOrders", symbol=s),
-                    ]
-            else:
-                out += [Request.of("spot.openOrders", symbol=s) for s in syms]
-                if self.settings.unfilled_order_count:
-                    out.append(Request("spot.rateLimitOrder", reuse_seconds=UNFILLED_REUSE_SECONDS))
+    def symbol_needs(
+        self, account: AccountConfig, market: str, symbols: tuple[str, ...]
+    ) -> list[Request]:
+        if market == "usdm":
+            return [
+                Request.of(endpoint, symbol=s)
+                for s in symbols
+                for endpoint in ("fapi.openOrders", "fapi.openAlgoOrders")
+            ]
+        out = [Request.of("spot.openOrders", symbol=s) for s in symbols]
+        if self.settings.unfilled_order_count:
+            out.append(Request("spot.rateLimitOrder", reuse_seconds=UNFILLED_REUSE_SECONDS))
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:

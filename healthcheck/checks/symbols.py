@@ -20,12 +20,12 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcheck.checks.base import (
-    CheckBase,
     CheckSettings,
     ExchangeLimits,
     Facts,
     Finding,
     SchemaError,
+    SymbolCheckBase,
     combine,
     fmt_duration,
     fmt_ts,
@@ -179,26 +179,20 @@ def first_failing_price(
 
 
 @dataclass(frozen=True)
-class SymbolsCheck(CheckBase):
+class SymbolsCheck(SymbolCheckBase):
     settings: SymbolsSettings
     id: ClassVar[str] = "symbols"
     title: ClassVar[str] = "symbol status, delistings, order size vs lot size and notional"
     Settings: ClassVar[type[CheckSettings]] = SymbolsSettings
 
-    def applies(self, account: AccountConfig) -> bool:
-        return any(account.symbols_for(m) for m in account.markets)
-
-    def needs(self, account: AccountConfig) -> list[Request]:
+    def symbol_needs(
+        self, account: AccountConfig, market: str, symbols: tuple[str, ...]
+    ) -> list[Request]:
         out: list[Request] = []
-        for m in account.markets:
-            syms = account.symbols_for(m)
-            if not syms:
-                continue
-            out.append(Request.of(MARKETS[m].exchange_info_endpoint, symbols=",".join(syms)))
-            if account.order_size:
-                out += [Request.of(PRICE_ENDPOINT[m], symbol=s) for s in syms]
-            if m == "spot" and self.settings.delist_schedule and not account.testnet:
-                out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
+        if account.order_size:
+            out += [Request.of(PRICE_ENDPOINT[market], symbol=s) for s in symbols]
+        if market == "spot" and self.settings.delist_schedule and not account.testnet:
+            out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:

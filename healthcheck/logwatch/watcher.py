@@ -274,45 +274,22 @@ class Watcher:
                 self._latest[(r.account, r.check)] = r
         others = list(self._latest.values())
         wanted = set(accounts) if accounts is not None else None
-        by_account: dict[str, list[WatchConfig]] = {}
-        for w in self.watches:
-            if wanted is None or w.account in wanted:
-                by_account.setdefault(w.account, []).append(w)
         out = []
-        for account, ws in by_account.items():
-            first = ws[0]
-            severity: dict[int, Status] = {}
-            for w in ws:
-                severity.update(w.severity)
-            settings = WatchConfig(
-                account=account,
-                path=first.path,
-                command=first.command,
-                unit=first.unit,
-                window=first.window,
-                threshold=first.threshold,
-                severity=severity,
-                product=first.product,
-                index=first.index,
-            )
-            occ = self.store.occurrences(account, now - settings.window)
-            mine = [r for r in others if r.account == account]
-            unreadable = [
-                p
-                for p in (self._problem(s) for s in self._all_sources if s.watch.account == account)
-                if p
-            ]
+        for account in dict.fromkeys(w.account for w in self.watches):
+            facts = self.facts_for(account, now) if wanted is None or account in wanted else None
+            if facts is None:
+                continue
             r = evaluate_bot_errors(
                 account,
-                occ,
-                settings,
+                facts.occurrences,
+                facts.settings,
                 now,
-                mine,
-                default_product(first, self.markets.get(account, ())),
-                unavailable=unreadable,
+                [r for r in others if r.account == account],
+                facts.default_product,
+                unavailable=facts.unavailable,
             )
-            if account in self.skipped and not occ:
-                r.summary += f" ({self.skipped[account]})"
+            if facts.note:
+                r.summary += f" ({facts.note})"
             r.summary = scrub(r.summary)  # like every check's text (runner._scrub_result)
             for info in r.details.get("codes", []):
                 info["sample"] = scrub(info["sample"])
