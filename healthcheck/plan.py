@@ -65,6 +65,7 @@ class TimeSampling:
     account: str
     samples: int
     for_clock: bool  # a due check reads the samples (else only signing needs an offset)
+    check: str = ""  # the check that reads them (its interval is how often they go out)
 
 
 @dataclass
@@ -120,7 +121,7 @@ def build_plan(
                     key = (a.base_url(m), m)
                     t = time_.get(key)
                     if t is None or not t.for_clock or t.samples < samples:
-                        time_[key] = TimeSampling(key[0], m, a.name, samples, True)
+                        time_[key] = TimeSampling(key[0], m, a.name, samples, True, c.id)
             for req in c.needs(a):
                 ep = ENDPOINTS[req.endpoint]
                 base = a.base_url(ep.market)
@@ -200,14 +201,14 @@ def cost(cfg: Config) -> list[CostRow]:
         )
     for t in plan.time:
         ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
-        every = interval_of(cfg, "clock") if t.for_clock else 300.0
+        every = interval_of(cfg, t.check) if t.for_clock else 300.0
         rows.append(
             CostRow(
                 f"{ep.method} {ep.path} x{t.samples} ({t.base})",
                 ep.pool,
                 ep.weight * t.samples,
                 every,
-                "clock" if t.for_clock else "(signing offset)",
+                t.check if t.for_clock else "(signing offset)",
                 1,
             )
         )
