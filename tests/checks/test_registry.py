@@ -101,3 +101,23 @@ def test_config_checks_command_prints_the_generated_block():
     p = subprocess.run([sys.executable, "-m", "healthcheck", "config", "checks"],
                        capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0 and p.stdout == example_toml()
+
+
+def test_checks_and_their_types_import_no_third_party_package():
+    """A check module (and fetch/weights/markets/endpoints/plan) must import without
+    python-binance, aiohttp, apprise, requests or APScheduler being importable at all."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'binance', 'aiohttp', 'apprise', 'requests', "
+        "'apscheduler', 'ntplib', 'Crypto', 'prometheus_client'}:\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import healthcheck.checks, healthcheck.fetch, healthcheck.weights, "
+        "healthcheck.markets, healthcheck.endpoints, healthcheck.plan\n"
+        "print('ok')\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
