@@ -50,6 +50,10 @@ def demo_config(
                 # 0.002 BTC (120 USDT at the simulator's 60000): above USD-M BTCUSDT's minimum
                 # notional of 100, which the minimum quantity (0.001) is not.
                 test_order_quantity={"BTCUSDT": Decimal("0.002")},
+                # the order-side checks: the broken bot sends 60 USDT orders, under USD-M
+                # BTCUSDT's minimum notional of 100 (-4164)
+                symbols={"usdm": ("BTCUSDT", "ETHUSDT")},
+                order_size={"default": Decimal(60 if name == "broken" else 300)},
             )
         )
     return Config(

@@ -372,7 +372,7 @@ class SymbolsCheck(SymbolCheckBase):
             return [
                 Finding(
                     Status.CRITICAL,
-                    f"an order of {size:f} on {label} at {price:f} "
+                    f"an order of {_plain(size)} on {label} at {_plain(price)} "
                     f"{_explain(fail, rules, qty, market)}: it fails with {code}"
                     f"{text}",
                     [code],
@@ -396,15 +396,20 @@ class SymbolsCheck(SymbolCheckBase):
         return [
             Finding(
                 Status.WARNING,
-                f"an order of {size:f} on {label} fails with {code}"
+                f"an order of {_plain(size)} on {label} fails with {code}"
                 f"{text} if the price {'rises' if direction > 0 else 'falls'} to "
-                f"{p:.8g} ({move:+.1f} %; now {price:f}, "
+                f"{p:.8g} ({move:+.1f} %; now {_plain(price)}, "
                 f"{_explain(fail, rules, rules.quantity(size, p), market)})",
                 [],
                 _fix(fail[0], rules, p),
                 risk_codes=[code],
             )
         ]
+
+
+def _plain(d: Decimal) -> str:
+    """A Decimal as a person writes it: 60000, not 60000.00000000 or 6E+4."""
+    return format(d.normalize(), "f")
 
 
 def _failure_code(market: str, kind: str) -> tuple[int, str]:
