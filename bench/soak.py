@@ -401,11 +401,19 @@ def snap1_total(snap: Any) -> int:
 
 
 def rss_kb() -> int:
+    return rss_parts()["VmRSS"]
+
+
+def rss_parts() -> dict[str, int]:
+    """VmRSS and its parts in KiB: RssAnon (heap, arenas, stacks) and RssFile + RssShmem (pages
+    of mapped files: shared libraries' code as new paths run, SQLite's WAL index)."""
+    out = {"VmRSS": -1, "RssAnon": -1, "RssFile": 0, "RssShmem": 0}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
+            key = line.split(":", 1)[0]
+            if key in out:
+                out[key] = int(line.split()[1])
+    return out
 
 
 def open_fds() -> int:
@@ -468,6 +476,8 @@ class Sample:
     pool_threads: int = 0  # the runner's fetch pool (grows lazily up to max_workers)
     book_entries: int = 0  # weight-book request records (a sliding 60 s window)
     sim_conns: int = 0  # keep-alive connections to the simulator (<= 10 per client pool)
+    anon_kb: int = 0  # RssAnon: malloc arenas, Python heap, thread stacks
+    file_kb: int = 0  # RssFile + RssShmem: mapped files (libraries' code, SQLite -shm)
 
 
 # ------------------------------------------------------------------------------ the soak
@@ -641,11 +651,13 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             inbox.drain()
             book = daemon.runner.book
             kinds = fd_kinds(ports)
+            parts = rss_parts()
             s = Sample(tick, result.check_runs, time.monotonic() - t0, rss_kb(), open_fds(),
                        threading.active_count(),
                        sum(1 for t in threading.enumerate() if t.name.startswith("fetch")),
                        sum(len(q) for q in list(getattr(book, "_spent", {}).values())),
-                       kinds["tcp->simulator"])
+                       kinds["tcp->simulator"], parts["RssAnon"],
+                       parts["RssFile"] + parts["RssShmem"])
             if not result.samples:
                 result.first_threads = thread_names()
                 result.first_fds = kinds
@@ -654,7 +666,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             result.samples.append(s)
             if progress:
                 say(f"  tick {s.tick:5d}  runs {s.check_runs:6d}  {s.elapsed:6.1f} s  "
-                    f"RSS {s.rss_kb / 1024:6.1f} MiB  fds {s.fds:3d} ({s.sim_conns} to the "
+                    f"RSS {s.rss_kb / 1024:6.1f} MiB (anon {s.anon_kb / 1024:.1f}, "
+                    f"file {s.file_kb / 1024:.1f})  fds {s.fds:3d} ({s.sim_conns} to the "
                     f"simulator)  threads {s.threads:3d} "
                     f"(fetch pool {s.pool_threads})  weight-book records {s.book_entries}")
 
@@ -911,7 +924,9 @@ def rss_curve(res: SoakResult, out: Any = None) -> None:
         minutes = max(1e-9, (b.elapsed - a.elapsed) / 60)
         p(f"  Q{n + 1}: {a.elapsed / 60:6.1f}-{b.elapsed / 60:6.1f} min  RSS "
           f"{a.rss_kb / 1024:6.1f} -> {b.rss_kb / 1024:6.1f} MiB  "
-          f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min")
+          f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min  (anon "
+          f"{(b.anon_kb - a.anon_kb) / 1024 / minutes:+.3f}, file "
+          f"{(b.file_kb - a.file_kb) / 1024 / minutes:+.3f})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -931,7 +946,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="pace the ticks like a real daemon (e.g. 1); default: flat out")
     ap.add_argument("--minutes", type=float, default=None,
                     help="with --tick-seconds: run this long (sets --runs)")
+    ap.add_argument("--no-malloc-trim", action="store_true",
+                    help="do not trim glibc's malloc arenas after ticks (to compare the curves)")
     args = ap.parse_args(argv)
+    if args.no_malloc_trim:
+        from healthcheck import memtrim
+
+        memtrim.maybe_trim = lambda *a, **k: False  # type: ignore[assignment]  # noqa: ARG005
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     runs = args.runs
     if args.minutes is not None and args.tick_seconds > 0:

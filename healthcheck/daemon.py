@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from healthcheck import sdnotify
+from healthcheck import memtrim, sdnotify
 from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.result import Status
@@ -237,6 +237,7 @@ class Daemon:
                 report.status != Status.OK,
                 self.config.daemon.heartbeat_timeout,
             )
+        memtrim.maybe_trim()  # free native memory back to the OS (glibc), once a minute
         return report
 
     # ---------------------------------------------------------------- lifecycle
