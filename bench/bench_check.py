@@ -428,20 +428,8 @@ def target_latency(env: Env, reps: int) -> None:
     verdict("latency 300 ms adds <= 600 ms", diff <= 600, f"+{diff:.0f} ms")
 
 
-_SIM_PROCESS = r"""
-import json, sys
-from healthcheck.simulator import Simulator
-sim = Simulator(latency_ms=float(sys.argv[1])).start()
-keys = {}
-for i in range(int(sys.argv[2])):
-    a = sim.add_account(f"x{i}")
-    keys[a.name] = [a.api_key, a.api_secret]
-print(json.dumps({"url": sim.url, "keys": keys}), flush=True)
-for line in sys.stdin:
-    sim.reset_weights()
-    print("ok", flush=True)
-sim.stop()
-"""
+# the simulator child process of bench_oneshot.py (one definition for both reports)
+from bench_oneshot import SIM_CHILD as _SIM_PROCESS  # noqa: E402
 
 
 class SimProcess:

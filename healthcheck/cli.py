@@ -411,9 +411,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     config = _load(args.config, secrets=False)  # the cost needs no key
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.markets import POOLS
+    from healthcheck.markets import POOLS, pool_name
     from healthcheck.plan import build_plan, cost, per_pool_per_minute
-    from healthcheck.rate_text import pool_name
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)

@@ -31,10 +31,6 @@ class Endpoint:
         """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
         return POOLS[self.pool].market
 
-    @property
-    def group(self) -> str:  # the old name of ``pool``
-        return self.pool
-
     def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:
         """Given the parameters sent, return the request weight Binance charges."""
         keys = {k for k, _ in params} if isinstance(params, tuple) else set(params or {})
@@ -250,9 +246,3 @@ _ENDPOINTS = [
     ),
 ]
 ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
-
-
-def time_endpoint(market: str) -> str:
-    from healthcheck.markets import MARKETS
-
-    return MARKETS[market].time_endpoint

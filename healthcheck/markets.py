@@ -106,3 +106,11 @@ def host_key(base_url: str, pool: str) -> str:
     """The ban key of a host's pool: ``spot:https://api.binance.com`` style (a ban on /api does
     not stop /sapi in our books only where Binance says so; bans are per market and host)."""
     return f"{POOLS[pool].market}:{base_url}"
+
+
+_POOL_WORDS = {"api": "spot", "sapi": "wallet", "fapi": "futures"}
+
+
+def pool_name(pool: str) -> str:
+    """Given a pool id, return how a person names it ("spot /api")."""
+    return f"{_POOL_WORDS.get(pool, market_of_pool(pool).title)} {POOLS[pool].prefix}"

@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from healthcheck.checks import REGISTRY, build_checks
+from healthcheck.checks import build_checks
 from healthcheck.endpoints import ENDPOINTS, Endpoint
 from healthcheck.fetch import Params, Request
 from healthcheck.markets import MARKETS, POOLS
+from healthcheck.redact import strip_userinfo
 
 if TYPE_CHECKING:
     from healthcheck.checks.base import Check
@@ -204,7 +205,7 @@ def cost(cfg: Config) -> list[CostRow]:
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
         rows.append(
             CostRow(
-                f"{ep.method} {ep.path} x{t.samples} ({t.base})",
+                f"{ep.method} {ep.path} x{t.samples} ({strip_userinfo(t.base)})",
                 ep.pool,
                 ep.weight * t.samples,
                 every,
@@ -251,7 +252,3 @@ def per_pool_per_minute(rows: list[CostRow]) -> dict[str, float]:
     for r in rows:
         out[r.pool] += r.per_minute
     return out
-
-
-def all_check_ids() -> list[str]:
-    return [c.id for c in REGISTRY]

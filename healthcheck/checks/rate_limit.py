@@ -21,15 +21,11 @@ from healthcheck.checks.base import (
     setting,
 )
 from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS, POOLS, host_key
-from healthcheck.rate_text import pool_name
+from healthcheck.markets import MARKETS, POOLS, host_key, pool_name
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
-
-
-pool_label = pool_name
 
 
 @dataclass(frozen=True)
@@ -108,7 +104,7 @@ class RateLimitCheck(CheckBase):
                 worst_ratio = max(worst_ratio, ratio)
                 metrics[f"used_weight_{group}"] = used
                 metrics[f"weight_limit_{group}"] = limit
-                label = pool_label(group)
+                label = pool_name(group)
                 if ratio >= s.critical:
                     findings.append(
                         Finding(

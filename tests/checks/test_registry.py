@@ -121,3 +121,19 @@ def test_checks_and_their_types_import_no_third_party_package():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+def test_plan_needs_no_secret_and_prints_no_proxy_password(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "main"\napi_key_env = "NOT_SET_ANYWHERE"\n'
+        'api_secret_file = "/nonexistent/secret"\nmarkets = ["spot", "usdm"]\n'
+        'futures_url = "http://bob:s3cretProxyPass@127.0.0.1:3128"\n'
+        'spot_url = "http://bob:s3cretProxyPass@127.0.0.1:3128"\n'
+        'symbols = ["BTCUSDT"]\norder_size = 50\n')
+    for args in ([], ["--json"]):
+        p = subprocess.run([sys.executable, "-m", "healthcheck", "plan", "--config", str(cfg),
+                            *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "s3cretProxyPass" not in p.stdout + p.stderr
+        assert "/fapi/v1/premiumIndex" in p.stdout and "127.0.0.1:3128" in p.stdout
