@@ -478,6 +478,7 @@ class Sample:
     sim_conns: int = 0  # keep-alive connections to the simulator (<= 10 per client pool)
     anon_kb: int = 0  # RssAnon: malloc arenas, Python heap, thread stacks
     file_kb: int = 0  # RssFile + RssShmem: mapped files (libraries' code, SQLite -shm)
+    mem: dict[str, int] = field(default_factory=dict)  # --mem-detail (bench/memdetail.py)
 
 
 # ------------------------------------------------------------------------------ the soak
@@ -573,7 +574,7 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
              failure_threshold: int = 2, unknown_threshold: int = 3,
              sample_every: int = 500, warmup_ticks: int = 20, out: Any = None,
              progress: bool = True, trace: bool = False,
-             tick_seconds: float = 0.0) -> SoakResult:
+             tick_seconds: float = 0.0, mem_detail: bool = False) -> SoakResult:
     """Run the soak; return the samples and PASS/FAIL verdicts (also printed to ``out``)."""
     from support.receivers import JsonReceiver
 
@@ -658,6 +659,10 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                        sum(len(q) for q in list(getattr(book, "_spent", {}).values())),
                        kinds["tcp->simulator"], parts["RssAnon"],
                        parts["RssFile"] + parts["RssShmem"])
+            if mem_detail:
+                from memdetail import mem_detail as _md
+
+                s.mem = _md()
             if not result.samples:
                 result.first_threads = thread_names()
                 result.first_fds = kinds
@@ -670,6 +675,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                     f"file {s.file_kb / 1024:.1f})  fds {s.fds:3d} ({s.sim_conns} to the "
                     f"simulator)  threads {s.threads:3d} "
                     f"(fetch pool {s.pool_threads})  weight-book records {s.book_entries}")
+                if s.mem:
+                    say("    " + "  ".join(f"{k} {v}" for k, v in s.mem.items()))
 
         # warm-up: pools, apprise import and the first alert path, then the baseline sample
         while tick < warmup_ticks:
@@ -927,6 +934,9 @@ def rss_curve(res: SoakResult, out: Any = None) -> None:
           f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min  (anon "
           f"{(b.anon_kb - a.anon_kb) / 1024 / minutes:+.3f}, file "
           f"{(b.file_kb - a.file_kb) / 1024 / minutes:+.3f})")
+        if a.mem and b.mem:
+            p("       " + "  ".join(f"{k} {(b.mem[k] - a.mem[k]) / minutes:+.1f}"
+                                   for k in a.mem) + "  (KiB or count per minute)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -948,6 +958,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --tick-seconds: run this long (sets --runs)")
     ap.add_argument("--no-malloc-trim", action="store_true",
                     help="do not trim glibc's malloc arenas after ticks (to compare the curves)")
+    ap.add_argument("--mem-detail", action="store_true",
+                    help="also sample where anonymous memory is (bench/memdetail.py)")
     args = ap.parse_args(argv)
     if args.no_malloc_trim:
         from healthcheck import memtrim
@@ -959,7 +971,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = int(args.minutes * 60 / args.tick_seconds) * args.accounts * len(CHECK_IDS)
     res = run_soak(runs, args.accounts, args.seed, args.failure_threshold,
                    args.unknown_threshold, args.sample_every, trace=args.tracemalloc,
-                   tick_seconds=args.tick_seconds)
+                   tick_seconds=args.tick_seconds, mem_detail=args.mem_detail)
     report(res)
     rss_curve(res)
     return 0 if res.ok else 1
