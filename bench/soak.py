@@ -2,10 +2,11 @@
 
     python bench/soak.py [--runs N] [--accounts K] [--seed S] [--failure-threshold T]
 
-A *check run* is one check evaluated for one account; every tick runs all 7 checks for every
-account, so the default 10,000 runs with 2 accounts is ~715 ticks. The daemon is driven by
-calling ``Daemon.tick()`` in a loop as fast as it goes (no scheduler, no sleeping), with every
-check due on every tick. Between ticks a seeded RNG switches faults in the simulator:
+A *check run* is one check evaluated for one account; every tick runs every registered check
+(11) for every account, so the default 10,000 runs with 2 accounts is ~455 ticks. The daemon is
+driven by calling ``Daemon.tick()`` in a loop as fast as it goes (no scheduler, no sleeping;
+``--tick-seconds`` paces it), with every check due on every tick.
+Between ticks a seeded RNG switches faults in the simulator:
 
 * account presets (hedge_mode, margin_critical, quant_locked, cannot_trade, unknown_key, ...),
   at most one per (account, check family), each held for 3-12 ticks so it alerts, or for 1 tick

@@ -110,6 +110,8 @@ class Daemon:
     def __init__(self, config: Config, config_path: str | Path | None = None) -> None:
         from healthcheck.notify import DeliveryWorker, Notifier
 
+        memtrim.configure()  # large blocks via mmap: freed HTTP bodies leave no resident pages
+
         self.config = config
         self.config_path = config_path
         self.state = open_state(config)
