@@ -1,13 +1,17 @@
-"""Hand freed native memory back to the OS: glibc's ``malloc_trim(0)``, at most once a minute.
+"""Keep glibc's malloc from holding on to freed native memory (no-ops on other C libraries).
 
 A paced daemon (1 s ticks, several accounts, faults on and off) grew its RSS by ~0.15-0.25 MiB a
-minute with a flat Python heap: the growth is free memory that glibc keeps inside its malloc
-arenas (one per thread that ever allocated: the fetch pool, aiohttp's loop, apprise's senders,
-SQLite). glibc only returns memory from the top of the main heap on its own; ``malloc_trim(0)``
-also releases the free pages in the middle of every arena (``madvise(MADV_DONTNEED)``), which is
-what RSS counts. It costs a walk over the arenas' free lists (well under a millisecond at this
-daemon's size), so the daemon calls :func:`maybe_trim` after each tick and it trims at most once
-per :data:`TRIM_EVERY` seconds. Elsewhere (musl, macOS, Windows) it is a no-op.
+minute with a flat Python heap. Two glibc behaviours, two remedies:
+
+* :func:`configure` (once, when the daemon starts) fixes the mmap threshold at 128 KiB. By
+  default glibc raises it to the size of each large block freed, so after the first big HTTP body
+  or JSON document every later one is carved out of a thread's malloc arena between small
+  long-lived blocks, and the arena keeps those pages. Fixed, large blocks are ``mmap``'d and
+  ``munmap``'d: the free memory held in the arenas stopped growing (``bench/soak.py
+  --mem-detail``).
+* :func:`maybe_trim` (after each tick, at most once per :data:`TRIM_EVERY` seconds) calls
+  ``malloc_trim(0)``, which also releases the free pages in the middle of every arena
+  (``madvise(MADV_DONTNEED)``); well under a millisecond at this daemon's size.
 """
 
 from __future__ import annotations
