@@ -397,6 +397,18 @@ def parse_items(msg: dict[str, Any]) -> tuple[str | None, str | None, list[tuple
 # ------------------------------------------------------------------------------ process stats
 
 
+def _owner(tb: Any) -> str:
+    """The innermost frame of a tracemalloc traceback in this repository (healthcheck/, bench/,
+    tests/), else the innermost frame's package: who keeps the memory."""
+    for fr in reversed(list(tb)):
+        try:
+            return str(Path(fr.filename).resolve().relative_to(ROOT))
+        except ValueError:
+            continue
+    last = Path(list(tb)[-1].filename).parts if len(tb) else ("?",)
+    return "/".join(last[-2:]) + " (no frame of ours)"
+
+
 def snap1_total(snap: Any) -> int:
     return sum(t.size for t in snap.traces)
 
@@ -687,8 +699,9 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         if trace:
             import tracemalloc
 
-            tracemalloc.start(6)
+            tracemalloc.start(16)
             snap0 = tracemalloc.take_snapshot()
+        snap_q1 = None  # taken a quarter into the run: growth after it is the steady rate
         next_sample = result.check_runs + sample_every
         next_tick = time.monotonic()
         while result.check_runs < runs:
@@ -700,6 +713,9 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             if result.check_runs >= next_sample:
                 sample()
                 next_sample += sample_every
+                if trace and snap_q1 is None and result.check_runs >= runs // 4:
+                    snap_q1 = tracemalloc.take_snapshot()
+                    q1_elapsed = time.monotonic() - t0
         # drain: every fault off, tick until every check is OK again
         schedule.clear_all(tick)
         drain_ticks = 0
@@ -725,6 +741,19 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 lines.append(f"  {st.size_diff / 1024:+8.1f} KiB {st.count_diff:+7d} blocks")
                 for fr in st.traceback.format()[-12:]:
                     lines.append(f"      {fr.strip()}")
+            if snap_q1 is not None:
+                late = snap1.filter_traces(skip).compare_to(snap_q1.filter_traces(skip),
+                                                            "traceback")
+                minutes = max(1e-9, (time.monotonic() - t0 - q1_elapsed) / 60)
+                owners: Counter = Counter()
+                for st in late:
+                    owners[_owner(st.traceback)] += st.size_diff
+                lines.append(f"tracemalloc after the first quarter ({minutes:.1f} min): "
+                             f"{sum(owners.values()) / 1024:+.1f} KiB, by the allocating file "
+                             f"(the innermost frame in this repository):")
+                for owner, size in owners.most_common(12):
+                    lines.append(f"  {size / 1024:+8.1f} KiB  {size / 1024 / minutes:+6.1f} "
+                                 f"KiB/min  {owner}")
             trace_lines = lines
         result.ticks = tick
 
