@@ -417,10 +417,22 @@ class Runner:
         owner = "public" if p.public else p.account
         return f"answer:{owner}:{_host_id(p.base)}:{p.request.label()}"
 
+    def _bad_news(self, p: Planned) -> bool:
+        """True when a check that reads this signed answer is not OK for its account: the kept
+        answer may be what keeps it so (canTrade false, read 4 minutes ago), and a fix must show
+        as RESOLVED at the next run, not when the answer expires. Public answers (exchangeInfo)
+        are shared by every account and weigh more: they keep their reuse time."""
+        if p.public:
+            return False
+        return any(
+            (r := self._latest.get((p.account, c))) is not None and r.status is not Status.OK
+            for c in p.checks
+        )
+
     def _send_or_reuse(self, p: Planned, futs: dict, reused: dict) -> None:
         if p.key in futs or p.key in reused:
             return
-        if p.reuse_seconds > 0:
+        if p.reuse_seconds > 0 and not self._bad_news(p):
             got = self._fresh(self._answer_key(p), p.reuse_seconds)
             if got is not None:
                 reused[p.key] = Outcome(
