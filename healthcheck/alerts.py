@@ -301,7 +301,7 @@ def outbox_rows_for(
             OutboxRow(
                 dest=fp,
                 title=render_title(message.account, items),
-                body=render_body(message.alert_id, items, message.created_at),
+                body=render_body(message.alert_id, items, message.created_at, dest.max_chars),
                 notify_type=notify_type_for(items),
                 alert_id=message.alert_id,
                 kind=next(k for k in _KIND_PRIORITY if any(i.kind is k for i in items)).value,
@@ -341,10 +341,13 @@ def render_title(account: str, items: list[AlertItem]) -> str:
     return head + listed + tail
 
 
-def render_body(alert_id: str, items: list[AlertItem], now: float) -> str:
-    """Return the plain-text body: one block per item, the time and the alert id."""
+def render_body(
+    alert_id: str, items: list[AlertItem], now: float, max_chars: int = MAX_BODY_CHARS
+) -> str:
+    """Return the plain-text body: one block per item, the time and the alert id, in at most
+    ``max_chars`` characters (items that do not fit are counted in a last line)."""
     footer = f"Time: {_iso(now)}\nAlert id: {alert_id}"
-    budget = MAX_BODY_CHARS - len(footer) - 2
+    budget = max_chars - len(footer) - 2
     blocks: list[str] = []
     used = 0
     for n, item in enumerate(items):

@@ -75,10 +75,15 @@ class NtpConfig:
     max_disagreement: float = 1.0  # seconds from the median beyond which a server is outvoted
 
 
+MIN_MESSAGE_CHARS = 500  # [alerts] urls' max_chars: room for one item and the alert id
+MAX_MESSAGE_CHARS = 1_000_000
+
+
 @dataclass(frozen=True)
 class AlertUrl:
     url: Secret
     min_status: Status = Status.WARNING
+    max_chars: int = 3500  # body length: Telegram's 4096 less the title (alerts.MAX_BODY_CHARS)
 
 
 @dataclass(frozen=True)
@@ -533,12 +538,19 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
             ms = ur.string("min_status", None, choices=("OK", "WARNING", "UNKNOWN", "CRITICAL"))
             if ms:
                 min_status = Status[ms]
+            max_chars = ur.number(
+                "max_chars",
+                AlertUrl.max_chars,
+                minimum=MIN_MESSAGE_CHARS,
+                maximum=MAX_MESSAGE_CHARS,
+                integer=True,
+            )
             ur.finish()
             if not url or "://" not in url:
                 ld.problem(key, 'needs an apprise URL such as "tgram://TOKEN/CHAT"')
                 continue
             ld.literal_secret_keys.append(key)
-            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status))
+            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status, int(max_chars or 0)))
     if r.has("urls_file"):
         path = r.string("urls_file", None)
         text = ld.secret_file("alerts.urls_file", path, files.URLS_FILE_MAX_BYTES) if path else None

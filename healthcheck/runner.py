@@ -17,6 +17,7 @@ import logging
 import math
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
 WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
+# while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
+# shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
+BAD_NEWS_REUSE_SECONDS = 60.0
 
 
 @dataclass
@@ -137,9 +141,12 @@ class Runner:
         *,
         budget_share: float | None = None,
         bot_logs: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        """``bot_logs`` (a healthcheck.logwatch Watcher) gives the bot_errors check its facts."""
+        """``bot_logs`` (a healthcheck.logwatch Watcher) gives the bot_errors check its facts;
+        ``clock`` (wall time) dates the kept answers."""
         self.config = config
+        self._clock = clock
         self.bot_logs = bot_logs
         self._latest: dict[tuple[str, str], Result] = {}  # the latest result per check
         self.state = state
@@ -187,7 +194,7 @@ class Runner:
     def _fresh(self, key: str, max_age: float) -> tuple[float, Any] | None:
         got = self._cache_get(key)
         # a negative age means the wall clock stepped back: refetch rather than trust it
-        if got is not None and 0 <= time.time() - got[0] < max_age:
+        if got is not None and 0 <= self._clock() - got[0] < max_age:
             return got
         return None
 
@@ -420,8 +427,8 @@ class Runner:
     def _bad_news(self, p: Planned) -> bool:
         """True when a check that reads this signed answer is not OK for its account: the kept
         answer may be what keeps it so (canTrade false, read 4 minutes ago), and a fix must show
-        as RESOLVED at the next run, not when the answer expires. Public answers (exchangeInfo)
-        are shared by every account and weigh more: they keep their reuse time."""
+        as RESOLVED within BAD_NEWS_REUSE_SECONDS, not when the answer expires. Public answers
+        (exchangeInfo) are shared by every account and weigh more: they keep their reuse time."""
         if p.public:
             return False
         return any(
@@ -432,8 +439,11 @@ class Runner:
     def _send_or_reuse(self, p: Planned, futs: dict, reused: dict) -> None:
         if p.key in futs or p.key in reused:
             return
-        if p.reuse_seconds > 0 and not self._bad_news(p):
-            got = self._fresh(self._answer_key(p), p.reuse_seconds)
+        if p.reuse_seconds > 0:
+            max_age = p.reuse_seconds
+            if self._bad_news(p):
+                max_age = min(max_age, BAD_NEWS_REUSE_SECONDS)
+            got = self._fresh(self._answer_key(p), max_age)
             if got is not None:
                 reused[p.key] = Outcome(
                     p.request.endpoint, data=got[1], sent=False, cached_at=got[0]
@@ -451,7 +461,7 @@ class Runner:
             elif p.key in futs:
                 o = futs[p.key].result()
                 if o.ok and p.reuse_seconds > 0:
-                    self._cache_put(self._answer_key(p), o.data, time.time())
+                    self._cache_put(self._answer_key(p), o.data, self._clock())
             else:
                 o = Outcome(
                     p.request.endpoint,

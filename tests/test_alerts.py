@@ -177,6 +177,21 @@ def test_long_body_is_truncated_politely_under_limit() -> None:
     assert msg.body.endswith(msg.alert_id)
 
 
+def test_max_chars_per_url_gives_an_email_every_item_and_telegram_a_short_message() -> None:
+    results = [Result("main", f"check_{n:02d}", CRIT, "x" * 900, [-4061], fix="y" * 300)
+               for n in range(10)]
+    msg = run(ENGINE, [results, results])[1][0]
+    tgram = AlertUrl(Secret("tgram://123456:ABCDEF/42", kind="url"), WARN)  # default 3500
+    mail = AlertUrl(Secret("mailto://u:p@example.com", kind="url"), WARN, max_chars=100_000)
+    rows = {r.dest: r for r in outbox_rows_for(msg, [tgram, mail], T0)}
+    short = rows[dest_fingerprint("tgram://123456:ABCDEF/42")].body
+    full = rows[dest_fingerprint("mailto://u:p@example.com")].body
+    assert len(short) <= MAX_BODY_CHARS and "more checks not shown" in short
+    assert "not shown" not in full
+    assert all(f"CRITICAL check_{n:02d}" in full for n in range(10))
+    assert full.endswith(f"Alert id: {msg.alert_id}")
+
+
 def test_format_metrics_units() -> None:
     assert format_metrics({"rtt_ms": 12, "ban_seconds": 90.0, "expires_in_days": 3.25,
                            "label": "x"}) == "ban 90.0 s, expires in 3.2 days, rtt 12 ms"  # type: ignore[dict-item]

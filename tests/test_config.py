@@ -45,6 +45,7 @@ def test_example_config_loads(tmp_path):
     assert cfg.checks.api_key.interval == 600
     assert [u.min_status for u in cfg.alerts.urls] == [
         Status.WARNING, Status.CRITICAL, Status.WARNING, Status.CRITICAL]
+    assert [u.max_chars for u in cfg.alerts.urls] == [100_000, 3500, 3500, 3500]
 
 
 def _documented_keys(data: dict, prefix: str = "") -> set[str]:
@@ -91,6 +92,8 @@ def _base(**acc):
     ({**_base(), "alerts": {"failure_threshold": 1.5}}, "alerts.failure_threshold", "1.5"),
     ({**_base(), "alerts": {"urls": [{"url": "json://x", "min_status": "LOUD"}]}},
      "alerts.urls[0].min_status", "'LOUD'"),
+    ({**_base(), "alerts": {"urls": [{"url": "json://x", "max_chars": 100}]}},
+     "alerts.urls[0].max_chars", "100"),
     ({**_base(), "checks": {"balance": {"margin_ratio_critical": 1.5}}},
      "checks.balance.margin_ratio_critical", "1.5"),
     ({**_base(), "checks": {"clok": {}}}, "checks.clok", "unknown key"),
