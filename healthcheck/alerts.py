@@ -19,14 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from healthcheck import binance_errors
-from healthcheck.config import AlertsConfig, AlertUrl
+from healthcheck.config import MAX_BODY_CHARS, AlertsConfig, AlertUrl
 from healthcheck.inhibit import covered_checks, describe_covered, inhibitions
 from healthcheck.mutes import Mute, known_results, mute_for
 from healthcheck.result import Result, Status, worst
 from healthcheck.silences import Silence
 from healthcheck.state import CheckState, HistoryRow, OutboxRow, dest_fingerprint
 
-MAX_BODY_CHARS = 3500  # Telegram allows 4096 incl. the title; leave room for it and markup
 MAX_TITLE_CHARS = 200
 MAX_ITEM_CHARS = 1500  # one runaway summary must not crowd out the other checks
 

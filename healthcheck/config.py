@@ -75,7 +75,11 @@ class NtpConfig:
     max_disagreement: float = 1.0  # seconds from the median beyond which a server is outvoted
 
 
-MIN_MESSAGE_CHARS = 500  # [alerts] urls' max_chars: room for one item and the alert id
+# [alerts] urls' max_chars: the longest message body. The default fits Telegram (4096 characters
+# with the title, less room for the title and markup); the minimum leaves room for one item and
+# the alert id
+MAX_BODY_CHARS = 3500
+MIN_MESSAGE_CHARS = 500
 MAX_MESSAGE_CHARS = 1_000_000
 
 
@@ -83,7 +87,7 @@ MAX_MESSAGE_CHARS = 1_000_000
 class AlertUrl:
     url: Secret
     min_status: Status = Status.WARNING
-    max_chars: int = 3500  # body length: Telegram's 4096 less the title (alerts.MAX_BODY_CHARS)
+    max_chars: int = MAX_BODY_CHARS
 
 
 @dataclass(frozen=True)
@@ -550,7 +554,7 @@ def _load_alerts(ld: _Loader, table: Any) -> AlertsConfig:
                 ld.problem(key, 'needs an apprise URL such as "tgram://TOKEN/CHAT"')
                 continue
             ld.literal_secret_keys.append(key)
-            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status, int(max_chars or 0)))
+            urls.append(AlertUrl(Secret(url.strip(), "alert url"), min_status, int(max_chars)))
     if r.has("urls_file"):
         path = r.string("urls_file", None)
         text = ld.secret_file("alerts.urls_file", path, files.URLS_FILE_MAX_BYTES) if path else None
