@@ -290,7 +290,8 @@ def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, t
     problems: list[str] = []
     ticks = int(round(3600 / tick))
     state = StateDB.open(cfg.state_dir())
-    r = Runner(cfg, state, budget_share=cfg.daemon.weight_budget_share)
+    # kept answers are dated by the runner's clock: simulated time, so they expire as they would
+    r = Runner(cfg, state, budget_share=cfg.daemon.weight_budget_share, clock=fake.time)
     if hasattr(r.book, "_clock"):
         r.book._clock = fake.time  # budget window in simulated time
         r.book._mono = fake.time
