@@ -144,6 +144,22 @@ WORDS: tuple[BotWords, ...] = (
         Status.CRITICAL,
     ),
     BotWords(
+        "freqtrade",
+        "clock_offset",
+        # exchange/exchange.py check_time_offset (WARNING, at start-up, when |offset| > 1.5 s)
+        re.compile(
+            r"Your system time deviates by (?P<offset>" + _NUM + r")s from the time of "
+            r"(?P<exchange>\w+)\. This can cause failing requests"
+        ),
+        {"spot": -1021, "usdm": -1021, "coinm": -1021},
+        "clock",
+        "freqtrade measured this machine's clock {offset} s off {exchange}'s at start-up; signed "
+        "requests fail with -1021 once it is 1 s ahead or further behind than recvWindow",
+        "sync the machine's clock (chrony or systemd-timesyncd: `timedatectl set-ntp true`, "
+        "`chronyc makestep`), then restart the bot",
+        Status.WARNING,
+    ),
+    BotWords(
         "hummingbot",
         "notional_below_min",
         # connector/exchange_py_base.py _create_order: ValueError in the order's failure update,
@@ -183,6 +199,7 @@ CANDIDATE_WORDS = (
     r"ignoring trade\.",
     r"Minimum stake amount > ",
     r"is lower than stake amount",
+    r"Your system time deviates by",
     r"Mode is not supported by freqtrade",
     r"The order will not be created",
 )

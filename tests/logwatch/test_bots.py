@@ -32,6 +32,7 @@ def line_of(path: Path, needle: str) -> str:
     ("watch-futures-hedge-mode.log", "Hedge Mode is not supported", -4061, "usdm"),
     ("watch-futures-multi-assets.log", "Multi-Asset Mode is not supported", -4168, "usdm"),
     ("watch-spot-stake-over-balance.log", "is lower than stake amount", -2010, "spot"),
+    ("watch-spot-clock-behind.log", "Your system time deviates", -1021, "spot"),
 ])
 def test_captured_freqtrade_refusal_is_the_code_it_stands_for(
         fixture: str, needle: str, code: int, product: str) -> None:
