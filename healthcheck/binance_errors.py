@@ -893,6 +893,61 @@ _CATALOGUE: list[CatalogueEntry] = [
         "a bot setting it every start",
         "nothing to do",
     ),
+    # -4047/-4048/-4067/-4068/-4168: texts as ccxt 4.5.90 python/ccxt/binance.py quotes them
+    # beside its exceptions map (linear section)
+    _E(
+        -4047,
+        ("usdm",),
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_WITH_OPEN_ORDERS",
+        ("Margin type cannot be changed if there exists open orders.",),
+        "the symbol's margin type (isolated/cross) cannot change while it has open orders",
+        "a bot (freqtrade sets it before every futures entry) asking for the other margin type "
+        "while orders of the other type rest on the symbol",
+        "cancel the symbol's open orders, or use the margin type it already has",
+    ),
+    _E(
+        -4048,
+        ("usdm",),
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_WITH_POSITION",
+        ("Margin type cannot be changed if there exists position.",),
+        "the symbol's margin type (isolated/cross) cannot change while it holds a position; "
+        "freqtrade sets the margin type before every futures entry, so every entry on the "
+        "symbol fails",
+        "a position opened by hand or by another bot in the other margin type",
+        "close the symbol's position (or trade it with the margin type it already has: "
+        "freqtrade's margin_mode)",
+    ),
+    _E(
+        -4067,
+        ("usdm",),
+        "POSITION_SIDE_CHANGE_EXISTS_OPEN_ORDERS",
+        ("Position side cannot be changed if there exists open orders.",),
+        "the position mode (One-way/Hedge) cannot change while open orders exist",
+        "a bot (hummingbot sets it at start) asking for the other position mode",
+        "cancel all open futures orders, or set the bot to the account's current mode",
+        "position_mode",
+    ),
+    _E(
+        -4068,
+        ("usdm",),
+        "POSITION_SIDE_CHANGE_EXISTS_POSITION",
+        ("Position side cannot be changed if there exists position.",),
+        "the position mode (One-way/Hedge) cannot change while positions are open",
+        "a bot (hummingbot sets it at start) asking for the other position mode",
+        "close all futures positions, or set the bot to the account's current mode",
+        "position_mode",
+    ),
+    _E(
+        -4168,
+        ("usdm",),
+        "ISOLATED_UNDER_MULTI_ASSETS",
+        ("Unable to adjust to isolated-margin mode under the Multi-Assets mode.",),
+        "the account is in Multi-Assets Mode, where no symbol can use isolated margin",
+        "Multi-Assets Mode switched on while the bot trades isolated margin (freqtrade refuses "
+        "to start in this case: 'Multi-Asset Mode is not supported by freqtrade')",
+        "switch Asset Mode to Single-Asset, or trade cross margin",
+        "position_mode",
+    ),
     _E(
         -4059,
         FUT,

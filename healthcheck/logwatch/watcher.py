@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthcheck.logwatch import bots
 from healthcheck.logwatch.follow import (
     MAX_LINE,
     CommandFollower,
@@ -55,16 +56,25 @@ def occurrences_in(
     backlog: bool,
     mtime: float | None,
     since: float | None,
+    default: str | None = None,
+    chain: bots.RetryChain | None = None,
 ) -> list[Occurrence]:
     """Given lines read from a source, return their Binance errors as occurrences.
+
+    ``default`` is the product a bot's own words stand for when the line does not say (the
+    account's market); ``chain`` (kept per source) counts one freqtrade retry chain once.
 
     Live lines are dated when read (``now``): a bot's local-time stamps are not trusted across
     time zones. Backlog lines (the first look at a file, or lines written while we were down)
     take the line's own timestamp, else the file's mtime, and are dropped before ``since``.
     """
     out = []
+    chain = chain if chain is not None else bots.RetryChain()
     for line in candidate_lines(list(lines)):
-        for hit in parse_line(line):
+        hits = parse_line(line, default)
+        if hits and not chain.counts(line):
+            continue
+        for hit in hits:
             ts = now
             if backlog:
                 ts = hit.ts if hit.ts is not None and hit.ts <= now + 60 else (mtime or now)
@@ -79,6 +89,7 @@ class _Source:
     watch: WatchConfig
     follower: Any  # PathFollower | CommandFollower
     last_position: Position | None = None
+    chain: bots.RetryChain = field(default_factory=bots.RetryChain)
 
 
 @dataclass
@@ -143,6 +154,8 @@ class Watcher:
                         backlog=batch.backlog or self.oneshot,
                         mtime=batch.mtime,
                         since=now - s.watch.window,
+                        default=default_product(s.watch, self.markets.get(s.watch.account, ())),
+                        chain=s.chain,
                     )
                 )
             pos = getattr(s.follower, "position", None)
@@ -319,6 +332,8 @@ class CodeCount:
     first_seen: float | None = None
     last_seen: float | None = None
     sample: str = ""
+    msg: str = ""  # Binance's text, or the bot's own words (see logwatch.bots)
+    words: str = ""  # the bot message's key when the bot refused by itself
 
 
 class ScanError(Exception):
@@ -343,9 +358,10 @@ def scan_file(
             raise ScanError(f"{path}: is not a regular file or a pipe")
         if stat.S_ISFIFO(st.st_mode):
             os.set_blocking(fd, True)  # a writer that is there is waited for, like `cat`
-        counts: dict[tuple[int, str], CodeCount] = {}
+        counts: dict[tuple[int, str, str], CodeCount] = {}
         lines = 0
         warned: set[str] = set()
+        chain = bots.RetryChain()
 
         def warn(kind: str, text: str) -> None:
             if kind not in warned:
@@ -366,26 +382,38 @@ def scan_file(
             total += len(data)
             chunk_lines = split.feed(data)
             lines += len(chunk_lines)
-            _count(chunk_lines, counts, product)
+            _count(chunk_lines, counts, product, chain)
             if max_bytes is not None and total >= max_bytes:
                 warn("cap", f"{path}: stopped after {total} bytes")
                 break
         if split.partial:
             lines += 1
-            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product)
+            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product, chain)
     finally:
         os.close(fd)
     ordered = sorted(counts.values(), key=lambda c: (-c.count, c.code))
     return ordered, lines
 
 
-def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount], product: str | None) -> None:
+def _count(
+    lines: list[str],
+    counts: dict[tuple[int, str, str], CodeCount],
+    product: str | None,
+    chain: bots.RetryChain,
+) -> None:
     for line in candidate_lines(lines):
-        for hit in parse_line(line):
+        hits = parse_line(line, product)
+        if hits and not chain.counts(line):
+            continue
+        for hit in hits:
             p = resolve_product(hit.code, hit.product, product, hit.family)
-            c = counts.get((hit.code, p))
+            said = bots.words_for(hit.msg)
+            key = (hit.code, p, said.key if said else "")
+            c = counts.get(key)
             if c is None:
-                c = counts[(hit.code, p)] = CodeCount(hit.code, p, sample=mask(line))
+                c = counts[key] = CodeCount(
+                    hit.code, p, sample=mask(line), msg=hit.msg, words=key[2]
+                )
             c.count += 1
             if hit.ts is not None:
                 if c.first_seen is None or hit.ts < c.first_seen:
