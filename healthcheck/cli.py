@@ -9,8 +9,10 @@ usage errors exit 3 as well, with one line per problem on stderr and never a tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -681,6 +683,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `explain --log ... | head`: the reader left; not our error
+        # Python would complain again while flushing stdout at exit: point it at /dev/null
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except StateTooNew as exc:  # a downgrade: never run on (or move aside) newer state
         _err(f"refusing to run: {exc}")
         return EXIT_CONFIG
