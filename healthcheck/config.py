@@ -797,6 +797,9 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         )
 
     markets = r.strings("markets", ("spot",))
+    bot = _load_bot(ld, r, prefix)
+    if bot is not None and "markets" not in bot.own_keys and "markets" in bot.derived.values:
+        markets = tuple(bot.derived.values["markets"])  # ours, when written, win
     for m in markets:
         if m not in MARKETS:
             ld.problem(f"{prefix}.markets", f"{m!r} is not one of {', '.join(MARKETS)}")
@@ -828,7 +831,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     for c in checks:
         if c not in CHECK_IDS:
             ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
-    symbols = _load_symbols(ld, r, prefix, tuple(m for m in markets if m in MARKETS))
+    final = tuple(m for m in markets if m in MARKETS)
+    symbols = _load_symbols(ld, r, prefix, final)
     order_size = _decimal_map(ld, r, "order_size", upper=True, positive=True)
     if isinstance(r.raw("order_size"), int | float) and not isinstance(r.raw("order_size"), bool):
         order_size = _decimal_map(
@@ -847,12 +851,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             f"{prefix}.multi_assets_margin", f"must be true or false, not {_show(multi_assets)}"
         )
         multi_assets = None
-    bot = _load_bot(ld, r, prefix)
     if bot is not None:
         got = bot.derived.values
-        if "markets" not in bot.own_keys and "markets" in got:
-            markets = tuple(got["markets"])
-        final = tuple(m for m in markets if m in MARKETS)
         if "symbols" not in bot.own_keys and "symbols" in got:
             symbols = {m: s for m, s in got["symbols"].items() if m in final}
         if "order_size" not in bot.own_keys and "order_size" in got:

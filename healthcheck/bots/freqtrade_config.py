@@ -308,7 +308,8 @@ def derive(
         raise k.fail("pairlists", f'must be a list of {{"method": ...}}, not {_show(pairlists)}')
     first = pairlists[0].get("method") if pairlists and isinstance(pairlists[0], dict) else None
     unknown: str | None = None
-    how = "symbols = [...] in this account of our config, or bot_api so the live list is read"
+    how = 'symbols = ["BTCUSDT"] (its pairs) in this account of our config, or bot_api to read them'
+
     if live_whitelist is None and first != STATIC:
         unknown = (
             f"{k.where('pairlists')} starts with {first or 'nothing'}, which chooses pairs "

@@ -228,8 +228,9 @@ class SymbolsCheck(SymbolCheckBase):
                         Status.WARNING,
                         f"the {acc.bot.bot} pairs are unknown: {why}",
                         [],
-                        "set symbols = [...] in this account of our config (they win over "
-                        "the bot's config), or bot_api so the bot's live list is read",
+                        'set symbols = ["BTCUSDT"] (the bot\'s pairs) in this account of our '
+                        "config (they win over the bot's config), or bot_api so the bot's live "
+                        "list is read",
                     )
                 )
         spot_delist = self._spot_delist(facts, details)
