@@ -949,6 +949,27 @@ _CATALOGUE: list[CatalogueEntry] = [
         "position_mode",
     ),
     _E(
+        -4047,
+        FUT,
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_IF_THERE_EXISTS_OPEN_ORDERS",
+        ("Margin type cannot be changed if there exists open orders.",),
+        "the symbol has open orders, so its margin type (isolated/cross) cannot be changed",
+        "a bot (freqtrade sets its margin_mode before every futures entry) asking for the other "
+        "margin type while orders are open on the symbol",
+        "cancel the symbol's open orders, or make the bot use the margin type the symbol has",
+    ),
+    _E(
+        -4048,
+        FUT,
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_IF_THERE_EXISTS_POSITION",
+        ("Margin type cannot be changed if there exists position.",),
+        "the symbol holds a position, so its margin type (isolated/cross) cannot be changed",
+        "a bot (freqtrade sets its margin_mode before every futures entry) asking for the other "
+        "margin type than the one a position was opened in, by hand or by another bot",
+        "close the symbol's position, or make the bot use the margin type the symbol has",
+        "leverage",
+    ),
+    _E(
         -4059,
         FUT,
         "NO_NEED_TO_CHANGE_POSITION_SIDE",

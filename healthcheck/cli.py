@@ -490,9 +490,12 @@ def config_to_json(config: Config) -> dict[str, Any]:
     """Given a Config, return it as JSON with every secret masked."""
     from dataclasses import fields, is_dataclass
 
+    from healthcheck.bots.link import BotLink
     from healthcheck.secrets import Secret
 
     def conv(value: Any, key: str = "") -> Any:
+        if isinstance(value, BotLink):
+            return value.to_json()
         if isinstance(value, Secret):
             if key == "url" or "url" in key:
                 try:

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck import files
+from healthcheck.bots.derived import BOT_KINDS, DERIVABLE_KEYS, BotConfigError, fingerprint
+from healthcheck.bots.link import BotLink
+from healthcheck.bots.link import read as read_bot_config
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
 from healthcheck.maintenance import MaintenanceWindow, parse_windows
@@ -165,6 +168,8 @@ class AccountConfig:
     symbols: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_size: dict[str, Decimal] = field(default_factory=dict)  # symbol or "default" -> quote
     multi_assets_margin: bool | None = None
+    # bot = "freqtrade" | "hummingbot" with bot_config: what the bot's own config says
+    bot: BotLink | None = None
 
     def base_url(self, market: str) -> str:
         """Given a market id, return this account's base URL for it."""
@@ -792,6 +797,9 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         )
 
     markets = r.strings("markets", ("spot",))
+    bot = _load_bot(ld, r, prefix)
+    if bot is not None and "markets" not in bot.own_keys and "markets" in bot.derived.values:
+        markets = tuple(bot.derived.values["markets"])  # ours, when written, win
     for m in markets:
         if m not in MARKETS:
             ld.problem(f"{prefix}.markets", f"{m!r} is not one of {', '.join(MARKETS)}")
@@ -823,7 +831,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     for c in checks:
         if c not in CHECK_IDS:
             ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
-    symbols = _load_symbols(ld, r, prefix, tuple(m for m in markets if m in MARKETS))
+    final = tuple(m for m in markets if m in MARKETS)
+    symbols = _load_symbols(ld, r, prefix, final)
     order_size = _decimal_map(ld, r, "order_size", upper=True, positive=True)
     if isinstance(r.raw("order_size"), int | float) and not isinstance(r.raw("order_size"), bool):
         order_size = _decimal_map(
@@ -842,6 +851,16 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             f"{prefix}.multi_assets_margin", f"must be true or false, not {_show(multi_assets)}"
         )
         multi_assets = None
+    if bot is not None:
+        got = bot.derived.values
+        if "symbols" not in bot.own_keys and "symbols" in got:
+            symbols = {m: s for m, s in got["symbols"].items() if m in final}
+        if "order_size" not in bot.own_keys and "order_size" in got:
+            order_size = dict(got["order_size"])
+        if "position_mode" not in bot.own_keys and "position_mode" in got:
+            position_mode = got["position_mode"]
+        if "multi_assets_margin" not in bot.own_keys and "multi_assets_margin" in got:
+            multi_assets = got["multi_assets_margin"]
     r.finish()
     if api_key is None:
         return None
@@ -862,7 +881,42 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         symbols=symbols,
         order_size=order_size,
         multi_assets_margin=multi_assets,
+        bot=bot,
     )
+
+
+def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
+    """Read ``bot`` and ``bot_config`` and the bot's file itself; report what is wrong."""
+    kind = r.string("bot", None, choices=BOT_KINDS)
+    raw = r.string("bot_config", None)
+    if kind is None and raw is None:
+        return None
+    if raw is None:
+        if r.has("bot") and kind is not None:
+            ld.problem(
+                f"{prefix}.bot_config", f"missing: bot = {kind!r} needs the path of its config"
+            )
+        return None
+    if kind is None:
+        if not r.has("bot"):
+            ld.problem(
+                f"{prefix}.bot",
+                'missing: say which bot reads bot_config ("freqtrade" or "hummingbot")',
+            )
+        return None
+    if "\0" in raw or not raw.strip():
+        ld.problem(f"{prefix}.bot_config", f"{raw[:40]!r} is not a path")
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute() and ld.path is not None:
+        path = ld.path.parent / path
+    try:
+        derived = read_bot_config(kind, path)
+    except BotConfigError as exc:
+        ld.problem(f"{prefix}.bot_config", str(exc))
+        return None
+    own = frozenset(k for k in DERIVABLE_KEYS if k in r.table)
+    return BotLink(kind, path, own, derived, fingerprint(derived.files))
 
 
 def parse_config(

@@ -169,6 +169,11 @@ class Daemon:
     # ---------------------------------------------------------------- one cycle
     def tick(self) -> Report | None:
         """Run the due checks, decide alerts, commit them; never raise."""
+        try:
+            if self.runner.poll_bots():  # a bot config changed on disk: read everything again
+                self.reload()
+        except Exception:  # noqa: BLE001
+            log.exception("reading the bot configs failed; the run goes on")
         with self._tick_lock:
             try:
                 return self._tick()

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
+from healthcheck.bots.derived import BotConfigError, Fingerprint, fingerprint
+from healthcheck.bots.link import read as read_bot_config
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
 from healthcheck.config import Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
@@ -162,6 +164,11 @@ class Runner:
         self._offset_at: dict[tuple[str, str], float] = {}  # wall clock
         self.ntp = ntp_mod.NtpClient()
         self.last_plan: Plan | None = None
+        # the bot configs as last seen on disk, and why one cannot be read now
+        self._bot_seen: dict[str, Fingerprint] = {
+            a.name: a.bot.fingerprint for a in config.accounts if a.bot is not None
+        }
+        self.bot_errors: dict[str, str] = {}
         self._load_readings()
 
     def close(self) -> None:
@@ -239,12 +246,44 @@ class Runner:
                 obs.observed_at,
             )
 
+    # ------------------------------------------------------------------ bot configs
+    def poll_bots(self) -> bool:
+        """Re-read every bot config whose files changed on disk (one stat per file); return
+        True when one now says something else than the running config was built from (the
+        daemon then reloads). One that cannot be read is noted in ``bot_errors``: the account's
+        symbols check is UNKNOWN with the reason until it can."""
+        changed = False
+        for a in self.config.accounts:
+            link = a.bot
+            if link is None:
+                continue
+            seen = fingerprint(link.files())
+            if seen == self._bot_seen.get(a.name):
+                continue
+            self._bot_seen[a.name] = seen
+            try:
+                derived = read_bot_config(link.bot, link.config)
+            except BotConfigError as exc:
+                self.bot_errors[a.name] = scrub(str(exc))
+                log.error("%s: %s", a.name, self.bot_errors[a.name])
+                continue
+            except Exception:  # noqa: BLE001 - a bug in a reader must not stop the run
+                log.exception("reading the bot config of %s failed", a.name)
+                self.bot_errors[a.name] = "internal error while reading it (see the log)"
+                continue
+            self.bot_errors.pop(a.name, None)
+            if derived != link.derived:
+                log.info("%s: the bot config %s changed", a.name, link.config)
+                changed = True
+        return changed
+
     # ------------------------------------------------------------------ the run
     def run(self, due: set[str] | None = None, accounts: list[str] | None = None) -> Report:
         """Given the checks due (None: all), run them for every account and return the report."""
         started = time.time()
         t0 = time.monotonic()
         self.book.reset_run()
+        self.poll_bots()
         cfg = self.config
         plan = build_plan(cfg, due, accounts)
         self.last_plan = plan
@@ -354,6 +393,7 @@ class Runner:
                 exchange={m: exchange.get((a.base_url(m), m), ExchangeLimits()) for m in a.markets},
                 book=self.book,
                 now=time.time(),
+                bot_config_error=self.bot_errors.get(a.name),
             )
         follow: dict[str, list[tuple[Request, Future]]] = {}
         for a in accs:

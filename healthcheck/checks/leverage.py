@@ -8,6 +8,11 @@ orders that add to it fail with -2027 "Exceeded the maximum allowable position a
 leverage": CRITICAL. A configured symbol without a position is CRITICAL too when a single order
 of ``order_size`` is over its cap. Whether open orders count toward the position is unconfirmed;
 this check counts the position only.
+
+For a freqtrade account (``bot_config``), the same two answers say whether freqtrade's
+``set_margin_mode`` before each entry will fail: a position held in the other margin type
+(symbolConfig ``marginType``) makes Binance refuse the change with -4048, and freqtrade's entry
+with it (CRITICAL on the bot's symbols, WARNING on others while its pairs are unknown).
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ class LeverageCheck(CheckBase):
                 ok_summary="",
                 unknown=[f"unexpected answer from Binance: {exc}"],
             )
+        findings += self._margin_types(acc, cfg_out.data, positions)
         worst = 0.0
         held: set[str] = set()
         for sym, side, notional in positions:
@@ -173,6 +179,56 @@ class LeverageCheck(CheckBase):
             leverage = int(number(item, "leverage", f"symbolConfig {item['symbol']}"))
             cap = number(item, "maxNotionalValue", f"symbolConfig {item['symbol']}")
             out[item["symbol"]] = (leverage, cap)
+        return out
+
+    @staticmethod
+    def _margin_types(
+        acc: AccountConfig, config: Any, positions: list[tuple[str, str, Decimal]]
+    ) -> list[Finding]:
+        """Given symbolConfig and the positions, return what makes freqtrade's margin-type call
+        before an entry fail (-4048)."""
+        bot = acc.bot
+        if bot is None or bot.derived.margin_mode is None:
+            return []
+        want = bot.derived.margin_mode  # "isolated" | "cross"
+        types = {
+            item["symbol"]: str(item.get("marginType", "")).upper()
+            for item in config
+            if isinstance(item, dict) and isinstance(item.get("symbol"), str)
+        }
+        wanted_type = "ISOLATED" if want == "isolated" else "CROSSED"
+        bot_symbols = acc.symbols_for("usdm")
+        out: list[Finding] = []
+        for sym in dict.fromkeys(s for s, _side, _n in positions):
+            have = types.get(sym)
+            if not have or have == wanted_type or have not in ("ISOLATED", "CROSSED"):
+                continue
+            if bot_symbols and sym not in bot_symbols:
+                continue  # a position the bot does not trade: its margin type is not asked
+            shown = "isolated" if have == "ISOLATED" else "cross"
+            text = (
+                f"{sym} holds a position in {shown} margin, but the bot's margin_mode is "
+                f"{want!r} (in {bot.config}): freqtrade sets "
+                "the margin type before each entry and Binance refuses with -4048 (margin type "
+                "cannot be changed if there exists position), so its entries on "
+                f"{sym} fail"
+            )
+            fix = (
+                f"close the {sym} position opened in {shown} margin (or switch the symbol by "
+                f"hand once it is flat), or set margin_mode to {shown!r} in the bot's config"
+            )
+            if bot_symbols:
+                out.append(Finding(Status.CRITICAL, text, [-4048], fix))
+            else:
+                out.append(
+                    Finding(
+                        Status.WARNING,
+                        text + " if the bot trades it",
+                        [],
+                        fix,
+                        risk_codes=[-4048],
+                    )
+                )
         return out
 
     @staticmethod

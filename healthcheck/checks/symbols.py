@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.bots.derived import Stake
 from healthcheck.checks.base import (
     CheckSettings,
     ExchangeLimits,
@@ -45,6 +46,8 @@ PERPETUAL_DEFAULT_DELIVERY_MS = 4133404800000  # 2100-12-25 08:00 UTC: no delist
 DAY = 86400.0
 PRICE_ENDPOINT = {"spot": "spot.tickerPrice", "usdm": "fapi.markPrice"}
 PRICE_FIELD = {"spot": "price", "usdm": "markPrice"}
+# freqtrade raises a stake below its minimum by at most 30 % (wallets.py validate_stake_amount)
+FREQTRADE_ADJUST = Decimal("1.3")
 MAX_SCAN = 20000  # price points scanned for the rounding sawtooth
 
 
@@ -185,12 +188,20 @@ class SymbolsCheck(SymbolCheckBase):
     title: ClassVar[str] = "symbol status, delistings, order size vs lot size and notional"
     Settings: ClassVar[type[CheckSettings]] = SymbolsSettings
 
+    def applies(self, account: AccountConfig) -> bool:
+        # an account whose bot config names no symbol still gets a result: why they are unknown
+        return super().applies(account) or account.bot is not None
+
     def symbol_needs(
         self, account: AccountConfig, market: str, symbols: tuple[str, ...]
     ) -> list[Request]:
         out: list[Request] = []
-        if account.order_size:
+        stake = bot_stake(account)
+        if account.order_size or stake is not None:
             out += [Request.of(PRICE_ENDPOINT[market], symbol=s) for s in symbols]
+        if stake is not None and stake.kind == "unlimited":
+            # the same answer the balance check reads: no extra weight when both are due
+            out.append(Request(balance_endpoint(account, market)))
         if market == "spot" and self.settings.delist_schedule and not account.testnet:
             out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
         return out
@@ -201,6 +212,27 @@ class SymbolsCheck(SymbolCheckBase):
         unknown: list[str] = []
         details: dict[str, Any] = {"symbols": []}
         metrics: dict[str, Any] = {}
+        if facts.bot_config_error is not None:
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[f"the bot's config cannot be read: {facts.bot_config_error}"],
+            )
+        if acc.bot is not None and "symbols" not in acc.bot.own_keys:
+            why = acc.bot.derived.symbols_unknown
+            if why is not None:
+                findings.append(
+                    Finding(
+                        Status.WARNING,
+                        f"the {acc.bot.bot} pairs are unknown: {why}",
+                        [],
+                        'set symbols = ["BTCUSDT"] (the bot\'s pairs) in this account of our '
+                        "config (they win over the bot's config), or bot_api so the bot's live "
+                        "list is read",
+                    )
+                )
         spot_delist = self._spot_delist(facts, details)
         for m in acc.markets:
             ex = facts.exchange.get(m) or ExchangeLimits()
@@ -210,7 +242,9 @@ class SymbolsCheck(SymbolCheckBase):
                 findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
         n = len(details["symbols"])
         ok = f"{n} symbol(s) trading" + (
-            ", orders of order_size pass the filters" if acc.order_size else ""
+            ", orders of order_size pass the filters"
+            if acc.order_size or bot_stake(acc) is not None
+            else ""
         )
         return combine(
             acc.name,
@@ -311,9 +345,72 @@ class SymbolsCheck(SymbolCheckBase):
                 )
             )
         size = facts.account.order_size_for(sym)
-        if size is not None:
+        stake = bot_stake(facts.account)
+        if size is not None or stake is not None:
             out += self._order_size(facts, market, sym, label, ex, size, row, unknown)
         return out
+
+    def _stake_size(
+        self,
+        facts: Facts,
+        market: str,
+        label: str,
+        price: Decimal,
+        row: dict[str, Any],
+        unknown: list[str],
+    ) -> Decimal | None:
+        """Given the price, return the notional of one order of the bot's stake rule (an amount
+        in the base asset, or freqtrade's "unlimited" from the free balance read this run)."""
+        stake = bot_stake(facts.account)
+        assert stake is not None
+        if stake.kind == "base":
+            assert stake.amount is not None
+            row["order_amount_base"] = _plain(stake.amount)
+            return stake.amount * price
+        if stake.kind == "quote":
+            return stake.amount
+        free = self._free_balance(facts, market, stake, unknown)
+        if free is None:
+            return None
+        size = stake.unlimited_size(free)
+        row["stake_unlimited"] = (
+            f"free {stake.currency} {_plain(free)} x {stake.ratio} / {stake.max_open_trades}"
+            + (f" (available_capital {stake.available_capital})" if stake.available_capital else "")
+        )
+        if size <= 0:
+            unknown.append(f"{label}: no free {stake.currency} for an unlimited stake")
+            return None
+        return size.quantize(Decimal("0.00000001"))
+
+    def _free_balance(
+        self, facts: Facts, market: str, stake: Stake, unknown: list[str]
+    ) -> Decimal | None:
+        endpoint = balance_endpoint(facts.account, market)
+        out = facts.get(endpoint)
+        what = f"free {stake.currency} for the unlimited stake"
+        if out is None or not out.ok:
+            unknown.append(unavailable_reason(out, what))
+            return None
+        data = out.data
+        if market == "usdm":
+            items, field = (
+                (data.get("assets") if isinstance(data, dict) else None),
+                "availableBalance",
+            )
+        else:
+            items = data.get("balances") if isinstance(data, dict) else data
+            field = "free"
+        if not isinstance(items, list):
+            unknown.append(f"{what}: unexpected answer from Binance")
+            return None
+        for item in items:
+            if isinstance(item, dict) and str(item.get("asset", "")).upper() == stake.currency:
+                try:
+                    return number(item, field, f"{endpoint} {stake.currency}")
+                except SchemaError as exc:
+                    unknown.append(f"unexpected answer from Binance: {exc}")
+                    return None
+        return Decimal(0)
 
     def _delist_time(
         self, market: str, sym: str, entry: dict[str, Any], spot_delist: dict[str, float]
@@ -338,7 +435,7 @@ class SymbolsCheck(SymbolCheckBase):
         sym: str,
         label: str,
         ex: ExchangeLimits,
-        size: Decimal,
+        given: Decimal | None,
         row: dict[str, Any],
         unknown: list[str],
     ) -> list[Finding]:
@@ -355,6 +452,37 @@ class SymbolsCheck(SymbolCheckBase):
             unknown.append(f"{label}: Binance reports a price of {price}")
             return []
         rules = order_rules(market, ex.filters(sym))
+        size = given
+        if size is None:
+            size = self._stake_size(facts, market, label, price, row, unknown)
+            if size is None:
+                return []
+        bot = facts.account.bot
+        min_rule = bot.derived.min_stake if bot is not None else None
+        if min_rule is not None:
+            min_stake = min_rule.min_stake(rules.min_notional, rules.min_qty, price)
+            row["freqtrade_min_stake"] = f"{min_stake:.4f}"
+            if size * FREQTRADE_ADJUST < min_stake:
+                code, text = _failure_code(market, "min_notional")
+                return [
+                    Finding(
+                        Status.CRITICAL,
+                        f"freqtrade ignores every trade on {label}: a stake of {_plain(size)} is "
+                        f"more than 30 % below its minimum stake of {min_stake:.2f} at "
+                        f"{_plain(price)} (the minimum notional {_plain(rules.min_notional)} "
+                        f"plus freqtrade's stoploss reserve x{min_rule.stoploss_reserve():.3f}; "
+                        f"{min_rule.describe_stoploss()}), so it logs 'Stake amount ... is too "
+                        f"small ... ignoring trade' and never sends the order that would "
+                        f"stand for {code}{text}",
+                        [code],
+                        f"raise stake_amount to at least {min_stake:.2f} (or "
+                        f"{min_stake / FREQTRADE_ADJUST:.2f}, which freqtrade raises by up to "
+                        "30 %), or trade a symbol with a lower minimum",
+                    )
+                ]
+            if size < min_stake:
+                row["stake_raised_to"] = f"{min_stake:.4f}"
+                size = min_stake  # freqtrade raises it to its minimum and sends that
         qty = rules.quantity(size, price)
         row.update(
             {
@@ -405,6 +533,24 @@ class SymbolsCheck(SymbolCheckBase):
                 risk_codes=[code],
             )
         ]
+
+
+def bot_stake(account: AccountConfig) -> Stake | None:
+    """Given an account, return the stake rule its bot's config gave, unless our order_size
+    (which wins) or a fixed size already says it."""
+    bot = account.bot
+    if bot is None or bot.derived.stake is None or "order_size" in bot.own_keys:
+        return None
+    if bot.derived.stake.kind == "quote":
+        return None  # derived into order_size at load
+    return bot.derived.stake
+
+
+def balance_endpoint(account: AccountConfig, market: str) -> str:
+    """The endpoint the balance check reads a market's free balances from (its default)."""
+    if market == "usdm":
+        return "fapi.account"
+    return "spot.account" if account.testnet else "sapi.userAsset"
 
 
 def _plain(d: Decimal) -> str:
