@@ -893,30 +893,8 @@ _CATALOGUE: list[CatalogueEntry] = [
         "a bot setting it every start",
         "nothing to do",
     ),
-    # -4047/-4048/-4067/-4068/-4168: texts as ccxt 4.5.90 python/ccxt/binance.py quotes them
+    # -4067/-4068/-4168: texts as ccxt 4.5.90 python/ccxt/binance.py quotes them
     # beside its exceptions map (linear section)
-    _E(
-        -4047,
-        ("usdm",),
-        "MARGIN_TYPE_CANNOT_BE_CHANGED_WITH_OPEN_ORDERS",
-        ("Margin type cannot be changed if there exists open orders.",),
-        "the symbol's margin type (isolated/cross) cannot change while it has open orders",
-        "a bot (freqtrade sets it before every futures entry) asking for the other margin type "
-        "while orders of the other type rest on the symbol",
-        "cancel the symbol's open orders, or use the margin type it already has",
-    ),
-    _E(
-        -4048,
-        ("usdm",),
-        "MARGIN_TYPE_CANNOT_BE_CHANGED_WITH_POSITION",
-        ("Margin type cannot be changed if there exists position.",),
-        "the symbol's margin type (isolated/cross) cannot change while it holds a position; "
-        "freqtrade sets the margin type before every futures entry, so every entry on the "
-        "symbol fails",
-        "a position opened by hand or by another bot in the other margin type",
-        "close the symbol's position (or trade it with the margin type it already has: "
-        "freqtrade's margin_mode)",
-    ),
     _E(
         -4067,
         ("usdm",),
