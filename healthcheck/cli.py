@@ -441,13 +441,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                         k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
                     },
                     "weight_of_a_run_with_every_check_due": one_run,
-                    "schedule": {
-                        "lines": sched.lines(),
-                        "stretch_factor": {
-                            k: round(v, 3) for k, v in sched.stretch_by_pool().items()
-                        },
-                        "intervals": {k: round(v, 1) for k, v in sched.intervals.items()},
-                    },
+                    "schedule": sched.to_json(),
                 },
                 indent=2,
             )

@@ -29,6 +29,7 @@ from healthcheck.runner import Report, Runner
 from healthcheck.schedule import (
     BEHIND_FACTOR,
     DAEMON_ACCOUNT,
+    SCHEDULE_CACHE_KEY,
     SCHEDULE_CHECK,
     Schedule,
     build_schedule,
@@ -189,7 +190,8 @@ class Daemon:
         self.runs = 0
         self._next_due: dict[tuple[str, str], float] = {}  # (account, check) -> monotonic time
         self._started_mono = time.monotonic()
-        self.schedule = self._make_schedule()
+        self._schedule_limits: dict[tuple[str, str], int] = {}
+        self.schedule: Schedule = self._make_schedule()
         self._last_prune_mono: float | None = None
         self._tick_lock = threading.Lock()
         self._stop = threading.Event()
@@ -209,10 +211,17 @@ class Daemon:
     def _make_schedule(self) -> Schedule:
         """Fit the configured intervals to the weight budget; say once what was stretched."""
         configured = {c: self.check_interval(c) for c in self.enabled_checks()}
-        schedule = build_schedule(self.config, configured, dict(self.runner.book.limits))
+        self._schedule_limits = dict(self.runner.book.limits)
+        schedule = build_schedule(self.config, configured, self._schedule_limits)
         self.runner.share_seconds = dict(schedule.intervals)
-        for line in schedule.lines():
-            log.warning("schedule: %s", line)
+        try:  # `status` shows what the running daemon planned (with the live limits)
+            self.state.put_cache(SCHEDULE_CACHE_KEY, schedule.to_json(), time.time())
+        except Exception:  # noqa: BLE001 - a broken cache only costs `status` a recomputation
+            log.debug("could not store the schedule", exc_info=True)
+        old = getattr(self, "schedule", None)
+        if old is None or old.lines() != schedule.lines():
+            for line in schedule.lines():
+                log.warning("schedule: %s", line)
         return schedule
 
     def enabled_checks(self) -> list[str]:
@@ -267,6 +276,15 @@ class Daemon:
         due = self.due_by_account(now_mono)
         report = self.runner.run(due) if due else Report([], {"request_weight": 0, "requests": 0})
         self._ran(due, report.deferred, now_mono)
+        if dict(self.runner.book.limits) != self._schedule_limits:
+            # exchangeInfo told the live limits: fit the schedule to them (keeping the phases)
+            self.schedule = self._make_schedule()
+            for (account, c), nd in list(self._next_due.items()):
+                # a turn placed with the old intervals comes no later than the new ones allow
+                soon = now_mono + self.schedule.phase(account) * self.schedule.interval(c)
+                self._next_due[(account, c)] = min(nd, soon)
+            if self._metrics_collector is not None:
+                self._metrics_collector.set_stretch(self.schedule.stretch_by_pool())
         if report.deferred:
             log.info(
                 "%d check(s) wait for the weight budget and keep their last result: %s",

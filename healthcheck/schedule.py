@@ -40,6 +40,7 @@ Key = tuple[str, str]  # (base URL, weight pool)
 # the daemon's own result: parentheses are not allowed in account names, so it cannot clash
 DAEMON_ACCOUNT = "(daemon)"
 SCHEDULE_CHECK = "schedule"
+SCHEDULE_CACHE_KEY = "daemon:schedule"  # the running daemon's schedule, for `status`
 
 
 def budget_for(limit: int, share: float) -> int:
@@ -103,6 +104,14 @@ class Schedule:
         for ld in self.loads:
             out[ld.pool] = max(out[ld.pool], ld.stretch)
         return out
+
+    def to_json(self) -> dict[str, object]:
+        """Given the schedule, return what `status` and `plan --json` show of it."""
+        return {
+            "lines": self.lines(),
+            "stretch_factor": {k: round(v, 3) for k, v in self.stretch_by_pool().items()},
+            "intervals": {k: round(v, 1) for k, v in self.intervals.items()},
+        }
 
     def interval(self, check_id: str) -> float:
         return self.intervals[check_id]

@@ -77,17 +77,32 @@ def status_line(
     return "; ".join([text, *extra])
 
 
-def schedule_doc(config: Config, states: Mapping[Key, CheckState], now: float) -> dict[str, Any]:
+def _kept_schedule(state: StateDB) -> Any:
+    from healthcheck.schedule import SCHEDULE_CACHE_KEY
+
+    try:
+        got = state.get_cache(SCHEDULE_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - an unreadable cache: compute from the config
+        return None
+    return got[1] if got else None
+
+
+def schedule_doc(
+    config: Config, states: Mapping[Key, CheckState], now: float, kept: Any = None
+) -> dict[str, Any]:
     """Given the config and the stored states, return what the daemon's schedule stretched
     (computed from the config as the daemon does at start), the results older than their
     stretched interval (kept while our own weight budget defers them) and whether the daemon
     says it is behind."""
     from healthcheck.schedule import build_schedule
 
-    sched = build_schedule(config)
+    doc = build_schedule(config).to_json()
+    if kept is not None and isinstance(kept, dict) and isinstance(kept.get("intervals"), dict):
+        doc = kept  # the running daemon's, fitted to the limits Binance reported
+    intervals: dict[str, Any] = doc["intervals"]  # type: ignore[assignment]
     waiting = []
     for (account, check), s in _relevant(config, states).items():
-        every = sched.intervals.get(check)
+        every = intervals.get(check)
         if every is None or not s.last_run_ts:
             continue
         age = now - s.last_run_ts
@@ -97,9 +112,7 @@ def schedule_doc(config: Config, states: Mapping[Key, CheckState], now: float) -
             )
     own = states.get((DAEMON_ACCOUNT, SCHEDULE_CHECK))
     return {
-        "lines": sched.lines(),
-        "stretch_factor": {k: round(v, 3) for k, v in sched.stretch_by_pool().items()},
-        "intervals": {k: round(v, 1) for k, v in sched.intervals.items()},
+        **doc,
         "old_results": waiting,
         "behind": own.last_summary if own and own.last_status is not Status.OK else None,
     }
@@ -171,7 +184,7 @@ def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
             for w, start, end in active_windows(config.alerts.maintenance, now)
         ],
         "outbox": {"pending": pending, "destinations": destinations},
-        "schedule": schedule_doc(config, states, now),
+        "schedule": schedule_doc(config, states, now, _kept_schedule(state)),
     }
 
 
