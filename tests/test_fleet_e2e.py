@@ -60,7 +60,8 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
     cfg = write_config(
         tmp_path / "config.toml", sim_url=sim.url, accounts=accounts,
         ntp=[r.server_string for r in ntp_servers], state_dir=tmp_path / "state",
-        sections={"daemon": {"interval": 60 / SCALE, "request_timeout": 10},
+        sections={"daemon": {"interval": 60 / SCALE, "request_timeout": 10,
+                              "weight_budget_share": 0.1},  # the default
                   "alerts": {"urls": [json_receiver.url]},
                   "metrics": {"listen": "127.0.0.1:0"},
                   "checks": checks})

@@ -36,7 +36,7 @@ def fleet(tmp_path: Path, n: int, symbols: int = 2, daemon: dict | None = None):
     ]
     path = tmp_path / f"fleet{n}.toml"
     # write_config speeds the tests' checks up; the fleet keeps Binance's defaults
-    text = write_config(path, sim_url=URL, accounts=accounts, sections={"daemon": daemon or {}})
+    text = write_config(path, sim_url=URL, accounts=accounts, sections={"daemon": {"weight_budget_share": 0.1, **(daemon or {})}})
     lines = [ln for ln in text.read_text().splitlines()]
     out, skip = [], False
     for ln in lines:
