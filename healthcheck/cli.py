@@ -415,12 +415,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from healthcheck.markets import POOLS, pool_name
     from healthcheck.plan import build_plan, cost, per_pool_per_minute
+    from healthcheck.schedule import build_schedule
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
     full = build_plan(config)
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
+    sched = build_schedule(config)
     if args.json:
         print(
             json.dumps(
@@ -441,6 +443,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                         k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
                     },
                     "weight_of_a_run_with_every_check_due": one_run,
+                    "schedule": sched.to_json(),
                 },
                 indent=2,
             )
@@ -460,6 +463,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"of the {limit} limit"
         )
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
+    for line in sched.lines() or [
+        f"daemon schedule: fits the weight budget (weight_budget_share "
+        f"{config.daemon.weight_budget_share:g}); no interval stretched"
+    ]:
+        print(line)
     return 0
 
 

@@ -145,6 +145,7 @@ class HealthCollector:
         self._pending_cache: tuple[float, int] | None = None
         self.bot_errors = BOT_ERRORS if bot_errors is None else bot_errors
         self.run_interval_seconds = run_interval_seconds
+        self._stretch: dict[str, float] = {}  # pool -> the daemon schedule's stretch factor
         self.generation = 0
 
     # -------------------------------------------------------------- feeding
@@ -165,6 +166,13 @@ class HealthCollector:
                 if v is not None:
                     self._run[key] = v
             self._runs += 1
+            self.generation += 1
+
+    def set_stretch(self, by_pool: dict[str, float]) -> None:
+        """Given the daemon schedule's stretch factor per weight pool (1.0: the configured
+        intervals fit the weight budget), export it."""
+        with self._lock:
+            self._stretch = dict(by_pool)
             self.generation += 1
 
     def forget_accounts_except(self, accounts: Iterable[str]) -> None:
@@ -210,6 +218,7 @@ class HealthCollector:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
             run = dict(self._run)
             runs = self._runs
+            stretch = dict(self._stretch)
 
         status = GaugeMetricFamily(
             f"{PREFIX}_check_status",
@@ -337,6 +346,16 @@ class HealthCollector:
                 "Seconds between runs (the daemon's tick)",
                 value=self.run_interval_seconds,
             )
+        if stretch:
+            fam = GaugeMetricFamily(
+                f"{PREFIX}_weight_stretch_factor",
+                "How many times the daemon stretched the configured intervals to keep this weight "
+                "pool within weight_budget_share (1: no stretch)",
+                labels=["pool"],
+            )
+            for pool, factor in sorted(stretch.items()):
+                fam.add_metric([pool], round(factor, 3))
+            yield fam
         pending = self._pending()
         if pending is not None:
             yield GaugeMetricFamily(

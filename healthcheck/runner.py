@@ -30,7 +30,7 @@ from healthcheck.config import Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.gateway import AccountGateway, WeightBook
 from healthcheck.markets import MARKETS
-from healthcheck.plan import Plan, Planned, build_plan
+from healthcheck.plan import Due, Plan, Planned, build_plan
 from healthcheck.redact import scrub
 from healthcheck.result import Result, Status, worst
 from healthcheck.weights import WeightObservation
@@ -42,6 +42,9 @@ WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
 # while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
 # shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
 BAD_NEWS_REUSE_SECONDS = 60.0
+# a host's server-time round trips this close to each other are stable: one sample is enough
+STABLE_RTT_MS = 25.0
+STABLE_RTT_SHARE = 0.5
 
 
 @dataclass
@@ -49,6 +52,9 @@ class Report:
     results: list[Result]
     metrics: dict[str, Any] = field(default_factory=dict)
     started_at: float = 0.0
+    # (account, check) not evaluated: a request it needs waits for this daemon's own weight
+    # budget; it keeps its last result and runs again at the next tick
+    deferred: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def status(self) -> Status:
@@ -169,6 +175,12 @@ class Runner:
             a.name: a.bot.fingerprint for a in config.accounts if a.bot is not None
         }
         self.bot_errors: dict[str, str] = {}
+        # the daemon's stretched interval per check: answers shared by every account on a host
+        # (server time, public requests) are reused for most of it instead of being sent again
+        # for each account's turn; empty (the one-shot `check`) means every run asks afresh
+        self.share_seconds: dict[str, float] = {}
+        self._rtts: dict[tuple[str, str], list[float]] = {}  # the last round trips per host
+        self._time_at: dict[tuple[str, str], float] = {}  # when the clock check last sampled
         self._load_readings()
 
     def close(self) -> None:
@@ -278,8 +290,9 @@ class Runner:
         return changed
 
     # ------------------------------------------------------------------ the run
-    def run(self, due: set[str] | None = None, accounts: list[str] | None = None) -> Report:
-        """Given the checks due (None: all), run them for every account and return the report."""
+    def run(self, due: Due = None, accounts: list[str] | None = None) -> Report:
+        """Given the checks due (None: all; a mapping: per account), run them for every
+        account and return the report."""
         started = time.time()
         t0 = time.monotonic()
         self.book.reset_run()
@@ -292,12 +305,21 @@ class Runner:
 
         # -- server-time samples per (base, market): for the clock check and for signing
         time_futs: dict[tuple[str, str], list[Future]] = {}
+        shared_time: dict[tuple[str, str], TimeMeasurement] = {}
+        clock_keys: set[tuple[str, str]] = set()
         for t in plan.time:
             key = (t.base, t.market)
             if not t.for_clock and self._recent_offset(key):
                 continue
+            if t.for_clock and self._shared_time(key, t.check):
+                # another account's turn sampled this host within the clock interval
+                shared_time[key] = self._offsets[key]
+                continue
             ep = MARKETS[t.market].time_endpoint
-            time_futs[key] = [gws[t.account].submit(self.pool, ep) for _ in range(t.samples)]
+            samples = 1 if t.for_clock and self._stable(key) else t.samples
+            if t.for_clock:
+                clock_keys.add(key)
+            time_futs[key] = [gws[t.account].submit(self.pool, ep) for _ in range(samples)]
 
         # -- NTP, public requests and exchangeInfo, in parallel with the time samples
         ntp_fut = None
@@ -327,7 +349,7 @@ class Runner:
             )
 
         # -- as each market's time is known, apply the offset and send its signed requests
-        measurements: dict[tuple[str, str], TimeMeasurement] = {}
+        measurements: dict[tuple[str, str], TimeMeasurement] = dict(shared_time)
         submitted: set[tuple[str, str]] = set()
 
         def submit_signed(key: tuple[str, str]) -> None:
@@ -358,9 +380,13 @@ class Runner:
                 pending.pop(f)
             for key, fs in time_futs.items():
                 if key not in measurements and all(f.done() for f in fs):
-                    measurements[key] = self._measure(key[1], [f.result() for f in fs])
+                    outs = [f.result() for f in fs]
+                    measurements[key] = self._measure(key[1], outs)
                     if measurements[key].offset_ms is not None:
                         self._remember_offset(key, measurements[key])
+                        self._note_rtts(key, outs)
+                        if key in clock_keys:
+                            self._time_at[key] = time.time()
                     if key not in submitted:
                         submit_signed(key)
         for p in plan.requests:  # signed requests of markets without a time plan
@@ -410,6 +436,7 @@ class Runner:
 
         # -- evaluate, in registry order (rate_limit last: it reads every answer's headers)
         results: list[Result] = []
+        deferred: set[tuple[str, str]] = set()
         for a in accs:
             af = facts[a.name]
             af.now = time.time()
@@ -421,7 +448,11 @@ class Runner:
                     af.bot_log = self.bot_logs.facts_for(a.name, af.now)
                 except Exception:  # noqa: BLE001 - a broken log store must not stop the run
                     log.exception("reading the bot-log facts of %s failed", a.name)
+            waiting = self._deferred(a, plan, af, follow.get(a.name, []))
             for c in plan.checks[a.name]:
+                if c.id in waiting:
+                    deferred.add((a.name, c.id))
+                    continue
                 try:
                     r = c.evaluate(af)
                 except Exception:  # noqa: BLE001 - errors never escape a check
@@ -443,9 +474,58 @@ class Runner:
             "duration_ms": round((time.monotonic() - t0) * 1000, 1),
             "accounts": len(accs),
         }
-        return Report(results, metrics, started)
+        if deferred:
+            metrics["deferred"] = len(deferred)
+        return Report(results, metrics, started, deferred)
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _deferred(
+        a: Any, plan: Plan, facts: Facts, follow: list[tuple[Request, Future]]
+    ) -> set[str]:
+        """Given an account's facts, return the checks that must wait for this daemon's own
+        weight budget: one of the answers they read was not sent for it (never a failure)."""
+
+        def waits(err: FetchError | None) -> bool:
+            return err is not None and err.kind is FetchErrorKind.DEFERRED
+
+        out: set[str] = set()
+        for p in plan.for_account(a.name):
+            o = facts.outcomes.get(p.request.key)
+            if o is not None and waits(o.error):
+                out |= p.checks
+        if any(waits(facts.outcomes[req.key].error) for req, _f in follow):
+            out |= {c.id for c in plan.checks[a.name] if c.has_followups}
+        if any(waits(m.error) for m in facts.time.values()):
+            out |= {c.id for c in plan.checks[a.name] if c.wants_time_samples}
+        if any(waits(x.error) for x in facts.exchange.values()):
+            out |= {c for need in plan.exchange for c in need.checks}
+        return out
+
+    def _shared_time(self, key: tuple[str, str], check: str) -> bool:
+        """True when the clock check of another account on this host sampled the server time
+        recently enough (within most of the daemon's clock interval) to be read again."""
+        every = self.share_seconds.get(check, 0.0)
+        at = self._time_at.get(key)
+        return (
+            every > 0
+            and at is not None
+            and key in self._offsets
+            and 0 <= time.time() - at < every * 0.9
+        )
+
+    def _stable(self, key: tuple[str, str]) -> bool:
+        """True when this host's last round trips agree: one server-time sample is enough."""
+        rtts = self._rtts.get(key, [])
+        if len(rtts) < 2:
+            return False
+        low = min(rtts)
+        return max(rtts) - low <= max(STABLE_RTT_MS, STABLE_RTT_SHARE * low)
+
+    def _note_rtts(self, key: tuple[str, str], outs: list[Outcome]) -> None:
+        got = [o.elapsed_ms for o in outs if o.ok]
+        self._rtts[key] = (self._rtts.get(key, []) + got)[-3:]
+
     def _recent_offset(self, key: tuple[str, str]) -> bool:
         at = self._offset_at.get(key)
         return at is not None and 0 <= time.time() - at < OFFSET_REUSE_SECONDS
@@ -479,8 +559,12 @@ class Runner:
     def _send_or_reuse(self, p: Planned, futs: dict, reused: dict) -> None:
         if p.key in futs or p.key in reused:
             return
-        if p.reuse_seconds > 0:
-            max_age = p.reuse_seconds
+        shared = 0.0
+        if p.public and self.share_seconds:
+            # a public answer serves every account on the host: one request per interval
+            shared = 0.9 * min((self.share_seconds.get(c, 0.0) for c in p.checks), default=0.0)
+        if p.reuse_seconds > 0 or shared > 0:
+            max_age = max(p.reuse_seconds, shared)
             if self._bad_news(p):
                 max_age = min(max_age, BAD_NEWS_REUSE_SECONDS)
             got = self._fresh(self._answer_key(p), max_age)
@@ -500,7 +584,7 @@ class Runner:
                 o = reused[p.key]
             elif p.key in futs:
                 o = futs[p.key].result()
-                if o.ok and p.reuse_seconds > 0:
+                if o.ok and (p.reuse_seconds > 0 or (p.public and self.share_seconds)):
                     self._cache_put(self._answer_key(p), o.data, self._clock())
             else:
                 o = Outcome(

@@ -30,7 +30,9 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
     """
     lines: list[str] = []
     sections = dict(sections or {})
-    daemon = {"interval": 1, "request_timeout": 3}
+    # every check every second needs ~1300 weight/min on /fapi for one account: the whole limit
+    # as budget keeps the tests' 1 s schedule unstretched (tests of the budget set their share)
+    daemon: dict[str, Any] = {"interval": 1, "request_timeout": 3, "weight_budget_share": 1.0}
     if state_dir is not None:
         daemon["state_dir"] = str(state_dir)
     daemon.update(sections.pop("daemon", {}))
