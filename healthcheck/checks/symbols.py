@@ -482,7 +482,9 @@ class SymbolsCheck(SymbolCheckBase):
                 ]
             if size < min_stake:
                 row["stake_raised_to"] = f"{min_stake:.4f}"
-                size = min_stake  # freqtrade raises it to its minimum and sends that
+                # freqtrade raises it to its minimum and sends that (a float: 8 places are
+                # more than any step size needs, and read better than 28)
+                size = min_stake.quantize(Decimal("0.00000001"))
         qty = rules.quantity(size, price)
         row.update(
             {
