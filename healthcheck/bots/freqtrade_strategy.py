@@ -85,9 +85,7 @@ def search_dirs(
     return out
 
 
-def find_stoploss(
-    class_name: str, dirs: list[Path]
-) -> tuple[Decimal | None, Path | None]:
+def find_stoploss(class_name: str, dirs: list[Path]) -> tuple[Decimal | None, Path | None]:
     """Given a strategy class name and the folders to search, return (stoploss, file): the file
     that defines the class, and its literal stoploss or None. (None, None) when no file defines
     it. Unreadable files are skipped: this is a refinement, never an error."""
