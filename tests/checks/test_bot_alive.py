@@ -125,3 +125,22 @@ def test_a_silent_log_outranks_refused_credentials():
             T0 + 1000)
     assert r.status is Status.CRITICAL
     assert "refused the credentials" in r.summary  # still said, after the finding
+
+
+def test_the_last_line_time_is_exported_as_a_metric_and_perfdata() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from healthcheck.config import ChecksConfig
+    from healthcheck.metrics import HealthCollector, generate_latest, make_registry, nagios_line
+    from healthcheck.runner import Report
+
+    r = run(BotAliveFacts(sources=[source(T0 + 10)]), T0 + 200)
+    c = HealthCollector()
+    c.update(Report([r], {}, T0))
+    text = generate_latest(make_registry(c)).decode()
+    got = {(s.name, tuple(s.labels.items())): s.value
+           for fam in text_string_to_metric_families(text) for s in fam.samples}
+    assert got[("binance_healthcheck_bot_last_line_timestamp_seconds",
+                (("account", "main"),))] == T0 + 10
+    line = nagios_line(Report([r], {}, T0), ChecksConfig())
+    assert "BINANCE CRITICAL" in line and "'main bot_last_line_age'=190s;;180;0;" in line
