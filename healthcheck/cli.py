@@ -145,7 +145,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     state = _open_state(config, quiet=args.json or args.nagios)
     watched = (
-        _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) else None
+        _bot_logs_once(config)
+        if config.watch and (only is None or {"bot_errors", "bot_alive"} & only)
+        else None
     )
     runner = Runner(config, state, bot_logs=watched)
     pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)

@@ -148,6 +148,20 @@ class ChecksConfig:
         return hash(tuple(sorted(self._settings.items())))
 
 
+DEFAULT_BOT_API_STALE_AFTER = 180.0  # freqtrade processes every 5 s; 3 heartbeats of 60 s
+
+
+@dataclass(frozen=True)
+class BotApi:
+    """``bot_api``: the trading bot's REST API (freqtrade's api_server), read by bot_alive. The
+    URL never holds credentials; the password is a Secret."""
+
+    url: str
+    username: str
+    password: Secret
+    stale_after: float = DEFAULT_BOT_API_STALE_AFTER  # seconds since freqtrade's last_process
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     name: str
@@ -170,6 +184,7 @@ class AccountConfig:
     multi_assets_margin: bool | None = None
     # bot = "freqtrade" | "hummingbot" with bot_config: what the bot's own config says
     bot: BotLink | None = None
+    bot_api: BotApi | None = None
 
     def base_url(self, market: str) -> str:
         """Given a market id, return this account's base URL for it."""
@@ -861,6 +876,7 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             position_mode = got["position_mode"]
         if "multi_assets_margin" not in bot.own_keys and "multi_assets_margin" in got:
             multi_assets = got["multi_assets_margin"]
+    bot_api = _load_bot_api(ld, r, prefix)
     r.finish()
     if api_key is None:
         return None
@@ -882,6 +898,7 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         order_size=order_size,
         multi_assets_margin=multi_assets,
         bot=bot,
+        bot_api=bot_api,
     )
 
 
@@ -917,6 +934,55 @@ def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
         return None
     own = frozenset(k for k in DERIVABLE_KEYS if k in r.table)
     return BotLink(kind, path, own, derived, fingerprint(derived.files))
+
+
+def _load_bot_api(ld: _Loader, r: _Reader, prefix: str) -> BotApi | None:
+    """Given an account's reader, return its ``bot_api`` (None if absent or wrong; each problem
+    is reported naming the dotted key, never the password)."""
+    if not r.has("bot_api"):
+        return None
+    key = f"{prefix}.bot_api"
+    raw = r.raw("bot_api")
+    if not isinstance(raw, dict):
+        ld.problem(
+            key,
+            'must be a table like { url = "http://127.0.0.1:8080", username_env = "FT_USER", '
+            f'password_env = "FT_PASSWORD" }}, not {_show(raw)}',
+        )
+        return None
+    br = _Reader(ld, raw, key)
+    n_before = len(ld.problems)
+    url = br.string("url", None)
+    if url is None:
+        ld.problem(f"{key}.url", "missing: the bot's REST API, e.g. http://127.0.0.1:8080")
+    else:
+        url = url.strip().rstrip("/")
+        url = url[: -len("/api/v1")] if url.endswith("/api/v1") else url
+        if re.match(r"^[a-z][a-z0-9+.-]*://[^/]*@", url, re.I):
+            # never echo it: the part before @ is a password
+            ld.problem(
+                f"{key}.url",
+                "must not hold a user name or password (user:password@): "
+                "give them as username_env and password_env",
+            )
+        elif not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url):
+            ld.problem(f"{key}.url", f"{_show(url)} is not an http(s) URL")
+    username: str | None
+    if br.has("username"):
+        username = br.string("username", None)
+        for n in ("username_env", "username_file"):
+            if br.has(n):
+                ld.problem(f"{key}.{n}", "give only one of username, username_env, username_file")
+    else:
+        username = ld.secret(br, "username", required=True, kind="secret")
+    password = ld.secret(br, "password", required=True, kind="secret")
+    stale_after = br.number(
+        "stale_after", DEFAULT_BOT_API_STALE_AFTER, minimum=1, maximum=7 * 86400
+    )
+    br.finish()
+    if len(ld.problems) > n_before or url is None or not username or password is None:
+        return None
+    return BotApi(url, username, Secret(password, "bot api password"), float(stale_after))
 
 
 def parse_config(

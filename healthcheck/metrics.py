@@ -65,6 +65,7 @@ METRIC_NAMES = (
     f"{PREFIX}_alert_outbox_pending",
     f"{PREFIX}_alert_delivery_failures_total",
     f"{PREFIX}_bot_errors_total",
+    f"{PREFIX}_bot_last_line_timestamp_seconds",
     f"{PREFIX}_error_code_info",
     f"{PREFIX}_build_info",
 )
@@ -266,6 +267,12 @@ class HealthCollector:
             "When the API key's trading permission expires (Unix time)",
             labels=["account"],
         )
+        last_line = GaugeMetricFamily(
+            f"{PREFIX}_bot_last_line_timestamp_seconds",
+            "When the bot's watched log last wrote a line (Unix time; the oldest of the "
+            "account's sources)",
+            labels=["account"],
+        )
 
         pools: dict[str, tuple[float, float]] = {}
         for r in results:
@@ -295,6 +302,10 @@ class HealthCollector:
                     # the check measured "left" against its run's start
                     base = run.get("started_at", time.time())
                     expiry.add_metric([r.account], round(base + v))
+            elif r.check == "bot_alive":
+                v = _num(m.get("last_line_timestamp_seconds"))
+                if v is not None:
+                    last_line.add_metric([r.account], v)
             elif r.check == "rate_limit":
                 # weight is per IP: every account of this daemon sees the same pools; keep the
                 # highest reading
@@ -319,6 +330,7 @@ class HealthCollector:
             weight_used,
             weight_limit,
             expiry,
+            last_line,
         )
 
         if run:
@@ -620,6 +632,14 @@ def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
                 warn = setting("api_key", "expiry_warning_days", 7.0) * 86400
                 items.append(
                     f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;{_fmt(warn)}:;0:;;"
+                )
+        elif r.check == "bot_alive":
+            v = _num(m.get("last_line_age_seconds"))
+            if v is not None:
+                stale = _num(m.get("stale_after_seconds"))
+                items.append(
+                    f"{_label(f'{r.account} bot_last_line_age')}={_fmt(v)}s;;"
+                    f"{'' if stale is None else _fmt(stale)};0;"
                 )
         elif r.check == "rate_limit":
             for pool in POOLS:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
+from healthcheck.bots import probe
 from healthcheck.bots.derived import BotConfigError, Fingerprint, fingerprint
 from healthcheck.bots.link import read as read_bot_config
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
@@ -303,6 +304,14 @@ class Runner:
         accs = [a for a in cfg.accounts if a.name in plan.checks]
         gws = self.gateways
 
+        # -- the bots' signs of life (systemctl, their REST API), alongside the Binance requests
+        alive_futs: dict[str, Future] = {}
+        for a in accs:
+            if any(c.id == "bot_alive" for c in plan.checks[a.name]):
+                alive_futs[a.name] = self.pool.submit(
+                    probe.gather, a, self.bot_logs, cfg.daemon.request_timeout
+                )
+
         # -- server-time samples per (base, market): for the clock check and for signing
         time_futs: dict[tuple[str, str], list[Future]] = {}
         shared_time: dict[tuple[str, str], TimeMeasurement] = {}
@@ -448,6 +457,12 @@ class Runner:
                     af.bot_log = self.bot_logs.facts_for(a.name, af.now)
                 except Exception:  # noqa: BLE001 - a broken log store must not stop the run
                     log.exception("reading the bot-log facts of %s failed", a.name)
+            if a.name in alive_futs:
+                try:
+                    af.bot_alive = alive_futs[a.name].result()
+                except Exception:  # noqa: BLE001 - like the bot-log facts
+                    log.exception("reading the signs of life of %s's bot failed", a.name)
+                af.now = time.time()  # the probe may have waited for the bot's API
             waiting = self._deferred(a, plan, af, follow.get(a.name, []))
             for c in plan.checks[a.name]:
                 if c.id in waiting:

@@ -33,7 +33,8 @@ def _example_data(tmp_path: Path) -> tuple[dict, dict]:
         p.chmod(0o600)
     data["alerts"]["urls_file"] = str(urls)
     env = {"BINANCE_API_KEY": "A" * 64, "BINANCE_API_SECRET": "S" * 64,
-           "CREDENTIALS_DIRECTORY": str(creds), "HEDGE_KEY_PASSPHRASE": "pw"}
+           "CREDENTIALS_DIRECTORY": str(creds), "HEDGE_KEY_PASSPHRASE": "pw",
+           "FT_API_PASSWORD": "ft-api-password-0"}
     return data, env
 
 
