@@ -20,7 +20,7 @@ from typing import Any
 from healthcheck import files
 from healthcheck.bots.derived import BOT_KINDS, DERIVABLE_KEYS, BotConfigError, fingerprint
 from healthcheck.bots.link import BotLink
-from healthcheck.bots.link import read as read_bot_config
+from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
 from healthcheck.maintenance import MaintenanceWindow, parse_windows
@@ -812,7 +812,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         )
 
     markets = r.strings("markets", ("spot",))
-    bot = _load_bot(ld, r, prefix)
+    bot_api = _load_bot_api(ld, r, prefix)
+    bot = _load_bot(ld, r, prefix, bot_api)
     if bot is not None and "markets" not in bot.own_keys and "markets" in bot.derived.values:
         markets = tuple(bot.derived.values["markets"])  # ours, when written, win
     for m in markets:
@@ -876,7 +877,6 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             position_mode = got["position_mode"]
         if "multi_assets_margin" not in bot.own_keys and "multi_assets_margin" in got:
             multi_assets = got["multi_assets_margin"]
-    bot_api = _load_bot_api(ld, r, prefix)
     r.finish()
     if api_key is None:
         return None
@@ -902,8 +902,9 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     )
 
 
-def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
-    """Read ``bot`` and ``bot_config`` and the bot's file itself; report what is wrong."""
+def _load_bot(ld: _Loader, r: _Reader, prefix: str, bot_api: BotApi | None) -> BotLink | None:
+    """Read ``bot`` and ``bot_config`` and the bot's file itself (with ``bot_api``, the running
+    freqtrade's live whitelist for pairs only it knows); report what is wrong."""
     kind = r.string("bot", None, choices=BOT_KINDS)
     raw = r.string("bot_config", None)
     if kind is None and raw is None:
@@ -928,7 +929,7 @@ def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
     if not path.is_absolute() and ld.path is not None:
         path = ld.path.parent / path
     try:
-        derived = read_bot_config(kind, path)
+        derived = read_live_bot_config(kind, path, bot_api)
     except BotConfigError as exc:
         ld.problem(f"{prefix}.bot_config", str(exc))
         return None

@@ -24,8 +24,9 @@ from typing import Any
 
 from healthcheck import ntp as ntp_mod
 from healthcheck.bots import probe
-from healthcheck.bots.derived import BotConfigError, Fingerprint, fingerprint
-from healthcheck.bots.link import read as read_bot_config
+from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, fingerprint
+from healthcheck.bots.link import read_live as read_live_bot_config
+from healthcheck.bots.link import uses_live_whitelist
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
 from healthcheck.config import Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
@@ -37,6 +38,17 @@ from healthcheck.result import Result, Status, worst
 from healthcheck.weights import WeightObservation
 
 log = logging.getLogger(__name__)
+
+# how often a freqtrade's live pair list is read again (its VolumePairList refreshes every
+# 30 minutes by default; a regex list changes when the exchange lists a pair)
+WHITELIST_REFRESH_SECONDS = 300.0
+
+
+def _meaning(d: Derived) -> tuple[Any, ...]:
+    """What a bot config says that the checks use (not the wording of why pairs are unknown,
+    which carries the bot API's error text)."""
+    return (d.values, d.stake, d.min_stake, d.margin_mode, d.symbols_unknown is None)
+
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
 WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
@@ -176,6 +188,7 @@ class Runner:
             a.name: a.bot.fingerprint for a in config.accounts if a.bot is not None
         }
         self.bot_errors: dict[str, str] = {}
+        self._live_at: dict[str, float] = {}  # when a bot's live whitelist was last read
         # the daemon's stretched interval per check: answers shared by every account on a host
         # (server time, public requests) are reused for most of it instead of being sent again
         # for each account's turn; empty (the one-shot `check`) means every run asks afresh
@@ -261,21 +274,28 @@ class Runner:
 
     # ------------------------------------------------------------------ bot configs
     def poll_bots(self) -> bool:
-        """Re-read every bot config whose files changed on disk (one stat per file); return
-        True when one now says something else than the running config was built from (the
-        daemon then reloads). One that cannot be read is noted in ``bot_errors``: the account's
-        symbols check is UNKNOWN with the reason until it can."""
+        """Re-read every bot config whose files changed on disk (one stat per file), and every
+        ``WHITELIST_REFRESH_SECONDS`` the live whitelist of a freqtrade whose pairs only it knows
+        (``bot_api``); return True when one now says something else than the running config was
+        built from (the daemon then reloads). One that cannot be read is noted in
+        ``bot_errors``: the account's symbols check is UNKNOWN with the reason until it can."""
         changed = False
+        now = time.monotonic()
         for a in self.config.accounts:
             link = a.bot
             if link is None:
                 continue
             seen = fingerprint(link.files())
-            if seen == self._bot_seen.get(a.name):
+            live = a.bot_api is not None and uses_live_whitelist(link.derived)
+            live_due = live and now - self._live_at.get(a.name, now) >= WHITELIST_REFRESH_SECONDS
+            self._live_at.setdefault(a.name, now)
+            if seen == self._bot_seen.get(a.name) and not live_due:
                 continue
             self._bot_seen[a.name] = seen
+            if live:
+                self._live_at[a.name] = now
             try:
-                derived = read_bot_config(link.bot, link.config)
+                derived = read_live_bot_config(link.bot, link.config, a.bot_api)
             except BotConfigError as exc:
                 self.bot_errors[a.name] = scrub(str(exc))
                 log.error("%s: %s", a.name, self.bot_errors[a.name])
@@ -285,8 +305,12 @@ class Runner:
                 self.bot_errors[a.name] = "internal error while reading it (see the log)"
                 continue
             self.bot_errors.pop(a.name, None)
-            if derived != link.derived:
-                log.info("%s: the bot config %s changed", a.name, link.config)
+            if _meaning(derived) != _meaning(link.derived):
+                log.info(
+                    "%s: the bot config %s (or the bot's live pair list) changed",
+                    a.name,
+                    link.config,
+                )
                 changed = True
         return changed
 

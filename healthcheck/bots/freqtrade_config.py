@@ -33,6 +33,7 @@ from healthcheck.bots.derived import (
 
 MAX_DEPTH = 5  # freqtrade: "Config loop detected." beyond 5 levels of add_config_files
 UNLIMITED = "unlimited"
+LIVE_SOURCE = "the bot's live whitelist (bot_api /api/v1/whitelist)"
 STATIC = "StaticPairList"
 _REGEX_CHARS = re.compile(r"[.*+?\[\](){}|^$\\]")
 _TOKEN = re.compile(r'"|//|/\*')
@@ -340,7 +341,7 @@ def derive(
     if symbols:
         values["symbols"] = {market: tuple(symbols)}
         src["symbols"] = (
-            "the bot's live whitelist (bot_api)"
+            LIVE_SOURCE
             if live_whitelist is not None
             else k.where("exchange.pair_whitelist")
             + (" minus exchange.pair_blacklist" if blacklist else "")

@@ -112,6 +112,51 @@ def test_bot_api_against_a_real_freqtrade(tmp_path: Path, sim, cli, freqtrade_bo
         assert PASSWORD not in text, where
 
 
+@pytest.mark.slow
+def test_a_regex_whitelist_is_read_live_from_the_running_freqtrade(tmp_path: Path, sim, cli) -> None:
+    """freqtrade's whitelist `.*/USDT` is a regex only the running bot expands: with bot_api the
+    account checks the pairs the bot trades (its /api/v1/whitelist), and says where they came
+    from; when the bot is down, the symbols check is the one WARNING saying why."""
+    acct = sim.add_account("ft-regex")
+    port = free_port()
+    cfg = ft.config(sim.url, acct.api_key, acct.api_secret, pairs=(".*/USDT",),
+                    stake_amount=100, api_port=port, api_password=PASSWORD)
+    workdir = tmp_path / "ft"
+    workdir.mkdir()
+    ours = write_config(
+        tmp_path / "config.toml", sim_url=sim.url, state_dir=tmp_path / "state",
+        accounts=[{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
+                   "markets": None, "bot": "freqtrade", "bot_config": str(workdir / "config.json"),
+                   "bot_api": {"url": f"http://127.0.0.1:{port}", "username": "bhc",
+                               "password_env": "FT_PW"}}])
+    with ft.FreqtradeRun(workdir, cfg) as run:
+        api = FreqtradeApi(f"http://127.0.0.1:{port}", "bhc", PASSWORD, timeout_seconds=2)
+
+        def listed() -> bool:
+            try:
+                return len(api.whitelist()) >= 2
+            except BotApiError:
+                return False
+
+        run.wait_for(listed, 120)
+        live = sorted(p.replace("/", "") for p in api.whitelist())
+        api.close()
+        shown = cli("config", "show", "--config", str(ours), env={"FT_PW": PASSWORD})
+        assert shown.returncode == 0, shown.stderr
+        assert all(sym in shown.stdout for sym in live), shown.stdout
+        assert "live whitelist (bot_api /api/v1/whitelist)" in shown.stdout
+        p = cli("check", "--config", str(ours), "--json", "--only", "symbols",
+                env={"FT_PW": PASSWORD})
+        [r] = [r for r in json.loads(p.stdout)["results"] if r["check"] == "symbols"]
+        assert "unknown" not in r["summary"], r
+        assert {"BTCUSDT", "ETHUSDT"} <= set(live)
+    # the bot is gone: the pairs are unknown again, and the WARNING says why
+    p = cli("check", "--config", str(ours), "--json", "--only", "symbols", env={"FT_PW": PASSWORD})
+    [r] = [r for r in json.loads(p.stdout)["results"] if r["check"] == "symbols"]
+    assert r["status"] == "WARNING" and "could not give its live list" in r["summary"], r
+    assert PASSWORD not in p.stdout + p.stderr
+
+
 class Silent:
     """A TCP server that accepts every connection and never answers (a hung bot)."""
 
