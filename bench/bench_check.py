@@ -123,8 +123,8 @@ class Env:
                 api_key=Secret(sa.api_key, "api key"),
                 api_secret=Secret(sa.api_secret, "api secret"),
                 markets=("spot", "usdm"),
-                spot_url=self.sim.url,
-                futures_url=self.sim.url,
+                urls={"spot": self.sim.url, "usdm": self.sim.url},
+                portfolio_margin=False,
                 position_mode="one-way",
                 min_available={"USDT": Decimal(100)},
                 recv_window_ms=5000,
@@ -452,7 +452,8 @@ class SimProcess:
     def accounts(self, names: list[str]) -> list[AccountConfig]:
         return [AccountConfig(name=n, api_key=Secret(self.keys[n][0], "api key"),
                               api_secret=Secret(self.keys[n][1], "api secret"),
-                              markets=("spot", "usdm"), spot_url=self.url, futures_url=self.url,
+                              markets=("spot", "usdm"), urls={"spot": self.url, "usdm": self.url},
+                              portfolio_margin=False,
                               min_available={"USDT": Decimal(100)}) for n in names]
 
     def close(self) -> None:

@@ -35,12 +35,13 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
+from healthcheck.markets import pool_ids
 from healthcheck.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = ("api", "fapi", "sapi")  # the IP weight pools the rate_limit check reads
+POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
@@ -239,7 +240,8 @@ class HealthCollector:
         )
         weight_ratio = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used_ratio",
-            "Request weight this IP used this minute / the limit, per pool (api, fapi, sapi)",
+            "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, "
+            "papi)",
             labels=["pool"],
         )
         weight_used = GaugeMetricFamily(

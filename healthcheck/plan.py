@@ -119,6 +119,8 @@ def build_plan(
             if c.wants_time_samples:
                 samples = int(getattr(c.settings, "samples", 1))
                 for m in a.markets:
+                    if MARKETS[m].time_endpoint is None:
+                        continue
                     key = (a.base_url(m), m)
                     t = time_.get(key)
                     if t is None or not t.for_clock or t.samples < samples:
@@ -150,6 +152,8 @@ def build_plan(
                 # followups are signed requests of this account's markets (e.g. test orders)
                 signed_markets |= set(a.markets)
         for m in signed_markets:
+            if MARKETS[m].time_endpoint is None:
+                continue  # signed with the offset of another market of the account (/papi)
             key = (a.base_url(m), m)
             time_.setdefault(key, TimeSampling(key[0], m, a.name, 1, False))
     return Plan(
@@ -201,7 +205,7 @@ def cost(cfg: Config) -> list[CostRow]:
             )
         )
     for t in plan.time:
-        ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
+        ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
         rows.append(
             CostRow(
@@ -214,7 +218,7 @@ def cost(cfg: Config) -> list[CostRow]:
             )
         )
     for e in plan.exchange:
-        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
+        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint or ""]
         rows.append(
             CostRow(
                 f"{ep.method} {ep.path}",
@@ -231,9 +235,10 @@ def cost(cfg: Config) -> list[CostRow]:
             if not c.has_followups:
                 continue
             for m in a.markets:
-                ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
+                test = MARKETS[m].order_test_endpoint
                 n = len(a.test_order_symbols)
-                if n:
+                if n and test:
+                    ep = ENDPOINTS[test]
                     rows.append(
                         CostRow(
                             f"{ep.method} {ep.path} ({a.name}, {n} symbol(s))",
@@ -248,7 +253,9 @@ def cost(cfg: Config) -> list[CostRow]:
 
 
 def per_pool_per_minute(rows: list[CostRow]) -> dict[str, float]:
-    out = {p: 0.0 for p in POOLS}
+    """Given cost rows, return weight per minute per pool the config uses (table order)."""
+    used = {r.pool for r in rows}
+    out = {p: 0.0 for p in POOLS if p in used}
     for r in rows:
         out[r.pool] += r.per_minute
     return out

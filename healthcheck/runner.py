@@ -19,15 +19,15 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import Config
+from healthcheck.config import AccountConfig, Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.gateway import AccountGateway, WeightBook
-from healthcheck.markets import MARKETS
+from healthcheck.markets import MARKETS, PM_HOST
 from healthcheck.plan import Plan, Planned, build_plan
 from healthcheck.redact import scrub
 from healthcheck.result import Result, Status, worst
@@ -36,7 +36,9 @@ from healthcheck.weights import WeightObservation
 log = logging.getLogger(__name__)
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
-WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
+WEIGHT_REUSE_SECONDS = 300.0
+# what "auto" found out about Portfolio Margin is asked again after a day (an account may move)
+PM_REMEMBER_SECONDS = 86400.0  # weight readings a later process may start from
 # while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
 # shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
 BAD_NEWS_REUSE_SECONDS = 60.0
@@ -88,6 +90,9 @@ def _whole(value: Any) -> int:
 # symbol fields the checks read (the whole exchangeInfo is megabytes; the cache keeps these)
 _SYMBOL_FIELDS = (
     "status",
+    "contractStatus",  # COIN-M's status field
+    "contractSize",  # COIN-M: USD per contract
+    "marginAsset",
     "contractType",
     "deliveryDate",
     "onboardDate",
@@ -202,7 +207,7 @@ class Runner:
         """Start from the clock offsets and weight readings a recent process kept."""
         now = time.time()
         for a in self.config.accounts:
-            for m in a.markets:
+            for m in a.hosts:
                 key = (a.base_url(m), m)
                 got = self._fresh(f"offset:{m}:{_host_id(key[0])}", OFFSET_REUSE_SECONDS)
                 if got is not None and key not in self._offsets:
@@ -245,7 +250,8 @@ class Runner:
         started = time.time()
         t0 = time.monotonic()
         self.book.reset_run()
-        cfg = self.config
+        self._detect_pm(accounts)
+        cfg = self._resolved_config()
         plan = build_plan(cfg, due, accounts)
         self.last_plan = plan
         accs = [a for a in cfg.accounts if a.name in plan.checks]
@@ -257,7 +263,7 @@ class Runner:
             key = (t.base, t.market)
             if not t.for_clock and self._recent_offset(key):
                 continue
-            ep = MARKETS[t.market].time_endpoint
+            ep = MARKETS[t.market].time_endpoint or ""
             time_futs[key] = [gws[t.account].submit(self.pool, ep) for _ in range(t.samples)]
 
         # -- NTP, public requests and exchangeInfo, in parallel with the time samples
@@ -281,7 +287,7 @@ class Runner:
                     cached, need.base, need.market
                 )
                 continue
-            ep = MARKETS[need.market].exchange_info_endpoint
+            ep = MARKETS[need.market].exchange_info_endpoint or ""
             exinfo_futs[(need.base, need.market)] = (
                 gws[need.account].submit(self.pool, ep),
                 need.symbols,
@@ -294,6 +300,11 @@ class Runner:
         def submit_signed(key: tuple[str, str]) -> None:
             base, market = key
             m = measurements.get(key) or self._offsets.get(key)
+            if m is None and MARKETS[market].time_endpoint is None:
+                # a host without server time (/papi): the offset measured on another host (the
+                # offset is this machine's clock against Binance's)
+                known = [*measurements.values(), *self._offsets.values()]
+                m = next((x for x in known if x.offset_ms is not None), None)
             for a in accs:
                 if (
                     a.base_url(market) == base
@@ -404,6 +415,60 @@ class Runner:
             "accounts": len(accs),
         }
         return Report(results, metrics, started)
+
+    # ------------------------------------------------------------------ Portfolio Margin
+    def _pm_key(self, a: AccountConfig) -> str:
+        # per account and key: another key (or account) behind the same name is asked afresh
+        return f"pm:{a.name}:{hashlib.sha256(a.api_key.reveal().encode()).hexdigest()[:16]}"
+
+    def _resolved_config(self) -> Config:
+        """The config with each "auto" Portfolio Margin answer found earlier filled in."""
+        cfg = self.config
+        accounts = []
+        changed = False
+        for a in cfg.accounts:
+            if a.pm is None:
+                got = self._fresh(self._pm_key(a), PM_REMEMBER_SECONDS)
+                if got is not None and isinstance(got[1], bool):
+                    a = replace(a, portfolio_margin=got[1])
+                    changed = True
+            accounts.append(a)
+        return replace(cfg, accounts=tuple(accounts)) if changed else cfg
+
+    def _detect_pm(self, accounts: list[str] | None) -> None:
+        """Settle each "auto" account not settled in the last day: ``/papi/v1/account``
+        (weight 20 on /papi) answers for a Portfolio Margin account and is refused for a classic
+        one. A transport failure or a clock/signature error says nothing: asked again next run
+        (the run reads the classic endpoints meanwhile)."""
+        cfg = self._resolved_config()
+        todo = [
+            a
+            for a in cfg.accounts
+            if a.pm is None and (accounts is None or a.name in set(accounts))
+        ]
+        if not todo:
+            return
+        known = [m for m in self._offsets.values() if m.offset_ms is not None]
+        futs = {}
+        for a in todo:
+            if known:  # sign with a known offset (/papi has no server time of its own)
+                self.gateways[a.name].set_offset(PM_HOST, -(known[0].offset_ms or 0.0))
+            futs[a.name] = (a, self.gateways[a.name].submit(self.pool, "papi.account"))
+        for a, fut in futs.values():
+            out = fut.result()
+            if out.ok:
+                answer = True
+            elif (
+                out.error is not None
+                and out.error.kind == FetchErrorKind.API
+                and out.error.code not in (-1021, -1022)
+            ):
+                answer = False
+            else:
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+                continue
+            log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")
+            self._cache_put(self._pm_key(a), answer, self._clock())
 
     # ------------------------------------------------------------------ helpers
     def _recent_offset(self, key: tuple[str, str]) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+
+from healthcheck.markets import MARKETS
 import tomllib
 from pathlib import Path
 
@@ -74,6 +76,10 @@ def test_example_documents_every_setting_of_the_models():
             if f"checks.{check}.{f.name}" not in documented:
                 missing.append(f"checks.{check}.{f.name}")
     for f in dataclasses.fields(cfgmod.AccountConfig):
+        if f.name == "urls":  # one key per market row
+            missing += [f"accounts.{m.url_setting}" for m in MARKETS.values()
+                        if m.url_setting not in account_keys]
+            continue
         names = {f.name, f"{f.name}_env", f"{f.name}_file"}
         if not names & account_keys:
             missing.append(f"accounts.{f.name}")
@@ -121,8 +127,10 @@ def test_all_problems_are_reported_at_once():
 
 def test_testnet_switch_uses_testnet_urls():
     cfg = parse_config(_base(testnet=True), env={})
-    assert cfg.accounts[0].spot_url == cfgmod.TESTNET_SPOT_URL
-    assert cfg.accounts[0].futures_url == cfgmod.TESTNET_FUTURES_URL
+    assert cfg.accounts[0].base_url("spot") == cfgmod.TESTNET_SPOT_URL
+    assert cfg.accounts[0].base_url("usdm") == cfgmod.TESTNET_FUTURES_URL
+    assert cfg.accounts[0].base_url("coinm") == "https://testnet.binancefuture.com"
+    assert cfg.accounts[0].pm is False  # no Portfolio Margin on the testnet
 
 
 def test_state_dir_defaults_to_systemd_state_directory(monkeypatch, tmp_path):
