@@ -310,7 +310,6 @@ MARKETS: dict[str, Market] = {
                 trading_rules="papi.umApiTradingStatus",
                 balance="papi.account",
                 open_orders="papi.umOpenOrders",
-                order_count="papi.rateLimitOrder",
                 positions="papi.umPositionRisk",
                 leverage_brackets="papi.umLeverageBracket",
                 unified_account="papi.account",

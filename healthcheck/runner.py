@@ -436,10 +436,12 @@ class Runner:
         return replace(cfg, accounts=tuple(accounts)) if changed else cfg
 
     def _detect_pm(self, accounts: list[str] | None) -> None:
-        """Settle each "auto" account not settled in the last day: ``/papi/v1/account``
-        (weight 20 on /papi) answers for a Portfolio Margin account and is refused for a classic
-        one. A transport failure or a clock/signature error says nothing: asked again next run
-        (the run reads the classic endpoints meanwhile)."""
+        """Settle each "auto" account not settled in the last day. The key's restrictions
+        (``/sapi/v1/account/apiRestrictions``, weight 1) say whether it may trade under
+        Portfolio Margin; only then is ``/papi/v1/account`` (weight 20 on /papi) asked: it
+        answers for a Portfolio Margin account and refuses a classic one (-2015). A transport
+        failure or a clock/signature error says nothing: asked again next run (the run reads
+        the classic endpoints meanwhile)."""
         cfg = self._resolved_config()
         todo = [
             a
@@ -449,26 +451,44 @@ class Runner:
         if not todo:
             return
         known = [m for m in self._offsets.values() if m.offset_ms is not None]
-        futs = {}
+        offset = -(known[0].offset_ms or 0.0) if known else 0.0
+        restr = {
+            a.name: self._submit_signed(a, "sapi.apiRestrictions", "spot", offset) for a in todo
+        }
+        probes = {}
         for a in todo:
-            if known:  # sign with a known offset (/papi has no server time of its own)
-                self.gateways[a.name].set_offset(PM_HOST, -(known[0].offset_ms or 0.0))
-            futs[a.name] = (a, self.gateways[a.name].submit(self.pool, "papi.account"))
-        for a, fut in futs.values():
-            out = fut.result()
+            out = restr[a.name].result()
+            if not out.ok or not isinstance(out.data, dict):
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+                continue
+            if out.data.get("enablePortfolioMarginTrading") is not True:
+                self._settle_pm(a, False)
+                continue
+            probes[a.name] = self._submit_signed(a, "papi.account", PM_HOST, offset)
+        for a in todo:
+            if a.name not in probes:
+                continue
+            out = probes[a.name].result()
             if out.ok:
-                answer = True
+                self._settle_pm(a, True)
             elif (
                 out.error is not None
                 and out.error.kind == FetchErrorKind.API
                 and out.error.code not in (-1021, -1022)
             ):
-                answer = False
+                self._settle_pm(a, False)
             else:
                 log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
-                continue
-            log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")
-            self._cache_put(self._pm_key(a), answer, self._clock())
+
+    def _submit_signed(self, a: AccountConfig, endpoint: str, host: str, offset: float) -> Future:
+        gw = self.gateways[a.name]
+        if offset:
+            gw.set_offset(host, offset)
+        return gw.submit(self.pool, endpoint)
+
+    def _settle_pm(self, a: AccountConfig, answer: bool) -> None:
+        log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")
+        self._cache_put(self._pm_key(a), answer, self._clock())
 
     # ------------------------------------------------------------------ helpers
     def _recent_offset(self, key: tuple[str, str]) -> bool:

@@ -144,20 +144,21 @@ class LeverageCheck(CheckBase):
             held.add(sym)
             cap = caps.get(sym)
             unit = cap[2] if cap else "notional"
-            shown = f"{amount:.2f}" if unit == "notional" else f"{amount:.8g}"
+            shown = f"{amount:.2f}" if unit == "notional" else f"{amount.normalize():f}"
             row: dict[str, Any] = {"symbol": sym, "side": side, unit: shown}
             details["positions"].append(row)
             if cap is None:
                 continue
             leverage, max_amount, unit = cap
-            row.update({"leverage": leverage, f"max_{unit}": f"{max_amount:f}"})
+            row.update({"leverage": leverage, f"max_{unit}": f"{max_amount.normalize():f}"})
             ratio = float(amount / max_amount) if max_amount > 0 else 0.0
             worst = max(worst, ratio)
             size = self._order_amount(acc, market, sym, unit, mark, ex)
             label = f"{sym} {side.lower()} position" if side != "BOTH" else f"{sym} position"
-            what = "" if unit == "notional" else f" {unit}"
+            what = "" if unit == "notional" else " (base asset)"
             text = (
-                f"{label} of {shown}{what} is {ratio * 100:.0f} % of the {max_amount:f} "
+                f"{label} of {shown}{what} is {ratio * 100:.0f} % of the "
+                f"{max_amount if unit == 'notional' else max_amount.normalize():f} "
                 f"allowed at {leverage}x"
             )
             if amount + size > max_amount or amount >= max_amount:
@@ -303,7 +304,7 @@ class LeverageCheck(CheckBase):
 
 
 def _fmt(amount: Decimal, unit: str) -> str:
-    return f"{amount:f}" if unit == "notional" else f"{amount:.8g} (base asset)"
+    return f"{amount:f}" if unit == "notional" else f"{amount.normalize():f} (base asset)"
 
 
 def _dec(value: Any) -> Decimal | None:
