@@ -172,6 +172,7 @@ class CostRow:
     every_seconds: float
     checks: str
     accounts: int
+    account: str = ""  # whose request it is (a public one: the account that planned it first)
 
     @property
     def per_minute(self) -> float:
@@ -202,6 +203,7 @@ def cost(cfg: Config) -> list[CostRow]:
                 every,
                 ", ".join(sorted(p.checks)),
                 len(p.readers),
+                p.account,
             )
         )
     for t in plan.time:
@@ -215,6 +217,7 @@ def cost(cfg: Config) -> list[CostRow]:
                 every,
                 t.check if t.for_clock else "(signing offset)",
                 1,
+                t.account,
             )
         )
     for e in plan.exchange:
@@ -227,6 +230,7 @@ def cost(cfg: Config) -> list[CostRow]:
                 cfg.daemon.exchange_info_ttl,
                 ", ".join(sorted(e.checks)),
                 1,
+                e.account,
             )
         )
     # followups (test orders): one per symbol and market, at trading_status' interval
@@ -247,9 +251,21 @@ def cost(cfg: Config) -> list[CostRow]:
                             interval_of(cfg, c.id),
                             c.id,
                             1,
+                            a.name,
                         )
                     )
     return rows
+
+
+def per_account_share(rows: list[CostRow]) -> dict[str, dict[str, float]]:
+    """Given cost rows, return per account each pool's share of its limit per minute (public
+    requests count for the account that planned them first: other accounts on the same host
+    share them)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        acc = out.setdefault(r.account, {})
+        acc[r.pool] = acc.get(r.pool, 0.0) + r.per_minute / POOLS[r.pool].default_limit
+    return {a: {p: v for p, v in pools.items()} for a, pools in out.items()}
 
 
 def per_pool_per_minute(rows: list[CostRow]) -> dict[str, float]:

@@ -168,3 +168,24 @@ def test_pm_account_configured_classic_is_told_to_switch_not_key_problem(config_
                                    symbols=["BTCUSDT"]), {"api_key"}), "api_key")
     assert r.status is Status.CRITICAL and "Portfolio Margin account" in r.summary
     assert -2015 not in r.codes and "portfolio_margin" in r.fix
+
+
+def test_no_new_market_costs_more_per_account_than_usdm():
+    """plan's per-account share at default settings, 5 symbols: COIN-M's /dapi and Portfolio
+    Margin's /papi (even at a 3000 limit) cost no more than USD-M's /fapi (1.08 %)."""
+    from healthcheck.config import parse_config
+    from healthcheck.plan import cost, per_account_share
+
+    usdt = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
+    usd = ["BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "SOLUSD_PERP", "XRPUSD_PERP"]
+
+    def share(**acc):
+        cfg = parse_config({"accounts": [{"name": "a", "api_key": "A" * 64,
+                                          "api_secret": "S" * 64, **acc}]}, secrets=False)
+        return per_account_share(cost(cfg))["a"]
+
+    usdm = share(markets=["usdm"], symbols=usdt, order_size=50, portfolio_margin=False)["fapi"]
+    assert round(usdm * 100, 2) == 1.08
+    assert share(markets=["coinm"], symbols=usd, order_size=300)["dapi"] <= usdm
+    pm = share(markets=["usdm"], symbols=usdt, order_size=50, portfolio_margin=True)
+    assert pm["papi"] * 2 <= usdm  # 6000 assumed; at 3000 still under USD-M's share

@@ -1,7 +1,10 @@
 """position_mode (-4061): is the futures account in the position mode the bot expects?
 
 A bot written for One-way mode sends orders without positionSide; in Hedge mode Binance rejects
-them with -4061, and the reverse. Read from accountConfig (weight 5), not positionSide/dual (30).
+them with -4061, and the reverse. USD-M's is read from accountConfig (weight 5, with multi-assets
+margin), COIN-M's and Portfolio Margin's from positionSide/dual (weight 30, so reused ten
+minutes). Binance's "CM migration" may give USD-M and COIN-M one shared mode (unconfirmed): each
+market's answer is judged on its own, so it works either way.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 
 
 # GET positionSide/dual weighs 30 (on /dapi and /papi): its answer is reused this long
-DUAL_REUSE_SECONDS = 300.0
+DUAL_REUSE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)

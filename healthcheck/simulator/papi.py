@@ -15,7 +15,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from healthcheck.simulator import coinm, faults
+from healthcheck.simulator import coinm
 from healthcheck.simulator import endpoints as ep
 from healthcheck.simulator.accounts import SimAccount, d, s8
 from healthcheck.simulator.endpoints import NONE, TRADE, USER_DATA, Ctx, Endpoint, Handler
@@ -132,43 +132,6 @@ def cm_position_risk(ctx: Ctx) -> Any:
     return [r for r in rows if d(r["positionAmt"]) != 0]
 
 
-FAULTS_TEXT = {
-    "coinm_hedge_mode": "COIN-M in Hedge mode (its own mode; USD-M keeps its own)",
-    "coinm_margin_warning": "COIN-M BTC margin ratio 60 %",
-    "coinm_margin_critical": "COIN-M BTC margin ratio 90 %",
-    "portfolio_margin": "the account is under Portfolio Margin: /fapi and /dapi refuse its "
-    "signed calls with -2015, /papi answers",
-    "uni_mmr_low": "Portfolio Margin uniMMR 1.35 (margin-call band)",
-    "uni_mmr_critical": "Portfolio Margin uniMMR 1.15 (new orders refused)",
-    "pm_reduce_only": "Portfolio Margin accountStatus REDUCE_ONLY",
-}
-
-
-def _coinm_margin(maint: str) -> Any:
-    def change(a: SimAccount, s: Any) -> dict[str, dict[str, Any]]:
-        assets = {k: dict(v) for k, v in a.coinm_assets.items()}
-        assets.setdefault("BTC", {})
-        assets["BTC"].update({"maintMargin": maint, "marginBalance": "0.5"})
-        return assets
-
-    return change
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "coinm_hedge_mode": {"coinm_dual_side": True},
-    "coinm_margin_warning": {"coinm_assets": _coinm_margin("0.3")},
-    "coinm_margin_critical": {"coinm_assets": _coinm_margin("0.45")},
-    "portfolio_margin": {
-        "portfolio_margin": True,
-        "enable_pm_trading": True,
-        "enable_futures": False,
-    },
-    "uni_mmr_low": {"uni_mmr": "1.35"},
-    "uni_mmr_critical": {"uni_mmr": "1.15"},
-    "pm_reduce_only": {"pm_account_status": "REDUCE_ONLY"},
-}
-
-
 def _per_symbol(one: int, many: int) -> Any:
     return lambda params: one if params.get("symbol") else many
 
@@ -232,9 +195,7 @@ ENDPOINTS: list[Endpoint] = [
 
 
 def register(routes: dict[tuple[str, str], Endpoint]) -> None:
-    """Add the COIN-M and Portfolio Margin routes and faults to the simulator's tables."""
+    """Add the COIN-M and Portfolio Margin routes to the simulator's route table (their faults
+    are presets of :mod:`healthcheck.simulator.faults`)."""
     for e in coinm.ENDPOINTS + ENDPOINTS:
         routes[(e.method, e.path)] = e
-    faults.PRESET_FAULTS.update(FAULTS_TEXT)
-    faults.FAULTS.update(FAULTS_TEXT)
-    faults.ACCOUNT_PRESETS.update(PRESETS)

@@ -83,7 +83,7 @@ def test_control_api_reset_clears_everything(sim: Simulator, client: Client) -> 
     client.get_server_time()
     state = _call(sim.url + "/_sim/reset", {})
     assert state["faults"] == [] and state["clock_offset_ms"] == 0
-    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0}
+    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0, "papi": 0}
     assert sim.requests == []
 
 
