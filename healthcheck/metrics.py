@@ -54,6 +54,7 @@ METRIC_NAMES = (
     f"{PREFIX}_clock_offset_seconds",
     f"{PREFIX}_ntp_offset_seconds",
     f"{PREFIX}_margin_ratio",
+    f"{PREFIX}_uni_mmr",
     f"{PREFIX}_ip_weight_used_ratio",
     f"{PREFIX}_ip_weight_used",
     f"{PREFIX}_ip_weight_limit",
@@ -235,7 +236,14 @@ class HealthCollector:
         )
         margin = GaugeMetricFamily(
             f"{PREFIX}_margin_ratio",
-            "USD-M futures maintenance margin / margin balance (liquidation at 1)",
+            "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
+            "margin coins (liquidation at 1)",
+            labels=["account"],
+        )
+        uni_mmr = GaugeMetricFamily(
+            f"{PREFIX}_uni_mmr",
+            "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
+            "liquidation at 1.05)",
             labels=["account"],
         )
         weight_ratio = GaugeMetricFamily(
@@ -282,6 +290,9 @@ class HealthCollector:
                 v = _num(m.get("margin_ratio"))
                 if v is not None:
                     margin.add_metric([r.account], v)
+                v = _num(m.get("uni_mmr"))
+                if v is not None:
+                    uni_mmr.add_metric([r.account], v)
             elif r.check == "api_key":
                 v = _num(m.get("trading_expires_in_seconds"))
                 if v is not None:
@@ -308,6 +319,7 @@ class HealthCollector:
             offset,
             ntp,
             margin,
+            uni_mmr,
             weight_ratio,
             weight_used,
             weight_limit,

@@ -55,7 +55,7 @@ def full_exposition() -> dict[str, set[str]]:
     c.update(Report([
         Result("main", "clock", Status.OK, "", metrics={"offset_spot_ms": 1.0,
                                                          "ntp_offset_ms": 1.0}),
-        Result("main", "balance", Status.WARNING, "", metrics={"margin_ratio": 0.6},
+        Result("main", "balance", Status.WARNING, "", metrics={"margin_ratio": 0.6, "uni_mmr": 1.4},
                risk_codes=[-2019]),
         Result("main", "position_mode", Status.CRITICAL, "", codes=[-4061]),
         Result("main", "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 9}),
