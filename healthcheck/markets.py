@@ -69,6 +69,7 @@ def _roles(**kw: str) -> Mapping[str, str]:
 #   positions                         positions with leverage (positionRisk)
 #   leverage_caps                     the position cap at the current leverage (symbolConfig)
 #   leverage_brackets                 leverage brackets (the cap is read from them)
+#   margin_types                      each symbol's ``marginType`` (a bot's margin mode, -4048)
 #   delist_schedule                   announced delistings
 #   unified_account                   Portfolio Margin's account (uniMMR, accountStatus)
 ROLES = (
@@ -89,6 +90,7 @@ ROLES = (
     "positions",
     "leverage_caps",
     "leverage_brackets",
+    "margin_types",
     "delist_schedule",
     "unified_account",
 )
@@ -303,6 +305,7 @@ MARKETS: dict[str, Market] = {
                 algo_orders="fapi.openAlgoOrders",
                 positions="fapi.positionRisk",
                 leverage_caps="fapi.symbolConfig",
+                margin_types="fapi.symbolConfig",
             ),
             pm_roles=_roles(
                 key_probe="papi.account",

@@ -11,7 +11,7 @@ cost before running anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -93,17 +93,27 @@ class Plan:
         return [p for p in self.requests if account in p.readers]
 
 
-def due_checks(
-    cfg: Config, due: set[str] | None, accounts: Iterable[AccountConfig]
-) -> dict[str, list[Check]]:
-    """Given the checks due (None: all), return per account the checks that apply to it."""
+Due = set[str] | Mapping[str, set[str]] | None
+
+
+def due_checks(cfg: Config, due: Due, accounts: Iterable[AccountConfig]) -> dict[str, list[Check]]:
+    """Given the checks due (None: all; a mapping: per account, as the daemon's schedule
+    staggers them), return per account the checks that apply to it."""
+    if isinstance(due, Mapping):
+        every = build_checks(cfg.checks, None)
+        return {
+            a.name: [
+                c
+                for c in every
+                if c.id in due.get(a.name, ()) and c.id in a.checks and c.applies(a)
+            ]
+            for a in accounts
+        }
     checks = build_checks(cfg.checks, due)
     return {a.name: [c for c in checks if c.id in a.checks and c.applies(a)] for a in accounts}
 
 
-def build_plan(
-    cfg: Config, due: set[str] | None = None, accounts: Iterable[str] | None = None
-) -> Plan:
+def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = None) -> Plan:
     """Given the config, the checks due and the accounts (None: all), return the merged plan."""
     accs = [a for a in cfg.accounts if accounts is None or a.name in set(accounts)]
     per_account = due_checks(cfg, due, accs)

@@ -143,8 +143,8 @@ class WeightBook:
             budget = max(int(limit * (self.budget_share or 1.0)), 60)
             if self.budget_share is not None and spent + weight > budget:
                 return FetchError(
-                    FetchErrorKind.BUDGET,
-                    f"skipped: this tool already spent {spent} of its "
+                    FetchErrorKind.DEFERRED,
+                    f"deferred: this tool already spent {spent} of its "
                     f"{budget} weight budget per minute on this host",
                 )
             used = self.last_used(base_url, group)

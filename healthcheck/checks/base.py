@@ -233,6 +233,9 @@ class Facts:
     # the latest result of every check of this account evaluated before (this run or earlier)
     results: list[Result] = field(default_factory=list)
     bot_log: Any = None  # healthcheck.logwatch.watcher.BotLogFacts for a watched account
+    # why the account's bot_config could not be read again this run (None: read, or none)
+    bot_config_error: str | None = None
+    bot_alive: Any = None  # healthcheck.bots.liveness.BotAliveFacts (stale_after, unit, bot_api)
 
     def get(self, what: str | Request) -> Outcome | None:
         """Given an endpoint name (no parameters) or a Request, return its outcome if fetched."""

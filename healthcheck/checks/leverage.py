@@ -12,6 +12,12 @@ this check counts the position only.
 COIN-M (and Portfolio Margin) have no symbolConfig: the cap comes from the leverage brackets at
 the position's leverage (``positionRisk``); COIN-M brackets cap the base-asset quantity
 (``qtyCap``), compared with the position's ``notionalValue`` (in the coin).
+
+For a freqtrade account (``bot_config``), the same answers say whether freqtrade's
+``set_margin_mode`` before each entry will fail: on a market whose row offers ``margin_types``
+(USD-M's symbolConfig ``marginType``), a position held in the other margin type makes Binance
+refuse the change with -4048, and freqtrade's entry with it (CRITICAL on the bot's symbols,
+WARNING on others while its pairs are unknown).
 """
 
 from __future__ import annotations
@@ -74,9 +80,12 @@ class LeverageCheck(CheckBase):
         for m in account.markets:
             if not role_endpoints(account, m, "positions"):
                 continue
-            for role in ("positions", "leverage_caps", "leverage_brackets"):
+            roles = ["positions", "leverage_caps", "leverage_brackets"]
+            if account.bot is not None and account.bot.derived.margin_mode is not None:
+                roles.append("margin_types")  # the bot sets a margin type before each entry
+            for role in roles:
                 out += [Request(n) for n in role_endpoints(account, m, role)]
-        return out
+        return list(dict.fromkeys(out))
 
     def evaluate(self, facts: Facts) -> Result | None:
         acc = facts.account
@@ -138,6 +147,10 @@ class LeverageCheck(CheckBase):
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
             return 0.0
+        types_name = facts.role(market, "margin_types")
+        types_out = facts.get(types_name) if types_name else None
+        if types_out is not None and types_out.ok:
+            findings += self._margin_types(acc, market, types_out.data, positions)
         worst = 0.0
         held: set[str] = set()
         for sym, side, amount, mark in positions:
@@ -252,6 +265,62 @@ class LeverageCheck(CheckBase):
             ):
                 out[item["symbol"]] = int(
                     number(item, "leverage", f"positionRisk {item['symbol']}")
+                )
+        return out
+
+    @staticmethod
+    def _margin_types(
+        acc: AccountConfig,
+        market: str,
+        config: Any,
+        positions: list[tuple[str, str, Decimal, Decimal | None]],
+    ) -> list[Finding]:
+        """Given one market's margin-type answer (a list of ``symbol``/``marginType``, e.g.
+        symbolConfig) and its positions, return what makes freqtrade's margin-type call before
+        an entry fail (-4048)."""
+        bot = acc.bot
+        if bot is None or bot.derived.margin_mode is None:
+            return []
+        want = bot.derived.margin_mode  # "isolated" | "cross"
+        if not isinstance(config, list):
+            return []
+        types = {
+            item["symbol"]: str(item.get("marginType", "")).upper()
+            for item in config
+            if isinstance(item, dict) and isinstance(item.get("symbol"), str)
+        }
+        wanted_type = "ISOLATED" if want == "isolated" else "CROSSED"
+        bot_symbols = acc.symbols_for(market)
+        out: list[Finding] = []
+        for sym in dict.fromkeys(s for s, _side, _amount, _mark in positions):
+            have = types.get(sym)
+            if not have or have == wanted_type or have not in ("ISOLATED", "CROSSED"):
+                continue
+            if bot_symbols and sym not in bot_symbols:
+                continue  # a position the bot does not trade: its margin type is not asked
+            shown = "isolated" if have == "ISOLATED" else "cross"
+            text = (
+                f"{sym} holds a position in {shown} margin, but the bot's margin_mode is "
+                f"{want!r} (in {bot.config}): freqtrade sets "
+                "the margin type before each entry and Binance refuses with -4048 (margin type "
+                "cannot be changed if there exists position), so its entries on "
+                f"{sym} fail"
+            )
+            fix = (
+                f"close the {sym} position opened in {shown} margin (or switch the symbol by "
+                f"hand once it is flat), or set margin_mode to {shown!r} in the bot's config"
+            )
+            if bot_symbols:
+                out.append(Finding(Status.CRITICAL, text, [-4048], fix))
+            else:
+                out.append(
+                    Finding(
+                        Status.WARNING,
+                        text + " if the bot trades it",
+                        [],
+                        fix,
+                        risk_codes=[-4048],
+                    )
                 )
         return out
 

@@ -173,7 +173,10 @@ class FreqtradeRun:
         (user_data / "strategies").mkdir(parents=True, exist_ok=True)
         (user_data / "strategies" / "enter_at_once.py").write_text(self.strategy)
         self.config_path.write_text(json.dumps(self.cfg, indent=2))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
+        # PYTEST_VERSION (set by pytest 8 for its subprocesses too) makes freqtrade skip its whole
+        # logging set-up (freqtrade/loggers/__init__.py setup_logging): no --logfile is written
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("FREQTRADE__") and k != "PYTEST_VERSION"}
         cmd = [
             str(env_dir / "bin" / "freqtrade"), "trade", "--config", str(self.config_path),
             "--strategy", "EnterAtOnce", "--userdir", str(user_data),
