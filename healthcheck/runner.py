@@ -51,9 +51,9 @@ def _meaning(d: Derived) -> tuple[Any, ...]:
 
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
-WEIGHT_REUSE_SECONDS = 300.0
+WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
 # what "auto" found out about Portfolio Margin is asked again after a day (an account may move)
-PM_REMEMBER_SECONDS = 86400.0  # weight readings a later process may start from
+PM_REMEMBER_SECONDS = 86400.0
 # while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
 # shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
 BAD_NEWS_REUSE_SECONDS = 60.0

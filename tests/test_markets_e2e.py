@@ -136,6 +136,33 @@ def test_classic_account_auto_settles_without_touching_papi(config_for, sim):
     assert not any(r.path.startswith("/papi/") for r in sim.requests)
 
 
+
+def test_daemon_schedule_moves_to_papi_once_auto_finds_portfolio_margin(config_for, sim):
+    """The daemon prices its schedule as its runs read: an "auto" account is priced on /fapi
+    until a run finds Portfolio Margin, then on /papi (the table's limit), even when no new
+    weight limit arrives with it."""
+    from healthcheck.config import load_config
+    from healthcheck.daemon import Daemon
+
+    sim.set_fault("portfolio_margin", account="main")
+    # the key's restrictions do not answer at first: "auto" stays unsettled
+    sim.set_fault("close", scope="/sapi/v1/account/apiRestrictions")
+    d = Daemon(load_config(config_for(markets=["usdm"], symbols={"usdm": ["BTCUSDT"]})))
+    try:
+        assert d.tick() is not None  # learns the live limits; the account is read classic
+        before = {ld.pool: ld for ld in d.schedule.loads}
+        assert "papi" not in before and "fapi" in before
+        sim.clear_fault("close")
+        d.runner.run(set())  # no check due: only "auto" is settled (no new limit is learned)
+        assert d.tick() is not None
+        after = {ld.pool: ld for ld in d.schedule.loads}
+        assert "papi" in after, sorted(after)
+        # only public reads (time, exchangeInfo) are left on /fapi
+        assert after["fapi"].need_per_minute < before["fapi"].need_per_minute / 2
+        assert d.schedule.to_json()["stretch_factor"].keys() >= {"dapi", "papi"}
+    finally:
+        d._shutdown()
+
 @pytest.mark.parametrize("fault, status", [("uni_mmr_low", Status.WARNING),
                                            ("uni_mmr_critical", Status.CRITICAL)])
 def test_pm_uni_mmr_alerts(config_for, sim, fault, status):

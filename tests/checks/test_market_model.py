@@ -138,3 +138,44 @@ def test_a_new_market_finding_carries_the_rows_codes_and_units(fake_market):
     sym = by_id["symbols"].evaluate(f)
     assert sym.status is Status.CRITICAL and sym.codes == [-9001], sym.summary
     assert "0 contract(s) of 100 USD" in sym.summary
+
+
+def _freqtrade(margin_mode: str):
+    from pathlib import Path
+
+    from healthcheck.bots.derived import Derived
+    from healthcheck.bots.link import BotLink
+
+    path = Path("/etc/freqtrade/config.json")
+    return BotLink("freqtrade", path, frozenset(),
+                   Derived("freqtrade", path, (path,), margin_mode=margin_mode))
+
+
+def test_a_bots_margin_type_is_read_through_the_rows_margin_types_role(fake_market):
+    """-4048 (freqtrade's margin type vs a held position) comes from the row that offers
+    ``margin_types``: USD-M's symbolConfig, asked once with the caps; a market without the
+    role (the fake one, or USD-M under Portfolio Margin, whose symbolConfig is refused) asks
+    nothing more and says nothing of it."""
+    by_id = {cls.id: cls(cls.Settings()) for cls in REGISTRY}
+    lev = by_id["leverage"]
+    bot = _freqtrade("isolated")
+    usdm = account(markets=("usdm",), bot=bot, symbols={"usdm": ("BTCUSDT",)},
+                   portfolio_margin=False)
+    assert [r.endpoint for r in lev.needs(usdm)] == ["fapi.positionRisk", "fapi.symbolConfig"]
+    pm = account(markets=("usdm",), bot=bot, portfolio_margin=True)
+    assert all(r.endpoint.startswith("papi.") for r in lev.needs(pm)), lev.needs(pm)
+    xfut = account(markets=("xfut",), bot=bot, symbols={"xfut": ("XBTUSD_PERP",)},
+                   portfolio_margin=False)
+    assert [r.endpoint for r in lev.needs(xfut)] == ["x.positions", "x.brackets"]
+    f = facts(xfut, _answers(), exchange={"xfut": {"XBTUSD_PERP": _symbol()}})
+    r = lev.evaluate(f)
+    assert r.status is Status.OK and -4048 not in r.codes + r.risk_codes, r.summary
+    # USD-M through its row: a position in the other margin type is CRITICAL -4048
+    f = facts(usdm, {
+        "fapi.positionRisk": [{"symbol": "BTCUSDT", "positionSide": "BOTH",
+                               "positionAmt": "0.01", "notional": "600", "markPrice": "60000"}],
+        "fapi.symbolConfig": [{"symbol": "BTCUSDT", "marginType": "CROSSED", "leverage": 5,
+                               "maxNotionalValue": "1000000"}],
+    })
+    r = lev.evaluate(f)
+    assert r.status is Status.CRITICAL and r.codes == [-4048], r.summary
