@@ -59,6 +59,8 @@ def full_exposition() -> dict[str, set[str]]:
                risk_codes=[-2019]),
         Result("main", "position_mode", Status.CRITICAL, "", codes=[-4061]),
         Result("main", "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 9}),
+        Result("main", "bot_alive", Status.OK, "",
+               metrics={"last_line_timestamp_seconds": 1.7e9}),
         Result("main", "rate_limit", Status.OK, "", metrics={"used_weight_api": 1,
                                                               "weight_limit_api": 6000}),
     ], {"duration_ms": 1.0, "request_weight": 3}, 1.0))
