@@ -264,7 +264,8 @@ def build_schedule(
     """Given the config, the configured interval of every enabled check and the known weight
     limits (default: Binance's documented ones), return the schedule that keeps every host's
     pools within ``FILL`` of the daemon's budget."""
-    share = cfg.daemon.weight_budget_share
+    # None: no budget at all (bench/soak.py drives a daemon flat out), as in WeightBook
+    share = cfg.daemon.weight_budget_share or 1.0
     if configured is None:
         configured = configured_intervals(cfg)
     ds = demands(cfg)
