@@ -580,6 +580,9 @@ def usdm_position_json(
         maint = maint_margin(symbol, notional) if amt else Decimal(0)
         initial = abs(notional) / lev
     upnl = (mark - pos["entry"]) * amt if amt else Decimal(0)
+    isolated = acct.margin_type_for(symbol) == "ISOLATED"
+    # an isolated position holds its own margin: the entry cost at its leverage (plus uPnL)
+    iso_wallet = abs(pos["entry"] * amt) / lev if isolated and amt else Decimal(0)
     row: dict[str, Any] = {
         "symbol": symbol,
         "positionSide": "LONG" if acct.dual_side_position else "BOTH",
@@ -589,10 +592,10 @@ def usdm_position_json(
         "markPrice": _fmt(mark),
         "unRealizedProfit": _fmt(upnl),
         "liquidationPrice": "0",
-        "isolatedMargin": _fmt(Decimal(0)),
+        "isolatedMargin": _fmt(iso_wallet + upnl if isolated and amt else Decimal(0)),
         "notional": _fmt(notional),
         "marginAsset": "USDT",
-        "isolatedWallet": "0",
+        "isolatedWallet": _fmt(iso_wallet) if isolated else "0",
         "initialMargin": _fmt(initial),
         "maintMargin": _fmt(maint),
         "positionInitialMargin": _fmt(initial),
@@ -619,9 +622,9 @@ def usdm_position_json(
             {
                 "leverage": str(lev),
                 "maxNotionalValue": str(max_notional(symbol, lev)),
-                "marginType": "cross",
+                "marginType": "isolated" if isolated else "cross",
                 "isAutoAddMargin": "false",
-                "isolated": False,
+                "isolated": isolated,
             }
         )
     return row if (amt or v2) else None

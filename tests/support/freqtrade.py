@@ -1,4 +1,4 @@
-"""A real freqtrade (pinned, in a venv of its own) run against the simulator, for the real-bot tests.
+"""A real freqtrade (pinned, in a venv of its own) run against the simulator, for real-bot tests.
 
 The venv is built once per version into ``/var/cache/binance-healthcheck/freqtrade-<version>``
 (``.ci/run`` builds it as root; ``BHC_FREQTRADE_VENV`` points elsewhere) and reused: a ``.complete``
@@ -37,8 +37,12 @@ CCXT_API_PATHS = {
     "papi": "/papi/v1", "papiV2": "/papi/v2",
 }  # fmt: skip
 
-# enters long on every candle; exits by ROI after a minute; stoploss on exchange when asked
+# Enters long on every candle at the other side of the book (the ask: a limit entry that fills at
+# once), except for the pairs in the config's "bhc_unfilled_pairs", whose entries rest below the
+# market until freqtrade cancels them on its unfilled timeout. A filled trade gets a stoploss on
+# the exchange and exits by the strategy's own signal (custom_exit) after "bhc_exit_after_seconds".
 STRATEGY = '''
+from datetime import datetime
 from pandas import DataFrame
 from freqtrade.strategy import IStrategy
 
@@ -52,8 +56,8 @@ class EnterAtOnce(IStrategy):
     startup_candle_count = 1
     process_only_new_candles = False
     order_types = {
-        "entry": "limit", "exit": "limit", "stoploss": "market",
-        "stoploss_on_exchange": False,
+        "entry": "limit", "exit": "limit", "stoploss": "limit",
+        "stoploss_on_exchange": True, "stoploss_on_exchange_interval": 60,
     }
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -66,6 +70,19 @@ class EnterAtOnce(IStrategy):
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["exit_long"] = 0
         return dataframe
+
+    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side,
+                           **kwargs):
+        if pair in self.config.get("bhc_unfilled_pairs", []):
+            return proposed_rate * 0.99
+        return proposed_rate
+
+    def custom_exit(self, pair, trade, current_time: datetime, current_rate, current_profit,
+                    **kwargs):
+        after = float(self.config.get("bhc_exit_after_seconds", 8))
+        if (current_time - trade.open_date_utc).total_seconds() >= after:
+            return "bhc_time_exit"
+        return None
 '''
 
 
@@ -122,8 +139,11 @@ def config(
         "cancel_open_orders_on_exit": False,
         "timeframe": "1m",
         "unfilledtimeout": {"entry": 10, "exit": 10, "exit_timeout_count": 0, "unit": "seconds"},
-        "entry_pricing": {"price_side": "same", "use_order_book": False, "price_last_balance": 0.0},
-        "exit_pricing": {"price_side": "same", "use_order_book": False},
+        # the other side of the book: entries and exits cross it and fill. Binance futures
+        # tickers have no bid/ask, so freqtrade prices from the order book there.
+        "entry_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1,
+                          "price_last_balance": 0.0},
+        "exit_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1},
         "exchange": {
             "name": "binance",
             "key": api_key,
