@@ -193,16 +193,29 @@ class FreqtradeRun:
         (user_data / "strategies").mkdir(parents=True, exist_ok=True)
         (user_data / "strategies" / "enter_at_once.py").write_text(self.strategy)
         self.config_path.write_text(json.dumps(self.cfg, indent=2))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
+        # FREQTRADE__* would override the config; with PYTEST_VERSION set (pytest sets it for its
+        # children too) freqtrade skips its logging set-up and --logfile stays empty.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("FREQTRADE__", "PYTEST_"))}
         cmd = [
             str(env_dir / "bin" / "freqtrade"), "trade", "--config", str(self.config_path),
             "--strategy", "EnterAtOnce", "--userdir", str(user_data),
             "--db-url", f"sqlite:///{self.workdir / 'trades.sqlite'}",
             "--logfile", str(self.log_path),
         ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.out_path = self.workdir / "freqtrade.out"  # stdout/stderr: what comes before the log
+        with self.out_path.open("wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
         return self
+
+    def output(self) -> str:
+        """freqtrade's stdout and stderr (argument errors and crashes before logging starts)."""
+        try:
+            return self.out_path.read_text(errors="replace")
+        except (AttributeError, FileNotFoundError):
+            return ""
 
     def log(self) -> str:
         try:
@@ -220,7 +233,8 @@ class FreqtradeRun:
                 return text
             if self.proc is not None and self.proc.poll() is not None and not callable(pattern):
                 raise AssertionError(f"freqtrade exited ({self.proc.returncode}) before "
-                                     f"{pattern!r}; log tail:\n{text[-3000:]}")
+                                     f"{pattern!r}; log tail:\n{text[-3000:]}\n"
+                                     f"output tail:\n{self.output()[-2000:]}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {pattern!r} in freqtrade's log within {timeout} s; "
                                      f"log tail:\n{text[-3000:]}")
