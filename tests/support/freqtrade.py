@@ -1,10 +1,12 @@
 """A real freqtrade (pinned, in a venv of its own) run against the simulator, for real-bot tests.
 
 The venv is built once per version into ``/var/cache/binance-healthcheck/freqtrade-<version>``
-(``.ci/run`` builds it as root; ``BHC_FREQTRADE_VENV`` points elsewhere) and reused: a ``.complete``
-marker is written last, so a half-built venv is rebuilt. Where it cannot be built (no registry),
-the tests skip with the reason. Only the URLs of freqtrade's config point at the simulator; the
-strategy enters on every candle, so orders go out at once.
+(``~/.cache/binance-healthcheck/`` when that is not writable; ``.ci/run`` builds it before the
+tests; ``BHC_FREQTRADE_VENV`` points elsewhere, ``BHC_FREQTRADE_SKIP`` skips) and reused: a
+``.complete`` marker is written last, so a half-built venv is rebuilt. Where it cannot be built
+(no registry), the tests skip with the reason. Only the URLs of freqtrade's config point at the
+simulator; the strategy enters on every candle at the other side of the book, so orders go out
+and fill at once, and exits on its own signal a few seconds later.
 """
 
 from __future__ import annotations
@@ -86,12 +88,21 @@ class EnterAtOnce(IStrategy):
 '''
 
 
+def default_venv_path() -> Path:
+    """The cache .ci/run uses: /var/cache/... as root (or where writable), else ~/.cache/..."""
+    shared = CACHE / f"freqtrade-{VERSION}"
+    if shared.exists() or os.geteuid() == 0 or os.access(CACHE, os.W_OK):
+        return shared
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return home / "binance-healthcheck" / f"freqtrade-{VERSION}"
+
+
 def venv() -> Path:
     """Return the freqtrade venv, building it on first use; skip the test when that cannot work."""
     reason = os.environ.get("BHC_FREQTRADE_SKIP")
     if reason:
         pytest.skip(reason)
-    path = Path(os.environ.get("BHC_FREQTRADE_VENV", CACHE / f"freqtrade-{VERSION}"))
+    path = Path(os.environ.get("BHC_FREQTRADE_VENV", default_venv_path()))
     if (path / ".complete").exists():
         return path
     if path.exists():
