@@ -148,7 +148,9 @@ class SimAccount:
         """Put a resting order on the book without validation; return its orderId.
 
         Stop types go to the algo book (usdm ``openAlgoOrders``; spot MAX_NUM_ALGO_ORDERS).
-        A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price.
+        A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price; a
+        stop without one at double (BUY) or half (SELL), so it does not trigger. Stops and
+        take-profits fire when the price reaches their ``price`` (the trigger).
         """
         return int(
             self._require_sim().add_open_order(

@@ -661,7 +661,10 @@ class Simulator:
         qty = to_decimal(quantity, "quantity")
         cur = st.price_at(self.now_ms())
         if price is None:
-            px = cur / 2 if side == "BUY" else cur * 2
+            # away from the price: a LIMIT or take-profit BUY below, a stop BUY above (so a
+            # conditional order rests untriggered)
+            below = (side == "BUY") != (type in trading.STOP_KINDS)
+            px = cur / 2 if below else cur * 2
             tick = st.filter("PRICE_FILTER")
             px = px.quantize(Decimal(str(tick["tickSize"])).normalize()) if tick else px
         else:

@@ -1,7 +1,8 @@
 """A real freqtrade (the pinned version in its cached venv, tests/support/freqtrade.py) trades live
 against the simulator, unchanged but for the URLs: spot, USD-M futures isolated and cross. Its
 whole trade life is checked on both sides: what freqtrade logged and what the simulator holds
-(orders created, filled, cancelled; stoploss on the exchange; margin type). Then the start-up and
+(orders created, filled, cancelled; stoploss on the exchange placed, cancelled, or fired when
+the price falls; margin type). Then the start-up and
 entry refusals freqtrade itself makes (hedge mode, multi-assets mode, a stake below its minimum,
 -4048). Marked ``freqtrade``: ``pytest -m freqtrade`` runs only these; they skip, naming the
 reason, where the venv cannot be built.
@@ -159,6 +160,33 @@ def test_futures_cross_market_entry_and_exit(
     # cross is the account's default: every marginType call is answered -4046, none switches
     margin_calls = [r.status for r in sim.requests if r.path == "/fapi/v1/marginType"]
     assert margin_calls and set(margin_calls) == {400}
+    _assert_clean(sim, log, allowed={("/fapi/v1/marginType", 400)})
+
+
+@pytest.mark.parametrize(
+    ("market", "pair", "hit"),
+    [("spot", "BTC/USDT", "LIMIT"), ("usdm", "BTC/USDT:USDT", "STOPLOSS")],
+)
+def test_stoploss_on_exchange_fires_when_the_price_falls(
+    sim: Simulator, acct: SimAccount, tmp_path: Path, market: str, pair: str, hit: str
+) -> None:
+    kw: dict[str, Any] = {"pairs": (pair,), "stake_amount": 100}
+    if market == "usdm":
+        kw.update(trading_mode="futures", margin_mode="isolated", stake_amount=200)
+    cfg = _cfg(sim, acct, **kw)
+    cfg["bhc_exit_after_seconds"] = 3600  # only the stoploss may end this trade
+    with ft.FreqtradeRun(tmp_path, cfg) as run:
+        run.wait_for(r"stoploss limit order added for " + re.escape(pair) +
+                     r"\. stop price: 54000\.0\. limit: 53460\.0", 90)  # fmt: skip
+        sim.set_price(market, "BTCUSDT", "53900")  # through the stop, above its limit
+        log = run.wait_for(hit + r" is hit for Trade\(id=1, pair=" + re.escape(pair), 30)
+    [stop] = _orders(acct, "BTCUSDT", type="STOP_LOSS_LIMIT" if market == "spot" else "STOP")
+    if market == "spot":
+        assert stop["status"] == "FILLED" and stop["avgPrice"] == 53900
+    else:  # the algo order placed its actual order, which filled
+        assert stop["status"] == "FINISHED"
+        assert acct.orders[stop["actualOrderId"]]["status"] == "FILLED"
+        assert acct.usdm_position("BTCUSDT")["amt"] == 0
     _assert_clean(sim, log, allowed={("/fapi/v1/marginType", 400)})
 
 

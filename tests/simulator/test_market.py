@@ -251,6 +251,39 @@ def test_stop_orders_go_to_the_algo_book_and_count_toward_max_algo(
         400, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
 
 
+def test_stop_orders_fire_when_the_price_reaches_their_trigger(
+    sim: Simulator, account: SimAccount, client: Client
+) -> None:
+    account.futures_maint_margin = "0"
+    account.set_position("BTCUSDT", "0.002", entry_price="60000")
+    algo = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
+                                       quantity="0.002", stopPrice="55000", reduceOnly="true")
+    tp = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="TAKE_PROFIT_MARKET",
+                                     quantity="0.002", stopPrice="65000", reduceOnly="true")
+    spot_stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
+                                    timeInForce="GTC", quantity="0.001", price="54000.00",
+                                    stopPrice="55000.00")
+    assert client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])["workingTime"] == -1
+    sim.set_price("usdm", "BTCUSDT", "58000")  # above both triggers: nothing fires
+    got = client.futures_get_algo_order(algoId=algo["algoId"])
+    assert got["algoStatus"] == "NEW" and got["actualOrderId"] == ""
+    sim.set_price("usdm", "BTCUSDT", "54900")
+    sim.set_price("spot", "BTCUSDT", "54900")
+    got = client.futures_get_algo_order(algoId=algo["algoId"])
+    # the algo order placed its actual MARKET order, which filled: FINISHED, with its id and price
+    assert got["algoStatus"] == "FINISHED" and got["actualOrderId"]
+    assert float(got["actualPrice"]) == 54900 and got["triggerTime"] > 0
+    actual = client.futures_get_order(symbol="BTCUSDT", orderId=int(got["actualOrderId"]))
+    assert (actual["status"], actual["type"], actual["origType"]) == (
+        "FILLED", "MARKET", "STOP_MARKET")
+    assert float(client.futures_position_information(symbol="BTCUSDT", version=2)[0][
+        "positionAmt"]) == 0
+    assert client.futures_get_algo_order(algoId=tp["algoId"])["algoStatus"] == "NEW"
+    # a spot stop keeps its id: it starts working and (marketable) fills
+    spot = client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])
+    assert spot["status"] == "FILLED" and spot["isWorking"] is True and spot["workingTime"] > 0
+
+
 def test_position_over_the_leverage_cap_gives_2027(
     sim: Simulator, account: SimAccount, client: Client
 ) -> None:
