@@ -1210,17 +1210,13 @@ MARGIN_TYPE_MSGS = {
 def change_margin_type(ctx: Ctx) -> Any:
     """POST /fapi/v1/marginType: the symbol's margin type, refused as Binance refuses it."""
     a = _acct(ctx)
-    for name in ("symbol", "marginType"):
-        if not ctx.params.get(name):
-            raise mandatory(name)
-    want = ctx.params["marginType"].upper()
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    want = ctx.params.get("marginType", "")
     if want not in ("ISOLATED", "CROSSED"):
-        raise ApiError(
-            400,
-            -1100,
-            "Illegal characters found in parameter 'marginType'; "
-            "legal range is 'ISOLATED, CROSSED'.",
-        )
+        # Binance's answer to a missing or unknown value (lower case "isolated" included), with
+        # the parameter's name in lower case, as users have reported it
+        raise mandatory("margintype")
     st = _symbols(ctx)[0]
     with ctx.sim._lock:
         if a.margin_type_for(st.symbol) == want:
@@ -1450,7 +1446,7 @@ def futures_income(ctx: Ctx) -> Any:
     if sym is not None:
         _symbols(ctx)
     kind = p.get("incomeType")
-    if kind is not None and kind not in INCOME_TYPES:
+    if kind is not None and kind not in INCOME_TYPES:  # the code for this is UNCONFIRMED
         raise ApiError(
             400,
             -1100,
@@ -1473,7 +1469,7 @@ def futures_income(ctx: Ctx) -> Any:
                 "incomeType": "COMMISSION",
                 "income": f"{-fee:.8f}",
                 "asset": "USDT",
-                "info": "",
+                "info": "COMMISSION",
                 "time": o["updateTime"],
                 "tranId": o["orderId"] * 10,
                 "tradeId": str(o["orderId"]),
