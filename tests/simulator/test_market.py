@@ -416,6 +416,8 @@ def test_every_market_call_is_in_the_control_api(
                                              "symbol": "ETHUSDT", "price": "3000"})["result"]
     _control(sim, "/_sim/position", {"account": "main", "symbol": "ETHUSDT", "amount": "1.5"})
     _control(sim, "/_sim/leverage", {"account": "main", "symbol": "ETHUSDT", "leverage": 10})
+    _control(sim, "/_sim/margin_type", {"account": "main", "symbol": "ETHUSDT",
+                                        "margin_type": "ISOLATED"})
     _control(sim, "/_sim/unfilled_order_count", {"account": "main", "interval": "DAY",
                                                  "count": 7})
     assert client.futures_mark_price(symbol="ETHUSDT")["markPrice"].startswith("3500")
@@ -427,6 +429,7 @@ def test_every_market_call_is_in_the_control_api(
     assert [o["orderId"] for o in client.futures_get_open_orders(symbol="ETHUSDT")] == [oid]
     assert client.futures_position_information(symbol="ETHUSDT")[0]["positionAmt"] == "1.500"
     assert client.futures_symbol_config(symbol="ETHUSDT")[0]["leverage"] == 10
+    assert client.futures_symbol_config(symbol="ETHUSDT")[0]["marginType"] == "ISOLATED"
     assert {r["interval"]: r["count"] for r in client.get_current_order_count()}["DAY"] == 7
     state = json.loads(urllib.request.urlopen(sim.url + "/_sim/state", timeout=5).read())
     assert state["markets"]["usdm"]["ETHUSDT"] == {
@@ -443,6 +446,8 @@ def test_every_market_call_is_in_the_control_api(
         ("/_sim/filter", {"market": "spot", "symbol": "BTCUSDT", "filter_type": "LOT_SIZE",
                           "fields": {"stepSize": "x"}}, "stepSize"),
         ("/_sim/leverage", {"account": "main", "symbol": "BTCUSDT", "leverage": 500}, "leverage"),
+        ("/_sim/margin_type", {"account": "main", "symbol": "BTCUSDT", "margin_type": "cross"},
+         "margin_type"),
         ("/_sim/position", {"account": "nobody", "symbol": "BTCUSDT", "amount": 1}, "account"),
         ("/_sim/open_order", {"account": "main", "market": "usdm", "symbol": "BTCUSDT",
                               "colour": "red"}, "colour"),
