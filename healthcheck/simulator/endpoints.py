@@ -595,6 +595,8 @@ def spot_order(ctx: Ctx) -> Any:
                 trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
             elif p.get("timeInForce") in ("IOC", "FOK"):
                 rec["status"] = "EXPIRED"
+        if rec["status"] == "NEW":  # resting (stops included): what it may spend is locked
+            trading.lock_spot(ctx.sim, a, rec)
     base = {
         "symbol": rec["symbol"],
         "orderId": rec["orderId"],
@@ -679,6 +681,7 @@ def spot_cancel_order(ctx: Ctx) -> Any:
     if o["status"] != "NEW":
         raise ApiError(400, -2011, "Unknown order sent.")
     o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+    trading.unlock_spot(_acct(ctx), o)
     return {
         **trading.spot_order_json(o),
         "origClientOrderId": o["clientOrderId"],
@@ -701,6 +704,7 @@ def spot_cancel_open_orders(ctx: Ctx) -> Any:
     out = []
     for o in trading.open_orders(_acct(ctx), "spot", ctx.params["symbol"]):
         o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+        trading.unlock_spot(_acct(ctx), o)
         out.append({**trading.spot_order_json(o), "origClientOrderId": o["clientOrderId"]})
     if not out:
         raise ApiError(400, -2011, "Unknown order sent.")

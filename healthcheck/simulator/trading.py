@@ -183,8 +183,37 @@ def new_record(
     }
 
 
+def _move_locked(acct: SimAccount, asset: str, amount: Decimal) -> None:
+    free, locked = acct.spot_balances.get(asset, ("0", "0"))
+    acct.spot_balances[asset] = (
+        str(Decimal(str(free)) - amount),
+        str(Decimal(str(locked)) + amount),
+    )
+
+
+def lock_spot(sim: Simulator, acct: SimAccount, o: dict[str, Any]) -> None:
+    """A resting spot order holds what it may spend, as Binance does: the quote asset of a BUY
+    (quantity x price), the base asset of a SELL; it shows as ``locked`` until filled or
+    cancelled."""
+    st = sim.symbol("spot", o["symbol"])
+    asset, amount = (
+        (st.quote, o["origQty"] * o["price"]) if o["side"] == "BUY" else (st.base, o["origQty"])
+    )
+    _move_locked(acct, asset, amount)
+    o["locked"] = (asset, amount)
+
+
+def unlock_spot(acct: SimAccount, o: dict[str, Any]) -> None:
+    """Give back what a spot order held (on cancel, or before its fill moves the balances)."""
+    held = o.pop("locked", None)
+    if held is not None:
+        _move_locked(acct, held[0], -held[1])
+
+
 def fill(sim: Simulator, acct: SimAccount, o: dict[str, Any], price: Decimal, now_ms: int) -> None:
     """Mark ``o`` filled at ``price`` and move balances (spot) or the position (usdm)."""
+    if o["market"] == "spot":
+        unlock_spot(acct, o)
     o["status"] = "FILLED"
     o["executedQty"] = o["origQty"]
     o["avgPrice"] = price

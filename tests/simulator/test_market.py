@@ -284,6 +284,27 @@ def test_stop_orders_fire_when_the_price_reaches_their_trigger(
     assert spot["status"] == "FILLED" and spot["isWorking"] is True and spot["workingTime"] > 0
 
 
+def test_resting_spot_orders_lock_what_they_may_spend(client: Client) -> None:
+    def bal(asset: str) -> tuple[float, float]:
+        b = [x for x in client.get_account()["balances"] if x["asset"] == asset][0]
+        return float(b["free"]), float(b["locked"])
+
+    buy = client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                              quantity="0.01", price="50000.00")
+    assert bal("USDT") == (500.0, 500.0)  # 0.01 x 50000 held by the resting BUY
+    stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
+                               timeInForce="GTC", quantity="0.5", price="50000.00",
+                               stopPrice="51000.00")
+    assert bal("BTC") == (0.0, 0.5)
+    # the stop holds the coins: selling them too is refused until it is cancelled
+    assert _err(client.create_order, symbol="BTCUSDT", side="SELL", type="MARKET",
+                quantity="0.1")[1:] == (-2010, "Account has insufficient balance for requested "
+                                                "action.")  # fmt: skip
+    client.cancel_order(symbol="BTCUSDT", orderId=stop["orderId"])
+    client.cancel_order(symbol="BTCUSDT", orderId=buy["orderId"])
+    assert bal("BTC") == (0.5, 0.0) and bal("USDT") == (1000.0, 0.0)
+
+
 def test_position_over_the_leverage_cap_gives_2027(
     sim: Simulator, account: SimAccount, client: Client
 ) -> None:
