@@ -893,6 +893,60 @@ _CATALOGUE: list[CatalogueEntry] = [
         "a bot setting it every start",
         "nothing to do",
     ),
+    # -4067/-4068/-4168: texts as ccxt 4.5.90 python/ccxt/binance.py quotes them
+    # beside its exceptions map (linear section)
+    _E(
+        -4067,
+        ("usdm",),
+        "POSITION_SIDE_CHANGE_EXISTS_OPEN_ORDERS",
+        ("Position side cannot be changed if there exists open orders.",),
+        "the position mode (One-way/Hedge) cannot change while open orders exist",
+        "a bot (hummingbot sets it at start) asking for the other position mode",
+        "cancel all open futures orders, or set the bot to the account's current mode",
+        "position_mode",
+    ),
+    _E(
+        -4068,
+        ("usdm",),
+        "POSITION_SIDE_CHANGE_EXISTS_POSITION",
+        ("Position side cannot be changed if there exists position.",),
+        "the position mode (One-way/Hedge) cannot change while positions are open",
+        "a bot (hummingbot sets it at start) asking for the other position mode",
+        "close all futures positions, or set the bot to the account's current mode",
+        "position_mode",
+    ),
+    _E(
+        -4168,
+        ("usdm",),
+        "ISOLATED_UNDER_MULTI_ASSETS",
+        ("Unable to adjust to isolated-margin mode under the Multi-Assets mode.",),
+        "the account is in Multi-Assets Mode, where no symbol can use isolated margin",
+        "Multi-Assets Mode switched on while the bot trades isolated margin (freqtrade refuses "
+        "to start in this case: 'Multi-Asset Mode is not supported by freqtrade')",
+        "switch Asset Mode to Single-Asset, or trade cross margin",
+        "position_mode",
+    ),
+    _E(
+        -4047,
+        FUT,
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_IF_THERE_EXISTS_OPEN_ORDERS",
+        ("Margin type cannot be changed if there exists open orders.",),
+        "the symbol has open orders, so its margin type (isolated/cross) cannot be changed",
+        "a bot (freqtrade sets its margin_mode before every futures entry) asking for the other "
+        "margin type while orders are open on the symbol",
+        "cancel the symbol's open orders, or make the bot use the margin type the symbol has",
+    ),
+    _E(
+        -4048,
+        FUT,
+        "MARGIN_TYPE_CANNOT_BE_CHANGED_IF_THERE_EXISTS_POSITION",
+        ("Margin type cannot be changed if there exists position.",),
+        "the symbol holds a position, so its margin type (isolated/cross) cannot be changed",
+        "a bot (freqtrade sets its margin_mode before every futures entry) asking for the other "
+        "margin type than the one a position was opened in, by hand or by another bot",
+        "close the symbol's position, or make the bot use the margin type the symbol has",
+        "leverage",
+    ),
     _E(
         -4059,
         FUT,

@@ -9,8 +9,10 @@ usage errors exit 3 as well, with one line per problem on stderr and never a tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,7 +145,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     state = _open_state(config, quiet=args.json or args.nagios)
     watched = (
-        _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) else None
+        _bot_logs_once(config)
+        if config.watch and (only is None or {"bot_errors", "bot_alive"} & only)
+        else None
     )
     runner = Runner(config, state, bot_logs=watched)
     pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
@@ -412,13 +416,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import build_plan, cost, per_pool_per_minute
+    from healthcheck.plan import build_plan, cost, per_account_share, per_pool_per_minute
+    from healthcheck.schedule import build_schedule
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
+    shares = per_account_share(rows)
     full = build_plan(config)
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
+    sched = build_schedule(config)
     if args.json:
         print(
             json.dumps(
@@ -438,7 +445,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "share_of_limit": {
                         k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
                     },
+                    "share_of_limit_per_account": {
+                        a: {k: round(v, 5) for k, v in p.items()} for a, p in shares.items()
+                    },
                     "weight_of_a_run_with_every_check_due": one_run,
+                    "schedule": sched.to_json(),
                 },
                 indent=2,
             )
@@ -457,7 +468,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
             f"of the {limit} limit"
         )
+    print()
+    print("per account, share of each pool's limit (public requests count for the first account):")
+    for acc, per in shares.items():
+        parts = ", ".join(f"{pool_name(p)} {v * 100:.2f} %" for p, v in per.items())
+        print(f"  {acc:<20} {parts}")
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
+    for line in sched.lines() or [
+        f"daemon schedule: fits the weight budget (weight_budget_share "
+        f"{config.daemon.weight_budget_share:g}); no interval stretched"
+    ]:
+        print(line)
     return 0
 
 
@@ -488,9 +509,12 @@ def config_to_json(config: Config) -> dict[str, Any]:
     """Given a Config, return it as JSON with every secret masked."""
     from dataclasses import fields, is_dataclass
 
+    from healthcheck.bots.link import BotLink
     from healthcheck.secrets import Secret
 
     def conv(value: Any, key: str = "") -> Any:
+        if isinstance(value, BotLink):
+            return value.to_json()
         if isinstance(value, Secret):
             if key == "url" or "url" in key:
                 try:
@@ -681,6 +705,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `explain --log ... | head`: the reader left; not our error
+        # Python would complain again while flushing stdout at exit: point it at /dev/null
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except StateTooNew as exc:  # a downgrade: never run on (or move aside) newer state
         _err(f"refusing to run: {exc}")
         return EXIT_CONFIG

@@ -24,8 +24,16 @@ from typing import Any
 from healthcheck import memtrim, sdnotify
 from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.result import Status
+from healthcheck.result import Result, Status
 from healthcheck.runner import Report, Runner
+from healthcheck.schedule import (
+    BEHIND_FACTOR,
+    DAEMON_ACCOUNT,
+    SCHEDULE_CACHE_KEY,
+    SCHEDULE_CHECK,
+    Schedule,
+    build_schedule,
+)
 from healthcheck.state import (
     CheckState,
     OutboxRow,
@@ -45,6 +53,57 @@ NO_DESTINATIONS = (
     "only logged, nobody is notified"
 )
 EXIT_STATE_TOO_NEW = 3  # the state database was written by a newer version (see README)
+BEHIND_FIX = (
+    "the weight budget cannot keep up with these accounts: raise [daemon] weight_budget_share, "
+    "lengthen the [checks.<id>] intervals, watch fewer symbols, or run some accounts from "
+    "another IP (see 'binance-healthcheck plan')"
+)
+
+
+def _pm_of(cfg: Config) -> tuple[bool | None, ...]:
+    """Given a config, return each account's Portfolio Margin answer (None: not known yet)."""
+    return tuple(a.pm for a in cfg.accounts)
+
+
+def behind_result(
+    schedule: Schedule,
+    states: dict[tuple[str, str], CheckState],
+    enabled: dict[str, set[str]],
+    now: float,
+    up_seconds: float,
+) -> Result:
+    """Given the schedule, the stored states, the checks enabled per account, the time and how
+    long the daemon has run, return the daemon's own result: WARNING when a result is older than
+    BEHIND_FACTOR stretched intervals (our budget cannot keep up), else OK. One result for the
+    whole daemon, never one per account, and it names our settings, never the network."""
+    late: list[tuple[float, str, str, float]] = []
+    for account, checks in enabled.items():
+        for c in checks:
+            s = states.get((account, c))
+            every = schedule.intervals.get(c)
+            if s is None or not s.last_run_ts or every is None:
+                continue
+            limit = BEHIND_FACTOR * every
+            age = now - s.last_run_ts
+            if up_seconds >= limit and age > limit:
+                late.append((age, account, c, every))
+    if not late:
+        return Result(DAEMON_ACCOUNT, SCHEDULE_CHECK, Status.OK, "every check runs on schedule")
+    late.sort(reverse=True)
+    age, account, c, every = late[0]
+    n = len(late)
+    summary = (
+        f"{n} result{'s are' if n != 1 else ' is'} more than {BEHIND_FACTOR:g} intervals old; "
+        f"oldest: {account} {c}, {age:.0f} s (runs every {every:.0f} s)"
+    )
+    return Result(
+        DAEMON_ACCOUNT,
+        SCHEDULE_CHECK,
+        Status.WARNING,
+        summary,
+        details={"behind": [{"account": a, "check": k, "age_s": round(x)} for x, a, k, _ in late]},
+        fix=BEHIND_FIX,
+    )
 
 
 def status_line(
@@ -134,7 +193,11 @@ class Daemon:
         self.last_report: Report | None = None
         self.last_run_done_mono: float | None = None
         self.runs = 0
-        self._last_check_run: dict[str, float] = {}  # check id -> monotonic time it last ran
+        self._next_due: dict[tuple[str, str], float] = {}  # (account, check) -> monotonic time
+        self._started_mono = time.monotonic()
+        self._schedule_limits: dict[tuple[str, str], int] = {}
+        self._schedule_pm: tuple[bool | None, ...] = ()
+        self.schedule: Schedule = self._make_schedule()
         self._last_prune_mono: float | None = None
         self._tick_lock = threading.Lock()
         self._stop = threading.Event()
@@ -147,28 +210,74 @@ class Daemon:
 
     # ---------------------------------------------------------------- scheduling
     def check_interval(self, check_id: str) -> float:
+        """The configured interval of a check (before the schedule stretches it)."""
         settings = self.config.checks.get(check_id)
         return float(settings.interval or self.config.daemon.interval)
 
-    def tick_seconds(self) -> float:
-        enabled = [c for c in CHECK_IDS if self.config.checks.get(c).enabled]
-        return min([self.check_interval(c) for c in enabled] + [self.config.daemon.interval])
+    def _make_schedule(self) -> Schedule:
+        """Fit the configured intervals to the weight budget; say once what was stretched."""
+        configured = {c: self.check_interval(c) for c in self.enabled_checks()}
+        self._schedule_limits = dict(self.runner.book.limits)
+        # priced as the runs read: a Portfolio Margin account's futures on /papi once known
+        cfg = self.runner.resolved_config()
+        self._schedule_pm = _pm_of(cfg)
+        schedule = build_schedule(cfg, configured, self._schedule_limits)
+        self.runner.share_seconds = dict(schedule.intervals)
+        try:  # `status` shows what the running daemon planned (with the live limits)
+            self.state.put_cache(SCHEDULE_CACHE_KEY, schedule.to_json(), time.time())
+        except Exception:  # noqa: BLE001 - a broken cache only costs `status` a recomputation
+            log.debug("could not store the schedule", exc_info=True)
+        old = getattr(self, "schedule", None)
+        if old is None or old.lines() != schedule.lines():
+            for line in schedule.lines():
+                log.warning("schedule: %s", line)
+        return schedule
 
-    def due_checks(self, now_mono: float) -> set[str]:
-        """Return the checks whose own interval has passed (half a tick of slack)."""
+    def enabled_checks(self) -> list[str]:
+        return [c for c in CHECK_IDS if self.config.checks.get(c).enabled]
+
+    def tick_seconds(self) -> float:
+        """Seconds between looks for due checks: each account gets its own slot."""
+        return self.schedule.tick_seconds()
+
+    def due_by_account(self, now_mono: float) -> dict[str, set[str]]:
+        """Return, per account, the checks whose stretched interval has passed (half a tick of
+        slack); each account's first run is placed at its own phase of the interval."""
         slack = self.tick_seconds() / 2
-        due = set()
-        for c in CHECK_IDS:
-            if not self.config.checks.get(c).enabled:
-                continue
-            last = self._last_check_run.get(c)
-            if last is None or now_mono - last >= self.check_interval(c) - slack:
-                due.add(c)
+        due: dict[str, set[str]] = {}
+        for a in self.config.accounts:
+            for c in self.enabled_checks():
+                if c not in a.checks:
+                    continue
+                nd = self._next_due.get((a.name, c))
+                if nd is None:
+                    nd = self.schedule.first_due(a.name, c, self._started_mono)
+                    self._next_due[(a.name, c)] = nd
+                if now_mono >= nd - slack:
+                    due.setdefault(a.name, set()).add(c)
         return due
+
+    def _ran(self, due: dict[str, set[str]], deferred: set[tuple[str, str]], now: float) -> None:
+        """Move each check that ran to its next turn, keeping its phase; a deferred one stays
+        due and goes at the next tick (its last result stands meanwhile)."""
+        for account, checks in due.items():
+            for c in checks:
+                if (account, c) in deferred:
+                    continue
+                every = self.schedule.interval(c)
+                nd = self._next_due.get((account, c), now) + every
+                while nd <= now:
+                    nd += every
+                self._next_due[(account, c)] = nd
 
     # ---------------------------------------------------------------- one cycle
     def tick(self) -> Report | None:
         """Run the due checks, decide alerts, commit them; never raise."""
+        try:
+            if self.runner.poll_bots():  # a bot config changed on disk: read everything again
+                self.reload()
+        except Exception:  # noqa: BLE001
+            log.exception("reading the bot configs failed; the run goes on")
         with self._tick_lock:
             try:
                 return self._tick()
@@ -178,13 +287,36 @@ class Daemon:
 
     def _tick(self) -> Report:
         now_mono = time.monotonic()
-        due = self.due_checks(now_mono)
-        report = self.runner.run(due)
-        for c in due:
-            self._last_check_run[c] = now_mono
+        due = self.due_by_account(now_mono)
+        report = self.runner.run(due) if due else Report([], {"request_weight": 0, "requests": 0})
+        self._ran(due, report.deferred, now_mono)
+        if (
+            dict(self.runner.book.limits) != self._schedule_limits
+            or _pm_of(self.runner.resolved_config()) != self._schedule_pm
+        ):
+            # exchangeInfo told the live limits, or "auto" found out which accounts are under
+            # Portfolio Margin: fit the schedule to them (keeping the phases)
+            self.schedule = self._make_schedule()
+            for (account, c), nd in list(self._next_due.items()):
+                # a turn placed with the old intervals comes no later than the new ones allow
+                soon = now_mono + self.schedule.phase(account) * self.schedule.interval(c)
+                self._next_due[(account, c)] = min(nd, soon)
+            if self._metrics_collector is not None:
+                self._metrics_collector.set_stretch(self.schedule.stretch_by_pool())
+        if report.deferred:
+            log.info(
+                "%d check(s) wait for the weight budget and keep their last result: %s",
+                len(report.deferred),
+                ", ".join(f"{a} {c}" for a, c in sorted(report.deferred)[:5]),
+            )
         now = time.time()
+        enabled = {a.name: set(self.enabled_checks()) & set(a.checks) for a in self.config.accounts}
+        own = behind_result(self.schedule, self.states, enabled, now, now_mono - self._started_mono)
+        results = list(report.results)
+        if own.status is not Status.OK or (DAEMON_ACCOUNT, SCHEDULE_CHECK) in self.states:
+            results.append(own)
         decision, rows = decide_and_commit(
-            self.engine, self.config, self.state, report.results, self.states, now
+            self.engine, self.config, self.state, results, self.states, now
         )
         if self._last_prune_mono is None or now_mono - self._last_prune_mono >= PRUNE_EVERY:
             # without this the outbox (full alert texts) and history grow for ever
@@ -219,7 +351,7 @@ class Daemon:
             "run %d: %s; checks %s; weight %s, %s requests, %.0f ms",
             self.runs,
             line,
-            ",".join(sorted(due)) or "-",
+            ",".join(sorted({c for cs in due.values() for c in cs})) or "-",
             m.get("request_weight"),
             m.get("requests"),
             m.get("duration_ms", 0),
@@ -330,6 +462,7 @@ class Daemon:
             delivery_failures=lambda: self.notifier.failures_total,
             run_interval_seconds=self.tick_seconds(),
         )
+        self._metrics_collector.set_stretch(self.schedule.stretch_by_pool())
         try:
             self.metrics = MetricsServer(
                 self._metrics_collector,
@@ -355,6 +488,7 @@ class Daemon:
         if c is None:
             return
         c.run_interval_seconds = self.tick_seconds()
+        c.set_stretch(self.schedule.stretch_by_pool())
         if self.metrics is not None:
             self.metrics.stale_after_seconds = self._metrics_stale_after()
         c.forget_accounts_except(a.name for a in self.config.accounts)
@@ -426,7 +560,9 @@ class Daemon:
             )
             self.notifier.failures_total = failures
             self.worker = DeliveryWorker(self.notifier).start()
-            self._last_check_run.clear()
+            self._next_due.clear()
+            self._started_mono = time.monotonic()
+            self.schedule = self._make_schedule()
             self._metrics_reloaded()
         if self._scheduler is not None and self.tick_seconds() != old_tick:
             self._schedule()

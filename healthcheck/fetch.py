@@ -24,13 +24,14 @@ class FetchErrorKind(enum.StrEnum):
     MALFORMED = "malformed"  # an answer that is not the JSON we expect
     BANNED = "banned"  # HTTP 418, or a ban we remember: nothing was sent
     RATE_LIMITED = "rate_limited"  # HTTP 429
-    BUDGET = "budget"  # not sent: our own weight budget or the IP's limit
+    BUDGET = "budget"  # not sent: the IP's limit (every process on it) is nearly used up
+    DEFERRED = "deferred"  # not sent: this daemon's own weight budget; the check waits its turn
     INTERNAL = "internal"
 
     @property
     def sent(self) -> bool:
         """False for the kinds that mean no request went out."""
-        return self not in (FetchErrorKind.BUDGET,)
+        return self not in (FetchErrorKind.BUDGET, FetchErrorKind.DEFERRED)
 
 
 # kinds that say nothing about the account: the exchange or the path to it is unwell
@@ -43,6 +44,7 @@ TRANSPORT_KINDS = frozenset(
         FetchErrorKind.BANNED,
         FetchErrorKind.RATE_LIMITED,
         FetchErrorKind.BUDGET,
+        FetchErrorKind.DEFERRED,
         FetchErrorKind.INTERNAL,
     }
 )

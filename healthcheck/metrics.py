@@ -35,12 +35,13 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
+from healthcheck.markets import pool_ids
 from healthcheck.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = ("api", "fapi", "sapi")  # the IP weight pools the rate_limit check reads
+POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
@@ -53,6 +54,7 @@ METRIC_NAMES = (
     f"{PREFIX}_clock_offset_seconds",
     f"{PREFIX}_ntp_offset_seconds",
     f"{PREFIX}_margin_ratio",
+    f"{PREFIX}_uni_mmr",
     f"{PREFIX}_ip_weight_used_ratio",
     f"{PREFIX}_ip_weight_used",
     f"{PREFIX}_ip_weight_limit",
@@ -65,6 +67,7 @@ METRIC_NAMES = (
     f"{PREFIX}_alert_outbox_pending",
     f"{PREFIX}_alert_delivery_failures_total",
     f"{PREFIX}_bot_errors_total",
+    f"{PREFIX}_bot_last_line_timestamp_seconds",
     f"{PREFIX}_error_code_info",
     f"{PREFIX}_build_info",
 )
@@ -145,6 +148,7 @@ class HealthCollector:
         self._pending_cache: tuple[float, int] | None = None
         self.bot_errors = BOT_ERRORS if bot_errors is None else bot_errors
         self.run_interval_seconds = run_interval_seconds
+        self._stretch: dict[str, float] = {}  # pool -> the daemon schedule's stretch factor
         self.generation = 0
 
     # -------------------------------------------------------------- feeding
@@ -165,6 +169,13 @@ class HealthCollector:
                 if v is not None:
                     self._run[key] = v
             self._runs += 1
+            self.generation += 1
+
+    def set_stretch(self, by_pool: dict[str, float]) -> None:
+        """Given the daemon schedule's stretch factor per weight pool (1.0: the configured
+        intervals fit the weight budget), export it."""
+        with self._lock:
+            self._stretch = dict(by_pool)
             self.generation += 1
 
     def forget_accounts_except(self, accounts: Iterable[str]) -> None:
@@ -210,6 +221,7 @@ class HealthCollector:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
             run = dict(self._run)
             runs = self._runs
+            stretch = dict(self._stretch)
 
         status = GaugeMetricFamily(
             f"{PREFIX}_check_status",
@@ -234,12 +246,20 @@ class HealthCollector:
         )
         margin = GaugeMetricFamily(
             f"{PREFIX}_margin_ratio",
-            "USD-M futures maintenance margin / margin balance (liquidation at 1)",
+            "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
+            "margin coins (liquidation at 1)",
+            labels=["account"],
+        )
+        uni_mmr = GaugeMetricFamily(
+            f"{PREFIX}_uni_mmr",
+            "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
+            "liquidation at 1.05)",
             labels=["account"],
         )
         weight_ratio = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used_ratio",
-            "Request weight this IP used this minute / the limit, per pool (api, fapi, sapi)",
+            "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, "
+            "papi)",
             labels=["pool"],
         )
         weight_used = GaugeMetricFamily(
@@ -255,6 +275,12 @@ class HealthCollector:
         expiry = GaugeMetricFamily(
             f"{PREFIX}_api_key_trading_expiry_timestamp_seconds",
             "When the API key's trading permission expires (Unix time)",
+            labels=["account"],
+        )
+        last_line = GaugeMetricFamily(
+            f"{PREFIX}_bot_last_line_timestamp_seconds",
+            "When the bot's watched log last wrote a line (Unix time; the oldest of the "
+            "account's sources)",
             labels=["account"],
         )
 
@@ -280,12 +306,19 @@ class HealthCollector:
                 v = _num(m.get("margin_ratio"))
                 if v is not None:
                     margin.add_metric([r.account], v)
+                v = _num(m.get("uni_mmr"))
+                if v is not None:
+                    uni_mmr.add_metric([r.account], v)
             elif r.check == "api_key":
                 v = _num(m.get("trading_expires_in_seconds"))
                 if v is not None:
                     # the check measured "left" against its run's start
                     base = run.get("started_at", time.time())
                     expiry.add_metric([r.account], round(base + v))
+            elif r.check == "bot_alive":
+                v = _num(m.get("last_line_timestamp_seconds"))
+                if v is not None:
+                    last_line.add_metric([r.account], v)
             elif r.check == "rate_limit":
                 # weight is per IP: every account of this daemon sees the same pools; keep the
                 # highest reading
@@ -306,10 +339,12 @@ class HealthCollector:
             offset,
             ntp,
             margin,
+            uni_mmr,
             weight_ratio,
             weight_used,
             weight_limit,
             expiry,
+            last_line,
         )
 
         if run:
@@ -337,6 +372,16 @@ class HealthCollector:
                 "Seconds between runs (the daemon's tick)",
                 value=self.run_interval_seconds,
             )
+        if stretch:
+            fam = GaugeMetricFamily(
+                f"{PREFIX}_weight_stretch_factor",
+                "How many times the daemon stretched the configured intervals to keep this weight "
+                "pool within weight_budget_share (1: no stretch)",
+                labels=["pool"],
+            )
+            for pool, factor in sorted(stretch.items()):
+                fam.add_metric([pool], round(factor, 3))
+            yield fam
         pending = self._pending()
         if pending is not None:
             yield GaugeMetricFamily(
@@ -601,6 +646,14 @@ def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
                 warn = setting("api_key", "expiry_warning_days", 7.0) * 86400
                 items.append(
                     f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;{_fmt(warn)}:;0:;;"
+                )
+        elif r.check == "bot_alive":
+            v = _num(m.get("last_line_age_seconds"))
+            if v is not None:
+                stale = _num(m.get("stale_after_seconds"))
+                items.append(
+                    f"{_label(f'{r.account} bot_last_line_age')}={_fmt(v)}s;;"
+                    f"{'' if stale is None else _fmt(stale)};0;"
                 )
         elif r.check == "rate_limit":
             for pool in POOLS:

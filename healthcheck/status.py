@@ -16,6 +16,7 @@ from typing import Any
 from healthcheck.config import Config
 from healthcheck.maintenance import active_windows, iso_utc
 from healthcheck.result import Status
+from healthcheck.schedule import DAEMON_ACCOUNT, SCHEDULE_CHECK
 from healthcheck.silences import Silence
 from healthcheck.state import CheckState, StateDB, dest_fingerprint
 
@@ -70,7 +71,51 @@ def status_line(
         )
     if pending:
         extra.append(f"{pending} alert{'s' if pending != 1 else ''} pending")
+    own = states.get((DAEMON_ACCOUNT, SCHEDULE_CHECK))
+    if own is not None and own.last_status is not Status.OK:
+        extra.append("checks behind schedule (weight budget)")
     return "; ".join([text, *extra])
+
+
+def _kept_schedule(state: StateDB) -> Any:
+    from healthcheck.schedule import SCHEDULE_CACHE_KEY
+
+    try:
+        got = state.get_cache(SCHEDULE_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - an unreadable cache: compute from the config
+        return None
+    return got[1] if got else None
+
+
+def schedule_doc(
+    config: Config, states: Mapping[Key, CheckState], now: float, kept: Any = None
+) -> dict[str, Any]:
+    """Given the config and the stored states, return what the daemon's schedule stretched
+    (computed from the config as the daemon does at start), the results older than their
+    stretched interval (kept while our own weight budget defers them) and whether the daemon
+    says it is behind."""
+    from healthcheck.schedule import build_schedule
+
+    doc = build_schedule(config).to_json()
+    if kept is not None and isinstance(kept, dict) and isinstance(kept.get("intervals"), dict):
+        doc = kept  # the running daemon's, fitted to the limits Binance reported
+    intervals: dict[str, Any] = doc["intervals"]  # type: ignore[assignment]
+    waiting = []
+    for (account, check), s in _relevant(config, states).items():
+        every = intervals.get(check)
+        if every is None or not s.last_run_ts:
+            continue
+        age = now - s.last_run_ts
+        if age > 1.5 * every + 60:
+            waiting.append(
+                {"account": account, "check": check, "age_seconds": round(age), "every": every}
+            )
+    own = states.get((DAEMON_ACCOUNT, SCHEDULE_CHECK))
+    return {
+        **doc,
+        "old_results": waiting,
+        "behind": own.last_summary if own and own.last_status is not Status.OK else None,
+    }
 
 
 def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
@@ -139,6 +184,7 @@ def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
             for w, start, end in active_windows(config.alerts.maintenance, now)
         ],
         "outbox": {"pending": pending, "destinations": destinations},
+        "schedule": schedule_doc(config, states, now, _kept_schedule(state)),
     }
 
 
@@ -187,6 +233,19 @@ def render(doc: dict[str, Any]) -> str:
         lines.append("Maintenance active:")
         for m in doc["maintenance"]:
             lines.append(f"  {m['window']}, ends {m['ends']}")
+    sched = doc.get("schedule") or {}
+    if sched.get("lines") or sched.get("old_results") or sched.get("behind"):
+        lines.append("")
+        lines.append("Schedule (the daemon's weight budget):")
+        for text in sched.get("lines", []):
+            lines.append(f"  {text}")
+        if sched.get("behind"):
+            lines.append(f"  WARNING: {sched['behind']}")
+        for w in sched.get("old_results", [])[:10]:
+            lines.append(
+                f"  {w['account']}/{w['check']}: last result {w['age_seconds']} s old "
+                f"(runs every {w['every']:.0f} s)"
+            )
     out = doc["outbox"]
     lines.append("")
     lines.append(f"Outbox: {out['pending']} pending")

@@ -86,7 +86,7 @@ class WeightBook:
 
     # -- limits and observations
     def limit(self, base_url: str, group: str) -> int:
-        return self.limits.get((base_url, group), DEFAULT_LIMITS[group])
+        return self.limits.get((base_url, group), POOLS[group].default_limit)
 
     def observe(self, base_url: str, group: str, used: int) -> None:
         with self._lock:
@@ -143,8 +143,8 @@ class WeightBook:
             budget = max(int(limit * (self.budget_share or 1.0)), 60)
             if self.budget_share is not None and spent + weight > budget:
                 return FetchError(
-                    FetchErrorKind.BUDGET,
-                    f"skipped: this tool already spent {spent} of its "
+                    FetchErrorKind.DEFERRED,
+                    f"deferred: this tool already spent {spent} of its "
                     f"{budget} weight budget per minute on this host",
                 )
             used = self.last_used(base_url, group)

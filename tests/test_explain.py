@@ -142,3 +142,17 @@ def test_binary_and_huge_line_files_are_read_with_flat_memory(tmp_path: Path) ->
     assert r.returncode == 0, r.stderr
     assert [e["code"] for e in json.loads(r.stdout)["errors"]] == [-2015]
     assert "binary" in r.stderr and r.stderr.count("\n") <= 3
+
+
+def test_explain_into_a_reader_that_left_exits_0_without_internal_error() -> None:
+    """`explain ... | head`: the pipe closes before everything is written."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "healthcheck", "explain", *map(str, LISTED)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "internal error" not in err and "Traceback" not in err, err

@@ -27,6 +27,7 @@ checked before every request, per host and weight pool ("api", "sapi", "fapi"):
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import defaultdict
@@ -139,6 +140,7 @@ def test_own_spend_per_minute_stays_within_the_budget_share(sim, make_config, st
     # spot balances from /api/v3/account (weight 20) every second: enough to hit the /api budget
     accounts = [{**a, "min_available": {"USDT": 1}} for a in five_accounts(sim)]
     d = start_daemon(make_config(accounts, sections={
+        "daemon": {"weight_budget_share": BUDGET_SHARE},
         "checks": {"balance": {"interval": 1, "spot_source": "account"}}}))
     d.wait_runs(1, timeout=30)
     watch_weights(sim, d, 5)
@@ -152,11 +154,11 @@ def test_own_spend_per_minute_stays_within_the_budget_share(sim, make_config, st
         for (group, _), spent in spend_per_minute(sim.requests).items():
             if group == g:
                 assert spent <= budget, (g, spent, budget)
-    # five accounts every second exhaust the futures and spot budgets: the rule was exercised
-    for g in ("api", "fapi"):
-        budget = int(sim.limits[g] * BUDGET_SHARE)
-        assert max_rolling_spend(sim.requests, g) > budget - biggest[g], g
-    assert "weight budget per minute" in d.log
+    # five accounts every second would need far more: the schedule stretched the intervals to
+    # fit (issue 21) and said so, instead of skipping requests into UNKNOWN results
+    del biggest
+    assert re.search(r"need \d+ weight/min on /fapi .*intervals stretched", d.log), d.log[-2000:]
+    assert "-> UNKNOWN" not in d.log
 
 
 def test_with_no_fresh_weight_header_one_request_finds_out_before_the_burst():
@@ -243,7 +245,9 @@ def test_429_on_fapi_does_not_stop_api_traffic(sim, make_config, start_daemon, t
     sapi = [r for r in later if r.group == "sapi"]
     fapi = [r for r in later if r.group == "fapi"]
     assert fapi == [], [(r.path, r.status) for r in fapi]  # paused for Retry-After
-    assert len(api) >= 3 * 3 and len(sapi) >= 3 * 3  # spot kept being checked every run
+    # spot kept being checked every run (one server-time sample per run once the round trip is
+    # stable, issue 21; it was 3)
+    assert len(api) >= 3 and len(sapi) >= 3 * 3
     assert all(r.status == 200 for r in api + sapi)
     assert not any(r.status == 418 for r in sim.requests)  # no escalation to a ban
     states = StateDB.open(tmp_path / "state")

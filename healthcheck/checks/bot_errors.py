@@ -3,8 +3,12 @@
 Some failures no read endpoint predicts (-1008 overload, -2021 stop would trigger, -2013, a WAF
 403); the bot's log shows them first. Per watched account this check lists the codes seen in the
 last ``window`` seconds with count, first/last seen, a masked sample, meaning and fix, and what
-the check that predicts the code says in the same run. The evaluation is the pure function
-:func:`evaluate_bot_errors`; the watcher (healthcheck.logwatch.watcher) feeds it.
+the check that predicts the code says in the same run. A bot's own refusal (freqtrade's
+"ignoring trade", "Hedge Mode is not supported by freqtrade", see healthcheck.logwatch.bots)
+counts as the code it stands for, with the bot's meaning, fix and severity. The worst code's
+summary quotes the bot's (masked) line, says what it means and what the predicting check sees
+now. The evaluation is the pure function :func:`evaluate_bot_errors`; the watcher
+(healthcheck.logwatch.watcher) feeds it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, ClassVar
 
 from healthcheck import binance_errors
 from healthcheck.checks.base import CheckBase, CheckSettings, Facts
+from healthcheck.logwatch import bots
 from healthcheck.logwatch.parse import resolve_product
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import Occurrence
@@ -43,6 +48,7 @@ CRITICAL_CODES = {
 TRANSIENT_CODES = {-1000, -1001, -1003, -1008, -1015, -2011, -2013, 429}
 TRANSIENT_MIN = 5  # occurrences in the window before a transient code warns
 HARMLESS_CODES = {-4046, -4059}  # "no need to change ...": the setting is already right
+QUOTE_CHARS = 300  # of the bot's (masked) line quoted in the summary
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,10 @@ def summarize(
                 if code in TRANSIENT_CODES
                 else settings.threshold
             )
-            status = default_status(code, last.msg) if len(occ) >= need else Status.OK
+            said = bots.words_for(last.msg)
+            status = said.status if said else default_status(code, last.msg)
+            if len(occ) < need:
+                status = Status.OK
         out.append(
             CodeSummary(code, product, len(occ), occ[0].ts, last.ts, last.sample, last.msg, status)
         )
@@ -146,6 +155,8 @@ def evaluate_bot_errors(
     fixes: list[str] = []
     for c in codes:
         entry = binance_errors.lookup(c.code, c.product)
+        said = bots.words_for(c.msg)
+        predicted = said.predicted_by if said else (entry.predicted_by if entry else "")
         info: dict[str, Any] = {
             "code": c.code,
             "product": c.product,
@@ -156,9 +167,11 @@ def evaluate_bot_errors(
             "status": c.status.name,
             "name": entry.name if entry else None,
             "meaning": entry.meaning if entry else f"Binance said: {c.msg}",
-            "fix": entry.fix if entry else "",
-            "predicted_by": (entry.predicted_by or None) if entry else None,
-            "active_check": active_check_says(entry.predicted_by if entry else "", others),
+            "fix": said.fix if said else (entry.fix if entry else ""),
+            "predicted_by": predicted or None,
+            "active_check": active_check_says(predicted, others),
+            "bot": said.bot if said else None,
+            "bot_says": said.explain(c.msg) if said else None,
         }
         details["codes"].append(info)
         if c.status is not Status.OK and info["fix"]:
@@ -190,12 +203,22 @@ def evaluate_bot_errors(
     for c in bad[:4]:
         entry = binance_errors.lookup(c.code, c.product)
         name = f" {entry.name}" if entry else ""
-        parts.append(f"{c.code}{name} x{c.count}")
+        said = bots.words_for(c.msg)
+        own = f" ({said.bot}'s own refusal)" if said else ""
+        parts.append(f"{c.code}{name} x{c.count}{own}")
     more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
     top = binance_errors.lookup(bad[0].code, bad[0].product)
+    top_info = next(i for i in details["codes"] if i["code"] == bad[0].code)
     summary = f"the bot got {', '.join(parts)}{more} in the last {window} (from {settings.label})"
-    if top is not None:
+    if top_info["bot_says"]:
+        summary += f": {top_info['bot_says']}"
+    elif top is not None:
         summary += f": {top.meaning}"
+    now_says = str(top_info["active_check"])
+    summary += (
+        f'. The bot\'s line: "{bad[0].sample[:QUOTE_CHARS]}". {now_says[:1].upper()}{now_says[1:]}'
+    )
+
     if unavailable:
         summary += f" (also could not read: {unavailable[0]})"
     return Result(

@@ -2,7 +2,9 @@
 
 Every response carries ``X-MBX-USED-WEIGHT-1M`` (``X-SAPI-USED-IP-WEIGHT-1M`` on /sapi): the
 weight *all* processes on this IP used this minute. It is compared with the limit from
-exchangeInfo (cached). A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
+exchangeInfo (cached), per pool of every market of the account (the pools come from
+:mod:`healthcheck.markets`). /papi has no exchangeInfo: its limit is the table's unconfirmed
+default. A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from healthcheck.checks.base import (
     setting,
 )
 from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS, POOLS, host_key, pool_name
+from healthcheck.markets import MARKETS, PM_HOST, POOLS, host_key, pool_name
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ class RateLimitCheck(CheckBase):
     def needs(self, account: AccountConfig) -> list[Request]:
         # the limits come from exchangeInfo (cached); the usage from every answer's headers,
         # so this check runs after the others of its run
-        return [Request(MARKETS[m].exchange_info_endpoint) for m in account.markets]
+        return [Request(ex) for m in account.markets if (ex := MARKETS[m].exchange_info_endpoint)]
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
@@ -70,7 +72,8 @@ class RateLimitCheck(CheckBase):
         details: dict = {}
         seen_bans: set[str] = set()
         worst_ratio = 0.0
-        for market in acc.markets:
+        hosts = list(acc.markets) + ([PM_HOST] if facts.pm else [])
+        for market in hosts:
             base = acc.base_url(market)
             key = host_key(base, MARKETS[market].pools[0])
             ban = book.active_ban(key)
@@ -94,7 +97,7 @@ class RateLimitCheck(CheckBase):
                 )
                 continue
             for group in MARKETS[market].pools:
-                if group == "sapi" and acc.testnet:
+                if acc.testnet and not POOLS[group].on_testnet:
                     continue
                 limit = book.limit(base, group)
                 used = book.last_used(base, group)
@@ -105,6 +108,8 @@ class RateLimitCheck(CheckBase):
                 metrics[f"used_weight_{group}"] = used
                 metrics[f"weight_limit_{group}"] = limit
                 label = pool_name(group)
+                if not POOLS[group].limit_confirmed:
+                    label += " (limit unconfirmed)"
                 if ratio >= s.critical:
                     findings.append(
                         Finding(

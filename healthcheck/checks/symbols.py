@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.bots.derived import Stake
 from healthcheck.checks.base import (
     CheckSettings,
     ExchangeLimits,
@@ -34,6 +35,7 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
+from healthcheck.endpoints import ENDPOINTS
 from healthcheck.fetch import Request
 from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
@@ -43,8 +45,8 @@ if TYPE_CHECKING:
 
 PERPETUAL_DEFAULT_DELIVERY_MS = 4133404800000  # 2100-12-25 08:00 UTC: no delisting announced
 DAY = 86400.0
-PRICE_ENDPOINT = {"spot": "spot.tickerPrice", "usdm": "fapi.markPrice"}
-PRICE_FIELD = {"spot": "price", "usdm": "markPrice"}
+# freqtrade raises a stake below its minimum by at most 30 % (wallets.py validate_stake_amount)
+FREQTRADE_ADJUST = Decimal("1.3")
 MAX_SCAN = 20000  # price points scanned for the rounding sawtooth
 
 
@@ -131,10 +133,14 @@ def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
         max_qty = m_max
     if max_qty is not None and max_qty <= 0:
         max_qty = None
-    if market == "usdm":
+    kind = MARKETS[market].notional_filter
+    max_notional: Decimal | None
+    if kind == "MIN_NOTIONAL":
         mn = _filter(filters, "MIN_NOTIONAL")
         min_notional = _dec(mn.get("notional", mn.get("minNotional"))) or Decimal(0)
         max_notional = None
+    elif not kind:  # COIN-M: a contract is worth its contractSize, no notional filter
+        min_notional, max_notional = Decimal(0), None
     else:
         nf = _filter(filters, "NOTIONAL")
         old = _filter(filters, "MIN_NOTIONAL")
@@ -185,14 +191,30 @@ class SymbolsCheck(SymbolCheckBase):
     title: ClassVar[str] = "symbol status, delistings, order size vs lot size and notional"
     Settings: ClassVar[type[CheckSettings]] = SymbolsSettings
 
+    def applies(self, account: AccountConfig) -> bool:
+        # an account whose bot config names no symbol still gets a result: why they are unknown
+        return super().applies(account) or account.bot is not None
+
     def symbol_needs(
         self, account: AccountConfig, market: str, symbols: tuple[str, ...]
     ) -> list[Request]:
         out: list[Request] = []
-        if account.order_size:
-            out += [Request.of(PRICE_ENDPOINT[market], symbol=s) for s in symbols]
-        if market == "spot" and self.settings.delist_schedule and not account.testnet:
-            out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
+        row = MARKETS[market]
+        price = row.roles.get("price")
+        stake = bot_stake(account)
+        # an order in contracts of a fixed USD size needs no price (nor a bot's stake: bots
+        # size their orders in the base or quote asset)
+        priced = price is not None and row.quantity_unit == "base"
+        if (account.order_size or stake is not None) and price is not None and priced:
+            out += [Request.of(price, symbol=s) for s in symbols]
+        if stake is not None and stake.kind == "unlimited" and priced:
+            # the same answer the balance check reads: no extra weight when both are due
+            name = balance_endpoint(account, market)
+            if name is not None:
+                out.append(Request(name))
+        schedule = row.roles.get("delist_schedule")
+        if schedule and self.settings.delist_schedule and not account.testnet:
+            out.append(Request(schedule, reuse_seconds=DAY))
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:
@@ -201,7 +223,32 @@ class SymbolsCheck(SymbolCheckBase):
         unknown: list[str] = []
         details: dict[str, Any] = {"symbols": []}
         metrics: dict[str, Any] = {}
-        spot_delist = self._spot_delist(facts, details)
+        if facts.bot_config_error is not None:
+            return combine(
+                acc.name,
+                self.id,
+                [],
+                ok_summary="",
+                unknown=[f"the bot's config cannot be read: {facts.bot_config_error}"],
+            )
+        if acc.bot is not None and "symbols" not in acc.bot.own_keys:
+            why = acc.bot.derived.symbols_unknown
+            if why is not None:
+                findings.append(
+                    Finding(
+                        Status.WARNING,
+                        f"the {acc.bot.bot} pairs are unknown: {why}",
+                        [],
+                        'set symbols = ["BTCUSDT"] (the bot\'s pairs) in this account of our '
+                        "config (they win over the bot's config), or bot_api so the bot's live "
+                        "list is read",
+                    )
+                )
+        spot_delist: dict[str, float] = {}
+        for m in acc.markets:
+            schedule = MARKETS[m].roles.get("delist_schedule")
+            if schedule:
+                spot_delist.update(self._spot_delist(facts, schedule, details))
         for m in acc.markets:
             ex = facts.exchange.get(m) or ExchangeLimits()
             for sym in acc.symbols_for(m):
@@ -210,7 +257,9 @@ class SymbolsCheck(SymbolCheckBase):
                 findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
         n = len(details["symbols"])
         ok = f"{n} symbol(s) trading" + (
-            ", orders of order_size pass the filters" if acc.order_size else ""
+            ", orders of order_size pass the filters"
+            if acc.order_size or bot_stake(acc) is not None
+            else ""
         )
         return combine(
             acc.name,
@@ -223,8 +272,10 @@ class SymbolsCheck(SymbolCheckBase):
         )
 
     # ---------------------------------------------------------------------------- parts
-    def _spot_delist(self, facts: Facts, details: dict[str, Any]) -> dict[str, float]:
-        out = facts.get("sapi.delistSchedule")
+    def _spot_delist(
+        self, facts: Facts, endpoint: str, details: dict[str, Any]
+    ) -> dict[str, float]:
+        out = facts.get(endpoint)
         if out is None:
             return {}
         if not out.ok or not isinstance(out.data, list):
@@ -276,12 +327,12 @@ class SymbolsCheck(SymbolCheckBase):
                     "check the symbol's spelling in the bot and in `symbols`",
                 )
             ]
-        status = str(entry.get("status", "?"))
+        mrow = MARKETS[market]
+        status = str(entry.get(mrow.status_field, "?"))
         row["status"] = status
         out: list[Finding] = []
-        closed_code = -4141 if market == "usdm" else -1013
+        closed_code, text = mrow.codes.closed if mrow.codes else (0, "")
         if status != "TRADING":
-            text = "Symbol is closed" if market == "usdm" else "Market is closed."
             out.append(
                 Finding(
                     Status.CRITICAL,
@@ -311,15 +362,85 @@ class SymbolsCheck(SymbolCheckBase):
                 )
             )
         size = facts.account.order_size_for(sym)
-        if size is not None:
+        stake = bot_stake(facts.account)
+        if size is not None or stake is not None:
             out += self._order_size(facts, market, sym, label, ex, size, row, unknown)
         return out
+
+    def _stake_size(
+        self,
+        facts: Facts,
+        market: str,
+        label: str,
+        price: Decimal,
+        row: dict[str, Any],
+        unknown: list[str],
+    ) -> Decimal | None:
+        """Given the price, return the notional of one order of the bot's stake rule (an amount
+        in the base asset, or freqtrade's "unlimited" from the free balance read this run)."""
+        stake = bot_stake(facts.account)
+        assert stake is not None
+        if stake.kind == "base":
+            assert stake.amount is not None
+            row["order_amount_base"] = _plain(stake.amount)
+            return stake.amount * price
+        if stake.kind == "quote":
+            return stake.amount
+        free = self._free_balance(facts, market, stake, unknown)
+        if free is None:
+            return None
+        size = stake.unlimited_size(free)
+        row["stake_unlimited"] = (
+            f"free {stake.currency} {_plain(free)} x {stake.ratio} / {stake.max_open_trades}"
+            + (f" (available_capital {stake.available_capital})" if stake.available_capital else "")
+        )
+        if size <= 0:
+            unknown.append(f"{label}: no free {stake.currency} for an unlimited stake")
+            return None
+        return size.quantize(Decimal("0.00000001"))
+
+    def _free_balance(
+        self, facts: Facts, market: str, stake: Stake, unknown: list[str]
+    ) -> Decimal | None:
+        endpoint = balance_endpoint(facts.account, market)
+        what = f"free {stake.currency} for the unlimited stake"
+        if endpoint is None:
+            unknown.append(f"{what}: the {MARKETS[market].title} row has no balance to read")
+            return None
+        out = facts.get(endpoint)
+        if out is None or not out.ok:
+            unknown.append(unavailable_reason(out, what))
+            return None
+        data = out.data
+        shape = MARKETS[ENDPOINTS[endpoint].market].balance_shape
+        if shape == "spot":
+            items = data.get("balances") if isinstance(data, dict) else data
+            field = "free"
+        elif shape in ("totals", "per_asset"):
+            items = data.get("assets") if isinstance(data, dict) else None
+            field = "availableBalance"
+        else:  # Portfolio Margin's account says no free balance per asset
+            unknown.append(f"{what}: not read under Portfolio Margin")
+            return None
+        if not isinstance(items, list):
+            unknown.append(f"{what}: unexpected answer from Binance")
+            return None
+        for item in items:
+            if isinstance(item, dict) and str(item.get("asset", "")).upper() == stake.currency:
+                try:
+                    return number(item, field, f"{endpoint} {stake.currency}")
+                except SchemaError as exc:
+                    unknown.append(f"unexpected answer from Binance: {exc}")
+                    return None
+        return Decimal(0)
 
     def _delist_time(
         self, market: str, sym: str, entry: dict[str, Any], spot_delist: dict[str, float]
     ) -> float | None:
-        if market == "spot":
+        if MARKETS[market].delisting == "schedule":
             return spot_delist.get(sym)
+        if MARKETS[market].delisting != "delivery_date":
+            return None
         if entry.get("contractType") != "PERPETUAL":
             return None  # a delivery contract's date is its normal expiry
         raw = entry.get("deliveryDate")
@@ -338,16 +459,24 @@ class SymbolsCheck(SymbolCheckBase):
         sym: str,
         label: str,
         ex: ExchangeLimits,
-        size: Decimal,
+        given: Decimal | None,
         row: dict[str, Any],
         unknown: list[str],
     ) -> list[Finding]:
-        out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=sym))
+        mrow = MARKETS[market]
+        if mrow.quantity_unit == "contracts":
+            if given is None:
+                return []  # a bot's stake is in the base or quote asset, never in contracts
+            return self._contracts(market, sym, label, ex, given, row, unknown)
+        endpoint = mrow.roles.get("price")
+        if endpoint is None:
+            return []
+        out = facts.get(Request.of(endpoint, symbol=sym))
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, f"{label} price"))
             return []
         try:
-            price = number(out.data, PRICE_FIELD[market], f"{label} price")
+            price = number(out.data, mrow.price_field, f"{label} price")
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
             return []
@@ -355,6 +484,39 @@ class SymbolsCheck(SymbolCheckBase):
             unknown.append(f"{label}: Binance reports a price of {price}")
             return []
         rules = order_rules(market, ex.filters(sym))
+        size = given
+        if size is None:
+            size = self._stake_size(facts, market, label, price, row, unknown)
+            if size is None:
+                return []
+        bot = facts.account.bot
+        min_rule = bot.derived.min_stake if bot is not None else None
+        if min_rule is not None:
+            min_stake = min_rule.min_stake(rules.min_notional, rules.min_qty, price)
+            row["freqtrade_min_stake"] = f"{min_stake:.4f}"
+            if size * FREQTRADE_ADJUST < min_stake:
+                code, text = _failure_code(market, "min_notional")
+                return [
+                    Finding(
+                        Status.CRITICAL,
+                        f"freqtrade ignores every trade on {label}: a stake of {_plain(size)} is "
+                        f"more than 30 % below its minimum stake of {min_stake:.2f} at "
+                        f"{_plain(price)} (the minimum notional {_plain(rules.min_notional)} "
+                        f"plus freqtrade's stoploss reserve x{min_rule.stoploss_reserve():.3f}; "
+                        f"{min_rule.describe_stoploss()}), so it logs 'Stake amount ... is too "
+                        f"small ... ignoring trade' and never sends the order that would "
+                        f"stand for {code}{text}",
+                        [code],
+                        f"raise stake_amount to at least {min_stake:.2f} (or "
+                        f"{min_stake / FREQTRADE_ADJUST:.2f}, which freqtrade raises by up to "
+                        "30 %), or trade a symbol with a lower minimum",
+                    )
+                ]
+            if size < min_stake:
+                row["stake_raised_to"] = f"{min_stake:.4f}"
+                # freqtrade raises it to its minimum and sends that (a float: 8 places are
+                # more than any step size needs, and read better than 28)
+                size = min_stake.quantize(Decimal("0.00000001"))
         qty = rules.quantity(size, price)
         row.update(
             {
@@ -406,6 +568,87 @@ class SymbolsCheck(SymbolCheckBase):
             )
         ]
 
+    def _contracts(
+        self,
+        market: str,
+        sym: str,
+        label: str,
+        ex: ExchangeLimits,
+        size: Decimal,
+        row: dict[str, Any],
+        unknown: list[str],
+    ) -> list[Finding]:
+        """COIN-M: ``order_size`` is in USD and an order is whole contracts of ``contractSize``
+        USD, so the quantity is ``floor(order_size / contractSize)`` at any price."""
+        entry = ex.symbol(sym) or {}
+        try:
+            contract = number(entry, "contractSize", f"{label} exchangeInfo")
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+            return []
+        if contract <= 0:
+            unknown.append(f"{label}: Binance reports a contract size of {contract}")
+            return []
+        rules = order_rules(market, ex.filters(sym))
+        qty = (size / contract).to_integral_value(ROUND_FLOOR)
+        if rules.step > 0:
+            qty = (qty / rules.step).to_integral_value(ROUND_FLOOR) * rules.step
+        row.update(
+            {
+                "order_size": f"{_plain(size)} USD",
+                "contract_size": _plain(contract),
+                "quantity": f"{_plain(qty)} contracts",
+                "min_qty": str(rules.min_qty),
+            }
+        )
+        codes = MARKETS[market].codes
+        assert codes is not None
+        kind = None
+        if qty <= 0 or qty < rules.min_qty:
+            kind, (code, text) = "min", codes.min_qty
+            why = (
+                f"is {_plain(qty)} contract(s) of {_plain(contract)} USD, below the minimum "
+                f"{_plain(rules.min_qty)}"
+            )
+            fix = f"raise the bot's order size to at least {_plain(contract * rules.min_qty)} USD"
+        elif rules.max_qty is not None and qty > rules.max_qty:
+            kind, (code, text) = "max", codes.max_qty
+            why = f"is {_plain(qty)} contracts, above the maximum {_plain(rules.max_qty)}"
+            fix = "lower the bot's order size (or split the order)"
+        if kind is None:
+            return []
+        return [
+            Finding(
+                Status.CRITICAL,
+                f"an order of {_plain(size)} USD on {label} {why}: it fails with {code} ({text})",
+                [code],
+                fix,
+            )
+        ]
+
+
+def bot_stake(account: AccountConfig) -> Stake | None:
+    """Given an account, return the stake rule its bot's config gave, unless our order_size
+    (which wins) or a fixed size already says it."""
+    bot = account.bot
+    if bot is None or bot.derived.stake is None or "order_size" in bot.own_keys:
+        return None
+    if bot.derived.stake.kind == "quote":
+        return None  # derived into order_size at load
+    return bot.derived.stake
+
+
+def balance_endpoint(account: AccountConfig, market: str) -> str | None:
+    """Given an account and one of its markets, return the endpoint the balance check reads
+    the market's free balances from by default (the wallet's, where the row has one and the
+    account is not on the testnet, which has no /sapi), or None when the row has none."""
+    pm = account.pm is True
+    row = MARKETS[market]
+    wallet = row.endpoint("wallet_balance", pm)
+    if wallet is not None and not account.testnet:
+        return wallet
+    return row.endpoint("balance", pm)
+
 
 def _plain(d: Decimal) -> str:
     """A Decimal as a person writes it: 60000, not 60000.00000000 or 6E+4."""
@@ -413,15 +656,10 @@ def _plain(d: Decimal) -> str:
 
 
 def _failure_code(market: str, kind: str) -> tuple[int, str]:
-    if market == "usdm":
-        return {
-            "min_qty": (-4004, " (quantity less than min quantity)"),
-            "max_qty": (-4005, " (quantity greater than max quantity)"),
-            "min_notional": (-4164, " (order's notional too small)"),
-            "max_notional": (-4164, ""),
-        }[kind]
-    filt = "LOT_SIZE" if kind in ("min_qty", "max_qty") else "NOTIONAL"
-    return -1013, f" (Filter failure: {filt})"
+    codes = MARKETS[market].codes
+    assert codes is not None
+    code, text = getattr(codes, kind)
+    return code, f" ({text})" if text else ""
 
 
 def _explain(fail: tuple[str, Decimal], rules: OrderRules, qty: Decimal, market: str) -> str:

@@ -10,6 +10,7 @@ import time
 from typing import Any, TextIO
 
 from healthcheck import binance_errors
+from healthcheck.logwatch import bots
 from healthcheck.logwatch.watcher import CodeCount
 
 WIDTH = 100
@@ -81,6 +82,8 @@ def log_rows(counts: list[CodeCount]) -> list[dict[str, Any]]:
     rows = []
     for c in counts:
         e = binance_errors.lookup(c.code, c.product)
+        said = bots.words_for(c.msg) if c.words else None
+        predicted = said.predicted_by if said else (e.predicted_by if e else "")
         rows.append(
             {
                 "code": c.code,
@@ -90,8 +93,11 @@ def log_rows(counts: list[CodeCount]) -> list[dict[str, Any]]:
                 "last_seen": _iso(c.last_seen) if c.last_seen else None,
                 "name": e.name if e else None,
                 "meaning": e.meaning if e else None,
-                "fix": e.fix if e else None,
-                "predicted_by": (e.predicted_by or None) if e else None,
+                "fix": said.fix if said else (e.fix if e else None),
+                "predicted_by": predicted or None,
+                # the bot refused by itself: no order reached Binance; this is what it means
+                "bot": said.bot if said else None,
+                "bot_says": said.explain(c.msg) if said else None,
                 "sample": c.sample,
             }
         )
@@ -108,12 +114,19 @@ def render_log(path: str, counts: list[CodeCount], lines: int, out: TextIO) -> N
     head = f"{'CODE':<7} {'PRODUCT':<7} {'COUNT':>6}  {'FIRST SEEN':<19}  {'LAST SEEN':<19}  NAME"
     print(head, file=out)
     for r in rows:
+        own = f" ({r['bot']}'s own refusal: no order sent)" if r["bot"] else ""
         print(
             f"{r['code']:<7} {r['product']:<7} {r['count']:>6}  "
-            f"{r['first_seen'] or '-':<19}  {r['last_seen'] or '-':<19}  {r['name'] or '?'}",
+            f"{r['first_seen'] or '-':<19}  {r['last_seen'] or '-':<19}  {r['name'] or '?'}{own}",
             file=out,
         )
-        if r["meaning"]:
+        if r["bot_says"]:
+            print(_wrap(f"{r['bot']} says: {r['bot_says']}", 8), file=out)
+            print(_wrap(f"stands for: {r['code']} {r['name']}: {r['meaning']}", 8), file=out)
+            print(_wrap(f"fix: {r['fix']}", 8), file=out)
+            if r["predicted_by"]:
+                print(_wrap(f"predicted by: the `{r['predicted_by']}` check", 8), file=out)
+        elif r["meaning"]:
             print(_wrap(f"meaning: {r['meaning']}", 8), file=out)
             print(_wrap(f"fix: {r['fix']}", 8), file=out)
         print(_wrap(f"e.g.: {r['sample'][:200]}", 8), file=out)

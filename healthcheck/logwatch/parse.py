@@ -11,7 +11,10 @@ Recognised (each shape comes from the client's source, see tests/logwatch/test_p
   forbidden.')``;
 - ccxt messages without a code (``binance Account has insufficient balance ...``) and its
   ``binance 429 Too Many Requests`` / ``binance GET <url> 403 Forbidden`` texts;
-- HTTP status lines (403, 418, 429) that name a Binance host or path.
+- HTTP status lines (403, 418, 429) that name a Binance host or path;
+- the bots' own words for a rule they enforce themselves (freqtrade's "ignoring trade", "Hedge
+  Mode is not supported by freqtrade", hummingbot's "lower than minimum notional size"): the code
+  the rule stands for, from healthcheck.logwatch.bots.
 
 A bare number is never an error: a code counts only inside one of these shapes, so order ids,
 timestamps and prices such as ``-1021`` do not match.
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from healthcheck import binance_errors
+from healthcheck.logwatch import bots
 from healthcheck.redact import scrub
 
 MAX_SAMPLE = 400  # characters of a sample line kept for alerts
@@ -45,7 +49,7 @@ class Hit:
 # expensive patterns (this is what keeps following a busy log cheap).
 CANDIDATE = re.compile(
     r"-[1-5]\d{3}(?![\d.])|4(?:03|18|29)(?!\d)|APIError\(code=0\)"
-    r"|binance (?=[A-Z])|\(None, "
+    r"|binance (?=[A-Z])|\(None, |" + "|".join(bots.CANDIDATE_WORDS)
 )
 
 _Q = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""  # a quoted string, either quote
@@ -377,11 +381,18 @@ _SHAPES = (
 )
 
 
-def parse_line(line: str) -> list[Hit]:
-    """Given one log line, return the Binance errors in it (usually none, at most a few)."""
+def parse_line(line: str, default_product: str | None = None) -> list[Hit]:
+    """Given one log line (and the product to assume when a bot's own words do not say), return
+    the Binance errors in it (usually none, at most a few)."""
     if not CANDIDATE.search(line) and not _ERROR_WORD.search(line):
         return []
     hint = product_hint(line)
+    said = bots.find(line)
+    if said is not None:
+        words, text = said
+        where = hint or bots.hummingbot_product(line) or default_product
+        own_code, own_product = words.code_for(where)
+        return [Hit(own_code, own_product, text[:300], line_timestamp(line))]
     found: _Found = []
     for shape in _SHAPES:
         found = shape(line, hint)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthcheck.bots.liveness import SourceSilence
+from healthcheck.logwatch import bots
 from healthcheck.logwatch.follow import (
     MAX_LINE,
     CommandFollower,
@@ -26,7 +28,13 @@ from healthcheck.logwatch.follow import (
     PathFollower,
     journal_argv,
 )
-from healthcheck.logwatch.parse import candidate_lines, mask, parse_line, resolve_product
+from healthcheck.logwatch.parse import (
+    candidate_lines,
+    line_timestamp,
+    mask,
+    parse_line,
+    resolve_product,
+)
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
 from healthcheck.redact import scrub
@@ -36,6 +44,25 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PRUNE_EVERY = 3600.0
+LAST_LINE_MARK = "last_line:"  # + source id: when the source last wrote a line (epoch seconds)
+
+
+def last_line_time(
+    watch: WatchConfig, lines: list[str], *, now: float, backlog: bool, mtime: float | None
+) -> float:
+    """Given the lines one poll read from a source, return when the source last wrote a line.
+
+    A journal line carries journald's own time (short-iso, with its zone); a live line of a file
+    or command is dated when read; a backlog line of a file (written while we were not running)
+    by the file's mtime, never later than now.
+    """
+    if watch.unit is not None and lines:
+        ts = line_timestamp(lines[-1])
+        if ts is not None and ts <= now + 60:
+            return ts
+    if backlog and mtime is not None:
+        return min(mtime, now)
+    return now
 
 
 def default_product(watch: WatchConfig, markets: Iterable[str]) -> str | None:
@@ -55,16 +82,25 @@ def occurrences_in(
     backlog: bool,
     mtime: float | None,
     since: float | None,
+    default: str | None = None,
+    chain: bots.RetryChain | None = None,
 ) -> list[Occurrence]:
     """Given lines read from a source, return their Binance errors as occurrences.
+
+    ``default`` is the product a bot's own words stand for when the line does not say (the
+    account's market); ``chain`` (kept per source) counts one freqtrade retry chain once.
 
     Live lines are dated when read (``now``): a bot's local-time stamps are not trusted across
     time zones. Backlog lines (the first look at a file, or lines written while we were down)
     take the line's own timestamp, else the file's mtime, and are dropped before ``since``.
     """
     out = []
+    chain = chain if chain is not None else bots.RetryChain()
     for line in candidate_lines(list(lines)):
-        for hit in parse_line(line):
+        hits = parse_line(line, default)
+        if hits and not chain.counts(line):
+            continue
+        for hit in hits:
             ts = now
             if backlog:
                 ts = hit.ts if hit.ts is not None and hit.ts <= now + 60 else (mtime or now)
@@ -79,6 +115,7 @@ class _Source:
     watch: WatchConfig
     follower: Any  # PathFollower | CommandFollower
     last_position: Position | None = None
+    chain: bots.RetryChain = field(default_factory=bots.RetryChain)
 
 
 @dataclass
@@ -112,6 +149,16 @@ class Watcher:
                 f = CommandFollower(list(w.command), name=name)
             self.sources.append(_Source(w, f))
         self._all_sources = list(self.sources)  # drain() drops finished one-shot commands
+        self.started_at = time.time()  # a source that never wrote a line is silent since then
+        self.last_line: dict[str, float] = {}  # source id -> when it last wrote a line
+        for w in self.watches:
+            stored = self.store.mark(LAST_LINE_MARK + w.source_id)
+            try:
+                self.last_line[w.source_id] = float(stored) if stored is not None else 0.0
+            except ValueError:
+                self.last_line[w.source_id] = 0.0
+            if not self.last_line[w.source_id] > 0:
+                del self.last_line[w.source_id]
         self._stop = threading.Event()
         self._latest: dict[tuple[str, str], Result] = {}
         self._thread: threading.Thread | None = None
@@ -128,6 +175,7 @@ class Watcher:
         now = time.time() if now is None else now
         positions: dict[str, Position] = {}
         found: list[Occurrence] = []
+        marks: dict[str, str] = {}
         for s in self.sources:
             try:
                 batch = s.follower.poll()
@@ -135,6 +183,14 @@ class Watcher:
                 log.exception("%s: unexpected error while reading; retrying", s.watch.label)
                 continue
             if batch.lines:
+                backlog = batch.backlog or self.oneshot
+                ts = last_line_time(
+                    s.watch, batch.lines, now=now, backlog=backlog, mtime=batch.mtime
+                )
+                sid = s.watch.source_id
+                if ts > self.last_line.get(sid, 0.0):
+                    self.last_line[sid] = ts
+                    marks[LAST_LINE_MARK + sid] = repr(ts)
                 found.extend(
                     occurrences_in(
                         batch.lines,
@@ -143,13 +199,15 @@ class Watcher:
                         backlog=batch.backlog or self.oneshot,
                         mtime=batch.mtime,
                         since=now - s.watch.window,
+                        default=default_product(s.watch, self.markets.get(s.watch.account, ())),
+                        chain=s.chain,
                     )
                 )
             pos = getattr(s.follower, "position", None)
             if pos is not None and pos != s.last_position:
                 positions[s.watch.source_id] = pos
                 s.last_position = pos
-        self.store.commit_batch(positions, found)
+        self.store.commit_batch(positions, found, marks)
         if now - self._last_prune > PRUNE_EVERY:
             self._last_prune = now
             self.store.prune(now - KEEP_SECONDS)
@@ -219,6 +277,29 @@ class Watcher:
                 log.debug("closing %s failed", s.watch.label, exc_info=True)
 
     # ------------------------------------------------------------------ results
+    def silences_for(self, account: str) -> list[SourceSilence]:
+        """Given an account, return when each of its watched sources last wrote a line (the
+        sources this process does not follow, such as commands under `check`, are left out)."""
+        out = []
+        for s in self._all_sources:
+            w = s.watch
+            if w.account != account:
+                continue
+            out.append(
+                SourceSilence(
+                    label=w.label,
+                    stale_after=w.stale_after,
+                    last_line_ts=self.last_line.get(w.source_id),
+                    watching_since=self.started_at,
+                    problem=self._problem(s),
+                )
+            )
+        return out
+
+    def units_for(self, account: str) -> list[str]:
+        """Given an account, return the systemd units of its ``unit =`` sources."""
+        return [w.unit for w in self.watches if w.account == account and w.unit is not None]
+
     def facts_for(self, account: str, now: float | None = None) -> BotLogFacts | None:
         """Given an account, return what its watched logs hold now (None if not watched): the
         facts the bot_errors check evaluates."""
@@ -319,6 +400,8 @@ class CodeCount:
     first_seen: float | None = None
     last_seen: float | None = None
     sample: str = ""
+    msg: str = ""  # Binance's text, or the bot's own words (see logwatch.bots)
+    words: str = ""  # the bot message's key when the bot refused by itself
 
 
 class ScanError(Exception):
@@ -343,9 +426,10 @@ def scan_file(
             raise ScanError(f"{path}: is not a regular file or a pipe")
         if stat.S_ISFIFO(st.st_mode):
             os.set_blocking(fd, True)  # a writer that is there is waited for, like `cat`
-        counts: dict[tuple[int, str], CodeCount] = {}
+        counts: dict[tuple[int, str, str], CodeCount] = {}
         lines = 0
         warned: set[str] = set()
+        chain = bots.RetryChain()
 
         def warn(kind: str, text: str) -> None:
             if kind not in warned:
@@ -366,26 +450,38 @@ def scan_file(
             total += len(data)
             chunk_lines = split.feed(data)
             lines += len(chunk_lines)
-            _count(chunk_lines, counts, product)
+            _count(chunk_lines, counts, product, chain)
             if max_bytes is not None and total >= max_bytes:
                 warn("cap", f"{path}: stopped after {total} bytes")
                 break
         if split.partial:
             lines += 1
-            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product)
+            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product, chain)
     finally:
         os.close(fd)
     ordered = sorted(counts.values(), key=lambda c: (-c.count, c.code))
     return ordered, lines
 
 
-def _count(lines: list[str], counts: dict[tuple[int, str], CodeCount], product: str | None) -> None:
+def _count(
+    lines: list[str],
+    counts: dict[tuple[int, str, str], CodeCount],
+    product: str | None,
+    chain: bots.RetryChain,
+) -> None:
     for line in candidate_lines(lines):
-        for hit in parse_line(line):
+        hits = parse_line(line, product)
+        if hits and not chain.counts(line):
+            continue
+        for hit in hits:
             p = resolve_product(hit.code, hit.product, product, hit.family)
-            c = counts.get((hit.code, p))
+            said = bots.words_for(hit.msg)
+            key = (hit.code, p, said.key if said else "")
+            c = counts.get(key)
             if c is None:
-                c = counts[(hit.code, p)] = CodeCount(hit.code, p, sample=mask(line))
+                c = counts[key] = CodeCount(
+                    hit.code, p, sample=mask(line), msg=hit.msg, words=key[2]
+                )
             c.count += 1
             if hit.ts is not None:
                 if c.first_seen is None or hit.ts < c.first_seen:

@@ -96,3 +96,50 @@ def test_only_log_code_says_so_and_worst_first() -> None:
     assert "only the bot's log" in only_log["active_check"]
     api = [c for c in r.details["codes"] if c["code"] == -2015][0]
     assert api["active_check"] == "the api_key check did not run for this account in this run"
+
+
+# ---- the bots' own words (healthcheck.logwatch.bots): lines captured from a real freqtrade run
+
+def _bot_occurrences(fixture: str, default: str | None = None) -> list[Occurrence]:
+    from pathlib import Path
+
+    from healthcheck.logwatch.watcher import occurrences_in
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade" / fixture
+    return occurrences_in(path.read_text().splitlines(), "main", now=NOW - 5, backlog=False,
+                          mtime=None, since=None, default=default)
+
+
+def test_freqtrade_hedge_mode_refusal_is_critical_4061_quoting_line_meaning_and_check() -> None:
+    occ = _bot_occurrences("watch-futures-hedge-mode.log")
+    pm = Result("main", "position_mode", Status.CRITICAL,
+                "futures account is in Hedge mode but the bot expects one-way: orders fail "
+                "with -4061 (position side does not match)")
+    r = evaluate_bot_errors("main", occ, WATCH, NOW, [pm])
+    assert r.status is Status.CRITICAL and r.codes == [-4061]
+    assert "-4061 POSITION_SIDE_NOT_MATCH x1 (freqtrade's own refusal)" in r.summary
+    assert "freqtrade refused to start" in r.summary  # what it means
+    assert "The bot's line: \"Hedge Mode is not supported by freqtrade." in r.summary
+    assert r.summary.endswith("The position_mode check says CRITICAL: " + pm.summary)
+    assert "Position Mode to One-way" in r.fix
+    info = r.details["codes"][0]
+    assert info["bot"] == "freqtrade" and info["predicted_by"] == "position_mode"
+
+
+def test_freqtrade_ignoring_every_trade_is_critical_4164_and_quotes_the_symbols_check() -> None:
+    occ = _bot_occurrences("watch-futures-stake-too-small.log")
+    symbols = Result("main", "symbols", Status.OK, "BTCUSDT trading; filters read")
+    r = evaluate_bot_errors("main", occ, WATCH, NOW, [symbols])
+    assert r.status is Status.CRITICAL and r.codes == [-4164]
+    assert "ignored the trade on BTC/USDT:USDT itself" in r.summary
+    assert "116.66666666666667" in r.summary
+    assert "The symbols check says OK: BTCUSDT trading; filters read" in r.summary
+    assert "raise stake_amount" in r.fix
+
+
+def test_a_binance_code_without_bot_words_keeps_its_own_meaning_and_quotes_the_line() -> None:
+    r = evaluate_bot_errors("main", [occ(-2019, 5, "Margin is insufficient.")], WATCH, NOW)
+    assert r.status is Status.CRITICAL
+    assert "available margin is below" in r.summary
+    assert 'The bot\'s line: "sample line -2019"' in r.summary
+    assert r.details["codes"][0]["bot"] is None

@@ -67,3 +67,42 @@ def test_unavailable_positions_are_unknown():
     r = CHECK.evaluate(facts(acc, {"fapi.positionRisk": api_error(-1021, "ts"),
                                    "fapi.symbolConfig": []}))
     assert r.status is Status.UNKNOWN and "-1021" in r.summary
+
+
+# ---- a freqtrade account: its margin_mode against the margin type of held positions (-4048)
+
+def freqtrade_link(margin_mode: str):
+    from pathlib import Path
+
+    from healthcheck.bots.derived import Derived
+    from healthcheck.bots.link import BotLink
+
+    path = Path("/etc/freqtrade/config.json")
+    return BotLink("freqtrade", path, frozenset(),
+                   Derived("freqtrade", path, (path,), margin_mode=margin_mode))
+
+
+@pytest.mark.parametrize("margin_mode, held, symbols, status", [
+    ("isolated", "CROSSED", ("BTCUSDT",), Status.CRITICAL),
+    ("cross", "ISOLATED", ("BTCUSDT",), Status.CRITICAL),
+    ("isolated", "ISOLATED", ("BTCUSDT",), Status.OK),
+    ("isolated", "CROSSED", ("ETHUSDT",), Status.OK),  # a position the bot does not trade
+    ("isolated", "CROSSED", (), Status.WARNING),  # the bot's pairs unknown
+])
+def test_freqtrade_margin_mode_against_a_position_in_the_other_type_predicts_4048(
+        margin_mode, held, symbols, status):
+    cfg = config("BTCUSDT", 5, "1000000") | {"marginType": held}
+    r = run([position("BTCUSDT", "0.01", "600")], [cfg], bot=freqtrade_link(margin_mode),
+            symbols={"usdm": symbols} if symbols else {})
+    assert r.status is status, r.summary
+    if status is Status.CRITICAL:
+        assert r.codes == [-4048] and "freqtrade sets the margin type" in r.summary
+    if status is Status.WARNING:
+        assert r.risk_codes == [-4048]
+
+
+def test_margin_type_without_a_position_is_not_a_problem():
+    """freqtrade changes it itself before its first entry (no position: Binance accepts)."""
+    cfg = config("BTCUSDT", 5, "1000000") | {"marginType": "CROSSED"}
+    r = run([], [cfg], bot=freqtrade_link("isolated"), symbols={"usdm": ("BTCUSDT",)})
+    assert r.status is Status.OK

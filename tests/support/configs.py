@@ -30,7 +30,9 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
     """
     lines: list[str] = []
     sections = dict(sections or {})
-    daemon = {"interval": 1, "request_timeout": 3}
+    # every check every second needs ~1300 weight/min on /fapi for one account: the whole limit
+    # as budget keeps the tests' 1 s schedule unstretched (tests of the budget set their share)
+    daemon: dict[str, Any] = {"interval": 1, "request_timeout": 3, "weight_budget_share": 1.0}
     if state_dir is not None:
         daemon["state_dir"] = str(state_dir)
     daemon.update(sections.pop("daemon", {}))
@@ -50,7 +52,9 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
             lines.append(f"{k} = {toml_value(v)}")
         lines.append("")
     for acc in accounts:
-        acc = {"markets": ["spot", "usdm"], "spot_url": sim_url, "futures_url": sim_url, **acc}
+        acc = {"markets": ["spot", "usdm"], "spot_url": sim_url, "futures_url": sim_url,
+               "coinm_url": sim_url, "papi_url": sim_url, **acc}
+        acc = {k: v for k, v in acc.items() if v is not None}  # None: leave the key out
         lines.append("[[accounts]]")
         for k, v in acc.items():
             lines.append(f"{k} = {toml_value(v)}")
