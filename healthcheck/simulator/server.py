@@ -82,6 +82,7 @@ CONTROL_CALLS: dict[str, tuple[str, bool]] = {
     "/_sim/open_order": ("add_open_order", True),
     "/_sim/position": ("set_position", True),
     "/_sim/leverage": ("set_leverage", True),
+    "/_sim/margin_type": ("set_margin_type", True),
     "/_sim/unfilled_order_count": ("set_unfilled_order_count", True),
 }
 
@@ -664,7 +665,10 @@ class Simulator:
         qty = to_decimal(quantity, "quantity")
         cur = st.price_at(self.now_ms())
         if price is None:
-            px = cur / 2 if side == "BUY" else cur * 2
+            # away from the price: a LIMIT or take-profit BUY below, a stop BUY above (so a
+            # conditional order rests untriggered)
+            below = (side == "BUY") != (type in trading.STOP_KINDS)
+            px = cur / 2 if below else cur * 2
             tick = st.filter("PRICE_FILTER")
             px = px.quantize(Decimal(str(tick["tickSize"])).normalize()) if tick else px
         else:
@@ -685,6 +689,7 @@ class Simulator:
         *,
         entry_price: Any = None,
         leverage: int | None = None,
+        margin_type: str | None = None,
     ) -> None:
         st = self.symbol("usdm", symbol)
         amt = to_decimal(amount, "amount")
@@ -696,6 +701,8 @@ class Simulator:
         with self._lock:
             if leverage is not None:
                 self.set_leverage(acct, symbol, leverage)
+            if margin_type is not None:
+                self.set_margin_type(acct, symbol, margin_type)
             acct.positions = {
                 **acct.positions,
                 symbol: {"amt": amt, "entry": entry if amt else Decimal(0)},
@@ -706,6 +713,12 @@ class Simulator:
         if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125:
             raise ValueError(f"leverage: must be an integer 1..125, got {leverage!r}")
         acct.leverage = {**acct.leverage, symbol: leverage}
+
+    def set_margin_type(self, acct: SimAccount, symbol: str, margin_type: str) -> None:
+        self.symbol("usdm", symbol)
+        if margin_type not in ("CROSSED", "ISOLATED"):
+            raise ValueError(f"margin_type: must be CROSSED or ISOLATED, got {margin_type!r}")
+        acct.margin_types = {**acct.margin_types, symbol: margin_type}
 
     def set_unfilled_order_count(self, acct: SimAccount, interval: str, count: int) -> None:
         if interval not in ("SECOND", "DAY"):
