@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
@@ -95,6 +95,7 @@ def _scrub_result(r: Result) -> Result:
     r.summary = scrub(r.summary)
     r.fix = scrub(r.fix)
     r.details = _scrub_value(r.details)
+    r.refs = [replace(x, text=scrub(x.text)) for x in r.refs]
     return r
 
 

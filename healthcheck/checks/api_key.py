@@ -22,9 +22,12 @@ from healthcheck.checks.base import (
     SchemaError,
     boolean,
     combine,
+    first_product,
     fmt_duration,
     fmt_ts,
+    market_product,
     ms_timestamp,
+    product_of,
     setting,
     unavailable_reason,
 )
@@ -42,12 +45,16 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
     err = out.error
     if err is None or err.code not in (-2014, -2015, -1022):
         return None
+    product = product_of(out.endpoint)
+    said = {err.code: err.message}
     if err.code == -2014:
         return Finding(
             Status.CRITICAL,
             f"Binance says the API key format is invalid ({what})",
             [-2014],
-            fix_for(-2014),
+            fix_for(-2014, product),
+            product=product,
+            quotes=said,
         )
     if err.code == -1022:
         return Finding(
@@ -55,7 +62,9 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
             "signature rejected (-1022): the API secret or private "
             "key does not belong to this API key",
             [-1022],
-            fix_for(-1022),
+            fix_for(-1022, product),
+            product=product,
+            quotes=said,
         )
     ip = _IP_RE.search(err.message)
     ip_text = f" ({ip.group(1)})" if ip else ""
@@ -66,6 +75,8 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
             f"valid: a permission for this product is missing",
             [-2015],
             "tick the missing permission in Binance API Management",
+            product=product,
+            quotes=said,
         )
     return Finding(
         Status.CRITICAL,
@@ -75,6 +86,8 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
         [-2015],
         "check in Binance API Management that the key exists and that this server's "
         "IP is whitelisted",
+        product=product,
+        quotes=said,
     )
 
 
@@ -127,7 +140,8 @@ class ApiKeyCheck(CheckBase):
                     f"API key is not 64 letters/digits (has "
                     f"{len(key)} characters{spaces}): Binance answers -2014",
                     [-2014],
-                    fix_for(-2014),
+                    fix_for(-2014, first_product(acc)),
+                    product=first_product(acc),
                 )
             )
         restr = facts.get("sapi.apiRestrictions")
@@ -209,6 +223,7 @@ class ApiKeyCheck(CheckBase):
                     "key lacks 'Enable Reading': every account request fails with -2015",
                     [-2015],
                     "tick 'Enable Reading' for this key in Binance API Management",
+                    product=first_product(acc),
                 )
             )
         if "usdm" in acc.markets and not futures:
@@ -221,6 +236,7 @@ class ApiKeyCheck(CheckBase):
                     [-2015],
                     "tick 'Enable Futures' for this key (create a new key if "
                     "it was made before the futures account was opened)",
+                    product=market_product("usdm"),
                 )
             )
         if "spot" in acc.markets and not spot_trade:
@@ -230,6 +246,7 @@ class ApiKeyCheck(CheckBase):
                     "key lacks 'Enable Spot & Margin Trading': spot orders fail with -2015",
                     [-2015],
                     "tick 'Enable Spot & Margin Trading' for this key",
+                    product=market_product("spot"),
                 )
             )
         exp = data.get("tradingAuthorityExpirationTime")
@@ -251,6 +268,7 @@ class ApiKeyCheck(CheckBase):
                         f"{fmt_ts(exp_s)}: orders fail with -2015",
                         [-2015],
                         "renew the trading permission in Binance API Management",
+                        product=first_product(acc),
                     )
                 )
             elif left <= s.expiry_warning_days * 86400:
@@ -263,6 +281,7 @@ class ApiKeyCheck(CheckBase):
                         [],
                         "renew the trading permission in Binance API Management before it expires",
                         risk_codes=[-2015],
+                        product=first_product(acc),
                     )
                 )
         if withdraw and s.warn_withdrawals:

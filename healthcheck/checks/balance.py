@@ -19,6 +19,7 @@ from healthcheck.checks.base import (
     SchemaError,
     Unavailable,
     combine,
+    from_product,
     number,
     setting,
 )
@@ -93,12 +94,14 @@ class BalanceCheck(CheckBase):
             data = src.data("fapi.account", "futures account", required=True)
             if data is not None:
                 with src.parsing():
-                    findings.extend(self._futures(acc, data, details, metrics))
+                    findings.extend(
+                        from_product("usdm", self._futures(acc, data, details, metrics))
+                    )
         if "spot" in acc.markets and acc.min_available:
             data = src.data(self._spot_endpoint(acc), "spot balances", required=True)
             if data is not None:
                 with src.parsing():
-                    findings.extend(self._spot(acc, data, details, metrics))
+                    findings.extend(from_product("spot", self._spot(acc, data, details, metrics)))
         unknown = src.reasons
         ok = "balances fine"
         if "margin_ratio" in metrics:
@@ -173,7 +176,7 @@ class BalanceCheck(CheckBase):
                         f"futures available {asset} {have:f} is "
                         f"below the minimum {minimum:f}: orders fail with -2019",
                         [-2019],
-                        fix_for(-2019),
+                        fix_for(-2019, "usdm"),
                     )
                 )
         return out

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from healthcheck.fetch import FetchError, Outcome, Request
 from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status, worst
+from healthcheck.result import CodeRef, Result, Status, worst
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
@@ -328,6 +328,25 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
     return f"{what}: {err.message}"
 
 
+def product_of(endpoint: str) -> str:
+    """Given an endpoint name ("fapi.account"), return the product its error codes belong to."""
+    from healthcheck.endpoints import ENDPOINTS
+
+    e = ENDPOINTS.get(endpoint)
+    return e.error_product if e is not None else "spot"
+
+
+def market_product(market: str) -> str:
+    """Given a market id ("usdm"), return the product its orders' error codes belong to."""
+    return MARKETS[market].error_product
+
+
+def first_product(account: AccountConfig) -> str:
+    """Given an account, return the product of its first market (for what hits every market
+    alike: a malformed key, a clock all markets see)."""
+    return market_product(account.markets[0]) if account.markets else "spot"
+
+
 @dataclass
 class Finding:
     status: Status
@@ -335,6 +354,24 @@ class Finding:
     codes: list[int] = field(default_factory=list)
     fix: str = ""
     risk_codes: list[int] = field(default_factory=list)
+    # the product (error namespace) its codes come from, and Binance's texts with the check's
+    # figures filled in, per code (binance_errors.quote); unquoted codes quote the catalogue
+    product: str = ""
+    quotes: dict[int, str] = field(default_factory=dict)
+
+    def refs(self) -> list[CodeRef]:
+        """Return where each of the finding's codes comes from."""
+        return [
+            CodeRef(c, self.product, self.quotes.get(c, ""))
+            for c in dict.fromkeys(self.codes + self.risk_codes)
+        ]
+
+
+def from_product(product: str, findings: list[Finding]) -> list[Finding]:
+    """Given a product and findings about it, return them with their product set (where unset)."""
+    for f in findings:
+        f.product = f.product or product
+    return findings
 
 
 def combine(
@@ -359,7 +396,9 @@ def combine(
     bad.sort(key=lambda f: -f.status.severity)
     codes: list[int] = []
     risk: list[int] = []
+    refs: list[CodeRef] = []
     for f in bad:
+        refs += [r for r in f.refs() if r not in refs]
         for c in f.codes:
             if c not in codes:
                 codes.append(c)
@@ -393,6 +432,7 @@ def combine(
         metrics=dict(metrics or {}),
         fix=fix,
         risk_codes=risk,
+        refs=refs,
     )
 
 

@@ -28,6 +28,7 @@ from healthcheck.checks.base import (
     Finding,
     SchemaError,
     combine,
+    from_product,
     number,
     setting,
     unavailable_reason,
@@ -161,7 +162,7 @@ class LeverageCheck(CheckBase):
         return combine(
             acc.name,
             self.id,
-            findings,
+            from_product("usdm", findings),
             ok_summary=f"{n} position(s), largest at {worst * 100:.0f} % of its cap",
             unknown=[],
             details=details,

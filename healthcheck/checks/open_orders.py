@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.binance_errors import quote
 from healthcheck.checks.base import (
     CheckSettings,
     Facts,
@@ -22,6 +23,7 @@ from healthcheck.checks.base import (
     SchemaError,
     SymbolCheckBase,
     combine,
+    market_product,
     number,
     setting,
     unavailable_reason,
@@ -98,8 +100,15 @@ class OpenOrdersCheck(SymbolCheckBase):
                     ratio = count / limit if limit else 0.0
                     worst = max(worst, ratio)
                     label = f"{sym} ({MARKETS[m].title})"
+                    # -2010 has many texts: quote the one naming the filter
+                    said = text if code == -2010 else quote(code, market_product(m))
                     findings += self._judge(
-                        f"{count} {what} on {label}, limit {limit}", ratio, code, text
+                        f"{count} {what} on {label}, limit {limit}",
+                        ratio,
+                        code,
+                        text,
+                        market_product(m),
+                        said,
                     )
         if "spot" in acc.markets and self.settings.unfilled_order_count and acc.symbols_for("spot"):
             worst = max(worst, self._unfilled(facts, findings, unknown, details))
@@ -173,7 +182,9 @@ class OpenOrdersCheck(SymbolCheckBase):
                 )
         return [x for x in out if x[2] > 0]
 
-    def _judge(self, what: str, ratio: float, code: int, text: str) -> list[Finding]:
+    def _judge(
+        self, what: str, ratio: float, code: int, text: str, product: str, said: str
+    ) -> list[Finding]:
         fix = (
             "cancel stale orders, or lower the bot's number of open orders per symbol "
             "(grid levels, DCA orders)"
@@ -181,7 +192,12 @@ class OpenOrdersCheck(SymbolCheckBase):
         if ratio >= 1:
             return [
                 Finding(
-                    Status.CRITICAL, f"{what}: new orders fail with {code} ({text})", [code], fix
+                    Status.CRITICAL,
+                    f"{what}: new orders fail with {code} ({text})",
+                    [code],
+                    fix,
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         if ratio >= self.settings.warning:
@@ -192,6 +208,8 @@ class OpenOrdersCheck(SymbolCheckBase):
                     [],
                     fix,
                     risk_codes=[code],
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         return []
@@ -221,7 +239,9 @@ class OpenOrdersCheck(SymbolCheckBase):
                 ratio = count / limit
                 worst = max(worst, ratio)
                 what = f"{count} of {limit} unfilled spot orders per {window}"
-                findings += self._judge(what, ratio, -1015, "Too many new orders")
+                per = f"{item.get('intervalNum', 1)} {str(item.get('interval', '?')).upper()}"
+                said = quote(-1015, "spot", 1, limit=limit, interval=per)
+                findings += self._judge(what, ratio, -1015, "Too many new orders", "spot", said)
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
         if out.cached_at is not None:

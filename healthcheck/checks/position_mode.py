@@ -18,6 +18,7 @@ from healthcheck.checks.base import (
     SchemaError,
     boolean,
     combine,
+    from_product,
     unavailable_reason,
 )
 from healthcheck.fetch import Request
@@ -76,7 +77,7 @@ class PositionModeCheck(CheckBase):
                     f"futures account is in {actual.title()} mode but the bot expects "
                     f"{acc.position_mode}: orders fail with -4061 (position side does not match)",
                     [-4061],
-                    fix_for(-4061) + f' (or set position_mode = "{actual}" if the bot '
+                    fix_for(-4061, "usdm") + f' (or set position_mode = "{actual}" if the bot '
                     f"was changed on purpose)",
                 )
             )
@@ -103,7 +104,7 @@ class PositionModeCheck(CheckBase):
         return combine(
             acc.name,
             self.id,
-            findings,
+            from_product("usdm", findings),
             ok_summary=f"{actual} mode as expected{multi_text}",
             unknown=[],
             details=details,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import ERRORS, fix_for
+from healthcheck.binance_errors import fix_for, lookup
 from healthcheck.checks.base import (
     SLOW_ACCOUNT_FIELDS_SECONDS,
     CheckBase,
@@ -26,6 +26,7 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    from_product,
     ms_timestamp,
     number,
     setting,
@@ -132,7 +133,11 @@ class TradingStatusCheck(CheckBase):
         data = src.data("fapi.apiTradingStatus", "futures trading rules")
         if data is not None:
             with src.parsing():
-                findings.extend(self._futures_indicators(data, facts.now, details, metrics))
+                findings.extend(
+                    from_product(
+                        "usdm", self._futures_indicators(data, facts.now, details, metrics)
+                    )
+                )
         data = src.data("fapi.accountConfig", "futures canTrade")
         if data is not None:
             with src.parsing():
@@ -143,7 +148,8 @@ class TradingStatusCheck(CheckBase):
                             "futures account may not trade "
                             "(canTrade false): orders fail with -4088",
                             [-4088],
-                            fix_for(-4088),
+                            fix_for(-4088, "usdm"),
+                            product="usdm",
                         )
                     )
         data = src.data("spot.account", "spot canTrade")
@@ -156,6 +162,7 @@ class TradingStatusCheck(CheckBase):
                             "spot account may not trade (canTrade false): orders fail with -2010",
                             [-2010],
                             "check Binance account notifications; contact support",
+                            product="spot",
                         )
                     )
         data = src.data("sapi.apiTradingStatus", "spot API trading status")
@@ -239,7 +246,7 @@ class TradingStatusCheck(CheckBase):
                             f"to reduce-only by the quantitative rules ({name}){when}:"
                             f" new orders fail with -4400",
                             [-4400],
-                            fix_for(-4400),
+                            fix_for(-4400, "usdm"),
                         )
                     )
                     continue
@@ -289,13 +296,17 @@ class TradingStatusCheck(CheckBase):
             if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
-                meaning = ERRORS[code].meaning if code in ERRORS else err.message
+                product = MARKETS[market].error_product
+                entry = lookup(code, product)
+                meaning = entry.meaning if entry else err.message
                 out.append(
                     Finding(
                         Status.CRITICAL,
                         f"a test order on {label} was rejected with {code} ({meaning})",
                         [code],
-                        fix_for(code),
+                        fix_for(code, product),
+                        product=product,
+                        quotes={code: err.message},
                     )
                 )
             else:
