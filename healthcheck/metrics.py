@@ -114,6 +114,15 @@ def _code_label(code: int) -> str:
     return str(int(code))
 
 
+def _product_of(code: int) -> str:
+    """Given a code a result named without its product (a result stored by an older version),
+    return the product the catalogue gives it first ("" if not catalogued)."""
+    from healthcheck.binance_errors import lookup
+
+    e = lookup(code)
+    return e.products[0] if e else ""
+
+
 def _num(value: Any) -> float | None:
     """Return value as a float, or None if it is not a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -280,7 +289,9 @@ class HealthCollector:
             for kind, codes in (("now", r.codes), ("risk", r.risk_codes)):
                 for code in dict.fromkeys(codes):
                     # one series per product the code comes from (its fix is that product's)
-                    for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [""]:
+                    for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [
+                        _product_of(code)
+                    ]:
                         predicted.add_metric(
                             [r.account, r.check, _code_label(code), kind, product], 1.0
                         )
