@@ -507,11 +507,11 @@ _CATALOGUE: list[CatalogueEntry] = [
     ),
     _E(
         -2027,
-        ("usdm",),
+        FUT,
         "MAX_LEVERAGE_RATIO",
         ("Exceeded the maximum allowable position at current leverage.",),
-        "the position after this order would exceed the notional cap of the current leverage "
-        "bracket",
+        "the position after this order would exceed the cap of the current leverage bracket "
+        "(a notional on USD-M, a quantity of the coin on COIN-M)",
         "leverage set high while the position grew; a large order on a small-cap symbol",
         "lower the leverage (higher brackets allow larger positions) or reduce the order",
         "leverage",

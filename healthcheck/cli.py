@@ -422,11 +422,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import build_plan, cost, per_pool_per_minute
+    from healthcheck.plan import build_plan, cost, per_account_share, per_pool_per_minute
     from healthcheck.schedule import build_schedule
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
+    shares = per_account_share(rows)
     full = build_plan(config)
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
@@ -450,6 +451,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "share_of_limit": {
                         k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
                     },
+                    "share_of_limit_per_account": {
+                        a: {k: round(v, 5) for k, v in p.items()} for a, p in shares.items()
+                    },
                     "weight_of_a_run_with_every_check_due": one_run,
                     "schedule": sched.to_json(),
                 },
@@ -470,6 +474,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
             f"of the {limit} limit"
         )
+    print()
+    print("per account, share of each pool's limit (public requests count for the first account):")
+    for acc, per in shares.items():
+        parts = ", ".join(f"{pool_name(p)} {v * 100:.2f} %" for p, v in per.items())
+        print(f"  {acc:<20} {parts}")
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
     for line in sched.lines() or [
         f"daemon schedule: fits the weight budget (weight_budget_share "

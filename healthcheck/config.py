@@ -24,8 +24,9 @@ from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
 from healthcheck.maintenance import MaintenanceWindow, parse_windows
-from healthcheck.markets import MARKET_IDS
+from healthcheck.markets import MARKET_IDS, PM_HOST
 from healthcheck.markets import MARKETS as MARKET_TABLE
+from healthcheck.markets import POOLS as POOL_TABLE
 from healthcheck.result import Status
 from healthcheck.secrets import Secret
 
@@ -169,8 +170,9 @@ class AccountConfig:
     api_secret: Secret | None = None
     private_key: Secret | None = None  # unencrypted PEM (Ed25519 or RSA)
     markets: tuple[str, ...] = ("spot",)
-    spot_url: str = PROD_SPOT_URL
-    futures_url: str = PROD_FUTURES_URL
+    # base URL by market id ("spot", "usdm", "coinm", "papi"); a market not here has its
+    # production (or, with testnet, its testnet) default
+    urls: dict[str, str] = field(default_factory=dict)
     testnet: bool = False
     position_mode: str = "one-way"
     min_available: dict[str, Decimal] = field(default_factory=dict)
@@ -182,13 +184,32 @@ class AccountConfig:
     symbols: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_size: dict[str, Decimal] = field(default_factory=dict)  # symbol or "default" -> quote
     multi_assets_margin: bool | None = None
+    # Portfolio Margin: True, False or "auto" (detected on the first run, kept in state)
+    portfolio_margin: bool | str = "auto"
     # bot = "freqtrade" | "hummingbot" with bot_config: what the bot's own config says
     bot: BotLink | None = None
     bot_api: BotApi | None = None
 
     def base_url(self, market: str) -> str:
         """Given a market id, return this account's base URL for it."""
-        return str(getattr(self, MARKET_TABLE[market].url_setting))
+        return self.urls.get(market) or MARKET_TABLE[market].url(self.testnet)
+
+    @property
+    def pm(self) -> bool | None:
+        """Whether the account's futures are read through Portfolio Margin's /papi: True, False,
+        or None while "auto" has not found out yet. Never on the testnet (it has no /papi) nor
+        for an account without futures."""
+        if self.testnet or not any(MARKET_TABLE[m].futures for m in self.markets):
+            return False
+        if self.portfolio_margin == "auto":
+            return None
+        return bool(self.portfolio_margin)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The rows this account is read through: its markets, and Portfolio Margin's /papi
+        when it is (or may be) under Portfolio Margin."""
+        return self.markets + (() if self.pm is False else (PM_HOST,))
 
     def symbols_for(self, market: str) -> tuple[str, ...]:
         return self.symbols.get(market, ())
@@ -690,7 +711,7 @@ def _decimal_map(
     return out
 
 
-_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
+_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}(_[A-Z0-9]{2,12})?$")  # COIN-M: BTCUSD_PERP
 
 
 def _load_symbols(
@@ -824,17 +845,26 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     testnet = r.boolean("testnet", False)
     urls: dict[str, str] = {}
     for mk in MARKET_TABLE.values():
-        default = mk.testnet_url if testnet else mk.default_url
+        default = mk.url(testnet)
         u = (r.string(mk.url_setting, default) or default).rstrip("/")
-        prefixes = "|".join(p.strip("/") for p in ("/api", "/sapi", "/fapi", "/dapi"))
+        prefixes = "|".join(p.prefix.strip("/") for p in POOL_TABLE.values())
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", u):
             ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r} is not an http(s) base URL")
         elif re.search(rf"/({prefixes})/?$", u):
             ld.problem(
                 f"{prefix}.{mk.url_setting}",
-                f"{u!r}: give the base URL only; /api, /sapi and /fapi are appended",
+                f"{u!r}: give the base URL only; /api, /sapi, /fapi, /dapi and /papi are appended",
             )
-        urls[mk.url_setting] = u
+        urls[mk.id] = u
+    portfolio_margin = r.raw("portfolio_margin")
+    if portfolio_margin is None:
+        portfolio_margin = "auto"
+    elif portfolio_margin != "auto" and not isinstance(portfolio_margin, bool):
+        ld.problem(
+            f"{prefix}.portfolio_margin",
+            f'must be "auto", true or false, not {_show(portfolio_margin)}',
+        )
+        portfolio_margin = "auto"
     position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
     recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
     min_available = _decimal_map(ld, r, "min_available")
@@ -886,7 +916,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         api_secret=Secret(api_secret, "api secret") if api_secret else None,
         private_key=Secret(pk_pem, "private key") if pk_pem else None,
         markets=tuple(dict.fromkeys(m for m in markets if m in MARKETS)),
-        **urls,
+        urls=urls,
+        portfolio_margin=portfolio_margin,
         testnet=testnet,
         position_mode=position_mode,
         min_available=min_available,

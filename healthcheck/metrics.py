@@ -35,12 +35,13 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
+from healthcheck.markets import pool_ids
 from healthcheck.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = ("api", "fapi", "sapi")  # the IP weight pools the rate_limit check reads
+POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
@@ -53,6 +54,7 @@ METRIC_NAMES = (
     f"{PREFIX}_clock_offset_seconds",
     f"{PREFIX}_ntp_offset_seconds",
     f"{PREFIX}_margin_ratio",
+    f"{PREFIX}_uni_mmr",
     f"{PREFIX}_ip_weight_used_ratio",
     f"{PREFIX}_ip_weight_used",
     f"{PREFIX}_ip_weight_limit",
@@ -253,12 +255,20 @@ class HealthCollector:
         )
         margin = GaugeMetricFamily(
             f"{PREFIX}_margin_ratio",
-            "USD-M futures maintenance margin / margin balance (liquidation at 1)",
+            "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
+            "margin coins (liquidation at 1)",
+            labels=["account"],
+        )
+        uni_mmr = GaugeMetricFamily(
+            f"{PREFIX}_uni_mmr",
+            "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
+            "liquidation at 1.05)",
             labels=["account"],
         )
         weight_ratio = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used_ratio",
-            "Request weight this IP used this minute / the limit, per pool (api, fapi, sapi)",
+            "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, "
+            "papi)",
             labels=["pool"],
         )
         weight_used = GaugeMetricFamily(
@@ -311,6 +321,9 @@ class HealthCollector:
                 v = _num(m.get("margin_ratio"))
                 if v is not None:
                     margin.add_metric([r.account], v)
+                v = _num(m.get("uni_mmr"))
+                if v is not None:
+                    uni_mmr.add_metric([r.account], v)
             elif r.check == "api_key":
                 v = _num(m.get("trading_expires_in_seconds"))
                 if v is not None:
@@ -341,6 +354,7 @@ class HealthCollector:
             offset,
             ntp,
             margin,
+            uni_mmr,
             weight_ratio,
             weight_used,
             weight_limit,

@@ -28,10 +28,10 @@ from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, finge
 from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.bots.link import uses_live_whitelist
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import Config
+from healthcheck.config import AccountConfig, Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.gateway import AccountGateway, WeightBook
-from healthcheck.markets import MARKETS
+from healthcheck.markets import MARKETS, PM_HOST
 from healthcheck.plan import Due, Plan, Planned, build_plan
 from healthcheck.redact import scrub
 from healthcheck.result import Result, Status, worst
@@ -52,6 +52,8 @@ def _meaning(d: Derived) -> tuple[Any, ...]:
 
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
 WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
+# what "auto" found out about Portfolio Margin is asked again after a day (an account may move)
+PM_REMEMBER_SECONDS = 86400.0
 # while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
 # shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
 BAD_NEWS_REUSE_SECONDS = 60.0
@@ -110,6 +112,9 @@ def _whole(value: Any) -> int:
 # symbol fields the checks read (the whole exchangeInfo is megabytes; the cache keeps these)
 _SYMBOL_FIELDS = (
     "status",
+    "contractStatus",  # COIN-M's status field
+    "contractSize",  # COIN-M: USD per contract
+    "marginAsset",
     "contractType",
     "deliveryDate",
     "onboardDate",
@@ -236,7 +241,7 @@ class Runner:
         """Start from the clock offsets and weight readings a recent process kept."""
         now = time.time()
         for a in self.config.accounts:
-            for m in a.markets:
+            for m in a.hosts:
                 key = (a.base_url(m), m)
                 got = self._fresh(f"offset:{m}:{_host_id(key[0])}", OFFSET_REUSE_SECONDS)
                 if got is not None and key not in self._offsets:
@@ -323,7 +328,8 @@ class Runner:
         t0 = time.monotonic()
         self.book.reset_run()
         self.poll_bots()
-        cfg = self.config
+        self._detect_pm(accounts)
+        cfg = self.resolved_config()
         plan = build_plan(cfg, due, accounts)
         self.last_plan = plan
         accs = [a for a in cfg.accounts if a.name in plan.checks]
@@ -349,7 +355,7 @@ class Runner:
                 # another account's turn sampled this host within the clock interval
                 shared_time[key] = self._offsets[key]
                 continue
-            ep = MARKETS[t.market].time_endpoint
+            ep = MARKETS[t.market].time_endpoint or ""
             samples = 1 if t.for_clock and self._stable(key) else t.samples
             if t.for_clock:
                 clock_keys.add(key)
@@ -376,7 +382,7 @@ class Runner:
                     cached, need.base, need.market
                 )
                 continue
-            ep = MARKETS[need.market].exchange_info_endpoint
+            ep = MARKETS[need.market].exchange_info_endpoint or ""
             exinfo_futs[(need.base, need.market)] = (
                 gws[need.account].submit(self.pool, ep),
                 need.symbols,
@@ -389,6 +395,11 @@ class Runner:
         def submit_signed(key: tuple[str, str]) -> None:
             base, market = key
             m = measurements.get(key) or self._offsets.get(key)
+            if m is None and MARKETS[market].time_endpoint is None:
+                # a host without server time (/papi): the offset measured on another host (the
+                # offset is this machine's clock against Binance's)
+                known = [*measurements.values(), *self._offsets.values()]
+                m = next((x for x in known if x.offset_ms is not None), None)
             for a in accs:
                 if (
                     a.base_url(market) == base
@@ -517,6 +528,80 @@ class Runner:
         if deferred:
             metrics["deferred"] = len(deferred)
         return Report(results, metrics, started, deferred)
+
+    # ------------------------------------------------------------------ Portfolio Margin
+    def _pm_key(self, a: AccountConfig) -> str:
+        # per account and key: another key (or account) behind the same name is asked afresh
+        return f"pm:{a.name}:{hashlib.sha256(a.api_key.reveal().encode()).hexdigest()[:16]}"
+
+    def resolved_config(self) -> Config:
+        """The config with each "auto" Portfolio Margin answer found earlier filled in."""
+        cfg = self.config
+        accounts = []
+        changed = False
+        for a in cfg.accounts:
+            if a.pm is None:
+                got = self._fresh(self._pm_key(a), PM_REMEMBER_SECONDS)
+                if got is not None and isinstance(got[1], bool):
+                    a = replace(a, portfolio_margin=got[1])
+                    changed = True
+            accounts.append(a)
+        return replace(cfg, accounts=tuple(accounts)) if changed else cfg
+
+    def _detect_pm(self, accounts: list[str] | None) -> None:
+        """Settle each "auto" account not settled in the last day. The key's restrictions
+        (``/sapi/v1/account/apiRestrictions``, weight 1) say whether it may trade under
+        Portfolio Margin; only then is ``/papi/v1/account`` (weight 20 on /papi) asked: it
+        answers for a Portfolio Margin account and refuses a classic one (-2015). A transport
+        failure or a clock/signature error says nothing: asked again next run (the run reads
+        the classic endpoints meanwhile)."""
+        cfg = self.resolved_config()
+        todo = [
+            a
+            for a in cfg.accounts
+            if a.pm is None and (accounts is None or a.name in set(accounts))
+        ]
+        if not todo:
+            return
+        known = [m for m in self._offsets.values() if m.offset_ms is not None]
+        offset = -(known[0].offset_ms or 0.0) if known else 0.0
+        restr = {
+            a.name: self._submit_signed(a, "sapi.apiRestrictions", "spot", offset) for a in todo
+        }
+        probes = {}
+        for a in todo:
+            out = restr[a.name].result()
+            if not out.ok or not isinstance(out.data, dict):
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+                continue
+            if out.data.get("enablePortfolioMarginTrading") is not True:
+                self._settle_pm(a, False)
+                continue
+            probes[a.name] = self._submit_signed(a, "papi.account", PM_HOST, offset)
+        for a in todo:
+            if a.name not in probes:
+                continue
+            out = probes[a.name].result()
+            if out.ok:
+                self._settle_pm(a, True)
+            elif (
+                out.error is not None
+                and out.error.kind == FetchErrorKind.API
+                and out.error.code not in (-1021, -1022)
+            ):
+                self._settle_pm(a, False)
+            else:
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+
+    def _submit_signed(self, a: AccountConfig, endpoint: str, host: str, offset: float) -> Future:
+        gw = self.gateways[a.name]
+        if offset:
+            gw.set_offset(host, offset)
+        return gw.submit(self.pool, endpoint)
+
+    def _settle_pm(self, a: AccountConfig, answer: bool) -> None:
+        log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")
+        self._cache_put(self._pm_key(a), answer, self._clock())
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -1,7 +1,9 @@
 """The daemon's schedule: each check's interval stretched to fit the weight budget, and when
 each account's checks fall due.
 
-Pure (no I/O, no third-party import). Weight limits are per IP, and every account of a daemon
+Pure (no I/O, no third-party import). Every pool (``/api``, ``/sapi``, ``/fapi``, ``/dapi``,
+``/papi``) is priced from :mod:`healthcheck.markets`: its limit is the table's until exchangeInfo
+says otherwise. Weight limits are per IP, and every account of a daemon
 shares them, so a fleet on one host can need more weight per minute than the daemon may spend
 (``[daemon] weight_budget_share`` of the pool's limit). Given the config, :func:`build_schedule`
 prices the plan of every check at the configured intervals (the same model as
@@ -80,7 +82,7 @@ class PoolLoad:
 
     @property
     def label(self) -> str:
-        return "/" + self.pool
+        return POOLS[self.pool].prefix
 
 
 @dataclass(frozen=True)
@@ -169,22 +171,29 @@ def demands(cfg: Config) -> list[Demand]:
     for p in plan.requests:
         out.append(Demand((p.base, p.pool), p.weight, frozenset(p.checks), p.reuse_seconds))
     for t in plan.time:
-        ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
+        name = MARKETS[t.market].time_endpoint
+        if name is None:
+            continue  # a host without server time (/papi) signs with another host's offset
+        ep = ENDPOINTS[name]
         # one sample per host and run while the round trip is stable (runner.Runner._samples)
         if t.for_clock:
             out.append(Demand((t.base, ep.pool), ep.weight, frozenset({t.check}), 0.0))
         else:
             out.append(Demand((t.base, ep.pool), ep.weight, frozenset(), SIGNING_OFFSET_SECONDS))
     for e in plan.exchange:
-        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
+        name = MARKETS[e.market].exchange_info_endpoint
+        if name is None:
+            continue
+        ep = ENDPOINTS[name]
         out.append(Demand((e.base, ep.pool), ep.weight, frozenset(), cfg.daemon.exchange_info_ttl))
     for a in cfg.accounts:  # test orders follow the check that sends them, per symbol
         for c in plan.checks.get(a.name, []):
             if c.has_followups:
                 for m in a.markets:
-                    ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
+                    test = MARKETS[m].order_test_endpoint
                     n = len(a.test_order_symbols)
-                    if n:
+                    if n and test is not None:
+                        ep = ENDPOINTS[test]
                         key = (a.base_url(m), ep.pool)
                         out.append(Demand(key, ep.weight * n, frozenset({c.id}), 0.0))
     return out
@@ -272,8 +281,8 @@ def build_schedule(
         per_key[key] = (slow, last)
         if last >= MAX_STRETCH:
             notes.append(
-                f"/{key[1]} cannot fit its budget even at {MAX_STRETCH:g}x the intervals; "
-                "some checks will be deferred"
+                f"{POOLS[key[1]].prefix} cannot fit its budget even at {MAX_STRETCH:g}x the "
+                "intervals; some checks will be deferred"
             )
         for d in items:
             for c in d.checks:

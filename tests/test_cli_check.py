@@ -157,7 +157,7 @@ intervall = 60
 name = "main"
 api_key_env = "BHC_TEST_MISSING_KEY"
 api_secret_env = "BHC_TEST_MISSING_SECRET"
-markets = ["spot", "coinm"]
+markets = ["spot", "options"]
 position_mode = "hedged"
 """)
     path.chmod(0o600)
@@ -167,7 +167,7 @@ position_mode = "hedged"
     assert "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
     expected = ["daemon.interval", "daemon.intervall", "BHC_TEST_MISSING_KEY",
-                "accounts[0].markets", "'coinm'", "accounts[0].position_mode", "'hedged'"]
+                "accounts[0].markets", "'options'", "accounts[0].position_mode", "'hedged'"]
     for word in expected:
         assert any(word in line for line in lines), (word, lines)
     assert all(str(path) in line for line in lines)

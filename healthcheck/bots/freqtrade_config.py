@@ -30,6 +30,7 @@ from healthcheck.bots.derived import (
     Stake,
     pair_to_symbol,
 )
+from healthcheck.markets import MARKETS
 
 MAX_DEPTH = 5  # freqtrade: "Config loop detected." beyond 5 levels of add_config_files
 UNLIMITED = "unlimited"
@@ -289,7 +290,7 @@ def derive(
     )
 
     margin_mode: str | None = None
-    if market == "usdm":
+    if MARKETS[market].futures:
         mm = k.get("margin_mode")
         if mm not in (None, "isolated", "cross"):
             raise k.fail("margin_mode", f"{_show(mm)} is not one of isolated, cross")

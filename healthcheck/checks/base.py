@@ -95,7 +95,7 @@ class Check(Protocol):
     id: ClassVar[str]
     title: ClassVar[str]
     Settings: ClassVar[type[CheckSettings]]
-    markets: ClassVar[tuple[str, ...]]
+    roles: ClassVar[tuple[str, ...]]
     wants_time_samples: ClassVar[bool]
     wants_ntp: ClassVar[bool]
     has_followups: ClassVar[bool]
@@ -110,17 +110,32 @@ class Check(Protocol):
     def evaluate(self, facts: Facts) -> Result | None: ...
 
 
+def role_endpoints(account: AccountConfig, market: str, role: str) -> list[str]:
+    """Given an account, one of its markets and a role, return the endpoints to request for it
+    (the classic one, or Portfolio Margin's once the account is known to be under it; "auto" is
+    settled by the runner before it plans a run). Empty: the market does not offer the role."""
+    name = MARKETS[market].endpoint(role, account.pm is True)
+    return [name] if name else []
+
+
+def offers(account: AccountConfig, role: str) -> list[str]:
+    """Given an account and a role, return its markets that offer the role."""
+    return [m for m in account.markets if role_endpoints(account, m, role)]
+
+
 class CheckBase:
     """Defaults for the optional parts of a check."""
 
-    markets: ClassVar[tuple[str, ...]] = ("spot", "usdm")
+    # the roles (healthcheck.markets.ROLES) the check reads: it applies to an account when one
+    # of its markets offers one of them; empty: it applies to every account
+    roles: ClassVar[tuple[str, ...]] = ()
     # the check reads the server-time samples / NTP verdict the runner collects
     wants_time_samples: ClassVar[bool] = False
     wants_ntp: ClassVar[bool] = False
     has_followups: ClassVar[bool] = False  # see followups()
 
     def applies(self, account: AccountConfig) -> bool:
-        return any(m in account.markets for m in self.markets)
+        return not self.roles or any(offers(account, r) for r in self.roles)
 
     def needs(self, account: AccountConfig) -> list[Request]:
         return []
@@ -141,9 +156,9 @@ class SymbolCheckBase(CheckBase):
     def needs(self, account: AccountConfig) -> list[Request]:
         out: list[Request] = []
         for market, symbols in self.symbol_markets(account):
-            out.append(
-                Request.of(MARKETS[market].exchange_info_endpoint, symbols=",".join(symbols))
-            )
+            exinfo = MARKETS[market].exchange_info_endpoint
+            if exinfo is not None:
+                out.append(Request.of(exinfo, symbols=",".join(symbols)))
             out += self.symbol_needs(account, market, symbols)
         return out
 
@@ -226,6 +241,17 @@ class Facts:
         """Given an endpoint name (no parameters) or a Request, return its outcome if fetched."""
         key = (what, ()) if isinstance(what, str) else what.key
         return self.outcomes.get(key)
+
+    @property
+    def pm(self) -> bool:
+        """Whether the account is read through Portfolio Margin this run: as configured, or as
+        "auto" found out (an "auto" not settled yet reads the classic endpoints)."""
+        return self.account.pm is True
+
+    def role(self, market: str, role: str) -> str | None:
+        """Given a market and a role, return the endpoint that plays it this run (None: the
+        market does not offer it)."""
+        return MARKETS[market].endpoint(role, self.pm)
 
 
 class SchemaError(Exception):
@@ -339,6 +365,28 @@ def product_of(endpoint: str) -> str:
 def market_product(market: str) -> str:
     """Given a market id ("usdm"), return the product its orders' error codes belong to."""
     return MARKETS[market].error_product
+
+
+def row_product(account: AccountConfig, endpoint: str) -> str:
+    """Given an account and an endpoint it read, return the product whose error codes the
+    answer stands for: that of the market row the endpoint plays a role for (a /papi read under
+    Portfolio Margin stands for the futures row it replaces), else the endpoint's own."""
+    for m in account.markets:
+        row = MARKETS[m]
+        if endpoint in row.roles.values() or endpoint in row.pm_roles.values():
+            return row.error_product
+    return product_of(endpoint)
+
+
+def host_product(account: AccountConfig, market: str) -> str:
+    """Given an account and a row it is read through (one of its markets, or the Portfolio
+    Margin host), return the product of the codes the bot gets there: a host row that is no
+    market stands for the account's first futures market."""
+    row = MARKETS[market]
+    if row.selectable:
+        return row.error_product
+    futures = [m for m in account.markets if MARKETS[m].futures]
+    return market_product(futures[0]) if futures else first_product(account)
 
 
 def first_product(account: AccountConfig) -> str:

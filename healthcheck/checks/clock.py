@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from healthcheck.binance_errors import fix_for, quote
-from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, setting
-from healthcheck.endpoints import ENDPOINTS
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    Facts,
+    Finding,
+    combine,
+    first_product,
+    row_product,
+    setting,
+)
 from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
 
@@ -59,6 +67,8 @@ class ClockCheck(CheckBase):
         worst_ahead: float | None = None
         measured = False
         for market in acc.markets:
+            if MARKETS[market].time_endpoint is None:
+                continue  # no server time there: signed calls use another market's offset
             m = facts.time.get(market)
             if m is None or m.offset_ms is None:
                 reason = m.error.message if m is not None and m.error else "not measured"
@@ -81,7 +91,7 @@ class ClockCheck(CheckBase):
                 metrics["ntp_offset_ms"] = round(local_minus_ntp, 1)
                 if not measured:
                     # Binance keeps its clock on true time, so NTP stands in for it
-                    product = MARKETS[acc.markets[0]].error_product if acc.markets else "spot"
+                    product = first_product(acc)
                     findings.append(self._judge(local_minus_ntp, 0.0, recv, "NTP", product))
                     worst_ahead = local_minus_ntp
         if worst_ahead is not None:
@@ -89,7 +99,7 @@ class ClockCheck(CheckBase):
         # a signed request rejected with -1021 even with our offset correction is decisive
         for (name, _params), out in facts.outcomes.items():
             if out.error is not None and out.error.code == -1021:
-                product = ENDPOINTS[name].error_product if name in ENDPOINTS else "spot"
+                product = row_product(acc, name)
                 findings.append(
                     Finding(
                         Status.CRITICAL,

@@ -50,6 +50,19 @@ def _default_futures_assets() -> dict[str, dict[str, str]]:
     }
 
 
+def _default_coinm() -> dict[str, dict[str, Any]]:
+    return {
+        "BTC": {
+            "walletBalance": "0.5",
+            "availableBalance": "0.45",
+            "marginBalance": "0.5",
+            "maintMargin": "0.002",
+            "initialMargin": "0.05",
+            "unrealizedProfit": "0",
+        }
+    }
+
+
 @dataclass
 class SimAccount:
     """Knobs of one simulated account; change them at any time, each request reads them afresh."""
@@ -91,6 +104,17 @@ class SimAccount:
     leverage: dict[str, int] = field(default_factory=dict)
     unfilled_counts: dict[str, int] = field(default_factory=dict)
     sim: Any = field(default=None, repr=False, compare=False)
+    # COIN-M (/dapi, healthcheck.simulator.coinm): margin per coin, positions in contracts;
+    # the position mode is USD-M's unless set (Binance's "CM migration" may share it)
+    coinm_assets: dict[str, dict[str, Any]] = field(default_factory=lambda: _default_coinm())
+    coinm_positions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    coinm_dual_side: bool | None = None
+    coinm_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Portfolio Margin (/papi, healthcheck.simulator.papi): /fapi and /dapi refuse signed calls
+    portfolio_margin: bool = False
+    enable_pm_trading: bool = False
+    uni_mmr: Any = "8.5"
+    pm_account_status: str = "NORMAL"
 
     def __post_init__(self) -> None:
         if not self.api_key:

@@ -835,7 +835,7 @@ def api_restrictions(ctx: Ctx) -> Any:
         "enableFixApiTrade": False,
         "enableFixReadOnly": False,
         "enableSpotAndMarginTrading": a.enable_spot_trading,
-        "enablePortfolioMarginTrading": False,
+        "enablePortfolioMarginTrading": a.enable_pm_trading,
     }
     if a.trading_authority_expiration_ms is not None:
         out["tradingAuthorityExpirationTime"] = a.trading_authority_expiration_ms

@@ -33,7 +33,8 @@ from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
 from healthcheck.binance_errors import quote
-from healthcheck.simulator import trading
+from healthcheck.markets import POOLS as POOL_TABLE
+from healthcheck.simulator import coinm, papi, trading
 from healthcheck.simulator.accounts import SimAccount
 from healthcheck.simulator.endpoints import (
     MSG_AHEAD,
@@ -62,8 +63,10 @@ from healthcheck.simulator.market import (
     to_decimal,
 )
 
-GROUPS = ("api", "sapi", "fapi", "dapi")
-DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400, "dapi": 2400}
+# the weight pools and their limits: the tool's own table (healthcheck.markets)
+GROUPS = tuple(POOL_TABLE)
+DEFAULT_LIMITS = {p.id: p.default_limit for p in POOL_TABLE.values()}
+papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults
 MAX_RECV_WINDOW = 60000
 JSON_TYPE = "application/json;charset=UTF-8"
 log = logging.getLogger(__name__)
@@ -413,6 +416,7 @@ class Simulator:
         self.ban_seconds = 120
         self.bans: dict[str, int] = {g: 0 for g in GROUPS}  # group -> banned until (ms)
         self.markets: dict[str, dict[str, SymbolState]] = default_symbols()
+        self.markets["coinm"] = coinm.default_symbols()
         self.spot_delist: list[dict[str, Any]] = []
         self.accounts: dict[str, SimAccount] = {}
         self.requests: list[RequestRecord] = []
@@ -739,11 +743,11 @@ class Simulator:
         if group is None:
             return {}
         used = str(self._used(ip, group, now_ms) + int(self.preload_weight.get(group, 0)) + extra)
-        if group == "api":
-            return {"X-MBX-USED-WEIGHT-1M": used, "X-MBX-USED-WEIGHT": used}
-        if group in ("fapi", "dapi"):
-            return {"X-MBX-USED-WEIGHT-1M": used}
-        return {"X-SAPI-USED-IP-WEIGHT-1M": used}
+        pool = POOL_TABLE[group]
+        headers = {pool.header.upper(): used}
+        if pool.fallback_header:
+            headers[pool.fallback_header.upper()] = used
+        return headers
 
     # -- order counters --------------------------------------------------------------------
     def _next_order_id(self) -> int:
@@ -1127,7 +1131,10 @@ class Simulator:
         # Permissions are checked after the signature, as Binance does.
         if not acct.enable_reading:
             raise self._rejected(group, req.client_ip)
-        if group == "fapi" and not acct.enable_futures:
+        if group in ("fapi", "dapi") and (not acct.enable_futures or acct.portfolio_margin):
+            # a Portfolio Margin account's classic futures calls are refused (users report)
+            raise self._rejected(group, req.client_ip)
+        if group == "papi" and not (acct.portfolio_margin and acct.enable_pm_trading):
             raise self._rejected(group, req.client_ip)
         if req.path in ("/api/v3/order", "/api/v3/order/test"):
             expiry = acct.trading_authority_expiration_ms
@@ -1138,7 +1145,7 @@ class Simulator:
     @staticmethod
     def _rejected(group: str, ip: str) -> ApiError:
         msg = quote(-2015, "spot")
-        if group == "fapi":
+        if group in ("fapi", "dapi", "papi"):
             msg = msg.rstrip(".") + f", request ip: {ip}"
         return ApiError(401, -2015, msg)
 
