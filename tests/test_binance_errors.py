@@ -8,7 +8,7 @@ import re
 
 import pytest
 from support.receivers import wait_until
-from support.runs import run_once
+from support.runs import result, run_once
 
 from healthcheck import binance_errors
 from healthcheck.checks import REGISTRY
@@ -67,7 +67,13 @@ def test_every_code_a_check_names_is_catalogued_for_its_product(sim, make_config
                            "symbols": ["BTCUSDT"], "test_order_symbols": ["BTCUSDT"],
                            "order_size": 90, "min_available": {"USDT": 100}}])
     sim.set_fault(fault)
-    report = run_once(config)
+    _all_named_codes_catalogued(run_once(config), fault)
+
+
+def _all_named_codes_catalogued(report, fault: str) -> set[tuple[str, int]]:
+    """Assert every code the report's results name is catalogued for the product it names;
+    return the (product, code) pairs seen."""
+    seen: set[tuple[str, int]] = set()
     assert report.results
     for r in report.results:
         for code in dict.fromkeys(r.codes + r.risk_codes):
@@ -76,6 +82,47 @@ def test_every_code_a_check_names_is_catalogued_for_its_product(sim, make_config
             for ref in refs:
                 assert (ref.product, code) in binance_errors.CATALOGUE, (
                     f"{fault}: {r.check} names {code} on {ref.product}, not catalogued there")
+                seen.add((ref.product, code))
+    return seen
+
+
+def _futures_account(sim, make_config, pm: bool):
+    acct = sim.add_account("main")
+    if pm:
+        sim.set_fault("portfolio_margin", account="main")
+    return make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
+                         "markets": ["spot", "usdm", "coinm"],
+                         "symbols": {"spot": ["BTCUSDT"], "usdm": ["BTCUSDT"],
+                                     "coinm": ["BTCUSD_PERP"]},
+                         "test_order_symbols": ["BTCUSDT"], "order_size": 300,
+                         "min_available": {"USDT": 100, "BTC": 0.01}}])
+
+
+# every fault again on an account that trades COIN-M too, classic and under Portfolio Margin
+# (the COIN-M and PM faults among them: coinm_hedge_mode, uni_mmr_critical, pm_reduce_only...)
+@pytest.mark.parametrize("pm", [False, True], ids=["classic", "portfolio_margin"])
+@pytest.mark.parametrize("fault", SWEEP)
+def test_every_code_a_coinm_or_pm_check_names_is_catalogued(sim, make_config, fault, pm) -> None:
+    config = _futures_account(sim, make_config, pm)
+    sim.set_fault(fault)
+    seen = _all_named_codes_catalogued(run_once(config), fault)
+    assert all(p != "papi" for p, _ in seen), seen  # /papi reads stand for their futures row
+
+
+@pytest.mark.parametrize("fault, pm, check, ref", [
+    ("coinm_hedge_mode", False, "position_mode", ("coinm", -4061)),
+    ("coinm_margin_critical", False, "balance", ("coinm", -2019)),
+    ("hedge_mode", True, "position_mode", ("usdm", -4061)),
+    ("uni_mmr_critical", True, "balance", ("usdm", -2019)),
+    ("uni_mmr_low", True, "balance", ("usdm", -2019)),
+])
+def test_coinm_and_pm_findings_name_their_rows_product(sim, make_config, fault, pm, check,
+                                                        ref) -> None:
+    config = _futures_account(sim, make_config, pm)
+    sim.set_fault(fault, account="main")
+    r = result(run_once(config, {check}), check)
+    assert ref in {(x.product, x.code) for x in r.refs}, (r.summary, r.refs)
+    assert binance_errors.fix_for(ref[1], ref[0])
 
 
 def test_check_quotes_the_symbols_own_minimum_notional(sim, make_config, cli) -> None:
