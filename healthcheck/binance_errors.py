@@ -9,6 +9,9 @@ minimum" on /fapi), so every lookup names the product:
   spot  = /api (spot and margin orders)    sapi  = /sapi (wallet, capital, sub-accounts)
   usdm  = /fapi (USD-M futures)            coinm = /dapi (COIN-M futures)
   http  = an HTTP status without a Binance code (403, 418, 429)
+Under Portfolio Margin the bot's futures orders go through /papi; a finding read there names the
+product of the futures row it stands for (usdm or coinm, see checks.base.row_product), so no
+entry is keyed by "papi".
 Texts are Binance's own (binance-spot-api-docs errors.md and the futures error pages, see
 ../shared/order-facts.md); meanings, causes and fixes are ours.
 """
