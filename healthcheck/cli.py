@@ -80,7 +80,7 @@ _MARK = {
 
 def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
     """Given a Report, print one status line per account and check, then a summary line."""
-    from healthcheck.binance_errors import ERRORS
+    from healthcheck.binance_errors import named_quote
 
     out = out or sys.stdout
     width_acc = max([len(r.account) for r in report.results] + [7])
@@ -89,12 +89,18 @@ def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None 
         if r.status != Status.OK:
             pad = " " * (9 + 1 + width_acc + 1 + 15 + 1)
             for code in r.codes:
-                e = ERRORS.get(code)
-                text = f'{code} {e.name}: "{e.msg}"' if e else str(code)
-                print(f"{pad}bot's orders fail with {text}", file=out)
+                # one line per product the code comes from, quoting its text with the figures
+                shown = set()
+                for ref in r.refs_for(code) or [None]:
+                    said = named_quote(code, ref.product if ref else None, ref.text if ref else "")
+                    text = f'{code} {said[0]}: "{said[1]}"' if said else str(code)
+                    if text not in shown:
+                        shown.add(text)
+                        print(f"{pad}bot's orders fail with {text}", file=out)
             for code in r.risk_codes:
-                e = ERRORS.get(code)
-                print(f"{pad}at risk of {code}{' ' + e.name if e else ''}", file=out)
+                ref = next(iter(r.refs_for(code)), None)
+                said = named_quote(code, ref.product if ref else None)
+                print(f"{pad}at risk of {code}{' ' + said[0] if said else ''}", file=out)
             if r.fix:
                 print(f"{pad}fix: {r.fix}", file=out)
             mute = (mutes or {}).get((r.account, r.check))

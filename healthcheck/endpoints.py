@@ -31,6 +31,11 @@ class Endpoint:
         """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
         return POOLS[self.pool].market
 
+    @property
+    def error_product(self) -> str:
+        """The product (namespace in healthcheck.binance_errors) of the codes it answers with."""
+        return POOLS[self.pool].error_product
+
     def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:
         """Given the parameters sent, return the request weight Binance charges."""
         keys = {k for k, _ in params} if isinstance(params, tuple) else set(params or {})

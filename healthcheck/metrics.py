@@ -116,6 +116,15 @@ def _code_label(code: int) -> str:
     return str(int(code))
 
 
+def _product_of(code: int) -> str:
+    """Given a code a result named without its product (a result stored by an older version),
+    return the product the catalogue gives it first ("" if not catalogued)."""
+    from healthcheck.binance_errors import lookup
+
+    e = lookup(code)
+    return e.products[0] if e else ""
+
+
 def _num(value: Any) -> float | None:
     """Return value as a float, or None if it is not a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -215,7 +224,7 @@ class HealthCollector:
         return []  # unchecked collector: the families depend on the results
 
     def collect(self) -> Iterator[Metric]:
-        from healthcheck.binance_errors import ERRORS
+        from healthcheck.binance_errors import CATALOGUE
 
         with self._lock:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
@@ -232,7 +241,7 @@ class HealthCollector:
             f"{PREFIX}_predicted_error",
             "1 for each Binance error code a check predicts: kind=now (orders fail with it now) "
             "or kind=risk (a warning heading towards it)",
-            labels=["account", "check", "code", "kind"],
+            labels=["account", "check", "code", "kind", "product"],
         )
         offset = GaugeMetricFamily(
             f"{PREFIX}_clock_offset_seconds",
@@ -289,7 +298,13 @@ class HealthCollector:
             status.add_metric([r.account, r.check], float(int(r.status)))
             for kind, codes in (("now", r.codes), ("risk", r.risk_codes)):
                 for code in dict.fromkeys(codes):
-                    predicted.add_metric([r.account, r.check, _code_label(code), kind], 1.0)
+                    # one series per product the code comes from (its fix is that product's)
+                    for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [
+                        _product_of(code)
+                    ]:
+                        predicted.add_metric(
+                            [r.account, r.check, _code_label(code), kind, product], 1.0
+                        )
             m = r.metrics
             if r.check == "clock":
                 for key, value in m.items():
@@ -406,11 +421,11 @@ class HealthCollector:
         info = InfoMetricFamily(
             f"{PREFIX}_error_code",
             "Name and fix of each Binance error code this tool predicts "
-            "(join on code in alert rules)",
-            labels=["code"],
+            "per product (join on product and code in alert rules)",
+            labels=["code", "product"],
         )
-        for code, err in sorted(ERRORS.items()):
-            info.add_metric([_code_label(code)], {"name": err.name, "fix": err.fix})
+        for (product, code), err in sorted(CATALOGUE.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            info.add_metric([_code_label(code), product], {"name": err.name, "fix": err.fix})
         yield info
         yield InfoMetricFamily(
             f"{PREFIX}_build", "Version of binance-healthcheck", value={"version": __version__}

@@ -97,6 +97,7 @@ def _scrub_result(r: Result) -> Result:
     r.summary = scrub(r.summary)
     r.fix = scrub(r.fix)
     r.details = _scrub_value(r.details)
+    r.refs = [replace(x, text=scrub(x.text)) for x in r.refs]
     return r
 
 

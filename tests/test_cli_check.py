@@ -19,7 +19,7 @@ def check_schema(doc: dict) -> None:
     assert isinstance(doc["metrics"]["request_weight"], int)
     for r in doc["results"]:
         assert set(r) == {"account", "check", "status", "summary", "codes", "risk_codes",
-                          "details", "metrics", "silenced_by"}
+                          "refs", "details", "metrics", "silenced_by"}
         assert all(isinstance(c, int) for c in r["risk_codes"])
         assert r["status"] in STATUSES and r["check"] in CHECK_IDS
         assert isinstance(r["summary"], str) and r["summary"]

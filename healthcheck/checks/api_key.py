@@ -22,9 +22,11 @@ from healthcheck.checks.base import (
     SchemaError,
     boolean,
     combine,
+    first_product,
     fmt_duration,
     fmt_ts,
     ms_timestamp,
+    product_of,
     role_endpoints,
     setting,
     unavailable_reason,
@@ -41,16 +43,24 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 _IP_RE = re.compile(r"request ip:\s*([0-9a-fA-F.:]+)")
 
 
-def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | None:
+def _auth_finding(
+    out: Outcome, what: str, restrictions_ok: bool, product: str = ""
+) -> Finding | None:
+    """Given a refused request, return its finding; ``product`` is the market whose orders the
+    refusal stands for (a /papi probe stands for its futures row), else the endpoint's own."""
     err = out.error
     if err is None or err.code not in (-2014, -2015, -1022):
         return None
+    product = product or product_of(out.endpoint)
+    said = {err.code: err.message}
     if err.code == -2014:
         return Finding(
             Status.CRITICAL,
             f"Binance says the API key format is invalid ({what})",
             [-2014],
-            fix_for(-2014),
+            fix_for(-2014, product),
+            product=product,
+            quotes=said,
         )
     if err.code == -1022:
         return Finding(
@@ -58,7 +68,9 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
             "signature rejected (-1022): the API secret or private "
             "key does not belong to this API key",
             [-1022],
-            fix_for(-1022),
+            fix_for(-1022, product),
+            product=product,
+            quotes=said,
         )
     ip = _IP_RE.search(err.message)
     ip_text = f" ({ip.group(1)})" if ip else ""
@@ -69,6 +81,8 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
             f"valid: a permission for this product is missing",
             [-2015],
             "tick the missing permission in Binance API Management",
+            product=product,
+            quotes=said,
         )
     return Finding(
         Status.CRITICAL,
@@ -78,6 +92,8 @@ def _auth_finding(out: Outcome, what: str, restrictions_ok: bool) -> Finding | N
         [-2015],
         "check in Binance API Management that the key exists and that this server's "
         "IP is whitelisted",
+        product=product,
+        quotes=said,
     )
 
 
@@ -151,7 +167,8 @@ class ApiKeyCheck(CheckBase):
                     f"API key is not 64 letters/digits (has "
                     f"{len(key)} characters{spaces}): Binance answers -2014",
                     [-2014],
-                    fix_for(-2014),
+                    fix_for(-2014, first_product(acc)),
+                    product=first_product(acc),
                 )
             )
         restr = facts.get("sapi.apiRestrictions")
@@ -183,7 +200,7 @@ class ApiKeyCheck(CheckBase):
             out = facts.get(name)
             if out is None:
                 continue
-            f = _auth_finding(out, what, restrictions_ok)
+            f = _auth_finding(out, what, restrictions_ok, MARKETS[market].error_product)
             if f is not None and _looks_pm(restr, out):
                 if acc.portfolio_margin is not False:
                     # "auto" could not ask /papi yet: not a bad key, and not known to be PM
@@ -257,6 +274,7 @@ class ApiKeyCheck(CheckBase):
                     "key lacks 'Enable Reading': every account request fails with -2015",
                     [-2015],
                     "tick 'Enable Reading' for this key in Binance API Management",
+                    product=first_product(acc),
                 )
             )
         have = {
@@ -265,11 +283,13 @@ class ApiKeyCheck(CheckBase):
             "enablePortfolioMarginTrading": pm_trade,
         }
         wanted: dict[str, list[str]] = {}
+        products: dict[str, str] = {}  # the first market needing a permission names its product
         for m in acc.markets:
             row = MARKETS[m]
             fld, label = row.pm_permission if (pm and row.futures) else row.permission
             if fld:
                 wanted.setdefault(fld, [label]).append(row.title)
+                products.setdefault(fld, row.error_product)
         for fld, (label, *titles) in wanted.items():
             if have.get(fld, boolean(data, fld, "apiRestrictions", default=False)):
                 continue
@@ -285,7 +305,11 @@ class ApiKeyCheck(CheckBase):
                     'set portfolio_margin = "auto" (or true) for this account; a bot on the '
                     "classic futures API fails the same way"
                 )
-                out.append(Finding(Status.CRITICAL, text, [], fix, risk_codes=[-2015]))
+                out.append(
+                    Finding(
+                        Status.CRITICAL, text, [], fix, risk_codes=[-2015], product=products[fld]
+                    )
+                )
                 continue
             if fld == "enableFutures":
                 text = (
@@ -303,7 +327,7 @@ class ApiKeyCheck(CheckBase):
             else:
                 text = f"key lacks '{label}': {' and '.join(titles)} orders fail with -2015"
                 fix = f"tick '{label}' for this key"
-            out.append(Finding(Status.CRITICAL, text, [-2015], fix))
+            out.append(Finding(Status.CRITICAL, text, [-2015], fix, product=products[fld]))
         exp = data.get("tradingAuthorityExpirationTime")
         if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
             exp_s = ms_timestamp(exp)
@@ -323,6 +347,7 @@ class ApiKeyCheck(CheckBase):
                         f"{fmt_ts(exp_s)}: orders fail with -2015",
                         [-2015],
                         "renew the trading permission in Binance API Management",
+                        product=first_product(acc),
                     )
                 )
             elif left <= s.expiry_warning_days * 86400:
@@ -335,6 +360,7 @@ class ApiKeyCheck(CheckBase):
                         [],
                         "renew the trading permission in Binance API Management before it expires",
                         risk_codes=[-2015],
+                        product=first_product(acc),
                     )
                 )
         if withdraw and s.warn_withdrawals:

@@ -22,6 +22,7 @@ from healthcheck.checks.base import (
     SchemaError,
     Unavailable,
     combine,
+    from_product,
     number,
     role_endpoints,
     setting,
@@ -145,15 +146,19 @@ class BalanceCheck(CheckBase):
                 data = src.data(name, f"{row.title} balances", required=True)
                 if data is None:
                     continue
+                # the bot's orders on this row get the codes (under Portfolio Margin too)
+                product = row.error_product
+                found: list[Finding] = []
                 with src.parsing():
                     if shape == "spot":
-                        findings.extend(self._spot(acc, data, details, metrics))
+                        found = self._spot(acc, data, details, metrics)
                     elif shape == "totals":
-                        findings.extend(self._futures(acc, data, details, metrics))
+                        found = self._futures(acc, data, details, metrics, product)
                     elif shape == "per_asset":
-                        findings.extend(self._per_asset(acc, row.title, data, details, metrics))
+                        found = self._per_asset(acc, row.title, data, details, metrics, product)
                     elif shape == "unified":
-                        findings.extend(self._unified(acc, facts, data, details, metrics))
+                        found = self._unified(acc, facts, data, details, metrics, product)
+                findings.extend(from_product(product, found))
         unknown = src.reasons
         ok = "balances fine"
         if "uni_mmr" in metrics:
@@ -201,7 +206,7 @@ class BalanceCheck(CheckBase):
         return []
 
     def _per_asset(
-        self, acc: AccountConfig, title: str, data: Any, details: dict, metrics: dict
+        self, acc: AccountConfig, title: str, data: Any, details: dict, metrics: dict, product: str
     ) -> list[Finding]:
         """COIN-M: each coin margins its own contracts, so a ratio and a balance per coin."""
         out: list[Finding] = []
@@ -237,13 +242,19 @@ class BalanceCheck(CheckBase):
                         f"{title} available {asset} {have:f} is below the minimum "
                         f"{minimum:f}: orders fail with -2019",
                         [-2019],
-                        fix_for(-2019),
+                        fix_for(-2019, product),
                     )
                 )
         return out
 
     def _unified(
-        self, acc: AccountConfig, facts: Facts, data: Any, details: dict, metrics: dict
+        self,
+        acc: AccountConfig,
+        facts: Facts,
+        data: Any,
+        details: dict,
+        metrics: dict,
+        product: str,
     ) -> list[Finding]:
         """Portfolio Margin: uniMMR = equity / maintenance margin of the whole account; Binance
         reminds at 1.5, refuses new orders at 1.2, liquidates at 1.05."""
@@ -303,13 +314,13 @@ class BalanceCheck(CheckBase):
                             f"Portfolio Margin wallet {asset} {have:f} is below the minimum "
                             f"{minimum:f}: orders fail with -2019",
                             [-2019],
-                            fix_for(-2019),
+                            fix_for(-2019, product),
                         )
                     )
         return out
 
     def _futures(
-        self, acc: AccountConfig, data: dict, details: dict, metrics: dict
+        self, acc: AccountConfig, data: dict, details: dict, metrics: dict, product: str
     ) -> list[Finding]:
         out: list[Finding] = []
         maint = number(data, "totalMaintMargin", "futures account")
@@ -343,7 +354,7 @@ class BalanceCheck(CheckBase):
                         f"futures available {asset} {have:f} is "
                         f"below the minimum {minimum:f}: orders fail with -2019",
                         [-2019],
-                        fix_for(-2019),
+                        fix_for(-2019, product),
                     )
                 )
         return out

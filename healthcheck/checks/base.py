@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from healthcheck.fetch import FetchError, Outcome, Request
 from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status, worst
+from healthcheck.result import CodeRef, Result, Status, worst
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
@@ -354,6 +354,47 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
     return f"{what}: {err.message}"
 
 
+def product_of(endpoint: str) -> str:
+    """Given an endpoint name ("fapi.account"), return the product its error codes belong to."""
+    from healthcheck.endpoints import ENDPOINTS
+
+    e = ENDPOINTS.get(endpoint)
+    return e.error_product if e is not None else "spot"
+
+
+def market_product(market: str) -> str:
+    """Given a market id ("usdm"), return the product its orders' error codes belong to."""
+    return MARKETS[market].error_product
+
+
+def row_product(account: AccountConfig, endpoint: str) -> str:
+    """Given an account and an endpoint it read, return the product whose error codes the
+    answer stands for: that of the market row the endpoint plays a role for (a /papi read under
+    Portfolio Margin stands for the futures row it replaces), else the endpoint's own."""
+    for m in account.markets:
+        row = MARKETS[m]
+        if endpoint in row.roles.values() or endpoint in row.pm_roles.values():
+            return row.error_product
+    return product_of(endpoint)
+
+
+def host_product(account: AccountConfig, market: str) -> str:
+    """Given an account and a row it is read through (one of its markets, or the Portfolio
+    Margin host), return the product of the codes the bot gets there: a host row that is no
+    market stands for the account's first futures market."""
+    row = MARKETS[market]
+    if row.selectable:
+        return row.error_product
+    futures = [m for m in account.markets if MARKETS[m].futures]
+    return market_product(futures[0]) if futures else first_product(account)
+
+
+def first_product(account: AccountConfig) -> str:
+    """Given an account, return the product of its first market (for what hits every market
+    alike: a malformed key, a clock all markets see)."""
+    return market_product(account.markets[0]) if account.markets else "spot"
+
+
 @dataclass
 class Finding:
     status: Status
@@ -361,6 +402,24 @@ class Finding:
     codes: list[int] = field(default_factory=list)
     fix: str = ""
     risk_codes: list[int] = field(default_factory=list)
+    # the product (error namespace) its codes come from, and Binance's texts with the check's
+    # figures filled in, per code (binance_errors.quote); unquoted codes quote the catalogue
+    product: str = ""
+    quotes: dict[int, str] = field(default_factory=dict)
+
+    def refs(self) -> list[CodeRef]:
+        """Return where each of the finding's codes comes from."""
+        return [
+            CodeRef(c, self.product, self.quotes.get(c, ""))
+            for c in dict.fromkeys(self.codes + self.risk_codes)
+        ]
+
+
+def from_product(product: str, findings: list[Finding]) -> list[Finding]:
+    """Given a product and findings about it, return them with their product set (where unset)."""
+    for f in findings:
+        f.product = f.product or product
+    return findings
 
 
 def combine(
@@ -385,7 +444,9 @@ def combine(
     bad.sort(key=lambda f: -f.status.severity)
     codes: list[int] = []
     risk: list[int] = []
+    refs: list[CodeRef] = []
     for f in bad:
+        refs += [r for r in f.refs() if r not in refs]
         for c in f.codes:
             if c not in codes:
                 codes.append(c)
@@ -419,6 +480,7 @@ def combine(
         metrics=dict(metrics or {}),
         fix=fix,
         risk_codes=risk,
+        refs=refs,
     )
 
 

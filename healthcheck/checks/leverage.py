@@ -34,6 +34,7 @@ from healthcheck.checks.base import (
     Finding,
     SchemaError,
     combine,
+    from_product,
     number,
     role_endpoints,
     setting,
@@ -98,7 +99,10 @@ class LeverageCheck(CheckBase):
         metrics: dict[str, Any] = {}
         worst = 0.0
         for m in markets:
+            first = len(findings)
             worst = max(worst, self._market(facts, m, findings, unknown, details))
+            # the row's product, under Portfolio Margin too (the bot's orders are on that market)
+            from_product(MARKETS[m].error_product, findings[first:])
         metrics["position_cap_ratio_max"] = round(worst, 4)
         n = len(details["positions"])
         if unknown and not findings:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.binance_errors import quote
 from healthcheck.checks.base import (
     CheckSettings,
     Facts,
@@ -22,6 +23,7 @@ from healthcheck.checks.base import (
     SchemaError,
     SymbolCheckBase,
     combine,
+    market_product,
     number,
     role_endpoints,
     setting,
@@ -104,8 +106,15 @@ class OpenOrdersCheck(SymbolCheckBase):
                     ratio = count / limit if limit else 0.0
                     worst = max(worst, ratio)
                     label = f"{sym} ({MARKETS[m].title})"
+                    # -2010 has many texts: quote the one naming the filter
+                    said = text if code == -2010 else quote(code, market_product(m))
                     findings += self._judge(
-                        f"{count} {what} on {label}, limit {limit}", ratio, code, text
+                        f"{count} {what} on {label}, limit {limit}",
+                        ratio,
+                        code,
+                        text,
+                        market_product(m),
+                        said,
                     )
         if self.settings.unfilled_order_count:
             for m in acc.markets:
@@ -172,7 +181,9 @@ class OpenOrdersCheck(SymbolCheckBase):
             out.append(("stop orders", algo, alim, *row.codes.max_algo_orders))
         return [x for x in out if x[2] > 0]
 
-    def _judge(self, what: str, ratio: float, code: int, text: str) -> list[Finding]:
+    def _judge(
+        self, what: str, ratio: float, code: int, text: str, product: str, said: str
+    ) -> list[Finding]:
         fix = (
             "cancel stale orders, or lower the bot's number of open orders per symbol "
             "(grid levels, DCA orders)"
@@ -180,7 +191,12 @@ class OpenOrdersCheck(SymbolCheckBase):
         if ratio >= 1:
             return [
                 Finding(
-                    Status.CRITICAL, f"{what}: new orders fail with {code} ({text})", [code], fix
+                    Status.CRITICAL,
+                    f"{what}: new orders fail with {code} ({text})",
+                    [code],
+                    fix,
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         if ratio >= self.settings.warning:
@@ -191,6 +207,8 @@ class OpenOrdersCheck(SymbolCheckBase):
                     [],
                     fix,
                     risk_codes=[code],
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         return []
@@ -206,6 +224,7 @@ class OpenOrdersCheck(SymbolCheckBase):
     ) -> float:
         out = facts.get(Request(endpoint))
         word = POOLS[ENDPOINTS[endpoint].pool].word
+        product = market_product(market)
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, f"{word} unfilled-order counts"))
             return 0.0
@@ -227,7 +246,9 @@ class OpenOrdersCheck(SymbolCheckBase):
                 ratio = count / limit
                 worst = max(worst, ratio)
                 what = f"{count} of {limit} unfilled {word} orders per {window}"
-                findings += self._judge(what, ratio, -1015, "Too many new orders")
+                per = f"{item.get('intervalNum', 1)} {str(item.get('interval', '?')).upper()}"
+                said = quote(-1015, product, 1, limit=limit, interval=per)
+                findings += self._judge(what, ratio, -1015, "Too many new orders", product, said)
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
         if out.cached_at is not None:

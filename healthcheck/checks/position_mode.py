@@ -64,6 +64,7 @@ class PositionModeCheck(CheckBase):
         metrics: dict = {}
         modes: dict[str, str] = {}
         multi: bool | None = None
+        multi_product = ""  # the market whose answer carries multi-assets margin (USD-M's)
         for m, name in markets:
             title = MARKETS[m].title
             out = facts.get(name)
@@ -74,6 +75,7 @@ class PositionModeCheck(CheckBase):
                 hedge = boolean(out.data, "dualSidePosition", ENDPOINTS[name].path)
                 if isinstance(out.data, dict) and "multiAssetsMargin" in out.data:
                     multi = boolean(out.data, "multiAssetsMargin", ENDPOINTS[name].path)
+                    multi_product = MARKETS[m].error_product
             except SchemaError as exc:
                 unknown.append(f"unexpected answer from Binance: {exc}")
                 continue
@@ -89,8 +91,9 @@ class PositionModeCheck(CheckBase):
                         f"{acc.position_mode}: orders fail with -4061 (position side does not "
                         "match)",
                         [-4061],
-                        fix_for(-4061) + f' (or set position_mode = "{actual}" if the bot '
-                        f"was changed on purpose)",
+                        fix_for(-4061, MARKETS[m].error_product)
+                        + f' (or set position_mode = "{actual}" if the bot was changed on purpose)',
+                        product=MARKETS[m].error_product,
                     )
                 )
         if modes:
@@ -117,6 +120,7 @@ class PositionModeCheck(CheckBase):
                     "switch multi-assets mode in the futures preferences (or set "
                     f"multi_assets_margin = {str(multi).lower()} if the bot was changed on "
                     "purpose)",
+                    product=multi_product,
                 )
             )
         multi_text = ", multi-assets margin on" if multi else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.binance_errors import fix_for
+from healthcheck.binance_errors import fix_for, quote
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -20,6 +20,7 @@ from healthcheck.checks.base import (
     Finding,
     combine,
     fmt_ts,
+    host_product,
     setting,
 )
 from healthcheck.fetch import Request
@@ -77,6 +78,7 @@ class RateLimitCheck(CheckBase):
             base = acc.base_url(market)
             key = host_key(base, MARKETS[market].pools[0])
             ban = book.active_ban(key)
+            product = host_product(acc, market)  # the Portfolio Margin host: its futures row
             if ban is not None and key not in seen_bans:
                 seen_bans.add(key)
                 until, reason = ban
@@ -92,7 +94,10 @@ class RateLimitCheck(CheckBase):
                         f"{reason}; no requests to {base} "
                         f"until {fmt_ts(until)}: every order fails with -1003",
                         [-1003],
-                        fix_for(-1003),
+                        fix_for(-1003, product),
+                        product=product,
+                        # Binance names the end of the ban in epoch milliseconds
+                        quotes={-1003: quote(-1003, product, 1, until=int(until * 1000))},
                     )
                 )
                 continue
@@ -108,6 +113,8 @@ class RateLimitCheck(CheckBase):
                 metrics[f"used_weight_{group}"] = used
                 metrics[f"weight_limit_{group}"] = limit
                 label = pool_name(group)
+                product = POOLS[group].error_product if MARKETS[market].selectable else product
+                said = {-1003: quote(-1003, product, 0, limit=limit, interval="1 MINUTE")}
                 if not POOLS[group].limit_confirmed:
                     label += " (limit unconfirmed)"
                 if ratio >= s.critical:
@@ -119,8 +126,10 @@ class RateLimitCheck(CheckBase):
                             f"({ratio * 100:.0f} %): requests will soon fail "
                             "with -1003 and the IP gets banned",
                             [],
-                            fix_for(-1003),
+                            fix_for(-1003, product),
                             risk_codes=[-1003],
+                            product=product,
+                            quotes=said,
                         )
                     )
                 elif ratio >= s.warning:
@@ -131,8 +140,10 @@ class RateLimitCheck(CheckBase):
                             f"request weight this minute on {label} "
                             f"({ratio * 100:.0f} %)",
                             [],
-                            fix_for(-1003),
+                            fix_for(-1003, product),
                             risk_codes=[-1003],
+                            product=product,
+                            quotes=said,
                         )
                     )
         if not findings and not any(f"used_weight_{p}" in metrics for p in POOLS):

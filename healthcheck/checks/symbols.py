@@ -14,11 +14,13 @@ which it starts failing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.binance_errors import quote
 from healthcheck.bots.derived import Stake
 from healthcheck.checks.base import (
     CheckSettings,
@@ -30,6 +32,8 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    from_product,
+    market_product,
     ms_timestamp,
     number,
     setting,
@@ -254,7 +258,8 @@ class SymbolsCheck(SymbolCheckBase):
             for sym in acc.symbols_for(m):
                 row: dict[str, Any] = {"market": m, "symbol": sym}
                 details["symbols"].append(row)
-                findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
+                found = self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
+                findings += from_product(market_product(m), _quoted(found, m, ex.filters(sym)))
         n = len(details["symbols"])
         ok = f"{n} symbol(s) trading" + (
             ", orders of order_size pass the filters"
@@ -341,6 +346,7 @@ class SymbolsCheck(SymbolCheckBase):
                     [closed_code],
                     "stop trading this symbol in the bot (remove it from its pair "
                     "list) until Binance reopens it; close what is left on it",
+                    quotes={closed_code: text},
                 )
             )
             return out
@@ -653,6 +659,22 @@ def balance_endpoint(account: AccountConfig, market: str) -> str | None:
 def _plain(d: Decimal) -> str:
     """A Decimal as a person writes it: 60000, not 60000.00000000 or 6E+4."""
     return format(d.normalize(), "f")
+
+
+def _quoted(findings: list[Finding], market: str, filters: dict[str, Any]) -> list[Finding]:
+    """Given a symbol's findings, return them quoting Binance's order-size texts with the
+    symbol's own figures (its minimum notional, the filter that fails)."""
+    rules = order_rules(market, filters)
+    product = market_product(market)
+    for f in findings:
+        for code in f.codes + f.risk_codes:
+            if code in f.quotes:
+                continue
+            if code == -4164 and rules.min_notional:
+                f.quotes[code] = quote(code, product, min_notional=_plain(rules.min_notional))
+            elif code == -1013 and (m := re.search(r"Filter failure: ([A-Z_]+)", f.text)):
+                f.quotes[code] = quote(code, product, filter=m.group(1))
+    return findings
 
 
 def _failure_code(market: str, kind: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import ERRORS, fix_for
+from healthcheck.binance_errors import fix_for, lookup
 from healthcheck.checks.base import (
     SLOW_ACCOUNT_FIELDS_SECONDS,
     CheckBase,
@@ -26,6 +26,7 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    from_product,
     ms_timestamp,
     number,
     role_endpoints,
@@ -145,13 +146,16 @@ class TradingStatusCheck(CheckBase):
         seen: set[str] = set()
         for m in acc.markets:
             row = MARKETS[m]
+            # the codes are the row's (its orders get them), under Portfolio Margin too
+            product = row.error_product
             name = facts.role(m, "trading_rules")
             if name is not None and name not in seen:
                 seen.add(name)
                 data = src.data(name, f"{row.title} trading rules")
                 if data is not None:
                     with src.parsing():
-                        findings.extend(self._futures_indicators(data, facts.now, details, metrics))
+                        found = self._futures_indicators(data, facts.now, details, metrics, product)
+                        findings.extend(from_product(product, found))
             name = facts.role(m, "can_trade")
             if name is not None and name not in seen:
                 seen.add(name)
@@ -166,9 +170,10 @@ class TradingStatusCheck(CheckBase):
                                     f"{row.title} account may not trade (canTrade false): "
                                     f"orders fail with {code}",
                                     [code],
-                                    fix_for(code)
+                                    fix_for(code, product)
                                     if row.futures
                                     else "check Binance account notifications; contact support",
+                                    product=product,
                                 )
                             )
             name = facts.role(m, "api_lock")
@@ -177,14 +182,14 @@ class TradingStatusCheck(CheckBase):
                 data = src.data(name, f"{row.title} API trading status")
                 if data is not None:
                     with src.parsing():
-                        findings.extend(self._spot_lock(data))
+                        findings.extend(from_product(product, self._spot_lock(data)))
             name = facts.role(m, "unified_account")
             if name is not None and name not in seen:
                 seen.add(name)
                 data = src.data(name, "Portfolio Margin account status")
                 if data is not None:
                     with src.parsing():
-                        findings.extend(_pm_status(data, details))
+                        findings.extend(from_product(product, _pm_status(data, details)))
         data = src.data("sapi.accountStatus", "account status")
         if data is not None:
             status_text = data.get("data") if isinstance(data, dict) else None
@@ -235,7 +240,7 @@ class TradingStatusCheck(CheckBase):
         ]
 
     def _futures_indicators(
-        self, data: dict, now: float, details: dict, metrics: dict
+        self, data: dict, now: float, details: dict, metrics: dict, product: str
     ) -> list[Finding]:
         if not isinstance(data, dict) or not isinstance(data.get("indicators", {}), dict):
             raise SchemaError("apiTradingStatus: field 'indicators' is not an object")
@@ -262,7 +267,7 @@ class TradingStatusCheck(CheckBase):
                             f"to reduce-only by the quantitative rules ({name}){when}:"
                             f" new orders fail with -4400",
                             [-4400],
-                            fix_for(-4400),
+                            fix_for(-4400, product),
                         )
                     )
                     continue
@@ -312,13 +317,17 @@ class TradingStatusCheck(CheckBase):
             if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
-                meaning = ERRORS[code].meaning if code in ERRORS else err.message
+                product = MARKETS[market].error_product
+                entry = lookup(code, product)
+                meaning = entry.meaning if entry else err.message
                 out.append(
                     Finding(
                         Status.CRITICAL,
                         f"a test order on {label} was rejected with {code} ({meaning})",
                         [code],
-                        fix_for(code),
+                        fix_for(code, product),
+                        product=product,
+                        quotes={code: err.message},
                     )
                 )
             else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from healthcheck.binance_errors import ERRORS
+from healthcheck.binance_errors import quote
 from healthcheck.simulator import trading
 from healthcheck.simulator.accounts import SimAccount, d, s8
 from healthcheck.simulator.market import (
@@ -124,8 +124,12 @@ def _wanted_symbols(params: dict[str, str], known: dict[str, Any]) -> list[str]:
             raise ApiError(
                 400,
                 -1100,
-                ERRORS[-1100].msg
-                % ("symbols", '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'),
+                quote(
+                    -1100,
+                    "spot",
+                    param="symbols",
+                    legal_range='^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$',
+                ),
             ) from None
     else:
         return list(known)

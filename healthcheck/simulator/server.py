@@ -32,7 +32,7 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
-from healthcheck.binance_errors import ERRORS
+from healthcheck.binance_errors import quote
 from healthcheck.markets import POOLS as POOL_TABLE
 from healthcheck.simulator import coinm, papi, trading
 from healthcheck.simulator.accounts import SimAccount
@@ -186,7 +186,7 @@ def limit_message(group: str, limit: int, ip: str = "127.0.0.1") -> str:
             f"Too many requests; current limit of IP({ip}) is {limit} requests per minute. "
             "Please use the websocket for live updates to avoid polling the API."
         )
-    return ERRORS[-1003].msg % (limit, "1 MINUTE")
+    return quote(-1003, "spot", limit=limit, interval="1 MINUTE")
 
 
 def ban_message(group: str | None, until_ms: int, ip: str = "127.0.0.1") -> str:
@@ -891,7 +891,7 @@ class Simulator:
         wh = self._weight_headers(group, req.client_ip, now_ms)
         name = f.name
         if name == "http_500":
-            return _json_response(500, {"code": -1000, "msg": ERRORS[-1000].msg}, wh)
+            return _json_response(500, {"code": -1000, "msg": quote(-1000, "spot")}, wh)
         if name == "http_502":
             return _html(502, "502 ERROR", "CloudFront wasn't able to connect to the origin.")
         if name == "http_504":
@@ -906,10 +906,10 @@ class Simulator:
             if kind == "unavailable":
                 return Response(503, b"Service Unavailable.", {"Content-Type": "text/plain"})
             code, msg = {
-                "busy": (-1008, ERRORS[-1008].msg),
-                "internal": (-1001, ERRORS[-1001].msg),
+                "busy": (-1008, quote(-1008, "spot")),
+                "internal": (-1001, quote(-1001, "spot")),
                 "unknown": (-1000, "Unknown error, please check your request or try again later."),
-            }.get(kind, (-1008, ERRORS[-1008].msg))
+            }.get(kind, (-1008, quote(-1008, "spot")))
             return _json_response(503, {"code": code, "msg": msg}, wh)
         if name == "waf_403":
             return _html(
@@ -1039,7 +1039,7 @@ class Simulator:
                 if any(k[1] == req.path for k in ROUTES):
                     return _json_response(
                         405,
-                        {"code": -1000, "msg": ERRORS[-1000].msg},
+                        {"code": -1000, "msg": quote(-1000, "spot")},
                         self._weight_headers(group, ip, now),
                     )
                 # Binance: an empty 404 on the spot host, an HTML page on the futures hosts.
@@ -1157,7 +1157,7 @@ class Simulator:
 
     @staticmethod
     def _rejected(group: str, ip: str) -> ApiError:
-        msg = ERRORS[-2015].msg
+        msg = quote(-2015, "spot")
         if group in ("fapi", "dapi", "papi"):
             msg = msg.rstrip(".") + f", request ip: {ip}"
         return ApiError(401, -2015, msg)

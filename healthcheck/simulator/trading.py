@@ -24,11 +24,11 @@ class ApiError(Exception):
     """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
 
     def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        from healthcheck.binance_errors import ERRORS
+        from healthcheck.binance_errors import quote
 
         self.status = status
         self.code = code
-        self.msg = msg if msg is not None else ERRORS[code].msg
+        self.msg = msg if msg is not None else quote(code, None)
         super().__init__(f"{status} {code} {self.msg}")
 
 
