@@ -2,7 +2,7 @@
 
 The package is layered: ``cli`` parses arguments and prints; ``config`` turns TOML into typed
 settings; ``runner`` (one-shot) and ``daemon`` (scheduled) plan and run checks; ``checks/*``
-evaluate fetched exchange facts into :class:`~healthcheck.result.Result` objects; ``gateway`` is
+evaluate fetched exchange facts into :class:`~healthcheck.model.result.Result` objects; ``gateway`` is
 the only module that imports python-binance.
 """
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from healthcheck import __version__
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.redact import scrub, setup_logging
-from healthcheck.result import Status
+from healthcheck.model.result import Status
+from healthcheck.storage.redact import scrub, setup_logging
 
 log = logging.getLogger("healthcheck")
 
@@ -55,7 +55,7 @@ def _parse_only(text: str | None) -> set[str] | None:
 
 
 def _open_state(config: Config, quiet: bool = False):
-    from healthcheck.state import StateDB, StateError, StateTooNew
+    from healthcheck.storage.state import StateDB, StateError, StateTooNew
 
     path = config.state_dir()
     try:
@@ -80,7 +80,7 @@ _MARK = {
 
 def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
     """Given a Report, print one status line per account and check, then a summary line."""
-    from healthcheck.binance_errors import named_quote
+    from healthcheck.exchange.catalogue import named_quote
 
     out = out or sys.stdout
     width_acc = max([len(r.account) for r in report.results] + [7])
@@ -147,7 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.runner import Runner
+    from healthcheck.engine.runner import Runner
 
     state = _open_state(config, quiet=args.json or args.nagios)
     watched = (
@@ -160,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         report = runner.run(only)
         if args.notify:
-            from healthcheck.daemon import notify_once
+            from healthcheck.service.daemon import notify_once
 
             notify_once(config, state, report)
             if state is not None:
@@ -173,7 +173,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if state is not None:
             state.close()
     if args.nagios:
-        from healthcheck.metrics import nagios_line
+        from healthcheck.service.metrics import nagios_line
 
         print(nagios_line(report, config.checks))
     elif args.json:
@@ -187,7 +187,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         render_text(report, mutes=mutes)
     if args.prometheus_textfile:
-        from healthcheck.metrics import write_textfile
+        from healthcheck.service.metrics import write_textfile
 
         try:
             write_textfile(args.prometheus_textfile, report, pending)
@@ -204,8 +204,8 @@ def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], 
     """Return {(account, check): Mute} for the results an alert would not be sent for now."""
     import time
 
-    from healthcheck.inhibit import inhibitions
-    from healthcheck.mutes import mute_for
+    from healthcheck.alerting.inhibit import inhibitions
+    from healthcheck.alerting.mutes import mute_for
 
     now = time.time()
     silences = state.silences(now=now) if state is not None else []
@@ -220,7 +220,7 @@ def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], 
 
 
 def _open_state_or_fail(config: Config) -> Any:
-    from healthcheck.state import StateDB, StateError
+    from healthcheck.storage.state import StateDB, StateError
 
     try:
         return StateDB.open(config.state_dir())
@@ -232,7 +232,7 @@ def _open_state_or_fail(config: Config) -> Any:
 def cmd_silence(args: argparse.Namespace) -> int:
     import time
 
-    from healthcheck.maintenance import iso_utc, parse_duration
+    from healthcheck.model.maintenance import iso_utc, parse_duration
 
     config = _load(args.config)
     if config is None:
@@ -310,7 +310,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import time
 
-    from healthcheck.status import collect, render
+    from healthcheck.alerting.status import collect, render
 
     config = _load(args.config)
     if config is None:
@@ -335,7 +335,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if args.codes:
             _err("explain: give codes or --log FILE, not both")
             return EXIT_CONFIG
-        from healthcheck.logwatch.watcher import ScanError, scan_file
+        from healthcheck.service.watcher import ScanError, scan_file
 
         try:
             counts, lines = scan_file(args.log, args.product)
@@ -367,7 +367,7 @@ def _bot_logs_once(config: Config) -> Any:
     """`check`: read what the watched logs got since the last run (the first run: the last
     `window` seconds); return the watcher whose facts the bot_errors check evaluates."""
     from healthcheck.logwatch.store import WatchStore
-    from healthcheck.logwatch.watcher import Watcher
+    from healthcheck.service.watcher import Watcher
 
     store = WatchStore.open(config.state_dir())
     try:
@@ -395,7 +395,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.daemon import run_daemon
+    from healthcheck.service.daemon import run_daemon
 
     return run_daemon(config, args.config)
 
@@ -407,7 +407,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     if not config.alerts.urls:
         _err(f"{args.config}: alerts.urls: no alert URLs configured")
         return EXIT_CONFIG
-    from healthcheck.notify import send_test
+    from healthcheck.alerting.notify import send_test
 
     results = send_test(list(config.alerts.urls), timeout=config.alerts.delivery_timeout)
     failed = 0
@@ -421,9 +421,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     config = _load(args.config, secrets=False)  # the cost needs no key
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import build_plan, cost, per_account_share, per_pool_per_minute
-    from healthcheck.schedule import build_schedule
+    from healthcheck.engine.plan import build_plan, cost, per_account_share, per_pool_per_minute
+    from healthcheck.engine.schedule import build_schedule
+    from healthcheck.model.markets import POOLS, pool_name
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
@@ -502,7 +502,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if args.action == "validate":
         if not config.alerts.urls:
-            from healthcheck.daemon import NO_DESTINATIONS
+            from healthcheck.service.daemon import NO_DESTINATIONS
 
             _err(f"warning: {args.config}: {NO_DESTINATIONS}")
         print(f"{args.config}: OK ({len(config.accounts)} account(s))")
@@ -516,7 +516,7 @@ def config_to_json(config: Config) -> dict[str, Any]:
     from dataclasses import fields, is_dataclass
 
     from healthcheck.bots.link import BotLink
-    from healthcheck.secrets import Secret
+    from healthcheck.storage.secrets import Secret
 
     def conv(value: Any, key: str = "") -> Any:
         if isinstance(value, BotLink):
@@ -524,7 +524,7 @@ def config_to_json(config: Config) -> dict[str, Any]:
         if isinstance(value, Secret):
             if key == "url" or "url" in key:
                 try:
-                    from healthcheck.notify import mask_url
+                    from healthcheck.alerting.notify import mask_url
 
                     return mask_url(value.reveal())
                 except Exception:  # noqa: BLE001
@@ -705,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
-    from healthcheck.state import StateTooNew
+    from healthcheck.storage.state import StateTooNew
 
     try:
         return args.func(args)

@@ -17,18 +17,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from healthcheck import files
 from healthcheck.bots.derived import BOT_KINDS, DERIVABLE_KEYS, BotConfigError, fingerprint
 from healthcheck.bots.link import BotLink
 from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
-from healthcheck.maintenance import MaintenanceWindow, parse_windows
-from healthcheck.markets import MARKET_IDS, PM_HOST
-from healthcheck.markets import MARKETS as MARKET_TABLE
-from healthcheck.markets import POOLS as POOL_TABLE
-from healthcheck.result import Status
-from healthcheck.secrets import Secret
+from healthcheck.model.maintenance import MaintenanceWindow, parse_windows
+from healthcheck.model.markets import MARKET_IDS, PM_HOST
+from healthcheck.model.markets import MARKETS as MARKET_TABLE
+from healthcheck.model.markets import POOLS as POOL_TABLE
+from healthcheck.model.result import Status
+from healthcheck.storage import files
+from healthcheck.storage.secrets import Secret
 
 MARKETS = MARKET_IDS
 
@@ -531,7 +531,7 @@ def _parse_ntp_server(ld: _Loader, key: str, text: str) -> NtpServer | None:
 
 
 def _load_metrics(ld: _Loader, table: Any) -> MetricsConfig:
-    from healthcheck.metrics import parse_listen
+    from healthcheck.service.metrics import parse_listen
 
     r = _Reader(ld, table, "metrics")
     listen = r.string("listen", None)

@@ -22,7 +22,7 @@ from healthcheck.config import (
     NtpConfig,
     NtpServer,
 )
-from healthcheck.secrets import Secret
+from healthcheck.storage.secrets import Secret
 
 
 def demo_config(
@@ -66,9 +66,9 @@ def demo_config(
 
 def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
     from healthcheck.cli import print_json, render_text
-    from healthcheck.runner import Runner
+    from healthcheck.engine.runner import Runner
     from healthcheck.simulator import NtpResponder, Simulator, build_demo
-    from healthcheck.state import StateDB
+    from healthcheck.storage.state import StateDB
 
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="bhc-demo-") as tmp, Simulator() as sim:
@@ -104,7 +104,7 @@ def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
                     file=out,
                 )
             if daemon and not json_output:
-                from healthcheck.daemon import demo_daemon
+                from healthcheck.service.daemon import demo_daemon
 
                 print("\n--- daemon: scheduled checks and alerts ---", file=out)
                 demo_daemon(sim, accounts, responders, Path(tmp), out)

@@ -1,4 +1,4 @@
-"""The daemon's schedule (healthcheck/schedule.py, pure): a fleet on one IP fits the weight
+"""The daemon's schedule (healthcheck/engine/schedule.py, pure): a fleet on one IP fits the weight
 budget by stretching intervals, slow reads first, the same for every account, and the accounts
 are spread across each interval."""
 
@@ -10,16 +10,16 @@ import pytest
 from support.configs import write_config
 
 from healthcheck.config import load_config
-from healthcheck.markets import POOLS
-from healthcheck.schedule import (
+from healthcheck.engine.schedule import (
     FILL,
     LAST,
     MAX_SLOW_STRETCH,
     SLOW_FIRST,
-    build_schedule,
     budget_for,
+    build_schedule,
 )
-from healthcheck.weights import WeightBook
+from healthcheck.exchange.weights import WeightBook
+from healthcheck.model.markets import POOLS
 
 URL = "http://127.0.0.1:9"  # never contacted: the schedule is computed from the config
 

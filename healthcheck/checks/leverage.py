@@ -40,10 +40,10 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig

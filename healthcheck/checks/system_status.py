@@ -16,8 +16,8 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.fetch import Request
-from healthcheck.result import Result, Status
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig

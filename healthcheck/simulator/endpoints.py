@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from healthcheck.binance_errors import quote
+from healthcheck.exchange.catalogue import quote
 from healthcheck.simulator import trading
 from healthcheck.simulator.accounts import SimAccount, d, s8
 from healthcheck.simulator.market import (

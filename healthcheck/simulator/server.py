@@ -32,8 +32,8 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
-from healthcheck.binance_errors import quote
-from healthcheck.markets import POOLS as POOL_TABLE
+from healthcheck.exchange.catalogue import quote
+from healthcheck.model.markets import POOLS as POOL_TABLE
 from healthcheck.simulator import coinm, papi, trading
 from healthcheck.simulator.accounts import SimAccount
 from healthcheck.simulator.endpoints import (
@@ -63,7 +63,7 @@ from healthcheck.simulator.market import (
     to_decimal,
 )
 
-# the weight pools and their limits: the tool's own table (healthcheck.markets)
+# the weight pools and their limits: the tool's own table (healthcheck.model.markets)
 GROUPS = tuple(POOL_TABLE)
 DEFAULT_LIMITS = {p.id: p.default_limit for p in POOL_TABLE.values()}
 papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults

@@ -24,7 +24,7 @@ class ApiError(Exception):
     """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
 
     def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        from healthcheck.binance_errors import quote
+        from healthcheck.exchange.catalogue import quote
 
         self.status = status
         self.code = code

@@ -1,10 +1,10 @@
 """The planner: from the due checks' declared needs to one plan of requests, and its cost.
 
 Pure (no I/O, no third-party import). Given the config, the checks due and the accounts, it
-merges every check's :class:`~healthcheck.fetch.Request` into one deduplicated list: a signed
+merges every check's :class:`~healthcheck.exchange.fetch.Request` into one deduplicated list: a signed
 request once per account, a public one once per host (two accounts on the same host share the
 answer), exchangeInfo once per host and market (its symbols merged). The executor
-(:class:`healthcheck.runner.Runner`) sends the plan; ``binance-healthcheck plan`` prints it with
+(:class:`healthcheck.engine.runner.Runner`) sends the plan; ``binance-healthcheck plan`` prints it with
 the weight per request and per minute per pool at the configured intervals, so a user sees the
 cost before running anything.
 """
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from healthcheck.checks import build_checks
-from healthcheck.endpoints import ENDPOINTS, Endpoint
-from healthcheck.fetch import Params, Request
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.redact import strip_userinfo
+from healthcheck.exchange.endpoints import ENDPOINTS, Endpoint
+from healthcheck.exchange.fetch import Params, Request
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.storage.redact import strip_userinfo
 
 if TYPE_CHECKING:
     from healthcheck.checks.base import Check

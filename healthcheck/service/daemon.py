@@ -21,12 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from healthcheck import memtrim, sdnotify
-from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
+from healthcheck.alerting.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.result import Result, Status
-from healthcheck.runner import Report, Runner
-from healthcheck.schedule import (
+from healthcheck.engine.runner import Report, Runner
+from healthcheck.engine.schedule import (
     BEHIND_FACTOR,
     DAEMON_ACCOUNT,
     SCHEDULE_CACHE_KEY,
@@ -34,7 +32,9 @@ from healthcheck.schedule import (
     Schedule,
     build_schedule,
 )
-from healthcheck.state import (
+from healthcheck.model.result import Result, Status
+from healthcheck.service import memtrim, sdnotify
+from healthcheck.storage.state import (
     CheckState,
     OutboxRow,
     SilencesChanged,
@@ -114,7 +114,7 @@ def status_line(
 ) -> str:
     """Given the stored check states, return systemd's one-line STATUS=, e.g. "2 accounts:
     1 CRITICAL (main: position_mode); firing 1"; the same line `status` prints first."""
-    from healthcheck import status
+    from healthcheck.alerting import status
 
     return status.status_line(
         config, states, time.time() if now is None else now, state.pending_count()
@@ -167,7 +167,7 @@ class Daemon:
     """One configured daemon; ``run()`` blocks until SIGTERM/SIGINT (or ``stop()``)."""
 
     def __init__(self, config: Config, config_path: str | Path | None = None) -> None:
-        from healthcheck.notify import DeliveryWorker, Notifier
+        from healthcheck.alerting.notify import DeliveryWorker, Notifier
 
         memtrim.configure()  # large blocks via mmap: freed HTTP bodies leave no resident pages
 
@@ -205,7 +205,9 @@ class Daemon:
         self._heartbeat = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
         self._scheduler: Any = None
         self._job: Any = None
-        self.metrics: Any = None  # healthcheck.metrics.MetricsServer while [metrics] listen is set
+        self.metrics: Any = (
+            None  # healthcheck.service.metrics.MetricsServer while [metrics] listen is set
+        )
         self._metrics_collector: Any = None
 
     # ---------------------------------------------------------------- scheduling
@@ -363,7 +365,7 @@ class Daemon:
         sdnotify.watchdog()
         hb = self.config.daemon.heartbeat_url
         if hb is not None:
-            from healthcheck.notify import ping_heartbeat
+            from healthcheck.alerting.notify import ping_heartbeat
 
             self._heartbeat.submit(
                 ping_heartbeat,
@@ -455,7 +457,7 @@ class Daemon:
         mc = getattr(self.config, "metrics", None)
         if mc is None or mc.listen is None:
             return
-        from healthcheck.metrics import HealthCollector, MetricsServer
+        from healthcheck.service.metrics import HealthCollector, MetricsServer
 
         self._metrics_collector = HealthCollector(
             outbox_pending=lambda: self.state.pending_count(),
@@ -526,7 +528,7 @@ class Daemon:
 
     def reload(self) -> None:
         """Re-read the config file; keep the old config if the new one has errors."""
-        from healthcheck.notify import DeliveryWorker, Notifier
+        from healthcheck.alerting.notify import DeliveryWorker, Notifier
 
         if self.config_path is None:
             return
@@ -577,7 +579,7 @@ def start_watcher(config: Config) -> Any:
     if not config.watch:
         return None
     from healthcheck.logwatch.store import WatchStore
-    from healthcheck.logwatch.watcher import Watcher
+    from healthcheck.service.watcher import Watcher
 
     return Watcher.from_config(config, WatchStore.open(config.state_dir())).start()
 
@@ -633,7 +635,7 @@ def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
 
 def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
     """`check --notify`: apply the daemon's alert rules to one report and deliver (for cron)."""
-    from healthcheck.notify import Notifier
+    from healthcheck.alerting.notify import Notifier
 
     if state is None:
         state = StateDB.in_memory()
@@ -664,7 +666,7 @@ def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> N
 
     from healthcheck.config import AlertUrl
     from healthcheck.demo import demo_config
-    from healthcheck.secrets import Secret
+    from healthcheck.storage.secrets import Secret
 
     received: list[dict] = []
     arrived = threading.Condition()

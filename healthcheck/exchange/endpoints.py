@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from healthcheck.markets import POOLS
+from healthcheck.model.markets import POOLS
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    pool: str  # weight pool (healthcheck.markets.POOLS): "api", "sapi", "fapi", "dapi", "papi"
+    pool: (
+        str  # weight pool (healthcheck.model.markets.POOLS): "api", "sapi", "fapi", "dapi", "papi"
+    )
     method: str
     path: str
     signed: bool
@@ -33,7 +35,7 @@ class Endpoint:
 
     @property
     def error_product(self) -> str:
-        """The product (namespace in healthcheck.binance_errors) of the codes it answers with."""
+        """The product (namespace in healthcheck.exchange.catalogue) of the codes it answers with."""
         return POOLS[self.pool].error_product
 
     def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:

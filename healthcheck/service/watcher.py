@@ -37,8 +37,8 @@ from healthcheck.logwatch.parse import (
 )
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
-from healthcheck.redact import scrub
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
+from healthcheck.storage.redact import scrub
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ class Watcher:
             self._last_prune = now
             self.store.prune(now - KEEP_SECONDS)
         if found:
-            from healthcheck.metrics import record_bot_error
+            from healthcheck.service.metrics import record_bot_error
 
             for o in found:
                 log.info("bot log of %s: Binance error %s", o.account, o.code)

@@ -9,7 +9,7 @@ exchangeInfo, position mode, positions, ...), the unit of an order's quantity, i
 and the error codes its filters answer with. Checks ask a row for a role or a property and never
 compare market ids: a market without a role is a market the check does not apply to.
 
-Adding a market is a row here (with its endpoints in :mod:`healthcheck.endpoints`); no check
+Adding a market is a row here (with its endpoints in :mod:`healthcheck.exchange.endpoints`); no check
 changes. ``tests/checks/test_market_model.py`` proves it with a fake row.
 """
 
@@ -29,7 +29,7 @@ class Pool:
     prefix: str  # URL path prefix, e.g. "/api"
     header: str  # the used-weight header Binance sends (lower case)
     default_limit: int  # documented per-minute IP limit, until exchangeInfo says otherwise
-    error_product: str  # namespace of its error codes in healthcheck.binance_errors
+    error_product: str  # namespace of its error codes in healthcheck.exchange.catalogue
     client_url_attr: str  # python-binance client attribute holding this pool's URL
     fallback_header: str | None = None
     word: str = ""  # how a person names it: "spot", "wallet", "USD-M futures"
@@ -54,7 +54,7 @@ def _roles(**kw: str) -> Mapping[str, str]:
     return MappingProxyType(dict(kw))
 
 
-# Roles a row may offer (endpoint names of healthcheck.endpoints):
+# Roles a row may offer (endpoint names of healthcheck.exchange.endpoints):
 #   time, exchange_info, test_order   server time, symbols and filters, a validated test order
 #   key_probe                         a signed call that proves the key works on this product
 #   position_mode                     an answer with ``dualSidePosition``
@@ -164,7 +164,7 @@ class Market:
 
 
 def _signed(name: str) -> bool:
-    from healthcheck.endpoints import ENDPOINTS  # endpoints imports this module
+    from healthcheck.exchange.endpoints import ENDPOINTS  # endpoints imports this module
 
     return ENDPOINTS[name].signed
 
