@@ -20,6 +20,7 @@ from typing import Any
 from healthcheck import __version__
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.model.result import Status
+from healthcheck.render import render_text
 from healthcheck.storage.redact import scrub, setup_logging
 
 log = logging.getLogger("healthcheck")
@@ -66,70 +67,6 @@ def _open_state(config: Config, quiet: bool = False):
         if not quiet:
             _err(f"warning: {exc}; bans and caches will not be remembered between runs")
         return None
-
-
-# ------------------------------------------------------------------------------- rendering
-
-_MARK = {
-    Status.OK: "OK",
-    Status.WARNING: "WARNING",
-    Status.CRITICAL: "CRITICAL",
-    Status.UNKNOWN: "UNKNOWN",
-}
-
-
-def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
-    """Given a Report, print one status line per account and check, then a summary line."""
-    from healthcheck.exchange.catalogue import named_quote
-
-    out = out or sys.stdout
-    width_acc = max([len(r.account) for r in report.results] + [7])
-    for r in report.results:
-        print(f"{_MARK[r.status]:<9} {r.account:<{width_acc}} {r.check:<15} {r.summary}", file=out)
-        if r.status != Status.OK:
-            pad = " " * (9 + 1 + width_acc + 1 + 15 + 1)
-            for code in r.codes:
-                # one line per product the code comes from, quoting its text with the figures
-                shown = set()
-                for ref in r.refs_for(code) or [None]:
-                    said = named_quote(code, ref.product if ref else None, ref.text if ref else "")
-                    text = f'{code} {said[0]}: "{said[1]}"' if said else str(code)
-                    if text not in shown:
-                        shown.add(text)
-                        print(f"{pad}bot's orders fail with {text}", file=out)
-            for code in r.risk_codes:
-                ref = next(iter(r.refs_for(code)), None)
-                said = named_quote(code, ref.product if ref else None)
-                print(f"{pad}at risk of {code}{' ' + said[0] if said else ''}", file=out)
-            if r.fix:
-                print(f"{pad}fix: {r.fix}", file=out)
-            mute = (mutes or {}).get((r.account, r.check))
-            if mute is not None:
-                label = {
-                    "silence": "silenced by",
-                    "inhibited": "not alerted: explained by",
-                    "maintenance": "not alerted: in",
-                }[mute.kind]
-                print(f"{pad}{label} {mute.by}", file=out)
-    counts: dict[str, int] = {}
-    for r in report.results:
-        counts[r.status.name] = counts.get(r.status.name, 0) + 1
-    parts = [
-        f"{counts[s.name]} {s.name}"
-        for s in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING, Status.OK)
-        if s.name in counts
-    ]
-    m = report.metrics
-    print(
-        f"{report.status.name}: {m.get('accounts', 0)} account(s), {len(report.results)} "
-        f"checks: {', '.join(parts) or 'none'}; request weight {m.get('request_weight', 0)}, "
-        f"{m.get('duration_ms', 0):.0f} ms",
-        file=out,
-    )
-
-
-def print_json(report: Any) -> None:
-    print(json.dumps(report.to_json(), indent=2, sort_keys=False, default=str))
 
 
 # ------------------------------------------------------------------------------- commands
@@ -335,7 +272,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if args.codes:
             _err("explain: give codes or --log FILE, not both")
             return EXIT_CONFIG
-        from healthcheck.service.watcher import ScanError, scan_file
+        from healthcheck.logwatch.scan import ScanError, scan_file
 
         try:
             counts, lines = scan_file(args.log, args.product)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from healthcheck.config import ChecksConfig, ConfigError, parse_config
+from healthcheck.config import ChecksConfig, ConfigError, parse_config, parse_listen
 from healthcheck.engine.runner import Report
 from healthcheck.model.result import Result, Status
 from healthcheck.service.metrics import (
@@ -27,7 +27,6 @@ from healthcheck.service.metrics import (
     generate_latest,
     make_registry,
     nagios_line,
-    parse_listen,
     record_bot_error,
 )
 

@@ -124,7 +124,8 @@ class AlertEngine:
         ``states`` is not modified; the decision holds a full updated copy. Checks without a
         result this cycle keep their state untouched (they run on their own intervals). A
         result covered by a maintenance window, a silence or a root cause (see
-        :mod:`healthcheck.alerting.mutes`) sends nothing; when that ends, what is still wrong alerts.
+        :mod:`healthcheck.alerting.mutes`) sends nothing; when that ends, what is still wrong
+        alerts.
         """
         new_states = {k: replace(v) for k, v in states.items()}
         history: list[HistoryRow] = []

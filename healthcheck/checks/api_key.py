@@ -37,7 +37,7 @@ from healthcheck.model.markets import MARKETS, POOLS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 _IP_RE = re.compile(r"request ip:\s*([0-9a-fA-F.:]+)")

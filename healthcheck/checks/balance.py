@@ -33,7 +33,7 @@ from healthcheck.model.markets import MARKETS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 SPOT_SOURCES = {"user_asset": "sapi.userAsset", "account": "spot.account"}
 

@@ -4,8 +4,8 @@ turn those facts into results.
 A check is one unit: a frozen dataclass whose class attributes say its ``id``, its ``Settings``
 (defaults, bounds and help text, once), the ``markets`` it applies to, and which requests it
 ``needs`` for an account; its ``evaluate`` is pure (facts in, one Result out). The planner
-(:mod:`healthcheck.engine.plan`) merges the needs of every due check, the runner sends them once, and
-every check evaluates the same :class:`Facts`. Nothing here imports a third-party package.
+(:mod:`healthcheck.engine.plan`) merges the needs of every due check, the runner sends them
+once, and every check evaluates the same :class:`Facts`. Nothing here imports a third-party package.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from healthcheck.exchange.endpoints import ENDPOINTS, endpoint_for
 from healthcheck.exchange.fetch import FetchError, Outcome, Request
 from healthcheck.model.markets import MARKETS
 from healthcheck.model.result import CodeRef, Result, Status, worst
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
     from healthcheck.exchange.ntp import NtpVerdict
     from healthcheck.exchange.weights import WeightBook
 
@@ -114,7 +115,7 @@ def role_endpoints(account: AccountConfig, market: str, role: str) -> list[str]:
     """Given an account, one of its markets and a role, return the endpoints to request for it
     (the classic one, or Portfolio Margin's once the account is known to be under it; "auto" is
     settled by the runner before it plans a run). Empty: the market does not offer the role."""
-    name = MARKETS[market].endpoint(role, account.pm is True)
+    name = endpoint_for(MARKETS[market], role, account.pm is True)
     return [name] if name else []
 
 
@@ -251,7 +252,7 @@ class Facts:
     def role(self, market: str, role: str) -> str | None:
         """Given a market and a role, return the endpoint that plays it this run (None: the
         market does not offer it)."""
-        return MARKETS[market].endpoint(role, self.pm)
+        return endpoint_for(MARKETS[market], role, self.pm)
 
 
 class SchemaError(Exception):
@@ -356,8 +357,6 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
 
 def product_of(endpoint: str) -> str:
     """Given an endpoint name ("fapi.account"), return the product its error codes belong to."""
-    from healthcheck.exchange.endpoints import ENDPOINTS
-
     e = ENDPOINTS.get(endpoint)
     return e.error_product if e is not None else "spot"
 

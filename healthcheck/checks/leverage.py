@@ -46,7 +46,7 @@ from healthcheck.model.markets import MARKETS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 FIX = (
     "lower the leverage of the symbol (Binance raises the notional cap as leverage goes "

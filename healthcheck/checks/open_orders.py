@@ -35,7 +35,7 @@ from healthcheck.model.markets import MARKETS, POOLS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 SPOT_ALGO_TYPES = {"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"}
 UNFILLED_REUSE_SECONDS = 600.0

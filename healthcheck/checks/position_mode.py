@@ -30,7 +30,7 @@ from healthcheck.model.markets import MARKETS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 # GET positionSide/dual weighs 30 (on /dapi and /papi): its answer is reused this long

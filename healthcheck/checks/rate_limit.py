@@ -28,7 +28,7 @@ from healthcheck.model.markets import MARKETS, PM_HOST, POOLS, host_key, pool_na
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 @dataclass(frozen=True)

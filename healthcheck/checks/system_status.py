@@ -20,7 +20,7 @@ from healthcheck.exchange.fetch import Request
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from healthcheck.model.markets import MARKETS, POOLS
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 # codes that mean "the account cannot trade", as opposed to "the test order was malformed"
 ACCOUNT_CODES = {

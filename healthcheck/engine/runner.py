@@ -27,9 +27,10 @@ from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, finge
 from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.bots.link import uses_live_whitelist
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import AccountConfig, Config
+from healthcheck.config import Config
 from healthcheck.engine.plan import Due, Plan, Planned, build_plan
 from healthcheck.exchange import ntp as ntp_mod
+from healthcheck.exchange.account import AccountConfig
 from healthcheck.exchange.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.exchange.gateway import AccountGateway, WeightBook
 from healthcheck.exchange.weights import WeightObservation

@@ -2,8 +2,8 @@
 each account's checks fall due.
 
 Pure (no I/O, no third-party import). Every pool (``/api``, ``/sapi``, ``/fapi``, ``/dapi``,
-``/papi``) is priced from :mod:`healthcheck.model.markets`: its limit is the table's until exchangeInfo
-says otherwise. Weight limits are per IP, and every account of a daemon
+``/papi``) is priced from :mod:`healthcheck.model.markets`: its limit is the table's until
+exchangeInfo says otherwise. Weight limits are per IP, and every account of a daemon
 shares them, so a fleet on one host can need more weight per minute than the daemon may spend
 (``[daemon] weight_budget_share`` of the pool's limit). Given the config, :func:`build_schedule`
 prices the plan of every check at the configured intervals (the same model as

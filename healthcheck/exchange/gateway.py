@@ -45,7 +45,7 @@ from healthcheck.model.markets import MARKETS, POOLS
 from healthcheck.storage.redact import scrub
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from healthcheck.exchange import catalogue
 from healthcheck.logwatch import bots
-from healthcheck.service.watcher import CodeCount
+from healthcheck.logwatch.scan import CodeCount
 
 WIDTH = 100
 

@@ -249,7 +249,7 @@ class Daemon:
         due: dict[str, set[str]] = {}
         for a in self.config.accounts:
             for c in self.enabled_checks():
-                if c not in a.checks:
+                if not a.runs(c):
                     continue
                 nd = self._next_due.get((a.name, c))
                 if nd is None:
@@ -312,7 +312,9 @@ class Daemon:
                 ", ".join(f"{a} {c}" for a, c in sorted(report.deferred)[:5]),
             )
         now = time.time()
-        enabled = {a.name: set(self.enabled_checks()) & set(a.checks) for a in self.config.accounts}
+        enabled = {
+            a.name: {c for c in self.enabled_checks() if a.runs(c)} for a in self.config.accounts
+        }
         own = behind_result(self.schedule, self.states, enabled, now, now_mono - self._started_mono)
         results = list(report.results)
         if own.status is not Status.OK or (DAEMON_ACCOUNT, SCHEDULE_CHECK) in self.states:
@@ -653,84 +655,3 @@ def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
     if pending:
         log.warning("%d alert(s) not delivered yet; the next run retries them", pending)
     del rep
-
-
-# ------------------------------------------------------------------------------- demo
-
-
-def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> None:
-    """A short daemon session for `demo`: break an account, show the alert, fix it, show the
-    resolved notice. Alerts go through apprise to a local receiver that prints them."""
-    import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from healthcheck.config import AlertUrl
-    from healthcheck.demo import demo_config
-    from healthcheck.storage.secrets import Secret
-
-    received: list[dict] = []
-    arrived = threading.Condition()
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.end_headers()
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                return
-            with arrived:
-                received.append(doc)
-                arrived.notify_all()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"json://127.0.0.1:{server.server_address[1]}/"
-    cfg = demo_config(
-        sim.url,
-        {"healthy": accounts["healthy"]},
-        [r.address for r in responders],
-        tmp / "daemon-state",
-        urls=(AlertUrl(Secret(url, "alert url")),),
-        failure_threshold=2,
-    )
-    daemon = Daemon(cfg)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
-
-    def wait_for(n: int, timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with arrived:
-            while len(received) < n and time.monotonic() < deadline:
-                arrived.wait(0.2)
-        return len(received) >= n
-
-    def show(doc: dict) -> None:
-        print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
-        for line in str(doc.get("message", "")).splitlines():
-            print(f"    {line}", file=out)
-
-    try:
-        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs", file=out)
-        thread.start()
-        time.sleep(1.5)
-        print(
-            "simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
-            file=out,
-        )
-        sim.set_fault("hedge_mode", account="healthy")
-        if wait_for(1):
-            show(received[0])
-        print("\nsimulator: switching it back to one-way mode", file=out)
-        sim.clear_fault("hedge_mode")
-        if wait_for(2):
-            show(received[1])
-        print("\nNo other messages: one alert for the problem, one when it was resolved.", file=out)
-    finally:
-        daemon.request_stop()
-        thread.join(10)
-        server.shutdown()
-        server.server_close()

@@ -590,24 +590,6 @@ class MetricsServer:
             self._server = None
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """Given "host:port" ("[::1]:9464" for IPv6), return (host, port); raise ValueError naming
-    what is wrong."""
-    text = text.strip()
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise ValueError(f"{text!r} is not host:port (IPv6 addresses as [::1]:9464)")
-        port_text = rest[1:]
-    else:
-        host, sep, port_text = text.rpartition(":")
-        if not sep or not host or ":" in host:
-            raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:9464)")
-    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
-        raise ValueError(f"{text!r}: port must be 0..65535 (0: any free port, see the log)")
-    return host, int(port_text)
-
-
 # ------------------------------------------------------------------------------- Nagios
 
 
