@@ -135,7 +135,7 @@ def _sim_child(n_accounts: int) -> int:
                 elif cmd == "stop":
                     reply("ok", None)
                     break
-                with sim._lock:  # the request log is test history, not simulator state
+                with sim.lock:  # the request log is test history, not simulator state
                     if len(sim.requests) > 5000:
                         sim.requests.clear()
                 reply("ok", None)
