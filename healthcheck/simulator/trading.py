@@ -13,6 +13,7 @@ import string
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from healthcheck.exchange.catalogue import quote
 from healthcheck.simulator.market import SymbolState, maint_margin, max_notional
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ class ApiError(Exception):
     """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
 
     def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        from healthcheck.exchange.catalogue import quote
-
         self.status = status
         self.code = code
         self.msg = msg if msg is not None else quote(code, None)
