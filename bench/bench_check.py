@@ -12,8 +12,8 @@ report, not a test - only a crash exits non-zero):
    intervals of config.example.toml: < 1 % of 6000 (/api), 12000 (/sapi), 2400 (/fapi)
 3. latency: a warm run with 300 ms added to every response takes <= 2 x 300 ms more than with 0
 4. scaling: 20 accounts take <= 1.5 x the time of one account (latency 0 and 100 ms)
-5. start-up: wall time of ``import binance`` vs ``--help`` vs ``import healthcheck.engine.runner`` vs a
-   ``check`` against the simulator (informational, no target)
+5. start-up: wall time of ``import binance`` vs ``--help`` vs ``import healthcheck.engine.runner``
+   vs a ``check`` against the simulator (informational, no target)
 
 Everything runs on 127.0.0.1 (simulator + local NTP responders); no network, no keys.
 """
@@ -252,8 +252,8 @@ def example_schedule() -> tuple[ChecksConfig, float, str]:
 
 
 class _SimTime:
-    """Stands in for the ``time`` module inside healthcheck.engine.runner, shifted by simulated time,
-    so time-based caches (offset reuse, exchangeInfo TTL) age as in a real hour."""
+    """Stands in for the ``time`` module inside healthcheck.engine.runner, shifted by simulated
+    time, so time-based caches (offset reuse, exchangeInfo TTL) age as in a real hour."""
 
     def __init__(self) -> None:
         self.shift = 0.0
@@ -564,7 +564,8 @@ min_available = {{ USDT = 100 }}
     base = med["import binance"]
     print(f"  on top of `import binance` ({base:.0f} ms): "
           f"--help {med['-m healthcheck --help'] - base:+.0f} ms, "
-          f"import healthcheck.engine.runner {med['import healthcheck.engine.runner'] - base:+.0f} ms, "
+          "import healthcheck.engine.runner "
+          f"{med['import healthcheck.engine.runner'] - base:+.0f} ms, "
           f"check {med['-m healthcheck check (warm)'] - base:+.0f} ms")
     verdict("start-up", None,
             f"--help {med['-m healthcheck --help']:.0f} ms vs import binance {base:.0f} ms; "

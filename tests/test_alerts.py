@@ -1,4 +1,5 @@
-"""Tests for healthcheck.alerting.alerts: the alert state machine, grouping, rendering and routing."""
+"""Tests for healthcheck.alerting.alerts: the alert state machine, grouping, rendering and
+routing."""
 
 from __future__ import annotations
 

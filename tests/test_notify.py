@@ -1,5 +1,5 @@
-"""Tests for healthcheck.alerting.notify: real apprise sends to loopback receivers, retries, deadlines,
-and no secret in the database or the logs."""
+"""Tests for healthcheck.alerting.notify: real apprise sends to loopback receivers, retries,
+deadlines, and no secret in the database or the logs."""
 
 from __future__ import annotations
 
@@ -364,7 +364,8 @@ def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: Tel
 def test_importing_notify_does_not_import_apprise_or_requests() -> None:
     import subprocess
     import sys
-    code = ("import sys, healthcheck.alerting.notify, healthcheck.alerting.alerts, healthcheck.storage.state; "
+    code = ("import sys, healthcheck.alerting.notify, healthcheck.alerting.alerts, "
+            "healthcheck.storage.state; "
             "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).parents[1], timeout=60)
