@@ -51,9 +51,15 @@ class Planned:
         return self.endpoint.pool
 
     @property
+    def per_host(self) -> bool:
+        """True when one answer serves every account on the host: public requests, and signed
+        ones whose answer is not the account's (the spot delist schedule)."""
+        return self.public or self.endpoint.per_host
+
+    @property
     def key(self) -> tuple[str, str, str, Params]:
         """Dedup key: public answers are shared per host, signed ones are per account."""
-        owner = "" if self.public else self.account
+        owner = "" if self.per_host else self.account
         return (owner, self.base, self.request.endpoint, self.request.params)
 
 
@@ -199,7 +205,7 @@ def cost(cfg: Config) -> list[CostRow]:
         every = min(interval_of(cfg, c) for c in p.checks)
         every = max(every, p.reuse_seconds, tick)
         params = "".join(f" {k}={v}" for k, v in p.request.params)
-        who = "" if p.public else f" ({p.account})"
+        who = "" if p.per_host else f" ({p.account})"
         rows.append(
             CostRow(
                 f"{p.endpoint.method} {p.endpoint.path}{params}{who}",

@@ -29,6 +29,11 @@ USDM_STATUSES = (
 SPOT_DEFAULTS: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "BTCUSDT": ("BTC", "USDT", "60000", "0.01000000", "0.00001000", "0.00001000", "9000.00000000"),
     "ETHUSDT": ("ETH", "USDT", "3000", "0.01000000", "0.00010000", "0.00010000", "9000.00000000"),
+    # three more USDT pairs, so a bot (or the fleet bench) can watch five symbols; tick and step
+    # as bots' tables of Binance's spot filters have them (UNCONFIRMED against a capture)
+    "BNBUSDT": ("BNB", "USDT", "600", "0.01000000", "0.00100000", "0.00100000", "9000.00000000"),
+    "SOLUSDT": ("SOL", "USDT", "150", "0.01000000", "0.00100000", "0.00100000", "9000.00000000"),
+    "XRPUSDT": ("XRP", "USDT", "0.6", "0.00010000", "1.00000000", "1.00000000", "9222449.00000000"),
 }
 # symbol -> (base, price, tick, step, minPrice, maxPrice, maxQty, mktMaxQty, pricePrecision,
 #            quantityPrecision, minNotional, maxAlgo), as Binance has them (order-facts §2.2).
@@ -48,6 +53,25 @@ USDM_DEFAULTS: dict[str, tuple[str, str, str, str, str, str, str, str, int, int,
         10,
     ),
     "ETHUSDT": ("ETH", "3000", "0.01", "0.001", "39.86", "306177", "10000", "2000", 2, 3, "20", 10),
+    # tick and step from a table of Binance's USD-M filters (melight402/trading-back
+    # constants/binancePrecision.js); min notional 5, as for most USD-M perpetuals (a SOLUSDT
+    # exchangeInfo capture shows MIN_NOTIONAL 5, its price range and MAX_NUM_ALGO_ORDERS 10)
+    "BNBUSDT": ("BNB", "600", "0.010", "0.01", "6.600", "100000", "100000", "2000", 3, 2, "5", 10),
+    "SOLUSDT": ("SOL", "150", "0.0100", "0.01", "0.4200", "6857", "1000000", "5000", 4, 2, "5", 10),
+    "XRPUSDT": (
+        "XRP",
+        "0.6",
+        "0.0001",
+        "0.1",
+        "0.0143",
+        "100000",
+        "10000000",
+        "2000000",
+        4,
+        1,
+        "5",
+        10,
+    ),
 }
 
 # (initialLeverage, notionalCap, maintMarginRatio), lowest bracket first; BTCUSDT is Binance's
