@@ -41,6 +41,7 @@ from support.receivers import JsonReceiver  # noqa: E402
 from healthcheck.config import load_config  # noqa: E402
 from healthcheck.schedule import build_schedule  # noqa: E402
 from healthcheck.simulator import NtpResponder, Simulator  # noqa: E402
+from healthcheck.simulator.market import default_symbols  # noqa: E402
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
 DEFAULT_INTERVALS = {
@@ -81,6 +82,7 @@ def fits(n: int, symbols: int, tmp: Path) -> bool:
 
 def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
     sim = Simulator().start()
+    sim.markets = default_symbols(more=True)  # five USDT pairs per market, not two
     ntp = [NtpResponder().start() for _ in range(3)]
     for pool in ("api", "fapi"):
         sim.limits[pool] = int(sim.limits[pool] * scale)
