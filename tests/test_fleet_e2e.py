@@ -134,3 +134,36 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
         assert worst <= 180 / SCALE, f"slowest alert after {worst * SCALE:.0f} s (scaled)"
     finally:
         d.stop()
+
+
+def test_a_fault_is_confirmed_within_a_quarter_interval_not_a_whole_one(
+        tmp_path, sim, ntp_servers, json_receiver):
+    """failure_threshold = 2 bad runs: the second comes a quarter interval after the first, so
+    a fault alerts about one (stretched) interval after it began, not two. position_mode runs
+    every 12 s here; its confirming run comes 3 s after the first bad one (before: 12 s)."""
+    a = sim.add_account("main")
+    every = 12.0
+    checks = {c: {"interval": 600} for c in DEFAULT_INTERVALS}
+    checks["position_mode"] = {"interval": every}
+    cfg = write_config(
+        tmp_path / "config.toml", sim_url=sim.url,
+        accounts=[{"name": "main", "api_key": a.api_key, "api_secret": a.api_secret}],
+        ntp=[r.server_string for r in ntp_servers], state_dir=tmp_path / "state",
+        sections={"daemon": {"interval": every},
+                  "alerts": {"urls": [json_receiver.url], "failure_threshold": 2},
+                  "checks": checks})
+    d = DaemonProc(cfg, tmp_path / "daemon.log").start()
+    try:
+        assert wait_until(lambda: "run 2:" in d.log, 30, 0.1), d.log[-2000:]
+        sim.set_fault("hedge_mode", account="main")
+        assert wait_until(lambda: re.search(r"main position_mode: \w+ -> CRITICAL", d.log),
+                          2 * every + 10, 0.05), d.log[-2000:]
+        first_bad = time.monotonic()
+        assert wait_until(lambda: json_receiver.messages, 2 * every + 10, 0.05), d.log[-2000:]
+        # the confirming run (and the alert) a quarter interval (3 s) after the first bad one,
+        # well before a whole interval (12 s), with room for a slow machine
+        took = time.monotonic() - first_bad
+        assert took < 0.6 * every, (took, d.log[-2000:])
+        assert "position_mode" in str(json_receiver.messages[0])
+    finally:
+        d.stop()
