@@ -219,13 +219,16 @@ def cost(cfg: Config) -> list[CostRow]:
     for t in plan.time:
         ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
+        # the daemon takes one sample per host while the host's round trips are stable
+        # (runner.Runner._stable), the configured number only while they vary
+        vary = f" (x{t.samples} while the round trips vary)" if t.samples > 1 else ""
         rows.append(
             CostRow(
-                f"{ep.method} {ep.path} x{t.samples} ({strip_userinfo(t.base)})",
+                f"{ep.method} {ep.path} x1 ({strip_userinfo(t.base)})",
                 ep.pool,
-                ep.weight * t.samples,
+                ep.weight,
                 every,
-                t.check if t.for_clock else "(signing offset)",
+                t.check + vary if t.for_clock else "(signing offset)",
                 1,
             )
         )
