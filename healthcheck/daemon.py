@@ -321,15 +321,16 @@ class Daemon:
         report = self.runner.run(due) if due else Report([], {"request_weight": 0, "requests": 0})
         self._ran(due, report.deferred, now_mono)
         if dict(self.runner.book.limits) != self._schedule_limits:
-            # exchangeInfo told the live limits: fit the schedule to them (keeping the phases).
-            # Each placed turn moves by the change of its interval: limits equal to the
-            # documented ones move nothing (before, every account ran its checks once more)
+            # exchangeInfo told the live limits: fit the schedule to them (keeping the phases)
             old = self.schedule
             self.schedule = self._make_schedule()
             for (account, c), nd in list(self._next_due.items()):
-                if c in old.intervals and c in self.schedule.intervals:
-                    moved = nd + self.schedule.interval(c) - old.interval(c)
-                    self._next_due[(account, c)] = max(now_mono, moved)
+                if abs(old.intervals.get(c, 0.0) - self.schedule.intervals.get(c, 0.0)) < 1e-6:
+                    continue  # unchanged (limits as documented): the turn stays where it is
+                # a turn placed with the old intervals comes no later than the new ones allow,
+                # spread from now so the accounts do not all fall due at once
+                soon = now_mono + self.schedule.phase(account) * self.schedule.interval(c)
+                self._next_due[(account, c)] = min(nd, soon)
             if self._metrics_collector is not None:
                 self._metrics_collector.set_stretch(self.schedule.stretch_by_pool())
         if report.deferred:
