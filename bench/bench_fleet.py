@@ -107,11 +107,11 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
                                      str(cfg)], stdout=log, stderr=subprocess.STDOUT, env=env)
             t0 = time.monotonic()
             last = f"bot{n - 1}"
-            pm = sched.intervals["position_mode"] / scale
+            pm = sched.intervals["position_mode"]  # the config's intervals are scaled already
             # warm up: every account's frequent checks have had their first turn (the accounts'
             # turns are spread across each interval)
             slowest = max(sched.intervals[c] for c in ("position_mode", "trading_status",
-                                                       "open_orders")) / scale
+                                                       "open_orders"))
             time.sleep(max(10.0, 1.2 * slowest))
             sent0 = {p: sum(r.weight for r in sim.requests if r.group == p)
                      for p in ("api", "sapi", "fapi")}
