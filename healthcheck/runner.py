@@ -181,12 +181,9 @@ class Runner:
         self.share_seconds: dict[str, float] = {}
         self._rtts: dict[tuple[str, str], list[float]] = {}  # the last round trips per host
         self._time_at: dict[tuple[str, str], float] = {}  # when the clock check last sampled
-        # every check of an account that reads each of its signed requests (at any turn)
-        self._readers: dict[tuple[str, str, str], set[str]] = {
-            (p.account, p.base, p.request.label()): set(p.checks)
-            for p in build_plan(config).requests
-            if not p.per_host
-        }
+        # every check of an account that reads each of its signed requests (at any turn);
+        # built when the daemon first needs it
+        self._readers: dict[tuple[str, str, str], set[str]] | None = None
         self._load_readings()
 
     def close(self) -> None:
@@ -571,6 +568,14 @@ class Runner:
         shortest interval asks afresh at each of its turns, and the others read its answer
         while it is younger than most of that interval. ``fetching``: return the age for the
         account's other readers (is the answer worth keeping?)."""
+        if not self.share_seconds:
+            return 0.0
+        if self._readers is None:
+            self._readers = {
+                (q.account, q.base, q.request.label()): set(q.checks)
+                for q in build_plan(self.config).requests
+                if not q.per_host
+            }
         readers = self._readers.get((p.account, p.base, p.request.label()), set())
         every = {c: self.share_seconds[c] for c in readers if c in self.share_seconds}
         if len(every) < 2:
