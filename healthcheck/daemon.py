@@ -28,6 +28,7 @@ from healthcheck.result import Result, Status
 from healthcheck.runner import Report, Runner
 from healthcheck.schedule import (
     BEHIND_FACTOR,
+    BEHIND_MIN_INTERVAL_SECONDS,
     DAEMON_ACCOUNT,
     SCHEDULE_CACHE_KEY,
     SCHEDULE_CHECK,
@@ -83,7 +84,7 @@ def behind_result(
             every = schedule.intervals.get(c)
             if s is None or not s.last_run_ts or every is None:
                 continue
-            limit = BEHIND_FACTOR * every
+            limit = BEHIND_FACTOR * max(every, BEHIND_MIN_INTERVAL_SECONDS)
             age = now - s.last_run_ts
             if up_seconds >= limit and age > limit:
                 late.append((age, account, c, every))
