@@ -123,8 +123,8 @@ class Env:
                 api_key=Secret(sa.api_key, "api key"),
                 api_secret=Secret(sa.api_secret, "api secret"),
                 markets=("spot", "usdm"),
-                spot_url=self.sim.url,
-                futures_url=self.sim.url,
+                urls={"spot": self.sim.url, "usdm": self.sim.url},
+                portfolio_margin=False,
                 position_mode="one-way",
                 min_available={"USDT": Decimal(100)},
                 recv_window_ms=5000,
@@ -452,7 +452,8 @@ class SimProcess:
     def accounts(self, names: list[str]) -> list[AccountConfig]:
         return [AccountConfig(name=n, api_key=Secret(self.keys[n][0], "api key"),
                               api_secret=Secret(self.keys[n][1], "api secret"),
-                              markets=("spot", "usdm"), spot_url=self.url, futures_url=self.url,
+                              markets=("spot", "usdm"), urls={"spot": self.url, "usdm": self.url},
+                              portfolio_margin=False,
                               min_available={"USDT": Decimal(100)}) for n in names]
 
     def close(self) -> None:
@@ -573,6 +574,43 @@ min_available = {{ USDT = 100 }}
 # ------------------------------------------------------------------------------ main
 
 
+def target_market_shares() -> None:
+    """Each pool's per-account share at default settings, for a spot+usdm, a usdm, a COIN-M and
+    a Portfolio Margin account with 5 symbols each (from the planner, as ``plan`` prints it).
+    No new market may cost more per account than USD-M (issue 19)."""
+    from healthcheck.markets import POOLS, pool_name
+    from healthcheck.plan import cost, per_account_share
+
+    header("Per-account share of each pool at default settings (5 symbols)")
+    usdt = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
+    usd = ["BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "SOLUSD_PERP", "XRPUSD_PERP"]
+    accounts = {
+        "spot+usdm": {"markets": ["spot", "usdm"], "symbols": usdt, "order_size": 50,
+                      "portfolio_margin": False},
+        "usdm": {"markets": ["usdm"], "symbols": usdt, "order_size": 50,
+                 "portfolio_margin": False},
+        "coinm": {"markets": ["coinm"], "symbols": usd, "order_size": 300},
+        "pm (usdm)": {"markets": ["usdm"], "symbols": usdt, "order_size": 50,
+                      "portfolio_margin": True},
+    }
+    rows = []
+    shares: dict[str, dict[str, float]] = {}
+    for name, acc in accounts.items():
+        cfg = parse_config({"accounts": [{"name": "a", "api_key": "A" * 64,
+                                          "api_secret": "S" * 64, **acc}]}, secrets=False)
+        shares[name] = per_account_share(cost(cfg))["a"]
+        rows.append([name] + [f"{shares[name].get(p, 0) * 100:.2f} %" for p in POOLS])
+    table(rows, ["account"] + [pool_name(p) for p in POOLS])
+    usdm = shares["usdm"]["fapi"]
+    for name, pool in (("coinm", "dapi"), ("pm (usdm)", "papi")):
+        share = shares[name][pool]
+        verdict(f"{name} per-account share of {pool_name(pool)} <= USD-M's {usdm * 100:.2f} %",
+                share <= usdm, f"{share * 100:.2f} %")
+    # /papi's limit is unconfirmed (6000 or 3000): at 3000 the share doubles
+    pm = shares["pm (usdm)"]["papi"] * POOLS["papi"].default_limit / 3000
+    verdict("pm share of /papi if its limit is 3000", pm <= usdm, f"{pm * 100:.2f} %")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -584,6 +622,7 @@ def main() -> int:
     try:
         print(f"simulator {env.sim.url}; NTP {', '.join(r.server_string for r in env.ntp)}; "
               f"python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")
+        target_market_shares()
         target_weight(env)
         target_daemon(env)
         target_latency(env, reps)

@@ -67,6 +67,8 @@ def write(path: Path, accounts: list[dict], sim_url: str, ntp: list[str], state:
             "[[accounts]]\n"
             + "\n".join(f"{k} = {q(v)}" for k, v in a.items())
             + f"\nmarkets = [\"spot\", \"usdm\"]\nspot_url = {q(sim_url)}\nfutures_url = {q(sim_url)}"
+            # a Portfolio Margin probe ("auto") stays on the simulator too
+            + f"\ncoinm_url = {q(sim_url)}\npapi_url = {q(sim_url)}"
         )
     path.write_text("\n\n".join(out) + "\n")
     os.chmod(path, 0o600)

@@ -22,7 +22,7 @@ from healthcheck import binance_errors
 from healthcheck.config import MAX_BODY_CHARS, AlertsConfig, AlertUrl
 from healthcheck.inhibit import covered_checks, describe_covered, inhibitions
 from healthcheck.mutes import Mute, known_results, mute_for
-from healthcheck.result import Result, Status, worst
+from healthcheck.result import CodeRef, Result, Status, worst
 from healthcheck.silences import Silence
 from healthcheck.state import CheckState, HistoryRow, OutboxRow, dest_fingerprint
 
@@ -53,6 +53,7 @@ class AlertItem:
     codes: tuple[int, ...] = ()
     risk_codes: tuple[int, ...] = ()
     fix: str = ""
+    refs: tuple[CodeRef, ...] = ()  # each code's product and quote
     metrics: dict[str, float | int] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     bad_since_ts: float | None = None
@@ -394,10 +395,10 @@ def _render_item(item: AlertItem, now: float) -> str:
         lines.append(item.note)
     for code in item.codes:
         prefix = "At risk of Binance error" if item.status is Status.WARNING else "Binance error"
-        lines.append(f"{prefix}: {_describe_code(code)}")
+        lines += [f"{prefix}: {d}" for d in describe_code(code, item.refs)]
     for code in item.risk_codes:
         if code not in item.codes:
-            lines.append(f"At risk of Binance error: {_describe_code(code)}")
+            lines += [f"At risk of Binance error: {d}" for d in describe_code(code, item.refs)]
     if item.fix:
         lines.append(f"Fix: {item.fix}")
     figures = format_metrics(item.metrics)
@@ -408,11 +409,16 @@ def _render_item(item: AlertItem, now: float) -> str:
     return "\n".join(lines)
 
 
-def _describe_code(code: int) -> str:
-    err = binance_errors.ERRORS.get(code)
-    if err is None:
-        return str(code)
-    return f"{code} {err.name} — {err.msg}"
+def describe_code(code: int, refs: tuple[CodeRef, ...] | list[CodeRef]) -> list[str]:
+    """Given a code and where the result says it comes from, return one "-4164 MIN_NOTIONAL —
+    Order's notional must be no smaller than 100 ..." line per distinct product text."""
+    out: list[str] = []
+    for r in [r for r in refs if r.code == code] or [CodeRef(code, "")]:
+        said = binance_errors.named_quote(code, r.product or None, r.text)
+        line = f"{code} {said[0]} — {said[1]}" if said else str(code)
+        if line not in out:
+            out.append(line)
+    return out
 
 
 def format_metrics(metrics: dict[str, float | int]) -> str:
@@ -458,6 +464,7 @@ def _item(
         codes=tuple(r.codes),
         risk_codes=risk_codes,
         fix=r.fix,
+        refs=tuple(r.refs),
         metrics=dict(r.metrics),
         details=dict(r.details),
         bad_since_ts=bad_since,

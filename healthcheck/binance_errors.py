@@ -1,240 +1,25 @@
-"""Binance error codes this tool predicts: exact texts (as Binance sends them), meaning and fix.
+"""The Binance error catalogue: one entry per (product, code), the only table of Binance errors.
 
-The simulator answers with these texts, and alerts quote them, so one table serves both.
-Codes collide across products (-4004 means different things on /sapi and /fapi), so entries are
-keyed by code for the products we talk to: spot /api, wallet /sapi and USD-M futures /fapi.
+Each entry holds Binance's own texts (with ``{placeholders}`` where Binance puts a figure), what
+the code means, its usual causes, the fix and the check that predicts it. Alerts, ``explain``,
+the metrics, the checks, the bot-log watcher and the simulator all read it.
+
+Codes collide across products (-4004 is "you are not logged in" on /sapi and "quantity below
+minimum" on /fapi), so every lookup names the product:
+  spot  = /api (spot and margin orders)    sapi  = /sapi (wallet, capital, sub-accounts)
+  usdm  = /fapi (USD-M futures)            coinm = /dapi (COIN-M futures)
+  http  = an HTTP status without a Binance code (403, 418, 429)
+Under Portfolio Margin the bot's futures orders go through /papi; a finding read there names the
+product of the futures row it stands for (usdm or coinm, see checks.base.row_product), so no
+entry is keyed by "papi".
+Texts are Binance's own (binance-spot-api-docs errors.md and the futures error pages, see
+../shared/order-facts.md); meanings, causes and fixes are ours.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class BinanceError:
-    code: int
-    name: str
-    msg: str
-    meaning: str
-    fix: str
-
-
-_ERRORS = [
-    BinanceError(
-        -1003,
-        "TOO_MANY_REQUESTS",
-        "Too much request weight used; current limit is %s request weight per %s. "
-        "Please use WebSocket Streams for live updates to avoid polling the API.",
-        "this IP used too much request weight; requests are refused (HTTP 429) and repeated "
-        "violations get the IP banned (HTTP 418) for 2 minutes up to 3 days",
-        "reduce polling on this IP (all processes share the budget), use WebSocket streams, "
-        "and send nothing until the Retry-After time has passed",
-    ),
-    BinanceError(
-        -1021,
-        "INVALID_TIMESTAMP",
-        "Timestamp for this request is outside of the recvWindow.",
-        "the request timestamp is 1000 ms or more ahead of Binance's clock, or older than "
-        "recvWindow",
-        "sync the machine's clock (chrony or systemd-timesyncd: `timedatectl set-ntp true`, "
-        "`chronyc makestep`), and keep recvWindow at 5000 ms or less",
-    ),
-    BinanceError(
-        -1022,
-        "INVALID_SIGNATURE",
-        "Signature for this request is not valid.",
-        "the request signature does not match the API key: wrong secret or private key",
-        "check that the API secret (or private key) belongs to this API key; re-create the "
-        "key if the secret was lost",
-    ),
-    BinanceError(
-        -2014,
-        "BAD_API_KEY_FMT",
-        "API-key format invalid.",
-        "the API key is not a well-formed Binance key (wrong length, stray whitespace or quotes)",
-        "copy the 64-character key again without spaces, quotes or line breaks",
-    ),
-    BinanceError(
-        -2015,
-        "REJECTED_MBX_KEY",
-        "Invalid API-key, IP, or permissions for action.",
-        "Binance rejected the key: it does not exist, this IP is not on its whitelist, or "
-        "it lacks the permission for this endpoint",
-        "check the key in Binance API Management: that it exists, that this server's IP "
-        "is whitelisted and that the needed permissions are ticked",
-    ),
-    BinanceError(
-        -2010,
-        "NEW_ORDER_REJECTED",
-        "Account has insufficient balance for requested action.",
-        "the spot order was rejected (insufficient balance, or trading disabled)",
-        "top up the spot wallet, or check that the account may trade",
-    ),
-    BinanceError(
-        -2018,
-        "BALANCE_NOT_SUFFICIENT",
-        "Balance is insufficient.",
-        "the futures wallet balance is too low for the order",
-        "transfer funds to the USD-M futures wallet or reduce order size",
-    ),
-    BinanceError(
-        -2019,
-        "MARGIN_NOT_SUFFICIEN",
-        "Margin is insufficient.",
-        "there is not enough available margin for the order",
-        "add margin to the futures wallet, reduce positions or leverage",
-    ),
-    BinanceError(
-        -4061,
-        "POSITION_SIDE_NOT_MATCH",
-        "Order's position side does not match user's setting.",
-        "the futures position mode (One-way/Hedge) differs from what the bot sends",
-        "switch the position mode back in Binance (Futures > Preferences > Position Mode; "
-        "needs no open positions or orders) or reconfigure the bot",
-    ),
-    BinanceError(
-        -4088,
-        "NO_PLACE_ORDER_PERMISSION",
-        "User can not place order currently.",
-        "the futures account may not place orders at all (canTrade is false)",
-        "contact Binance support; check account notifications and restrictions",
-    ),
-    BinanceError(
-        -4189,
-        "ACCOUNT_REDUCE_ONLY",
-        "Restricted account permission: can only place reduceOnly order on the symbol.",
-        "the account is restricted to reduce-only orders",
-        "only closing orders go through; check Binance notifications and contact support",
-    ),
-    BinanceError(
-        -4400,
-        "TRADING_QUANTITATIVE_RULE",
-        "Futures Trading Quantitative Rules violated, only reduceOnly order is allowed, "
-        "please try again later.",
-        "the account broke the futures quantitative trading rules (e.g. too many unfilled "
-        "or cancelled orders) and is locked to reduce-only orders until the recover time",
-        "stop placing new orders until the planned recover time, then lower the bot's "
-        "order/cancel rate (UFR, IFER, GCR, DR indicators)",
-    ),
-    BinanceError(
-        -4401,
-        "LARGE_POSITION_SYM_RULE",
-        "Futures Trading Risk Control Rules of large position holding violated, only "
-        "reduceOnly order is allowed, please reduce the position. .",
-        "the position is too large under the risk-control rules; reduce-only until reduced",
-        "reduce the position",
-    ),
-    BinanceError(
-        -4087,
-        "REDUCE_ONLY_ORDER_PERMISSION",
-        "User can only place reduce only order.",
-        "the user may only place reduce-only orders",
-        "contact Binance support",
-    ),
-    BinanceError(
-        -4164,
-        "MIN_NOTIONAL",
-        "Order's notional must be no smaller than 5.0 (unless you choose reduce only).",
-        "the test order is below the symbol's minimum notional",
-        "raise test_order_quantity for this symbol",
-    ),
-    BinanceError(
-        -1013,
-        "INVALID_MESSAGE",
-        "Filter failure: LOT_SIZE",
-        "the test order failed a symbol filter",
-        "adjust test_order_quantity",
-    ),
-    BinanceError(
-        -1121,
-        "BAD_SYMBOL",
-        "Invalid symbol.",
-        "the symbol does not exist on this market",
-        "fix test_order_symbols",
-    ),
-    BinanceError(
-        -1131,
-        "BAD_RECV_WINDOW",
-        "recvWindow must be less than 60000",
-        "recvWindow is above Binance's maximum",
-        "use recvWindow_ms of 60000 or less",
-    ),
-    BinanceError(
-        -1102,
-        "MANDATORY_PARAM_EMPTY_OR_MALFORMED",
-        "Mandatory parameter '%s' was not sent, was empty/null, or malformed.",
-        "a required parameter was missing",
-        "fix the request",
-    ),
-    BinanceError(
-        -1100,
-        "ILLEGAL_CHARS",
-        "Illegal characters found in parameter '%s'; legal range is '%s'.",
-        "a parameter had illegal characters",
-        "fix the request",
-    ),
-    BinanceError(
-        -1008,
-        "SERVER_BUSY",
-        "Server is currently overloaded with other requests. Please try again in a few minutes.",
-        "Binance is overloaded",
-        "retry with backoff",
-    ),
-    BinanceError(
-        -4059,
-        "NO_NEED_TO_CHANGE_POSITION_SIDE",
-        "No need to change position side.",
-        "the requested futures position mode is already set",
-        "nothing to do",
-    ),
-    BinanceError(
-        -1001,
-        "DISCONNECTED",
-        "Internal error; unable to process your request. Please try again.",
-        "Binance had an internal error; the request failed",
-        "retry with backoff",
-    ),
-    BinanceError(
-        -1000,
-        "UNKNOWN",
-        "An unknown error occurred while processing the request.",
-        "Binance had an internal error",
-        "retry later",
-    ),
-]
-
-ERRORS: dict[int, BinanceError] = {e.code: e for e in _ERRORS}
-
-
-def describe(code: int) -> str:
-    """Given a Binance error code, return "-4061 POSITION_SIDE_NOT_MATCH (meaning)" for humans."""
-    err = ERRORS.get(code)
-    if err is None:
-        return f"{code}"
-    return f"{code} {err.name} ({err.meaning})"
-
-
-def fix_for(code: int, product: str | None = None) -> str:
-    """Given a code (and optionally the product it came from), return the fix ("" if unknown)."""
-    if product is not None:
-        entry = lookup(code, product)
-        if entry is not None:
-            return entry.fix
-    err = ERRORS.get(code)
-    return err.fix if err else ""
-
-
-# ------------------------------------------------------------------------------ the catalogue
-#
-# ``ERRORS`` above is keyed by code alone and holds the one text the simulator sends. The bot's
-# log needs more: the same code means different things per product (-4004 is "you are not logged
-# in" on /sapi and "quantity below minimum" on /fapi), and an operator wants causes and the check
-# that predicts it. The catalogue below is keyed by (product, code). Products:
-#   spot  = /api (spot and margin orders)    sapi  = /sapi (wallet, capital, sub-accounts)
-#   usdm  = /fapi (USD-M futures)            coinm = /dapi (COIN-M futures)
-#   http  = an HTTP status without a Binance code (403, 418, 429)
-# Texts are Binance's own (from binance-spot-api-docs errors.md and the futures error pages, see
-# ../shared/order-facts.md); meanings, causes and fixes are ours.
 
 PRODUCTS = ("spot", "sapi", "usdm", "coinm")
 PRODUCT_NAMES = {
@@ -244,9 +29,29 @@ PRODUCT_NAMES = {
     "coinm": "COIN-M futures /dapi",
     "http": "HTTP status, no Binance code",
 }
-ALL = ("spot", "sapi", "usdm", "coinm")
+ALL = PRODUCTS
 FUT = ("usdm", "coinm")
 ONLY_LOG = ""  # predicted_by for codes no read endpoint can foresee
+
+
+# What a quote says where the caller does not know Binance's figure: never a made-up number.
+UNKNOWN_FIGURES = {
+    "limit": "the IP's limit in",
+    "interval": "minute",
+    "until": "the time Binance names",
+    "ip": "this server's IP",
+    "filter": "one of the symbol's filters",
+    "param": "a parameter",
+    "legal_range": "the documented range",
+    "min_notional": "the symbol's minimum",
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def head(text: str) -> str:
+    """Given a catalogue text, return the part before its first placeholder (all if none)."""
+    m = _PLACEHOLDER.search(text)
+    return text[: m.start()] if m else text
 
 
 @dataclass(frozen=True)
@@ -256,11 +61,24 @@ class CatalogueEntry:
     code: int  # negative Binance code, or a positive HTTP status for the "http" product
     products: tuple[str, ...]
     name: str
-    texts: tuple[str, ...]  # Binance's exact msg texts (%s stands for a value)
+    texts: tuple[str, ...]  # Binance's msg texts; {name} stands for a figure (UNKNOWN_FIGURES)
     meaning: str
     causes: str
     fix: str
     predicted_by: str = ONLY_LOG  # a check id, or "" when only the bot's log shows it
+
+    def quote(self, variant: int = 0, **figures: object) -> str:
+        """Given the figures known (min_notional=100, ip=...), return Binance's text number
+        ``variant`` with them filled in, and readable words where a figure is unknown."""
+        text = self.texts[min(variant, len(self.texts) - 1)]
+
+        def fill(m: re.Match[str]) -> str:
+            value = figures.get(m.group(1))
+            if value is None or value == "":
+                return UNKNOWN_FIGURES.get(m.group(1), "...")
+            return str(value)
+
+        return _PLACEHOLDER.sub(fill, text)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -275,7 +93,6 @@ class CatalogueEntry:
         }
 
 
-_CLOCK_FIX = ERRORS[-1021].fix
 _E = CatalogueEntry
 
 _CATALOGUE: list[CatalogueEntry] = [
@@ -285,9 +102,9 @@ _CATALOGUE: list[CatalogueEntry] = [
         ("spot", "sapi"),
         "TOO_MANY_REQUESTS",
         (
-            "Too much request weight used; current limit is %s request weight per %s. Please use "
+            "Too much request weight used; current limit is {limit} request weight per {interval}. Please use "
             "WebSocket Streams for live updates to avoid polling the API.",
-            "Way too much request weight used; IP banned until %s. Please use WebSocket Streams for "
+            "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for "
             "live updates to avoid bans.",
             "Too many requests queued.",
         ),
@@ -304,9 +121,9 @@ _CATALOGUE: list[CatalogueEntry] = [
         FUT,
         "TOO_MANY_REQUESTS",
         (
-            "Too many requests; current limit is %s requests per minute. Please use the websocket "
+            "Too many requests; current limit is {limit} requests per minute. Please use the websocket "
             "for live updates to avoid polling the API.",
-            "Way too many requests; IP banned until %s. Please use the websocket for live updates to "
+            "Way too many requests; IP banned until {until}. Please use the websocket for live updates to "
             "avoid bans.",
         ),
         "this IP spent its futures request-weight budget (2400 per minute on USD-M); requests are "
@@ -357,7 +174,10 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1015,
         ("spot", "sapi"),
         "TOO_MANY_ORDERS",
-        ("Too many new orders.", "Too many new orders; current limit is %s orders per %s."),
+        (
+            "Too many new orders.",
+            "Too many new orders; current limit is {limit} orders per {interval}.",
+        ),
         "the account placed more new orders than its order-count limit (per 10 s or per day)",
         "a bot re-placing orders in a loop; grid bots with many levels; a bug re-sending on "
         "timeouts",
@@ -369,7 +189,10 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1015,
         FUT,
         "TOO_MANY_ORDERS",
-        ("Too many new orders.", "Too many new orders; current limit is %s orders per %s."),
+        (
+            "Too many new orders.",
+            "Too many new orders; current limit is {limit} orders per {interval}.",
+        ),
         "the futures account placed more new orders than allowed per 10 s or per minute",
         "a bot amending by cancel+new in a tight loop; too many grid levels",
         "place fewer orders; read X-MBX-ORDER-COUNT-* headers and stay below the limit; "
@@ -408,7 +231,8 @@ _CATALOGUE: list[CatalogueEntry] = [
         "than recvWindow; every signed call fails the same way",
         "the machine's clock drifted (no NTP, a VM resumed from suspend), a large recvWindow "
         "hiding a slow clock, or a congested network delaying requests",
-        _CLOCK_FIX,
+        "sync the machine's clock (chrony or systemd-timesyncd: `timedatectl set-ntp true`, "
+        "`chronyc makestep`), and keep recvWindow at 5000 ms or less",
         "clock",
     ),
     _E(
@@ -419,7 +243,8 @@ _CATALOGUE: list[CatalogueEntry] = [
         "the signature does not match: the secret does not belong to the key, or the signed text "
         "differs from what was sent",
         "wrong or rotated API secret; parameters re-ordered or re-encoded after signing",
-        ERRORS[-1022].fix,
+        "check that the API secret (or private key) belongs to this API key; re-create the key if"
+        " the secret was lost",
         "api_key",
     ),
     _E(
@@ -429,7 +254,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         ("API-key format invalid.",),
         "the API key is not shaped like a Binance key",
         "stray spaces, quotes or a newline around the key; an empty environment variable",
-        ERRORS[-2014].fix,
+        "copy the 64-character key again without spaces, quotes or line breaks",
         "api_key",
     ),
     _E(
@@ -438,13 +263,14 @@ _CATALOGUE: list[CatalogueEntry] = [
         "REJECTED_MBX_KEY",
         (
             "Invalid API-key, IP, or permissions for action.",
-            "Invalid API-key, IP, or permissions for action, request ip: %s",
+            "Invalid API-key, IP, or permissions for action, request ip: {ip}",
         ),
         "Binance refused the key for this call: unknown key, IP not whitelisted, or the key lacks "
         "the permission (spot trading, futures, margin)",
         "the server's public IP changed; the key was deleted or its permissions edited; a testnet "
         "key used on production or the reverse",
-        ERRORS[-2015].fix,
+        "check the key in Binance API Management: that it exists, that this server's IP is "
+        "whitelisted and that the needed permissions are ticked",
         "api_key",
     ),
     _E(
@@ -474,7 +300,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1013,
         ("spot",),
         "INVALID_MESSAGE",
-        ("Filter failure: %s", "Market is closed."),
+        ("Filter failure: {filter}", "Market is closed."),
         "the order broke one of the symbol's rules before reaching the matching engine: price "
         "tick/range (PRICE_FILTER, PERCENT_PRICE), quantity step/range (LOT_SIZE), order value "
         '(NOTIONAL, MIN_NOTIONAL), or the symbol is not trading ("Market is closed.")',
@@ -497,7 +323,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1111,
         ("spot",),
         "BAD_PRECISION",
-        ("Parameter '%s' has too much precision.",),
+        ("Parameter '{param}' has too much precision.",),
         "a price or quantity had more decimals than the asset allows",
         "float artefacts such as 0.34999999999999",
         "round with Decimal to tickSize/stepSize",
@@ -527,7 +353,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1100,
         ALL,
         "ILLEGAL_CHARS",
-        ("Illegal characters found in parameter '%s'; legal range is '%s'.",),
+        ("Illegal characters found in parameter '{param}'; legal range is '{legal_range}'.",),
         "a parameter held characters Binance does not accept",
         "a bug in the bot's request",
         "fix the request parameters",
@@ -536,7 +362,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         -1102,
         ALL,
         "MANDATORY_PARAM_EMPTY_OR_MALFORMED",
-        ("Mandatory parameter '%s' was not sent, was empty/null, or malformed.",),
+        ("Mandatory parameter '{param}' was not sent, was empty/null, or malformed.",),
         "a required parameter was missing or empty",
         "a bug or an outdated client",
         "update the client and fix the request",
@@ -651,7 +477,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         ("Margin is insufficient.",),
         "available margin is below the initial margin this order needs",
         "open positions and orders use the margin; leverage lowered; unrealised losses",
-        ERRORS[-2019].fix,
+        "add margin to the futures wallet, reduce positions or leverage",
         "balance",
     ),
     _E(
@@ -684,11 +510,11 @@ _CATALOGUE: list[CatalogueEntry] = [
     ),
     _E(
         -2027,
-        ("usdm",),
+        FUT,
         "MAX_LEVERAGE_RATIO",
         ("Exceeded the maximum allowable position at current leverage.",),
-        "the position after this order would exceed the notional cap of the current leverage "
-        "bracket",
+        "the position after this order would exceed the cap of the current leverage bracket "
+        "(a notional on USD-M, a quantity of the coin on COIN-M)",
         "leverage set high while the position grew; a large order on a small-cap symbol",
         "lower the leverage (higher brackets allow larger positions) or reduce the order",
         "leverage",
@@ -961,9 +787,10 @@ _CATALOGUE: list[CatalogueEntry] = [
         FUT,
         "POSITION_SIDE_NOT_MATCH",
         ("Order's position side does not match user's setting.",),
-        ERRORS[-4061].meaning,
+        "the futures position mode (One-way/Hedge) differs from what the bot sends",
         "the mode was switched in the web UI or by another bot on the same account",
-        ERRORS[-4061].fix,
+        "switch the position mode back in Binance (Futures > Preferences > Position Mode; needs "
+        "no open positions or orders) or reconfigure the bot",
         "position_mode",
     ),
     _E(
@@ -981,9 +808,9 @@ _CATALOGUE: list[CatalogueEntry] = [
         FUT,
         "NO_PLACE_ORDER_PERMISSION",
         ("User can not place order currently.",),
-        ERRORS[-4088].meaning,
+        "the futures account may not place orders at all (canTrade is false)",
         "a restriction set by Binance; an unfinished questionnaire",
-        ERRORS[-4088].fix,
+        "contact Binance support; check account notifications and restrictions",
         "trading_status",
     ),
     _E(
@@ -1051,7 +878,9 @@ _CATALOGUE: list[CatalogueEntry] = [
         -4164,
         ("usdm",),
         "MIN_NOTIONAL",
-        ("Order's notional must be no smaller than %s (unless you choose reduce only)",),
+        (
+            "Order's notional must be no smaller than {min_notional} (unless you choose reduce only).",
+        ),
         "the order's value (price x quantity) is below the symbol's minimum notional (5 on most "
         "symbols, 20 on ETHUSDT, 100 on BTCUSDT at times)",
         "a small stake per trade; a price drop shrinking a fixed quantity; a partial exit",
@@ -1075,7 +904,29 @@ _CATALOGUE: list[CatalogueEntry] = [
         ("Restricted account permission: can only place reduceOnly order on the symbol.",),
         "Binance restricted the account to reduce-only orders on this symbol",
         "a risk-control action by Binance (compliance, region, or symbol restrictions)",
-        ERRORS[-4189].fix,
+        "only closing orders go through; check Binance notifications and contact support",
+        "trading_status",  # its test order on the symbol gets -4189
+    ),
+    # -4105 and -4192: texts as binance-facts.md §3.5 quotes the futures error page (2026-05-28)
+    _E(
+        -4105,
+        FUT,
+        "SYMBOL_REDUCE_ONLY",
+        ("Symbol is under position risk control, only reduce-only order is allowed.",),
+        "Binance put the symbol under position risk control: only reduce-only orders pass",
+        "a risk-control action by Binance on the symbol",
+        "close positions on this symbol only, or trade another symbol until Binance lifts it",
+        "trading_status",  # its test order on the symbol gets it
+    ),
+    _E(
+        -4192,
+        FUT,
+        "COOLING_OFF_PERIOD",
+        ("Trade forbidden due to Cooling-off Period.",),
+        "the account is in a cooling-off period and may not trade futures",
+        "a cooling-off period the user set (or Binance applied) in the futures settings",
+        "wait for the cooling-off period to end (see the futures account settings)",
+        "trading_status",
     ),
     _E(
         -4400,
@@ -1085,9 +936,11 @@ _CATALOGUE: list[CatalogueEntry] = [
             "Futures Trading Quantitative Rules violated, only reduceOnly order is allowed, please "
             "try again later.",
         ),
-        ERRORS[-4400].meaning,
+        "the account broke the futures quantitative trading rules (e.g. too many unfilled or "
+        "cancelled orders) and is locked to reduce-only orders until the recover time",
         "too many orders cancelled unfilled, too high an order-to-fill ratio, or very small orders",
-        ERRORS[-4400].fix,
+        "stop placing new orders until the planned recover time, then lower the bot's "
+        "order/cancel rate (UFR, IFER, GCR, DR indicators)",
         "trading_status",
     ),
     _E(
@@ -1098,9 +951,9 @@ _CATALOGUE: list[CatalogueEntry] = [
             "Futures Trading Risk Control Rules of large position holding violated, only reduceOnly "
             "order is allowed, please reduce the position. .",
         ),
-        ERRORS[-4401].meaning,
+        "the position is too large under the risk-control rules; reduce-only until reduced",
         "a position large compared with the market",
-        ERRORS[-4401].fix,
+        "reduce the position",
         "trading_status",
     ),
     # ---- HTTP statuses without a code
@@ -1125,7 +978,7 @@ _CATALOGUE: list[CatalogueEntry] = [
         418,
         ("http",),
         "IP_BANNED",
-        ("Way too much request weight used; IP banned until %s.",),
+        ("Way too much request weight used; IP banned until {until}.",),
         "this IP is banned for ignoring 429 answers; every request fails until the ban ends",
         "a client that kept sending after 429 Too Many Requests",
         "stop every process on this IP until the time in the message (or Retry-After), then poll "
@@ -1148,8 +1001,15 @@ _CATALOGUE: list[CatalogueEntry] = [
 CATALOGUE: dict[tuple[str, int], CatalogueEntry] = {}
 for _entry in _CATALOGUE:
     for _p in _entry.products:
-        CATALOGUE.setdefault((_p, _entry.code), _entry)
+        if (_p, _entry.code) in CATALOGUE:
+            raise AssertionError(f"{_entry.code} is catalogued twice for {_p}")
+        CATALOGUE[(_p, _entry.code)] = _entry
 HTTP_STATUSES = (403, 418, 429)
+
+
+def entry(product: str, code: int) -> CatalogueEntry | None:
+    """Given a product and a code, return the code's entry on that product (None if not there)."""
+    return CATALOGUE.get((product, code))
 
 
 def entries(code: int) -> list[CatalogueEntry]:
@@ -1165,9 +1025,10 @@ def entries(code: int) -> list[CatalogueEntry]:
 def lookup(code: int, product: str | None = None) -> CatalogueEntry | None:
     """Given a code and the product it came from, return its meaning there.
 
-    Without a product (or when the product does not define the code), return the code's only
-    meaning if it has one, else the futures meaning for futures-style codes (
-    -2011 and beyond) and the spot meaning otherwise; None if the code is not in the catalogue.
+    Only for codes whose product is not known (a bot's log line without a URL, the simulator's
+    generic answers): without a product (or when the product does not define the code), return
+    the code's only meaning if it has one, else the futures meaning for futures-style codes
+    (-2011 and beyond) and the spot meaning otherwise; None if the code is not catalogued.
     """
     if code in HTTP_STATUSES:
         return CATALOGUE.get(("http", code))
@@ -1193,10 +1054,25 @@ def products_defining(code: int) -> tuple[str, ...]:
     return tuple(p for p in (*PRODUCTS, "http") if (p, code) in CATALOGUE)
 
 
-# Codes only the catalogue knows get an ERRORS entry too (their most common meaning), so the
-# text renderer and alerts name them; entries above keep their simulator texts.
-for _code in sorted({c for _, c in CATALOGUE}):
-    if _code not in ERRORS:
-        _e = lookup(_code)
-        if _e is not None:
-            ERRORS[_code] = BinanceError(_code, _e.name, _e.texts[0], _e.meaning, _e.fix)
+def fix_for(code: int, product: str) -> str:
+    """Given a code and the product the bot's orders get it from, return that product's fix
+    ("" if the code is not catalogued)."""
+    e = lookup(code, product)
+    return e.fix if e else ""
+
+
+def quote(code: int, product: str | None, variant: int = 0, **figures: object) -> str:
+    """Given a code, its product and the figures known (see UNKNOWN_FIGURES), return Binance's
+    text for it with them filled in ("" if the code is not catalogued)."""
+    e = lookup(code, product)
+    return e.quote(variant, **figures) if e else ""
+
+
+def named_quote(code: int, product: str | None, text: str = "") -> tuple[str, str] | None:
+    """Given a code, its product and the text a check quoted ("" for none), return the code's
+    name and the text to show (the catalogue's, placeholders in words, when none was quoted);
+    None if the code is not catalogued."""
+    e = lookup(code, product)
+    if e is None:
+        return None
+    return e.name, text or e.quote()

@@ -80,7 +80,7 @@ _MARK = {
 
 def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
     """Given a Report, print one status line per account and check, then a summary line."""
-    from healthcheck.binance_errors import ERRORS
+    from healthcheck.binance_errors import named_quote
 
     out = out or sys.stdout
     width_acc = max([len(r.account) for r in report.results] + [7])
@@ -89,12 +89,18 @@ def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None 
         if r.status != Status.OK:
             pad = " " * (9 + 1 + width_acc + 1 + 15 + 1)
             for code in r.codes:
-                e = ERRORS.get(code)
-                text = f'{code} {e.name}: "{e.msg}"' if e else str(code)
-                print(f"{pad}bot's orders fail with {text}", file=out)
+                # one line per product the code comes from, quoting its text with the figures
+                shown = set()
+                for ref in r.refs_for(code) or [None]:
+                    said = named_quote(code, ref.product if ref else None, ref.text if ref else "")
+                    text = f'{code} {said[0]}: "{said[1]}"' if said else str(code)
+                    if text not in shown:
+                        shown.add(text)
+                        print(f"{pad}bot's orders fail with {text}", file=out)
             for code in r.risk_codes:
-                e = ERRORS.get(code)
-                print(f"{pad}at risk of {code}{' ' + e.name if e else ''}", file=out)
+                ref = next(iter(r.refs_for(code)), None)
+                said = named_quote(code, ref.product if ref else None)
+                print(f"{pad}at risk of {code}{' ' + said[0] if said else ''}", file=out)
             if r.fix:
                 print(f"{pad}fix: {r.fix}", file=out)
             mute = (mutes or {}).get((r.account, r.check))
@@ -145,7 +151,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     state = _open_state(config, quiet=args.json or args.nagios)
     watched = (
-        _bot_logs_once(config) if config.watch and (only is None or "bot_errors" in only) else None
+        _bot_logs_once(config)
+        if config.watch and (only is None or {"bot_errors", "bot_alive"} & only)
+        else None
     )
     runner = Runner(config, state, bot_logs=watched)
     pending = None  # alerts still in the outbox after --notify (for --prometheus-textfile)
@@ -414,11 +422,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import build_plan, cost, per_pool_per_minute
+    from healthcheck.plan import build_plan, cost, per_account_share, per_pool_per_minute
     from healthcheck.schedule import build_schedule
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
+    shares = per_account_share(rows)
     full = build_plan(config)
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
@@ -442,6 +451,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
                     "share_of_limit": {
                         k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
                     },
+                    "share_of_limit_per_account": {
+                        a: {k: round(v, 5) for k, v in p.items()} for a, p in shares.items()
+                    },
                     "weight_of_a_run_with_every_check_due": one_run,
                     "schedule": sched.to_json(),
                 },
@@ -462,6 +474,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
             f"of the {limit} limit"
         )
+    print()
+    print("per account, share of each pool's limit (public requests count for the first account):")
+    for acc, per in shares.items():
+        parts = ", ".join(f"{pool_name(p)} {v * 100:.2f} %" for p, v in per.items())
+        print(f"  {acc:<20} {parts}")
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
     for line in sched.lines() or [
         f"daemon schedule: fits the weight budget (weight_budget_share "

@@ -20,12 +20,13 @@ from typing import Any
 from healthcheck import files
 from healthcheck.bots.derived import BOT_KINDS, DERIVABLE_KEYS, BotConfigError, fingerprint
 from healthcheck.bots.link import BotLink
-from healthcheck.bots.link import read as read_bot_config
+from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.checks import CHECK_IDS, REGISTRY
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
 from healthcheck.maintenance import MaintenanceWindow, parse_windows
-from healthcheck.markets import MARKET_IDS
+from healthcheck.markets import MARKET_IDS, PM_HOST
 from healthcheck.markets import MARKETS as MARKET_TABLE
+from healthcheck.markets import POOLS as POOL_TABLE
 from healthcheck.result import Status
 from healthcheck.secrets import Secret
 
@@ -148,6 +149,20 @@ class ChecksConfig:
         return hash(tuple(sorted(self._settings.items())))
 
 
+DEFAULT_BOT_API_STALE_AFTER = 180.0  # freqtrade processes every 5 s; 3 heartbeats of 60 s
+
+
+@dataclass(frozen=True)
+class BotApi:
+    """``bot_api``: the trading bot's REST API (freqtrade's api_server), read by bot_alive. The
+    URL never holds credentials; the password is a Secret."""
+
+    url: str
+    username: str
+    password: Secret
+    stale_after: float = DEFAULT_BOT_API_STALE_AFTER  # seconds since freqtrade's last_process
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     name: str
@@ -155,8 +170,9 @@ class AccountConfig:
     api_secret: Secret | None = None
     private_key: Secret | None = None  # unencrypted PEM (Ed25519 or RSA)
     markets: tuple[str, ...] = ("spot",)
-    spot_url: str = PROD_SPOT_URL
-    futures_url: str = PROD_FUTURES_URL
+    # base URL by market id ("spot", "usdm", "coinm", "papi"); a market not here has its
+    # production (or, with testnet, its testnet) default
+    urls: dict[str, str] = field(default_factory=dict)
     testnet: bool = False
     position_mode: str = "one-way"
     min_available: dict[str, Decimal] = field(default_factory=dict)
@@ -168,12 +184,32 @@ class AccountConfig:
     symbols: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_size: dict[str, Decimal] = field(default_factory=dict)  # symbol or "default" -> quote
     multi_assets_margin: bool | None = None
+    # Portfolio Margin: True, False or "auto" (detected on the first run, kept in state)
+    portfolio_margin: bool | str = "auto"
     # bot = "freqtrade" | "hummingbot" with bot_config: what the bot's own config says
     bot: BotLink | None = None
+    bot_api: BotApi | None = None
 
     def base_url(self, market: str) -> str:
         """Given a market id, return this account's base URL for it."""
-        return str(getattr(self, MARKET_TABLE[market].url_setting))
+        return self.urls.get(market) or MARKET_TABLE[market].url(self.testnet)
+
+    @property
+    def pm(self) -> bool | None:
+        """Whether the account's futures are read through Portfolio Margin's /papi: True, False,
+        or None while "auto" has not found out yet. Never on the testnet (it has no /papi) nor
+        for an account without futures."""
+        if self.testnet or not any(MARKET_TABLE[m].futures for m in self.markets):
+            return False
+        if self.portfolio_margin == "auto":
+            return None
+        return bool(self.portfolio_margin)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The rows this account is read through: its markets, and Portfolio Margin's /papi
+        when it is (or may be) under Portfolio Margin."""
+        return self.markets + (() if self.pm is False else (PM_HOST,))
 
     def symbols_for(self, market: str) -> tuple[str, ...]:
         return self.symbols.get(market, ())
@@ -675,7 +711,7 @@ def _decimal_map(
     return out
 
 
-_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}$")
+_SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,30}(_[A-Z0-9]{2,12})?$")  # COIN-M: BTCUSD_PERP
 
 
 def _load_symbols(
@@ -797,7 +833,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         )
 
     markets = r.strings("markets", ("spot",))
-    bot = _load_bot(ld, r, prefix)
+    bot_api = _load_bot_api(ld, r, prefix)
+    bot = _load_bot(ld, r, prefix, bot_api)
     if bot is not None and "markets" not in bot.own_keys and "markets" in bot.derived.values:
         markets = tuple(bot.derived.values["markets"])  # ours, when written, win
     for m in markets:
@@ -808,17 +845,26 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     testnet = r.boolean("testnet", False)
     urls: dict[str, str] = {}
     for mk in MARKET_TABLE.values():
-        default = mk.testnet_url if testnet else mk.default_url
+        default = mk.url(testnet)
         u = (r.string(mk.url_setting, default) or default).rstrip("/")
-        prefixes = "|".join(p.strip("/") for p in ("/api", "/sapi", "/fapi", "/dapi"))
+        prefixes = "|".join(p.prefix.strip("/") for p in POOL_TABLE.values())
         if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", u):
             ld.problem(f"{prefix}.{mk.url_setting}", f"{u!r} is not an http(s) base URL")
         elif re.search(rf"/({prefixes})/?$", u):
             ld.problem(
                 f"{prefix}.{mk.url_setting}",
-                f"{u!r}: give the base URL only; /api, /sapi and /fapi are appended",
+                f"{u!r}: give the base URL only; /api, /sapi, /fapi, /dapi and /papi are appended",
             )
-        urls[mk.url_setting] = u
+        urls[mk.id] = u
+    portfolio_margin = r.raw("portfolio_margin")
+    if portfolio_margin is None:
+        portfolio_margin = "auto"
+    elif portfolio_margin != "auto" and not isinstance(portfolio_margin, bool):
+        ld.problem(
+            f"{prefix}.portfolio_margin",
+            f'must be "auto", true or false, not {_show(portfolio_margin)}',
+        )
+        portfolio_margin = "auto"
     position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
     recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
     min_available = _decimal_map(ld, r, "min_available")
@@ -870,7 +916,8 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         api_secret=Secret(api_secret, "api secret") if api_secret else None,
         private_key=Secret(pk_pem, "private key") if pk_pem else None,
         markets=tuple(dict.fromkeys(m for m in markets if m in MARKETS)),
-        **urls,
+        urls=urls,
+        portfolio_margin=portfolio_margin,
         testnet=testnet,
         position_mode=position_mode,
         min_available=min_available,
@@ -882,11 +929,13 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
         order_size=order_size,
         multi_assets_margin=multi_assets,
         bot=bot,
+        bot_api=bot_api,
     )
 
 
-def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
-    """Read ``bot`` and ``bot_config`` and the bot's file itself; report what is wrong."""
+def _load_bot(ld: _Loader, r: _Reader, prefix: str, bot_api: BotApi | None) -> BotLink | None:
+    """Read ``bot`` and ``bot_config`` and the bot's file itself (with ``bot_api``, the running
+    freqtrade's live whitelist for pairs only it knows); report what is wrong."""
     kind = r.string("bot", None, choices=BOT_KINDS)
     raw = r.string("bot_config", None)
     if kind is None and raw is None:
@@ -911,12 +960,61 @@ def _load_bot(ld: _Loader, r: _Reader, prefix: str) -> BotLink | None:
     if not path.is_absolute() and ld.path is not None:
         path = ld.path.parent / path
     try:
-        derived = read_bot_config(kind, path)
+        derived = read_live_bot_config(kind, path, bot_api)
     except BotConfigError as exc:
         ld.problem(f"{prefix}.bot_config", str(exc))
         return None
     own = frozenset(k for k in DERIVABLE_KEYS if k in r.table)
     return BotLink(kind, path, own, derived, fingerprint(derived.files))
+
+
+def _load_bot_api(ld: _Loader, r: _Reader, prefix: str) -> BotApi | None:
+    """Given an account's reader, return its ``bot_api`` (None if absent or wrong; each problem
+    is reported naming the dotted key, never the password)."""
+    if not r.has("bot_api"):
+        return None
+    key = f"{prefix}.bot_api"
+    raw = r.raw("bot_api")
+    if not isinstance(raw, dict):
+        ld.problem(
+            key,
+            'must be a table like { url = "http://127.0.0.1:8080", username_env = "FT_USER", '
+            f'password_env = "FT_PASSWORD" }}, not {_show(raw)}',
+        )
+        return None
+    br = _Reader(ld, raw, key)
+    n_before = len(ld.problems)
+    url = br.string("url", None)
+    if url is None:
+        ld.problem(f"{key}.url", "missing: the bot's REST API, e.g. http://127.0.0.1:8080")
+    else:
+        url = url.strip().rstrip("/")
+        url = url[: -len("/api/v1")] if url.endswith("/api/v1") else url
+        if re.match(r"^[a-z][a-z0-9+.-]*://[^/]*@", url, re.I):
+            # never echo it: the part before @ is a password
+            ld.problem(
+                f"{key}.url",
+                "must not hold a user name or password (user:password@): "
+                "give them as username_env and password_env",
+            )
+        elif not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url):
+            ld.problem(f"{key}.url", f"{_show(url)} is not an http(s) URL")
+    username: str | None
+    if br.has("username"):
+        username = br.string("username", None)
+        for n in ("username_env", "username_file"):
+            if br.has(n):
+                ld.problem(f"{key}.{n}", "give only one of username, username_env, username_file")
+    else:
+        username = ld.secret(br, "username", required=True, kind="secret")
+    password = ld.secret(br, "password", required=True, kind="secret")
+    stale_after = br.number(
+        "stale_after", DEFAULT_BOT_API_STALE_AFTER, minimum=1, maximum=7 * 86400
+    )
+    br.finish()
+    if len(ld.problems) > n_before or url is None or not username or password is None:
+        return None
+    return BotApi(url, username, Secret(password, "bot api password"), float(stale_after))
 
 
 def parse_config(

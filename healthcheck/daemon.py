@@ -28,6 +28,7 @@ from healthcheck.result import Result, Status
 from healthcheck.runner import Report, Runner
 from healthcheck.schedule import (
     BEHIND_FACTOR,
+    BEHIND_MIN_INTERVAL_SECONDS,
     DAEMON_ACCOUNT,
     SCHEDULE_CACHE_KEY,
     SCHEDULE_CHECK,
@@ -63,6 +64,11 @@ BEHIND_FIX = (
 )
 
 
+def _pm_of(cfg: Config) -> tuple[bool | None, ...]:
+    """Given a config, return each account's Portfolio Margin answer (None: not known yet)."""
+    return tuple(a.pm for a in cfg.accounts)
+
+
 def behind_result(
     schedule: Schedule,
     states: dict[tuple[str, str], CheckState],
@@ -81,7 +87,7 @@ def behind_result(
             every = schedule.intervals.get(c)
             if s is None or not s.last_run_ts or every is None:
                 continue
-            limit = BEHIND_FACTOR * every
+            limit = BEHIND_FACTOR * max(every, BEHIND_MIN_INTERVAL_SECONDS)
             age = now - s.last_run_ts
             if up_seconds >= limit and age > limit:
                 late.append((age, account, c, every))
@@ -194,6 +200,7 @@ class Daemon:
         self._next_due: dict[tuple[str, str], float] = {}  # (account, check) -> monotonic time
         self._started_mono = time.monotonic()
         self._schedule_limits: dict[tuple[str, str], int] = {}
+        self._schedule_pm: tuple[bool | None, ...] = ()
         self.schedule: Schedule = self._make_schedule()
         self._last_prune_mono: float | None = None
         self._tick_lock = threading.Lock()
@@ -215,7 +222,10 @@ class Daemon:
         """Fit the configured intervals to the weight budget; say once what was stretched."""
         configured = {c: self.check_interval(c) for c in self.enabled_checks()}
         self._schedule_limits = dict(self.runner.book.limits)
-        schedule = build_schedule(self.config, configured, self._schedule_limits)
+        # priced as the runs read: a Portfolio Margin account's futures on /papi once known
+        cfg = self.runner.resolved_config()
+        self._schedule_pm = _pm_of(cfg)
+        schedule = build_schedule(cfg, configured, self._schedule_limits)
         self.runner.share_seconds = dict(schedule.intervals)
         try:  # `status` shows what the running daemon planned (with the live limits)
             self.state.put_cache(SCHEDULE_CACHE_KEY, schedule.to_json(), time.time())
@@ -320,8 +330,12 @@ class Daemon:
         due = self.due_by_account(now_mono)
         report = self.runner.run(due) if due else Report([], {"request_weight": 0, "requests": 0})
         self._ran(due, report.deferred, now_mono)
-        if dict(self.runner.book.limits) != self._schedule_limits:
-            # exchangeInfo told the live limits: fit the schedule to them (keeping the phases)
+        if (
+            dict(self.runner.book.limits) != self._schedule_limits
+            or _pm_of(self.runner.resolved_config()) != self._schedule_pm
+        ):
+            # exchangeInfo told the live limits, or "auto" found out which accounts are under
+            # Portfolio Margin: fit the schedule to them (keeping the phases)
             old = self.schedule
             self.schedule = self._make_schedule()
             for (account, c), nd in list(self._next_due.items()):

@@ -14,7 +14,7 @@ from healthcheck.markets import POOLS
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    pool: str  # weight pool: "api" (spot), "sapi" (wallet), "fapi" (USD-M futures)
+    pool: str  # weight pool (healthcheck.markets.POOLS): "api", "sapi", "fapi", "dapi", "papi"
     method: str
     path: str
     signed: bool
@@ -33,6 +33,11 @@ class Endpoint:
     def market(self) -> str:
         """The market whose base URL serves this endpoint ("spot" serves /api and /sapi)."""
         return POOLS[self.pool].market
+
+    @property
+    def error_product(self) -> str:
+        """The product (namespace in healthcheck.binance_errors) of the codes it answers with."""
+        return POOLS[self.pool].error_product
 
     def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:
         """Given the parameters sent, return the request weight Binance charges."""
@@ -250,6 +255,154 @@ _ENDPOINTS = [
         True,
         1,
         "futures_leverage_bracket",
+    ),
+    # -- COIN-M futures /dapi (weights: binance-futures-connector-python docstrings)
+    Endpoint(
+        "dapi.time", "dapi", "GET", "/dapi/v1/time", False, 1, "futures_coin_time", role="time"
+    ),
+    Endpoint(
+        "dapi.exchangeInfo",
+        "dapi",
+        "GET",
+        "/dapi/v1/exchangeInfo",
+        False,
+        1,
+        "futures_coin_exchange_info",
+        role="exchange_info",
+    ),
+    Endpoint("dapi.account", "dapi", "GET", "/dapi/v1/account", True, 5, "futures_coin_account"),
+    Endpoint(
+        "dapi.positionSideDual",
+        "dapi",
+        "GET",
+        "/dapi/v1/positionSide/dual",
+        True,
+        30,
+        "futures_coin_get_position_mode",
+    ),
+    Endpoint(
+        "dapi.positionRisk",
+        "dapi",
+        "GET",
+        "/dapi/v1/positionRisk",
+        True,
+        1,
+        "futures_coin_position_information",
+    ),
+    Endpoint(
+        "dapi.leverageBracket",
+        "dapi",
+        "GET",
+        "/dapi/v2/leverageBracket",
+        True,
+        1,
+        "futures_coin_leverage_bracket",
+    ),
+    Endpoint(
+        "dapi.openOrders",
+        "dapi",
+        "GET",
+        "/dapi/v1/openOrders",
+        True,
+        1,
+        "futures_coin_get_open_orders",
+        weight_all_symbols=40,
+    ),
+    # -- Portfolio Margin /papi (no time or exchangeInfo there: those come from /fapi, /dapi)
+    Endpoint("papi.account", "papi", "GET", "/papi/v1/account", True, 20, "papi_get_account"),
+    Endpoint("papi.balance", "papi", "GET", "/papi/v1/balance", True, 20, "papi_get_balance"),
+    Endpoint(
+        "papi.rateLimitOrder",
+        "papi",
+        "GET",
+        "/papi/v1/rateLimit/order",
+        True,
+        1,
+        "papi_get_rate_limit",
+    ),
+    Endpoint(
+        "papi.umPositionSideDual",
+        "papi",
+        "GET",
+        "/papi/v1/um/positionSide/dual",
+        True,
+        30,
+        "papi_get_um_position_side_dual",
+    ),
+    Endpoint(
+        "papi.cmPositionSideDual",
+        "papi",
+        "GET",
+        "/papi/v1/cm/positionSide/dual",
+        True,
+        30,
+        "papi_get_cm_position_side_dual",
+    ),
+    Endpoint(
+        "papi.umPositionRisk",
+        "papi",
+        "GET",
+        "/papi/v1/um/positionRisk",
+        True,
+        5,
+        "papi_get_um_position_risk",
+    ),
+    Endpoint(
+        "papi.cmPositionRisk",
+        "papi",
+        "GET",
+        "/papi/v1/cm/positionRisk",
+        True,
+        1,
+        "papi_get_cm_position_risk",
+    ),
+    Endpoint(
+        "papi.umLeverageBracket",
+        "papi",
+        "GET",
+        "/papi/v1/um/leverageBracket",
+        True,
+        1,
+        "papi_get_um_leverage_bracket",
+    ),
+    Endpoint(
+        "papi.cmLeverageBracket",
+        "papi",
+        "GET",
+        "/papi/v1/cm/leverageBracket",
+        True,
+        1,
+        "papi_get_cm_leverage_bracket",
+    ),
+    Endpoint(
+        "papi.umOpenOrders",
+        "papi",
+        "GET",
+        "/papi/v1/um/openOrders",
+        True,
+        1,
+        "papi_get_um_open_orders",
+        weight_all_symbols=40,
+    ),
+    Endpoint(
+        "papi.cmOpenOrders",
+        "papi",
+        "GET",
+        "/papi/v1/cm/openOrders",
+        True,
+        1,
+        "papi_get_cm_open_orders",
+        weight_all_symbols=40,
+    ),
+    Endpoint(
+        "papi.umApiTradingStatus",
+        "papi",
+        "GET",
+        "/papi/v1/um/apiTradingStatus",
+        True,
+        1,
+        "papi_get_um_api_trading_status",
+        weight_all_symbols=10,
     ),
 ]
 ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}

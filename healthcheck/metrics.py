@@ -35,12 +35,13 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
+from healthcheck.markets import pool_ids
 from healthcheck.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = ("api", "fapi", "sapi")  # the IP weight pools the rate_limit check reads
+POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
@@ -53,6 +54,7 @@ METRIC_NAMES = (
     f"{PREFIX}_clock_offset_seconds",
     f"{PREFIX}_ntp_offset_seconds",
     f"{PREFIX}_margin_ratio",
+    f"{PREFIX}_uni_mmr",
     f"{PREFIX}_ip_weight_used_ratio",
     f"{PREFIX}_ip_weight_used",
     f"{PREFIX}_ip_weight_limit",
@@ -65,6 +67,7 @@ METRIC_NAMES = (
     f"{PREFIX}_alert_outbox_pending",
     f"{PREFIX}_alert_delivery_failures_total",
     f"{PREFIX}_bot_errors_total",
+    f"{PREFIX}_bot_last_line_timestamp_seconds",
     f"{PREFIX}_error_code_info",
     f"{PREFIX}_build_info",
 )
@@ -111,6 +114,15 @@ def record_bot_error(account: str, code: int, n: int = 1) -> None:
 
 def _code_label(code: int) -> str:
     return str(int(code))
+
+
+def _product_of(code: int) -> str:
+    """Given a code a result named without its product (a result stored by an older version),
+    return the product the catalogue gives it first ("" if not catalogued)."""
+    from healthcheck.binance_errors import lookup
+
+    e = lookup(code)
+    return e.products[0] if e else ""
 
 
 def _num(value: Any) -> float | None:
@@ -212,7 +224,7 @@ class HealthCollector:
         return []  # unchecked collector: the families depend on the results
 
     def collect(self) -> Iterator[Metric]:
-        from healthcheck.binance_errors import ERRORS
+        from healthcheck.binance_errors import CATALOGUE
 
         with self._lock:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
@@ -229,7 +241,7 @@ class HealthCollector:
             f"{PREFIX}_predicted_error",
             "1 for each Binance error code a check predicts: kind=now (orders fail with it now) "
             "or kind=risk (a warning heading towards it)",
-            labels=["account", "check", "code", "kind"],
+            labels=["account", "check", "code", "kind", "product"],
         )
         offset = GaugeMetricFamily(
             f"{PREFIX}_clock_offset_seconds",
@@ -243,12 +255,20 @@ class HealthCollector:
         )
         margin = GaugeMetricFamily(
             f"{PREFIX}_margin_ratio",
-            "USD-M futures maintenance margin / margin balance (liquidation at 1)",
+            "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
+            "margin coins (liquidation at 1)",
+            labels=["account"],
+        )
+        uni_mmr = GaugeMetricFamily(
+            f"{PREFIX}_uni_mmr",
+            "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
+            "liquidation at 1.05)",
             labels=["account"],
         )
         weight_ratio = GaugeMetricFamily(
             f"{PREFIX}_ip_weight_used_ratio",
-            "Request weight this IP used this minute / the limit, per pool (api, fapi, sapi)",
+            "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, "
+            "papi)",
             labels=["pool"],
         )
         weight_used = GaugeMetricFamily(
@@ -266,13 +286,25 @@ class HealthCollector:
             "When the API key's trading permission expires (Unix time)",
             labels=["account"],
         )
+        last_line = GaugeMetricFamily(
+            f"{PREFIX}_bot_last_line_timestamp_seconds",
+            "When the bot's watched log last wrote a line (Unix time; the oldest of the "
+            "account's sources)",
+            labels=["account"],
+        )
 
         pools: dict[str, tuple[float, float]] = {}
         for r in results:
             status.add_metric([r.account, r.check], float(int(r.status)))
             for kind, codes in (("now", r.codes), ("risk", r.risk_codes)):
                 for code in dict.fromkeys(codes):
-                    predicted.add_metric([r.account, r.check, _code_label(code), kind], 1.0)
+                    # one series per product the code comes from (its fix is that product's)
+                    for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [
+                        _product_of(code)
+                    ]:
+                        predicted.add_metric(
+                            [r.account, r.check, _code_label(code), kind, product], 1.0
+                        )
             m = r.metrics
             if r.check == "clock":
                 for key, value in m.items():
@@ -289,12 +321,19 @@ class HealthCollector:
                 v = _num(m.get("margin_ratio"))
                 if v is not None:
                     margin.add_metric([r.account], v)
+                v = _num(m.get("uni_mmr"))
+                if v is not None:
+                    uni_mmr.add_metric([r.account], v)
             elif r.check == "api_key":
                 v = _num(m.get("trading_expires_in_seconds"))
                 if v is not None:
                     # the check measured "left" against its run's start
                     base = run.get("started_at", time.time())
                     expiry.add_metric([r.account], round(base + v))
+            elif r.check == "bot_alive":
+                v = _num(m.get("last_line_timestamp_seconds"))
+                if v is not None:
+                    last_line.add_metric([r.account], v)
             elif r.check == "rate_limit":
                 # weight is per IP: every account of this daemon sees the same pools; keep the
                 # highest reading
@@ -315,10 +354,12 @@ class HealthCollector:
             offset,
             ntp,
             margin,
+            uni_mmr,
             weight_ratio,
             weight_used,
             weight_limit,
             expiry,
+            last_line,
         )
 
         if run:
@@ -380,11 +421,11 @@ class HealthCollector:
         info = InfoMetricFamily(
             f"{PREFIX}_error_code",
             "Name and fix of each Binance error code this tool predicts "
-            "(join on code in alert rules)",
-            labels=["code"],
+            "per product (join on product and code in alert rules)",
+            labels=["code", "product"],
         )
-        for code, err in sorted(ERRORS.items()):
-            info.add_metric([_code_label(code)], {"name": err.name, "fix": err.fix})
+        for (product, code), err in sorted(CATALOGUE.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            info.add_metric([_code_label(code), product], {"name": err.name, "fix": err.fix})
         yield info
         yield InfoMetricFamily(
             f"{PREFIX}_build", "Version of binance-healthcheck", value={"version": __version__}
@@ -620,6 +661,14 @@ def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
                 warn = setting("api_key", "expiry_warning_days", 7.0) * 86400
                 items.append(
                     f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;{_fmt(warn)}:;0:;;"
+                )
+        elif r.check == "bot_alive":
+            v = _num(m.get("last_line_age_seconds"))
+            if v is not None:
+                stale = _num(m.get("stale_after_seconds"))
+                items.append(
+                    f"{_label(f'{r.account} bot_last_line_age')}={_fmt(v)}s;;"
+                    f"{'' if stale is None else _fmt(stale)};0;"
                 )
         elif r.check == "rate_limit":
             for pool in POOLS:

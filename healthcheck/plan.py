@@ -135,6 +135,8 @@ def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = No
             if c.wants_time_samples:
                 samples = int(getattr(c.settings, "samples", 1))
                 for m in a.markets:
+                    if MARKETS[m].time_endpoint is None:
+                        continue
                     key = (a.base_url(m), m)
                     t = time_.get(key)
                     if t is None or not t.for_clock or t.samples < samples:
@@ -166,6 +168,8 @@ def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = No
                 # followups are signed requests of this account's markets (e.g. test orders)
                 signed_markets |= set(a.markets)
         for m in signed_markets:
+            if MARKETS[m].time_endpoint is None:
+                continue  # signed with the offset of another market of the account (/papi)
             key = (a.base_url(m), m)
             time_.setdefault(key, TimeSampling(key[0], m, a.name, 1, False))
     return Plan(
@@ -184,6 +188,7 @@ class CostRow:
     every_seconds: float
     checks: str
     accounts: int
+    account: str = ""  # whose request it is (a public one: the account that planned it first)
 
     @property
     def per_minute(self) -> float:
@@ -214,10 +219,11 @@ def cost(cfg: Config) -> list[CostRow]:
                 every,
                 ", ".join(sorted(p.checks)),
                 len(p.readers),
+                p.account,
             )
         )
     for t in plan.time:
-        ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
+        ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
         # the daemon takes one sample per host while the host's round trips are stable
         # (runner.Runner._stable), the configured number only while they vary
@@ -230,10 +236,11 @@ def cost(cfg: Config) -> list[CostRow]:
                 every,
                 t.check + vary if t.for_clock else "(signing offset)",
                 1,
+                t.account,
             )
         )
     for e in plan.exchange:
-        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
+        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint or ""]
         rows.append(
             CostRow(
                 f"{ep.method} {ep.path}",
@@ -242,6 +249,7 @@ def cost(cfg: Config) -> list[CostRow]:
                 cfg.daemon.exchange_info_ttl,
                 ", ".join(sorted(e.checks)),
                 1,
+                e.account,
             )
         )
     # followups (test orders): one per symbol and market, at trading_status' interval
@@ -250,9 +258,10 @@ def cost(cfg: Config) -> list[CostRow]:
             if not c.has_followups:
                 continue
             for m in a.markets:
-                ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
+                test = MARKETS[m].order_test_endpoint
                 n = len(a.test_order_symbols)
-                if n:
+                if n and test:
+                    ep = ENDPOINTS[test]
                     rows.append(
                         CostRow(
                             f"{ep.method} {ep.path} ({a.name}, {n} symbol(s))",
@@ -261,13 +270,27 @@ def cost(cfg: Config) -> list[CostRow]:
                             interval_of(cfg, c.id),
                             c.id,
                             1,
+                            a.name,
                         )
                     )
     return rows
 
 
+def per_account_share(rows: list[CostRow]) -> dict[str, dict[str, float]]:
+    """Given cost rows, return per account each pool's share of its limit per minute (public
+    requests count for the account that planned them first: other accounts on the same host
+    share them)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in rows:
+        acc = out.setdefault(r.account, {})
+        acc[r.pool] = acc.get(r.pool, 0.0) + r.per_minute / POOLS[r.pool].default_limit
+    return {a: {p: v for p, v in pools.items()} for a, pools in out.items()}
+
+
 def per_pool_per_minute(rows: list[CostRow]) -> dict[str, float]:
-    out = {p: 0.0 for p in POOLS}
+    """Given cost rows, return weight per minute per pool the config uses (table order)."""
+    used = {r.pool for r in rows}
+    out = {p: 0.0 for p in POOLS if p in used}
     for r in rows:
         out[r.pool] += r.per_minute
     return out

@@ -44,6 +44,29 @@ def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
     return max(statuses, key=lambda s: s.severity, default=Status.OK)
 
 
+@dataclass(frozen=True)
+class CodeRef:
+    """Where a result's Binance code comes from: the product (error namespace of
+    :mod:`healthcheck.binance_errors`) the bot's orders get it from, and Binance's text as it
+    will read (the check's figures filled in) or as Binance sent it; "" to quote the catalogue."""
+
+    code: int
+    product: str
+    text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "product": self.product, "text": self.text}
+
+    @classmethod
+    def from_json(cls, data: Any) -> CodeRef | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(int(data["code"]), str(data["product"]), str(data.get("text") or ""))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
 @dataclass
 class Result:
     """One check's verdict for one account."""
@@ -58,6 +81,12 @@ class Result:
     fix: str = ""
     # the codes a WARNING is heading towards (the bot does not get them yet)
     risk_codes: list[int] = field(default_factory=list)
+    # per code in codes and risk_codes: its product and quote (a code may come from two)
+    refs: list[CodeRef] = field(default_factory=list)
+
+    def refs_for(self, code: int) -> list[CodeRef]:
+        """Given one of the result's codes, return where it comes from (empty if not said)."""
+        return [r for r in self.refs if r.code == code]
 
     def to_json(self) -> dict[str, Any]:
         details = dict(self.details)
@@ -70,6 +99,7 @@ class Result:
             "summary": self.summary,
             "codes": list(self.codes),
             "risk_codes": list(self.risk_codes),
+            "refs": [r.to_json() for r in self.refs],
             "details": details,
             "metrics": dict(self.metrics),
         }
@@ -87,4 +117,5 @@ class Result:
             details=details,
             metrics=dict(data.get("metrics") or {}),
             fix=str(details.get("fix", "")),
+            refs=[r for r in map(CodeRef.from_json, data.get("refs") or []) if r is not None],
         )

@@ -19,17 +19,19 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from healthcheck import ntp as ntp_mod
-from healthcheck.bots.derived import BotConfigError, Fingerprint, fingerprint
-from healthcheck.bots.link import read as read_bot_config
+from healthcheck.bots import probe
+from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, fingerprint
+from healthcheck.bots.link import read_live as read_live_bot_config
+from healthcheck.bots.link import uses_live_whitelist
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import Config
+from healthcheck.config import AccountConfig, Config
 from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.gateway import AccountGateway, WeightBook
-from healthcheck.markets import MARKETS
+from healthcheck.markets import MARKETS, PM_HOST
 from healthcheck.plan import Due, Plan, Planned, build_plan
 from healthcheck.redact import scrub
 from healthcheck.result import Result, Status, worst
@@ -37,8 +39,21 @@ from healthcheck.weights import WeightObservation
 
 log = logging.getLogger(__name__)
 
+# how often a freqtrade's live pair list is read again (its VolumePairList refreshes every
+# 30 minutes by default; a regex list changes when the exchange lists a pair)
+WHITELIST_REFRESH_SECONDS = 300.0
+
+
+def _meaning(d: Derived) -> tuple[Any, ...]:
+    """What a bot config says that the checks use (not the wording of why pairs are unknown,
+    which carries the bot API's error text)."""
+    return (d.values, d.stake, d.min_stake, d.margin_mode, d.symbols_unknown is None)
+
+
 OFFSET_REUSE_SECONDS = 300.0  # between clock checks, signed calls reuse the last offset
 WEIGHT_REUSE_SECONDS = 300.0  # weight readings a later process may start from
+# what "auto" found out about Portfolio Margin is asked again after a day (an account may move)
+PM_REMEMBER_SECONDS = 86400.0
 # while a check that reads a kept answer is not OK, the answer is kept this long at most: a fix
 # shows within a minute, and a problem that lasts for days costs one read a minute, not one a run
 BAD_NEWS_REUSE_SECONDS = 60.0
@@ -82,6 +97,7 @@ def _scrub_result(r: Result) -> Result:
     r.summary = scrub(r.summary)
     r.fix = scrub(r.fix)
     r.details = _scrub_value(r.details)
+    r.refs = [replace(x, text=scrub(x.text)) for x in r.refs]
     return r
 
 
@@ -96,6 +112,9 @@ def _whole(value: Any) -> int:
 # symbol fields the checks read (the whole exchangeInfo is megabytes; the cache keeps these)
 _SYMBOL_FIELDS = (
     "status",
+    "contractStatus",  # COIN-M's status field
+    "contractSize",  # COIN-M: USD per contract
+    "marginAsset",
     "contractType",
     "deliveryDate",
     "onboardDate",
@@ -175,6 +194,7 @@ class Runner:
             a.name: a.bot.fingerprint for a in config.accounts if a.bot is not None
         }
         self.bot_errors: dict[str, str] = {}
+        self._live_at: dict[str, float] = {}  # when a bot's live whitelist was last read
         # the daemon's stretched interval per check: answers shared by every account on a host
         # (server time, public requests) are reused for most of it instead of being sent again
         # for each account's turn; empty (the one-shot `check`) means every run asks afresh
@@ -224,7 +244,7 @@ class Runner:
         """Start from the clock offsets and weight readings a recent process kept."""
         now = time.time()
         for a in self.config.accounts:
-            for m in a.markets:
+            for m in a.hosts:
                 key = (a.base_url(m), m)
                 got = self._fresh(f"offset:{m}:{_host_id(key[0])}", OFFSET_REUSE_SECONDS)
                 if got is not None and key not in self._offsets:
@@ -263,21 +283,28 @@ class Runner:
 
     # ------------------------------------------------------------------ bot configs
     def poll_bots(self) -> bool:
-        """Re-read every bot config whose files changed on disk (one stat per file); return
-        True when one now says something else than the running config was built from (the
-        daemon then reloads). One that cannot be read is noted in ``bot_errors``: the account's
-        symbols check is UNKNOWN with the reason until it can."""
+        """Re-read every bot config whose files changed on disk (one stat per file), and every
+        ``WHITELIST_REFRESH_SECONDS`` the live whitelist of a freqtrade whose pairs only it knows
+        (``bot_api``); return True when one now says something else than the running config was
+        built from (the daemon then reloads). One that cannot be read is noted in
+        ``bot_errors``: the account's symbols check is UNKNOWN with the reason until it can."""
         changed = False
+        now = time.monotonic()
         for a in self.config.accounts:
             link = a.bot
             if link is None:
                 continue
             seen = fingerprint(link.files())
-            if seen == self._bot_seen.get(a.name):
+            live = a.bot_api is not None and uses_live_whitelist(link.derived)
+            live_due = live and now - self._live_at.get(a.name, now) >= WHITELIST_REFRESH_SECONDS
+            self._live_at.setdefault(a.name, now)
+            if seen == self._bot_seen.get(a.name) and not live_due:
                 continue
             self._bot_seen[a.name] = seen
+            if live:
+                self._live_at[a.name] = now
             try:
-                derived = read_bot_config(link.bot, link.config)
+                derived = read_live_bot_config(link.bot, link.config, a.bot_api)
             except BotConfigError as exc:
                 self.bot_errors[a.name] = scrub(str(exc))
                 log.error("%s: %s", a.name, self.bot_errors[a.name])
@@ -287,8 +314,12 @@ class Runner:
                 self.bot_errors[a.name] = "internal error while reading it (see the log)"
                 continue
             self.bot_errors.pop(a.name, None)
-            if derived != link.derived:
-                log.info("%s: the bot config %s changed", a.name, link.config)
+            if _meaning(derived) != _meaning(link.derived):
+                log.info(
+                    "%s: the bot config %s (or the bot's live pair list) changed",
+                    a.name,
+                    link.config,
+                )
                 changed = True
         return changed
 
@@ -300,11 +331,20 @@ class Runner:
         t0 = time.monotonic()
         self.book.reset_run()
         self.poll_bots()
-        cfg = self.config
+        self._detect_pm(accounts)
+        cfg = self.resolved_config()
         plan = build_plan(cfg, due, accounts)
         self.last_plan = plan
         accs = [a for a in cfg.accounts if a.name in plan.checks]
         gws = self.gateways
+
+        # -- the bots' signs of life (systemctl, their REST API), alongside the Binance requests
+        alive_futs: dict[str, Future] = {}
+        for a in accs:
+            if any(c.id == "bot_alive" for c in plan.checks[a.name]):
+                alive_futs[a.name] = self.pool.submit(
+                    probe.gather, a, self.bot_logs, cfg.daemon.request_timeout
+                )
 
         # -- server-time samples per (base, market): for the clock check and for signing
         time_futs: dict[tuple[str, str], list[Future]] = {}
@@ -318,7 +358,7 @@ class Runner:
                 # another account's turn sampled this host within the clock interval
                 shared_time[key] = self._offsets[key]
                 continue
-            ep = MARKETS[t.market].time_endpoint
+            ep = MARKETS[t.market].time_endpoint or ""
             samples = 1 if t.for_clock and self._stable(key) else t.samples
             if t.for_clock:
                 clock_keys.add(key)
@@ -345,7 +385,7 @@ class Runner:
                     cached, need.base, need.market
                 )
                 continue
-            ep = MARKETS[need.market].exchange_info_endpoint
+            ep = MARKETS[need.market].exchange_info_endpoint or ""
             exinfo_futs[(need.base, need.market)] = (
                 gws[need.account].submit(self.pool, ep),
                 need.symbols,
@@ -358,6 +398,11 @@ class Runner:
         def submit_signed(key: tuple[str, str]) -> None:
             base, market = key
             m = measurements.get(key) or self._offsets.get(key)
+            if m is None and MARKETS[market].time_endpoint is None:
+                # a host without server time (/papi): the offset measured on another host (the
+                # offset is this machine's clock against Binance's)
+                known = [*measurements.values(), *self._offsets.values()]
+                m = next((x for x in known if x.offset_ms is not None), None)
             for a in accs:
                 if (
                     a.base_url(market) == base
@@ -451,6 +496,12 @@ class Runner:
                     af.bot_log = self.bot_logs.facts_for(a.name, af.now)
                 except Exception:  # noqa: BLE001 - a broken log store must not stop the run
                     log.exception("reading the bot-log facts of %s failed", a.name)
+            if a.name in alive_futs:
+                try:
+                    af.bot_alive = alive_futs[a.name].result()
+                except Exception:  # noqa: BLE001 - like the bot-log facts
+                    log.exception("reading the signs of life of %s's bot failed", a.name)
+                af.now = time.time()  # the probe may have waited for the bot's API
             waiting = self._deferred(a, plan, af, follow.get(a.name, []))
             for c in plan.checks[a.name]:
                 if c.id in waiting:
@@ -480,6 +531,80 @@ class Runner:
         if deferred:
             metrics["deferred"] = len(deferred)
         return Report(results, metrics, started, deferred)
+
+    # ------------------------------------------------------------------ Portfolio Margin
+    def _pm_key(self, a: AccountConfig) -> str:
+        # per account and key: another key (or account) behind the same name is asked afresh
+        return f"pm:{a.name}:{hashlib.sha256(a.api_key.reveal().encode()).hexdigest()[:16]}"
+
+    def resolved_config(self) -> Config:
+        """The config with each "auto" Portfolio Margin answer found earlier filled in."""
+        cfg = self.config
+        accounts = []
+        changed = False
+        for a in cfg.accounts:
+            if a.pm is None:
+                got = self._fresh(self._pm_key(a), PM_REMEMBER_SECONDS)
+                if got is not None and isinstance(got[1], bool):
+                    a = replace(a, portfolio_margin=got[1])
+                    changed = True
+            accounts.append(a)
+        return replace(cfg, accounts=tuple(accounts)) if changed else cfg
+
+    def _detect_pm(self, accounts: list[str] | None) -> None:
+        """Settle each "auto" account not settled in the last day. The key's restrictions
+        (``/sapi/v1/account/apiRestrictions``, weight 1) say whether it may trade under
+        Portfolio Margin; only then is ``/papi/v1/account`` (weight 20 on /papi) asked: it
+        answers for a Portfolio Margin account and refuses a classic one (-2015). A transport
+        failure or a clock/signature error says nothing: asked again next run (the run reads
+        the classic endpoints meanwhile)."""
+        cfg = self.resolved_config()
+        todo = [
+            a
+            for a in cfg.accounts
+            if a.pm is None and (accounts is None or a.name in set(accounts))
+        ]
+        if not todo:
+            return
+        known = [m for m in self._offsets.values() if m.offset_ms is not None]
+        offset = -(known[0].offset_ms or 0.0) if known else 0.0
+        restr = {
+            a.name: self._submit_signed(a, "sapi.apiRestrictions", "spot", offset) for a in todo
+        }
+        probes = {}
+        for a in todo:
+            out = restr[a.name].result()
+            if not out.ok or not isinstance(out.data, dict):
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+                continue
+            if out.data.get("enablePortfolioMarginTrading") is not True:
+                self._settle_pm(a, False)
+                continue
+            probes[a.name] = self._submit_signed(a, "papi.account", PM_HOST, offset)
+        for a in todo:
+            if a.name not in probes:
+                continue
+            out = probes[a.name].result()
+            if out.ok:
+                self._settle_pm(a, True)
+            elif (
+                out.error is not None
+                and out.error.kind == FetchErrorKind.API
+                and out.error.code not in (-1021, -1022)
+            ):
+                self._settle_pm(a, False)
+            else:
+                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
+
+    def _submit_signed(self, a: AccountConfig, endpoint: str, host: str, offset: float) -> Future:
+        gw = self.gateways[a.name]
+        if offset:
+            gw.set_offset(host, offset)
+        return gw.submit(self.pool, endpoint)
+
+    def _settle_pm(self, a: AccountConfig, answer: bool) -> None:
+        log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")
+        self._cache_put(self._pm_key(a), answer, self._clock())
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

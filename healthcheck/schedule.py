@@ -1,7 +1,9 @@
 """The daemon's schedule: each check's interval stretched to fit the weight budget, and when
 each account's checks fall due.
 
-Pure (no I/O, no third-party import). Weight limits are per IP, and every account of a daemon
+Pure (no I/O, no third-party import). Every pool (``/api``, ``/sapi``, ``/fapi``, ``/dapi``,
+``/papi``) is priced from :mod:`healthcheck.markets`: its limit is the table's until exchangeInfo
+says otherwise. Weight limits are per IP, and every account of a daemon
 shares them, so a fleet on one host can need more weight per minute than the daemon may spend
 (``[daemon] weight_budget_share`` of the pool's limit). Given the config, :func:`build_schedule`
 prices the plan of every check at the configured intervals (the same model as
@@ -35,6 +37,9 @@ MAX_SLOW_STRETCH = 4.0  # slow reads are stretched up to this factor before the 
 MAX_STRETCH = 100.0  # beyond this the budget is hopeless; the schedule says so
 SIGNING_OFFSET_SECONDS = 300.0  # a host whose clock is not checked still samples this often
 BEHIND_FACTOR = 3.0  # a result older than this many stretched intervals: the daemon is behind
+# ...but never less than BEHIND_FACTOR x this: with intervals of a second (tests) or less (the
+# soak), one slow run or a busy machine would otherwise call a healthy daemon "behind"
+BEHIND_MIN_INTERVAL_SECONDS = 10.0
 
 Key = tuple[str, str]  # (base URL, weight pool)
 # the daemon's own result: parentheses are not allowed in account names, so it cannot clash
@@ -80,7 +85,7 @@ class PoolLoad:
 
     @property
     def label(self) -> str:
-        return "/" + self.pool
+        return POOLS[self.pool].prefix
 
 
 @dataclass(frozen=True)
@@ -169,22 +174,29 @@ def demands(cfg: Config) -> list[Demand]:
     for p in plan.requests:
         out.append(Demand((p.base, p.pool), p.weight, frozenset(p.checks), p.reuse_seconds))
     for t in plan.time:
-        ep = ENDPOINTS[MARKETS[t.market].time_endpoint]
+        name = MARKETS[t.market].time_endpoint
+        if name is None:
+            continue  # a host without server time (/papi) signs with another host's offset
+        ep = ENDPOINTS[name]
         # one sample per host and run while the round trip is stable (runner.Runner._samples)
         if t.for_clock:
             out.append(Demand((t.base, ep.pool), ep.weight, frozenset({t.check}), 0.0))
         else:
             out.append(Demand((t.base, ep.pool), ep.weight, frozenset(), SIGNING_OFFSET_SECONDS))
     for e in plan.exchange:
-        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint]
+        name = MARKETS[e.market].exchange_info_endpoint
+        if name is None:
+            continue
+        ep = ENDPOINTS[name]
         out.append(Demand((e.base, ep.pool), ep.weight, frozenset(), cfg.daemon.exchange_info_ttl))
     for a in cfg.accounts:  # test orders follow the check that sends them, per symbol
         for c in plan.checks.get(a.name, []):
             if c.has_followups:
                 for m in a.markets:
-                    ep = ENDPOINTS[MARKETS[m].order_test_endpoint]
+                    test = MARKETS[m].order_test_endpoint
                     n = len(a.test_order_symbols)
-                    if n:
+                    if n and test is not None:
+                        ep = ENDPOINTS[test]
                         key = (a.base_url(m), ep.pool)
                         out.append(Demand(key, ep.weight * n, frozenset({c.id}), 0.0))
     return out
@@ -255,7 +267,10 @@ def build_schedule(
     """Given the config, the configured interval of every enabled check and the known weight
     limits (default: Binance's documented ones), return the schedule that keeps every host's
     pools within ``FILL`` of the daemon's budget."""
-    share = cfg.daemon.weight_budget_share
+    # None: no budget at all (bench/soak.py drives a daemon flat out), as in WeightBook: nothing
+    # is stretched
+    budgeted = cfg.daemon.weight_budget_share is not None
+    share = cfg.daemon.weight_budget_share or 1.0
     if configured is None:
         configured = configured_intervals(cfg)
     ds = demands(cfg)
@@ -268,12 +283,12 @@ def build_schedule(
     for key, items in by_key.items():
         limit = (limits or {}).get(key, POOLS[key[1]].default_limit)
         target = budget_for(limit, share) * FILL
-        slow, last = stretch_for(items, configured, target)
+        slow, last = stretch_for(items, configured, target) if budgeted else (1.0, 1.0)
         per_key[key] = (slow, last)
         if last >= MAX_STRETCH:
             notes.append(
-                f"/{key[1]} cannot fit its budget even at {MAX_STRETCH:g}x the intervals; "
-                "some checks will be deferred"
+                f"{POOLS[key[1]].prefix} cannot fit its budget even at {MAX_STRETCH:g}x the "
+                "intervals; some checks will be deferred"
             )
         for d in items:
             for c in d.checks:

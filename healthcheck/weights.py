@@ -86,7 +86,7 @@ class WeightBook:
 
     # -- limits and observations
     def limit(self, base_url: str, group: str) -> int:
-        return self.limits.get((base_url, group), DEFAULT_LIMITS[group])
+        return self.limits.get((base_url, group), POOLS[group].default_limit)
 
     def observe(self, base_url: str, group: str, used: int) -> None:
         with self._lock:

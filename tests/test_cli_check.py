@@ -19,7 +19,7 @@ def check_schema(doc: dict) -> None:
     assert isinstance(doc["metrics"]["request_weight"], int)
     for r in doc["results"]:
         assert set(r) == {"account", "check", "status", "summary", "codes", "risk_codes",
-                          "details", "metrics", "silenced_by"}
+                          "refs", "details", "metrics", "silenced_by"}
         assert all(isinstance(c, int) for c in r["risk_codes"])
         assert r["status"] in STATUSES and r["check"] in CHECK_IDS
         assert isinstance(r["summary"], str) and r["summary"]
@@ -157,7 +157,7 @@ intervall = 60
 name = "main"
 api_key_env = "BHC_TEST_MISSING_KEY"
 api_secret_env = "BHC_TEST_MISSING_SECRET"
-markets = ["spot", "coinm"]
+markets = ["spot", "options"]
 position_mode = "hedged"
 """)
     path.chmod(0o600)
@@ -167,7 +167,7 @@ position_mode = "hedged"
     assert "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
     expected = ["daemon.interval", "daemon.intervall", "BHC_TEST_MISSING_KEY",
-                "accounts[0].markets", "'coinm'", "accounts[0].position_mode", "'hedged'"]
+                "accounts[0].markets", "'options'", "accounts[0].position_mode", "'hedged'"]
     for word in expected:
         assert any(word in line for line in lines), (word, lines)
     assert all(str(path) in line for line in lines)

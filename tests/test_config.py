@@ -11,6 +11,7 @@ import pytest
 
 from healthcheck import config as cfgmod
 from healthcheck.config import ConfigError, parse_config
+from healthcheck.markets import MARKETS
 from healthcheck.result import Status
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -33,7 +34,8 @@ def _example_data(tmp_path: Path) -> tuple[dict, dict]:
         p.chmod(0o600)
     data["alerts"]["urls_file"] = str(urls)
     env = {"BINANCE_API_KEY": "A" * 64, "BINANCE_API_SECRET": "S" * 64,
-           "CREDENTIALS_DIRECTORY": str(creds), "HEDGE_KEY_PASSPHRASE": "pw"}
+           "CREDENTIALS_DIRECTORY": str(creds), "HEDGE_KEY_PASSPHRASE": "pw",
+           "FT_API_PASSWORD": "ft-api-password-0"}
     return data, env
 
 
@@ -77,6 +79,10 @@ def test_example_documents_every_setting_of_the_models():
             if f"checks.{check}.{f.name}" not in documented:
                 missing.append(f"checks.{check}.{f.name}")
     for f in dataclasses.fields(cfgmod.AccountConfig):
+        if f.name == "urls":  # one key per market row
+            missing += [f"accounts.{m.url_setting}" for m in MARKETS.values()
+                        if m.url_setting not in account_keys]
+            continue
         names = {f.name, f"{f.name}_env", f"{f.name}_file"}
         if not names & account_keys:
             missing.append(f"accounts.{f.name}")
@@ -124,8 +130,10 @@ def test_all_problems_are_reported_at_once():
 
 def test_testnet_switch_uses_testnet_urls():
     cfg = parse_config(_base(testnet=True), env={})
-    assert cfg.accounts[0].spot_url == cfgmod.TESTNET_SPOT_URL
-    assert cfg.accounts[0].futures_url == cfgmod.TESTNET_FUTURES_URL
+    assert cfg.accounts[0].base_url("spot") == cfgmod.TESTNET_SPOT_URL
+    assert cfg.accounts[0].base_url("usdm") == cfgmod.TESTNET_FUTURES_URL
+    assert cfg.accounts[0].base_url("coinm") == "https://testnet.binancefuture.com"
+    assert cfg.accounts[0].pm is False  # no Portfolio Margin on the testnet
 
 
 def test_state_dir_defaults_to_systemd_state_directory(monkeypatch, tmp_path):

@@ -105,18 +105,18 @@ def test_predicted_error_appears_for_codes_and_risk_codes_and_disappears_when_cl
     c.update(report(broken))
     s = samples(c)
     assert s[(f"{P}_predicted_error", lbl(account="main", check="position_mode", code="-4061",
-                                          kind="now"))] == 1
+                                          kind="now", product="usdm"))] == 1
     assert s[(f"{P}_predicted_error", lbl(account="main", check="api_key", code="-2015",
-                                          kind="risk"))] == 1
+                                          kind="risk", product="spot"))] == 1
     assert s[(f"{P}_check_status", lbl(account="main", check="position_mode"))] == 2
     # a report with only position_mode (the daemon runs only the due checks): api_key's
     # newest result stays, position_mode's code is gone
     c.update(report([Result("main", "position_mode", Status.OK, "one-way")]))
     s = samples(c)
     assert (f"{P}_predicted_error", lbl(account="main", check="position_mode", code="-4061",
-                                        kind="now")) not in s
+                                        kind="now", product="usdm")) not in s
     assert (f"{P}_predicted_error", lbl(account="main", check="api_key", code="-2015",
-                                        kind="risk")) in s
+                                        kind="risk", product="spot")) in s
     assert s[(f"{P}_check_status", lbl(account="main", check="position_mode"))] == 0
 
 
@@ -181,8 +181,12 @@ def test_record_bot_error_feeds_the_process_wide_counter() -> None:
 def test_error_code_info_carries_name_and_fix_for_alert_rules() -> None:
     s = samples(HealthCollector(bot_errors=BotErrorCounts()))
     info = [dict(lb) for n, lb in s if n == f"{P}_error_code_info"]
-    hedge = next(i for i in info if i["code"] == "-4061")
+    hedge = next(i for i in info if i["code"] == "-4061" and i["product"] == "usdm")
     assert hedge["name"] == "POSITION_SIDE_NOT_MATCH" and "position mode" in hedge["fix"]
+    # one series per product: -1003's fix on futures is not spot's
+    weight = {i["product"]: i["fix"] for i in info if i["code"] == "-1003"}
+    assert set(weight) == {"spot", "sapi", "usdm", "coinm"}
+    assert "pass a symbol" in weight["usdm"] and "pass a symbol" not in weight["spot"]
 
 
 # ------------------------------------------------------------------------------ listen/config
@@ -271,7 +275,7 @@ def test_healthz_fails_when_the_last_run_is_too_old(server: MetricsServer) -> No
 def test_a_new_run_is_visible_at_the_next_scrape_despite_the_render_cache(
         server: MetricsServer) -> None:
     url = f"http://127.0.0.1:{server.port}/metrics"
-    series = b'predicted_error{account="main",check="position_mode",code="-4061",kind="now"} 1.0'
+    series = b'predicted_error{account="main",check="position_mode",code="-4061",kind="now",product="usdm"} 1.0'
     server.collector.update(report(healthy_results()))
     assert series not in fetch(url)[1]
     server.collector.update(report([Result("main", "position_mode", Status.CRITICAL, "hedge",

@@ -70,7 +70,8 @@ def test_prometheus_textfile_is_written_whole_and_without_secrets(sim, make_conf
     s = parse(text)
     assert s[(f"{P}_check_status", (("account", "textfile"), ("check", "position_mode")))] == 2
     assert s[(f"{P}_predicted_error", (("account", "textfile"), ("check", "position_mode"),
-                                       ("code", "-4061"), ("kind", "now")))] == 1
+                                       ("code", "-4061"), ("kind", "now"),
+                                       ("product", "usdm")))] == 1
     assert s[(f"{P}_last_run_timestamp_seconds", ())] == pytest.approx(time.time(), abs=120)
     assert acct.api_key not in text and acct.api_secret not in text
     assert os.listdir(out_dir) == ["binance.prom"]  # the temporary file was renamed, not left

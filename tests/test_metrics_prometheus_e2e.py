@@ -123,9 +123,17 @@ def prometheus_for(tmp_path: Path) -> Iterator[Any]:
 def test_prometheus_scrapes_the_daemon_and_sees_a_fault_appear_and_clear(
         sim, make_config, daemon_procs, prometheus_for) -> None:
     acct = sim.add_account("main")
+    # position_mode every second drives the test; the rest once a minute. Even so this spends
+    # ~320 /fapi weight a minute (`plan`), over the default budget (10 % of 2400, tested in
+    # test_rate_limit_discipline.py). With every check every second (1400 a minute) the budget
+    # ran out ~10 s after start, /fapi requests were skipped and position_mode read UNKNOWN:
+    # a Prometheus slower to start made the status read after the fault cleared 3, not 0.
+    slow = {c: {"interval": 60} for c in ("clock", "api_key", "trading_status", "balance",
+                                          "rate_limit", "system_status")}
     config = make_config([{"name": "main", "api_key": acct.api_key,
                            "api_secret": acct.api_secret}],
-                         sections={"metrics": {"listen": "127.0.0.1:0"}})
+                         sections={"metrics": {"listen": "127.0.0.1:0"},
+                                   "daemon": {"weight_budget_share": 0.5}, "checks": slow})
     d = daemon_procs(config)
     port = metrics_port(d)
     prom = prometheus_for(f"127.0.0.1:{port}")
@@ -167,7 +175,8 @@ def test_prometheus_scrapes_the_daemon_and_sees_a_fault_appear_and_clear(
     assert wait_until(lambda: prom.query(fault) == [], 60, step=0.5), d.log[-2000:]
     assert wait_until(lambda: not pending_alert(), 60, step=0.5)
     assert prom.query('binance_healthcheck_check_status{check="position_mode"}'
-                      )[0]["value"][1] == "0"
+                      )[0]["value"][1] == "0", d.log[-2000:]
+    assert "weight budget" not in d.log  # nothing was skipped: no check read UNKNOWN for it
     # the last run is recent in Prometheus' view too
     age = prom.query("time() - binance_healthcheck_last_run_timestamp_seconds")
     assert age and float(age[0]["value"][1]) < 120

@@ -30,7 +30,8 @@ needs_promtool = pytest.mark.skipif(
 # the names and labels issue 11 asks for, exactly
 ISSUE_METRICS = {
     "binance_healthcheck_check_status": {"account", "check"},
-    "binance_healthcheck_predicted_error": {"account", "check", "code", "kind"},
+    # product (issue 20): the code's namespace, so the alert joins that product's fix
+    "binance_healthcheck_predicted_error": {"account", "check", "code", "kind", "product"},
     "binance_healthcheck_clock_offset_seconds": {"account", "market"},
     "binance_healthcheck_margin_ratio": {"account"},
     "binance_healthcheck_ip_weight_used_ratio": {"pool"},
@@ -55,10 +56,12 @@ def full_exposition() -> dict[str, set[str]]:
     c.update(Report([
         Result("main", "clock", Status.OK, "", metrics={"offset_spot_ms": 1.0,
                                                          "ntp_offset_ms": 1.0}),
-        Result("main", "balance", Status.WARNING, "", metrics={"margin_ratio": 0.6},
+        Result("main", "balance", Status.WARNING, "", metrics={"margin_ratio": 0.6, "uni_mmr": 1.4},
                risk_codes=[-2019]),
         Result("main", "position_mode", Status.CRITICAL, "", codes=[-4061]),
         Result("main", "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 9}),
+        Result("main", "bot_alive", Status.OK, "",
+               metrics={"last_line_timestamp_seconds": 1.7e9}),
         Result("main", "rate_limit", Status.OK, "", metrics={"used_weight_api": 1,
                                                               "weight_limit_api": 6000}),
     ], {"duration_ms": 1.0, "request_weight": 3}, 1.0))

@@ -10,6 +10,7 @@ import pytest
 from support.configs import write_config
 
 from healthcheck.config import load_config
+from healthcheck.markets import POOLS
 from healthcheck.schedule import (
     FILL,
     LAST,
@@ -37,6 +38,13 @@ def fleet(tmp_path: Path, n: int, symbols: int = 2, daemon: dict | None = None):
     path = tmp_path / f"fleet{n}.toml"
     # write_config speeds the tests' checks up; the fleet keeps Binance's defaults
     text = write_config(path, sim_url=URL, accounts=accounts, sections={"daemon": {"weight_budget_share": 0.1, **(daemon or {})}})
+    return _with_defaults(text)
+
+
+def _with_defaults(text: Path):
+    """The config written by write_config with Binance's default intervals (its fast test
+    intervals removed), loaded."""
+    path = text
     lines = [ln for ln in text.read_text().splitlines()]
     out, skip = [], False
     for ln in lines:
@@ -54,7 +62,8 @@ def test_one_account_fits_and_nothing_is_said(tmp_path):
     s = build_schedule(fleet(tmp_path, 1))
     assert not s.stretched
     assert s.lines() == []
-    assert s.stretch_by_pool() == {"api": 1.0, "sapi": 1.0, "fapi": 1.0}
+    # every pool of the market table is exported (1.0: not stretched)
+    assert s.stretch_by_pool() == {p: 1.0 for p in POOLS}
     assert s.intervals["position_mode"] == 60 and s.intervals["trading_status"] == 120
 
 
@@ -128,3 +137,72 @@ def test_budget_rule_is_the_weight_books():
     assert book.reserve("http://x", "fapi", budget_for(2400, 0.1)) is None
     assert book.reserve("http://x", "fapi", 1) is not None
     assert budget_for(100, 0.1) == 60
+
+
+def _derivatives_fleet(tmp_path: Path, n: int, portfolio_margin: bool):
+    accounts = [
+        {
+            "name": f"cm{i}",
+            "api_key": f"k{i:063d}",
+            "api_secret": f"s{i:063d}",
+            "markets": ["usdm", "coinm"],
+            "symbols": {"usdm": ["BTCUSDT"], "coinm": ["BTCUSD_PERP", "ETHUSD_PERP"]},
+            "portfolio_margin": portfolio_margin,
+            # COIN-M has no test-order role: the schedule prices USD-M's test orders only
+            "test_order_symbols": ["BTCUSDT"],
+        }
+        for i in range(n)
+    ]
+    path = tmp_path / f"derivatives{n}.toml"
+    return _with_defaults(write_config(path, sim_url=URL, accounts=accounts,
+                                       sections={"daemon": {"weight_budget_share": 0.1}}))
+
+
+@pytest.mark.parametrize("pm", [False, True])
+def test_coinm_and_portfolio_margin_pools_are_priced_from_the_market_table(tmp_path, pm):
+    s = build_schedule(_derivatives_fleet(tmp_path, 20, pm))
+    loads = {ld.pool: ld for ld in s.loads}
+    # COIN-M's public reads (time, exchangeInfo) stay on /dapi; under Portfolio Margin the
+    # signed futures reads move to /papi, each pool with its own limit from the table
+    assert "dapi" in loads
+    assert ("papi" in loads) is pm
+    for pool, ld in loads.items():
+        assert ld.budget == budget_for(POOLS[pool].default_limit, 0.1), pool
+        assert ld.label == POOLS[pool].prefix
+        assert ld.planned_per_minute <= ld.budget * FILL + 1e-6, pool
+    if pm:
+        # 20 accounts' /papi reads need more than its share of the 6000 limit: stretched
+        assert loads["papi"].stretch > 1.0
+        assert any("on /papi (" in line for line in s.lines()), s.lines()
+        assert loads["dapi"].need_per_minute < loads["papi"].need_per_minute / 100
+    else:
+        assert loads["dapi"].need_per_minute > 100  # COIN-M's signed reads are on /dapi
+    assert set(s.stretch_by_pool()) == set(POOLS)
+
+
+def test_no_budget_at_all_stretches_nothing(tmp_path: Path) -> None:
+    """weight_budget_share None (bench/soak.py drives a daemon flat out) is WeightBook's "no
+    budget": 40 accounts at second-long intervals keep their intervals."""
+    from dataclasses import replace
+
+    cfg = fleet(tmp_path, 40)
+    cfg = replace(cfg, daemon=replace(cfg.daemon, weight_budget_share=None))
+    s = build_schedule(cfg, {c: 1.0 for c in SLOW_FIRST + LAST})
+    assert set(s.intervals.values()) == {1.0}
+
+
+def test_a_daemon_with_second_long_intervals_is_not_behind_after_3_seconds() -> None:
+    """The daemon's own WARNING counts at least 3 x 10 s: one slow run of a check that runs every
+    second (tests, a busy machine) is not "behind"; 3 x its interval beyond that is."""
+    from healthcheck.daemon import behind_result
+    from healthcheck.result import Status
+    from healthcheck.schedule import Schedule
+    from healthcheck.state import CheckState
+
+    s = Schedule({"balance": 1.0}, {"balance": 1.0}, (), ("a",), 0.1, ())
+    now = 1_000_000.0
+    slow = {("a", "balance"): CheckState(Status.OK, last_run_ts=now - 5)}
+    assert behind_result(s, slow, {"a": {"balance"}}, now, 600).status is Status.OK
+    late = {("a", "balance"): CheckState(Status.OK, last_run_ts=now - 31)}
+    r = behind_result(s, late, {"a": {"balance"}}, now, 600)
+    assert r.status is Status.WARNING and "weight_budget_share" in (r.fix or "")

@@ -76,7 +76,7 @@ class MinStakeRule:
     to it.
     """
 
-    stoploss: Decimal | None  # None: not in the config (the strategy holds it): assume the cap
+    stoploss: Decimal | None  # None: neither the config nor the strategy's source says: the cap
     stoploss_source: str
     amount_reserve_percent: Decimal = Decimal("0.05")
     leverage: Decimal = Decimal(1)
@@ -97,7 +97,10 @@ class MinStakeRule:
 
     def describe_stoploss(self) -> str:
         if self.stoploss is None:
-            return "no stoploss in the bot's config: the 1.5 reserve cap is assumed"
+            return (
+                "no stoploss in the bot's config or its strategy's source: freqtrade's 1.5 "
+                "reserve cap is assumed (write `stoploss` in the bot's config to be exact)"
+            )
         return f"stoploss {self.stoploss} from {self.stoploss_source}"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck import files
+from healthcheck.bots import freqtrade_strategy
 from healthcheck.bots.derived import (
     BOT_CONFIG_MAX_BYTES,
     BotConfigError,
@@ -29,9 +30,11 @@ from healthcheck.bots.derived import (
     Stake,
     pair_to_symbol,
 )
+from healthcheck.markets import MARKETS
 
 MAX_DEPTH = 5  # freqtrade: "Config loop detected." beyond 5 levels of add_config_files
 UNLIMITED = "unlimited"
+LIVE_SOURCE = "the bot's live whitelist (bot_api /api/v1/whitelist)"
 STATIC = "StaticPairList"
 _REGEX_CHARS = re.compile(r"[.*+?\[\](){}|^$\\]")
 _TOKEN = re.compile(r'"|//|/\*')
@@ -79,6 +82,10 @@ def strip_comments(text: str, where: str) -> str:
             pos = close + 2
     plain = "".join(out)
     return _TRAILING_COMMA.sub(lambda t: t.group() if t.group() != "," else " ", plain)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and "\0" not in value else None
 
 
 def _reject_constant(name: str) -> Any:
@@ -283,7 +290,7 @@ def derive(
     )
 
     margin_mode: str | None = None
-    if market == "usdm":
+    if MARKETS[market].futures:
         mm = k.get("margin_mode")
         if mm not in (None, "isolated", "cross"):
             raise k.fail("margin_mode", f"{_show(mm)} is not one of isolated, cross")
@@ -335,7 +342,7 @@ def derive(
     if symbols:
         values["symbols"] = {market: tuple(symbols)}
         src["symbols"] = (
-            "the bot's live whitelist (bot_api)"
+            LIVE_SOURCE
             if live_whitelist is not None
             else k.where("exchange.pair_whitelist")
             + (" minus exchange.pair_blacklist" if blacklist else "")
@@ -381,9 +388,25 @@ def derive(
         values["order_size"] = {"default": amount}
         src["order_size"] = k.where("stake_amount") + f" ({currency.upper()})"
     stoploss = k.number("stoploss", None, minimum=Decimal(-1), maximum=Decimal(0))
+    stoploss_source = k.where("stoploss")
+    strategy = k.get("strategy")
+    if stoploss is None and isinstance(strategy, str) and re.fullmatch(r"\w{1,100}", strategy):
+        # freqtrade's config key wins over the strategy's attribute; without it, read the class
+        dirs = freqtrade_strategy.search_dirs(
+            path.parent,
+            _str_or_none(k.get("strategy_path")),
+            _str_or_none(k.get("user_data_dir")),
+        )
+        found, file = freqtrade_strategy.find_stoploss(strategy, dirs)
+        if file is not None:
+            read.append(file)  # an edit of the strategy's stoploss is picked up like the config's
+        if found is not None and file is not None:
+            stoploss, stoploss_source = found, f"{file}: {strategy}.stoploss"
+        elif file is not None:
+            notes.append(f"{strategy}.stoploss in {file} is not a plain number: the cap is assumed")
     rule = MinStakeRule(
         stoploss=stoploss,
-        stoploss_source=k.where("stoploss"),
+        stoploss_source=stoploss_source,
         amount_reserve_percent=k.number(
             "amount_reserve_percent", Decimal("0.05"), minimum=Decimal(0), maximum=Decimal("0.5")
         )

@@ -35,6 +35,7 @@ from healthcheck.bots.derived import (
     Stake,
     pair_to_symbol,
 )
+from healthcheck.markets import MARKETS
 
 CONNECTORS = {
     "binance": "spot",
@@ -177,7 +178,7 @@ def _v1(data: dict[str, Any], path: Path) -> Derived:
         "markets": f"{path}: {', '.join(used[0::2])}",
         "symbols": f"{path}: {', '.join(used[1::2])}",
     }
-    if "usdm" in symbols:
+    if any(MARKETS[m].futures for m in symbols):
         mode = data.get("position_mode")
         if mode is not None:
             values["position_mode"] = _position_mode(path, "position_mode", mode)
@@ -201,7 +202,7 @@ def _v2(data: dict[str, Any], path: Path) -> Derived:
     sym = _symbol(path, "trading_pair", data.get("trading_pair"))
     values: dict[str, Any] = {"markets": (market,), "symbols": {market: (sym,)}}
     src = {"markets": f"{path}: connector_name", "symbols": f"{path}: trading_pair"}
-    if market == "usdm":
+    if MARKETS[market].futures:
         # the controllers' pydantic default is HEDGE
         values["position_mode"] = _position_mode(
             path, "position_mode", data.get("position_mode") or "HEDGE"

@@ -8,13 +8,14 @@ every file read, so a run can tell cheaply (one ``stat`` per file) that the bot'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from healthcheck.bots import freqtrade_config, hummingbot_config
 from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, fingerprint
+from healthcheck.bots.freqtrade_config import LIVE_SOURCE
 
 
 def read(kind: str, path: Path, live_whitelist: list[str] | None = None) -> Derived:
@@ -26,6 +27,45 @@ def read(kind: str, path: Path, live_whitelist: list[str] | None = None) -> Deri
     if kind == "hummingbot":
         return hummingbot_config.read(path)
     raise BotConfigError(f"no reader for bot {kind!r}")
+
+
+WHITELIST_TIMEOUT_SECONDS = 3.0
+
+
+def read_live(
+    kind: str, path: Path, bot_api: Any | None, timeout_seconds: float = WHITELIST_TIMEOUT_SECONDS
+) -> Derived:
+    """Like :func:`read`, and when the file names pairs only the running bot knows (regexes,
+    dynamic pairlists) and the account has freqtrade's ``bot_api``, take the bot's live
+    ``/api/v1/whitelist`` instead. A bot API that does not answer leaves the pairs unknown, and
+    the reason says why (the symbols check turns it into its one WARNING)."""
+    derived = read(kind, path)
+    if derived.symbols_unknown is None or kind != "freqtrade" or bot_api is None:
+        return derived
+    # imported here: requests is only needed by accounts that have a bot API
+    from healthcheck.bots.freqtrade_api import BotApiError, FreqtradeApi
+
+    api = FreqtradeApi(
+        bot_api.url, bot_api.username, bot_api.password.reveal(), timeout_seconds=timeout_seconds
+    )
+    try:
+        pairs = api.whitelist()
+    except BotApiError as exc:
+        return replace(
+            derived,
+            symbols_unknown=f"{derived.symbols_unknown}; the bot's REST API could not give its "
+            f"live list: {exc}",
+        )
+    finally:
+        api.close()
+    return read(kind, path, pairs)
+
+
+def uses_live_whitelist(derived: Derived) -> bool:
+    """True when the pairs came from the running bot (they change without a file changing)."""
+    return derived.sources.get("symbols", "").startswith(LIVE_SOURCE) or (
+        derived.symbols_unknown is not None and derived.bot == "freqtrade"
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from healthcheck.checks.api_key import ApiKeyCheck
 from healthcheck.checks.balance import BalanceCheck
 from healthcheck.checks.base import Check, CheckSettings
+from healthcheck.checks.bot_alive import BotAliveCheck
 from healthcheck.checks.bot_errors import BotErrorsCheck
 from healthcheck.checks.clock import ClockCheck
 from healthcheck.checks.leverage import LeverageCheck
@@ -34,6 +35,7 @@ REGISTRY: tuple[type[Any], ...] = (
     LeverageCheck,
     SystemStatusCheck,
     RateLimitCheck,  # it reads the weight headers of everything fetched before
+    BotAliveCheck,  # no Binance request: the bot's log, unit and REST API
     BotErrorsCheck,  # last: it quotes the other checks' results
 )
 

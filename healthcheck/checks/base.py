@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from healthcheck.fetch import FetchError, Outcome, Request
 from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status, worst
+from healthcheck.result import CodeRef, Result, Status, worst
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
@@ -95,7 +95,7 @@ class Check(Protocol):
     id: ClassVar[str]
     title: ClassVar[str]
     Settings: ClassVar[type[CheckSettings]]
-    markets: ClassVar[tuple[str, ...]]
+    roles: ClassVar[tuple[str, ...]]
     wants_time_samples: ClassVar[bool]
     wants_ntp: ClassVar[bool]
     has_followups: ClassVar[bool]
@@ -110,17 +110,32 @@ class Check(Protocol):
     def evaluate(self, facts: Facts) -> Result | None: ...
 
 
+def role_endpoints(account: AccountConfig, market: str, role: str) -> list[str]:
+    """Given an account, one of its markets and a role, return the endpoints to request for it
+    (the classic one, or Portfolio Margin's once the account is known to be under it; "auto" is
+    settled by the runner before it plans a run). Empty: the market does not offer the role."""
+    name = MARKETS[market].endpoint(role, account.pm is True)
+    return [name] if name else []
+
+
+def offers(account: AccountConfig, role: str) -> list[str]:
+    """Given an account and a role, return its markets that offer the role."""
+    return [m for m in account.markets if role_endpoints(account, m, role)]
+
+
 class CheckBase:
     """Defaults for the optional parts of a check."""
 
-    markets: ClassVar[tuple[str, ...]] = ("spot", "usdm")
+    # the roles (healthcheck.markets.ROLES) the check reads: it applies to an account when one
+    # of its markets offers one of them; empty: it applies to every account
+    roles: ClassVar[tuple[str, ...]] = ()
     # the check reads the server-time samples / NTP verdict the runner collects
     wants_time_samples: ClassVar[bool] = False
     wants_ntp: ClassVar[bool] = False
     has_followups: ClassVar[bool] = False  # see followups()
 
     def applies(self, account: AccountConfig) -> bool:
-        return any(m in account.markets for m in self.markets)
+        return not self.roles or any(offers(account, r) for r in self.roles)
 
     def needs(self, account: AccountConfig) -> list[Request]:
         return []
@@ -141,9 +156,9 @@ class SymbolCheckBase(CheckBase):
     def needs(self, account: AccountConfig) -> list[Request]:
         out: list[Request] = []
         for market, symbols in self.symbol_markets(account):
-            out.append(
-                Request.of(MARKETS[market].exchange_info_endpoint, symbols=",".join(symbols))
-            )
+            exinfo = MARKETS[market].exchange_info_endpoint
+            if exinfo is not None:
+                out.append(Request.of(exinfo, symbols=",".join(symbols)))
             out += self.symbol_needs(account, market, symbols)
         return out
 
@@ -220,11 +235,23 @@ class Facts:
     bot_log: Any = None  # healthcheck.logwatch.watcher.BotLogFacts for a watched account
     # why the account's bot_config could not be read again this run (None: read, or none)
     bot_config_error: str | None = None
+    bot_alive: Any = None  # healthcheck.bots.liveness.BotAliveFacts (stale_after, unit, bot_api)
 
     def get(self, what: str | Request) -> Outcome | None:
         """Given an endpoint name (no parameters) or a Request, return its outcome if fetched."""
         key = (what, ()) if isinstance(what, str) else what.key
         return self.outcomes.get(key)
+
+    @property
+    def pm(self) -> bool:
+        """Whether the account is read through Portfolio Margin this run: as configured, or as
+        "auto" found out (an "auto" not settled yet reads the classic endpoints)."""
+        return self.account.pm is True
+
+    def role(self, market: str, role: str) -> str | None:
+        """Given a market and a role, return the endpoint that plays it this run (None: the
+        market does not offer it)."""
+        return MARKETS[market].endpoint(role, self.pm)
 
 
 class SchemaError(Exception):
@@ -327,6 +354,47 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
     return f"{what}: {err.message}"
 
 
+def product_of(endpoint: str) -> str:
+    """Given an endpoint name ("fapi.account"), return the product its error codes belong to."""
+    from healthcheck.endpoints import ENDPOINTS
+
+    e = ENDPOINTS.get(endpoint)
+    return e.error_product if e is not None else "spot"
+
+
+def market_product(market: str) -> str:
+    """Given a market id ("usdm"), return the product its orders' error codes belong to."""
+    return MARKETS[market].error_product
+
+
+def row_product(account: AccountConfig, endpoint: str) -> str:
+    """Given an account and an endpoint it read, return the product whose error codes the
+    answer stands for: that of the market row the endpoint plays a role for (a /papi read under
+    Portfolio Margin stands for the futures row it replaces), else the endpoint's own."""
+    for m in account.markets:
+        row = MARKETS[m]
+        if endpoint in row.roles.values() or endpoint in row.pm_roles.values():
+            return row.error_product
+    return product_of(endpoint)
+
+
+def host_product(account: AccountConfig, market: str) -> str:
+    """Given an account and a row it is read through (one of its markets, or the Portfolio
+    Margin host), return the product of the codes the bot gets there: a host row that is no
+    market stands for the account's first futures market."""
+    row = MARKETS[market]
+    if row.selectable:
+        return row.error_product
+    futures = [m for m in account.markets if MARKETS[m].futures]
+    return market_product(futures[0]) if futures else first_product(account)
+
+
+def first_product(account: AccountConfig) -> str:
+    """Given an account, return the product of its first market (for what hits every market
+    alike: a malformed key, a clock all markets see)."""
+    return market_product(account.markets[0]) if account.markets else "spot"
+
+
 @dataclass
 class Finding:
     status: Status
@@ -334,6 +402,24 @@ class Finding:
     codes: list[int] = field(default_factory=list)
     fix: str = ""
     risk_codes: list[int] = field(default_factory=list)
+    # the product (error namespace) its codes come from, and Binance's texts with the check's
+    # figures filled in, per code (binance_errors.quote); unquoted codes quote the catalogue
+    product: str = ""
+    quotes: dict[int, str] = field(default_factory=dict)
+
+    def refs(self) -> list[CodeRef]:
+        """Return where each of the finding's codes comes from."""
+        return [
+            CodeRef(c, self.product, self.quotes.get(c, ""))
+            for c in dict.fromkeys(self.codes + self.risk_codes)
+        ]
+
+
+def from_product(product: str, findings: list[Finding]) -> list[Finding]:
+    """Given a product and findings about it, return them with their product set (where unset)."""
+    for f in findings:
+        f.product = f.product or product
+    return findings
 
 
 def combine(
@@ -358,7 +444,9 @@ def combine(
     bad.sort(key=lambda f: -f.status.severity)
     codes: list[int] = []
     risk: list[int] = []
+    refs: list[CodeRef] = []
     for f in bad:
+        refs += [r for r in f.refs() if r not in refs]
         for c in f.codes:
             if c not in codes:
                 codes.append(c)
@@ -392,6 +480,7 @@ def combine(
         metrics=dict(metrics or {}),
         fix=fix,
         risk_codes=risk,
+        refs=refs,
     )
 
 

@@ -24,7 +24,7 @@ from healthcheck.logwatch import bots
 from healthcheck.logwatch.parse import resolve_product
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import Occurrence
-from healthcheck.result import Result, Status, worst
+from healthcheck.result import CodeRef, Result, Status, worst
 
 CHECK_ID = "bot_errors"
 
@@ -227,6 +227,8 @@ def evaluate_bot_errors(
         worst([c.status for c in bad]),
         summary,
         codes=[c.code for c in bad],
+        # Binance's text as the bot's log quoted it (not the bot's own words for a refusal)
+        refs=[CodeRef(c.code, c.product, "" if bots.words_for(c.msg) else c.msg) for c in bad],
         details=details,
         metrics=metrics,
         fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)),

@@ -11,8 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from healthcheck.binance_errors import fix_for
-from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, setting
+from healthcheck.binance_errors import fix_for, quote
+from healthcheck.checks.base import (
+    CheckBase,
+    CheckSettings,
+    Facts,
+    Finding,
+    combine,
+    first_product,
+    row_product,
+    setting,
+)
+from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
 
 
@@ -57,6 +67,8 @@ class ClockCheck(CheckBase):
         worst_ahead: float | None = None
         measured = False
         for market in acc.markets:
+            if MARKETS[market].time_endpoint is None:
+                continue  # no server time there: signed calls use another market's offset
             m = facts.time.get(market)
             if m is None or m.offset_ms is None:
                 reason = m.error.message if m is not None and m.error else "not measured"
@@ -65,8 +77,9 @@ class ClockCheck(CheckBase):
             measured = True
             metrics[f"offset_{market}_ms"] = round(m.offset_ms, 1)
             metrics[f"rtt_{market}_ms"] = round(m.rtt_ms or 0.0, 1)
+            product = MARKETS[market].error_product
             findings.append(
-                self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv, f"Binance {market}")
+                self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv, f"Binance {market}", product)
             )
             if worst_ahead is None or abs(m.offset_ms) > abs(worst_ahead):
                 worst_ahead = m.offset_ms
@@ -78,19 +91,23 @@ class ClockCheck(CheckBase):
                 metrics["ntp_offset_ms"] = round(local_minus_ntp, 1)
                 if not measured:
                     # Binance keeps its clock on true time, so NTP stands in for it
-                    findings.append(self._judge(local_minus_ntp, 0.0, recv, "NTP"))
+                    product = first_product(acc)
+                    findings.append(self._judge(local_minus_ntp, 0.0, recv, "NTP", product))
                     worst_ahead = local_minus_ntp
         if worst_ahead is not None:
             metrics["offset_ms"] = round(worst_ahead, 1)
         # a signed request rejected with -1021 even with our offset correction is decisive
         for (name, _params), out in facts.outcomes.items():
             if out.error is not None and out.error.code == -1021:
+                product = row_product(acc, name)
                 findings.append(
                     Finding(
                         Status.CRITICAL,
                         f"Binance rejected a signed request with -1021 ({name})",
                         [-1021],
-                        fix_for(-1021),
+                        fix_for(-1021, product),
+                        product=product,
+                        quotes={-1021: out.error.message},
                     )
                 )
                 break
@@ -125,9 +142,13 @@ class ClockCheck(CheckBase):
         )
 
     def _judge(
-        self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str
+        self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str, product: str
     ) -> Finding:
         s = self.settings
+        fix = fix_for(-1021, product)
+        # Binance's two -1021 texts: 0 "outside of the recvWindow", 1 "1000ms ahead"
+        ahead = {-1021: quote(-1021, product, 1)}
+        behind = {-1021: quote(-1021, product, 0)}
         behind_ms = -ahead_ms + one_way_ms  # how old a fresh request is when it arrives
         if ahead_ms >= s.ahead_critical_ms:
             return Finding(
@@ -135,7 +156,9 @@ class ClockCheck(CheckBase):
                 f"local clock is {ahead_ms:.0f} ms ahead of {against}: Binance rejects "
                 f"every signed request ({s.ahead_critical_ms:.0f} ms limit) with -1021",
                 [-1021],
-                fix_for(-1021),
+                fix,
+                product=product,
+                quotes=ahead,
             )
         if behind_ms > recv_window_ms:
             return Finding(
@@ -143,7 +166,9 @@ class ClockCheck(CheckBase):
                 f"local clock is {-ahead_ms:.0f} ms behind {against}: requests arrive "
                 f"older than recvWindow {recv_window_ms} ms and fail with -1021",
                 [-1021],
-                fix_for(-1021),
+                fix,
+                product=product,
+                quotes=behind,
             )
         if ahead_ms >= s.ahead_warning_ms:
             return Finding(
@@ -151,8 +176,10 @@ class ClockCheck(CheckBase):
                 f"local clock is {ahead_ms:.0f} ms ahead of {against} (fails at "
                 f"{s.ahead_critical_ms:.0f} ms with -1021)",
                 [],
-                fix_for(-1021),
+                fix,
                 risk_codes=[-1021],
+                product=product,
+                quotes=ahead,
             )
         if behind_ms > recv_window_ms / 2:
             return Finding(
@@ -160,7 +187,9 @@ class ClockCheck(CheckBase):
                 f"local clock is {-ahead_ms:.0f} ms behind {against} (fails beyond "
                 f"recvWindow {recv_window_ms} ms with -1021)",
                 [],
-                fix_for(-1021),
+                fix,
                 risk_codes=[-1021],
+                product=product,
+                quotes=behind,
             )
         return Finding(Status.OK, "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.binance_errors import quote
 from healthcheck.checks.base import (
     CheckSettings,
     Facts,
@@ -22,12 +23,15 @@ from healthcheck.checks.base import (
     SchemaError,
     SymbolCheckBase,
     combine,
+    market_product,
     number,
+    role_endpoints,
     setting,
     unavailable_reason,
 )
+from healthcheck.endpoints import ENDPOINTS
 from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
+from healthcheck.markets import MARKETS, POOLS
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
@@ -62,18 +66,22 @@ class OpenOrdersCheck(SymbolCheckBase):
     title: ClassVar[str] = "open and stop orders vs the symbol limits, spot unfilled orders"
     Settings: ClassVar[type[CheckSettings]] = OpenOrdersSettings
 
+    roles: ClassVar[tuple[str, ...]] = ("open_orders",)
+
     def symbol_needs(
         self, account: AccountConfig, market: str, symbols: tuple[str, ...]
     ) -> list[Request]:
-        if market == "usdm":
-            return [
-                Request.of(endpoint, symbol=s)
-                for s in symbols
-                for endpoint in ("fapi.openOrders", "fapi.openAlgoOrders")
-            ]
-        out = [Request.of("spot.openOrders", symbol=s) for s in symbols]
+        out = [
+            Request.of(endpoint, symbol=s)
+            for s in symbols
+            for role in ("open_orders", "algo_orders")
+            for endpoint in role_endpoints(account, market, role)
+        ]
         if self.settings.unfilled_order_count:
-            out.append(Request("spot.rateLimitOrder", reuse_seconds=UNFILLED_REUSE_SECONDS))
+            out += [
+                Request(n, reuse_seconds=UNFILLED_REUSE_SECONDS)
+                for n in role_endpoints(account, market, "order_count")
+            ]
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:
@@ -98,11 +106,21 @@ class OpenOrdersCheck(SymbolCheckBase):
                     ratio = count / limit if limit else 0.0
                     worst = max(worst, ratio)
                     label = f"{sym} ({MARKETS[m].title})"
+                    # -2010 has many texts: quote the one naming the filter
+                    said = text if code == -2010 else quote(code, market_product(m))
                     findings += self._judge(
-                        f"{count} {what} on {label}, limit {limit}", ratio, code, text
+                        f"{count} {what} on {label}, limit {limit}",
+                        ratio,
+                        code,
+                        text,
+                        market_product(m),
+                        said,
                     )
-        if "spot" in acc.markets and self.settings.unfilled_order_count and acc.symbols_for("spot"):
-            worst = max(worst, self._unfilled(facts, findings, unknown, details))
+        if self.settings.unfilled_order_count:
+            for m in acc.markets:
+                name = facts.role(m, "order_count")
+                if name is not None and acc.symbols_for(m):
+                    worst = max(worst, self._unfilled(facts, m, name, findings, unknown, details))
         metrics["open_order_limit_ratio_max"] = round(worst, 4)
         return combine(
             acc.name,
@@ -118,26 +136,10 @@ class OpenOrdersCheck(SymbolCheckBase):
         self, facts: Facts, market: str, sym: str, unknown: list[str]
     ) -> tuple[int, int] | None:
         label = f"{sym} ({MARKETS[market].title})"
-        if market == "usdm":
-            o = facts.get(Request.of("fapi.openOrders", symbol=sym))
-            a = facts.get(Request.of("fapi.openAlgoOrders", symbol=sym))
-            if o is None or not o.ok or not isinstance(o.data, list):
-                unknown.append(
-                    unavailable_reason(o, f"open orders of {label}")
-                    if o is None or not o.ok
-                    else f"{label}: open orders not a list"
-                )
-                return None
-            service = len(a.data) if a is not None and a.ok and isinstance(a.data, list) else 0
-            # conditional orders still listed by openOrders (before the algo migration)
-            listed = sum(
-                1
-                for x in o.data
-                if isinstance(x, dict)
-                and str(x.get("type", "")).startswith(("STOP", "TAKE_PROFIT", "TRAILING"))
-            )
-            return len(o.data) + service, listed + service
-        o = facts.get(Request.of("spot.openOrders", symbol=sym))
+        name = facts.role(market, "open_orders")
+        if name is None:
+            return None
+        o = facts.get(Request.of(name, symbol=sym))
         if o is None or not o.ok or not isinstance(o.data, list):
             unknown.append(
                 unavailable_reason(o, f"open orders of {label}")
@@ -145,35 +147,43 @@ class OpenOrdersCheck(SymbolCheckBase):
                 else f"{label}: open orders not a list"
             )
             return None
-        algo = sum(
-            1 for x in o.data if isinstance(x, dict) and str(x.get("type")) in SPOT_ALGO_TYPES
+        algo_name = facts.role(market, "algo_orders")
+        a = facts.get(Request.of(algo_name, symbol=sym)) if algo_name else None
+        service = len(a.data) if a is not None and a.ok and isinstance(a.data, list) else 0
+        # conditional orders listed by openOrders (spot's stop orders; futures before the algo
+        # migration)
+        listed = sum(
+            1
+            for x in o.data
+            if isinstance(x, dict)
+            and (
+                str(x.get("type", "")) in SPOT_ALGO_TYPES
+                or str(x.get("type", "")).startswith(("STOP", "TAKE_PROFIT", "TRAILING"))
+            )
         )
-        return len(o.data), algo
+        return len(o.data) + service, listed + service
 
     @staticmethod
     def _limits(
         market: str, normal: int, algo: int, filters: dict[str, Any]
     ) -> list[tuple[str, int, int, int, str]]:
+        row = MARKETS[market]
+        if row.codes is None:
+            return []
         out = []
         mx = filters.get("MAX_NUM_ORDERS") or {}
         mxa = filters.get("MAX_NUM_ALGO_ORDERS") or {}
-        if market == "usdm":
-            lim, alim = _int(mx.get("limit")), _int(mxa.get("limit"))
-            if lim is not None:
-                out.append(("open orders", normal, lim, -2025, "Reach max open order limit"))
-            if alim is not None:
-                out.append(("stop orders", algo, alim, -4045, "Reach max stop order limit"))
-        else:
-            lim, alim = _int(mx.get("maxNumOrders")), _int(mxa.get("maxNumAlgoOrders"))
-            if lim is not None:
-                out.append(("open orders", normal, lim, -2010, "Filter failure: MAX_NUM_ORDERS"))
-            if alim is not None:
-                out.append(
-                    ("stop orders", algo, alim, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
-                )
+        field, algo_field = row.order_limit_fields
+        lim, alim = _int(mx.get(field)), _int(mxa.get(algo_field))
+        if lim is not None:
+            out.append(("open orders", normal, lim, *row.codes.max_orders))
+        if alim is not None:
+            out.append(("stop orders", algo, alim, *row.codes.max_algo_orders))
         return [x for x in out if x[2] > 0]
 
-    def _judge(self, what: str, ratio: float, code: int, text: str) -> list[Finding]:
+    def _judge(
+        self, what: str, ratio: float, code: int, text: str, product: str, said: str
+    ) -> list[Finding]:
         fix = (
             "cancel stale orders, or lower the bot's number of open orders per symbol "
             "(grid levels, DCA orders)"
@@ -181,7 +191,12 @@ class OpenOrdersCheck(SymbolCheckBase):
         if ratio >= 1:
             return [
                 Finding(
-                    Status.CRITICAL, f"{what}: new orders fail with {code} ({text})", [code], fix
+                    Status.CRITICAL,
+                    f"{what}: new orders fail with {code} ({text})",
+                    [code],
+                    fix,
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         if ratio >= self.settings.warning:
@@ -192,16 +207,26 @@ class OpenOrdersCheck(SymbolCheckBase):
                     [],
                     fix,
                     risk_codes=[code],
+                    product=product,
+                    quotes={code: said},
                 )
             ]
         return []
 
     def _unfilled(
-        self, facts: Facts, findings: list[Finding], unknown: list[str], details: dict[str, Any]
+        self,
+        facts: Facts,
+        market: str,
+        endpoint: str,
+        findings: list[Finding],
+        unknown: list[str],
+        details: dict[str, Any],
     ) -> float:
-        out = facts.get(Request("spot.rateLimitOrder"))
+        out = facts.get(Request(endpoint))
+        word = POOLS[ENDPOINTS[endpoint].pool].word
+        product = market_product(market)
         if out is None or not out.ok:
-            unknown.append(unavailable_reason(out, "spot unfilled-order counts"))
+            unknown.append(unavailable_reason(out, f"{word} unfilled-order counts"))
             return 0.0
         if not isinstance(out.data, list):
             unknown.append("unexpected answer from Binance: rateLimit/order is not a list")
@@ -220,8 +245,10 @@ class OpenOrdersCheck(SymbolCheckBase):
                     continue
                 ratio = count / limit
                 worst = max(worst, ratio)
-                what = f"{count} of {limit} unfilled spot orders per {window}"
-                findings += self._judge(what, ratio, -1015, "Too many new orders")
+                what = f"{count} of {limit} unfilled {word} orders per {window}"
+                per = f"{item.get('intervalNum', 1)} {str(item.get('interval', '?')).upper()}"
+                said = quote(-1015, product, 1, limit=limit, interval=per)
+                findings += self._judge(what, ratio, -1015, "Too many new orders", product, said)
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
         if out.cached_at is not None:

@@ -1,7 +1,10 @@
 """position_mode (-4061): is the futures account in the position mode the bot expects?
 
 A bot written for One-way mode sends orders without positionSide; in Hedge mode Binance rejects
-them with -4061, and the reverse. Read from accountConfig (weight 5), not positionSide/dual (30).
+them with -4061, and the reverse. USD-M's is read from accountConfig (weight 5, with multi-assets
+margin), COIN-M's and Portfolio Margin's from positionSide/dual (weight 30, so reused ten
+minutes). Binance's "CM migration" may give USD-M and COIN-M one shared mode (unconfirmed): each
+market's answer is judged on its own, so it works either way.
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ from healthcheck.checks.base import (
     SchemaError,
     boolean,
     combine,
+    role_endpoints,
     unavailable_reason,
 )
+from healthcheck.endpoints import ENDPOINTS
 from healthcheck.fetch import Request
+from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
     from healthcheck.config import AccountConfig
+
+
+# GET positionSide/dual weighs 30 (on /dapi and /papi): its answer is reused this long
+DUAL_REUSE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -33,55 +43,68 @@ class PositionModeCheck(CheckBase):
     id: ClassVar[str] = "position_mode"
     title: ClassVar[str] = "futures Hedge vs One-way mode, multi-assets margin"
     Settings: ClassVar[type[CheckSettings]] = CheckSettings
-    markets: ClassVar[tuple[str, ...]] = ("usdm",)
+    roles: ClassVar[tuple[str, ...]] = ("position_mode",)
 
     def needs(self, account: AccountConfig) -> list[Request]:
-        return [Request("fapi.accountConfig")] if self.applies(account) else []
+        out = []
+        for m in account.markets:
+            for name in role_endpoints(account, m, "position_mode"):
+                reuse = DUAL_REUSE_SECONDS if ENDPOINTS[name].weight >= 30 else 0.0
+                out.append(Request(name, reuse_seconds=reuse))
+        return out
 
     def evaluate(self, facts: Facts) -> Result | None:
         acc = facts.account
-        if not self.applies(acc):
+        markets = [(m, n) for m in acc.markets if (n := facts.role(m, "position_mode"))]
+        if not markets:
             return None
-        out = facts.get("fapi.accountConfig")
-        if out is None or not out.ok:
-            return combine(
-                acc.name,
-                self.id,
-                [],
-                ok_summary="",
-                unknown=[unavailable_reason(out, "futures account config")],
-            )
-        try:
-            hedge = boolean(out.data, "dualSidePosition", "accountConfig")
-            multi = boolean(out.data, "multiAssetsMargin", "accountConfig", default=False)
-        except SchemaError as exc:
-            return combine(
-                acc.name,
-                self.id,
-                [],
-                ok_summary="",
-                unknown=[f"unexpected answer from Binance: {exc}"],
-            )
-        actual = "hedge" if hedge else "one-way"
-        details = {
-            "position_mode": actual,
-            "expected": acc.position_mode,
-            "multi_assets_margin": multi,
-        }
-        findings = []
-        if actual != acc.position_mode:
-            findings.append(
-                Finding(
-                    Status.CRITICAL,
-                    f"futures account is in {actual.title()} mode but the bot expects "
-                    f"{acc.position_mode}: orders fail with -4061 (position side does not match)",
-                    [-4061],
-                    fix_for(-4061) + f' (or set position_mode = "{actual}" if the bot '
-                    f"was changed on purpose)",
+        findings: list[Finding] = []
+        unknown: list[str] = []
+        details: dict = {"expected": acc.position_mode}
+        metrics: dict = {}
+        modes: dict[str, str] = {}
+        multi: bool | None = None
+        multi_product = ""  # the market whose answer carries multi-assets margin (USD-M's)
+        for m, name in markets:
+            title = MARKETS[m].title
+            out = facts.get(name)
+            if out is None or not out.ok:
+                unknown.append(unavailable_reason(out, f"{title} position mode"))
+                continue
+            try:
+                hedge = boolean(out.data, "dualSidePosition", ENDPOINTS[name].path)
+                if isinstance(out.data, dict) and "multiAssetsMargin" in out.data:
+                    multi = boolean(out.data, "multiAssetsMargin", ENDPOINTS[name].path)
+                    multi_product = MARKETS[m].error_product
+            except SchemaError as exc:
+                unknown.append(f"unexpected answer from Binance: {exc}")
+                continue
+            actual = "hedge" if hedge else "one-way"
+            modes[m] = actual
+            metrics["hedge_mode"] = max(metrics.get("hedge_mode", 0), int(hedge))
+            if actual != acc.position_mode:
+                account = "futures account" if len(markets) == 1 else f"{title} account"
+                findings.append(
+                    Finding(
+                        Status.CRITICAL,
+                        f"{account} is in {actual.title()} mode but the bot expects "
+                        f"{acc.position_mode}: orders fail with -4061 (position side does not "
+                        "match)",
+                        [-4061],
+                        fix_for(-4061, MARKETS[m].error_product)
+                        + f' (or set position_mode = "{actual}" if the bot was changed on purpose)',
+                        product=MARKETS[m].error_product,
+                    )
                 )
+        if modes:
+            details["position_mode"] = (
+                next(iter(modes.values())) if len(set(modes.values())) == 1 else modes
             )
+        if multi is not None:
+            details["multi_assets_margin"] = multi
+            metrics["multi_assets_margin"] = int(multi)
         want_multi = acc.multi_assets_margin
-        if want_multi is not None and multi != want_multi:
+        if multi is not None and want_multi is not None and multi != want_multi:
             have, want = ("on", "off") if multi else ("off", "on")
             why = (
                 "margin is shared across assets, so one asset's loss can liquidate "
@@ -97,15 +120,17 @@ class PositionModeCheck(CheckBase):
                     "switch multi-assets mode in the futures preferences (or set "
                     f"multi_assets_margin = {str(multi).lower()} if the bot was changed on "
                     "purpose)",
+                    product=multi_product,
                 )
             )
         multi_text = ", multi-assets margin on" if multi else ""
+        shown = " and ".join(sorted(set(modes.values()))) or acc.position_mode
         return combine(
             acc.name,
             self.id,
             findings,
-            ok_summary=f"{actual} mode as expected{multi_text}",
-            unknown=[],
+            ok_summary=f"{shown} mode as expected{multi_text}",
+            unknown=unknown,
             details=details,
-            metrics={"hedge_mode": int(hedge), "multi_assets_margin": int(multi)},
+            metrics=metrics,
         )

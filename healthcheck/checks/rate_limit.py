@@ -2,7 +2,9 @@
 
 Every response carries ``X-MBX-USED-WEIGHT-1M`` (``X-SAPI-USED-IP-WEIGHT-1M`` on /sapi): the
 weight *all* processes on this IP used this minute. It is compared with the limit from
-exchangeInfo (cached). A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
+exchangeInfo (cached), per pool of every market of the account (the pools come from
+:mod:`healthcheck.markets`). /papi has no exchangeInfo: its limit is the table's unconfirmed
+default. A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.binance_errors import fix_for
+from healthcheck.binance_errors import fix_for, quote
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -18,10 +20,11 @@ from healthcheck.checks.base import (
     Finding,
     combine,
     fmt_ts,
+    host_product,
     setting,
 )
 from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS, POOLS, host_key, pool_name
+from healthcheck.markets import MARKETS, PM_HOST, POOLS, host_key, pool_name
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ class RateLimitCheck(CheckBase):
     def needs(self, account: AccountConfig) -> list[Request]:
         # the limits come from exchangeInfo (cached); the usage from every answer's headers,
         # so this check runs after the others of its run
-        return [Request(MARKETS[m].exchange_info_endpoint) for m in account.markets]
+        return [Request(ex) for m in account.markets if (ex := MARKETS[m].exchange_info_endpoint)]
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
@@ -70,10 +73,12 @@ class RateLimitCheck(CheckBase):
         details: dict = {}
         seen_bans: set[str] = set()
         worst_ratio = 0.0
-        for market in acc.markets:
+        hosts = list(acc.markets) + ([PM_HOST] if facts.pm else [])
+        for market in hosts:
             base = acc.base_url(market)
             key = host_key(base, MARKETS[market].pools[0])
             ban = book.active_ban(key)
+            product = host_product(acc, market)  # the Portfolio Margin host: its futures row
             if ban is not None and key not in seen_bans:
                 seen_bans.add(key)
                 until, reason = ban
@@ -89,12 +94,15 @@ class RateLimitCheck(CheckBase):
                         f"{reason}; no requests to {base} "
                         f"until {fmt_ts(until)}: every order fails with -1003",
                         [-1003],
-                        fix_for(-1003),
+                        fix_for(-1003, product),
+                        product=product,
+                        # Binance names the end of the ban in epoch milliseconds
+                        quotes={-1003: quote(-1003, product, 1, until=int(until * 1000))},
                     )
                 )
                 continue
             for group in MARKETS[market].pools:
-                if group == "sapi" and acc.testnet:
+                if acc.testnet and not POOLS[group].on_testnet:
                     continue
                 limit = book.limit(base, group)
                 used = book.last_used(base, group)
@@ -105,6 +113,10 @@ class RateLimitCheck(CheckBase):
                 metrics[f"used_weight_{group}"] = used
                 metrics[f"weight_limit_{group}"] = limit
                 label = pool_name(group)
+                product = POOLS[group].error_product if MARKETS[market].selectable else product
+                said = {-1003: quote(-1003, product, 0, limit=limit, interval="1 MINUTE")}
+                if not POOLS[group].limit_confirmed:
+                    label += " (limit unconfirmed)"
                 if ratio >= s.critical:
                     findings.append(
                         Finding(
@@ -114,8 +126,10 @@ class RateLimitCheck(CheckBase):
                             f"({ratio * 100:.0f} %): requests will soon fail "
                             "with -1003 and the IP gets banned",
                             [],
-                            fix_for(-1003),
+                            fix_for(-1003, product),
                             risk_codes=[-1003],
+                            product=product,
+                            quotes=said,
                         )
                     )
                 elif ratio >= s.warning:
@@ -126,8 +140,10 @@ class RateLimitCheck(CheckBase):
                             f"request weight this minute on {label} "
                             f"({ratio * 100:.0f} %)",
                             [],
-                            fix_for(-1003),
+                            fix_for(-1003, product),
                             risk_codes=[-1003],
+                            product=product,
+                            quotes=said,
                         )
                     )
         if not findings and not any(f"used_weight_{p}" in metrics for p in POOLS):

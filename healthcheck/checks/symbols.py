@@ -14,11 +14,13 @@ which it starts failing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from healthcheck.binance_errors import quote
 from healthcheck.bots.derived import Stake
 from healthcheck.checks.base import (
     CheckSettings,
@@ -30,11 +32,14 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    from_product,
+    market_product,
     ms_timestamp,
     number,
     setting,
     unavailable_reason,
 )
+from healthcheck.endpoints import ENDPOINTS
 from healthcheck.fetch import Request
 from healthcheck.markets import MARKETS
 from healthcheck.result import Result, Status
@@ -44,8 +49,6 @@ if TYPE_CHECKING:
 
 PERPETUAL_DEFAULT_DELIVERY_MS = 4133404800000  # 2100-12-25 08:00 UTC: no delisting announced
 DAY = 86400.0
-PRICE_ENDPOINT = {"spot": "spot.tickerPrice", "usdm": "fapi.markPrice"}
-PRICE_FIELD = {"spot": "price", "usdm": "markPrice"}
 # freqtrade raises a stake below its minimum by at most 30 % (wallets.py validate_stake_amount)
 FREQTRADE_ADJUST = Decimal("1.3")
 MAX_SCAN = 20000  # price points scanned for the rounding sawtooth
@@ -134,10 +137,14 @@ def order_rules(market: str, filters: dict[str, Any]) -> OrderRules:
         max_qty = m_max
     if max_qty is not None and max_qty <= 0:
         max_qty = None
-    if market == "usdm":
+    kind = MARKETS[market].notional_filter
+    max_notional: Decimal | None
+    if kind == "MIN_NOTIONAL":
         mn = _filter(filters, "MIN_NOTIONAL")
         min_notional = _dec(mn.get("notional", mn.get("minNotional"))) or Decimal(0)
         max_notional = None
+    elif not kind:  # COIN-M: a contract is worth its contractSize, no notional filter
+        min_notional, max_notional = Decimal(0), None
     else:
         nf = _filter(filters, "NOTIONAL")
         old = _filter(filters, "MIN_NOTIONAL")
@@ -196,14 +203,22 @@ class SymbolsCheck(SymbolCheckBase):
         self, account: AccountConfig, market: str, symbols: tuple[str, ...]
     ) -> list[Request]:
         out: list[Request] = []
+        row = MARKETS[market]
+        price = row.roles.get("price")
         stake = bot_stake(account)
-        if account.order_size or stake is not None:
-            out += [Request.of(PRICE_ENDPOINT[market], symbol=s) for s in symbols]
-        if stake is not None and stake.kind == "unlimited":
+        # an order in contracts of a fixed USD size needs no price (nor a bot's stake: bots
+        # size their orders in the base or quote asset)
+        priced = price is not None and row.quantity_unit == "base"
+        if (account.order_size or stake is not None) and price is not None and priced:
+            out += [Request.of(price, symbol=s) for s in symbols]
+        if stake is not None and stake.kind == "unlimited" and priced:
             # the same answer the balance check reads: no extra weight when both are due
-            out.append(Request(balance_endpoint(account, market)))
-        if market == "spot" and self.settings.delist_schedule and not account.testnet:
-            out.append(Request("sapi.delistSchedule", reuse_seconds=DAY))
+            name = balance_endpoint(account, market)
+            if name is not None:
+                out.append(Request(name))
+        schedule = row.roles.get("delist_schedule")
+        if schedule and self.settings.delist_schedule and not account.testnet:
+            out.append(Request(schedule, reuse_seconds=DAY))
         return out
 
     def evaluate(self, facts: Facts) -> Result | None:
@@ -233,13 +248,18 @@ class SymbolsCheck(SymbolCheckBase):
                         "list is read",
                     )
                 )
-        spot_delist = self._spot_delist(facts, details)
+        spot_delist: dict[str, float] = {}
+        for m in acc.markets:
+            schedule = MARKETS[m].roles.get("delist_schedule")
+            if schedule:
+                spot_delist.update(self._spot_delist(facts, schedule, details))
         for m in acc.markets:
             ex = facts.exchange.get(m) or ExchangeLimits()
             for sym in acc.symbols_for(m):
                 row: dict[str, Any] = {"market": m, "symbol": sym}
                 details["symbols"].append(row)
-                findings += self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
+                found = self._one(facts, m, sym, ex, spot_delist, row, unknown, metrics)
+                findings += from_product(market_product(m), _quoted(found, m, ex.filters(sym)))
         n = len(details["symbols"])
         ok = f"{n} symbol(s) trading" + (
             ", orders of order_size pass the filters"
@@ -257,8 +277,10 @@ class SymbolsCheck(SymbolCheckBase):
         )
 
     # ---------------------------------------------------------------------------- parts
-    def _spot_delist(self, facts: Facts, details: dict[str, Any]) -> dict[str, float]:
-        out = facts.get("sapi.delistSchedule")
+    def _spot_delist(
+        self, facts: Facts, endpoint: str, details: dict[str, Any]
+    ) -> dict[str, float]:
+        out = facts.get(endpoint)
         if out is None:
             return {}
         if not out.ok or not isinstance(out.data, list):
@@ -310,12 +332,12 @@ class SymbolsCheck(SymbolCheckBase):
                     "check the symbol's spelling in the bot and in `symbols`",
                 )
             ]
-        status = str(entry.get("status", "?"))
+        mrow = MARKETS[market]
+        status = str(entry.get(mrow.status_field, "?"))
         row["status"] = status
         out: list[Finding] = []
-        closed_code = -4141 if market == "usdm" else -1013
+        closed_code, text = mrow.codes.closed if mrow.codes else (0, "")
         if status != "TRADING":
-            text = "Symbol is closed" if market == "usdm" else "Market is closed."
             out.append(
                 Finding(
                     Status.CRITICAL,
@@ -324,6 +346,7 @@ class SymbolsCheck(SymbolCheckBase):
                     [closed_code],
                     "stop trading this symbol in the bot (remove it from its pair "
                     "list) until Binance reopens it; close what is left on it",
+                    quotes={closed_code: text},
                 )
             )
             return out
@@ -386,20 +409,25 @@ class SymbolsCheck(SymbolCheckBase):
         self, facts: Facts, market: str, stake: Stake, unknown: list[str]
     ) -> Decimal | None:
         endpoint = balance_endpoint(facts.account, market)
-        out = facts.get(endpoint)
         what = f"free {stake.currency} for the unlimited stake"
+        if endpoint is None:
+            unknown.append(f"{what}: the {MARKETS[market].title} row has no balance to read")
+            return None
+        out = facts.get(endpoint)
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, what))
             return None
         data = out.data
-        if market == "usdm":
-            items, field = (
-                (data.get("assets") if isinstance(data, dict) else None),
-                "availableBalance",
-            )
-        else:
+        shape = MARKETS[ENDPOINTS[endpoint].market].balance_shape
+        if shape == "spot":
             items = data.get("balances") if isinstance(data, dict) else data
             field = "free"
+        elif shape in ("totals", "per_asset"):
+            items = data.get("assets") if isinstance(data, dict) else None
+            field = "availableBalance"
+        else:  # Portfolio Margin's account says no free balance per asset
+            unknown.append(f"{what}: not read under Portfolio Margin")
+            return None
         if not isinstance(items, list):
             unknown.append(f"{what}: unexpected answer from Binance")
             return None
@@ -415,8 +443,10 @@ class SymbolsCheck(SymbolCheckBase):
     def _delist_time(
         self, market: str, sym: str, entry: dict[str, Any], spot_delist: dict[str, float]
     ) -> float | None:
-        if market == "spot":
+        if MARKETS[market].delisting == "schedule":
             return spot_delist.get(sym)
+        if MARKETS[market].delisting != "delivery_date":
+            return None
         if entry.get("contractType") != "PERPETUAL":
             return None  # a delivery contract's date is its normal expiry
         raw = entry.get("deliveryDate")
@@ -439,12 +469,20 @@ class SymbolsCheck(SymbolCheckBase):
         row: dict[str, Any],
         unknown: list[str],
     ) -> list[Finding]:
-        out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=sym))
+        mrow = MARKETS[market]
+        if mrow.quantity_unit == "contracts":
+            if given is None:
+                return []  # a bot's stake is in the base or quote asset, never in contracts
+            return self._contracts(market, sym, label, ex, given, row, unknown)
+        endpoint = mrow.roles.get("price")
+        if endpoint is None:
+            return []
+        out = facts.get(Request.of(endpoint, symbol=sym))
         if out is None or not out.ok:
             unknown.append(unavailable_reason(out, f"{label} price"))
             return []
         try:
-            price = number(out.data, PRICE_FIELD[market], f"{label} price")
+            price = number(out.data, mrow.price_field, f"{label} price")
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
             return []
@@ -482,7 +520,9 @@ class SymbolsCheck(SymbolCheckBase):
                 ]
             if size < min_stake:
                 row["stake_raised_to"] = f"{min_stake:.4f}"
-                size = min_stake  # freqtrade raises it to its minimum and sends that
+                # freqtrade raises it to its minimum and sends that (a float: 8 places are
+                # more than any step size needs, and read better than 28)
+                size = min_stake.quantize(Decimal("0.00000001"))
         qty = rules.quantity(size, price)
         row.update(
             {
@@ -534,6 +574,64 @@ class SymbolsCheck(SymbolCheckBase):
             )
         ]
 
+    def _contracts(
+        self,
+        market: str,
+        sym: str,
+        label: str,
+        ex: ExchangeLimits,
+        size: Decimal,
+        row: dict[str, Any],
+        unknown: list[str],
+    ) -> list[Finding]:
+        """COIN-M: ``order_size`` is in USD and an order is whole contracts of ``contractSize``
+        USD, so the quantity is ``floor(order_size / contractSize)`` at any price."""
+        entry = ex.symbol(sym) or {}
+        try:
+            contract = number(entry, "contractSize", f"{label} exchangeInfo")
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+            return []
+        if contract <= 0:
+            unknown.append(f"{label}: Binance reports a contract size of {contract}")
+            return []
+        rules = order_rules(market, ex.filters(sym))
+        qty = (size / contract).to_integral_value(ROUND_FLOOR)
+        if rules.step > 0:
+            qty = (qty / rules.step).to_integral_value(ROUND_FLOOR) * rules.step
+        row.update(
+            {
+                "order_size": f"{_plain(size)} USD",
+                "contract_size": _plain(contract),
+                "quantity": f"{_plain(qty)} contracts",
+                "min_qty": str(rules.min_qty),
+            }
+        )
+        codes = MARKETS[market].codes
+        assert codes is not None
+        kind = None
+        if qty <= 0 or qty < rules.min_qty:
+            kind, (code, text) = "min", codes.min_qty
+            why = (
+                f"is {_plain(qty)} contract(s) of {_plain(contract)} USD, below the minimum "
+                f"{_plain(rules.min_qty)}"
+            )
+            fix = f"raise the bot's order size to at least {_plain(contract * rules.min_qty)} USD"
+        elif rules.max_qty is not None and qty > rules.max_qty:
+            kind, (code, text) = "max", codes.max_qty
+            why = f"is {_plain(qty)} contracts, above the maximum {_plain(rules.max_qty)}"
+            fix = "lower the bot's order size (or split the order)"
+        if kind is None:
+            return []
+        return [
+            Finding(
+                Status.CRITICAL,
+                f"an order of {_plain(size)} USD on {label} {why}: it fails with {code} ({text})",
+                [code],
+                fix,
+            )
+        ]
+
 
 def bot_stake(account: AccountConfig) -> Stake | None:
     """Given an account, return the stake rule its bot's config gave, unless our order_size
@@ -546,11 +644,16 @@ def bot_stake(account: AccountConfig) -> Stake | None:
     return bot.derived.stake
 
 
-def balance_endpoint(account: AccountConfig, market: str) -> str:
-    """The endpoint the balance check reads a market's free balances from (its default)."""
-    if market == "usdm":
-        return "fapi.account"
-    return "spot.account" if account.testnet else "sapi.userAsset"
+def balance_endpoint(account: AccountConfig, market: str) -> str | None:
+    """Given an account and one of its markets, return the endpoint the balance check reads
+    the market's free balances from by default (the wallet's, where the row has one and the
+    account is not on the testnet, which has no /sapi), or None when the row has none."""
+    pm = account.pm is True
+    row = MARKETS[market]
+    wallet = row.endpoint("wallet_balance", pm)
+    if wallet is not None and not account.testnet:
+        return wallet
+    return row.endpoint("balance", pm)
 
 
 def _plain(d: Decimal) -> str:
@@ -558,16 +661,27 @@ def _plain(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
+def _quoted(findings: list[Finding], market: str, filters: dict[str, Any]) -> list[Finding]:
+    """Given a symbol's findings, return them quoting Binance's order-size texts with the
+    symbol's own figures (its minimum notional, the filter that fails)."""
+    rules = order_rules(market, filters)
+    product = market_product(market)
+    for f in findings:
+        for code in f.codes + f.risk_codes:
+            if code in f.quotes:
+                continue
+            if code == -4164 and rules.min_notional:
+                f.quotes[code] = quote(code, product, min_notional=_plain(rules.min_notional))
+            elif code == -1013 and (m := re.search(r"Filter failure: ([A-Z_]+)", f.text)):
+                f.quotes[code] = quote(code, product, filter=m.group(1))
+    return findings
+
+
 def _failure_code(market: str, kind: str) -> tuple[int, str]:
-    if market == "usdm":
-        return {
-            "min_qty": (-4004, " (quantity less than min quantity)"),
-            "max_qty": (-4005, " (quantity greater than max quantity)"),
-            "min_notional": (-4164, " (order's notional too small)"),
-            "max_notional": (-4164, ""),
-        }[kind]
-    filt = "LOT_SIZE" if kind in ("min_qty", "max_qty") else "NOTIONAL"
-    return -1013, f" (Filter failure: {filt})"
+    codes = MARKETS[market].codes
+    assert codes is not None
+    code, text = getattr(codes, kind)
+    return code, f" ({text})" if text else ""
 
 
 def _explain(fail: tuple[str, Decimal], rules: OrderRules, qty: Decimal, market: str) -> str:

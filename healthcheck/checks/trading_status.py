@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import ERRORS, fix_for
+from healthcheck.binance_errors import fix_for, lookup
 from healthcheck.checks.base import (
     SLOW_ACCOUNT_FIELDS_SECONDS,
     CheckBase,
@@ -26,14 +26,17 @@ from healthcheck.checks.base import (
     combine,
     fmt_duration,
     fmt_ts,
+    from_product,
     ms_timestamp,
     number,
+    role_endpoints,
     setting,
     unavailable_reason,
 )
-from healthcheck.checks.symbols import PRICE_ENDPOINT, PRICE_FIELD, order_rules
+from healthcheck.checks.symbols import order_rules
+from healthcheck.endpoints import ENDPOINTS
 from healthcheck.fetch import TRANSPORT_KINDS, Request
-from healthcheck.markets import MARKETS
+from healthcheck.markets import MARKETS, POOLS
 from healthcheck.result import Result, Status
 
 if TYPE_CHECKING:
@@ -88,24 +91,32 @@ class TradingStatusCheck(CheckBase):
 
     def needs(self, account: AccountConfig) -> list[Request]:
         needs: list[Request] = []
-        if "usdm" in account.markets:
-            needs += [Request("fapi.apiTradingStatus"), Request("fapi.accountConfig")]
-        if "spot" in account.markets:
-            # canTrade changes rarely; /api/v3/account weighs 20
-            needs.append(Request("spot.account", reuse_seconds=SLOW_ACCOUNT_FIELDS_SECONDS))
-            if not account.testnet:
-                needs.append(Request("sapi.apiTradingStatus"))
+        for m in account.markets:
+            for role in ("trading_rules", "can_trade", "unified_account"):
+                for name in role_endpoints(account, m, role):
+                    # canTrade changes rarely; spot's /api/v3/account weighs 20
+                    reuse = SLOW_ACCOUNT_FIELDS_SECONDS if ENDPOINTS[name].weight >= 20 else 0.0
+                    if role == "unified_account":
+                        reuse = 0.0  # accountStatus can change from one minute to the next
+                    needs.append(Request(name, reuse_seconds=reuse))
+            for name in role_endpoints(account, m, "api_lock"):
+                if POOLS[ENDPOINTS[name].pool].on_testnet or not account.testnet:
+                    needs.append(Request(name))
         if not account.testnet:
             needs.append(Request("sapi.accountStatus"))
-        if account.test_order_symbols:
+        tested = [m for m in account.markets if MARKETS[m].order_test_endpoint]
+        if account.test_order_symbols and tested:
             syms = ",".join(account.test_order_symbols)
             needs += [
-                Request.of(MARKETS[m].exchange_info_endpoint, symbols=syms) for m in account.markets
+                Request.of(ex, symbols=syms)
+                for m in tested
+                if (ex := MARKETS[m].exchange_info_endpoint)
             ]
             # a test order must pass the minimum notional too: size it at the current price
             needs += [
-                Request.of(PRICE_ENDPOINT[m], symbol=s)
-                for m in account.markets
+                Request.of(price, symbol=s)
+                for m in tested
+                if (price := MARKETS[m].roles.get("price"))
                 for s in account.test_order_symbols
                 if s not in account.test_order_quantity
             ]
@@ -115,12 +126,15 @@ class TradingStatusCheck(CheckBase):
         """A test order per configured symbol and market, sized from exchangeInfo's filters."""
         out = []
         for market in account.markets:
+            endpoint = MARKETS[market].order_test_endpoint
+            if endpoint is None:
+                continue
             for symbol in account.test_order_symbols:
                 price = _price(facts, market, symbol)
                 params = build_test_order(
                     account, market, symbol, facts.exchange.get(market), price
                 )
-                out.append(Request.of(MARKETS[market].order_test_endpoint, **params))
+                out.append(Request.of(endpoint, **params))
         return out
 
     def evaluate(self, facts: Facts) -> Result:
@@ -129,39 +143,53 @@ class TradingStatusCheck(CheckBase):
         src = Unavailable(facts)
         details: dict = {}
         metrics: dict = {}
-        data = src.data("fapi.apiTradingStatus", "futures trading rules")
-        if data is not None:
-            with src.parsing():
-                findings.extend(self._futures_indicators(data, facts.now, details, metrics))
-        data = src.data("fapi.accountConfig", "futures canTrade")
-        if data is not None:
-            with src.parsing():
-                if not boolean(data, "canTrade", "accountConfig"):
-                    findings.append(
-                        Finding(
-                            Status.CRITICAL,
-                            "futures account may not trade "
-                            "(canTrade false): orders fail with -4088",
-                            [-4088],
-                            fix_for(-4088),
-                        )
-                    )
-        data = src.data("spot.account", "spot canTrade")
-        if data is not None:
-            with src.parsing():
-                if not boolean(data, "canTrade", "account"):
-                    findings.append(
-                        Finding(
-                            Status.CRITICAL,
-                            "spot account may not trade (canTrade false): orders fail with -2010",
-                            [-2010],
-                            "check Binance account notifications; contact support",
-                        )
-                    )
-        data = src.data("sapi.apiTradingStatus", "spot API trading status")
-        if data is not None:
-            with src.parsing():
-                findings.extend(self._spot_lock(data))
+        seen: set[str] = set()
+        for m in acc.markets:
+            row = MARKETS[m]
+            # the codes are the row's (its orders get them), under Portfolio Margin too
+            product = row.error_product
+            name = facts.role(m, "trading_rules")
+            if name is not None and name not in seen:
+                seen.add(name)
+                data = src.data(name, f"{row.title} trading rules")
+                if data is not None:
+                    with src.parsing():
+                        found = self._futures_indicators(data, facts.now, details, metrics, product)
+                        findings.extend(from_product(product, found))
+            name = facts.role(m, "can_trade")
+            if name is not None and name not in seen:
+                seen.add(name)
+                data = src.data(name, f"{row.title} canTrade")
+                if data is not None:
+                    with src.parsing():
+                        if not boolean(data, "canTrade", ENDPOINTS[name].path):
+                            code = -4088 if row.futures else -2010
+                            findings.append(
+                                Finding(
+                                    Status.CRITICAL,
+                                    f"{row.title} account may not trade (canTrade false): "
+                                    f"orders fail with {code}",
+                                    [code],
+                                    fix_for(code, product)
+                                    if row.futures
+                                    else "check Binance account notifications; contact support",
+                                    product=product,
+                                )
+                            )
+            name = facts.role(m, "api_lock")
+            if name is not None and name not in seen:
+                seen.add(name)
+                data = src.data(name, f"{row.title} API trading status")
+                if data is not None:
+                    with src.parsing():
+                        findings.extend(from_product(product, self._spot_lock(data)))
+            name = facts.role(m, "unified_account")
+            if name is not None and name not in seen:
+                seen.add(name)
+                data = src.data(name, "Portfolio Margin account status")
+                if data is not None:
+                    with src.parsing():
+                        findings.extend(from_product(product, _pm_status(data, details)))
         data = src.data("sapi.accountStatus", "account status")
         if data is not None:
             status_text = data.get("data") if isinstance(data, dict) else None
@@ -212,7 +240,7 @@ class TradingStatusCheck(CheckBase):
         ]
 
     def _futures_indicators(
-        self, data: dict, now: float, details: dict, metrics: dict
+        self, data: dict, now: float, details: dict, metrics: dict, product: str
     ) -> list[Finding]:
         if not isinstance(data, dict) or not isinstance(data.get("indicators", {}), dict):
             raise SchemaError("apiTradingStatus: field 'indicators' is not an object")
@@ -239,7 +267,7 @@ class TradingStatusCheck(CheckBase):
                             f"to reduce-only by the quantitative rules ({name}){when}:"
                             f" new orders fail with -4400",
                             [-4400],
-                            fix_for(-4400),
+                            fix_for(-4400, product),
                         )
                     )
                     continue
@@ -274,7 +302,7 @@ class TradingStatusCheck(CheckBase):
             if outcome is None:
                 continue
             params = dict(req.params)
-            market = next(m.id for m in MARKETS.values() if m.order_test_endpoint == req.endpoint)
+            market = ENDPOINTS[req.endpoint].market
             symbol = params["symbol"]
             label = f"{market} {symbol}"
             if outcome.ok:
@@ -289,13 +317,17 @@ class TradingStatusCheck(CheckBase):
             if code is None or err.kind in TRANSPORT_KINDS:
                 unknown.append(unavailable_reason(outcome, f"test order {label}"))
             elif code in ACCOUNT_CODES:
-                meaning = ERRORS[code].meaning if code in ERRORS else err.message
+                product = MARKETS[market].error_product
+                entry = lookup(code, product)
+                meaning = entry.meaning if entry else err.message
                 out.append(
                     Finding(
                         Status.CRITICAL,
                         f"a test order on {label} was rejected with {code} ({meaning})",
                         [code],
-                        fix_for(code),
+                        fix_for(code, product),
+                        product=product,
+                        quotes={code: err.message},
                     )
                 )
             else:
@@ -312,12 +344,47 @@ class TradingStatusCheck(CheckBase):
         return out
 
 
+# accountStatus of a Portfolio Margin account (GET /papi/v1/account): anything but NORMAL
+PM_STATUS_TEXT = {
+    "MARGIN_CALL": "uniMMR is in the margin-call band",
+    "SUPPLY_MARGIN": "Binance asks for more margin",
+    "REDUCE_ONLY": "only reduce-only orders are accepted",
+    "ACTIVE_LIQUIDATION": "positions are being liquidated",
+    "FORCE_LIQUIDATION": "positions are being force-liquidated",
+    "BANKRUPTED": "the account is bankrupt",
+}
+
+
+def _pm_status(data: Any, details: dict) -> list[Finding]:
+    """Given /papi/v1/account, return a CRITICAL finding naming an accountStatus not NORMAL."""
+    if not isinstance(data, dict) or not isinstance(data.get("accountStatus"), str):
+        raise SchemaError("papi account: field 'accountStatus' is missing")
+    status = data["accountStatus"][:40]
+    details["portfolio_margin_status"] = status
+    if status == "NORMAL":
+        return []
+    why = PM_STATUS_TEXT.get(status, "Binance restricts the account")
+    return [
+        Finding(
+            Status.CRITICAL,
+            f"Portfolio Margin account status is {status}, not NORMAL: {why}",
+            [],
+            "add collateral or reduce positions now (Portfolio Margin: uniMMR must stay above "
+            "1.2 for new orders, liquidation at 1.05)",
+        )
+    ]
+
+
 def _price(facts: Facts, market: str, symbol: str) -> Decimal | None:
-    out = facts.get(Request.of(PRICE_ENDPOINT[market], symbol=symbol))
+    row = MARKETS[market]
+    endpoint = row.roles.get("price")
+    if endpoint is None:
+        return None
+    out = facts.get(Request.of(endpoint, symbol=symbol))
     if out is None or not out.ok:
         return None
     try:
-        price = number(out.data, PRICE_FIELD[market], "price")
+        price = number(out.data, row.price_field, "price")
     except SchemaError:
         return None
     return price if price > 0 else None
@@ -349,6 +416,6 @@ def build_test_order(
         "type": "MARKET",
         "quantity": format(qty.normalize(), "f"),
     }
-    if market == "usdm":
+    if MARKETS[market].position_side:
         params["positionSide"] = "LONG" if acc.position_mode == "hedge" else "BOTH"
     return params

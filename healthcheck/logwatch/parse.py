@@ -105,7 +105,7 @@ def _text_table() -> dict[str, int]:
         if code in binance_errors.HTTP_STATUSES:
             continue
         for text in entry.texts:
-            head = text.split("%s")[0]
+            head = binance_errors.head(text)
             if len(head) >= MIN_TEXT:
                 table.setdefault(head, code)  # catalogue order: -1013 before -2010
     return table
@@ -212,7 +212,7 @@ def _matching(code: int, msg: str) -> list[binance_errors.CatalogueEntry]:
     matching = []
     for e in binance_errors.entries(code):
         for text in e.texts:
-            head = text.split("%s")[0].rstrip(". ")
+            head = binance_errors.head(text).rstrip(". ")
             if head and msg.startswith(head[:60]):
                 matching.append(e)
                 break

@@ -18,7 +18,21 @@ PRODUCTS = ("spot", "sapi", "usdm", "coinm")
 DEFAULT_WINDOW = 300.0
 DEFAULT_THRESHOLD = 1
 _UNIT_RE = re.compile(r"^[A-Za-z0-9:_.@\\-]{1,256}$")
-KEYS = ("account", "path", "command", "unit", "window", "threshold", "severity", "product")
+KEYS = (
+    "account",
+    "path",
+    "command",
+    "unit",
+    "window",
+    "threshold",
+    "severity",
+    "product",
+    "stale_after",
+)
+# freqtrade logs "Bot heartbeat" every internals.heartbeat_interval (60 s by default,
+# freqtrade/worker.py): three missed heartbeats mean the bot is stuck or dead
+SUGGESTED_STALE_AFTER = 180
+MAX_STALE_AFTER = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class WatchConfig:
     severity: dict[int, Status] = field(default_factory=dict)  # per-code overrides
     product: str | None = None
     index: int = 0
+    stale_after: float | None = None  # seconds without a line before bot_alive is CRITICAL
 
     @property
     def source_id(self) -> str:
@@ -164,6 +179,19 @@ def parse_watch(
         if product is not None and product not in PRODUCTS:
             bad("product", f"{product!r} must be one of {', '.join(PRODUCTS)}")
             product = None
+        stale_after = table.get("stale_after")
+        if stale_after is not None and (
+            isinstance(stale_after, bool)
+            or not isinstance(stale_after, int | float)
+            or not 1 <= stale_after <= MAX_STALE_AFTER  # NaN and inf fail too
+        ):
+            bad(
+                "stale_after",
+                f"{repr(stale_after)[:40]} must be a number of seconds from 1 to "
+                f"{MAX_STALE_AFTER} (freqtrade: 3 x heartbeat_interval, "
+                f"{SUGGESTED_STALE_AFTER} by default)",
+            )
+            stale_after = None
         if len(problems) == n_before:
             out.append(
                 WatchConfig(
@@ -176,6 +204,7 @@ def parse_watch(
                     severity=severity,
                     product=product,
                     index=i,
+                    stale_after=None if stale_after is None else float(stale_after),
                 )
             )
     return tuple(out), problems

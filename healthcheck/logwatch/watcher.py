@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthcheck.bots.liveness import SourceSilence
 from healthcheck.logwatch import bots
 from healthcheck.logwatch.follow import (
     MAX_LINE,
@@ -27,7 +28,13 @@ from healthcheck.logwatch.follow import (
     PathFollower,
     journal_argv,
 )
-from healthcheck.logwatch.parse import candidate_lines, mask, parse_line, resolve_product
+from healthcheck.logwatch.parse import (
+    candidate_lines,
+    line_timestamp,
+    mask,
+    parse_line,
+    resolve_product,
+)
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
 from healthcheck.redact import scrub
@@ -37,6 +44,25 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 PRUNE_EVERY = 3600.0
+LAST_LINE_MARK = "last_line:"  # + source id: when the source last wrote a line (epoch seconds)
+
+
+def last_line_time(
+    watch: WatchConfig, lines: list[str], *, now: float, backlog: bool, mtime: float | None
+) -> float:
+    """Given the lines one poll read from a source, return when the source last wrote a line.
+
+    A journal line carries journald's own time (short-iso, with its zone); a live line of a file
+    or command is dated when read; a backlog line of a file (written while we were not running)
+    by the file's mtime, never later than now.
+    """
+    if watch.unit is not None and lines:
+        ts = line_timestamp(lines[-1])
+        if ts is not None and ts <= now + 60:
+            return ts
+    if backlog and mtime is not None:
+        return min(mtime, now)
+    return now
 
 
 def default_product(watch: WatchConfig, markets: Iterable[str]) -> str | None:
@@ -123,6 +149,16 @@ class Watcher:
                 f = CommandFollower(list(w.command), name=name)
             self.sources.append(_Source(w, f))
         self._all_sources = list(self.sources)  # drain() drops finished one-shot commands
+        self.started_at = time.time()  # a source that never wrote a line is silent since then
+        self.last_line: dict[str, float] = {}  # source id -> when it last wrote a line
+        for w in self.watches:
+            stored = self.store.mark(LAST_LINE_MARK + w.source_id)
+            try:
+                self.last_line[w.source_id] = float(stored) if stored is not None else 0.0
+            except ValueError:
+                self.last_line[w.source_id] = 0.0
+            if not self.last_line[w.source_id] > 0:
+                del self.last_line[w.source_id]
         self._stop = threading.Event()
         self._latest: dict[tuple[str, str], Result] = {}
         self._thread: threading.Thread | None = None
@@ -139,6 +175,7 @@ class Watcher:
         now = time.time() if now is None else now
         positions: dict[str, Position] = {}
         found: list[Occurrence] = []
+        marks: dict[str, str] = {}
         for s in self.sources:
             try:
                 batch = s.follower.poll()
@@ -146,6 +183,14 @@ class Watcher:
                 log.exception("%s: unexpected error while reading; retrying", s.watch.label)
                 continue
             if batch.lines:
+                backlog = batch.backlog or self.oneshot
+                ts = last_line_time(
+                    s.watch, batch.lines, now=now, backlog=backlog, mtime=batch.mtime
+                )
+                sid = s.watch.source_id
+                if ts > self.last_line.get(sid, 0.0):
+                    self.last_line[sid] = ts
+                    marks[LAST_LINE_MARK + sid] = repr(ts)
                 found.extend(
                     occurrences_in(
                         batch.lines,
@@ -162,7 +207,7 @@ class Watcher:
             if pos is not None and pos != s.last_position:
                 positions[s.watch.source_id] = pos
                 s.last_position = pos
-        self.store.commit_batch(positions, found)
+        self.store.commit_batch(positions, found, marks)
         if now - self._last_prune > PRUNE_EVERY:
             self._last_prune = now
             self.store.prune(now - KEEP_SECONDS)
@@ -232,6 +277,29 @@ class Watcher:
                 log.debug("closing %s failed", s.watch.label, exc_info=True)
 
     # ------------------------------------------------------------------ results
+    def silences_for(self, account: str) -> list[SourceSilence]:
+        """Given an account, return when each of its watched sources last wrote a line (the
+        sources this process does not follow, such as commands under `check`, are left out)."""
+        out = []
+        for s in self._all_sources:
+            w = s.watch
+            if w.account != account:
+                continue
+            out.append(
+                SourceSilence(
+                    label=w.label,
+                    stale_after=w.stale_after,
+                    last_line_ts=self.last_line.get(w.source_id),
+                    watching_since=self.started_at,
+                    problem=self._problem(s),
+                )
+            )
+        return out
+
+    def units_for(self, account: str) -> list[str]:
+        """Given an account, return the systemd units of its ``unit =`` sources."""
+        return [w.unit for w in self.watches if w.account == account and w.unit is not None]
+
     def facts_for(self, account: str, now: float | None = None) -> BotLogFacts | None:
         """Given an account, return what its watched logs hold now (None if not watched): the
         facts the bot_errors check evaluates."""

@@ -50,6 +50,19 @@ def _default_futures_assets() -> dict[str, dict[str, str]]:
     }
 
 
+def _default_coinm() -> dict[str, dict[str, Any]]:
+    return {
+        "BTC": {
+            "walletBalance": "0.5",
+            "availableBalance": "0.45",
+            "marginBalance": "0.5",
+            "maintMargin": "0.002",
+            "initialMargin": "0.05",
+            "unrealizedProfit": "0",
+        }
+    }
+
+
 @dataclass
 class SimAccount:
     """Knobs of one simulated account; change them at any time, each request reads them afresh."""
@@ -89,8 +102,21 @@ class SimAccount:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     positions: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     leverage: dict[str, int] = field(default_factory=dict)
+    # USD-M margin type per symbol ("CROSSED" or "ISOLATED"); a symbol not listed is CROSSED.
+    margin_types: dict[str, str] = field(default_factory=dict)
     unfilled_counts: dict[str, int] = field(default_factory=dict)
     sim: Any = field(default=None, repr=False, compare=False)
+    # COIN-M (/dapi, healthcheck.simulator.coinm): margin per coin, positions in contracts;
+    # the position mode is USD-M's unless set (Binance's "CM migration" may share it)
+    coinm_assets: dict[str, dict[str, Any]] = field(default_factory=lambda: _default_coinm())
+    coinm_positions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    coinm_dual_side: bool | None = None
+    coinm_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Portfolio Margin (/papi, healthcheck.simulator.papi): /fapi and /dapi refuse signed calls
+    portfolio_margin: bool = False
+    enable_pm_trading: bool = False
+    uni_mmr: Any = "8.5"
+    pm_account_status: str = "NORMAL"
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -104,6 +130,10 @@ class SimAccount:
     def futures_available(self, asset: str = "USDT") -> Decimal:
         a = self.futures_assets.get(asset)
         return d(a.get("availableBalance", "0")) if a else Decimal(0)
+
+    def margin_type_for(self, symbol: str) -> str:
+        """Given a USD-M symbol, return its margin type: "CROSSED" (the default) or "ISOLATED"."""
+        return self.margin_types.get(symbol, "CROSSED")
 
     def leverage_for(self, symbol: str) -> int:
         return int(self.leverage.get(symbol, DEFAULT_LEVERAGE))
@@ -142,7 +172,9 @@ class SimAccount:
         """Put a resting order on the book without validation; return its orderId.
 
         Stop types go to the algo book (usdm ``openAlgoOrders``; spot MAX_NUM_ALGO_ORDERS).
-        A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price.
+        A LIMIT order without ``price`` rests at half (BUY) or double (SELL) the current price; a
+        stop without one at double (BUY) or half (SELL), so it does not trigger. Stops and
+        take-profits fire when the price reaches their ``price`` (the trigger).
         """
         return int(
             self._require_sim().add_open_order(
@@ -151,12 +183,28 @@ class SimAccount:
         )
 
     def set_position(
-        self, symbol: str, amount: Any, *, entry_price: Any = None, leverage: int | None = None
+        self,
+        symbol: str,
+        amount: Any,
+        *,
+        entry_price: Any = None,
+        leverage: int | None = None,
+        margin_type: str | None = None,
     ) -> None:
-        """Set the USD-M position of ``symbol`` (negative = short, 0 = flat)."""
+        """Set the USD-M position of ``symbol`` (negative = short, 0 = flat), optionally with
+        its margin type ("CROSSED" or "ISOLATED")."""
         self._require_sim().set_position(
-            self, symbol, amount, entry_price=entry_price, leverage=leverage
+            self,
+            symbol,
+            amount,
+            entry_price=entry_price,
+            leverage=leverage,
+            margin_type=margin_type,
         )
+
+    def set_margin_type(self, symbol: str, margin_type: str) -> None:
+        """Set the USD-M margin type of ``symbol`` ("CROSSED" or "ISOLATED") without checks."""
+        self._require_sim().set_margin_type(self, symbol, margin_type)
 
     def set_leverage(self, symbol: str, leverage: int) -> None:
         self._require_sim().set_leverage(self, symbol, leverage)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from healthcheck.binance_errors import ERRORS
+from healthcheck.binance_errors import quote
 from healthcheck.simulator import trading
 from healthcheck.simulator.accounts import SimAccount, d, s8
 from healthcheck.simulator.market import (
@@ -124,8 +124,12 @@ def _wanted_symbols(params: dict[str, str], known: dict[str, Any]) -> list[str]:
             raise ApiError(
                 400,
                 -1100,
-                ERRORS[-1100].msg
-                % ("symbols", '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'),
+                quote(
+                    -1100,
+                    "spot",
+                    param="symbols",
+                    legal_range='^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$',
+                ),
             ) from None
     else:
         return list(known)
@@ -595,6 +599,8 @@ def spot_order(ctx: Ctx) -> Any:
                 trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
             elif p.get("timeInForce") in ("IOC", "FOK"):
                 rec["status"] = "EXPIRED"
+        if rec["status"] == "NEW":  # resting (stops included): what it may spend is locked
+            trading.lock_spot(ctx.sim, a, rec)
     base = {
         "symbol": rec["symbol"],
         "orderId": rec["orderId"],
@@ -655,7 +661,8 @@ def _find_order(ctx: Ctx, market: str, *, algo: bool = False) -> dict[str, Any]:
     a = _acct(ctx)
     ctx.sim._match_all()
     for o in a.orders.values():
-        if o["market"] != market or o["algo"] != algo:
+        # spot stop orders are ordinary orders for lookup; usdm ones live on the algo book
+        if o["market"] != market or (market == "usdm" and o["algo"] != algo):
             continue
         if not algo and o["symbol"] != p["symbol"]:
             continue
@@ -678,6 +685,7 @@ def spot_cancel_order(ctx: Ctx) -> Any:
     if o["status"] != "NEW":
         raise ApiError(400, -2011, "Unknown order sent.")
     o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+    trading.unlock_spot(_acct(ctx), o)
     return {
         **trading.spot_order_json(o),
         "origClientOrderId": o["clientOrderId"],
@@ -700,6 +708,7 @@ def spot_cancel_open_orders(ctx: Ctx) -> Any:
     out = []
     for o in trading.open_orders(_acct(ctx), "spot", ctx.params["symbol"]):
         o["status"], o["updateTime"] = "CANCELED", ctx.now_ms
+        trading.unlock_spot(_acct(ctx), o)
         out.append({**trading.spot_order_json(o), "origClientOrderId": o["clientOrderId"]})
     if not out:
         raise ApiError(400, -2011, "Unknown order sent.")
@@ -831,7 +840,7 @@ def api_restrictions(ctx: Ctx) -> Any:
         "enableFixApiTrade": False,
         "enableFixReadOnly": False,
         "enableSpotAndMarginTrading": a.enable_spot_trading,
-        "enablePortfolioMarginTrading": False,
+        "enablePortfolioMarginTrading": a.enable_pm_trading,
     }
     if a.trading_authority_expiration_ms is not None:
         out["tradingAuthorityExpirationTime"] = a.trading_authority_expiration_ms
@@ -1126,7 +1135,7 @@ def _account_positions(ctx: Ctx, *, v2: bool) -> list[dict[str, Any]]:
                     "positionInitialMargin": r["positionInitialMargin"],
                     "openOrderInitialMargin": "0",
                     "leverage": str(lev),
-                    "isolated": False,
+                    "isolated": a.margin_type_for(sym) == "ISOLATED",
                     "entryPrice": r["entryPrice"],
                     "breakEvenPrice": r["breakEvenPrice"],
                     "maxNotional": str(max_notional(sym, lev)),
@@ -1190,13 +1199,44 @@ def symbol_config(ctx: Ctx) -> Any:
     return [
         {
             "symbol": st.symbol,
-            "marginType": "CROSSED",
+            "marginType": a.margin_type_for(st.symbol),
             "isAutoAddMargin": False,
             "leverage": a.leverage_for(st.symbol),
             "maxNotionalValue": str(max_notional(st.symbol, a.leverage_for(st.symbol))),
         }
         for st in _symbols(ctx)
     ]
+
+
+MARGIN_TYPE_MSGS = {
+    -4047: "Margin type cannot be changed if there exists open orders.",
+    -4048: "Margin type cannot be changed if there exists position.",
+    -4168: "Unable to adjust to isolated-margin mode under the Multi-Assets mode.",
+}
+
+
+def change_margin_type(ctx: Ctx) -> Any:
+    """POST /fapi/v1/marginType: the symbol's margin type, refused as Binance refuses it."""
+    a = _acct(ctx)
+    if not ctx.params.get("symbol"):
+        raise mandatory("symbol")
+    want = ctx.params.get("marginType", "")
+    if want not in ("ISOLATED", "CROSSED"):
+        # Binance's answer to a missing or unknown value (lower case "isolated" included), with
+        # the parameter's name in lower case, as users have reported it
+        raise mandatory("margintype")
+    st = _symbols(ctx)[0]
+    with ctx.sim._lock:
+        if a.margin_type_for(st.symbol) == want:
+            raise ApiError(400, -4046, "No need to change margin type.")
+        if want == "ISOLATED" and a.multi_assets_margin:
+            raise ApiError(400, -4168, MARGIN_TYPE_MSGS[-4168])
+        if a.usdm_position(st.symbol)["amt"] != 0:
+            raise ApiError(400, -4048, MARGIN_TYPE_MSGS[-4048])
+        if trading.open_orders(a, "usdm", st.symbol):
+            raise ApiError(400, -4047, MARGIN_TYPE_MSGS[-4047])
+        a.margin_types = {**a.margin_types, st.symbol: want}
+    return {"code": 200, "msg": "success"}
 
 
 def change_leverage(ctx: Ctx) -> Any:
@@ -1379,6 +1419,73 @@ def futures_user_trades(ctx: Ctx) -> Any:
     return out
 
 
+INCOME_TYPES = (
+    "TRANSFER",
+    "WELCOME_BONUS",
+    "REALIZED_PNL",
+    "FUNDING_FEE",
+    "COMMISSION",
+    "INSURANCE_CLEAR",
+    "REFERRAL_KICKBACK",
+    "COMMISSION_REBATE",
+    "API_REBATE",
+    "CONTEST_REWARD",
+    "CROSS_COLLATERAL_TRANSFER",
+    "OPTIONS_PREMIUM_FEE",
+    "OPTIONS_SETTLE_PROFIT",
+    "INTERNAL_TRANSFER",
+    "AUTO_EXCHANGE",
+    "DELIVERED_SETTELMENT",
+    "COIN_SWAP_DEPOSIT",
+    "COIN_SWAP_WITHDRAW",
+    "POSITION_LIMIT_INCREASE_FEE",
+    "STRATEGY_UMFUTURES_TRANSFER",
+    "FEE_RETURN",
+    "BFUSD_REWARD",
+)
+
+
+def futures_income(ctx: Ctx) -> Any:
+    """GET /fapi/v1/income: the commission of every fill (the simulator charges no funding, so a
+    FUNDING_FEE query is answered with an empty list, as Binance does within 8 hours)."""
+    a = _acct(ctx)
+    p = ctx.params
+    sym = p.get("symbol")
+    if sym is not None:
+        _symbols(ctx)
+    kind = p.get("incomeType")
+    if kind is not None and kind not in INCOME_TYPES:  # the code for this is UNCONFIRMED
+        raise ApiError(
+            400,
+            -1100,
+            "Illegal characters found in parameter 'incomeType'; legal range is "
+            f"'{', '.join(INCOME_TYPES)}'.",
+        )
+    start = _int(p, "startTime", ctx.now_ms - 7 * 86_400_000)
+    end = _int(p, "endTime", ctx.now_ms)
+    limit = max(1, min(_int(p, "limit", 100), 1000))
+    rows: list[dict[str, Any]] = []
+    for o in sorted(a.orders.values(), key=lambda o: o["updateTime"]):
+        if o["market"] != "usdm" or not o["executedQty"] or (sym and o["symbol"] != sym):
+            continue
+        if kind not in (None, "COMMISSION") or not start <= o["updateTime"] <= end:
+            continue
+        fee = o["executedQty"] * o["avgPrice"] * Decimal("0.0005")
+        rows.append(
+            {
+                "symbol": o["symbol"],
+                "incomeType": "COMMISSION",
+                "income": f"{-fee:.8f}",
+                "asset": "USDT",
+                "info": "COMMISSION",
+                "time": o["updateTime"],
+                "tranId": o["orderId"] * 10,
+                "tradeId": str(o["orderId"]),
+            }
+        )
+    return rows[:limit]
+
+
 def algo_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
     p = ctx.params
@@ -1504,6 +1611,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/fapi/v1/leverageBracket", USER_DATA, 1, leverage_bracket),
     Endpoint("GET", "/fapi/v1/symbolConfig", USER_DATA, 5, symbol_config),
     Endpoint("POST", "/fapi/v1/leverage", TRADE, 1, change_leverage),
+    Endpoint("POST", "/fapi/v1/marginType", TRADE, 1, change_margin_type),
     Endpoint("GET", "/fapi/v1/commissionRate", USER_DATA, 20, commission_rate),
     Endpoint("GET", "/fapi/v1/rateLimit/order", USER_DATA, 1, futures_rate_limit_order),
     Endpoint(
@@ -1522,6 +1630,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("DELETE", "/fapi/v1/allOpenOrders", TRADE, 1, futures_cancel_all),
     Endpoint("GET", "/fapi/v1/allOrders", USER_DATA, 5, futures_all_orders),
     Endpoint("GET", "/fapi/v1/userTrades", USER_DATA, 5, futures_user_trades),
+    Endpoint("GET", "/fapi/v1/income", USER_DATA, 30, futures_income),
     Endpoint("POST", "/fapi/v1/algoOrder", TRADE, 0, algo_order),
     Endpoint("GET", "/fapi/v1/algoOrder", USER_DATA, 1, get_algo_order),
     Endpoint("DELETE", "/fapi/v1/algoOrder", TRADE, 1, cancel_algo_order),

@@ -73,6 +73,15 @@ PRESET_FAULTS: dict[str, str] = {
     "algo_orders_near_limit": "9 usdm BTCUSDT stop orders of MAX_NUM_ALGO_ORDERS 10",
     "over_leverage": "usdm BTCUSDT leverage 125 with a 1 BTC long (60000 > cap 50000): -2027",
     "unfilled_orders_high": "spot rateLimit/order count 95 of 100 per 10 s, 190000 of 200000 a day",
+    # COIN-M and Portfolio Margin (healthcheck.simulator.coinm, .papi)
+    "coinm_hedge_mode": "COIN-M in Hedge mode (its own mode; USD-M keeps its own)",
+    "coinm_margin_warning": "COIN-M BTC maint margin / margin balance = 0.6",
+    "coinm_margin_critical": "COIN-M BTC maint margin / margin balance = 0.9",
+    "portfolio_margin": "the account is under Portfolio Margin: /fapi and /dapi refuse its "
+    "signed calls with -2015, /papi answers",
+    "uni_mmr_low": "Portfolio Margin uniMMR 1.35 (margin-call band)",
+    "uni_mmr_critical": "Portfolio Margin uniMMR 1.15 (new orders refused)",
+    "pm_reduce_only": "Portfolio Margin accountStatus REDUCE_ONLY",
 }
 
 FAULTS: dict[str, str] = {**TRANSPORT_FAULTS, **PRESET_FAULTS}
@@ -146,7 +155,25 @@ ACCOUNT_PRESETS: dict[str, AccountChanges] = {
     "margin_critical": {"futures_maint_margin": "4250", "futures_margin_balance": "5000"},
     "low_balance": {"futures_assets": _futures_usdt_available},
     "spot_low_balance": {"spot_balances": _spot_usdt_5},
+    "coinm_hedge_mode": {"coinm_dual_side": True},
+    "coinm_margin_warning": {"coinm_assets": lambda a, s: _coinm_btc_maint(a, "0.3")},
+    "coinm_margin_critical": {"coinm_assets": lambda a, s: _coinm_btc_maint(a, "0.45")},
+    "portfolio_margin": {
+        "portfolio_margin": True,
+        "enable_pm_trading": True,
+        "enable_futures": False,
+    },
+    "uni_mmr_low": {"uni_mmr": "1.35"},
+    "uni_mmr_critical": {"uni_mmr": "1.15"},
+    "pm_reduce_only": {"pm_account_status": "REDUCE_ONLY"},
 }
+
+
+def _coinm_btc_maint(a: SimAccount, maint: str) -> dict[str, dict[str, Any]]:
+    """COIN-M assets with BTC's maintenance margin at ``maint`` of a 0.5 BTC margin balance."""
+    assets = {k: dict(v) for k, v in a.coinm_assets.items()}
+    assets.setdefault("BTC", {}).update({"maintMargin": maint, "marginBalance": "0.5"})
+    return assets
 
 
 def _preload(fraction: float) -> Callable[[Simulator], dict[str, int]]:

@@ -32,8 +32,9 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
-from healthcheck.binance_errors import ERRORS
-from healthcheck.simulator import trading
+from healthcheck.binance_errors import quote
+from healthcheck.markets import POOLS as POOL_TABLE
+from healthcheck.simulator import coinm, papi, trading
 from healthcheck.simulator.accounts import SimAccount
 from healthcheck.simulator.endpoints import (
     MSG_AHEAD,
@@ -62,8 +63,10 @@ from healthcheck.simulator.market import (
     to_decimal,
 )
 
-GROUPS = ("api", "sapi", "fapi", "dapi")
-DEFAULT_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400, "dapi": 2400}
+# the weight pools and their limits: the tool's own table (healthcheck.markets)
+GROUPS = tuple(POOL_TABLE)
+DEFAULT_LIMITS = {p.id: p.default_limit for p in POOL_TABLE.values()}
+papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults
 MAX_RECV_WINDOW = 60000
 JSON_TYPE = "application/json;charset=UTF-8"
 log = logging.getLogger(__name__)
@@ -79,6 +82,7 @@ CONTROL_CALLS: dict[str, tuple[str, bool]] = {
     "/_sim/open_order": ("add_open_order", True),
     "/_sim/position": ("set_position", True),
     "/_sim/leverage": ("set_leverage", True),
+    "/_sim/margin_type": ("set_margin_type", True),
     "/_sim/unfilled_order_count": ("set_unfilled_order_count", True),
 }
 
@@ -182,7 +186,7 @@ def limit_message(group: str, limit: int, ip: str = "127.0.0.1") -> str:
             f"Too many requests; current limit of IP({ip}) is {limit} requests per minute. "
             "Please use the websocket for live updates to avoid polling the API."
         )
-    return ERRORS[-1003].msg % (limit, "1 MINUTE")
+    return quote(-1003, "spot", limit=limit, interval="1 MINUTE")
 
 
 def ban_message(group: str | None, until_ms: int, ip: str = "127.0.0.1") -> str:
@@ -413,6 +417,7 @@ class Simulator:
         self.ban_seconds = 120
         self.bans: dict[str, int] = {g: 0 for g in GROUPS}  # group -> banned until (ms)
         self.markets: dict[str, dict[str, SymbolState]] = default_symbols()
+        self.markets["coinm"] = coinm.default_symbols()
         self.spot_delist: list[dict[str, Any]] = []
         self.accounts: dict[str, SimAccount] = {}
         self.requests: list[RequestRecord] = []
@@ -660,7 +665,10 @@ class Simulator:
         qty = to_decimal(quantity, "quantity")
         cur = st.price_at(self.now_ms())
         if price is None:
-            px = cur / 2 if side == "BUY" else cur * 2
+            # away from the price: a LIMIT or take-profit BUY below, a stop BUY above (so a
+            # conditional order rests untriggered)
+            below = (side == "BUY") != (type in trading.STOP_KINDS)
+            px = cur / 2 if below else cur * 2
             tick = st.filter("PRICE_FILTER")
             px = px.quantize(Decimal(str(tick["tickSize"])).normalize()) if tick else px
         else:
@@ -681,6 +689,7 @@ class Simulator:
         *,
         entry_price: Any = None,
         leverage: int | None = None,
+        margin_type: str | None = None,
     ) -> None:
         st = self.symbol("usdm", symbol)
         amt = to_decimal(amount, "amount")
@@ -692,6 +701,8 @@ class Simulator:
         with self._lock:
             if leverage is not None:
                 self.set_leverage(acct, symbol, leverage)
+            if margin_type is not None:
+                self.set_margin_type(acct, symbol, margin_type)
             acct.positions = {
                 **acct.positions,
                 symbol: {"amt": amt, "entry": entry if amt else Decimal(0)},
@@ -702,6 +713,12 @@ class Simulator:
         if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125:
             raise ValueError(f"leverage: must be an integer 1..125, got {leverage!r}")
         acct.leverage = {**acct.leverage, symbol: leverage}
+
+    def set_margin_type(self, acct: SimAccount, symbol: str, margin_type: str) -> None:
+        self.symbol("usdm", symbol)
+        if margin_type not in ("CROSSED", "ISOLATED"):
+            raise ValueError(f"margin_type: must be CROSSED or ISOLATED, got {margin_type!r}")
+        acct.margin_types = {**acct.margin_types, symbol: margin_type}
 
     def set_unfilled_order_count(self, acct: SimAccount, interval: str, count: int) -> None:
         if interval not in ("SECOND", "DAY"):
@@ -739,11 +756,11 @@ class Simulator:
         if group is None:
             return {}
         used = str(self._used(ip, group, now_ms) + int(self.preload_weight.get(group, 0)) + extra)
-        if group == "api":
-            return {"X-MBX-USED-WEIGHT-1M": used, "X-MBX-USED-WEIGHT": used}
-        if group in ("fapi", "dapi"):
-            return {"X-MBX-USED-WEIGHT-1M": used}
-        return {"X-SAPI-USED-IP-WEIGHT-1M": used}
+        pool = POOL_TABLE[group]
+        headers = {pool.header.upper(): used}
+        if pool.fallback_header:
+            headers[pool.fallback_header.upper()] = used
+        return headers
 
     # -- order counters --------------------------------------------------------------------
     def _next_order_id(self) -> int:
@@ -874,7 +891,7 @@ class Simulator:
         wh = self._weight_headers(group, req.client_ip, now_ms)
         name = f.name
         if name == "http_500":
-            return _json_response(500, {"code": -1000, "msg": ERRORS[-1000].msg}, wh)
+            return _json_response(500, {"code": -1000, "msg": quote(-1000, "spot")}, wh)
         if name == "http_502":
             return _html(502, "502 ERROR", "CloudFront wasn't able to connect to the origin.")
         if name == "http_504":
@@ -889,10 +906,10 @@ class Simulator:
             if kind == "unavailable":
                 return Response(503, b"Service Unavailable.", {"Content-Type": "text/plain"})
             code, msg = {
-                "busy": (-1008, ERRORS[-1008].msg),
-                "internal": (-1001, ERRORS[-1001].msg),
+                "busy": (-1008, quote(-1008, "spot")),
+                "internal": (-1001, quote(-1001, "spot")),
                 "unknown": (-1000, "Unknown error, please check your request or try again later."),
-            }.get(kind, (-1008, ERRORS[-1008].msg))
+            }.get(kind, (-1008, quote(-1008, "spot")))
             return _json_response(503, {"code": code, "msg": msg}, wh)
         if name == "waf_403":
             return _html(
@@ -1022,7 +1039,7 @@ class Simulator:
                 if any(k[1] == req.path for k in ROUTES):
                     return _json_response(
                         405,
-                        {"code": -1000, "msg": ERRORS[-1000].msg},
+                        {"code": -1000, "msg": quote(-1000, "spot")},
                         self._weight_headers(group, ip, now),
                     )
                 # Binance: an empty 404 on the spot host, an HTML page on the futures hosts.
@@ -1127,7 +1144,10 @@ class Simulator:
         # Permissions are checked after the signature, as Binance does.
         if not acct.enable_reading:
             raise self._rejected(group, req.client_ip)
-        if group == "fapi" and not acct.enable_futures:
+        if group in ("fapi", "dapi") and (not acct.enable_futures or acct.portfolio_margin):
+            # a Portfolio Margin account's classic futures calls are refused (users report)
+            raise self._rejected(group, req.client_ip)
+        if group == "papi" and not (acct.portfolio_margin and acct.enable_pm_trading):
             raise self._rejected(group, req.client_ip)
         if req.path in ("/api/v3/order", "/api/v3/order/test"):
             expiry = acct.trading_authority_expiration_ms
@@ -1137,8 +1157,8 @@ class Simulator:
 
     @staticmethod
     def _rejected(group: str, ip: str) -> ApiError:
-        msg = ERRORS[-2015].msg
-        if group == "fapi":
+        msg = quote(-2015, "spot")
+        if group in ("fapi", "dapi", "papi"):
             msg = msg.rstrip(".") + f", request ip: {ip}"
         return ApiError(401, -2015, msg)
 

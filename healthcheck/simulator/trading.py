@@ -24,11 +24,11 @@ class ApiError(Exception):
     """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
 
     def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        from healthcheck.binance_errors import ERRORS
+        from healthcheck.binance_errors import quote
 
         self.status = status
         self.code = code
-        self.msg = msg if msg is not None else ERRORS[code].msg
+        self.msg = msg if msg is not None else quote(code, None)
         super().__init__(f"{status} {code} {self.msg}")
 
 
@@ -183,8 +183,37 @@ def new_record(
     }
 
 
+def _move_locked(acct: SimAccount, asset: str, amount: Decimal) -> None:
+    free, locked = acct.spot_balances.get(asset, ("0", "0"))
+    acct.spot_balances[asset] = (
+        str(Decimal(str(free)) - amount),
+        str(Decimal(str(locked)) + amount),
+    )
+
+
+def lock_spot(sim: Simulator, acct: SimAccount, o: dict[str, Any]) -> None:
+    """A resting spot order holds what it may spend, as Binance does: the quote asset of a BUY
+    (quantity x price), the base asset of a SELL; it shows as ``locked`` until filled or
+    cancelled."""
+    st = sim.symbol("spot", o["symbol"])
+    asset, amount = (
+        (st.quote, o["origQty"] * o["price"]) if o["side"] == "BUY" else (st.base, o["origQty"])
+    )
+    _move_locked(acct, asset, amount)
+    o["locked"] = (asset, amount)
+
+
+def unlock_spot(acct: SimAccount, o: dict[str, Any]) -> None:
+    """Give back what a spot order held (on cancel, or before its fill moves the balances)."""
+    held = o.pop("locked", None)
+    if held is not None:
+        _move_locked(acct, held[0], -held[1])
+
+
 def fill(sim: Simulator, acct: SimAccount, o: dict[str, Any], price: Decimal, now_ms: int) -> None:
     """Mark ``o`` filled at ``price`` and move balances (spot) or the position (usdm)."""
+    if o["market"] == "spot":
+        unlock_spot(acct, o)
     o["status"] = "FILLED"
     o["executedQty"] = o["origQty"]
     o["avgPrice"] = price
@@ -215,12 +244,72 @@ def fill(sim: Simulator, acct: SimAccount, o: dict[str, Any], price: Decimal, no
         )
 
 
+STOP_KINDS = frozenset({"STOP", "STOP_MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"})
+MARKET_KINDS = frozenset({"STOP_MARKET", "TAKE_PROFIT_MARKET", "STOP_LOSS", "TAKE_PROFIT"})
+
+
+def _triggered(o: dict[str, Any], lo: Decimal, hi: Decimal) -> bool:
+    """A stop sells when the price falls to its trigger (buys when it rises); a take-profit the
+    other way round."""
+    falls = (o["type"] in STOP_KINDS) == (o["side"] == "SELL")
+    return lo <= o["stopPrice"] if falls else hi >= o["stopPrice"]
+
+
+def _trigger(sim: Simulator, acct: SimAccount, o: dict[str, Any], now_ms: int) -> None:
+    """Fire the conditional order ``o``: spot stops become working orders under their own id;
+    a USD-M algo order places its actual order (``actualOrderId``) and is TRIGGERED, then
+    FINISHED once that order is done (as Binance's algo orders do)."""
+    cur = sim.symbol(o["market"], o["symbol"]).price_at(now_ms)
+    market = o["type"] in MARKET_KINDS
+    o["triggerTime"] = now_ms
+    if o["market"] == "spot":
+        o["working"] = True
+        o["updateTime"] = now_ms
+        if market or (o["side"] == "SELL") == (cur >= o["price"]):
+            fill(sim, acct, o, cur, now_ms)  # marketable when it fires: it takes
+        return
+    qty = o["origQty"]
+    if o["closePosition"]:
+        qty = abs(acct.usdm_position(o["symbol"])["amt"])
+    actual = new_record(
+        "usdm",
+        o["symbol"],
+        o["side"],
+        "MARKET" if market else "LIMIT",
+        None if market else o["price"],
+        qty,
+        now_ms,
+        algo=False,
+    )
+    actual["reduceOnly"], actual["positionSide"] = o["reduceOnly"], o["positionSide"]
+    actual["origType"] = o["type"]
+    actual["stopPrice"] = o["stopPrice"]
+    acct.orders[actual["orderId"]] = actual
+    o["actualOrderId"] = actual["orderId"]
+    o["status"], o["updateTime"] = "TRIGGERED", now_ms
+    if market or (o["side"] == "SELL") == (cur >= o["price"]):
+        fill(sim, acct, actual, cur, now_ms)
+
+
 def match(sim: Simulator, acct: SimAccount, now_ms: int) -> None:
-    """Fill every resting LIMIT order of ``acct`` whose price the current price has crossed."""
+    """Fill every resting LIMIT order of ``acct`` whose price the current price has crossed,
+    and fire every stop/take-profit order whose trigger price it has reached."""
     for o in list(acct.orders.values()):
-        if o["status"] != "NEW" or o["algo"] or o["type"] not in ("LIMIT", "LIMIT_MAKER"):
+        if o["status"] not in ("NEW", "TRIGGERED"):
             continue
         lo, hi = sim.symbol(o["market"], o["symbol"]).range_between(o["time"], now_ms)
+        if o["status"] == "TRIGGERED":  # a USD-M algo order whose actual order may be done
+            done = acct.orders.get(o.get("actualOrderId", 0))
+            if done is not None and done["status"] != "NEW":
+                o["status"], o["updateTime"] = "FINISHED", done["updateTime"]
+                o["actualPrice"] = done["avgPrice"]
+            continue
+        if o["type"] == "TRAILING_STOP_MARKET":
+            continue
+        if (o["algo"] or o["type"] in SPOT_ALGO_TYPES) and not o.get("working"):
+            if _triggered(o, lo, hi):
+                _trigger(sim, acct, o, now_ms)
+            continue
         if (o["side"] == "BUY" and lo <= o["price"]) or (o["side"] == "SELL" and hi >= o["price"]):
             fill(sim, acct, o, o["price"], now_ms)
 
@@ -499,8 +588,8 @@ def spot_order_json(o: dict[str, Any]) -> dict[str, Any]:
         "icebergQty": _fmt(Decimal(0)),
         "time": o["time"],
         "updateTime": o["updateTime"],
-        "isWorking": o["type"] not in SPOT_ALGO_TYPES,
-        "workingTime": o["time"],
+        "isWorking": o["type"] not in SPOT_ALGO_TYPES or bool(o.get("working")),
+        "workingTime": o.get("triggerTime", -1) if o["type"] in SPOT_ALGO_TYPES else o["time"],
         "origQuoteOrderQty": _fmt(Decimal(0)),
         "selfTradePreventionMode": "EXPIRE_MAKER",
     }
@@ -514,7 +603,7 @@ def usdm_order_json(o: dict[str, Any]) -> dict[str, Any]:
         "executedQty": str(o["executedQty"]),
         "orderId": o["orderId"],
         "origQty": str(o["origQty"]),
-        "origType": o["type"],
+        "origType": o.get("origType", o["type"]),
         "price": str(o["price"]),
         "reduceOnly": o["reduceOnly"],
         "side": o["side"],
@@ -560,8 +649,10 @@ def usdm_algo_json(o: dict[str, Any]) -> dict[str, Any]:
         "callbackRate": "",
         "createTime": o["time"],
         "updateTime": o["updateTime"],
-        "triggerTime": 0,
+        "triggerTime": o.get("triggerTime", 0),
         "goodTillDate": 0,
+        "actualOrderId": str(o.get("actualOrderId", "")),
+        "actualPrice": f"{o.get('actualPrice', Decimal(0)):.5f}",
     }
 
 
@@ -580,6 +671,9 @@ def usdm_position_json(
         maint = maint_margin(symbol, notional) if amt else Decimal(0)
         initial = abs(notional) / lev
     upnl = (mark - pos["entry"]) * amt if amt else Decimal(0)
+    isolated = acct.margin_type_for(symbol) == "ISOLATED"
+    # an isolated position holds its own margin: the entry cost at its leverage (plus uPnL)
+    iso_wallet = abs(pos["entry"] * amt) / lev if isolated and amt else Decimal(0)
     row: dict[str, Any] = {
         "symbol": symbol,
         "positionSide": "LONG" if acct.dual_side_position else "BOTH",
@@ -589,10 +683,10 @@ def usdm_position_json(
         "markPrice": _fmt(mark),
         "unRealizedProfit": _fmt(upnl),
         "liquidationPrice": "0",
-        "isolatedMargin": _fmt(Decimal(0)),
+        "isolatedMargin": _fmt(iso_wallet + upnl if isolated and amt else Decimal(0)),
         "notional": _fmt(notional),
         "marginAsset": "USDT",
-        "isolatedWallet": "0",
+        "isolatedWallet": _fmt(iso_wallet) if isolated else "0",
         "initialMargin": _fmt(initial),
         "maintMargin": _fmt(maint),
         "positionInitialMargin": _fmt(initial),
@@ -619,9 +713,9 @@ def usdm_position_json(
             {
                 "leverage": str(lev),
                 "maxNotionalValue": str(max_notional(symbol, lev)),
-                "marginType": "cross",
+                "marginType": "isolated" if isolated else "cross",
                 "isAutoAddMargin": "false",
-                "isolated": False,
+                "isolated": isolated,
             }
         )
     return row if (amt or v2) else None

@@ -80,6 +80,43 @@ def test_stake_passing_binances_minimum_but_not_freqtrades_is_critical(cli, conf
     assert "stake_amount to at least 150.00" in r["details"]["fix"]
 
 
+def test_strategy_stoploss_read_from_its_source_makes_110_a_raised_stake_not_ignored(
+        cli, config_for, tmp_path, sim):
+    """The strategy named in the config holds stoploss = -0.10: freqtrade's minimum is
+    100 x 1.05 / 0.9 = 116.67, and 110 x 1.3 passes it: freqtrade raises the stake to 116.67 and
+    trades (measured with freqtrade 2026.9). No CRITICAL "ignored"; the source is named. At
+    50000 the raised stake buys 0.002 BTC = 100 notional (at 60000 it would round down to 0.001
+    = 60 and fail with -4164, as a real freqtrade's order would)."""
+    sim.set_price("usdm", "BTCUSDT", 50000)
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    (strategies / "my_strategy.py").write_text(
+        "from freqtrade.strategy import IStrategy\n\n"
+        "class Other(IStrategy):\n    stoploss = -0.99\n\n"
+        "class MyStrategy(IStrategy):\n    timeframe = '5m'\n    stoploss = -0.10\n"
+        "    def populate_indicators(self, df, md):\n        raise SystemExit('never run')\n")
+    config = config_for(freqtrade(tmp_path, stake_amount=110, strategy="MyStrategy"))
+    _, doc = check_json(cli, config, "symbols")
+    r = symbols_result(doc)
+    assert "freqtrade ignores" not in r["summary"], r
+    # not CRITICAL; the raised stake sits near the minimum, so a 10 % fall is the warning
+    assert r["status"] == "WARNING" and "116.66666667" in r["summary"], r
+    assert "price falls to 45000" in r["summary"], r
+    p = cli("config", "show", "--config", str(config))
+    assert "my_strategy.py: MyStrategy.stoploss" in p.stdout, p.stdout
+
+
+def test_strategy_stoploss_not_a_literal_falls_back_to_the_cap(cli, config_for, tmp_path, sim):
+    sim.set_price("usdm", "BTCUSDT", 60000)
+    (tmp_path / "strategies").mkdir()
+    (tmp_path / "strategies" / "s.py").write_text(
+        "class MyStrategy:\n    stoploss = compute()\n")
+    config = config_for(freqtrade(tmp_path, stake_amount=110, strategy="MyStrategy"))
+    _, doc = check_json(cli, config, "symbols")
+    r = symbols_result(doc)
+    assert r["status"] == "CRITICAL" and "1.5 reserve cap is assumed" in r["summary"], r
+
+
 def test_stake_freqtrade_raises_to_its_minimum_is_judged_at_that_minimum(config_for, tmp_path,
                                                                          sim):
     """stoploss -0.01: minimum 106.06; 100 x 1.3 passes, freqtrade sends 106.06 -> 0.001 BTC at

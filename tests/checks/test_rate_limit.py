@@ -18,7 +18,7 @@ CHECK = RateLimitCheck(RateLimitSettings())
 def test_used_weight_thresholds(used, status):
     acc = account(markets=("usdm",))
     book = WeightBook(clock=lambda: NOW)
-    book.observe(acc.futures_url, "fapi", used)
+    book.observe(acc.base_url("usdm"), "fapi", used)
     r = CHECK.evaluate(facts(acc, book=book))
     assert r.status is status
     if status is not Status.OK:
@@ -28,7 +28,7 @@ def test_used_weight_thresholds(used, status):
 def test_active_ban_is_critical_1003():
     acc = account(markets=("usdm",))
     book = WeightBook(clock=lambda: NOW)
-    book.ban(host_key(acc.futures_url, "fapi"), NOW + 120, "IP banned (HTTP 418)")
+    book.ban(host_key(acc.base_url("usdm"), "fapi"), NOW + 120, "IP banned (HTTP 418)")
     r = CHECK.evaluate(facts(acc, book=book))
     assert r.status is Status.CRITICAL and r.codes == [-1003]
 

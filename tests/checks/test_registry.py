@@ -23,7 +23,7 @@ def test_ids_are_unique_and_settings_are_check_settings():
     assert len(CHECK_IDS) == len(set(CHECK_IDS)) == len(REGISTRY)
     for cls in REGISTRY:
         assert issubclass(cls.Settings, CheckSettings), cls.id
-        assert cls.title and cls.markets
+        assert cls.title and isinstance(cls.roles, tuple)
         for f in setting_fields(cls.Settings):
             assert f.metadata.get("help"), f"{cls.id}.{f.name} has no help text"
 

@@ -47,8 +47,9 @@ HITS = [
     ("new_order() error: (-2021, 'Order would immediately trigger.')", -2021, None),
     ("new_order() error: (None, 'Access to the requested resource is forbidden.')", 403, "http"),
     # ccxt python/ccxt/binance.py handle_errors: the code map raises "binance <body>"
+    # (-2027 is USD-M's and COIN-M's: the line does not say which)
     ("binance {\"code\":-2027,\"msg\":\"Exceeded the maximum allowable position at current "
-     "leverage.\"} <class 'ccxt.base.errors.OperationRejected'>", -2027, "usdm"),
+     "leverage.\"} <class 'ccxt.base.errors.OperationRejected'>", -2027, None),
     ("ccxt.base.errors.InsufficientFunds: binance Account has insufficient balance for "
      "requested action.", -2010, "spot"),
     ("ccxt.base.errors.MarketClosed: binance Market is closed.", -1013, "spot"),

@@ -31,7 +31,7 @@ def test_state_lists_accounts_without_secrets(sim: Simulator, account: SimAccoun
     assert state["accounts"] == [{"name": "main", "api_key": account.api_key, "key_type": "HMAC"}]
     assert account.api_secret not in json.dumps(state)
     assert state["faults"] == [] and state["clock_offset_ms"] == 0
-    assert set(state["weights"]) == {"api", "sapi", "fapi", "dapi"}
+    assert set(state["weights"]) == {"api", "sapi", "fapi", "dapi", "papi"}
 
 
 def test_control_api_sets_and_clears_a_fault(sim: Simulator, client: Client) -> None:
@@ -83,7 +83,7 @@ def test_control_api_reset_clears_everything(sim: Simulator, client: Client) -> 
     client.get_server_time()
     state = _call(sim.url + "/_sim/reset", {})
     assert state["faults"] == [] and state["clock_offset_ms"] == 0
-    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0}
+    assert state["weights"] == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0, "papi": 0}
     assert sim.requests == []
 
 

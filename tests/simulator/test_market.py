@@ -276,6 +276,60 @@ def test_stop_orders_go_to_the_algo_book_and_count_toward_max_algo(
         400, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
 
 
+def test_stop_orders_fire_when_the_price_reaches_their_trigger(
+    sim: Simulator, account: SimAccount, client: Client
+) -> None:
+    account.futures_maint_margin = "0"
+    account.set_position("BTCUSDT", "0.002", entry_price="60000")
+    algo = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
+                                       quantity="0.002", stopPrice="55000", reduceOnly="true")
+    tp = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="TAKE_PROFIT_MARKET",
+                                     quantity="0.002", stopPrice="65000", reduceOnly="true")
+    spot_stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
+                                    timeInForce="GTC", quantity="0.001", price="54000.00",
+                                    stopPrice="55000.00")
+    assert client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])["workingTime"] == -1
+    sim.set_price("usdm", "BTCUSDT", "58000")  # above both triggers: nothing fires
+    got = client.futures_get_algo_order(algoId=algo["algoId"])
+    assert got["algoStatus"] == "NEW" and got["actualOrderId"] == ""
+    sim.set_price("usdm", "BTCUSDT", "54900")
+    sim.set_price("spot", "BTCUSDT", "54900")
+    got = client.futures_get_algo_order(algoId=algo["algoId"])
+    # the algo order placed its actual MARKET order, which filled: FINISHED, with its id and price
+    assert got["algoStatus"] == "FINISHED" and got["actualOrderId"]
+    assert float(got["actualPrice"]) == 54900 and got["triggerTime"] > 0
+    actual = client.futures_get_order(symbol="BTCUSDT", orderId=int(got["actualOrderId"]))
+    assert (actual["status"], actual["type"], actual["origType"]) == (
+        "FILLED", "MARKET", "STOP_MARKET")
+    assert float(client.futures_position_information(symbol="BTCUSDT", version=2)[0][
+        "positionAmt"]) == 0
+    assert client.futures_get_algo_order(algoId=tp["algoId"])["algoStatus"] == "NEW"
+    # a spot stop keeps its id: it starts working and (marketable) fills
+    spot = client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])
+    assert spot["status"] == "FILLED" and spot["isWorking"] is True and spot["workingTime"] > 0
+
+
+def test_resting_spot_orders_lock_what_they_may_spend(client: Client) -> None:
+    def bal(asset: str) -> tuple[float, float]:
+        b = [x for x in client.get_account()["balances"] if x["asset"] == asset][0]
+        return float(b["free"]), float(b["locked"])
+
+    buy = client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                              quantity="0.01", price="50000.00")
+    assert bal("USDT") == (500.0, 500.0)  # 0.01 x 50000 held by the resting BUY
+    stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
+                               timeInForce="GTC", quantity="0.5", price="50000.00",
+                               stopPrice="51000.00")
+    assert bal("BTC") == (0.0, 0.5)
+    # the stop holds the coins: selling them too is refused until it is cancelled
+    assert _err(client.create_order, symbol="BTCUSDT", side="SELL", type="MARKET",
+                quantity="0.1")[1:] == (-2010, "Account has insufficient balance for requested "
+                                                "action.")  # fmt: skip
+    client.cancel_order(symbol="BTCUSDT", orderId=stop["orderId"])
+    client.cancel_order(symbol="BTCUSDT", orderId=buy["orderId"])
+    assert bal("BTC") == (0.5, 0.0) and bal("USDT") == (1000.0, 0.0)
+
+
 def test_position_over_the_leverage_cap_gives_2027(
     sim: Simulator, account: SimAccount, client: Client
 ) -> None:
@@ -408,6 +462,8 @@ def test_every_market_call_is_in_the_control_api(
                                              "symbol": "ETHUSDT", "price": "3000"})["result"]
     _control(sim, "/_sim/position", {"account": "main", "symbol": "ETHUSDT", "amount": "1.5"})
     _control(sim, "/_sim/leverage", {"account": "main", "symbol": "ETHUSDT", "leverage": 10})
+    _control(sim, "/_sim/margin_type", {"account": "main", "symbol": "ETHUSDT",
+                                        "margin_type": "ISOLATED"})
     _control(sim, "/_sim/unfilled_order_count", {"account": "main", "interval": "DAY",
                                                  "count": 7})
     assert client.futures_mark_price(symbol="ETHUSDT")["markPrice"].startswith("3500")
@@ -419,6 +475,7 @@ def test_every_market_call_is_in_the_control_api(
     assert [o["orderId"] for o in client.futures_get_open_orders(symbol="ETHUSDT")] == [oid]
     assert client.futures_position_information(symbol="ETHUSDT")[0]["positionAmt"] == "1.500"
     assert client.futures_symbol_config(symbol="ETHUSDT")[0]["leverage"] == 10
+    assert client.futures_symbol_config(symbol="ETHUSDT")[0]["marginType"] == "ISOLATED"
     assert {r["interval"]: r["count"] for r in client.get_current_order_count()}["DAY"] == 7
     state = json.loads(urllib.request.urlopen(sim.url + "/_sim/state", timeout=5).read())
     assert state["markets"]["usdm"]["ETHUSDT"] == {
@@ -435,6 +492,8 @@ def test_every_market_call_is_in_the_control_api(
         ("/_sim/filter", {"market": "spot", "symbol": "BTCUSDT", "filter_type": "LOT_SIZE",
                           "fields": {"stepSize": "x"}}, "stepSize"),
         ("/_sim/leverage", {"account": "main", "symbol": "BTCUSDT", "leverage": 500}, "leverage"),
+        ("/_sim/margin_type", {"account": "main", "symbol": "BTCUSDT", "margin_type": "cross"},
+         "margin_type"),
         ("/_sim/position", {"account": "nobody", "symbol": "BTCUSDT", "amount": 1}, "account"),
         ("/_sim/open_order", {"account": "main", "market": "usdm", "symbol": "BTCUSDT",
                               "colour": "red"}, "colour"),

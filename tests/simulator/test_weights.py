@@ -50,7 +50,7 @@ def test_weight_high_preset_preloads_75_percent_and_clears(sim: Simulator, clien
     client.futures_time()
     assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == str(1800 + 1)
     sim.clear_fault("weight_high")
-    assert sim.preload_weight == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0}
+    assert sim.preload_weight == {"api": 0, "sapi": 0, "fapi": 0, "dapi": 0, "papi": 0}
 
 
 def test_exchange_info_reports_configured_weight_limits(sim: Simulator, client: Client) -> None:

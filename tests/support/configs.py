@@ -52,7 +52,8 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
             lines.append(f"{k} = {toml_value(v)}")
         lines.append("")
     for acc in accounts:
-        acc = {"markets": ["spot", "usdm"], "spot_url": sim_url, "futures_url": sim_url, **acc}
+        acc = {"markets": ["spot", "usdm"], "spot_url": sim_url, "futures_url": sim_url,
+               "coinm_url": sim_url, "papi_url": sim_url, **acc}
         acc = {k: v for k, v in acc.items() if v is not None}  # None: leave the key out
         lines.append("[[accounts]]")
         for k, v in acc.items():

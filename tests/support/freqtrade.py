@@ -1,10 +1,12 @@
-"""A real freqtrade (pinned, in a venv of its own) run against the simulator, for the real-bot tests.
+"""A real freqtrade (pinned, in a venv of its own) run against the simulator, for real-bot tests.
 
 The venv is built once per version into ``/var/cache/binance-healthcheck/freqtrade-<version>``
-(``.ci/run`` builds it as root; ``BHC_FREQTRADE_VENV`` points elsewhere) and reused: a ``.complete``
-marker is written last, so a half-built venv is rebuilt. Where it cannot be built (no registry),
-the tests skip with the reason. Only the URLs of freqtrade's config point at the simulator; the
-strategy enters on every candle, so orders go out at once.
+(``~/.cache/binance-healthcheck/`` when that is not writable; ``.ci/run`` builds it before the
+tests; ``BHC_FREQTRADE_VENV`` points elsewhere, ``BHC_FREQTRADE_SKIP`` skips) and reused: a
+``.complete`` marker is written last, so a half-built venv is rebuilt. Where it cannot be built
+(no registry), the tests skip with the reason. Only the URLs of freqtrade's config point at the
+simulator; the strategy enters on every candle at the other side of the book, so orders go out
+and fill at once, and exits on its own signal a few seconds later.
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ CCXT_API_PATHS = {
     "papi": "/papi/v1", "papiV2": "/papi/v2",
 }  # fmt: skip
 
-# enters long on every candle; exits by ROI after a minute; stoploss on exchange when asked
+# Enters long on every candle at the other side of the book (the ask: a limit entry that fills at
+# once), except for the pairs in the config's "bhc_unfilled_pairs", whose entries rest below the
+# market until freqtrade cancels them on its unfilled timeout. A filled trade gets a stoploss on
+# the exchange and exits by the strategy's own signal (custom_exit) after "bhc_exit_after_seconds".
 STRATEGY = '''
+from datetime import datetime
 from pandas import DataFrame
 from freqtrade.strategy import IStrategy
 
@@ -52,8 +58,8 @@ class EnterAtOnce(IStrategy):
     startup_candle_count = 1
     process_only_new_candles = False
     order_types = {
-        "entry": "limit", "exit": "limit", "stoploss": "market",
-        "stoploss_on_exchange": False,
+        "entry": "limit", "exit": "limit", "stoploss": "limit",
+        "stoploss_on_exchange": True, "stoploss_on_exchange_interval": 60,
     }
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -66,7 +72,29 @@ class EnterAtOnce(IStrategy):
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["exit_long"] = 0
         return dataframe
+
+    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side,
+                           **kwargs):
+        if pair in self.config.get("bhc_unfilled_pairs", []):
+            return proposed_rate * 0.99
+        return proposed_rate
+
+    def custom_exit(self, pair, trade, current_time: datetime, current_rate, current_profit,
+                    **kwargs):
+        after = float(self.config.get("bhc_exit_after_seconds", 8))
+        if (current_time - trade.open_date_utc).total_seconds() >= after:
+            return "bhc_time_exit"
+        return None
 '''
+
+
+def default_venv_path() -> Path:
+    """The cache .ci/run uses: /var/cache/... as root (or where writable), else ~/.cache/..."""
+    shared = CACHE / f"freqtrade-{VERSION}"
+    if shared.exists() or os.geteuid() == 0 or os.access(CACHE, os.W_OK):
+        return shared
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return home / "binance-healthcheck" / f"freqtrade-{VERSION}"
 
 
 def venv() -> Path:
@@ -74,7 +102,7 @@ def venv() -> Path:
     reason = os.environ.get("BHC_FREQTRADE_SKIP")
     if reason:
         pytest.skip(reason)
-    path = Path(os.environ.get("BHC_FREQTRADE_VENV", CACHE / f"freqtrade-{VERSION}"))
+    path = Path(os.environ.get("BHC_FREQTRADE_VENV", default_venv_path()))
     if (path / ".complete").exists():
         return path
     if path.exists():
@@ -122,8 +150,11 @@ def config(
         "cancel_open_orders_on_exit": False,
         "timeframe": "1m",
         "unfilledtimeout": {"entry": 10, "exit": 10, "exit_timeout_count": 0, "unit": "seconds"},
-        "entry_pricing": {"price_side": "same", "use_order_book": False, "price_last_balance": 0.0},
-        "exit_pricing": {"price_side": "same", "use_order_book": False},
+        # the other side of the book: entries and exits cross it and fill. Binance futures
+        # tickers have no bid/ask, so freqtrade prices from the order book there.
+        "entry_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1,
+                          "price_last_balance": 0.0},
+        "exit_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1},
         "exchange": {
             "name": "binance",
             "key": api_key,
@@ -173,16 +204,29 @@ class FreqtradeRun:
         (user_data / "strategies").mkdir(parents=True, exist_ok=True)
         (user_data / "strategies" / "enter_at_once.py").write_text(self.strategy)
         self.config_path.write_text(json.dumps(self.cfg, indent=2))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
+        # FREQTRADE__* would override the config; with PYTEST_VERSION set (pytest sets it for its
+        # children too) freqtrade skips its logging set-up and --logfile stays empty.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("FREQTRADE__", "PYTEST_"))}
         cmd = [
             str(env_dir / "bin" / "freqtrade"), "trade", "--config", str(self.config_path),
             "--strategy", "EnterAtOnce", "--userdir", str(user_data),
             "--db-url", f"sqlite:///{self.workdir / 'trades.sqlite'}",
             "--logfile", str(self.log_path),
         ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.out_path = self.workdir / "freqtrade.out"  # stdout/stderr: what comes before the log
+        with self.out_path.open("wb") as out:
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
         return self
+
+    def output(self) -> str:
+        """freqtrade's stdout and stderr (argument errors and crashes before logging starts)."""
+        try:
+            return self.out_path.read_text(errors="replace")
+        except (AttributeError, FileNotFoundError):
+            return ""
 
     def log(self) -> str:
         try:
@@ -200,7 +244,8 @@ class FreqtradeRun:
                 return text
             if self.proc is not None and self.proc.poll() is not None and not callable(pattern):
                 raise AssertionError(f"freqtrade exited ({self.proc.returncode}) before "
-                                     f"{pattern!r}; log tail:\n{text[-3000:]}")
+                                     f"{pattern!r}; log tail:\n{text[-3000:]}\n"
+                                     f"output tail:\n{self.output()[-2000:]}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {pattern!r} in freqtrade's log within {timeout} s; "
                                      f"log tail:\n{text[-3000:]}")
