@@ -159,7 +159,7 @@ def test_a_fault_is_confirmed_within_a_quarter_interval_not_a_whole_one(
         assert wait_until(lambda: "run 2:" in d.log, 30, 0.1), d.log[-2000:]
         # exchangeInfo's limits equal the documented ones: fitting the schedule to them moves no
         # turn (before, every check ran once more at the next tick)
-        assert re.search(r"run 2: .*; checks position_mode;", d.log), d.log[-2000:]
+        assert re.search(r"run 2: .*; checks (bot_alive,)?position_mode;", d.log), d.log[-2000:]
         sim.set_fault("hedge_mode", account="main")
         assert wait_until(lambda: re.search(r"main position_mode: \w+ -> CRITICAL", d.log),
                           2 * every + 10, 0.05), d.log[-2000:]
