@@ -41,6 +41,7 @@ from support.receivers import JsonReceiver  # noqa: E402
 from healthcheck.config import load_config  # noqa: E402
 from healthcheck.engine.schedule import build_schedule  # noqa: E402
 from healthcheck.simulator import NtpResponder, Simulator  # noqa: E402
+from healthcheck.simulator.market import default_symbols  # noqa: E402
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
 DEFAULT_INTERVALS = {
@@ -83,6 +84,7 @@ def fits(n: int, symbols: int, tmp: Path) -> bool:
 
 def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
     sim = Simulator().start()
+    sim.markets = default_symbols(more=True)  # five USDT pairs per market, not two
     ntp = [NtpResponder().start() for _ in range(3)]
     for pool in ("api", "fapi"):
         sim.limits[pool] = int(sim.limits[pool] * scale)
@@ -107,11 +109,19 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
                                      str(cfg)], stdout=log, stderr=subprocess.STDOUT, env=env)
             t0 = time.monotonic()
             last = f"bot{n - 1}"
-            pm = sched.intervals["position_mode"] / scale
-            # warm up: the last account's position_mode has had its turn (it comes last)
-            time.sleep(max(10.0, 1.2 * pm))
+            pm = sched.intervals["position_mode"]  # the config's intervals are scaled already
+            # warm up: every account's frequent checks have had their first turn (the accounts'
+            # turns are spread across each interval)
+            slowest = max(sched.intervals[c] for c in ("position_mode", "trading_status",
+                                                       "open_orders"))
+            time.sleep(max(10.0, 1.2 * slowest))
             sent0 = {p: sum(r.weight for r in sim.requests if r.group == p)
                      for p in ("api", "sapi", "fapi")}
+            tw0 = time.monotonic()
+            time.sleep(max(30.0, 2 * pm))  # the weight sent in a steady window
+            window = time.monotonic() - tw0
+            sent = {p: sum(r.weight for r in sim.requests if r.group == p) - sent0[p]
+                    for p in ("api", "sapi", "fapi")}
             ts0 = time.monotonic()
             sim.set_fault("hedge_mode", account=last)
             alert_s = None
@@ -122,9 +132,6 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
                     if pat.search(str(m.get("title"))) and "position_mode" in str(m.get("message")):
                         alert_s = (time.monotonic() - ts0) * scale
                 time.sleep(0.1)
-            elapsed = time.monotonic() - ts0
-            sent = {p: sum(r.weight for r in sim.requests if r.group == p) - sent0[p]
-                    for p in ("api", "sapi", "fapi")}
             proc.terminate()
             proc.wait(30)
             log.close()
@@ -132,7 +139,7 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
             del t0
             return {
                 "n": n, "symbols": symbols, "sched": sched,
-                "sent_per_min": {p: v * 60 / elapsed / scale for p, v in sent.items()},
+                "sent_per_min": {p: v * 60 / window / scale for p, v in sent.items()},
                 "alert_s": alert_s,
                 "deferred": sum(int(x) for x in re.findall(r"(\d+) check\(s\) wait", text)),
                 "unknown": len(re.findall(r"-> UNKNOWN", text)),
@@ -167,8 +174,10 @@ def main() -> None:
                 print(
                     f"{n:>3} acc x {symbols} sym | /fapi need {need['fapi']:6.0f} plan "
                     f"{plan['fapi']:5.0f} sent {r['sent_per_min']['fapi']:5.0f}/min (budget 240) | "
-                    f"/api need {need['api']:5.0f} sent {r['sent_per_min']['api']:5.0f} | "
-                    f"/sapi sent {r['sent_per_min']['sapi']:4.0f} | stretch fapi "
+                    f"/api need {need['api']:5.0f} plan {plan['api']:5.0f} sent "
+                    f"{r['sent_per_min']['api']:5.0f} (budget 600) | /sapi need "
+                    f"{need['sapi']:4.0f} plan {plan['sapi']:4.0f} sent "
+                    f"{r['sent_per_min']['sapi']:4.0f} (budget 1200) | stretch fapi "
                     f"{st['fapi']:.2f} api {st['api']:.2f} sapi {st['sapi']:.2f} | "
                     f"position_mode every {s.intervals['position_mode'] * sc:.0f} s | "
                     f"fault->alert (last account) {alert} | deferred {r['deferred']} "

@@ -199,7 +199,8 @@ def test_pm_account_configured_classic_is_told_to_switch_not_key_problem(config_
 
 def test_no_new_market_costs_more_per_account_than_usdm():
     """plan's per-account share at default settings, 5 symbols: COIN-M's /dapi and Portfolio
-    Margin's /papi (even at a 3000 limit) cost no more than USD-M's /fapi (1.08 %)."""
+    Margin's /papi (even at a 3000 limit) cost no more than USD-M's /fapi, which is at most the
+    issue's 1.08 % (1.00 % since one server-time sample per host replaced three)."""
     from healthcheck.config import parse_config
     from healthcheck.engine.plan import cost, per_account_share
 
@@ -212,7 +213,7 @@ def test_no_new_market_costs_more_per_account_than_usdm():
         return per_account_share(cost(cfg))["a"]
 
     usdm = share(markets=["usdm"], symbols=usdt, order_size=50, portfolio_margin=False)["fapi"]
-    assert round(usdm * 100, 2) == 1.08
+    assert round(usdm * 100, 2) <= 1.08
     assert share(markets=["coinm"], symbols=usd, order_size=300)["dapi"] <= usdm
     pm = share(markets=["usdm"], symbols=usdt, order_size=50, portfolio_margin=True)
     assert pm["papi"] * 2 <= usdm  # 6000 assumed; at 3000 still under USD-M's share

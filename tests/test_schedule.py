@@ -178,3 +178,31 @@ def test_coinm_and_portfolio_margin_pools_are_priced_from_the_market_table(tmp_p
     else:
         assert loads["dapi"].need_per_minute > 100  # COIN-M's signed reads are on /dapi
     assert set(s.stretch_by_pool()) == set(POOLS)
+
+
+def test_no_budget_at_all_stretches_nothing(tmp_path: Path) -> None:
+    """weight_budget_share None (bench/soak.py drives a daemon flat out) is WeightBook's "no
+    budget": 40 accounts at second-long intervals keep their intervals."""
+    from dataclasses import replace
+
+    cfg = fleet(tmp_path, 40)
+    cfg = replace(cfg, daemon=replace(cfg.daemon, weight_budget_share=None))
+    s = build_schedule(cfg, {c: 1.0 for c in SLOW_FIRST + LAST})
+    assert set(s.intervals.values()) == {1.0}
+
+
+def test_a_daemon_with_second_long_intervals_is_not_behind_after_3_seconds() -> None:
+    """The daemon's own WARNING counts at least 3 x 10 s: one slow run of a check that runs every
+    second (tests, a busy machine) is not "behind"; 3 x its interval beyond that is."""
+    from healthcheck.daemon import behind_result
+    from healthcheck.result import Status
+    from healthcheck.schedule import Schedule
+    from healthcheck.state import CheckState
+
+    s = Schedule({"balance": 1.0}, {"balance": 1.0}, (), ("a",), 0.1, ())
+    now = 1_000_000.0
+    slow = {("a", "balance"): CheckState(Status.OK, last_run_ts=now - 5)}
+    assert behind_result(s, slow, {"a": {"balance"}}, now, 600).status is Status.OK
+    late = {("a", "balance"): CheckState(Status.OK, last_run_ts=now - 31)}
+    r = behind_result(s, late, {"a": {"balance"}}, now, 600)
+    assert r.status is Status.WARNING and "weight_budget_share" in (r.fix or "")

@@ -52,9 +52,15 @@ class Planned:
         return self.endpoint.pool
 
     @property
+    def per_host(self) -> bool:
+        """True when one answer serves every account on the host: public requests, and signed
+        ones whose answer is not the account's (the spot delist schedule)."""
+        return self.public or self.endpoint.per_host
+
+    @property
     def key(self) -> tuple[str, str, str, Params]:
         """Dedup key: public answers are shared per host, signed ones are per account."""
-        owner = "" if self.public else self.account
+        owner = "" if self.per_host else self.account
         return (owner, self.base, self.request.endpoint, self.request.params)
 
 
@@ -203,7 +209,7 @@ def cost(cfg: Config) -> list[CostRow]:
         every = min(interval_of(cfg, c) for c in p.checks)
         every = max(every, p.reuse_seconds, tick)
         params = "".join(f" {k}={v}" for k, v in p.request.params)
-        who = "" if p.public else f" ({p.account})"
+        who = "" if p.per_host else f" ({p.account})"
         rows.append(
             CostRow(
                 f"{p.endpoint.method} {p.endpoint.path}{params}{who}",
@@ -218,13 +224,16 @@ def cost(cfg: Config) -> list[CostRow]:
     for t in plan.time:
         ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
+        # the daemon takes one sample per host while the host's round trips are stable
+        # (runner.Runner._stable), the configured number only while they vary
+        vary = f" (x{t.samples} while the round trips vary)" if t.samples > 1 else ""
         rows.append(
             CostRow(
-                f"{ep.method} {ep.path} x{t.samples} ({strip_userinfo(t.base)})",
+                f"{ep.method} {ep.path} x1 ({strip_userinfo(t.base)})",
                 ep.pool,
-                ep.weight * t.samples,
+                ep.weight,
                 every,
-                t.check if t.for_clock else "(signing offset)",
+                t.check + vary if t.for_clock else "(signing offset)",
                 1,
                 t.account,
             )

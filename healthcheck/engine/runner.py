@@ -202,6 +202,9 @@ class Runner:
         self.share_seconds: dict[str, float] = {}
         self._rtts: dict[tuple[str, str], list[float]] = {}  # the last round trips per host
         self._time_at: dict[tuple[str, str], float] = {}  # when the clock check last sampled
+        # every check of an account that reads each of its signed requests (at any turn);
+        # built when the daemon first needs it
+        self._readers: dict[tuple[str, str, str], set[str]] | None = None
         self._load_readings()
 
     def close(self) -> None:
@@ -667,20 +670,46 @@ class Runner:
         )
 
     def _answer_key(self, p: Planned) -> str:
-        owner = "public" if p.public else p.account
+        owner = "public" if p.per_host else p.account
         return f"answer:{owner}:{_host_id(p.base)}:{p.request.label()}"
 
     def _bad_news(self, p: Planned) -> bool:
         """True when a check that reads this signed answer is not OK for its account: the kept
         answer may be what keeps it so (canTrade false, read 4 minutes ago), and a fix must show
-        as RESOLVED within BAD_NEWS_REUSE_SECONDS, not when the answer expires. Public answers
-        (exchangeInfo) are shared by every account and weigh more: they keep their reuse time."""
-        if p.public:
+        as RESOLVED within BAD_NEWS_REUSE_SECONDS, not when the answer expires. Answers shared
+        by every account on the host (the delist schedule, 100) are Binance's, not the account's,
+        and weigh more: they keep their reuse time."""
+        if p.per_host:
             return False
         return any(
             (r := self._latest.get((p.account, c))) is not None and r.status is not Status.OK
             for c in p.checks
         )
+
+    def _sibling_age(self, p: Planned, *, fetching: bool = False) -> float:
+        """Given a signed request, return how old an answer to it may be and still be read by
+        the checks due now (0: ask afresh). Several checks of an account can read one request
+        (accountConfig: position_mode, trading_status, api_key), each at its own turn; the
+        schedule prices it once, at the shortest of their intervals. So the check with the
+        shortest interval asks afresh at each of its turns, and the others read its answer
+        while it is younger than most of that interval. ``fetching``: return the age for the
+        account's other readers (is the answer worth keeping?)."""
+        if not self.share_seconds:
+            return 0.0
+        if self._readers is None:
+            self._readers = {
+                (q.account, q.base, q.request.label()): set(q.checks)
+                for q in build_plan(self.config).requests
+                if not q.per_host
+            }
+        readers = self._readers.get((p.account, p.base, p.request.label()), set())
+        every = {c: self.share_seconds[c] for c in readers if c in self.share_seconds}
+        if len(every) < 2:
+            return 0.0
+        leader = min(every, key=lambda c: (every[c], c))
+        if leader in p.checks and not fetching:
+            return 0.0
+        return 0.9 * every[leader]
 
     def _send_or_reuse(self, p: Planned, futs: dict, reused: dict) -> None:
         if p.key in futs or p.key in reused:
@@ -689,6 +718,8 @@ class Runner:
         if p.public and self.share_seconds:
             # a public answer serves every account on the host: one request per interval
             shared = 0.9 * min((self.share_seconds.get(c, 0.0) for c in p.checks), default=0.0)
+        elif self.share_seconds:
+            shared = self._sibling_age(p)
         if p.reuse_seconds > 0 or shared > 0:
             max_age = max(p.reuse_seconds, shared)
             if self._bad_news(p):
@@ -712,6 +743,10 @@ class Runner:
                 o = futs[p.key].result()
                 if o.ok and (p.reuse_seconds > 0 or (p.public and self.share_seconds)):
                     self._cache_put(self._answer_key(p), o.data, self._clock())
+                elif o.ok and not p.public and self._sibling_age(p, fetching=True) > 0:
+                    # for the account's other checks that read it (memory only: a signed
+                    # answer read every few minutes is not worth a disk write per account)
+                    self._mem[self._answer_key(p)] = (self._clock(), o.data)
             else:
                 o = Outcome(
                     p.request.endpoint,

@@ -37,6 +37,9 @@ MAX_SLOW_STRETCH = 4.0  # slow reads are stretched up to this factor before the 
 MAX_STRETCH = 100.0  # beyond this the budget is hopeless; the schedule says so
 SIGNING_OFFSET_SECONDS = 300.0  # a host whose clock is not checked still samples this often
 BEHIND_FACTOR = 3.0  # a result older than this many stretched intervals: the daemon is behind
+# ...but never less than BEHIND_FACTOR x this: with intervals of a second (tests) or less (the
+# soak), one slow run or a busy machine would otherwise call a healthy daemon "behind"
+BEHIND_MIN_INTERVAL_SECONDS = 10.0
 
 Key = tuple[str, str]  # (base URL, weight pool)
 # the daemon's own result: parentheses are not allowed in account names, so it cannot clash
@@ -266,7 +269,9 @@ def build_schedule(
     """Given the config, the configured interval of every enabled check and the known weight
     limits (default: Binance's documented ones), return the schedule that keeps every host's
     pools within ``FILL`` of the daemon's budget."""
-    # None: no budget at all (bench/soak.py drives a daemon flat out), as in WeightBook
+    # None: no budget at all (bench/soak.py drives a daemon flat out), as in WeightBook: nothing
+    # is stretched
+    budgeted = cfg.daemon.weight_budget_share is not None
     share = cfg.daemon.weight_budget_share or 1.0
     if configured is None:
         configured = configured_intervals(cfg)
@@ -280,7 +285,7 @@ def build_schedule(
     for key, items in by_key.items():
         limit = (limits or {}).get(key, POOLS[key[1]].default_limit)
         target = budget_for(limit, share) * FILL
-        slow, last = stretch_for(items, configured, target)
+        slow, last = stretch_for(items, configured, target) if budgeted else (1.0, 1.0)
         per_key[key] = (slow, last)
         if last >= MAX_STRETCH:
             notes.append(

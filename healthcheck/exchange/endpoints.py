@@ -27,6 +27,9 @@ class Endpoint:
     # an endpoint whose answer describes the account only slowly changes (permissions, ...):
     # persisted between runs so a one-shot check can reuse it
     role: str = ""  # "time": server-time samples; "exchange_info": cached reference data
+    # signed, but the answer is the same for every account (Binance's MARKET_DATA security
+    # type): one account sends it for every account on the host
+    per_host: bool = False
 
     @property
     def market(self) -> str:
@@ -135,7 +138,10 @@ _ENDPOINTS = [
     ),
     # signed, as Binance's page lists `timestamp` as mandatory (the connector SDK sends it
     # unsigned; unconfirmed which is needed). Not python-binance's get_spot_delist_schedule: it
-    # requests "/sapi/v1//spot/delist-schedule" (a doubled slash).
+    # requests "/sapi/v1//spot/delist-schedule" (a doubled slash). Its security type is
+    # MARKET_DATA ("Get symbols delist schedule for spot (MARKET_DATA)", developers.binance.com
+    # /docs/wallet/others/delist-schedule): the list is Binance's, not the account's, so one
+    # read per host serves every account.
     Endpoint(
         "sapi.delistSchedule",
         "sapi",
@@ -144,6 +150,7 @@ _ENDPOINTS = [
         True,
         100,
         "margin_v1_get_spot_delist_schedule",
+        per_host=True,
     ),
     # -- USD-M futures /fapi
     Endpoint("fapi.time", "fapi", "GET", "/fapi/v1/time", False, 1, "futures_time", role="time"),

@@ -26,6 +26,7 @@ from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.engine.runner import Report, Runner
 from healthcheck.engine.schedule import (
     BEHIND_FACTOR,
+    BEHIND_MIN_INTERVAL_SECONDS,
     DAEMON_ACCOUNT,
     SCHEDULE_CACHE_KEY,
     SCHEDULE_CHECK,
@@ -52,6 +53,9 @@ NO_DESTINATIONS = (
     "no alert destinations: set alerts.urls or alerts.urls_file; problems are "
     "only logged, nobody is notified"
 )
+# a check that just found a problem runs again after this share of its interval (see
+# Daemon._confirm_soon): failure_threshold consecutive bad runs, without waiting whole intervals
+CONFIRM_SHARE = 0.25
 EXIT_STATE_TOO_NEW = 3  # the state database was written by a newer version (see README)
 BEHIND_FIX = (
     "the weight budget cannot keep up with these accounts: raise [daemon] weight_budget_share, "
@@ -83,7 +87,7 @@ def behind_result(
             every = schedule.intervals.get(c)
             if s is None or not s.last_run_ts or every is None:
                 continue
-            limit = BEHIND_FACTOR * every
+            limit = BEHIND_FACTOR * max(every, BEHIND_MIN_INTERVAL_SECONDS)
             age = now - s.last_run_ts
             if up_seconds >= limit and age > limit:
                 late.append((age, account, c, every))
@@ -272,6 +276,42 @@ class Daemon:
                     nd += every
                 self._next_due[(account, c)] = nd
 
+    def _confirm_soon(self, results: list[Result], now_mono: float) -> None:
+        """Given this run's results, bring forward the next turn of each check that just found a
+        problem (WARNING or CRITICAL) which has not alerted yet: it runs again after
+        CONFIRM_SHARE of its interval instead of a whole one, so a fault alerts about one
+        (stretched) interval after it began, not ``failure_threshold`` intervals. UNKNOWN keeps
+        its pace: a Binance blip should pass before it is asked again."""
+        threshold = self.config.alerts.failure_threshold
+        first: float | None = None
+        for r in results:
+            if r.status in (Status.OK, Status.UNKNOWN) or r.account == DAEMON_ACCOUNT:
+                continue
+            s = self.states.get((r.account, r.check))
+            if (
+                s is None
+                or s.consecutive_bad >= threshold
+                or r.check not in self.schedule.intervals
+            ):
+                continue
+            soon = now_mono + max(1.0, CONFIRM_SHARE * self.schedule.interval(r.check))
+            key = (r.account, r.check)
+            self._next_due[key] = min(self._next_due.get(key, soon), soon)
+            first = soon if first is None else min(first, soon)
+        if (
+            first is not None
+            and self._scheduler is not None
+            and first - now_mono < self.tick_seconds()
+        ):
+            # sooner than the next tick (one account: the tick is the shortest interval)
+            from apscheduler.triggers.date import DateTrigger
+
+            at = datetime.now(UTC) + timedelta(seconds=max(0.0, first - time.monotonic()))
+            try:
+                self._scheduler.add_job(self.tick, DateTrigger(run_date=at, timezone=UTC))
+            except Exception:  # noqa: BLE001 - the regular tick confirms it a little later
+                log.debug("could not schedule the confirming run", exc_info=True)
+
     # ---------------------------------------------------------------- one cycle
     def tick(self) -> Report | None:
         """Run the due checks, decide alerts, commit them; never raise."""
@@ -298,9 +338,13 @@ class Daemon:
         ):
             # exchangeInfo told the live limits, or "auto" found out which accounts are under
             # Portfolio Margin: fit the schedule to them (keeping the phases)
+            old = self.schedule
             self.schedule = self._make_schedule()
             for (account, c), nd in list(self._next_due.items()):
-                # a turn placed with the old intervals comes no later than the new ones allow
+                if abs(old.intervals.get(c, 0.0) - self.schedule.intervals.get(c, 0.0)) < 1e-6:
+                    continue  # unchanged (limits as documented): the turn stays where it is
+                # a turn placed with the old intervals comes no later than the new ones allow,
+                # spread from now so the accounts do not all fall due at once
                 soon = now_mono + self.schedule.phase(account) * self.schedule.interval(c)
                 self._next_due[(account, c)] = min(nd, soon)
             if self._metrics_collector is not None:
@@ -327,6 +371,7 @@ class Daemon:
             self._last_prune_mono = now_mono
             self.state.prune(now - KEEP_SECONDS)
         self.states = decision.states
+        self._confirm_soon(report.results, now_mono)
         for h in decision.history_rows:
             log.info(
                 "%s %s: %s -> %s: %s",

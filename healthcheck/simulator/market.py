@@ -30,6 +30,15 @@ SPOT_DEFAULTS: dict[str, tuple[str, str, str, str, str, str, str]] = {
     "BTCUSDT": ("BTC", "USDT", "60000", "0.01000000", "0.00001000", "0.00001000", "9000.00000000"),
     "ETHUSDT": ("ETH", "USDT", "3000", "0.01000000", "0.00010000", "0.00010000", "9000.00000000"),
 }
+# Three more USDT pairs, not listed by default (tests count the default markets):
+# ``default_symbols(more=True)`` lists them, so a bot (or bench/bench_fleet.py) can watch five
+# symbols. Spot tick and step as bots' tables of Binance's spot filters have them (UNCONFIRMED
+# against a capture).
+SPOT_MORE: dict[str, tuple[str, str, str, str, str, str, str]] = {
+    "BNBUSDT": ("BNB", "USDT", "600", "0.01000000", "0.00100000", "0.00100000", "9000.00000000"),
+    "SOLUSDT": ("SOL", "USDT", "150", "0.01000000", "0.00100000", "0.00100000", "9000.00000000"),
+    "XRPUSDT": ("XRP", "USDT", "0.6", "0.00010000", "1.00000000", "1.00000000", "9222449.00000000"),
+}
 # symbol -> (base, price, tick, step, minPrice, maxPrice, maxQty, mktMaxQty, pricePrecision,
 #            quantityPrecision, minNotional, maxAlgo), as Binance has them (order-facts §2.2).
 USDM_DEFAULTS: dict[str, tuple[str, str, str, str, str, str, str, str, int, int, str, int]] = {
@@ -48,6 +57,27 @@ USDM_DEFAULTS: dict[str, tuple[str, str, str, str, str, str, str, str, int, int,
         10,
     ),
     "ETHUSDT": ("ETH", "3000", "0.01", "0.001", "39.86", "306177", "10000", "2000", 2, 3, "20", 10),
+}
+USDM_MORE: dict[str, tuple[str, str, str, str, str, str, str, str, int, int, str, int]] = {
+    # tick and step from a table of Binance's USD-M filters (melight402/trading-back
+    # constants/binancePrecision.js); min notional 5, as for most USD-M perpetuals (a SOLUSDT
+    # exchangeInfo capture shows MIN_NOTIONAL 5, its price range and MAX_NUM_ALGO_ORDERS 10)
+    "BNBUSDT": ("BNB", "600", "0.010", "0.01", "6.600", "100000", "100000", "2000", 3, 2, "5", 10),
+    "SOLUSDT": ("SOL", "150", "0.0100", "0.01", "0.4200", "6857", "1000000", "5000", 4, 2, "5", 10),
+    "XRPUSDT": (
+        "XRP",
+        "0.6",
+        "0.0001",
+        "0.1",
+        "0.0143",
+        "100000",
+        "10000000",
+        "2000000",
+        4,
+        1,
+        "5",
+        10,
+    ),
 }
 
 # (initialLeverage, notionalCap, maintMarginRatio), lowest bracket first; BTCUSDT is Binance's
@@ -243,7 +273,10 @@ def _usdm_filters(
     ]
 
 
-def default_symbols() -> dict[str, dict[str, SymbolState]]:
+def default_symbols(more: bool = False) -> dict[str, dict[str, SymbolState]]:
+    """Given whether to list SPOT_MORE/USDM_MORE too, return fresh symbol states per market."""
+    spot_table = {**SPOT_DEFAULTS, **(SPOT_MORE if more else {})}
+    usdm_table = {**USDM_DEFAULTS, **(USDM_MORE if more else {})}
     spot = {
         sym: SymbolState(
             "spot",
@@ -255,7 +288,7 @@ def default_symbols() -> dict[str, dict[str, SymbolState]]:
             price_precision=8,
             quantity_precision=8,
         )
-        for sym, (b, q, p, t, s, mn, mx) in SPOT_DEFAULTS.items()
+        for sym, (b, q, p, t, s, mn, mx) in spot_table.items()
     }
     usdm = {
         sym: SymbolState(
@@ -268,7 +301,7 @@ def default_symbols() -> dict[str, dict[str, SymbolState]]:
             price_precision=v[8],
             quantity_precision=v[9],
         )
-        for sym, v in USDM_DEFAULTS.items()
+        for sym, v in usdm_table.items()
     }
     return copy.deepcopy({"spot": spot, "usdm": usdm})
 

@@ -136,6 +136,31 @@ def test_futures_min_notional_is_binances_per_symbol_figure(client: Client) -> N
     assert filters["BTCUSDT"]["MAX_NUM_ALGO_ORDERS"]["limit"] == 10
 
 
+def test_five_usdt_symbols_on_request_with_binances_tick_step_and_notional(
+    sim: Simulator, client: Client
+) -> None:
+    from healthcheck.simulator.market import default_symbols
+
+    five = {"BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"}
+    assert {s["symbol"] for s in client.get_exchange_info()["symbols"]} == five - {
+        "BNBUSDT", "SOLUSDT", "XRPUSDT"}  # two by default
+    sim.markets = default_symbols(more=True)
+    fut = {s["symbol"]: {f["filterType"]: f for f in s["filters"]}
+           for s in client.futures_exchange_info()["symbols"]}
+    spot = {s["symbol"]: {f["filterType"]: f for f in s["filters"]}
+            for s in client.get_exchange_info()["symbols"]}
+    assert set(fut) == set(spot) == five
+    assert fut["SOLUSDT"]["PRICE_FILTER"]["tickSize"] == "0.0100"
+    assert fut["XRPUSDT"]["LOT_SIZE"]["stepSize"] == "0.1"
+    assert fut["BNBUSDT"]["MIN_NOTIONAL"]["notional"] == "5"
+    assert spot["XRPUSDT"]["PRICE_FILTER"]["tickSize"] == "0.00010000"
+    # a valid order passes Binance's validation; one under the min notional fails as on Binance
+    ok = {"symbol": "SOLUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+          "price": "150.00", "quantity": "0.05"}
+    assert client.futures_create_test_order(**ok)["status"] == "NEW"
+    assert _err(client.futures_create_test_order, **{**ok, "quantity": "0.01"})[1] == -4164
+
+
 def test_set_filter_changes_exchange_info_and_validation(sim: Simulator, client: Client) -> None:
     sim.set_filter("usdm", "ETHUSDT", "MIN_NOTIONAL", notional="50")
     sim.set_filter("spot", "BTCUSDT", "NOTIONAL", minNotional="100.00000000")
