@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import AccountConfig
+from healthcheck.exchange.account import AccountConfig
 from healthcheck.exchange.fetch import FetchError, FetchErrorKind, Outcome, Request
 from healthcheck.exchange.weights import WeightBook
 from healthcheck.storage.secrets import Secret
