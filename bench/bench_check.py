@@ -12,8 +12,8 @@ report, not a test - only a crash exits non-zero):
    intervals of config.example.toml: < 1 % of 6000 (/api), 12000 (/sapi), 2400 (/fapi)
 3. latency: a warm run with 300 ms added to every response takes <= 2 x 300 ms more than with 0
 4. scaling: 20 accounts take <= 1.5 x the time of one account (latency 0 and 100 ms)
-5. start-up: wall time of ``import binance`` vs ``--help`` vs ``import healthcheck.runner`` vs a
-   ``check`` against the simulator (informational, no target)
+5. start-up: wall time of ``import binance`` vs ``--help`` vs ``import healthcheck.engine.runner``
+   vs a ``check`` against the simulator (informational, no target)
 
 Everything runs on 127.0.0.1 (simulator + local NTP responders); no network, no keys.
 """
@@ -40,7 +40,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from healthcheck import runner as runner_mod  # noqa: E402
 from healthcheck.config import (  # noqa: E402
     CHECK_IDS,
     AccountConfig,
@@ -51,10 +50,11 @@ from healthcheck.config import (  # noqa: E402
     NtpServer,
     parse_config,
 )
-from healthcheck.runner import Runner  # noqa: E402
-from healthcheck.secrets import Secret  # noqa: E402
+from healthcheck.engine import runner as runner_mod  # noqa: E402
+from healthcheck.engine.runner import Runner  # noqa: E402
 from healthcheck.simulator import NtpResponder, Simulator  # noqa: E402
-from healthcheck.state import StateDB  # noqa: E402
+from healthcheck.storage.secrets import Secret  # noqa: E402
+from healthcheck.storage.state import StateDB  # noqa: E402
 
 POOL_LIMITS = {"api": 6000, "sapi": 12000, "fapi": 2400}
 POOL_NAMES = {"api": "spot /api", "sapi": "/sapi", "fapi": "/fapi"}
@@ -252,8 +252,8 @@ def example_schedule() -> tuple[ChecksConfig, float, str]:
 
 
 class _SimTime:
-    """Stands in for the ``time`` module inside healthcheck.runner, shifted by simulated time,
-    so time-based caches (offset reuse, exchangeInfo TTL) age as in a real hour."""
+    """Stands in for the ``time`` module inside healthcheck.engine.runner, shifted by simulated
+    time, so time-based caches (offset reuse, exchangeInfo TTL) age as in a real hour."""
 
     def __init__(self) -> None:
         self.shift = 0.0
@@ -346,7 +346,7 @@ def target_daemon(env: Env) -> None:
     schedules = [
         ("A", f"tick every [daemon] interval ({interval:g} s), due when the check's interval "
               "has passed", interval, 0.0),
-        ("B", f"as healthcheck/daemon.py schedules: tick every min(check intervals, daemon "
+        ("B", f"as healthcheck/service/daemon.py schedules: tick every min(check intervals, daemon "
               f"interval) = {shortest:g} s, due with half a tick of slack", shortest,
          shortest / 2),
     ]
@@ -536,7 +536,7 @@ min_available = {{ USDT = 100 }}
         ("python -c pass", [py, "-c", "pass"]),
         ("import binance", [py, "-c", "import binance"]),
         ("-m healthcheck --help", [py, "-m", "healthcheck", "--help"]),
-        ("import healthcheck.runner", [py, "-c", "import healthcheck.runner"]),
+        ("import healthcheck.engine.runner", [py, "-c", "import healthcheck.engine.runner"]),
         ("-m healthcheck check (warm)", [py, "-m", "healthcheck", "check", "--config",
                                           str(cfg_path)]),
     ]
@@ -564,7 +564,8 @@ min_available = {{ USDT = 100 }}
     base = med["import binance"]
     print(f"  on top of `import binance` ({base:.0f} ms): "
           f"--help {med['-m healthcheck --help'] - base:+.0f} ms, "
-          f"import healthcheck.runner {med['import healthcheck.runner'] - base:+.0f} ms, "
+          "import healthcheck.engine.runner "
+          f"{med['import healthcheck.engine.runner'] - base:+.0f} ms, "
           f"check {med['-m healthcheck check (warm)'] - base:+.0f} ms")
     verdict("start-up", None,
             f"--help {med['-m healthcheck --help']:.0f} ms vs import binance {base:.0f} ms; "
@@ -578,8 +579,8 @@ def target_market_shares() -> None:
     """Each pool's per-account share at default settings, for a spot+usdm, a usdm, a COIN-M and
     a Portfolio Margin account with 5 symbols each (from the planner, as ``plan`` prints it).
     No new market may cost more per account than USD-M (issue 19)."""
-    from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import cost, per_account_share
+    from healthcheck.engine.plan import cost, per_account_share
+    from healthcheck.model.markets import POOLS, pool_name
 
     header("Per-account share of each pool at default settings (5 symbols)")
     usdt = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]

@@ -6,7 +6,7 @@ For each fleet (N healthy accounts, spot + USD-M, 2 or 5 symbols each, one host,
 at its default) it prints:
 
 * the weight per minute per pool the configured intervals need, and what the schedule plans
-  (healthcheck.schedule, the same figures `plan` prints), and the stretch factor per pool;
+  (healthcheck.engine.schedule, the same figures `plan` prints), and the stretch factor per pool;
 * the weight per minute the daemon really sent, counted by the simulator;
 * how long after a fault on the LAST account (Hedge mode) its alert arrived (apprise json://
   to a local receiver), and how many checks were deferred or went UNKNOWN meanwhile;
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.receivers import JsonReceiver  # noqa: E402
 
 from healthcheck.config import load_config  # noqa: E402
-from healthcheck.schedule import build_schedule  # noqa: E402
+from healthcheck.engine.schedule import build_schedule  # noqa: E402
 from healthcheck.simulator import NtpResponder, Simulator  # noqa: E402
 from healthcheck.simulator.market import default_symbols  # noqa: E402
 

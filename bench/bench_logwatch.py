@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from healthcheck.logwatch.settings import WatchConfig  # noqa: E402
 from healthcheck.logwatch.store import WatchStore  # noqa: E402
-from healthcheck.logwatch.watcher import Watcher  # noqa: E402
+from healthcheck.service.watcher import Watcher  # noqa: E402
 
 ERRORS = [
     'APIError(code=-1021): Timestamp for this request is outside of the recvWindow.',

@@ -28,15 +28,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_check import Env, runner_for, timed_runs  # noqa: E402
 
-from healthcheck.metrics import (  # noqa: E402
+from healthcheck.engine.runner import Report  # noqa: E402
+from healthcheck.model.result import Result, Status  # noqa: E402
+from healthcheck.service.metrics import (  # noqa: E402
     BotErrorCounts,
     HealthCollector,
     MetricsServer,
     generate_latest,
     make_registry,
 )
-from healthcheck.result import Result, Status  # noqa: E402
-from healthcheck.runner import Report  # noqa: E402
 
 STORM_CLIENT = r"""
 import sys, threading, time, urllib.request, urllib.error

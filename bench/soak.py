@@ -64,9 +64,9 @@ for _p in (str(ROOT), str(ROOT / "tests")):
         sys.path.insert(0, _p)
 
 from healthcheck.config import CHECK_IDS, AlertUrl, ChecksConfig  # noqa: E402
-from healthcheck.result import Status  # noqa: E402
-from healthcheck.runner import BAD_NEWS_REUSE_SECONDS  # noqa: E402
-from healthcheck.secrets import Secret  # noqa: E402
+from healthcheck.engine.runner import BAD_NEWS_REUSE_SECONDS  # noqa: E402
+from healthcheck.model.result import Status  # noqa: E402
+from healthcheck.storage.secrets import Secret  # noqa: E402
 
 # ------------------------------------------------------------------------------ fault catalogue
 
@@ -135,7 +135,7 @@ def _sim_child(n_accounts: int) -> int:
                 elif cmd == "stop":
                     reply("ok", None)
                     break
-                with sim._lock:  # the request log is test history, not simulator state
+                with sim.lock:  # the request log is test history, not simulator state
                     if len(sim.requests) > 5000:
                         sim.requests.clear()
                 reply("ok", None)
@@ -593,8 +593,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
     """Run the soak; return the samples and PASS/FAIL verdicts (also printed to ``out``)."""
     from support.receivers import JsonReceiver
 
-    from healthcheck.daemon import Daemon
     from healthcheck.demo import demo_config
+    from healthcheck.service.daemon import Daemon
 
     out = out or sys.stdout
     say = (lambda *a: print(*a, file=out, flush=True)) if progress else (lambda *a: None)
@@ -1020,11 +1020,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave glibc's dynamic mmap threshold (to compare the curves)")
     args = ap.parse_args(argv)
     if args.no_mmap_threshold:
-        from healthcheck import memtrim
+        from healthcheck.service import memtrim
 
         memtrim.configure = lambda *a, **k: False  # type: ignore[assignment]  # noqa: ARG005
     if args.no_malloc_trim:
-        from healthcheck import memtrim
+        from healthcheck.service import memtrim
 
         memtrim.maybe_trim = lambda *a, **k: False  # type: ignore[assignment]  # noqa: ARG005
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

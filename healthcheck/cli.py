@@ -19,8 +19,9 @@ from typing import Any
 
 from healthcheck import __version__
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.redact import scrub, setup_logging
-from healthcheck.result import Status
+from healthcheck.model.result import Status
+from healthcheck.render import render_text
+from healthcheck.storage.redact import scrub, setup_logging
 
 log = logging.getLogger("healthcheck")
 
@@ -55,7 +56,7 @@ def _parse_only(text: str | None) -> set[str] | None:
 
 
 def _open_state(config: Config, quiet: bool = False):
-    from healthcheck.state import StateDB, StateError, StateTooNew
+    from healthcheck.storage.state import StateDB, StateError, StateTooNew
 
     path = config.state_dir()
     try:
@@ -66,70 +67,6 @@ def _open_state(config: Config, quiet: bool = False):
         if not quiet:
             _err(f"warning: {exc}; bans and caches will not be remembered between runs")
         return None
-
-
-# ------------------------------------------------------------------------------- rendering
-
-_MARK = {
-    Status.OK: "OK",
-    Status.WARNING: "WARNING",
-    Status.CRITICAL: "CRITICAL",
-    Status.UNKNOWN: "UNKNOWN",
-}
-
-
-def render_text(report: Any, out=None, mutes: dict[tuple[str, str], Any] | None = None) -> None:
-    """Given a Report, print one status line per account and check, then a summary line."""
-    from healthcheck.binance_errors import named_quote
-
-    out = out or sys.stdout
-    width_acc = max([len(r.account) for r in report.results] + [7])
-    for r in report.results:
-        print(f"{_MARK[r.status]:<9} {r.account:<{width_acc}} {r.check:<15} {r.summary}", file=out)
-        if r.status != Status.OK:
-            pad = " " * (9 + 1 + width_acc + 1 + 15 + 1)
-            for code in r.codes:
-                # one line per product the code comes from, quoting its text with the figures
-                shown = set()
-                for ref in r.refs_for(code) or [None]:
-                    said = named_quote(code, ref.product if ref else None, ref.text if ref else "")
-                    text = f'{code} {said[0]}: "{said[1]}"' if said else str(code)
-                    if text not in shown:
-                        shown.add(text)
-                        print(f"{pad}bot's orders fail with {text}", file=out)
-            for code in r.risk_codes:
-                ref = next(iter(r.refs_for(code)), None)
-                said = named_quote(code, ref.product if ref else None)
-                print(f"{pad}at risk of {code}{' ' + said[0] if said else ''}", file=out)
-            if r.fix:
-                print(f"{pad}fix: {r.fix}", file=out)
-            mute = (mutes or {}).get((r.account, r.check))
-            if mute is not None:
-                label = {
-                    "silence": "silenced by",
-                    "inhibited": "not alerted: explained by",
-                    "maintenance": "not alerted: in",
-                }[mute.kind]
-                print(f"{pad}{label} {mute.by}", file=out)
-    counts: dict[str, int] = {}
-    for r in report.results:
-        counts[r.status.name] = counts.get(r.status.name, 0) + 1
-    parts = [
-        f"{counts[s.name]} {s.name}"
-        for s in (Status.CRITICAL, Status.UNKNOWN, Status.WARNING, Status.OK)
-        if s.name in counts
-    ]
-    m = report.metrics
-    print(
-        f"{report.status.name}: {m.get('accounts', 0)} account(s), {len(report.results)} "
-        f"checks: {', '.join(parts) or 'none'}; request weight {m.get('request_weight', 0)}, "
-        f"{m.get('duration_ms', 0):.0f} ms",
-        file=out,
-    )
-
-
-def print_json(report: Any) -> None:
-    print(json.dumps(report.to_json(), indent=2, sort_keys=False, default=str))
 
 
 # ------------------------------------------------------------------------------- commands
@@ -147,7 +84,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.runner import Runner
+    from healthcheck.engine.runner import Runner
 
     state = _open_state(config, quiet=args.json or args.nagios)
     watched = (
@@ -160,7 +97,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         report = runner.run(only)
         if args.notify:
-            from healthcheck.daemon import notify_once
+            from healthcheck.service.daemon import notify_once
 
             notify_once(config, state, report)
             if state is not None:
@@ -173,7 +110,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if state is not None:
             state.close()
     if args.nagios:
-        from healthcheck.metrics import nagios_line
+        from healthcheck.service.metrics import nagios_line
 
         print(nagios_line(report, config.checks))
     elif args.json:
@@ -187,7 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         render_text(report, mutes=mutes)
     if args.prometheus_textfile:
-        from healthcheck.metrics import write_textfile
+        from healthcheck.service.metrics import write_textfile
 
         try:
             write_textfile(args.prometheus_textfile, report, pending)
@@ -204,8 +141,8 @@ def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], 
     """Return {(account, check): Mute} for the results an alert would not be sent for now."""
     import time
 
-    from healthcheck.inhibit import inhibitions
-    from healthcheck.mutes import mute_for
+    from healthcheck.alerting.inhibit import inhibitions
+    from healthcheck.alerting.mutes import mute_for
 
     now = time.time()
     silences = state.silences(now=now) if state is not None else []
@@ -220,7 +157,7 @@ def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], 
 
 
 def _open_state_or_fail(config: Config) -> Any:
-    from healthcheck.state import StateDB, StateError
+    from healthcheck.storage.state import StateDB, StateError
 
     try:
         return StateDB.open(config.state_dir())
@@ -232,7 +169,7 @@ def _open_state_or_fail(config: Config) -> Any:
 def cmd_silence(args: argparse.Namespace) -> int:
     import time
 
-    from healthcheck.maintenance import iso_utc, parse_duration
+    from healthcheck.model.maintenance import iso_utc, parse_duration
 
     config = _load(args.config)
     if config is None:
@@ -310,7 +247,7 @@ def cmd_silence(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import time
 
-    from healthcheck.status import collect, render
+    from healthcheck.alerting.status import collect, render
 
     config = _load(args.config)
     if config is None:
@@ -335,7 +272,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if args.codes:
             _err("explain: give codes or --log FILE, not both")
             return EXIT_CONFIG
-        from healthcheck.logwatch.watcher import ScanError, scan_file
+        from healthcheck.logwatch.scan import ScanError, scan_file
 
         try:
             counts, lines = scan_file(args.log, args.product)
@@ -367,7 +304,7 @@ def _bot_logs_once(config: Config) -> Any:
     """`check`: read what the watched logs got since the last run (the first run: the last
     `window` seconds); return the watcher whose facts the bot_errors check evaluates."""
     from healthcheck.logwatch.store import WatchStore
-    from healthcheck.logwatch.watcher import Watcher
+    from healthcheck.service.watcher import Watcher
 
     store = WatchStore.open(config.state_dir())
     try:
@@ -395,7 +332,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.daemon import run_daemon
+    from healthcheck.service.daemon import run_daemon
 
     return run_daemon(config, args.config)
 
@@ -407,7 +344,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     if not config.alerts.urls:
         _err(f"{args.config}: alerts.urls: no alert URLs configured")
         return EXIT_CONFIG
-    from healthcheck.notify import send_test
+    from healthcheck.alerting.notify import send_test
 
     results = send_test(list(config.alerts.urls), timeout=config.alerts.delivery_timeout)
     failed = 0
@@ -421,9 +358,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     config = _load(args.config, secrets=False)  # the cost needs no key
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.markets import POOLS, pool_name
-    from healthcheck.plan import build_plan, cost, per_account_share, per_pool_per_minute
-    from healthcheck.schedule import build_schedule
+    from healthcheck.engine.plan import build_plan, cost, per_account_share, per_pool_per_minute
+    from healthcheck.engine.schedule import build_schedule
+    from healthcheck.model.markets import POOLS, pool_name
 
     rows = cost(config)
     pools = per_pool_per_minute(rows)
@@ -502,7 +439,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if args.action == "validate":
         if not config.alerts.urls:
-            from healthcheck.daemon import NO_DESTINATIONS
+            from healthcheck.service.daemon import NO_DESTINATIONS
 
             _err(f"warning: {args.config}: {NO_DESTINATIONS}")
         print(f"{args.config}: OK ({len(config.accounts)} account(s))")
@@ -516,7 +453,7 @@ def config_to_json(config: Config) -> dict[str, Any]:
     from dataclasses import fields, is_dataclass
 
     from healthcheck.bots.link import BotLink
-    from healthcheck.secrets import Secret
+    from healthcheck.storage.secrets import Secret
 
     def conv(value: Any, key: str = "") -> Any:
         if isinstance(value, BotLink):
@@ -524,7 +461,7 @@ def config_to_json(config: Config) -> dict[str, Any]:
         if isinstance(value, Secret):
             if key == "url" or "url" in key:
                 try:
-                    from healthcheck.notify import mask_url
+                    from healthcheck.alerting.notify import mask_url
 
                     return mask_url(value.reveal())
                 except Exception:  # noqa: BLE001
@@ -705,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_CONFIG
-    from healthcheck.state import StateTooNew
+    from healthcheck.storage.state import StateTooNew
 
     try:
         return args.func(args)

@@ -17,18 +17,20 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from healthcheck import files
 from healthcheck.bots.derived import BOT_KINDS, DERIVABLE_KEYS, BotConfigError, fingerprint
 from healthcheck.bots.link import BotLink
 from healthcheck.bots.link import read_live as read_live_bot_config
-from healthcheck.checks import CHECK_IDS, REGISTRY
+from healthcheck.checks import CHECK_IDS, REGISTRY, default_settings
 from healthcheck.checks.base import CheckSettings, setting_fields, setting_kind
-from healthcheck.maintenance import MaintenanceWindow, parse_windows
-from healthcheck.markets import MARKET_IDS, PM_HOST
-from healthcheck.markets import MARKETS as MARKET_TABLE
-from healthcheck.markets import POOLS as POOL_TABLE
-from healthcheck.result import Status
-from healthcheck.secrets import Secret
+from healthcheck.exchange.account import DEFAULT_BOT_API_STALE_AFTER, AccountConfig, BotApi
+from healthcheck.exchange.ntp import NtpConfig, NtpServer
+from healthcheck.model.maintenance import MaintenanceWindow, parse_windows
+from healthcheck.model.markets import MARKET_IDS
+from healthcheck.model.markets import MARKETS as MARKET_TABLE
+from healthcheck.model.markets import POOLS as POOL_TABLE
+from healthcheck.model.result import Status
+from healthcheck.storage import files
+from healthcheck.storage.secrets import Secret
 
 MARKETS = MARKET_IDS
 
@@ -50,15 +52,6 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class NtpServer:
-    host: str
-    port: int = 123
-
-    def __str__(self) -> str:
-        return self.host if self.port == 123 else f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
 class DaemonConfig:
     interval: float = 60.0
     state_dir: Path | None = None
@@ -69,14 +62,6 @@ class DaemonConfig:
     # share of an IP's per-minute weight limit this daemon may spend (all accounts together)
     weight_budget_share: float = 0.10
     max_workers: int = 128
-
-
-@dataclass(frozen=True)
-class NtpConfig:
-    servers: tuple[NtpServer, ...] = (NtpServer("pool.ntp.org"), NtpServer("time.google.com"))
-    timeout: float = 2.0
-    max_delay: float = 0.5  # seconds of round-trip delay above which a sample is rejected
-    max_disagreement: float = 1.0  # seconds from the median beyond which a server is outvoted
 
 
 # [alerts] urls' max_chars: the longest message body. The default fits Telegram (4096 characters
@@ -118,8 +103,6 @@ class ChecksConfig:
     def __init__(
         self, settings: dict[str, CheckSettings] | None = None, **by_id: CheckSettings
     ) -> None:
-        from healthcheck.checks import default_settings
-
         merged = default_settings()
         merged.update(settings or {})
         merged.update(by_id)
@@ -147,75 +130,6 @@ class ChecksConfig:
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self._settings.items())))
-
-
-DEFAULT_BOT_API_STALE_AFTER = 180.0  # freqtrade processes every 5 s; 3 heartbeats of 60 s
-
-
-@dataclass(frozen=True)
-class BotApi:
-    """``bot_api``: the trading bot's REST API (freqtrade's api_server), read by bot_alive. The
-    URL never holds credentials; the password is a Secret."""
-
-    url: str
-    username: str
-    password: Secret
-    stale_after: float = DEFAULT_BOT_API_STALE_AFTER  # seconds since freqtrade's last_process
-
-
-@dataclass(frozen=True)
-class AccountConfig:
-    name: str
-    api_key: Secret
-    api_secret: Secret | None = None
-    private_key: Secret | None = None  # unencrypted PEM (Ed25519 or RSA)
-    markets: tuple[str, ...] = ("spot",)
-    # base URL by market id ("spot", "usdm", "coinm", "papi"); a market not here has its
-    # production (or, with testnet, its testnet) default
-    urls: dict[str, str] = field(default_factory=dict)
-    testnet: bool = False
-    position_mode: str = "one-way"
-    min_available: dict[str, Decimal] = field(default_factory=dict)
-    recv_window_ms: int = 5000
-    test_order_symbols: tuple[str, ...] = ()
-    test_order_quantity: dict[str, Decimal] = field(default_factory=dict)
-    checks: tuple[str, ...] = CHECK_IDS
-    # order-side checks: what the bot trades, per market, and the notional of one order
-    symbols: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    order_size: dict[str, Decimal] = field(default_factory=dict)  # symbol or "default" -> quote
-    multi_assets_margin: bool | None = None
-    # Portfolio Margin: True, False or "auto" (detected on the first run, kept in state)
-    portfolio_margin: bool | str = "auto"
-    # bot = "freqtrade" | "hummingbot" with bot_config: what the bot's own config says
-    bot: BotLink | None = None
-    bot_api: BotApi | None = None
-
-    def base_url(self, market: str) -> str:
-        """Given a market id, return this account's base URL for it."""
-        return self.urls.get(market) or MARKET_TABLE[market].url(self.testnet)
-
-    @property
-    def pm(self) -> bool | None:
-        """Whether the account's futures are read through Portfolio Margin's /papi: True, False,
-        or None while "auto" has not found out yet. Never on the testnet (it has no /papi) nor
-        for an account without futures."""
-        if self.testnet or not any(MARKET_TABLE[m].futures for m in self.markets):
-            return False
-        if self.portfolio_margin == "auto":
-            return None
-        return bool(self.portfolio_margin)
-
-    @property
-    def hosts(self) -> tuple[str, ...]:
-        """The rows this account is read through: its markets, and Portfolio Margin's /papi
-        when it is (or may be) under Portfolio Margin."""
-        return self.markets + (() if self.pm is False else (PM_HOST,))
-
-    def symbols_for(self, market: str) -> tuple[str, ...]:
-        return self.symbols.get(market, ())
-
-    def order_size_for(self, symbol: str) -> Decimal | None:
-        return self.order_size.get(symbol, self.order_size.get("default"))
 
 
 @dataclass(frozen=True)
@@ -530,9 +444,25 @@ def _parse_ntp_server(ld: _Loader, key: str, text: str) -> NtpServer | None:
     return NtpServer(host, port)
 
 
-def _load_metrics(ld: _Loader, table: Any) -> MetricsConfig:
-    from healthcheck.metrics import parse_listen
+def parse_listen(text: str) -> tuple[str, int]:
+    """Given "host:port" ("[::1]:9464" for IPv6), return (host, port); raise ValueError naming
+    what is wrong."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise ValueError(f"{text!r} is not host:port (IPv6 addresses as [::1]:9464)")
+        port_text = rest[1:]
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep or not host or ":" in host:
+            raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:9464)")
+    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise ValueError(f"{text!r}: port must be 0..65535 (0: any free port, see the log)")
+    return host, int(port_text)
 
+
+def _load_metrics(ld: _Loader, table: Any) -> MetricsConfig:
     r = _Reader(ld, table, "metrics")
     listen = r.string("listen", None)
     r.finish()

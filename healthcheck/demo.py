@@ -8,21 +8,25 @@ it is fixed, the resolved notice appears. No keys, no network, no files outside 
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
+import threading
+import time
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-from healthcheck.config import (
-    AccountConfig,
-    AlertsConfig,
-    ChecksConfig,
-    Config,
-    DaemonConfig,
-    NtpConfig,
-    NtpServer,
-)
-from healthcheck.secrets import Secret
+from healthcheck.config import AlertsConfig, AlertUrl, ChecksConfig, Config, DaemonConfig
+from healthcheck.engine.runner import Runner
+from healthcheck.exchange.account import AccountConfig
+from healthcheck.exchange.ntp import NtpConfig, NtpServer
+from healthcheck.render import print_json, render_text
+from healthcheck.service.daemon import Daemon
+from healthcheck.simulator import NtpResponder, Simulator, build_demo
+from healthcheck.storage.secrets import Secret
+from healthcheck.storage.state import StateDB
 
 
 def demo_config(
@@ -65,11 +69,6 @@ def demo_config(
 
 
 def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
-    from healthcheck.cli import print_json, render_text
-    from healthcheck.runner import Runner
-    from healthcheck.simulator import NtpResponder, Simulator, build_demo
-    from healthcheck.state import StateDB
-
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="bhc-demo-") as tmp, Simulator() as sim:
         responders = [NtpResponder() for _ in range(3)]
@@ -104,11 +103,80 @@ def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
                     file=out,
                 )
             if daemon and not json_output:
-                from healthcheck.daemon import demo_daemon
-
                 print("\n--- daemon: scheduled checks and alerts ---", file=out)
                 demo_daemon(sim, accounts, responders, Path(tmp), out)
         finally:
             for r in responders:
                 r.stop()
     return 0
+
+
+def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> None:
+    """A short daemon session for `demo`: break an account, show the alert, fix it, show the
+    resolved notice. Alerts go through apprise to a local receiver that prints them."""
+    received: list[dict] = []
+    arrived = threading.Condition()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return
+            with arrived:
+                received.append(doc)
+                arrived.notify_all()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"json://127.0.0.1:{server.server_address[1]}/"
+    cfg = demo_config(
+        sim.url,
+        {"healthy": accounts["healthy"]},
+        [r.address for r in responders],
+        tmp / "daemon-state",
+        urls=(AlertUrl(Secret(url, "alert url")),),
+        failure_threshold=2,
+    )
+    daemon = Daemon(cfg)
+    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
+
+    def wait_for(n: int, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with arrived:
+            while len(received) < n and time.monotonic() < deadline:
+                arrived.wait(0.2)
+        return len(received) >= n
+
+    def show(doc: dict) -> None:
+        print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
+        for line in str(doc.get("message", "")).splitlines():
+            print(f"    {line}", file=out)
+
+    try:
+        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs", file=out)
+        thread.start()
+        time.sleep(1.5)
+        print(
+            "simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
+            file=out,
+        )
+        sim.set_fault("hedge_mode", account="healthy")
+        if wait_for(1):
+            show(received[0])
+        print("\nsimulator: switching it back to one-way mode", file=out)
+        sim.clear_fault("hedge_mode")
+        if wait_for(2):
+            show(received[1])
+        print("\nNo other messages: one alert for the problem, one when it was resolved.", file=out)
+    finally:
+        daemon.request_stop()
+        thread.join(10)
+        server.shutdown()
+        server.server_close()

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthcheck.alerts import AlertEngine, AlertKind, AlertMessage
+from healthcheck.alerting.alerts import AlertEngine, AlertKind, AlertMessage
+from healthcheck.alerting.status import status_line
 from healthcheck.config import AlertsConfig, ConfigError, parse_config
-from healthcheck.maintenance import MaintenanceWindow, active_window, parse_duration
-from healthcheck.result import Result, Status
-from healthcheck.silences import Silence
-from healthcheck.state import CheckState, SilencesChanged, StateDB
-from healthcheck.status import status_line
+from healthcheck.model.maintenance import MaintenanceWindow, active_window, parse_duration
+from healthcheck.model.result import Result, Status
+from healthcheck.model.silences import Silence
+from healthcheck.storage.state import CheckState, SilencesChanged, StateDB
 
 OK, WARN, CRIT, UNK = Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC).timestamp()
@@ -412,7 +412,7 @@ class _SilenceArrivesMidRun(AlertEngine):
 
 
 def test_silence_added_while_a_run_decides_keeps_that_runs_alert_out(tmp_path: Path) -> None:
-    from healthcheck.daemon import decide_and_commit
+    from healthcheck.service.daemon import decide_and_commit
 
     cfg = parse_config(_cfg(alerts={"urls": ["json://127.0.0.1:9/"], "failure_threshold": 1}))
     db, cli_db = StateDB.open(tmp_path), StateDB.open(tmp_path)
@@ -426,8 +426,8 @@ def test_silence_added_while_a_run_decides_keeps_that_runs_alert_out(tmp_path: P
 
 
 def test_status_shows_failing_destination_masked_and_reminder_due(tmp_path: Path) -> None:
-    from healthcheck.daemon import decide_and_commit
-    from healthcheck.status import collect, render
+    from healthcheck.alerting.status import collect, render
+    from healthcheck.service.daemon import decide_and_commit
 
     url = "json://user:hunter2@127.0.0.1:9/"
     cfg = parse_config(_cfg(alerts={"urls": [url], "failure_threshold": 1,

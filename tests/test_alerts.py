@@ -1,4 +1,5 @@
-"""Tests for healthcheck.alerts: the alert state machine, grouping, rendering and routing."""
+"""Tests for healthcheck.alerting.alerts: the alert state machine, grouping, rendering and
+routing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from healthcheck.alerts import (
+from healthcheck.alerting.alerts import (
     MAX_BODY_CHARS,
     AlertEngine,
     AlertKind,
@@ -18,9 +19,9 @@ from healthcheck.alerts import (
     outbox_rows_for,
 )
 from healthcheck.config import AlertsConfig, AlertUrl
-from healthcheck.result import Result, Status
-from healthcheck.secrets import Secret
-from healthcheck.state import CheckState, dest_fingerprint
+from healthcheck.model.result import Result, Status
+from healthcheck.storage.secrets import Secret
+from healthcheck.storage.state import CheckState, dest_fingerprint
 
 OK, WARN, CRIT, UNK = Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN
 T0 = 1_800_000_000.0

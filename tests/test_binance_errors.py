@@ -10,8 +10,8 @@ import pytest
 from support.receivers import wait_until
 from support.runs import result, run_once
 
-from healthcheck import binance_errors
 from healthcheck.checks import REGISTRY
+from healthcheck.exchange import catalogue
 from healthcheck.logwatch import bots
 from healthcheck.simulator.faults import FAULTS
 
@@ -19,7 +19,7 @@ CHECK_IDS = {c.id for c in REGISTRY}
 
 
 def test_every_predicted_by_names_a_registered_check() -> None:
-    named = {(k, e.predicted_by) for k, e in binance_errors.CATALOGUE.items() if e.predicted_by}
+    named = {(k, e.predicted_by) for k, e in catalogue.CATALOGUE.items() if e.predicted_by}
     named |= {(("bot", w.bot), w.predicted_by) for w in bots.WORDS if w.predicted_by}
     unknown = sorted((k, p) for k, p in named if p not in CHECK_IDS)
     assert unknown == [], f"predicted_by names no registered check: {unknown}"
@@ -27,22 +27,22 @@ def test_every_predicted_by_names_a_registered_check() -> None:
 
 def test_reduce_only_account_is_predicted_by_the_test_order() -> None:
     for product in ("usdm", "coinm"):
-        e = binance_errors.entry(product, -4189)
+        e = catalogue.entry(product, -4189)
         assert e is not None and e.predicted_by == "trading_status"
 
 
 def test_quotes_fill_figures_and_say_words_where_none_is_known() -> None:
-    assert binance_errors.quote(-4164, "usdm", min_notional="100") == (
+    assert catalogue.quote(-4164, "usdm", min_notional="100") == (
         "Order's notional must be no smaller than 100 (unless you choose reduce only).")
-    assert binance_errors.quote(-4164, "usdm") == (
+    assert catalogue.quote(-4164, "usdm") == (
         "Order's notional must be no smaller than the symbol's minimum (unless you choose "
         "reduce only).")
-    assert binance_errors.quote(418, "http", until=1790000000000) == (
+    assert catalogue.quote(418, "http", until=1790000000000) == (
         "Way too much request weight used; IP banned until 1790000000000.")
-    assert binance_errors.quote(-1021, "spot") == (
+    assert catalogue.quote(-1021, "spot") == (
         "Timestamp for this request is outside of the recvWindow.")
     # no text shows a placeholder or a made-up figure when the figures are unknown
-    for e in binance_errors.CATALOGUE.values():
+    for e in catalogue.CATALOGUE.values():
         for i, text in enumerate(e.texts):
             said = e.quote(i)
             assert "{" not in said and "%s" not in said, (e.code, said)
@@ -51,9 +51,9 @@ def test_quotes_fill_figures_and_say_words_where_none_is_known() -> None:
 
 
 def test_fix_is_the_products_own() -> None:
-    spot, fut = binance_errors.fix_for(-1003, "spot"), binance_errors.fix_for(-1003, "usdm")
+    spot, fut = catalogue.fix_for(-1003, "spot"), catalogue.fix_for(-1003, "usdm")
     assert spot != fut and "pass a symbol" in fut
-    assert binance_errors.fix_for(-4004, "sapi") != binance_errors.fix_for(-4004, "usdm")
+    assert catalogue.fix_for(-4004, "sapi") != catalogue.fix_for(-4004, "usdm")
 
 
 # every fault but the two that only cost time (they make checks UNKNOWN, naming no code)
@@ -80,7 +80,7 @@ def _all_named_codes_catalogued(report, fault: str) -> set[tuple[str, int]]:
             refs = r.refs_for(code)
             assert refs, f"{fault}: {r.check} names {code} without its product"
             for ref in refs:
-                assert (ref.product, code) in binance_errors.CATALOGUE, (
+                assert (ref.product, code) in catalogue.CATALOGUE, (
                     f"{fault}: {r.check} names {code} on {ref.product}, not catalogued there")
                 seen.add((ref.product, code))
     return seen
@@ -122,7 +122,7 @@ def test_coinm_and_pm_findings_name_their_rows_product(sim, make_config, fault, 
     sim.set_fault(fault, account="main")
     r = result(run_once(config, {check}), check)
     assert ref in {(x.product, x.code) for x in r.refs}, (r.summary, r.refs)
-    assert binance_errors.fix_for(ref[1], ref[0])
+    assert catalogue.fix_for(ref[1], ref[0])
 
 
 def test_check_quotes_the_symbols_own_minimum_notional(sim, make_config, cli) -> None:
@@ -149,8 +149,8 @@ def test_alert_carries_the_futures_fix_and_the_futures_text(sim, make_config, cl
     assert r.returncode == 2, r.stdout + r.stderr
     assert wait_until(lambda: len(json_receiver.messages) >= 1, 10)
     body = json_receiver.messages[0]["message"]
-    futures_fix = binance_errors.fix_for(-1003, "usdm")
+    futures_fix = catalogue.fix_for(-1003, "usdm")
     assert f"Fix: {futures_fix}" in body
-    assert binance_errors.fix_for(-1003, "spot") not in body
+    assert catalogue.fix_for(-1003, "spot") not in body
     assert ("At risk of Binance error: -1003 TOO_MANY_REQUESTS — Too many requests; current "
             "limit is 2400 requests per minute.") in body

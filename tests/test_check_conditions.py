@@ -10,8 +10,8 @@ import pytest
 from support.runs import result, run_once
 
 from healthcheck.config import load_config
-from healthcheck.result import Status
-from healthcheck.state import StateDB
+from healthcheck.model.result import Status
+from healthcheck.storage.state import StateDB
 
 
 @pytest.fixture

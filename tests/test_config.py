@@ -11,8 +11,8 @@ import pytest
 
 from healthcheck import config as cfgmod
 from healthcheck.config import ConfigError, parse_config
-from healthcheck.markets import MARKETS
-from healthcheck.result import Status
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Status
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 

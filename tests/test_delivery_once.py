@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from support.receivers import JsonReceiver, wait_until
 
+from healthcheck.alerting.notify import Notifier, _load
 from healthcheck.config import AlertUrl
-from healthcheck.notify import Notifier, _load
-from healthcheck.secrets import Secret
-from healthcheck.state import OutboxRow, StateDB
+from healthcheck.storage.secrets import Secret
+from healthcheck.storage.state import OutboxRow, StateDB
 
 T0 = 1_800_000_000.0
 
@@ -33,7 +33,7 @@ def url(raw: str) -> AlertUrl:
 
 
 def queue(db: StateDB, dest: AlertUrl, alert_id: str = "a1") -> None:
-    from healthcheck.state import dest_fingerprint
+    from healthcheck.storage.state import dest_fingerprint
 
     db.commit_cycle({}, [OutboxRow(dest=dest_fingerprint(dest.url.reveal()), title="t",
                                    body=f"b\nAlert id: {alert_id}", notify_type="failure",

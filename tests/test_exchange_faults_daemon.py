@@ -27,9 +27,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import pytest
 from support.daemon import DaemonProc
 
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from healthcheck.simulator import Simulator
-from healthcheck.state import StateDB
+from healthcheck.storage.state import StateDB
 
 pytestmark = pytest.mark.slow
 

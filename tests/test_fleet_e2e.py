@@ -97,7 +97,7 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
         assert sched["behind"] is None and sched["old_results"] == [], sched
         assert any("position_mode runs every" in x for x in sched["lines"])
         # every account's every check has run (its state is no older than 3 intervals)
-        from healthcheck.state import StateDB
+        from healthcheck.storage.state import StateDB
 
         with StateDB.open(tmp_path / "state") as db:
             states = db.load_check_states()

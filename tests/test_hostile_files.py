@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck import files
 from healthcheck.config import ConfigError, load_config
+from healthcheck.storage import files
 
 QUICK = 10.0  # seconds; a blocked open would hang forever
 

@@ -34,7 +34,7 @@ from support.configs import write_config
 from support.daemon import REPO, SITE, DaemonProc
 from support.receivers import JsonReceiver, wait_until
 
-from healthcheck.state import StateDB
+from healthcheck.storage.state import StateDB
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from support.runs import result, run_once
 
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 ALL = {"clock", "api_key", "position_mode", "trading_status", "balance", "symbols",
        "open_orders", "leverage", "system_status", "rate_limit"}
@@ -142,7 +142,7 @@ def test_daemon_schedule_moves_to_papi_once_auto_finds_portfolio_margin(config_f
     until a run finds Portfolio Margin, then on /papi (the table's limit), even when no new
     weight limit arrives with it."""
     from healthcheck.config import load_config
-    from healthcheck.daemon import Daemon
+    from healthcheck.service.daemon import Daemon
 
     sim.set_fault("portfolio_margin", account="main")
     # the key's restrictions do not answer at first: "auto" stays unsettled
@@ -202,7 +202,7 @@ def test_no_new_market_costs_more_per_account_than_usdm():
     Margin's /papi (even at a 3000 limit) cost no more than USD-M's /fapi, which is at most the
     issue's 1.08 % (1.00 % since one server-time sample per host replaced three)."""
     from healthcheck.config import parse_config
-    from healthcheck.plan import cost, per_account_share
+    from healthcheck.engine.plan import cost, per_account_share
 
     usdt = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
     usd = ["BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "SOLUSD_PERP", "XRPUSD_PERP"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from healthcheck import memtrim
+from healthcheck.service import memtrim
 
 pytestmark = pytest.mark.skipif(not memtrim.available(), reason="glibc only")
 
@@ -49,7 +49,7 @@ def test_maybe_trim_runs_at_most_once_per_interval() -> None:
 
 _LARGE_BLOCK_CHILD = r"""
 import ctypes, sys
-from healthcheck import memtrim
+from healthcheck.service import memtrim
 
 if sys.argv[1] == "daemon":
     assert memtrim.configure({}), "configure() did not set the threshold"

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from healthcheck.config import ChecksConfig, ConfigError, parse_config
-from healthcheck.metrics import (
+from healthcheck.config import ChecksConfig, ConfigError, parse_config, parse_listen
+from healthcheck.engine.runner import Report
+from healthcheck.model.result import Result, Status
+from healthcheck.service.metrics import (
     BOT_ERRORS,
     BotErrorCounts,
     HealthCollector,
@@ -25,11 +27,8 @@ from healthcheck.metrics import (
     generate_latest,
     make_registry,
     nagios_line,
-    parse_listen,
     record_bot_error,
 )
-from healthcheck.result import Result, Status
-from healthcheck.runner import Report
 
 P = "binance_healthcheck"
 
@@ -336,7 +335,7 @@ def test_nagios_line_when_all_ok() -> None:
 
 
 def test_server_paces_connections_so_a_storm_waits_in_the_backlog(server: MetricsServer) -> None:
-    from healthcheck.metrics import MAX_SCRAPES_PER_SECOND
+    from healthcheck.service.metrics import MAX_SCRAPES_PER_SECOND
 
     url = f"http://127.0.0.1:{server.port}/metrics"
     n = 30

@@ -1,5 +1,5 @@
-"""Tests for healthcheck.notify: real apprise sends to loopback receivers, retries, deadlines,
-and no secret in the database or the logs."""
+"""Tests for healthcheck.alerting.notify: real apprise sends to loopback receivers, retries,
+deadlines, and no secret in the database or the logs."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from support.receivers import HttpReceiver, JsonReceiver, SmtpReceiver, TelegramFake, wait_until
 
-from healthcheck import redact
-from healthcheck.alerts import AlertEngine, outbox_rows_for
-from healthcheck.config import AlertsConfig, AlertUrl
-from healthcheck.notify import (
+from healthcheck.alerting.alerts import AlertEngine, outbox_rows_for
+from healthcheck.alerting.notify import (
     DeliveryReport,
     DeliveryWorker,
     Notifier,
@@ -24,9 +22,11 @@ from healthcheck.notify import (
     ping_heartbeat,
     send_test,
 )
-from healthcheck.result import Result, Status
-from healthcheck.secrets import Secret
-from healthcheck.state import OutboxRow, StateDB, dest_fingerprint
+from healthcheck.config import AlertsConfig, AlertUrl
+from healthcheck.model.result import Result, Status
+from healthcheck.storage import redact
+from healthcheck.storage.secrets import Secret
+from healthcheck.storage.state import OutboxRow, StateDB, dest_fingerprint
 
 T0 = 1_800_000_000.0
 
@@ -364,7 +364,8 @@ def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: Tel
 def test_importing_notify_does_not_import_apprise_or_requests() -> None:
     import subprocess
     import sys
-    code = ("import sys, healthcheck.notify, healthcheck.alerts, healthcheck.state; "
+    code = ("import sys, healthcheck.alerting.notify, healthcheck.alerting.alerts, "
+            "healthcheck.storage.state; "
             "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).parents[1], timeout=60)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from healthcheck.config import NtpConfig, NtpServer
-from healthcheck.ntp import KOD_BACKOFF_SECONDS, MIN_POLL_SECONDS, NtpClient
+from healthcheck.exchange.ntp import KOD_BACKOFF_SECONDS, MIN_POLL_SECONDS, NtpClient
 
 
 def _cfg(responders):

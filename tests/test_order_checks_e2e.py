@@ -10,7 +10,7 @@ import time
 import pytest
 from support.runs import result, run_once
 
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 
 @pytest.fixture

@@ -13,9 +13,14 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from healthcheck.metrics import METRIC_NAMES, HealthCollector, generate_latest, make_registry
-from healthcheck.result import Result, Status
-from healthcheck.runner import Report
+from healthcheck.engine.runner import Report
+from healthcheck.model.result import Result, Status
+from healthcheck.service.metrics import (
+    METRIC_NAMES,
+    HealthCollector,
+    generate_latest,
+    make_registry,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "packaging" / "prometheus" / "alerts.yml"
@@ -47,7 +52,7 @@ ISSUE_METRICS = {
 
 def full_exposition() -> dict[str, set[str]]:
     """Render a daemon-like collector where every family has a series: {name: label names}."""
-    from healthcheck.metrics import BotErrorCounts
+    from healthcheck.service.metrics import BotErrorCounts
 
     bot = BotErrorCounts()
     bot.record("main", -2019)

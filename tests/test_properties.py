@@ -22,7 +22,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from healthcheck import redact
 from healthcheck.checks import REGISTRY
 from healthcheck.checks.base import ExchangeLimits, Facts
 from healthcheck.config import (
@@ -34,12 +33,13 @@ from healthcheck.config import (
     load_config,
     parse_config,
 )
-from healthcheck.fetch import FetchError, Outcome, Request
-from healthcheck.ntp import NtpSample, query_server, vote
-from healthcheck.result import Result, Status
-from healthcheck.runner import Runner, _parse_exchange_info
-from healthcheck.secrets import Secret
-from healthcheck.weights import WeightBook
+from healthcheck.engine.runner import Runner, _parse_exchange_info
+from healthcheck.exchange.fetch import FetchError, Outcome, Request
+from healthcheck.exchange.ntp import NtpSample, query_server, vote
+from healthcheck.exchange.weights import WeightBook
+from healthcheck.model.result import Result, Status
+from healthcheck.storage import redact
+from healthcheck.storage.secrets import Secret
 
 SETTINGS = settings(deadline=None, max_examples=80,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

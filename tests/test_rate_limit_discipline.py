@@ -1,7 +1,7 @@
 """Rate-limit discipline: the daemon never causes the -1003 problems it watches for.
 
-The rules as implemented (healthcheck/gateway.py, ``WeightBook.reserve``/``observe``/``ban``),
-checked before every request, per host and weight pool ("api", "sapi", "fapi"):
+The rules as implemented (healthcheck/exchange/gateway.py,
+``WeightBook.reserve``/``observe``/``ban``), checked before every request, per host and weight pool ("api", "sapi", "fapi"):
 
 * Limit: the pool's REQUEST_WEIGHT per 1 MINUTE from exchangeInfo (cached; api and fapi), else
   Binance's documented default (api 6000, sapi 12000, fapi 2400; sapi always uses the default).
@@ -36,10 +36,10 @@ import pytest
 from support.daemon import DaemonProc
 
 from healthcheck.config import DaemonConfig
-from healthcheck.gateway import WeightBook
-from healthcheck.result import Status
+from healthcheck.exchange.gateway import WeightBook
+from healthcheck.model.result import Status
 from healthcheck.simulator import Simulator
-from healthcheck.state import StateDB
+from healthcheck.storage.state import StateDB
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ import time
 from support.runs import result
 
 from healthcheck.config import load_config
-from healthcheck.result import Status
-from healthcheck.runner import BAD_NEWS_REUSE_SECONDS, Runner
-from healthcheck.state import StateDB
+from healthcheck.engine.runner import BAD_NEWS_REUSE_SECONDS, Runner
+from healthcheck.model.result import Status
+from healthcheck.storage.state import StateDB
 
 
 def _account_reads(sim) -> int:

@@ -1,4 +1,4 @@
-"""The daemon's schedule (healthcheck/schedule.py, pure): a fleet on one IP fits the weight
+"""The daemon's schedule (healthcheck/engine/schedule.py, pure): a fleet on one IP fits the weight
 budget by stretching intervals, slow reads first, the same for every account, and the accounts
 are spread across each interval."""
 
@@ -10,16 +10,16 @@ import pytest
 from support.configs import write_config
 
 from healthcheck.config import load_config
-from healthcheck.markets import POOLS
-from healthcheck.schedule import (
+from healthcheck.engine.schedule import (
     FILL,
     LAST,
     MAX_SLOW_STRETCH,
     SLOW_FIRST,
-    build_schedule,
     budget_for,
+    build_schedule,
 )
-from healthcheck.weights import WeightBook
+from healthcheck.exchange.weights import WeightBook
+from healthcheck.model.markets import POOLS
 
 URL = "http://127.0.0.1:9"  # never contacted: the schedule is computed from the config
 
@@ -194,10 +194,10 @@ def test_no_budget_at_all_stretches_nothing(tmp_path: Path) -> None:
 def test_a_daemon_with_second_long_intervals_is_not_behind_after_3_seconds() -> None:
     """The daemon's own WARNING counts at least 3 x 10 s: one slow run of a check that runs every
     second (tests, a busy machine) is not "behind"; 3 x its interval beyond that is."""
-    from healthcheck.daemon import behind_result
-    from healthcheck.result import Status
-    from healthcheck.schedule import Schedule
-    from healthcheck.state import CheckState
+    from healthcheck.service.daemon import behind_result
+    from healthcheck.model.result import Status
+    from healthcheck.engine.schedule import Schedule
+    from healthcheck.storage.state import CheckState
 
     s = Schedule({"balance": 1.0}, {"balance": 1.0}, (), ("a",), 0.1, ())
     now = 1_000_000.0

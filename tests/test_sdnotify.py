@@ -1,4 +1,4 @@
-"""Tests for healthcheck.sdnotify against a fake systemd notify socket."""
+"""Tests for healthcheck.service.sdnotify against a fake systemd notify socket."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck import sdnotify
+from healthcheck.service import sdnotify
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="sd_notify is Linux-only (AF_UNIX abstract namespace)")

@@ -15,8 +15,8 @@ is what Binance would have counted:
 from __future__ import annotations
 
 from healthcheck.config import load_config
-from healthcheck.result import Status
-from healthcheck.runner import Runner
+from healthcheck.model.result import Status
+from healthcheck.engine.runner import Runner
 
 DAEMON_INTERVALS = {"position_mode": 60.0, "trading_status": 120.0, "api_key": 600.0}
 

@@ -1,4 +1,4 @@
-"""Tests for healthcheck.state: the SQLite state database survives restarts and damage."""
+"""Tests for healthcheck.storage.state: the SQLite state database survives restarts and damage."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck.result import Result, Status
-from healthcheck.state import (
+from healthcheck.model.result import Result, Status
+from healthcheck.storage.state import (
     DB_NAME,
     SCHEMA_VERSION,
     CheckState,
@@ -138,8 +138,8 @@ _KILL_CHILD = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, sys.argv[2])
     from pathlib import Path
-    from healthcheck.state import StateDB, OutboxRow, CheckState
-    from healthcheck.result import Status
+    from healthcheck.storage.state import StateDB, OutboxRow, CheckState
+    from healthcheck.model.result import Status
     db = StateDB.open(Path(sys.argv[1]))
     n = 0
     while True:
@@ -184,7 +184,7 @@ def test_corrupt_database_moved_aside_and_fresh_one_created(
     else:
         path.write_bytes(content)
 
-    with caplog.at_level(logging.WARNING, logger="healthcheck.state"):
+    with caplog.at_level(logging.WARNING, logger="healthcheck.storage.state"):
         d = StateDB.open(tmp_path)
     aside = list(tmp_path.glob(f"{DB_NAME}.corrupt-*"))
     assert len([p for p in aside if not p.name.endswith(("-wal", "-shm"))]) == 1
@@ -205,7 +205,7 @@ _AS_NOBODY = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, sys.argv[1])
     from pathlib import Path
-    from healthcheck.state import StateDB, StateError
+    from healthcheck.storage.state import StateDB, StateError
     os.setgid(65534)
     os.setuid(65534)  # after the imports: the interpreter's files may be root-only
     for p in sys.argv[2:]:
@@ -260,7 +260,7 @@ def test_full_disk_during_run_logs_once_and_keeps_going(db: StateDB,
     pages = db._conn.execute("PRAGMA page_count").fetchone()[0]
     db._conn.execute(f"PRAGMA max_page_count={pages}")  # the next growth is SQLITE_FULL
     big = {("main", f"c{n}"): state() for n in range(500)}
-    with caplog.at_level(logging.ERROR, logger="healthcheck.state"):
+    with caplog.at_level(logging.ERROR, logger="healthcheck.storage.state"):
         assert db.commit_cycle(big, [], []) is False
         assert db.commit_cycle(big, [], []) is False
         db.put_cache("k", "x" * 100_000, T0)  # must not raise either

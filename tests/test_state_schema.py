@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck import state as state_mod
-from healthcheck.state import (
+from healthcheck.storage import state as state_mod
+from healthcheck.storage.state import (
     DB_NAME,
     MIGRATIONS,
     WAL_SIZE_LIMIT,
@@ -144,8 +144,8 @@ def test_wal_is_truncated_to_its_limit_after_a_burst_of_writes(tmp_path: Path) -
 
 _GROWTH_SCRIPT = """
 import sys, pathlib
-from healthcheck.result import Status
-from healthcheck.state import CheckState, HistoryRow, OutboxRow, StateDB
+from healthcheck.model.result import Status
+from healthcheck.storage.state import CheckState, HistoryRow, OutboxRow, StateDB
 
 def rss():
     for line in open("/proc/self/status"):

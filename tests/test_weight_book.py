@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthcheck.weights import WAIT_FOR_PROBE, WeightBook
+from healthcheck.exchange.weights import WAIT_FOR_PROBE, WeightBook
 
 BASE = "https://fapi.example"
 

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from healthcheck.bots.liveness import ApiFailure
-from healthcheck.redact import scrub, strip_userinfo
+from healthcheck.storage.redact import scrub, strip_userinfo
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1 << 20  # health and whitelist answers are a few hundred bytes

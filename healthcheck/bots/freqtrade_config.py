@@ -4,7 +4,8 @@ Reading follows freqtrade 2026.9 (``configuration/load_config.py``): JSON with `
 ``/* */`` comments and trailing commas (rapidjson's ``PM_COMMENTS | PM_TRAILING_COMMAS``);
 ``add_config_files`` are loaded relative to the file that names them (at most 5 levels deep),
 later files override earlier ones and the naming file overrides them all (``deep_merge_dicts``).
-Every file goes through :mod:`healthcheck.files` (no FIFO, device or directory, 1 MB at most).
+Every file goes through :mod:`healthcheck.storage.files` (no FIFO, device or directory, 1 MB at
+most).
 ``FREQTRADE__SECTION__KEY`` environment variables belong to the bot's process, which this one
 cannot see: they are not applied (write the key in our config instead).
 
@@ -20,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from healthcheck import files
 from healthcheck.bots import freqtrade_strategy
 from healthcheck.bots.derived import (
     BOT_CONFIG_MAX_BYTES,
@@ -30,7 +30,8 @@ from healthcheck.bots.derived import (
     Stake,
     pair_to_symbol,
 )
-from healthcheck.markets import MARKETS
+from healthcheck.model.markets import MARKETS
+from healthcheck.storage import files
 
 MAX_DEPTH = 5  # freqtrade: "Config loop detected." beyond 5 levels of add_config_files
 UNLIMITED = "unlimited"

@@ -16,7 +16,7 @@ import ast
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from healthcheck import files
+from healthcheck.storage import files
 
 MAX_STRATEGY_BYTES = 1_000_000
 MAX_FILES = 200  # a strategies folder with more files is not searched further

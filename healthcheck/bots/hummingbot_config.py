@@ -27,7 +27,6 @@ from typing import Any
 
 import yaml
 
-from healthcheck import files
 from healthcheck.bots.derived import (
     BOT_CONFIG_MAX_BYTES,
     BotConfigError,
@@ -35,7 +34,8 @@ from healthcheck.bots.derived import (
     Stake,
     pair_to_symbol,
 )
-from healthcheck.markets import MARKETS
+from healthcheck.model.markets import MARKETS
+from healthcheck.storage import files
 
 CONNECTORS = {
     "binance": "spot",

@@ -14,7 +14,7 @@ from typing import Any
 
 from healthcheck.bots.freqtrade_api import BotApiError, FreqtradeApi
 from healthcheck.bots.liveness import ApiFailure, ApiProbe, BotAliveFacts, UnitState
-from healthcheck.redact import scrub
+from healthcheck.storage.redact import scrub
 
 log = logging.getLogger(__name__)
 

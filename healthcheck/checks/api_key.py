@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.binance_errors import fix_for
 from healthcheck.checks.base import (
     SLOW_ACCOUNT_FIELDS_SECONDS,
     CheckBase,
@@ -31,13 +30,14 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Outcome, Request
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Outcome, Request
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 _IP_RE = re.compile(r"request ip:\s*([0-9a-fA-F.:]+)")

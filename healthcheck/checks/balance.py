@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import fix_for
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -27,13 +26,14 @@ from healthcheck.checks.base import (
     role_endpoints,
     setting,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 SPOT_SOURCES = {"user_asset": "sapi.userAsset", "account": "spot.account"}
 

@@ -4,8 +4,8 @@ turn those facts into results.
 A check is one unit: a frozen dataclass whose class attributes say its ``id``, its ``Settings``
 (defaults, bounds and help text, once), the ``markets`` it applies to, and which requests it
 ``needs`` for an account; its ``evaluate`` is pure (facts in, one Result out). The planner
-(:mod:`healthcheck.plan`) merges the needs of every due check, the runner sends them once, and
-every check evaluates the same :class:`Facts`. Nothing here imports a third-party package.
+(:mod:`healthcheck.engine.plan`) merges the needs of every due check, the runner sends them
+once, and every check evaluates the same :class:`Facts`. Nothing here imports a third-party package.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from healthcheck.fetch import FetchError, Outcome, Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import CodeRef, Result, Status, worst
+from healthcheck.exchange.endpoints import ENDPOINTS, endpoint_for
+from healthcheck.exchange.fetch import FetchError, Outcome, Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import CodeRef, Result, Status, worst
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
-    from healthcheck.ntp import NtpVerdict
-    from healthcheck.weights import WeightBook
+    from healthcheck.exchange.account import AccountConfig
+    from healthcheck.exchange.ntp import NtpVerdict
+    from healthcheck.exchange.weights import WeightBook
 
 
 # ---------------------------------------------------------------------------------- settings
@@ -114,7 +115,7 @@ def role_endpoints(account: AccountConfig, market: str, role: str) -> list[str]:
     """Given an account, one of its markets and a role, return the endpoints to request for it
     (the classic one, or Portfolio Margin's once the account is known to be under it; "auto" is
     settled by the runner before it plans a run). Empty: the market does not offer the role."""
-    name = MARKETS[market].endpoint(role, account.pm is True)
+    name = endpoint_for(MARKETS[market], role, account.pm is True)
     return [name] if name else []
 
 
@@ -126,7 +127,7 @@ def offers(account: AccountConfig, role: str) -> list[str]:
 class CheckBase:
     """Defaults for the optional parts of a check."""
 
-    # the roles (healthcheck.markets.ROLES) the check reads: it applies to an account when one
+    # the roles (healthcheck.model.markets.ROLES) the check reads: it applies to an account when one
     # of its markets offers one of them; empty: it applies to every account
     roles: ClassVar[tuple[str, ...]] = ()
     # the check reads the server-time samples / NTP verdict the runner collects
@@ -232,7 +233,7 @@ class Facts:
     now: float = field(default_factory=lambda: _time.time())
     # the latest result of every check of this account evaluated before (this run or earlier)
     results: list[Result] = field(default_factory=list)
-    bot_log: Any = None  # healthcheck.logwatch.watcher.BotLogFacts for a watched account
+    bot_log: Any = None  # healthcheck.service.watcher.BotLogFacts for a watched account
     # why the account's bot_config could not be read again this run (None: read, or none)
     bot_config_error: str | None = None
     bot_alive: Any = None  # healthcheck.bots.liveness.BotAliveFacts (stale_after, unit, bot_api)
@@ -251,7 +252,7 @@ class Facts:
     def role(self, market: str, role: str) -> str | None:
         """Given a market and a role, return the endpoint that plays it this run (None: the
         market does not offer it)."""
-        return MARKETS[market].endpoint(role, self.pm)
+        return endpoint_for(MARKETS[market], role, self.pm)
 
 
 class SchemaError(Exception):
@@ -356,8 +357,6 @@ def unavailable_reason(outcome: Outcome | None, what: str) -> str:
 
 def product_of(endpoint: str) -> str:
     """Given an endpoint name ("fapi.account"), return the product its error codes belong to."""
-    from healthcheck.endpoints import ENDPOINTS
-
     e = ENDPOINTS.get(endpoint)
     return e.error_product if e is not None else "spot"
 
@@ -403,7 +402,7 @@ class Finding:
     fix: str = ""
     risk_codes: list[int] = field(default_factory=list)
     # the product (error namespace) its codes come from, and Binance's texts with the check's
-    # figures filled in, per code (binance_errors.quote); unquoted codes quote the catalogue
+    # figures filled in, per code (exchange.catalogue.quote); unquoted codes quote the catalogue
     product: str = ""
     quotes: dict[int, str] = field(default_factory=dict)
 

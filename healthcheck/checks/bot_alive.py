@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from healthcheck.bots.liveness import ApiFailure, ApiProbe, BotAliveFacts, SourceSilence, UnitState
 from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, fmt_duration
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
 
 CHECK_ID = "bot_alive"
 HEARTBEAT_HINT = (

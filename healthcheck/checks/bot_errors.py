@@ -8,7 +8,7 @@ the check that predicts the code says in the same run. A bot's own refusal (freq
 counts as the code it stands for, with the bot's meaning, fix and severity. The worst code's
 summary quotes the bot's (masked) line, says what it means and what the predicting check sees
 now. The evaluation is the pure function :func:`evaluate_bot_errors`; the watcher
-(healthcheck.logwatch.watcher) feeds it.
+(healthcheck.service.watcher) feeds it.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from healthcheck import binance_errors
 from healthcheck.checks.base import CheckBase, CheckSettings, Facts
+from healthcheck.exchange import catalogue
 from healthcheck.logwatch import bots
 from healthcheck.logwatch.parse import resolve_product
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import Occurrence
-from healthcheck.result import CodeRef, Result, Status, worst
+from healthcheck.model.result import CodeRef, Result, Status, worst
 
 CHECK_ID = "bot_errors"
 
@@ -154,7 +154,7 @@ def evaluate_bot_errors(
     bad = [c for c in codes if c.status is not Status.OK]
     fixes: list[str] = []
     for c in codes:
-        entry = binance_errors.lookup(c.code, c.product)
+        entry = catalogue.lookup(c.code, c.product)
         said = bots.words_for(c.msg)
         predicted = said.predicted_by if said else (entry.predicted_by if entry else "")
         info: dict[str, Any] = {
@@ -201,13 +201,13 @@ def evaluate_bot_errors(
         return Result(account, CHECK_ID, Status.OK, summary, details=details, metrics=metrics)
     parts = []
     for c in bad[:4]:
-        entry = binance_errors.lookup(c.code, c.product)
+        entry = catalogue.lookup(c.code, c.product)
         name = f" {entry.name}" if entry else ""
         said = bots.words_for(c.msg)
         own = f" ({said.bot}'s own refusal)" if said else ""
         parts.append(f"{c.code}{name} x{c.count}{own}")
     more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
-    top = binance_errors.lookup(bad[0].code, bad[0].product)
+    top = catalogue.lookup(bad[0].code, bad[0].product)
     top_info = next(i for i in details["codes"] if i["code"] == bad[0].code)
     summary = f"the bot got {', '.join(parts)}{more} in the last {window} (from {settings.label})"
     if top_info["bot_says"]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from healthcheck.binance_errors import fix_for, quote
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -22,8 +21,9 @@ from healthcheck.checks.base import (
     row_product,
     setting,
 )
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for, quote
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 
 @dataclass(frozen=True)

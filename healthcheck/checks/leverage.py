@@ -40,13 +40,13 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 FIX = (
     "lower the leverage of the symbol (Binance raises the notional cap as leverage goes "

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import quote
 from healthcheck.checks.base import (
     CheckSettings,
     Facts,
@@ -29,13 +28,14 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import quote
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 SPOT_ALGO_TYPES = {"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"}
 UNFILLED_REUSE_SECONDS = 600.0

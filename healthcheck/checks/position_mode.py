@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.binance_errors import fix_for
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -24,13 +23,14 @@ from healthcheck.checks.base import (
     role_endpoints,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 # GET positionSide/dual weighs 30 (on /dapi and /papi): its answer is reused this long

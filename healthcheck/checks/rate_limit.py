@@ -3,7 +3,7 @@
 Every response carries ``X-MBX-USED-WEIGHT-1M`` (``X-SAPI-USED-IP-WEIGHT-1M`` on /sapi): the
 weight *all* processes on this IP used this minute. It is compared with the limit from
 exchangeInfo (cached), per pool of every market of the account (the pools come from
-:mod:`healthcheck.markets`). /papi has no exchangeInfo: its limit is the table's unconfirmed
+:mod:`healthcheck.model.markets`). /papi has no exchangeInfo: its limit is the table's unconfirmed
 default. A 418/429 seen now or earlier (persisted) is CRITICAL until it ends.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from healthcheck.binance_errors import fix_for, quote
 from healthcheck.checks.base import (
     CheckBase,
     CheckSettings,
@@ -23,12 +22,13 @@ from healthcheck.checks.base import (
     host_product,
     setting,
 )
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS, PM_HOST, POOLS, host_key, pool_name
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for, quote
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS, PM_HOST, POOLS, host_key, pool_name
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 @dataclass(frozen=True)

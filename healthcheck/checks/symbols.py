@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import quote
 from healthcheck.bots.derived import Stake
 from healthcheck.checks.base import (
     CheckSettings,
@@ -39,13 +38,14 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import Request
-from healthcheck.markets import MARKETS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import quote
+from healthcheck.exchange.endpoints import ENDPOINTS, endpoint_for
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.markets import MARKETS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 PERPETUAL_DEFAULT_DELIVERY_MS = 4133404800000  # 2100-12-25 08:00 UTC: no delisting announced
 DAY = 86400.0
@@ -650,10 +650,10 @@ def balance_endpoint(account: AccountConfig, market: str) -> str | None:
     account is not on the testnet, which has no /sapi), or None when the row has none."""
     pm = account.pm is True
     row = MARKETS[market]
-    wallet = row.endpoint("wallet_balance", pm)
+    wallet = endpoint_for(row, "wallet_balance", pm)
     if wallet is not None and not account.testnet:
         return wallet
-    return row.endpoint("balance", pm)
+    return endpoint_for(row, "balance", pm)
 
 
 def _plain(d: Decimal) -> str:

@@ -16,11 +16,11 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.fetch import Request
-from healthcheck.result import Result, Status
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 
 @dataclass(frozen=True)

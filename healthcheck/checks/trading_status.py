@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from healthcheck.binance_errors import fix_for, lookup
 from healthcheck.checks.base import (
     SLOW_ACCOUNT_FIELDS_SECONDS,
     CheckBase,
@@ -34,13 +33,14 @@ from healthcheck.checks.base import (
     unavailable_reason,
 )
 from healthcheck.checks.symbols import order_rules
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.fetch import TRANSPORT_KINDS, Request
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.result import Result, Status
+from healthcheck.exchange.catalogue import fix_for, lookup
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.exchange.fetch import TRANSPORT_KINDS, Request
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 # codes that mean "the account cannot trade", as opposed to "the test order was malformed"
 ACCOUNT_CODES = {

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 # hummingbot's client order ids start with the connector's prefix (binance_constants.py
 # HBOT_ORDER_ID_PREFIX, binance_perpetual_constants.py BROKER_ID): the only product hint a

@@ -1,5 +1,5 @@
 """``binance-healthcheck explain``: what a Binance code means (per product), and which Binance
-errors a bot's log file holds. Rendering only; the facts come from binance_errors and the
+errors a bot's log file holds. Rendering only; the facts come from exchange.catalogue and the
 watcher's scanner. Nothing here needs a config file."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import textwrap
 import time
 from typing import Any, TextIO
 
-from healthcheck import binance_errors
+from healthcheck.exchange import catalogue
 from healthcheck.logwatch import bots
-from healthcheck.logwatch.watcher import CodeCount
+from healthcheck.logwatch.scan import CodeCount
 
 WIDTH = 100
 
@@ -25,14 +25,14 @@ def parse_code(text: str) -> int:
         raise ValueError(
             f"{text!r} is not a Binance error code (like -1021) or an HTTP status (403, 418, 429)"
         ) from None
-    if n in binance_errors.HTTP_STATUSES:
+    if n in catalogue.HTTP_STATUSES:
         return n
     if 1000 <= n <= 99999:
         return -n
     return n
 
 
-def predicted_text(entry: binance_errors.CatalogueEntry) -> str:
+def predicted_text(entry: catalogue.CatalogueEntry) -> str:
     if entry.predicted_by:
         return f"the `{entry.predicted_by}` check warns before the bot gets it"
     return "no check can: only the bot's log shows it (watch it with [[watch]])"
@@ -40,17 +40,17 @@ def predicted_text(entry: binance_errors.CatalogueEntry) -> str:
 
 def render_code(code: int, product: str | None, out: TextIO) -> bool:
     """Print every meaning of a code (only ``product``'s if given); return False if unknown."""
-    found = binance_errors.entries(code)
+    found = catalogue.entries(code)
     if product is not None:
         found = [e for e in found if product in e.products]
     if not found:
-        where = f" on {binance_errors.PRODUCT_NAMES.get(product, product)}" if product else ""
-        others = binance_errors.products_defining(code)
+        where = f" on {catalogue.PRODUCT_NAMES.get(product, product)}" if product else ""
+        others = catalogue.products_defining(code)
         hint = f" (it is defined on: {', '.join(others)})" if others and product else ""
         print(f"{code}: not in our catalogue{where}{hint}", file=out)
         return False
     for e in found:
-        products = ", ".join(binance_errors.PRODUCT_NAMES[p] for p in e.products)
+        products = ", ".join(catalogue.PRODUCT_NAMES[p] for p in e.products)
         print(f"{e.code} {e.name}  ({products})", file=out)
         for t in e.texts:
             print(_wrap(f'Binance says: "{t}"'), file=out)
@@ -65,9 +65,7 @@ def render_code(code: int, product: str | None, out: TextIO) -> bool:
 def codes_json(codes: list[int], product: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"codes": []}
     for code in codes:
-        found = [
-            e for e in binance_errors.entries(code) if product is None or product in e.products
-        ]
+        found = [e for e in catalogue.entries(code) if product is None or product in e.products]
         out["codes"].append(
             {"code": code, "known": bool(found), "meanings": [e.to_json() for e in found]}
         )
@@ -81,7 +79,7 @@ def _iso(ts: float | None) -> str:
 def log_rows(counts: list[CodeCount]) -> list[dict[str, Any]]:
     rows = []
     for c in counts:
-        e = binance_errors.lookup(c.code, c.product)
+        e = catalogue.lookup(c.code, c.product)
         said = bots.words_for(c.msg) if c.words else None
         predicted = said.predicted_by if said else (e.predicted_by if e else "")
         rows.append(

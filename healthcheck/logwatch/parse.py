@@ -27,9 +27,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from healthcheck import binance_errors
+from healthcheck.exchange import catalogue
 from healthcheck.logwatch import bots
-from healthcheck.redact import scrub
+from healthcheck.storage.redact import scrub
 
 MAX_SAMPLE = 400  # characters of a sample line kept for alerts
 
@@ -101,11 +101,11 @@ MIN_TEXT = 20  # shorter texts ("INVALID_MESSAGE.") are too generic to trust wit
 
 def _text_table() -> dict[str, int]:
     table: dict[str, int] = {}
-    for (_, code), entry in binance_errors.CATALOGUE.items():
-        if code in binance_errors.HTTP_STATUSES:
+    for (_, code), entry in catalogue.CATALOGUE.items():
+        if code in catalogue.HTTP_STATUSES:
             continue
         for text in entry.texts:
-            head = binance_errors.head(text)
+            head = catalogue.head(text)
             if len(head) >= MIN_TEXT:
                 table.setdefault(head, code)  # catalogue order: -1013 before -2010
     return table
@@ -207,12 +207,12 @@ def _unquote(a: str | None, b: str | None) -> str:
     return text.replace('\\"', '"').replace("\\'", "'")
 
 
-def _matching(code: int, msg: str) -> list[binance_errors.CatalogueEntry]:
+def _matching(code: int, msg: str) -> list[catalogue.CatalogueEntry]:
     """Given a code and its msg, return the catalogue entries whose text the msg starts with."""
     matching = []
-    for e in binance_errors.entries(code):
+    for e in catalogue.entries(code):
         for text in e.texts:
-            head = binance_errors.head(text).rstrip(". ")
+            head = catalogue.head(text).rstrip(". ")
             if head and msg.startswith(head[:60]):
                 matching.append(e)
                 break
@@ -222,9 +222,9 @@ def _matching(code: int, msg: str) -> list[binance_errors.CatalogueEntry]:
 def _product_for(code: int, msg: str, hint: str | None) -> str | None:
     """Given a code, its msg and the line's hint, return the product whose text matches, else
     the hint, else the only product defining the code."""
-    if code in binance_errors.HTTP_STATUSES and not msg:
+    if code in catalogue.HTTP_STATUSES and not msg:
         return "http"
-    variants = binance_errors.entries(code)
+    variants = catalogue.entries(code)
     matching = _matching(code, msg)
     candidates = matching or variants
     if hint is not None and (not variants or any(hint in e.products for e in candidates)):
@@ -247,9 +247,9 @@ def resolve_product(
         return product
     if family:
         return default if default in family else family[0]
-    if default and (default, code) in binance_errors.CATALOGUE:
+    if default and (default, code) in catalogue.CATALOGUE:
         return default
-    entry = binance_errors.lookup(code, default)
+    entry = catalogue.lookup(code, default)
     if entry is not None:
         return entry.products[0]
     return default or "spot"
@@ -316,7 +316,7 @@ def _from_python_binance(line: str, hint: str | None) -> _Found:
 def _status_or_code(status: int, code: str, msg: str) -> _Found:
     if code != "None":
         return [(int(code), msg, None)]
-    if status in binance_errors.HTTP_STATUSES:
+    if status in catalogue.HTTP_STATUSES:
         return [(status, "", "http")]
     return []
 
@@ -407,7 +407,7 @@ def parse_line(line: str, default_product: str | None = None) -> list[Hit]:
         if code in seen:
             continue
         seen.add(code)
-        if code not in binance_errors.HTTP_STATUSES and not -9999 <= code <= -1000:
+        if code not in catalogue.HTTP_STATUSES and not -9999 <= code <= -1000:
             continue  # not a Binance error code (e.g. "code": -1 from another API)
         product = forced or _product_for(code, msg, hint)
         family: tuple[str, ...] = ()
@@ -425,7 +425,7 @@ def _http_status(line: str) -> int | None:
     if m and _BINANCE_HOST.search(m.group(1)):
         return int(m.group(2))
     m = _HB_STATUS.search(line)
-    if m and int(m.group(1)) in binance_errors.HTTP_STATUSES and _BINANCE_HOST.search(line):
+    if m and int(m.group(1)) in catalogue.HTTP_STATUSES and _BINANCE_HOST.search(line):
         return int(m.group(1))
     m = _HTTP_LINE.search(line)
     if m and _BINANCE_HOST.search(line):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 PRODUCTS = ("spot", "sapi", "usdm", "coinm")
 DEFAULT_WINDOW = 300.0

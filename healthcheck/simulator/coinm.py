@@ -392,7 +392,7 @@ def _order_json(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def _next_id(ctx: Ctx) -> int:
-    return int(ctx.sim._next_order_id())
+    return int(ctx.sim.next_order_id())
 
 
 def new_order(ctx: Ctx) -> Any:

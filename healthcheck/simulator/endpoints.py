@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from healthcheck.binance_errors import quote
+from healthcheck.exchange.catalogue import quote
 from healthcheck.simulator import trading
 from healthcheck.simulator.accounts import SimAccount, d, s8
 from healthcheck.simulator.market import (
@@ -26,7 +26,7 @@ from healthcheck.simulator.market import (
 from healthcheck.simulator.trading import ApiError, mandatory
 
 if TYPE_CHECKING:
-    from healthcheck.simulator.server import Simulator
+    from healthcheck.simulator.venue import Venue
 
 __all__ = ["ApiError", "mandatory"]
 
@@ -45,7 +45,7 @@ MSG_DISABLED = "This action is disabled on this account."
 class Ctx:
     """Everything a handler needs about one request."""
 
-    sim: Simulator
+    sim: Venue
     method: str
     path: str
     group: str
@@ -535,7 +535,7 @@ def spot_account(ctx: Ctx) -> Any:
 
 
 def _order_counts_headers(ctx: Ctx, group: str) -> None:
-    c10s, clong = ctx.sim._count_order(_acct(ctx).name, group, ctx.now_ms)
+    c10s, clong = ctx.sim.count_order(_acct(ctx).name, group, ctx.now_ms)
     long_name = "X-MBX-ORDER-COUNT-1D" if group == "api" else "X-MBX-ORDER-COUNT-1M"
     ctx.extra_headers.update({"X-MBX-ORDER-COUNT-10S": str(c10s), long_name: str(clong)})
 
@@ -565,7 +565,7 @@ def _test_order_weight(params: dict[str, str]) -> int:
 
 def spot_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    with ctx.sim._lock:
+    with ctx.sim.lock:
         o = trading.validate_spot(ctx.sim, a, ctx.params, ctx.now_ms, check_balance=True)
         p = ctx.params
         _order_counts_headers(ctx, "api")
@@ -659,7 +659,7 @@ def _find_order(ctx: Ctx, market: str, *, algo: bool = False) -> dict[str, Any]:
     if not p.get(id_key) and not p.get(client_key):
         raise mandatory(id_key if algo else "orderId")
     a = _acct(ctx)
-    ctx.sim._match_all()
+    ctx.sim.match_all()
     for o in a.orders.values():
         # spot stop orders are ordinary orders for lookup; usdm ones live on the algo book
         if o["market"] != market or (market == "usdm" and o["algo"] != algo):
@@ -697,7 +697,7 @@ def spot_open_orders(ctx: Ctx) -> Any:
     sym = ctx.params.get("symbol")
     if sym is not None:
         _symbols(ctx)
-    ctx.sim._match_all()
+    ctx.sim.match_all()
     return [trading.spot_order_json(o) for o in trading.open_orders(_acct(ctx), "spot", sym)]
 
 
@@ -719,7 +719,7 @@ def spot_all_orders(ctx: Ctx) -> Any:
     if not ctx.params.get("symbol"):
         raise mandatory("symbol")
     _symbols(ctx)
-    ctx.sim._match_all()
+    ctx.sim.match_all()
     sym = ctx.params["symbol"]
     return [
         trading.spot_order_json(o)
@@ -797,7 +797,7 @@ def spot_commission(ctx: Ctx) -> Any:
 
 def spot_rate_limit_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    count10s, count1d = ctx.sim._order_counts(a.name, "api", ctx.now_ms)
+    count10s, count1d = ctx.sim.order_counts(a.name, "api", ctx.now_ms)
     return [
         {
             "rateLimitType": "ORDERS",
@@ -1226,7 +1226,7 @@ def change_margin_type(ctx: Ctx) -> Any:
         # the parameter's name in lower case, as users have reported it
         raise mandatory("margintype")
     st = _symbols(ctx)[0]
-    with ctx.sim._lock:
+    with ctx.sim.lock:
         if a.margin_type_for(st.symbol) == want:
             raise ApiError(400, -4046, "No need to change margin type.")
         if want == "ISOLATED" and a.multi_assets_margin:
@@ -1301,7 +1301,7 @@ def futures_test_order(ctx: Ctx) -> Any:
 
 def futures_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
-    with ctx.sim._lock:
+    with ctx.sim.lock:
         o = trading.validate_usdm(ctx.sim, a, ctx.params, ctx.now_ms)
         _order_counts_headers(ctx, "fapi")
         ctx.refund_weight = True
@@ -1363,7 +1363,7 @@ def futures_open_orders(ctx: Ctx) -> Any:
     sym = ctx.params.get("symbol")
     if sym is not None:
         _symbols(ctx)
-    ctx.sim._match_all()
+    ctx.sim.match_all()
     return [
         trading.usdm_order_json(o) for o in trading.open_orders(_acct(ctx), "usdm", sym, algo=False)
     ]
@@ -1382,7 +1382,7 @@ def futures_all_orders(ctx: Ctx) -> Any:
     if not ctx.params.get("symbol"):
         raise mandatory("symbol")
     _symbols(ctx)
-    ctx.sim._match_all()
+    ctx.sim.match_all()
     return [
         trading.usdm_order_json(o)
         for o in _acct(ctx).orders.values()
@@ -1497,7 +1497,7 @@ def algo_order(ctx: Ctx) -> Any:
             -1100,
             "Illegal characters found in parameter 'algoType'; legal range is 'CONDITIONAL'.",
         )
-    with ctx.sim._lock:
+    with ctx.sim.lock:
         o = trading.validate_usdm(ctx.sim, a, p, ctx.now_ms, algo_endpoint=True)
         rec = trading.new_record(
             "usdm",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from healthcheck.simulator.accounts import SimAccount
-    from healthcheck.simulator.server import Simulator
+    from healthcheck.simulator.venue import Venue
 
 TRANSPORT_FAULTS: dict[str, str] = {
     "http_500": "HTTP 500 with Binance's -1000 unknown-error JSON",
@@ -94,14 +94,14 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _futures_usdt_available(acct: SimAccount, _sim: Simulator) -> dict[str, dict[str, Any]]:
+def _futures_usdt_available(acct: SimAccount, _sim: Venue) -> dict[str, dict[str, Any]]:
     assets = copy.deepcopy(acct.futures_assets)
     usdt = assets.setdefault("USDT", {"walletBalance": "10", "marginBalance": "10"})
     usdt["availableBalance"] = "10"
     return assets
 
 
-def _spot_usdt_5(acct: SimAccount, _sim: Simulator) -> dict[str, tuple[Any, Any]]:
+def _spot_usdt_5(acct: SimAccount, _sim: Venue) -> dict[str, tuple[Any, Any]]:
     bal = dict(acct.spot_balances)
     bal["USDT"] = ("5", bal.get("USDT", ("0", "0"))[1])
     return bal
@@ -176,7 +176,7 @@ def _coinm_btc_maint(a: SimAccount, maint: str) -> dict[str, dict[str, Any]]:
     return assets
 
 
-def _preload(fraction: float) -> Callable[[Simulator], dict[str, int]]:
+def _preload(fraction: float) -> Callable[[Venue], dict[str, int]]:
     return lambda s: {g: int(lim * fraction) for g, lim in s.limits.items()}
 
 
@@ -194,7 +194,7 @@ GLOBAL_PRESETS: dict[str, dict[str, Any]] = {
 Change = tuple[Any, str, Any]
 
 
-def _symbol_closed(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+def _symbol_closed(sim: Venue, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
     sym = str(p.get("symbol", "BTCUSDT"))
     markets = [str(p["market"])] if "market" in p else ["spot", "usdm"]
     out: list[Change] = []
@@ -204,7 +204,7 @@ def _symbol_closed(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -
     return out
 
 
-def _delist(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+def _delist(sim: Venue, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
     sym = str(p.get("symbol", "BTCUSDT"))
     when = sim.now_ms() + int(float(p.get("days", 3)) * DAY_MS)
     out: list[Change] = []
@@ -216,7 +216,7 @@ def _delist(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[
 
 
 def _with_orders(market_types: list[tuple[str, str, int]]) -> Callable[..., list[Change]]:
-    def changes(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+    def changes(sim: Venue, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
         out: list[Change] = []
         for acct in accts:
             saved = acct.orders
@@ -232,7 +232,7 @@ def _with_orders(market_types: list[tuple[str, str, int]]) -> Callable[..., list
     return changes
 
 
-def _over_leverage(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+def _over_leverage(sim: Venue, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
     from decimal import Decimal
 
     out: list[Change] = []
@@ -245,13 +245,13 @@ def _over_leverage(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -
     return out
 
 
-def _unfilled(sim: Simulator, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
+def _unfilled(sim: Venue, accts: list[SimAccount], p: dict[str, Any]) -> list[Change]:
     return [(a, "unfilled_counts", {"SECOND": 95, "DAY": 190000}) for a in accts]
 
 
 # Presets on market state or per-account books: callable(simulator, target accounts, params)
 # -> [(object, attribute, new value)]; the old values are saved and restored on clear.
-STATE_PRESETS: dict[str, Callable[[Simulator, list[SimAccount], dict[str, Any]], list[Change]]] = {
+STATE_PRESETS: dict[str, Callable[[Venue, list[SimAccount], dict[str, Any]], list[Change]]] = {
     "symbol_closed": _symbol_closed,
     "delist_announced": _delist,
     "open_orders_near_limit": _with_orders([("spot", "LIMIT", 195), ("usdm", "LIMIT", 195)]),

@@ -32,8 +32,8 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import ECC, RSA
 from Crypto.Signature import eddsa, pkcs1_15
 
-from healthcheck.binance_errors import quote
-from healthcheck.markets import POOLS as POOL_TABLE
+from healthcheck.exchange.catalogue import quote
+from healthcheck.model.markets import POOLS as POOL_TABLE
 from healthcheck.simulator import coinm, papi, trading
 from healthcheck.simulator.accounts import SimAccount
 from healthcheck.simulator.endpoints import (
@@ -63,7 +63,7 @@ from healthcheck.simulator.market import (
     to_decimal,
 )
 
-# the weight pools and their limits: the tool's own table (healthcheck.markets)
+# the weight pools and their limits: the tool's own table (healthcheck.model.markets)
 GROUPS = tuple(POOL_TABLE)
 DEFAULT_LIMITS = {p.id: p.default_limit for p in POOL_TABLE.values()}
 papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults
@@ -260,7 +260,7 @@ class _Server(ThreadingHTTPServer):
         # cannot make thousands of threads. Over the cap, new connections wait (in this accept
         # loop, then in the listen backlog) until an idle one times out or closes.
         while not self._slots.acquire(timeout=0.05):
-            if self.sim._stopping.is_set():
+            if self.sim.stopping.is_set():
                 self.shutdown_request(request)
                 return
         try:
@@ -299,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         finally:
-            self.server.sim._track(self.connection, add=False)
+            self.server.sim.track_connection(self.connection, add=False)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -317,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
         # An idle (or trickling) connection is dropped after idle_timeout_seconds.
         self.timeout = self.server.sim.idle_timeout_seconds  # type: ignore[misc]
         super().setup()
-        self.server.sim._track(self.connection, add=True)
+        self.server.sim.track_connection(self.connection, add=True)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None after answering 400 (bad or huge Content-Length)."""
@@ -341,7 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
         if raw_body is None:
             return
         if parts.path.startswith("/_sim/") or parts.path == "/_sim":
-            self._send(sim._control(method, parts.path, raw_body))
+            self._send(sim.control(method, parts.path, raw_body))
             return
         req = _Request(
             method,
@@ -351,15 +351,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.get("X-MBX-APIKEY"),
             self.client_address[0],
         )
-        resp = sim._process(req)
+        resp = sim.process(req)
         if resp.action == "hold":
-            sim._hold(resp)
-            if sim._stopping.is_set():
-                sim._record(req, 0, 0, group_of(req.path), sim.account_by_key(req.api_key), False)
+            sim.hold(resp)
+            if sim.stopping.is_set():
+                sim.record(req, 0, 0, group_of(req.path), sim.account_by_key(req.api_key), False)
                 resp = Response(action="close")
             else:
                 # The hold is over (time elapsed or fault cleared): answer as if nothing happened.
-                resp = sim._process(req, skip_transport=True)
+                resp = sim.process(req, skip_transport=True)
         if sim.latency_ms > 0 and resp.action == "send":
             time.sleep(sim.latency_ms / 1000)
         self._send(resp)
@@ -372,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
             # SO_LINGER(on, 0) makes close() send RST instead of FIN. Detach so the server's own
             # shutdown(SHUT_WR) can't send a FIN first.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.server.sim._track(self.connection, add=False)
+            self.server.sim.track_connection(self.connection, add=False)
             os.close(self.connection.detach())
             self.close_connection = True
             return
@@ -422,13 +422,13 @@ class Simulator:
         self.accounts: dict[str, SimAccount] = {}
         self.requests: list[RequestRecord] = []
         self._faults: list[ActiveFault] = []
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # (ip, group) -> (minute, used)
         self._violations: dict[tuple[str, str], tuple[int, int]] = {}  # -> (minute, 429s)
         self._orders: dict[tuple[str, str], list[int]] = {}
         self._order_ids = itertools.count(1_000_000_001)
         self._conns: set[socket.socket] = set()
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._key_cache: dict[str, Any] = {}
@@ -437,7 +437,7 @@ class Simulator:
     def start(self) -> Simulator:
         if self._httpd is not None:
             return self
-        self._stopping.clear()
+        self.stopping.clear()
         self._httpd = _Server((self.host, self.port), self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -451,10 +451,10 @@ class Simulator:
     def stop(self) -> None:
         if self._httpd is None:
             return
-        self._stopping.set()
+        self.stopping.set()
         self._httpd.shutdown()
         # Wake handler threads blocked on idle keep-alive connections or holding a request.
-        with self._lock:
+        with self.lock:
             conns = list(self._conns)
         for c in conns:
             try:
@@ -490,8 +490,8 @@ class Simulator:
         host, port = self.address
         return f"http://{host}:{port}"
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
+    def track_connection(self, conn: socket.socket, *, add: bool) -> None:
+        with self.lock:
             if add:
                 self._conns.add(conn)
             else:
@@ -530,7 +530,7 @@ class Simulator:
             **knobs,
         )
         acct.sim = self
-        with self._lock:
+        with self.lock:
             self.accounts[name] = acct
         return acct
 
@@ -560,9 +560,9 @@ class Simulator:
         value = to_decimal(price, "price")
         if value <= 0:
             raise ValueError(f"price: must be > 0, got {price!r}")
-        with self._lock:
+        with self.lock:
             st.price, st.path = value, []
-            self._match_all()
+            self.match_all()
 
     def set_price_path(
         self, market: str, symbol: str, prices: list[Any], step_seconds: float = 1.0
@@ -576,7 +576,7 @@ class Simulator:
         step = float(to_decimal(step_seconds, "step_seconds"))
         if step <= 0:
             raise ValueError("step_seconds: must be > 0")
-        with self._lock:
+        with self.lock:
             st.path, st.path_step_ms, st.path_t0_ms = path, int(step * 1000), self.now_ms()
             st.price = path[-1]
 
@@ -602,7 +602,7 @@ class Simulator:
             self.symbol("spot", str(sym))
         if isinstance(delist_time_ms, bool) or not isinstance(delist_time_ms, int):
             raise ValueError(f"delist_time_ms: must be an integer, got {delist_time_ms!r}")
-        with self._lock:
+        with self.lock:
             rest = [e for e in self.spot_delist if e["delistTime"] != delist_time_ms]
             old = next((e for e in self.spot_delist if e["delistTime"] == delist_time_ms), None)
             merged = sorted({*(old["symbols"] if old else []), *map(str, symbols)})
@@ -637,9 +637,9 @@ class Simulator:
                 v = str(v)
             f[k] = v
 
-    def _match_all(self) -> None:
+    def match_all(self) -> None:
         """Fill every account's resting orders that the price has crossed."""
-        with self._lock:
+        with self.lock:
             now = self.now_ms()
             for acct in list(self.accounts.values()):
                 trading.match(self, acct, now)
@@ -677,7 +677,7 @@ class Simulator:
         rec = trading.new_record(market, symbol, side, type, px, qty, self.now_ms(), algo=algo)
         if algo:
             rec["stopPrice"] = px
-        with self._lock:
+        with self.lock:
             acct.orders[rec["orderId"]] = rec
         return int(rec["orderId"])
 
@@ -698,7 +698,7 @@ class Simulator:
             if entry_price is not None
             else st.price_at(self.now_ms())
         )
-        with self._lock:
+        with self.lock:
             if leverage is not None:
                 self.set_leverage(acct, symbol, leverage)
             if margin_type is not None:
@@ -737,11 +737,11 @@ class Simulator:
 
     def weight_used(self, group: str, ip: str = "127.0.0.1") -> int:
         """This IP's weight in the current minute, including other processes' preload."""
-        with self._lock:
+        with self.lock:
             return self._used(ip, group, self.now_ms()) + int(self.preload_weight.get(group, 0))
 
     def reset_weights(self) -> None:
-        with self._lock:
+        with self.lock:
             self._weights.clear()
             self._violations.clear()
 
@@ -763,17 +763,17 @@ class Simulator:
         return headers
 
     # -- order counters --------------------------------------------------------------------
-    def _next_order_id(self) -> int:
+    def next_order_id(self) -> int:
         return next(self._order_ids)
 
-    def _count_order(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
-        with self._lock:
+    def count_order(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
+        with self.lock:
             self._orders.setdefault((account, group), []).append(now_ms)
-        return self._order_counts(account, group, now_ms)
+        return self.order_counts(account, group, now_ms)
 
-    def _order_counts(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
+    def order_counts(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
         """(orders in the last 10 s, orders in the long window: 1 day spot, 1 minute futures)."""
-        with self._lock:
+        with self.lock:
             stamps = self._orders.get((account, group), [])
             long_ms = 86_400_000 if group == "api" else 60_000
             return (
@@ -784,7 +784,7 @@ class Simulator:
     # -- faults ----------------------------------------------------------------------------
     @property
     def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [f.describe() for f in self._faults]
 
     def set_fault(
@@ -802,7 +802,7 @@ class Simulator:
             raise ValueError(f"unknown account {account!r}; have: {', '.join(self.accounts)}")
         _check_fault_args(name, scope, count, params)
         fault = ActiveFault(name, scope, account, count, dict(params))
-        with self._lock:
+        with self.lock:
             if name in TRANSPORT_FAULTS:
                 if name == "banned":
                     secs = params.get("retry_after", self.ban_seconds) or self.ban_seconds
@@ -850,7 +850,7 @@ class Simulator:
         self._faults.append(fault)
 
     def clear_fault(self, name: str | None = None) -> None:
-        with self._lock:
+        with self.lock:
             gone = [f for f in self._faults if name is None or f.name == name]
             for f in reversed(gone):
                 f.restore()
@@ -858,7 +858,7 @@ class Simulator:
                 self._faults.remove(f)
 
     def _match_fault(self, req: _Request, acct: SimAccount | None) -> ActiveFault | None:
-        with self._lock:
+        with self.lock:
             for f in self._faults:
                 if not f.is_transport:
                     continue
@@ -874,11 +874,11 @@ class Simulator:
                 return f
         return None
 
-    def _hold(self, resp: Response) -> None:
+    def hold(self, resp: Response) -> None:
         """Block this handler thread for a 'timeout' fault until time, clear_fault or stop()."""
         assert resp.hold_fault is not None
         deadline = time.monotonic() + resp.hold_seconds
-        while not self._stopping.is_set():
+        while not self.stopping.is_set():
             left = deadline - time.monotonic()
             if left <= 0 or resp.hold_fault.cleared.wait(min(left, 0.05)):
                 return
@@ -921,7 +921,7 @@ class Simulator:
         if name == "timeout":
             return Response(action="hold", hold_seconds=float(p.get("seconds", 60)), hold_fault=f)
         if name == "slow":
-            self._stopping.wait(float(p.get("seconds", 2)))
+            self.stopping.wait(float(p.get("seconds", 2)))
             return None
         if name == "close":
             return Response(action="close")
@@ -972,7 +972,7 @@ class Simulator:
         raise AssertionError(f"unhandled transport fault {name}")
 
     # -- request processing ----------------------------------------------------------------
-    def _record(
+    def record(
         self,
         req: _Request,
         status: int,
@@ -991,10 +991,10 @@ class Simulator:
             acct.name if acct else None,
             signed,
         )
-        with self._lock:
+        with self.lock:
             self.requests.append(rec)
 
-    def _process(
+    def process(
         self, req: _Request, *, skip_transport: bool = False, record: bool = True
     ) -> Response:
         group = group_of(req.path)
@@ -1009,7 +1009,7 @@ class Simulator:
             resp = _json_response(500, {"code": -1000, "msg": f"simulator error: {e!r}"})
         if record and resp.action != "hold":  # a held request is recorded when it ends
             status = resp.status if resp.action in ("send", "truncate") else 0
-            self._record(req, status, state["weight"], group, acct, signed)
+            self.record(req, status, state["weight"], group, acct, signed)
         return resp
 
     def _process_inner(
@@ -1032,7 +1032,7 @@ class Simulator:
                 mangle = fault.name == "bad_schema"
                 now = self.now_ms()
         ip = req.client_ip
-        with self._lock:
+        with self.lock:
             if group is not None and self.bans.get(group, 0) > now:
                 return self._banned(group, ip, now)
             if endpoint is None:
@@ -1084,7 +1084,7 @@ class Simulator:
         except ApiError as e:
             payload, status = {"code": e.code, "msg": e.msg}, e.status
         if status == 200 and ctx.refund_weight and endpoint.zero_weight_on_success:
-            with self._lock:
+            with self.lock:
                 self._add_weight(ip, group, -state["weight"], now)
                 state["weight"] = 0
         if mangle and status == 200:
@@ -1218,7 +1218,7 @@ class Simulator:
 
     # -- control API -----------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             now = self.now_ms()
             return {
                 "url": self.url if self._httpd is not None else None,
@@ -1255,7 +1255,7 @@ class Simulator:
     def reset(self) -> None:
         """Back to a clean exchange: no faults, true clock, no weight, no ban, no history,
         default prices, statuses, filters and delist dates (accounts keep their orders)."""
-        with self._lock:
+        with self.lock:
             self.clear_fault()
             self.clock_offset_ms = 0.0
             self.maintenance = False
@@ -1287,7 +1287,7 @@ class Simulator:
                 **(item.get("params") or {}),
             )
 
-    def _control(self, method: str, path: str, raw_body: bytes) -> Response:
+    def control(self, method: str, path: str, raw_body: bytes) -> Response:
         try:
             try:
                 body = json.loads(raw_body or b"{}")

@@ -13,19 +13,18 @@ import string
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from healthcheck.exchange.catalogue import quote
 from healthcheck.simulator.market import SymbolState, maint_margin, max_notional
 
 if TYPE_CHECKING:
     from healthcheck.simulator.accounts import SimAccount
-    from healthcheck.simulator.server import Simulator
+    from healthcheck.simulator.venue import Venue
 
 
 class ApiError(Exception):
     """A Binance error answer: HTTP status plus the {"code", "msg"} body."""
 
     def __init__(self, status: int, code: int, msg: str | None = None) -> None:
-        from healthcheck.binance_errors import quote
-
         self.status = status
         self.code = code
         self.msg = msg if msg is not None else quote(code, None)
@@ -191,7 +190,7 @@ def _move_locked(acct: SimAccount, asset: str, amount: Decimal) -> None:
     )
 
 
-def lock_spot(sim: Simulator, acct: SimAccount, o: dict[str, Any]) -> None:
+def lock_spot(sim: Venue, acct: SimAccount, o: dict[str, Any]) -> None:
     """A resting spot order holds what it may spend, as Binance does: the quote asset of a BUY
     (quantity x price), the base asset of a SELL; it shows as ``locked`` until filled or
     cancelled."""
@@ -210,7 +209,7 @@ def unlock_spot(acct: SimAccount, o: dict[str, Any]) -> None:
         _move_locked(acct, held[0], -held[1])
 
 
-def fill(sim: Simulator, acct: SimAccount, o: dict[str, Any], price: Decimal, now_ms: int) -> None:
+def fill(sim: Venue, acct: SimAccount, o: dict[str, Any], price: Decimal, now_ms: int) -> None:
     """Mark ``o`` filled at ``price`` and move balances (spot) or the position (usdm)."""
     if o["market"] == "spot":
         unlock_spot(acct, o)
@@ -255,7 +254,7 @@ def _triggered(o: dict[str, Any], lo: Decimal, hi: Decimal) -> bool:
     return lo <= o["stopPrice"] if falls else hi >= o["stopPrice"]
 
 
-def _trigger(sim: Simulator, acct: SimAccount, o: dict[str, Any], now_ms: int) -> None:
+def _trigger(sim: Venue, acct: SimAccount, o: dict[str, Any], now_ms: int) -> None:
     """Fire the conditional order ``o``: spot stops become working orders under their own id;
     a USD-M algo order places its actual order (``actualOrderId``) and is TRIGGERED, then
     FINISHED once that order is done (as Binance's algo orders do)."""
@@ -291,7 +290,7 @@ def _trigger(sim: Simulator, acct: SimAccount, o: dict[str, Any], now_ms: int) -
         fill(sim, acct, actual, cur, now_ms)
 
 
-def match(sim: Simulator, acct: SimAccount, now_ms: int) -> None:
+def match(sim: Venue, acct: SimAccount, now_ms: int) -> None:
     """Fill every resting LIMIT order of ``acct`` whose price the current price has crossed,
     and fire every stop/take-profit order whose trigger price it has reached."""
     for o in list(acct.orders.values()):
@@ -318,7 +317,7 @@ def match(sim: Simulator, acct: SimAccount, now_ms: int) -> None:
 # Validation
 # ---------------------------------------------------------------------------------------------
 def _common(
-    sim: Simulator, market: str, p: dict[str, str], types: tuple[str, ...]
+    sim: Venue, market: str, p: dict[str, str], types: tuple[str, ...]
 ) -> tuple[SymbolState, str, str]:
     for name in ("symbol", "side", "type"):
         if not p.get(name):
@@ -339,7 +338,7 @@ def _common(
 
 
 def validate_spot(
-    sim: Simulator, acct: SimAccount, p: dict[str, str], now_ms: int, *, check_balance: bool
+    sim: Venue, acct: SimAccount, p: dict[str, str], now_ms: int, *, check_balance: bool
 ) -> dict[str, Any]:
     """Binance's spot new-order rules; return the parsed order or raise ApiError."""
     st, side, otype = _common(sim, "spot", p, SPOT_TYPES)
@@ -442,7 +441,7 @@ def validate_spot(
 
 
 def validate_usdm(
-    sim: Simulator, acct: SimAccount, p: dict[str, str], now_ms: int, *, algo_endpoint: bool = False
+    sim: Venue, acct: SimAccount, p: dict[str, str], now_ms: int, *, algo_endpoint: bool = False
 ) -> dict[str, Any]:
     """Binance's USD-M new-order rules; return the parsed order or raise ApiError."""
     if algo_endpoint:
@@ -657,7 +656,7 @@ def usdm_algo_json(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def usdm_position_json(
-    sim: Simulator, acct: SimAccount, symbol: str, now_ms: int, *, v2: bool
+    sim: Venue, acct: SimAccount, symbol: str, now_ms: int, *, v2: bool
 ) -> dict[str, Any] | None:
     """positionRisk row for ``symbol``, or None when flat (v3 omits flat symbols)."""
     pos = acct.usdm_position(symbol)

@@ -13,8 +13,8 @@ import pytest
 from support.runs import result, run_once
 
 from healthcheck.config import load_config
-from healthcheck.plan import build_plan
-from healthcheck.result import Status
+from healthcheck.engine.plan import build_plan
+from healthcheck.model.result import Status
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bots"
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import AccountConfig
-from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
-from healthcheck.secrets import Secret
-from healthcheck.weights import WeightBook
+from healthcheck.exchange.account import AccountConfig
+from healthcheck.exchange.fetch import FetchError, FetchErrorKind, Outcome, Request
+from healthcheck.exchange.weights import WeightBook
+from healthcheck.storage.secrets import Secret
 
 NOW = 1_790_000_000.0  # 2026-09-21
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from healthcheck.checks.api_key import ApiKeyCheck, ApiKeySettings
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, api_error, facts
 
 CHECK = ApiKeyCheck(ApiKeySettings())

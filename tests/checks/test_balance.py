@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from healthcheck.checks.balance import BalanceCheck, BalanceSettings
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, facts
 
 CHECK = BalanceCheck(BalanceSettings())

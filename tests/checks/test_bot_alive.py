@@ -6,7 +6,7 @@ import pytest
 
 from healthcheck.bots.liveness import ApiFailure, ApiProbe, BotAliveFacts, SourceSilence, UnitState
 from healthcheck.checks.bot_alive import evaluate_bot_alive
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 LOG = "/var/log/freqtrade/freqtrade.log"
@@ -131,8 +131,13 @@ def test_the_last_line_time_is_exported_as_a_metric_and_perfdata() -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
     from healthcheck.config import ChecksConfig
-    from healthcheck.metrics import HealthCollector, generate_latest, make_registry, nagios_line
-    from healthcheck.runner import Report
+    from healthcheck.engine.runner import Report
+    from healthcheck.service.metrics import (
+        HealthCollector,
+        generate_latest,
+        make_registry,
+        nagios_line,
+    )
 
     r = run(BotAliveFacts(sources=[source(T0 + 10)]), T0 + 200)
     c = HealthCollector()

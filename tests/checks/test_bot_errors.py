@@ -8,7 +8,7 @@ import pytest
 from healthcheck.checks.bot_errors import TRANSIENT_MIN, evaluate_bot_errors
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import Occurrence
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
 
 NOW = 1_800_000_000.0
 WATCH = WatchConfig(account="main", unit="bot.service", window=300, threshold=1)
@@ -103,7 +103,7 @@ def test_only_log_code_says_so_and_worst_first() -> None:
 def _bot_occurrences(fixture: str, default: str | None = None) -> list[Occurrence]:
     from pathlib import Path
 
-    from healthcheck.logwatch.watcher import occurrences_in
+    from healthcheck.service.watcher import occurrences_in
 
     path = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade" / fixture
     return occurrences_in(path.read_text().splitlines(), "main", now=NOW - 5, backlog=False,

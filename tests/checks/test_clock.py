@@ -6,7 +6,7 @@ import pytest
 
 from healthcheck.checks.base import TimeMeasurement
 from healthcheck.checks.clock import ClockCheck, ClockSettings
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, api_error, facts
 
 CHECK = ClockCheck(ClockSettings())

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from healthcheck.checks.leverage import LeverageCheck, LeverageSettings
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, api_error, facts
 
 CHECK = LeverageCheck(LeverageSettings())

@@ -1,4 +1,4 @@
-"""The market model: a market is one row of healthcheck.markets. A fake row proves that every
+"""The market model: a market is one row of healthcheck.model.markets. A fake row proves that every
 registered check either handles a new market through the row (its roles, units, codes) or
 declares that it does not apply; nothing falls through to a spot or USD-M branch."""
 
@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from healthcheck import endpoints as endpoints_mod
-from healthcheck import markets as markets_mod
 from healthcheck.checks import REGISTRY
 from healthcheck.checks.base import TimeMeasurement
-from healthcheck.endpoints import Endpoint
-from healthcheck.fetch import Request
-from healthcheck.markets import FilterCodes, Market, Pool
-from healthcheck.result import Status
+from healthcheck.exchange import endpoints as endpoints_mod
+from healthcheck.exchange.endpoints import Endpoint
+from healthcheck.exchange.fetch import Request
+from healthcheck.model import markets as markets_mod
+from healthcheck.model.markets import FilterCodes, Market, Pool
+from healthcheck.model.result import Status
 
 from .factbook import NOW, account, facts
 

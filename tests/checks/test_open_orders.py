@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from healthcheck.checks.open_orders import OpenOrdersCheck, OpenOrdersSettings
-from healthcheck.fetch import Request
-from healthcheck.result import Status
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, api_error, facts, spot_symbol, usdm_symbol
 
 CHECK = OpenOrdersCheck(OpenOrdersSettings())

@@ -6,7 +6,7 @@ import pytest
 
 from healthcheck.checks.base import CheckSettings
 from healthcheck.checks.position_mode import PositionModeCheck
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, facts
 
 CHECK = PositionModeCheck(CheckSettings())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from healthcheck.checks.rate_limit import RateLimitCheck, RateLimitSettings
-from healthcheck.markets import host_key
-from healthcheck.result import Status
-from healthcheck.weights import WeightBook
+from healthcheck.exchange.weights import WeightBook
+from healthcheck.model.markets import host_key
+from healthcheck.model.result import Status
 from tests.checks.factbook import NOW, account, facts
 
 CHECK = RateLimitCheck(RateLimitSettings())

@@ -12,8 +12,8 @@ import pytest
 from healthcheck.checks import BY_ID, CHECK_IDS, REGISTRY, example_toml
 from healthcheck.checks.base import CheckSettings, setting_fields
 from healthcheck.config import ChecksConfig, ConfigError, parse_config
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.plan import build_plan
+from healthcheck.engine.plan import build_plan
+from healthcheck.exchange.endpoints import ENDPOINTS
 from tests.checks.factbook import account
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,8 +114,8 @@ def test_checks_and_their_types_import_no_third_party_package():
         "'apscheduler', 'ntplib', 'Crypto', 'prometheus_client'}:\n"
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import healthcheck.checks, healthcheck.fetch, healthcheck.weights, "
-        "healthcheck.markets, healthcheck.endpoints, healthcheck.plan\n"
+        "import healthcheck.checks, healthcheck.exchange.fetch, healthcheck.exchange.weights, "
+        "healthcheck.model.markets, healthcheck.exchange.endpoints, healthcheck.engine.plan\n"
         "print('ok')\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,

@@ -12,8 +12,8 @@ from healthcheck.checks.symbols import (
     first_failing_price,
     order_rules,
 )
-from healthcheck.fetch import Request
-from healthcheck.result import Status
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.result import Status
 from tests.checks.factbook import NOW, account, api_error, facts, spot_symbol, usdm_symbol
 
 CHECK = SymbolsCheck(SymbolsSettings())

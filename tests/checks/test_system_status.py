@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from healthcheck.checks.system_status import SystemStatusCheck, SystemStatusSettings
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, facts
 
 CHECK = SystemStatusCheck(SystemStatusSettings())

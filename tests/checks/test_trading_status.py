@@ -9,8 +9,8 @@ from healthcheck.checks.trading_status import (
     TradingStatusSettings,
     build_test_order,
 )
-from healthcheck.fetch import Request
-from healthcheck.result import Status
+from healthcheck.exchange.fetch import Request
+from healthcheck.model.result import Status
 from tests.checks.factbook import account, api_error, facts, usdm_symbol
 
 CHECK = TradingStatusCheck(TradingStatusSettings())

@@ -12,7 +12,8 @@ from conftest import run_cli
 
 from healthcheck.logwatch.explain import log_rows
 from healthcheck.logwatch.parse import parse_line
-from healthcheck.logwatch.watcher import occurrences_in, scan_file
+from healthcheck.logwatch.scan import scan_file
+from healthcheck.service.watcher import occurrences_in
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 FT = FIX / "freqtrade"

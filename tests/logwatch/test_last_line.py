@@ -12,7 +12,7 @@ import pytest
 from healthcheck.bots.probe import unit_state
 from healthcheck.logwatch.settings import parse_watch
 from healthcheck.logwatch.store import WatchStore
-from healthcheck.logwatch.watcher import Watcher
+from healthcheck.service.watcher import Watcher
 
 
 def watcher_for(log: Path, state: Path, stale_after: float = 60) -> Watcher:

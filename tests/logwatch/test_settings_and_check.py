@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli
 
 from healthcheck.config import ConfigError, load_config
-from healthcheck.result import Status
+from healthcheck.model.result import Status
 
 BASE = """
 [[accounts]]

@@ -13,8 +13,8 @@ import pytest
 
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import WatchStore
-from healthcheck.logwatch.watcher import Watcher
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
+from healthcheck.service.watcher import Watcher
 
 # sammchardy/python-binance binance/exceptions.py: "APIError(code=%s): %s"
 ERR = "APIError(code=-1021): Timestamp for this request is outside of the recvWindow."
@@ -127,7 +127,7 @@ def test_unit_source_without_journalctl_is_unknown_in_check(tmp_path: Path,
 def test_secrets_in_bot_lines_never_reach_the_store_or_the_result(tmp_path: Path) -> None:
     import sqlite3
 
-    from healthcheck import redact
+    from healthcheck.storage import redact
 
     secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0"  # 63 chars
     redact.register(secret)  # what load_config does with every configured secret

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck.config import load_config
-from healthcheck.runner import Report, Runner
-from healthcheck.state import StateDB
+from healthcheck.engine.runner import Report, Runner
+from healthcheck.storage.state import StateDB
 
 
 def run_once(config_path: Path, only: set[str] | None = None) -> Report:

@@ -2,8 +2,8 @@
 each account's checks fall due.
 
 Pure (no I/O, no third-party import). Every pool (``/api``, ``/sapi``, ``/fapi``, ``/dapi``,
-``/papi``) is priced from :mod:`healthcheck.markets`: its limit is the table's until exchangeInfo
-says otherwise. Weight limits are per IP, and every account of a daemon
+``/papi``) is priced from :mod:`healthcheck.model.markets`: its limit is the table's until
+exchangeInfo says otherwise. Weight limits are per IP, and every account of a daemon
 shares them, so a fleet on one host can need more weight per minute than the daemon may spend
 (``[daemon] weight_budget_share`` of the pool's limit). Given the config, :func:`build_schedule`
 prices the plan of every check at the configured intervals (the same model as
@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from healthcheck.endpoints import ENDPOINTS
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.redact import strip_userinfo
+from healthcheck.exchange.endpoints import ENDPOINTS
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.storage.redact import strip_userinfo
 
 if TYPE_CHECKING:
     from healthcheck.config import Config
@@ -50,7 +50,7 @@ SCHEDULE_CACHE_KEY = "daemon:schedule"  # the running daemon's schedule, for `st
 
 def budget_for(limit: int, share: float) -> int:
     """Given a pool's per-minute limit and the budget share, return the daemon's budget per
-    minute (the same rule as :meth:`healthcheck.weights.WeightBook.reserve`)."""
+    minute (the same rule as :meth:`healthcheck.exchange.weights.WeightBook.reserve`)."""
     return max(int(limit * share), 60)
 
 
@@ -167,7 +167,9 @@ class Schedule:
 def demands(cfg: Config) -> list[Demand]:
     """Given the config, return every recurring request the daemon sends, as the planner
     merges them (signed ones per account, public ones and exchangeInfo once per host)."""
-    from healthcheck.plan import build_plan  # plan imports the checks; keep this module light
+    from healthcheck.engine.plan import (
+        build_plan,  # plan imports the checks; keep this module light
+    )
 
     plan = build_plan(cfg)
     out: list[Demand] = []
@@ -254,7 +256,7 @@ def stretch_for(
 def configured_intervals(cfg: Config) -> dict[str, float]:
     """Given the config, return the interval of every enabled check as configured."""
     from healthcheck.config import CHECK_IDS
-    from healthcheck.plan import interval_of
+    from healthcheck.engine.plan import interval_of
 
     return {c: interval_of(cfg, c) for c in CHECK_IDS if cfg.checks.get(c).enabled}
 

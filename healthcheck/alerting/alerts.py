@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from healthcheck import binance_errors
+from healthcheck.alerting.inhibit import covered_checks, describe_covered, inhibitions
+from healthcheck.alerting.mutes import Mute, known_results, mute_for
 from healthcheck.config import MAX_BODY_CHARS, AlertsConfig, AlertUrl
-from healthcheck.inhibit import covered_checks, describe_covered, inhibitions
-from healthcheck.mutes import Mute, known_results, mute_for
-from healthcheck.result import CodeRef, Result, Status, worst
-from healthcheck.silences import Silence
-from healthcheck.state import CheckState, HistoryRow, OutboxRow, dest_fingerprint
+from healthcheck.exchange import catalogue
+from healthcheck.model.result import CodeRef, Result, Status, worst
+from healthcheck.model.silences import Silence
+from healthcheck.storage.state import CheckState, HistoryRow, OutboxRow, dest_fingerprint
 
 MAX_TITLE_CHARS = 200
 MAX_ITEM_CHARS = 1500  # one runaway summary must not crowd out the other checks
@@ -124,7 +124,8 @@ class AlertEngine:
         ``states`` is not modified; the decision holds a full updated copy. Checks without a
         result this cycle keep their state untouched (they run on their own intervals). A
         result covered by a maintenance window, a silence or a root cause (see
-        :mod:`healthcheck.mutes`) sends nothing; when that ends, what is still wrong alerts.
+        :mod:`healthcheck.alerting.mutes`) sends nothing; when that ends, what is still wrong
+        alerts.
         """
         new_states = {k: replace(v) for k, v in states.items()}
         history: list[HistoryRow] = []
@@ -414,7 +415,7 @@ def describe_code(code: int, refs: tuple[CodeRef, ...] | list[CodeRef]) -> list[
     Order's notional must be no smaller than 100 ..." line per distinct product text."""
     out: list[str] = []
     for r in [r for r in refs if r.code == code] or [CodeRef(code, "")]:
-        said = binance_errors.named_quote(code, r.product or None, r.text)
+        said = catalogue.named_quote(code, r.product or None, r.text)
         line = f"{code} {said[0]} — {said[1]}" if said else str(code)
         if line not in out:
             out.append(line)

@@ -1,10 +1,11 @@
 """What a check asks for and what it gets back: requests, outcomes and fetch errors.
 
 Pure types (standard library only), so a check module imports them without pulling in
-python-binance or aiohttp. A :class:`Request` names an endpoint of :mod:`healthcheck.endpoints`,
-its parameters and how long an answer may be reused; the planner merges the requests of every
-due check, the executor (:mod:`healthcheck.runner` with :mod:`healthcheck.gateway`) sends them
-and hands each check the :class:`Outcome` of each of its requests.
+python-binance or aiohttp. A :class:`Request` names an endpoint of
+:mod:`healthcheck.exchange.endpoints`, its parameters and how long an answer may be reused; the
+planner merges the requests of every due check, the executor (:mod:`healthcheck.engine.runner`
+with :mod:`healthcheck.exchange.gateway`) sends them and hands each check the :class:`Outcome` of
+each of its requests.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from healthcheck.fetch import FetchError, FetchErrorKind
-from healthcheck.markets import POOLS, host_key
+from healthcheck.exchange.fetch import FetchError, FetchErrorKind
+from healthcheck.model.markets import POOLS, host_key
 
 if TYPE_CHECKING:
-    from healthcheck.state import StateDB
+    from healthcheck.storage.state import StateDB
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """The planner: from the due checks' declared needs to one plan of requests, and its cost.
 
 Pure (no I/O, no third-party import). Given the config, the checks due and the accounts, it
-merges every check's :class:`~healthcheck.fetch.Request` into one deduplicated list: a signed
-request once per account, a public one once per host (two accounts on the same host share the
-answer), exchangeInfo once per host and market (its symbols merged). The executor
-(:class:`healthcheck.runner.Runner`) sends the plan; ``binance-healthcheck plan`` prints it with
-the weight per request and per minute per pool at the configured intervals, so a user sees the
-cost before running anything.
+merges every check's :class:`~healthcheck.exchange.fetch.Request` into one deduplicated list: a
+signed request once per account, a public one once per host (two accounts on the same host share
+the answer), exchangeInfo once per host and market (its symbols merged). The executor
+(:class:`healthcheck.engine.runner.Runner`) sends the plan; ``binance-healthcheck plan`` prints
+it with the weight per request and per minute per pool at the configured intervals, so a user
+sees the cost before running anything.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from healthcheck.checks import build_checks
-from healthcheck.endpoints import ENDPOINTS, Endpoint
-from healthcheck.fetch import Params, Request
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.redact import strip_userinfo
+from healthcheck.exchange.endpoints import ENDPOINTS, Endpoint
+from healthcheck.exchange.fetch import Params, Request
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.storage.redact import strip_userinfo
 
 if TYPE_CHECKING:
     from healthcheck.checks.base import Check
-    from healthcheck.config import AccountConfig, Config
+    from healthcheck.config import Config
+    from healthcheck.exchange.account import AccountConfig
 
 
 @dataclass
@@ -109,14 +110,12 @@ def due_checks(cfg: Config, due: Due, accounts: Iterable[AccountConfig]) -> dict
         every = build_checks(cfg.checks, None)
         return {
             a.name: [
-                c
-                for c in every
-                if c.id in due.get(a.name, ()) and c.id in a.checks and c.applies(a)
+                c for c in every if c.id in due.get(a.name, ()) and a.runs(c.id) and c.applies(a)
             ]
             for a in accounts
         }
     checks = build_checks(cfg.checks, due)
-    return {a.name: [c for c in checks if c.id in a.checks and c.applies(a)] for a in accounts}
+    return {a.name: [c for c in checks if a.runs(c.id) and c.applies(a)] for a in accounts}
 
 
 def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = None) -> Plan:

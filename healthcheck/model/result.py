@@ -47,7 +47,7 @@ def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
 @dataclass(frozen=True)
 class CodeRef:
     """Where a result's Binance code comes from: the product (error namespace of
-    :mod:`healthcheck.binance_errors`) the bot's orders get it from, and Binance's text as it
+    :mod:`healthcheck.exchange.catalogue`) the bot's orders get it from, and Binance's text as it
     will read (the check's figures filled in) or as Binance sent it; "" to quote the catalogue."""
 
     code: int

@@ -16,7 +16,22 @@ from dataclasses import dataclass, field
 
 import ntplib
 
-from healthcheck.config import NtpConfig, NtpServer
+
+@dataclass(frozen=True)
+class NtpServer:
+    host: str
+    port: int = 123
+
+    def __str__(self) -> str:
+        return self.host if self.port == 123 else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class NtpConfig:
+    servers: tuple[NtpServer, ...] = (NtpServer("pool.ntp.org"), NtpServer("time.google.com"))
+    timeout: float = 2.0
+    max_delay: float = 0.5  # seconds of round-trip delay above which a sample is rejected
+    max_disagreement: float = 1.0  # seconds from the median beyond which a server is outvoted
 
 
 @dataclass

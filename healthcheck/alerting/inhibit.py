@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
 
 KEY_REJECTED = frozenset({-2015, -2014, -1022})
 CLOCK_CODES = frozenset({-1021})

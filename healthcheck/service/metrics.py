@@ -1,7 +1,7 @@
 """Prometheus metrics, the node_exporter textfile and the Nagios perfdata line.
 
 :class:`HealthCollector` is a ``prometheus_client`` custom collector: it keeps the newest
-:class:`~healthcheck.result.Result` of every (account, check) and renders the metric families
+:class:`~healthcheck.model.result.Result` of every (account, check) and renders the metric families
 from them at scrape time, so a series (a predicted Binance code, a market's clock offset) is gone
 as soon as the newest result no longer has it. Nothing is a global gauge that could go stale.
 The exposition is ``prometheus_client``'s own (``generate_latest``/``write_to_textfile``).
@@ -35,13 +35,13 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
-from healthcheck.markets import pool_ids
-from healthcheck.result import Result, Status
+from healthcheck.model.markets import pool_ids
+from healthcheck.model.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.markets)
+POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.model.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
@@ -119,7 +119,7 @@ def _code_label(code: int) -> str:
 def _product_of(code: int) -> str:
     """Given a code a result named without its product (a result stored by an older version),
     return the product the catalogue gives it first ("" if not catalogued)."""
-    from healthcheck.binance_errors import lookup
+    from healthcheck.exchange.catalogue import lookup
 
     e = lookup(code)
     return e.products[0] if e else ""
@@ -224,7 +224,7 @@ class HealthCollector:
         return []  # unchecked collector: the families depend on the results
 
     def collect(self) -> Iterator[Metric]:
-        from healthcheck.binance_errors import CATALOGUE
+        from healthcheck.exchange.catalogue import CATALOGUE
 
         with self._lock:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
@@ -588,24 +588,6 @@ class MetricsServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """Given "host:port" ("[::1]:9464" for IPv6), return (host, port); raise ValueError naming
-    what is wrong."""
-    text = text.strip()
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise ValueError(f"{text!r} is not host:port (IPv6 addresses as [::1]:9464)")
-        port_text = rest[1:]
-    else:
-        host, sep, port_text = text.rpartition(":")
-        if not sep or not host or ":" in host:
-            raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:9464)")
-    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
-        raise ValueError(f"{text!r}: port must be 0..65535 (0: any free port, see the log)")
-    return host, int(port_text)
 
 
 # ------------------------------------------------------------------------------- Nagios

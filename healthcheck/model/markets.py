@@ -9,8 +9,8 @@ exchangeInfo, position mode, positions, ...), the unit of an order's quantity, i
 and the error codes its filters answer with. Checks ask a row for a role or a property and never
 compare market ids: a market without a role is a market the check does not apply to.
 
-Adding a market is a row here (with its endpoints in :mod:`healthcheck.endpoints`); no check
-changes. ``tests/checks/test_market_model.py`` proves it with a fake row.
+Adding a market is a row here (with its endpoints in :mod:`healthcheck.exchange.endpoints`); no
+check changes. ``tests/checks/test_market_model.py`` proves it with a fake row.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Pool:
     prefix: str  # URL path prefix, e.g. "/api"
     header: str  # the used-weight header Binance sends (lower case)
     default_limit: int  # documented per-minute IP limit, until exchangeInfo says otherwise
-    error_product: str  # namespace of its error codes in healthcheck.binance_errors
+    error_product: str  # namespace of its error codes in healthcheck.exchange.catalogue
     client_url_attr: str  # python-binance client attribute holding this pool's URL
     fallback_header: str | None = None
     word: str = ""  # how a person names it: "spot", "wallet", "USD-M futures"
@@ -54,7 +54,7 @@ def _roles(**kw: str) -> Mapping[str, str]:
     return MappingProxyType(dict(kw))
 
 
-# Roles a row may offer (endpoint names of healthcheck.endpoints):
+# Roles a row may offer (endpoint names of healthcheck.exchange.endpoints):
 #   time, exchange_info, test_order   server time, symbols and filters, a validated test order
 #   key_probe                         a signed call that proves the key works on this product
 #   position_mode                     an answer with ``dualSidePosition``
@@ -144,29 +144,11 @@ class Market:
     def order_test_endpoint(self) -> str | None:
         return self.roles.get("test_order")
 
-    def endpoint(self, role: str, pm: bool = False) -> str | None:
-        """Given a role and whether the account is under Portfolio Margin, return the endpoint
-        that plays it, or None when this market has none."""
-        if pm and self.futures:
-            if role in self.pm_roles:
-                return self.pm_roles[role]
-            name = self.roles.get(role)
-            if name is not None and _signed(name):
-                return None  # refused under Portfolio Margin and not offered on /papi
-            return name
-        return self.roles.get(role)
-
     def url(self, testnet: bool) -> str:
         """The default base URL (the testnet's when ``testnet`` and there is one)."""
         if testnet and self.testnet_url:
             return self.testnet_url
         return self.default_url
-
-
-def _signed(name: str) -> bool:
-    from healthcheck.endpoints import ENDPOINTS  # endpoints imports this module
-
-    return ENDPOINTS[name].signed
 
 
 _FUTURES_CODES = FilterCodes(

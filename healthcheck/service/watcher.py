@@ -4,14 +4,12 @@ occurrences into one bot_errors result per watched account.
 
 Used three ways: ``check`` polls once (what was written since the last run; the first time only
 the last ``window`` seconds count), the daemon runs :meth:`Watcher.start` (a background thread),
-and ``explain --log`` uses :func:`scan_file` without any config.
+and ``explain --log`` uses :func:`healthcheck.logwatch.scan.scan_file` without any config.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import stat
 import threading
 import time
 from collections.abc import Iterable
@@ -20,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from healthcheck.bots.liveness import SourceSilence
+from healthcheck.checks.bot_errors import evaluate_bot_errors
 from healthcheck.logwatch import bots
 from healthcheck.logwatch.follow import (
-    MAX_LINE,
     CommandFollower,
-    LineSplitter,
     PathFollower,
     journal_argv,
 )
@@ -33,12 +30,12 @@ from healthcheck.logwatch.parse import (
     line_timestamp,
     mask,
     parse_line,
-    resolve_product,
 )
 from healthcheck.logwatch.settings import WatchConfig
 from healthcheck.logwatch.store import KEEP_SECONDS, Occurrence, Position, WatchStore
-from healthcheck.redact import scrub
-from healthcheck.result import Result, Status
+from healthcheck.model.result import Result, Status
+from healthcheck.service.metrics import record_bot_error
+from healthcheck.storage.redact import scrub
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +209,6 @@ class Watcher:
             self._last_prune = now
             self.store.prune(now - KEEP_SECONDS)
         if found:
-            from healthcheck.metrics import record_bot_error
-
             for o in found:
                 log.info("bot log of %s: Binance error %s", o.account, o.code)
                 record_bot_error(o.account, o.code)
@@ -346,8 +341,6 @@ class Watcher:
         """Given the other results of this run, return one bot_errors result per watched
         account (several [[watch]] of one account are merged; window and threshold come from
         the first)."""
-        from healthcheck.checks.bot_errors import evaluate_bot_errors
-
         now = time.time() if now is None else now
         # the daemon runs each check at its own interval: quote the latest result of each
         for r in others:
@@ -387,104 +380,3 @@ class BotLogFacts:
     default_product: str | None
     unavailable: list[str]
     note: str = ""  # why older lines were skipped, if they were
-
-
-# ---------------------------------------------------------------------- explain --log
-
-
-@dataclass
-class CodeCount:
-    code: int
-    product: str
-    count: int = 0
-    first_seen: float | None = None
-    last_seen: float | None = None
-    sample: str = ""
-    msg: str = ""  # Binance's text, or the bot's own words (see logwatch.bots)
-    words: str = ""  # the bot message's key when the bot refused by itself
-
-
-class ScanError(Exception):
-    """The file cannot be scanned; the message is one line naming it."""
-
-
-def scan_file(
-    path: str, product: str | None = None, max_bytes: int | None = None
-) -> tuple[list[CodeCount], int]:
-    """Given a log file (or a pipe), return every Binance error found (per code and product)
-    and the number of lines read. Reads in chunks (memory stays flat), refuses devices such as
-    /dev/zero, and never waits on a FIFO without a writer."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ScanError(f"{path}: cannot open: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ScanError(f"{path}: is a directory, not a log file")
-        if not (stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
-            raise ScanError(f"{path}: is not a regular file or a pipe")
-        if stat.S_ISFIFO(st.st_mode):
-            os.set_blocking(fd, True)  # a writer that is there is waited for, like `cat`
-        counts: dict[tuple[int, str, str], CodeCount] = {}
-        lines = 0
-        warned: set[str] = set()
-        chain = bots.RetryChain()
-
-        def warn(kind: str, text: str) -> None:
-            if kind not in warned:
-                warned.add(kind)
-                log.warning("%s", text)
-
-        split = LineSplitter(path, warn)
-        total = 0
-        while True:
-            try:
-                data = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                raise ScanError(f"{path}: read failed: {exc.strerror}") from None
-            if not data:
-                break
-            total += len(data)
-            chunk_lines = split.feed(data)
-            lines += len(chunk_lines)
-            _count(chunk_lines, counts, product, chain)
-            if max_bytes is not None and total >= max_bytes:
-                warn("cap", f"{path}: stopped after {total} bytes")
-                break
-        if split.partial:
-            lines += 1
-            _count([split.partial[:MAX_LINE].decode("utf-8", "replace")], counts, product, chain)
-    finally:
-        os.close(fd)
-    ordered = sorted(counts.values(), key=lambda c: (-c.count, c.code))
-    return ordered, lines
-
-
-def _count(
-    lines: list[str],
-    counts: dict[tuple[int, str, str], CodeCount],
-    product: str | None,
-    chain: bots.RetryChain,
-) -> None:
-    for line in candidate_lines(lines):
-        hits = parse_line(line, product)
-        if hits and not chain.counts(line):
-            continue
-        for hit in hits:
-            p = resolve_product(hit.code, hit.product, product, hit.family)
-            said = bots.words_for(hit.msg)
-            key = (hit.code, p, said.key if said else "")
-            c = counts.get(key)
-            if c is None:
-                c = counts[key] = CodeCount(
-                    hit.code, p, sample=mask(line), msg=hit.msg, words=key[2]
-                )
-            c.count += 1
-            if hit.ts is not None:
-                if c.first_seen is None or hit.ts < c.first_seen:
-                    c.first_seen = hit.ts
-                if c.last_seen is None or hit.ts > c.last_seen:
-                    c.last_seen = hit.ts

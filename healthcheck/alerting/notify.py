@@ -1,6 +1,6 @@
 """Alert delivery through apprise: drains the outbox, one destination at a time.
 
-The outbox in :mod:`healthcheck.state` is the source of truth; this module only moves rows
+The outbox in :mod:`healthcheck.storage.state` is the source of truth; this module only moves rows
 from "pending" to "delivered" after apprise reports success, with exponential backoff while a
 channel fails, per-destination ordering, and a hard deadline per send (apprise's throttle sleeps
 on the wall clock and an SMTP server can hang; neither may stall the daemon). Each destination
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from healthcheck.config import AlertUrl
-from healthcheck.redact import scrub
-from healthcheck.state import OutboxRow, StateDB, dest_fingerprint
+from healthcheck.storage.redact import scrub
+from healthcheck.storage.state import OutboxRow, StateDB, dest_fingerprint
 
 if TYPE_CHECKING:
     import apprise

@@ -21,12 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from healthcheck import memtrim, sdnotify
-from healthcheck.alerts import AlertEngine, Decision, outbox_rows_for
+from healthcheck.alerting.alerts import AlertEngine, Decision, outbox_rows_for
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
-from healthcheck.result import Result, Status
-from healthcheck.runner import Report, Runner
-from healthcheck.schedule import (
+from healthcheck.engine.runner import Report, Runner
+from healthcheck.engine.schedule import (
     BEHIND_FACTOR,
     BEHIND_MIN_INTERVAL_SECONDS,
     DAEMON_ACCOUNT,
@@ -35,7 +33,9 @@ from healthcheck.schedule import (
     Schedule,
     build_schedule,
 )
-from healthcheck.state import (
+from healthcheck.model.result import Result, Status
+from healthcheck.service import memtrim, sdnotify
+from healthcheck.storage.state import (
     CheckState,
     OutboxRow,
     SilencesChanged,
@@ -118,7 +118,7 @@ def status_line(
 ) -> str:
     """Given the stored check states, return systemd's one-line STATUS=, e.g. "2 accounts:
     1 CRITICAL (main: position_mode); firing 1"; the same line `status` prints first."""
-    from healthcheck import status
+    from healthcheck.alerting import status
 
     return status.status_line(
         config, states, time.time() if now is None else now, state.pending_count()
@@ -171,7 +171,7 @@ class Daemon:
     """One configured daemon; ``run()`` blocks until SIGTERM/SIGINT (or ``stop()``)."""
 
     def __init__(self, config: Config, config_path: str | Path | None = None) -> None:
-        from healthcheck.notify import DeliveryWorker, Notifier
+        from healthcheck.alerting.notify import DeliveryWorker, Notifier
 
         memtrim.configure()  # large blocks via mmap: freed HTTP bodies leave no resident pages
 
@@ -209,7 +209,9 @@ class Daemon:
         self._heartbeat = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heartbeat")
         self._scheduler: Any = None
         self._job: Any = None
-        self.metrics: Any = None  # healthcheck.metrics.MetricsServer while [metrics] listen is set
+        self.metrics: Any = (
+            None  # healthcheck.service.metrics.MetricsServer while [metrics] listen is set
+        )
         self._metrics_collector: Any = None
 
     # ---------------------------------------------------------------- scheduling
@@ -251,7 +253,7 @@ class Daemon:
         due: dict[str, set[str]] = {}
         for a in self.config.accounts:
             for c in self.enabled_checks():
-                if c not in a.checks:
+                if not a.runs(c):
                     continue
                 nd = self._next_due.get((a.name, c))
                 if nd is None:
@@ -354,7 +356,9 @@ class Daemon:
                 ", ".join(f"{a} {c}" for a, c in sorted(report.deferred)[:5]),
             )
         now = time.time()
-        enabled = {a.name: set(self.enabled_checks()) & set(a.checks) for a in self.config.accounts}
+        enabled = {
+            a.name: {c for c in self.enabled_checks() if a.runs(c)} for a in self.config.accounts
+        }
         own = behind_result(self.schedule, self.states, enabled, now, now_mono - self._started_mono)
         results = list(report.results)
         if own.status is not Status.OK or (DAEMON_ACCOUNT, SCHEDULE_CHECK) in self.states:
@@ -408,7 +412,7 @@ class Daemon:
         sdnotify.watchdog()
         hb = self.config.daemon.heartbeat_url
         if hb is not None:
-            from healthcheck.notify import ping_heartbeat
+            from healthcheck.alerting.notify import ping_heartbeat
 
             self._heartbeat.submit(
                 ping_heartbeat,
@@ -500,7 +504,7 @@ class Daemon:
         mc = getattr(self.config, "metrics", None)
         if mc is None or mc.listen is None:
             return
-        from healthcheck.metrics import HealthCollector, MetricsServer
+        from healthcheck.service.metrics import HealthCollector, MetricsServer
 
         self._metrics_collector = HealthCollector(
             outbox_pending=lambda: self.state.pending_count(),
@@ -571,7 +575,7 @@ class Daemon:
 
     def reload(self) -> None:
         """Re-read the config file; keep the old config if the new one has errors."""
-        from healthcheck.notify import DeliveryWorker, Notifier
+        from healthcheck.alerting.notify import DeliveryWorker, Notifier
 
         if self.config_path is None:
             return
@@ -622,7 +626,7 @@ def start_watcher(config: Config) -> Any:
     if not config.watch:
         return None
     from healthcheck.logwatch.store import WatchStore
-    from healthcheck.logwatch.watcher import Watcher
+    from healthcheck.service.watcher import Watcher
 
     return Watcher.from_config(config, WatchStore.open(config.state_dir())).start()
 
@@ -678,7 +682,7 @@ def exit_now_if_sends_hang(code: int, sends_running: int) -> None:
 
 def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
     """`check --notify`: apply the daemon's alert rules to one report and deliver (for cron)."""
-    from healthcheck.notify import Notifier
+    from healthcheck.alerting.notify import Notifier
 
     if state is None:
         state = StateDB.in_memory()
@@ -696,84 +700,3 @@ def notify_once(config: Config, state: StateDB | None, report: Report) -> None:
     if pending:
         log.warning("%d alert(s) not delivered yet; the next run retries them", pending)
     del rep
-
-
-# ------------------------------------------------------------------------------- demo
-
-
-def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> None:
-    """A short daemon session for `demo`: break an account, show the alert, fix it, show the
-    resolved notice. Alerts go through apprise to a local receiver that prints them."""
-    import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from healthcheck.config import AlertUrl
-    from healthcheck.demo import demo_config
-    from healthcheck.secrets import Secret
-
-    received: list[dict] = []
-    arrived = threading.Condition()
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.end_headers()
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                return
-            with arrived:
-                received.append(doc)
-                arrived.notify_all()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"json://127.0.0.1:{server.server_address[1]}/"
-    cfg = demo_config(
-        sim.url,
-        {"healthy": accounts["healthy"]},
-        [r.address for r in responders],
-        tmp / "daemon-state",
-        urls=(AlertUrl(Secret(url, "alert url")),),
-        failure_threshold=2,
-    )
-    daemon = Daemon(cfg)
-    thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
-
-    def wait_for(n: int, timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with arrived:
-            while len(received) < n and time.monotonic() < deadline:
-                arrived.wait(0.2)
-        return len(received) >= n
-
-    def show(doc: dict) -> None:
-        print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
-        for line in str(doc.get("message", "")).splitlines():
-            print(f"    {line}", file=out)
-
-    try:
-        print("daemon: checking account 'healthy' every second; alerts after 2 bad runs", file=out)
-        thread.start()
-        time.sleep(1.5)
-        print(
-            "simulator: switching account 'healthy' to Hedge mode (the bot expects one-way)",
-            file=out,
-        )
-        sim.set_fault("hedge_mode", account="healthy")
-        if wait_for(1):
-            show(received[0])
-        print("\nsimulator: switching it back to one-way mode", file=out)
-        sim.clear_fault("hedge_mode")
-        if wait_for(2):
-            show(received[1])
-        print("\nNo other messages: one alert for the problem, one when it was resolved.", file=out)
-    finally:
-        daemon.request_stop()
-        thread.join(10)
-        server.shutdown()
-        server.server_close()

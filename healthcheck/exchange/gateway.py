@@ -32,20 +32,20 @@ import aiohttp
 from binance.async_client import AsyncClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
-from healthcheck.endpoints import ENDPOINTS, Endpoint
-from healthcheck.fetch import FetchError, FetchErrorKind, Outcome
-from healthcheck.markets import MARKETS, POOLS
-from healthcheck.redact import scrub
-from healthcheck.weights import (
+from healthcheck.exchange.endpoints import ENDPOINTS, Endpoint
+from healthcheck.exchange.fetch import FetchError, FetchErrorKind, Outcome
+from healthcheck.exchange.weights import (
     _BANNED_UNTIL_RE,
     DEFAULT_BAN_SECONDS,
     WAIT_FOR_PROBE,
     WeightBook,
     host_key,
 )
+from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.storage.redact import scrub
 
 if TYPE_CHECKING:
-    from healthcheck.config import AccountConfig
+    from healthcheck.exchange.account import AccountConfig
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from healthcheck.markets import POOLS
+from healthcheck.model.markets import POOLS, Market
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    pool: str  # weight pool (healthcheck.markets.POOLS): "api", "sapi", "fapi", "dapi", "papi"
+    pool: (
+        str  # weight pool (healthcheck.model.markets.POOLS): "api", "sapi", "fapi", "dapi", "papi"
+    )
     method: str
     path: str
     signed: bool
@@ -36,7 +38,7 @@ class Endpoint:
 
     @property
     def error_product(self) -> str:
-        """The product (namespace in healthcheck.binance_errors) of the codes it answers with."""
+        """The product (namespace in healthcheck.exchange.catalogue) of its answers' codes."""
         return POOLS[self.pool].error_product
 
     def weight_for(self, params: dict[str, Any] | tuple[tuple[str, str], ...] | None) -> int:
@@ -406,3 +408,16 @@ _ENDPOINTS = [
     ),
 ]
 ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in _ENDPOINTS}
+
+
+def endpoint_for(row: Market, role: str, pm: bool = False) -> str | None:
+    """Given a market's row, a role and whether the account is under Portfolio Margin, return
+    the endpoint that plays it, or None when this market has none."""
+    if pm and row.futures:
+        if role in row.pm_roles:
+            return row.pm_roles[role]
+        name = row.roles.get(role)
+        if name is not None and ENDPOINTS[name].signed:
+            return None  # refused under Portfolio Margin and not offered on /papi
+        return name
+    return row.roles.get(role)

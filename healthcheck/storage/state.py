@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from healthcheck.files import read_only_fs
-from healthcheck.redact import scrub, strip_userinfo
-from healthcheck.result import Status
-from healthcheck.silences import Silence
+from healthcheck.model.result import Status
+from healthcheck.model.silences import Silence
+from healthcheck.storage.files import read_only_fs
+from healthcheck.storage.redact import scrub, strip_userinfo
 
 log = logging.getLogger(__name__)
 

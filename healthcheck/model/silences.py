@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from healthcheck.maintenance import iso_utc
-from healthcheck.result import Result
+from healthcheck.model.maintenance import iso_utc
+from healthcheck.model.result import Result
 
 
 @dataclass(frozen=True)

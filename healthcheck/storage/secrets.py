@@ -6,7 +6,7 @@ gateway (signing) and the notifier (apprise URLs) call it.
 
 from __future__ import annotations
 
-from healthcheck import redact
+from healthcheck.storage import redact
 
 
 class Secret:

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from healthcheck.inhibit import Cover
-from healthcheck.maintenance import MaintenanceWindow, active_window, iso_utc
-from healthcheck.result import Result, Status
-from healthcheck.silences import Silence, silenced_by
-from healthcheck.state import CheckState
+from healthcheck.alerting.inhibit import Cover
+from healthcheck.model.maintenance import MaintenanceWindow, active_window, iso_utc
+from healthcheck.model.result import Result, Status
+from healthcheck.model.silences import Silence, silenced_by
+from healthcheck.storage.state import CheckState
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """One run of the checks: plan the requests, send them concurrently once, evaluate, report.
 
-The runner is the executor of :mod:`healthcheck.plan` and names no check. Acquisition is
+The runner is the executor of :mod:`healthcheck.engine.plan` and names no check. Acquisition is
 separate from evaluation: every due check declares the requests it needs, the planner merges
 them (each request at most once per run, public ones once per host, answers that may be reused
 taken from this process or from ``state_dir``), and every check evaluates the same facts.
@@ -22,20 +22,21 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from healthcheck import ntp as ntp_mod
 from healthcheck.bots import probe
 from healthcheck.bots.derived import BotConfigError, Derived, Fingerprint, fingerprint
 from healthcheck.bots.link import read_live as read_live_bot_config
 from healthcheck.bots.link import uses_live_whitelist
 from healthcheck.checks.base import ExchangeLimits, Facts, TimeMeasurement
-from healthcheck.config import AccountConfig, Config
-from healthcheck.fetch import FetchError, FetchErrorKind, Outcome, Request
-from healthcheck.gateway import AccountGateway, WeightBook
-from healthcheck.markets import MARKETS, PM_HOST
-from healthcheck.plan import Due, Plan, Planned, build_plan
-from healthcheck.redact import scrub
-from healthcheck.result import Result, Status, worst
-from healthcheck.weights import WeightObservation
+from healthcheck.config import Config
+from healthcheck.engine.plan import Due, Plan, Planned, build_plan
+from healthcheck.exchange import ntp as ntp_mod
+from healthcheck.exchange.account import AccountConfig
+from healthcheck.exchange.fetch import FetchError, FetchErrorKind, Outcome, Request
+from healthcheck.exchange.gateway import AccountGateway, WeightBook
+from healthcheck.exchange.weights import WeightObservation
+from healthcheck.model.markets import MARKETS, PM_HOST
+from healthcheck.model.result import Result, Status, worst
+from healthcheck.storage.redact import scrub
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from healthcheck.config import Config
-from healthcheck.maintenance import active_windows, iso_utc
-from healthcheck.result import Status
-from healthcheck.schedule import DAEMON_ACCOUNT, SCHEDULE_CHECK
-from healthcheck.silences import Silence
-from healthcheck.state import CheckState, StateDB, dest_fingerprint
+from healthcheck.engine.schedule import DAEMON_ACCOUNT, SCHEDULE_CHECK
+from healthcheck.model.maintenance import active_windows, iso_utc
+from healthcheck.model.result import Status
+from healthcheck.model.silences import Silence
+from healthcheck.storage.state import CheckState, StateDB, dest_fingerprint
 
 Key = tuple[str, str]
 
@@ -78,7 +78,7 @@ def status_line(
 
 
 def _kept_schedule(state: StateDB) -> Any:
-    from healthcheck.schedule import SCHEDULE_CACHE_KEY
+    from healthcheck.engine.schedule import SCHEDULE_CACHE_KEY
 
     try:
         got = state.get_cache(SCHEDULE_CACHE_KEY)
@@ -94,7 +94,7 @@ def schedule_doc(
     (computed from the config as the daemon does at start), the results older than their
     stretched interval (kept while our own weight budget defers them) and whether the daemon
     says it is behind."""
-    from healthcheck.schedule import build_schedule
+    from healthcheck.engine.schedule import build_schedule
 
     doc = build_schedule(config).to_json()
     if kept is not None and isinstance(kept, dict) and isinstance(kept.get("intervals"), dict):
@@ -120,7 +120,7 @@ def schedule_doc(
 
 def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
     """Given the config and its state database, return the status document (JSON-ready)."""
-    from healthcheck.notify import mask_url
+    from healthcheck.alerting.notify import mask_url
 
     states = state.load_check_states()
     pending = state.pending_count()

@@ -1,0 +1,1 @@
+"""The service: the daemon loop, its log watcher, metrics, systemd notification and memory trim."""

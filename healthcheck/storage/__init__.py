@@ -1,0 +1,1 @@
+"""Storage: the SQLite state database, safe file writes, secrets and redaction."""
