@@ -1,6 +1,6 @@
 """binance-healthcheck: warns a person before a trading bot's Binance orders start failing.
 
-The package is layered (the README's "Code layout"; import-linter checks it): ``cli`` parses
+The package is layered (docs/development.md, "Code layout"; import-linter checks it): ``cli`` parses
 arguments and prints; ``service`` runs the daemon; ``alerting`` turns results into alerts;
 ``config`` turns TOML into typed settings; ``engine`` plans and runs checks; ``checks/*`` evaluate
 fetched exchange facts into :class:`~healthcheck.model.result.Result` objects; ``exchange``
