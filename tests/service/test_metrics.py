@@ -363,7 +363,7 @@ def test_server_listens_on_ipv6_loopback_when_configured() -> None:
 def test_example_config_metrics_block_parses_when_uncommented() -> None:
     import tomllib
 
-    text = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
     block = re.search(r"^# \[metrics\]\n# listen = .*$", text, re.M)
     assert block, "config.example.toml lost its commented [metrics] block"
     data = tomllib.loads("\n".join(line[2:] for line in block.group().splitlines()))
