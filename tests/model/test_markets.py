@@ -16,7 +16,6 @@ from healthcheck.exchange.fetch import Request
 from healthcheck.model import markets as markets_mod
 from healthcheck.model.markets import FilterCodes, Market, Pool
 from healthcheck.model.result import Status
-
 from tests.checks.factbook import NOW, account, facts
 
 FAKE_CODES = FilterCodes(
