@@ -18,15 +18,19 @@ KEY, SECRET = "k" * 64, "s" * 64
 
 
 def config(tmp_path: Path, n: int = 2, checks: dict | None = None) -> Path:
-    accounts = [{"name": f"a{i}", "api_key": KEY, "api_secret": SECRET, "symbols": ["BTCUSDT"]}
-                for i in range(n)]
-    path = write_config(tmp_path / "c.toml", sim_url=URL, accounts=accounts,
-                        state_dir=tmp_path / "state")
+    accounts = [
+        {"name": f"a{i}", "api_key": KEY, "api_secret": SECRET, "symbols": ["BTCUSDT"]}
+        for i in range(n)
+    ]
+    path = write_config(
+        tmp_path / "c.toml", sim_url=URL, accounts=accounts, state_dir=tmp_path / "state"
+    )
     if checks:
         text = path.read_text()
         for check, interval in checks.items():
-            text = text.replace(f"{check} = {{ interval = 1 }}",
-                                f"{check} = {{ interval = {interval} }}")
+            text = text.replace(
+                f"{check} = {{ interval = 1 }}", f"{check} = {{ interval = {interval} }}"
+            )
         path.write_text(text)
     return path
 
@@ -58,18 +62,21 @@ def test_one_answer_read_by_several_checks_is_planned_once_per_account(tmp_path)
 def test_only_the_due_checks_requests_are_planned(tmp_path) -> None:
     plan = build_plan(load(config(tmp_path)), due={"position_mode"})
     assert [(p.request.endpoint, p.account) for p in plan.requests] == [
-        ("fapi.accountConfig", "a0"), ("fapi.accountConfig", "a1")]
+        ("fapi.accountConfig", "a0"),
+        ("fapi.accountConfig", "a1"),
+    ]
     assert not any(t.for_clock for t in plan.time)  # the clock check is not due
     assert {a: [c.id for c in cs] for a, cs in plan.checks.items()} == {
-        "a0": ["position_mode"], "a1": ["position_mode"]}
+        "a0": ["position_mode"],
+        "a1": ["position_mode"],
+    }
 
 
 def test_cost_is_weight_per_interval_and_a_longer_interval_costs_less(tmp_path) -> None:
     fast = cost(load(config(tmp_path, n=1)))
     (row,) = [r for r in fast if r.what == "GET /fapi/v3/account (a0)"]
     assert (row.weight, row.every_seconds, row.per_minute) == (5, 1.0, 300.0)
-    assert per_pool_per_minute(fast)["fapi"] == sum(r.per_minute for r in fast
-                                                     if r.pool == "fapi")
+    assert per_pool_per_minute(fast)["fapi"] == sum(r.per_minute for r in fast if r.pool == "fapi")
     slow = cost(load(config(tmp_path, n=1, checks={"balance": 60})))
     (row,) = [r for r in slow if r.what == "GET /fapi/v3/account (a0)"]
     assert row.per_minute == 5.0

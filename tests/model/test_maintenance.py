@@ -28,10 +28,21 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=BERLIN).timestamp()
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90), ("15m", 900), ("15min", 900), ("2h", 7200), ("1h30m", 5400), ("1d", 86400),
-    (" 2H ", 7200), ("600", 600), (45, 45), (1.5, 1.5),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("15m", 900),
+        ("15min", 900),
+        ("2h", 7200),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        (" 2H ", 7200),
+        ("600", 600),
+        (45, 45),
+        (1.5, 1.5),
+    ],
+)
 def test_durations_read_as_written(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -86,19 +97,38 @@ def test_of_two_windows_the_one_ending_last_is_named() -> None:
 def test_config_entries_parse_and_every_problem_names_its_dotted_key() -> None:
     problems: list[tuple[str, str]] = []
     raw = [
-        {"name": "deploy", "start": "23:00", "duration": "1h", "timezone": "Europe/Berlin",
-         "every": ["Mon", "thursday"], "accounts": ["main"]},
+        {
+            "name": "deploy",
+            "start": "23:00",
+            "duration": "1h",
+            "timezone": "Europe/Berlin",
+            "every": ["Mon", "thursday"],
+            "accounts": ["main"],
+        },
         {"start": "25:00", "duration": "1h"},
-        {"start": "10:00", "duration": "forever", "timezone": "Mars/Olympus", "every": ["Fr"],
-         "colour": "red"},
+        {
+            "start": "10:00",
+            "duration": "forever",
+            "timezone": "Mars/Olympus",
+            "every": ["Fr"],
+            "colour": "red",
+        },
         {"start": "10:00", "duration": "1h", "date": "2026-12-01", "every": ["Monday"]},
     ]
     windows = parse_windows(raw, "alerts.maintenance", lambda k, m: problems.append((k, m)))
-    assert windows == (MaintenanceWindow("deploy", time(23, 0), 3600.0, "Europe/Berlin",
-                                         every=(0, 3), accounts=("main",)),)
+    assert windows == (
+        MaintenanceWindow(
+            "deploy", time(23, 0), 3600.0, "Europe/Berlin", every=(0, 3), accounts=("main",)
+        ),
+    )
     keys = [k for k, _ in problems]
-    assert keys == ["alerts.maintenance[1].start", "alerts.maintenance[2].colour",
-                    "alerts.maintenance[2].duration", "alerts.maintenance[2].timezone",
-                    "alerts.maintenance[2].every", "alerts.maintenance[3].date"]
+    assert keys == [
+        "alerts.maintenance[1].start",
+        "alerts.maintenance[2].colour",
+        "alerts.maintenance[2].duration",
+        "alerts.maintenance[2].timezone",
+        "alerts.maintenance[2].every",
+        "alerts.maintenance[3].date",
+    ]
     assert all("\n" not in m for _, m in problems)
     assert "'forever' is not a duration" in dict(problems)["alerts.maintenance[2].duration"]

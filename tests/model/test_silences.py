@@ -17,21 +17,29 @@ def silence(id: int = 1, hours: float = 2.0, **kw: object) -> Silence:
     return Silence(id, T0, T0 + hours * 3600, "deploy", **kw)  # type: ignore[arg-type]
 
 
-def bad(check: str = "balance", account: str = "main", codes: tuple[int, ...] = (),
-        risk: tuple[int, ...] = ()) -> Result:
+def bad(
+    check: str = "balance",
+    account: str = "main",
+    codes: tuple[int, ...] = (),
+    risk: tuple[int, ...] = (),
+) -> Result:
     return Result(account, check, Status.CRITICAL, "bad", list(codes), risk_codes=list(risk))
 
 
-@pytest.mark.parametrize(("kw", "result", "held"), [
-    ({}, bad(), True),
-    ({"account": "main"}, bad(account="other"), False),
-    ({"check": "balance"}, bad(check="position_mode"), False),
-    ({"code": -2019}, bad(risk=(-2019,)), True),  # a risk code counts as the code
-    ({"code": -2019}, bad(codes=(-4061,)), False),
-    ({"account": "main", "check": "balance", "code": -2019}, bad(codes=(-2019,)), True),
-])
+@pytest.mark.parametrize(
+    ("kw", "result", "held"),
+    [
+        ({}, bad(), True),
+        ({"account": "main"}, bad(account="other"), False),
+        ({"check": "balance"}, bad(check="position_mode"), False),
+        ({"code": -2019}, bad(risk=(-2019,)), True),  # a risk code counts as the code
+        ({"code": -2019}, bad(codes=(-4061,)), False),
+        ({"account": "main", "check": "balance", "code": -2019}, bad(codes=(-2019,)), True),
+    ],
+)
 def test_every_given_field_must_match_and_left_out_fields_match_anything(
-        kw: dict, result: Result, held: bool) -> None:
+    kw: dict, result: Result, held: bool
+) -> None:
     assert (silenced_by([silence(**kw)], result, T0 + 60) is not None) is held
 
 
