@@ -63,7 +63,8 @@ def test_v2_without_position_mode_is_hummingbots_default_hedge(tmp_path):
     ("connector_name: binance\ntrading_pair: BTCUSDT\n", "trading_pair"),
     ("connector_name: binance\ntrading_pair: BTC-USDT\ntotal_amount_quote: -5\n",
      "total_amount_quote"),
-    ("strategy: pure_market_making\nexchange: binance\nmarket: BTC-USDT\norder_amount: abc\n",
+    ("strategy: pure_market_making\nexchange: binance\nmarket: BTC-USDT\n"
+     "order_amount: abc\n",
      "order_amount"),
     ("strategy: perpetual_market_making\nderivative: binance_perpetual\nmarket: BTC-USDT\n"
      "position_mode: sideways\n", "position_mode"),

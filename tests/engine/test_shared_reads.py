@@ -15,8 +15,8 @@ is what Binance would have counted:
 from __future__ import annotations
 
 from healthcheck.config import load_config
-from healthcheck.model.result import Status
 from healthcheck.engine.runner import Runner
+from healthcheck.model.result import Status
 
 DAEMON_INTERVALS = {"position_mode": 60.0, "trading_status": 120.0, "api_key": 600.0}
 
@@ -71,7 +71,7 @@ def test_an_accounts_checks_read_one_account_config_per_turn_of_the_shortest(sim
 
 def test_the_spot_delist_schedule_is_read_once_per_host_for_every_account(sim, make_config,
                                                                           cli, tmp_path):
-    sim.set_spot_delist(["ETHUSDT"], int((sim.now_ms() + 5 * 86400_000)))
+    sim.set_spot_delist(["ETHUSDT"], int(sim.now_ms() + 5 * 86400_000))
     cfg = make_config(accounts(sim, 3))
     out = cli("check", "--json", "--only", "symbols", "--config", str(cfg))
     assert sent(sim, "/sapi/v1/spot/delist-schedule") == 1, out.stderr[-2000:]

@@ -17,7 +17,7 @@ from healthcheck.config import DaemonConfig
 
 pytestmark = pytest.mark.slow
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 FD_SLACK = 5
 THREAD_SLACK = 3

@@ -22,7 +22,7 @@ from healthcheck.service.metrics import (
     make_registry,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "packaging" / "prometheus" / "alerts.yml"
 RULE_TESTS = REPO / "packaging" / "prometheus" / "alerts_test.yml"
 DASHBOARD = REPO / "packaging" / "grafana" / "binance-healthcheck.json"

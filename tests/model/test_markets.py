@@ -16,8 +16,7 @@ from healthcheck.exchange.fetch import Request
 from healthcheck.model import markets as markets_mod
 from healthcheck.model.markets import FilterCodes, Market, Pool
 from healthcheck.model.result import Status
-
-from .factbook import NOW, account, facts
+from tests.checks.factbook import NOW, account, facts
 
 FAKE_CODES = FilterCodes(
     min_qty=(-9001, "fake min qty"),

@@ -274,7 +274,8 @@ def test_healthz_fails_when_the_last_run_is_too_old(server: MetricsServer) -> No
 def test_a_new_run_is_visible_at_the_next_scrape_despite_the_render_cache(
         server: MetricsServer) -> None:
     url = f"http://127.0.0.1:{server.port}/metrics"
-    series = b'predicted_error{account="main",check="position_mode",code="-4061",kind="now",product="usdm"} 1.0'
+    series = (b'predicted_error{account="main",check="position_mode",code="-4061",'
+              b'kind="now",product="usdm"} 1.0')
     server.collector.update(report(healthy_results()))
     assert series not in fetch(url)[1]
     server.collector.update(report([Result("main", "position_mode", Status.CRITICAL, "hedge",
@@ -363,7 +364,7 @@ def test_server_listens_on_ipv6_loopback_when_configured() -> None:
 def test_example_config_metrics_block_parses_when_uncommented() -> None:
     import tomllib
 
-    text = (Path(__file__).resolve().parent.parent / "config.example.toml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
     block = re.search(r"^# \[metrics\]\n# listen = .*$", text, re.M)
     assert block, "config.example.toml lost its commented [metrics] block"
     data = tomllib.loads("\n".join(line[2:] for line in block.group().splitlines()))

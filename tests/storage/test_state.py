@@ -155,7 +155,7 @@ _KILL_CHILD = textwrap.dedent("""
 
 def test_kill_9_mid_cycles_leaves_state_and_outbox_in_agreement(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(tmp_path),
-                             str(Path(__file__).parents[1])], stdout=subprocess.PIPE, text=True)
+                             str(Path(__file__).parents[2])], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     proc.kill()
@@ -229,7 +229,7 @@ def test_read_only_state_dir_or_file_raises_state_error(tmp_path: Path) -> None:
         (ro_file_dir / DB_NAME).chmod(0o644)
         if os.geteuid() == 0:  # root ignores permissions: test as "nobody" in a child
             out = subprocess.run([sys.executable, "-c", _AS_NOBODY,
-                                  str(Path(__file__).parents[1]), str(ro_dir), str(ro_file_dir)],
+                                  str(Path(__file__).parents[2]), str(ro_dir), str(ro_file_dir)],
                                  capture_output=True, text=True, timeout=60)
             assert out.stdout.splitlines() == [
                 f"StateError: state directory {ro_dir} is not writable by this user",

@@ -26,7 +26,7 @@ from support.receivers import wait_until
 pytestmark = pytest.mark.slow
 
 PROMETHEUS = shutil.which("prometheus")
-RULES = Path(__file__).resolve().parent.parent / "packaging" / "prometheus" / "alerts.yml"
+RULES = Path(__file__).resolve().parents[2] / "packaging" / "prometheus" / "alerts.yml"
 
 
 def free_port() -> int:

@@ -183,7 +183,7 @@ def test_read_only_state_file_system_is_reported_as_such(make_config, account, t
     state.mkdir(exist_ok=True)
     config = make_config([{"name": "main", "api_key": account.api_key,
                            "api_secret": account.api_secret}])
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     script = (f"mount -t tmpfs -o ro,size=64k tmpfs {state} && "
               f"exec {sys.executable} -m healthcheck check --config {config} --only api_key")
     env = {**os.environ, "PYTHONPATH": str(repo)}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "packaging" / "systemd" / "binance-healthcheck.service"
 MAX_EXPOSURE = 1.5
 CREDENTIAL_IDS = ("binance-api-key", "binance-api-secret", "apprise-urls")

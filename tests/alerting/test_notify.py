@@ -368,5 +368,5 @@ def test_importing_notify_does_not_import_apprise_or_requests() -> None:
             "healthcheck.storage.state; "
             "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).parents[1], timeout=60)
+                         cwd=Path(__file__).parents[2], timeout=60)
     assert out.stdout.strip() == "[]", out.stderr

@@ -1,7 +1,8 @@
 """Rate-limit discipline: the daemon never causes the -1003 problems it watches for.
 
 The rules as implemented (healthcheck/exchange/gateway.py,
-``WeightBook.reserve``/``observe``/``ban``), checked before every request, per host and weight pool ("api", "sapi", "fapi"):
+``WeightBook.reserve``/``observe``/``ban``), checked before every request, per host and weight
+pool ("api", "sapi", "fapi"):
 
 * Limit: the pool's REQUEST_WEIGHT per 1 MINUTE from exchangeInfo (cached; api and fapi), else
   Binance's documented default (api 6000, sapi 12000, fapi 2400; sapi always uses the default).

@@ -175,7 +175,7 @@ def test_memory_levels_off_while_the_database_grows(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     p = subprocess.run([sys.executable, "-c", _GROWTH_SCRIPT, str(tmp_path)],
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(repo)})
