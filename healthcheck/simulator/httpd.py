@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from healthcheck.simulator.accounts import SimAccount
-from healthcheck.simulator.wire import Request, Response, group_of, json_response
+from healthcheck.simulator.fault_control import FaultController
+from healthcheck.simulator.pipeline import RequestPipeline
+from healthcheck.simulator.wire import Request, Response, json_response
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # Binance refuses far smaller bodies; nothing we serve needs more
@@ -31,25 +32,13 @@ class Backend(Protocol):
     latency_ms: float
     stopping: threading.Event
 
+    @property
+    def pipeline(self) -> RequestPipeline: ...
+
+    @property
+    def fault_control(self) -> FaultController: ...
+
     def control(self, method: str, path: str, raw_body: bytes) -> Response: ...
-
-    def process(
-        self, req: Request, *, skip_transport: bool = False, record: bool = True
-    ) -> Response: ...
-
-    def hold(self, resp: Response) -> None: ...
-
-    def record(
-        self,
-        req: Request,
-        status: int,
-        weight: int,
-        group: str | None,
-        acct: SimAccount | None,
-        signed: bool,
-    ) -> None: ...
-
-    def account_by_key(self, api_key: str | None) -> SimAccount | None: ...
 
 
 class HttpServer(ThreadingHTTPServer):
@@ -182,15 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.get("X-MBX-APIKEY"),
             self.client_address[0],
         )
-        resp = sim.process(req)
+        resp = sim.pipeline.process(req)
         if resp.action == "hold":
-            sim.hold(resp)
+            sim.fault_control.hold(resp)
             if sim.stopping.is_set():
-                sim.record(req, 0, 0, group_of(req.path), sim.account_by_key(req.api_key), False)
+                sim.pipeline.record_dropped(req)
                 resp = Response(action="close")
             else:
                 # The hold is over (time elapsed or fault cleared): answer as if nothing happened.
-                resp = sim.process(req, skip_transport=True)
+                resp = sim.pipeline.process(req, skip_transport=True)
         if sim.latency_ms > 0 and resp.action == "send":
             time.sleep(sim.latency_ms / 1000)
         self._send(resp)

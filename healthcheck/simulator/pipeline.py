@@ -109,6 +109,11 @@ class RequestPipeline:
         with self._lock:
             self.requests.append(rec)
 
+    def record_dropped(self, req: Request) -> None:
+        """Record a request that got no answer (held by a fault until the simulator stopped)."""
+        acct = self._accounts.account_by_key(req.api_key)
+        self.record(req, 0, 0, group_of(req.path), acct, False)
+
     def process(
         self, req: Request, *, skip_transport: bool = False, record: bool = True
     ) -> Response:

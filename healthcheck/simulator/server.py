@@ -301,14 +301,6 @@ class Simulator:
         self.bans = {g: int(value) for g in GROUPS}
 
     @property
-    def ban_after_429(self) -> int:
-        return self.rate_limiter.ban_after_429
-
-    @ban_after_429.setter
-    def ban_after_429(self, value: int) -> None:
-        self.rate_limiter.ban_after_429 = value
-
-    @property
     def ban_seconds(self) -> int:
         return self.rate_limiter.ban_seconds
 
@@ -344,30 +336,10 @@ class Simulator:
         """Clear the named fault (every fault without a name), restoring what it changed."""
         self.fault_control.clear_fault(name)
 
-    # -- requests (RequestPipeline, the control API) ---------------------------------------
+    # -- requests (RequestPipeline) and the control API ------------------------------------
     @property
     def requests(self) -> list[RequestRecord]:
         return self.pipeline.requests
-
-    def process(
-        self, req: Request, *, skip_transport: bool = False, record: bool = True
-    ) -> Response:
-        return self.pipeline.process(req, skip_transport=skip_transport, record=record)
-
-    def record(
-        self,
-        req: Request,
-        status: int,
-        weight: int,
-        group: str | None,
-        acct: SimAccount | None,
-        signed: bool,
-    ) -> None:
-        self.pipeline.record(req, status, weight, group, acct, signed)
-
-    def hold(self, resp: Response) -> None:
-        """Block this handler thread for a 'timeout' fault until time, clear_fault or stop()."""
-        self.fault_control.hold(resp)
 
     def state(self) -> dict[str, Any]:
         """What ``GET /_sim/state`` shows."""
