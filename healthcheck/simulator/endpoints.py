@@ -592,9 +592,9 @@ def _execute_spot(ctx: Ctx, a: SimAccount, o: dict[str, Any], rec: dict[str, Any
     """Given a new spot order on the book, fill it if it crosses (a MARKET at once), expire an
     IOC/FOK that does not, refuse a LIMIT_MAKER that would take, lock what a resting one may
     spend."""
-    cur = o["current"]
-    crosses = (o["side"] == "BUY" and cur <= o["price"]) or (
-        o["side"] == "SELL" and cur >= o["price"]
+    cur, price = o["current"], o["price"]
+    crosses = price is not None and (
+        (o["side"] == "BUY" and cur <= price) or (o["side"] == "SELL" and cur >= price)
     )
     if o["type"] == "MARKET":
         trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
