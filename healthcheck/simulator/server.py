@@ -28,28 +28,12 @@ from healthcheck.simulator.market import SymbolState
 from healthcheck.simulator.market_book import MarketBook
 from healthcheck.simulator.order_book import OrderBook
 from healthcheck.simulator.pipeline import RequestPipeline
-from healthcheck.simulator.rate_limits import DEFAULT_LIMITS, RateLimiter
+from healthcheck.simulator.rate_limits import RateLimiter
 from healthcheck.simulator.security import Gatekeeper
-from healthcheck.simulator.wire import (
-    GROUPS,
-    Request,
-    RequestRecord,
-    Response,
-    ban_message,
-    group_of,
-    limit_message,
-)
+from healthcheck.simulator.wire import GROUPS, Request, RequestRecord, Response
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "GROUPS",
-    "Request",
-    "RequestRecord",
-    "Simulator",
-    "ban_message",
-    "group_of",
-    "limit_message",
-]
+# GROUPS (bench/soak.py) and Request (a request built by hand in tests) are re-exported
+__all__ = ["GROUPS", "Request", "RequestRecord", "Simulator"]
 papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults
 
 
