@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -105,7 +106,8 @@ class SimAccount:
     # USD-M margin type per symbol ("CROSSED" or "ISOLATED"); a symbol not listed is CROSSED.
     margin_types: dict[str, str] = field(default_factory=dict)
     unfilled_counts: dict[str, int] = field(default_factory=dict)
-    sim: Any = field(default=None, repr=False, compare=False)
+    # the simulator's order book (healthcheck.simulator.order_book), which applies the setters below
+    book: Any = field(default=None, repr=False, compare=False)
     # COIN-M (/dapi, healthcheck.simulator.coinm): margin per coin, positions in contracts;
     # the position mode is USD-M's unless set (Binance's "CM migration" may share it)
     coinm_assets: dict[str, dict[str, Any]] = field(default_factory=lambda: _default_coinm())
@@ -155,9 +157,9 @@ class SimAccount:
         }
 
     def _require_sim(self) -> Any:
-        if self.sim is None:
+        if self.book is None:
             raise RuntimeError(f"account {self.name!r} is not on a Simulator")
-        return self.sim
+        return self.book
 
     def add_open_order(
         self,
@@ -236,3 +238,56 @@ class SimAccount:
             "api_key": self.api_key,
             "key_type": "HMAC" if self.public_key_pem is None else "PUBLIC_KEY",
         }
+
+
+class AccountBook:
+    """The simulator's accounts by name, found by API key; new ones get the order book that
+    applies their setters (``add_open_order``, ``set_position`` ...)."""
+
+    def __init__(self, lock: threading.RLock, order_book: Any) -> None:
+        self._lock = lock
+        self._order_book = order_book
+        self.accounts: dict[str, SimAccount] = {}
+
+    def add_account(
+        self,
+        name: str,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        public_key_pem: str | None = None,
+        **knobs: Any,
+    ) -> SimAccount:
+        """Given a name, optional credentials and SimAccount fields, add the account and return
+        it; raise ValueError if the name is taken."""
+        if name in self.accounts:
+            raise ValueError(f"account {name!r} already exists")
+        acct = SimAccount(
+            name=name,
+            api_key=api_key or "",
+            api_secret=api_secret,
+            public_key_pem=public_key_pem,
+            **knobs,
+        )
+        acct.book = self._order_book
+        with self._lock:
+            self.accounts[name] = acct
+        return acct
+
+    def account_by_key(self, api_key: str | None) -> SimAccount | None:
+        """Given an API key, return its account, or None."""
+        if not api_key:
+            return None
+        for a in list(self.accounts.values()):
+            if a.api_key == api_key:
+                return a
+        return None
+
+    def named(self, name: Any) -> SimAccount:
+        """Given an account name, return it; raise ValueError listing the names if unknown."""
+        if name not in self.accounts:
+            raise ValueError(f"account: unknown {name!r}; have: {', '.join(self.accounts)}")
+        return self.accounts[name]
+
+    def all(self) -> list[SimAccount]:
+        """Return every account (a copy: handlers may add while a caller iterates)."""
+        return list(self.accounts.values())

@@ -408,6 +408,30 @@ def new_order(ctx: Ctx) -> Any:
     pos_side = p.get("positionSide", "BOTH").upper()
     if dual_side(a) != (pos_side in ("LONG", "SHORT")):
         raise ApiError(400, -4061, "Order's position side does not match user's setting.")
+    qty = _order_quantity(st, otype, p)
+    mark = st.price_at(ctx.now_ms)
+    price = Decimal(p["price"]) if p.get("price") else None
+    if otype == "LIMIT" and price is None:
+        raise ApiError(400, -1102, "Mandatory parameter 'price' was not sent.")
+    fills = otype == "MARKET" or (
+        price is not None
+        and ((side == "BUY" and price >= mark) or (side == "SELL" and price <= mark))
+    )
+    order = _order_record(ctx, st, p, side, otype, pos_side, qty, price, mark, fills=fills)
+    a.coinm_orders[order["orderId"]] = order
+    if fills:
+        key = f"{st.symbol}:{pos_side}"
+        pos = a.coinm_positions.setdefault(key, {"amt": Decimal(0), "entry": Decimal(0)})
+        signed = qty if side == "BUY" else -qty
+        pos["amt"] = d(pos["amt"]) + signed
+        pos["entry"] = mark
+    ctx.refund_weight = True
+    return _order_json(order)
+
+
+def _order_quantity(st: SymbolState, otype: str, p: dict[str, str]) -> Decimal:
+    """Given a COIN-M order's parameters, return its quantity in contracts; raise the ApiError
+    for a missing one or one outside LOT_SIZE (MARKET_LOT_SIZE for a MARKET order)."""
     try:
         qty = Decimal(p.get("quantity", ""))
     except ArithmeticError:
@@ -419,16 +443,25 @@ def new_order(ctx: Ctx) -> Any:
         raise ApiError(400, -4005, "Quantity greater than max quantity.")
     if qty % Decimal(str(lot.get("stepSize", "1"))) != 0:
         raise ApiError(400, -1111, "Precision is over the maximum defined for this asset.")
-    mark = st.price_at(ctx.now_ms)
-    price = Decimal(p["price"]) if p.get("price") else None
-    if otype == "LIMIT" and price is None:
-        raise ApiError(400, -1102, "Mandatory parameter 'price' was not sent.")
-    fills = otype == "MARKET" or (
-        price is not None
-        and ((side == "BUY" and price >= mark) or (side == "SELL" and price <= mark))
-    )
+    return qty
+
+
+def _order_record(
+    ctx: Ctx,
+    st: SymbolState,
+    p: dict[str, str],
+    side: str,
+    otype: str,
+    pos_side: str,
+    qty: Decimal,
+    price: Decimal | None,
+    mark: Decimal,
+    *,
+    fills: bool,
+) -> dict[str, Any]:
+    """Return the new order as /dapi/v1/order stores it (filled at the mark, or resting)."""
     oid = _next_id(ctx)
-    order = {
+    return {
         "orderId": oid,
         "symbol": st.symbol,
         "pair": st.symbol.split("_")[0],
@@ -453,15 +486,6 @@ def new_order(ctx: Ctx) -> Any:
         "updateTime": ctx.now_ms,
         "time": ctx.now_ms,
     }
-    a.coinm_orders[oid] = order
-    if fills:
-        key = f"{st.symbol}:{pos_side}"
-        pos = a.coinm_positions.setdefault(key, {"amt": Decimal(0), "entry": Decimal(0)})
-        signed = qty if side == "BUY" else -qty
-        pos["amt"] = d(pos["amt"]) + signed
-        pos["entry"] = mark
-    ctx.refund_weight = True
-    return _order_json(order)
 
 
 def _find(ctx: Ctx) -> dict[str, Any]:

@@ -567,7 +567,6 @@ def spot_order(ctx: Ctx) -> Any:
     a = _acct(ctx)
     with ctx.sim.lock:
         o = trading.validate_spot(ctx.sim, a, ctx.params, ctx.now_ms, check_balance=True)
-        p = ctx.params
         _order_counts_headers(ctx, "api")
         ctx.refund_weight = True
         rec = trading.new_record(
@@ -579,28 +578,40 @@ def spot_order(ctx: Ctx) -> Any:
             o["qty"],
             ctx.now_ms,
             algo=o["algo"],
-            params=p,
+            params=ctx.params,
         )
         a.orders[rec["orderId"]] = rec
-        cur = o["current"]
-        if o["type"] == "MARKET":
+        _execute_spot(ctx, a, o, rec)
+    resp_type = ctx.params.get("newOrderRespType", "").upper() or (
+        "FULL" if o["type"] in ("MARKET", "LIMIT") else "ACK"
+    )
+    return _spot_order_answer(ctx, rec, resp_type)
+
+
+def _execute_spot(ctx: Ctx, a: SimAccount, o: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Given a new spot order on the book, fill it if it crosses (a MARKET at once), expire an
+    IOC/FOK that does not, refuse a LIMIT_MAKER that would take, lock what a resting one may
+    spend."""
+    cur, price = o["current"], o["price"]
+    crosses = price is not None and (
+        (o["side"] == "BUY" and cur <= price) or (o["side"] == "SELL" and cur >= price)
+    )
+    if o["type"] == "MARKET":
+        trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
+    elif o["type"] == "LIMIT_MAKER" and crosses:
+        del a.orders[rec["orderId"]]
+        raise ApiError(400, -2010, "Order would immediately match and take.")
+    elif o["type"] == "LIMIT":
+        if crosses:
             trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
-        elif o["type"] == "LIMIT_MAKER" and (
-            (o["side"] == "BUY" and cur <= o["price"])
-            or (o["side"] == "SELL" and cur >= o["price"])
-        ):
-            del a.orders[rec["orderId"]]
-            raise ApiError(400, -2010, "Order would immediately match and take.")
-        elif o["type"] == "LIMIT":
-            crosses = (o["side"] == "BUY" and cur <= o["price"]) or (
-                o["side"] == "SELL" and cur >= o["price"]
-            )
-            if crosses:
-                trading.fill(ctx.sim, a, rec, cur, ctx.now_ms)
-            elif p.get("timeInForce") in ("IOC", "FOK"):
-                rec["status"] = "EXPIRED"
-        if rec["status"] == "NEW":  # resting (stops included): what it may spend is locked
-            trading.lock_spot(ctx.sim, a, rec)
+        elif ctx.params.get("timeInForce") in ("IOC", "FOK"):
+            rec["status"] = "EXPIRED"
+    if rec["status"] == "NEW":  # resting (stops included): what it may spend is locked
+        trading.lock_spot(ctx.sim, a, rec)
+
+
+def _spot_order_answer(ctx: Ctx, rec: dict[str, Any], resp_type: str) -> dict[str, Any]:
+    """Given a placed spot order and newOrderRespType, return Binance's ACK, RESULT or FULL."""
     base = {
         "symbol": rec["symbol"],
         "orderId": rec["orderId"],
@@ -608,9 +619,6 @@ def spot_order(ctx: Ctx) -> Any:
         "clientOrderId": rec["clientOrderId"],
         "transactTime": ctx.now_ms,
     }
-    resp_type = p.get("newOrderRespType", "").upper() or (
-        "FULL" if o["type"] in ("MARKET", "LIMIT") else "ACK"
-    )
     if resp_type == "ACK":
         return base
     body = trading.spot_order_json(rec)

@@ -74,46 +74,13 @@ def serve(
     """
     err = err or (out if out is not sys.stdout else sys.stderr)
     faults = list(faults)
-    unknown = [f for f in faults if f not in FAULTS]
-    if unknown:
-        print(
-            f"error: unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}",
-            file=err,
-        )
+    sim, ntp = Simulator(port=port), NtpResponder(port=ntp_port or 0)  # nothing bound yet
+    problem = _usage_error(port, faults, ntp_port) or _start(sim, ntp, port, ntp_port)
+    if problem is not None:
+        print(f"error: {problem}", file=err)
         return EXIT_USAGE
-    for name, value in (("--port", port), ("--ntp-port", ntp_port)):
-        if value is not None and not 0 <= value <= 65535:
-            print(f"error: {name} {value}: must be 0..65535", file=err)
-            return EXIT_USAGE
     stop = stop_event or threading.Event()
-    sim = Simulator(port=port)
-    ntp = NtpResponder(port=ntp_port or 0)
-    try:
-        sim.start()
-    except OSError as e:
-        print(
-            f"error: --port {port}: cannot listen on 127.0.0.1:{port}: {e.strerror or e}", file=err
-        )
-        return EXIT_USAGE
-    try:
-        ntp.start()
-    except OSError as e:
-        sim.stop()
-        print(
-            f"error: --ntp-port {ntp_port}: cannot listen on udp 127.0.0.1:{ntp_port}: "
-            f"{e.strerror or e}",
-            file=err,
-        )
-        return EXIT_USAGE
-    previous: dict[int, object] = {}
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        # Signal handlers can only be installed from the main thread.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, on_signal)
+    previous = _stop_on_signals(stop)
     try:
         accounts = build_demo(sim)
         for name in faults:
@@ -128,3 +95,45 @@ def serve(
         sim.stop()
     print("simulator stopped", file=out)
     return 0
+
+
+def _usage_error(port: int, faults: list[str], ntp_port: int | None) -> str | None:
+    """Given the command's arguments, return the one-line error for a bad one, or None."""
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        return f"unknown fault {', '.join(unknown)}; valid faults: {', '.join(FAULTS)}"
+    for name, value in (("--port", port), ("--ntp-port", ntp_port)):
+        if value is not None and not 0 <= value <= 65535:
+            return f"{name} {value}: must be 0..65535"
+    return None
+
+
+def _start(sim: Simulator, ntp: NtpResponder, port: int, ntp_port: int | None) -> str | None:
+    """Start the simulator, then the NTP responder; return the one-line error for a port that
+    cannot be used (nothing left running), or None."""
+    try:
+        sim.start()
+    except OSError as e:
+        return f"--port {port}: cannot listen on 127.0.0.1:{port}: {e.strerror or e}"
+    try:
+        ntp.start()
+    except OSError as e:
+        sim.stop()
+        return (
+            f"--ntp-port {ntp_port}: cannot listen on udp 127.0.0.1:{ntp_port}: {e.strerror or e}"
+        )
+    return None
+
+
+def _stop_on_signals(stop: threading.Event) -> dict[int, object]:
+    """Set ``stop`` on SIGINT and SIGTERM; return the handlers replaced (none off the main
+    thread: signal handlers can only be installed there)."""
+    previous: dict[int, object] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    return previous

@@ -4,392 +4,37 @@ changed. It enforces Binance's request security (API-key format, key/IP/permissi
 timestamp and recvWindow rules, HMAC/Ed25519/RSA signatures), counts per-IP request weight per
 minute with 429/418 escalation, injects named faults, and offers a small ``/_sim`` control API so
 another process can flip faults while a daemon runs against it.
+
+:class:`Simulator` is the facade tests, benches and the CLI use; each of its parts has its own
+module: accounts (``accounts.AccountBook``), markets (``market_book.MarketBook``), orders
+(``order_book.OrderBook``), weight and bans (``rate_limits.RateLimiter``), faults
+(``fault_control.FaultController``), request security (``security.Gatekeeper``), the request
+pipeline (``pipeline.RequestPipeline``), the control API (``control``) and HTTP (``httpd``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import itertools
-import json
-import logging
-import math
-import os
-import socket
-import struct
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
-from Crypto.Hash import SHA256
-from Crypto.PublicKey import ECC, RSA
-from Crypto.Signature import eddsa, pkcs1_15
+from healthcheck.simulator import control, papi
+from healthcheck.simulator.accounts import AccountBook, SimAccount
+from healthcheck.simulator.endpoints import ROUTES
+from healthcheck.simulator.fault_control import FaultController
+from healthcheck.simulator.httpd import HttpServer
+from healthcheck.simulator.market import SymbolState
+from healthcheck.simulator.market_book import MarketBook
+from healthcheck.simulator.order_book import OrderBook
+from healthcheck.simulator.pipeline import RequestPipeline
+from healthcheck.simulator.rate_limits import RateLimiter
+from healthcheck.simulator.security import Gatekeeper
+from healthcheck.simulator.wire import GROUPS, Request, RequestRecord, Response
 
-from healthcheck.exchange.catalogue import quote
-from healthcheck.model.markets import POOLS as POOL_TABLE
-from healthcheck.simulator import coinm, papi, trading
-from healthcheck.simulator.accounts import SimAccount
-from healthcheck.simulator.endpoints import (
-    MSG_AHEAD,
-    MSG_OUTSIDE,
-    ROUTES,
-    SIGNED,
-    ApiError,
-    Ctx,
-    Endpoint,
-    mandatory,
-)
-from healthcheck.simulator.faults import (
-    ACCOUNT_PRESETS,
-    FAULTS,
-    GLOBAL_PRESETS,
-    STATE_PRESETS,
-    TRANSPORT_FAULTS,
-    ActiveFault,
-)
-from healthcheck.simulator.market import (
-    MARKETS,
-    SPOT_STATUSES,
-    USDM_STATUSES,
-    SymbolState,
-    default_symbols,
-    to_decimal,
-)
-
-# the weight pools and their limits: the tool's own table (healthcheck.model.markets)
-GROUPS = tuple(POOL_TABLE)
-DEFAULT_LIMITS = {p.id: p.default_limit for p in POOL_TABLE.values()}
+# GROUPS (bench/soak.py) and Request (a request built by hand in tests) are re-exported
+__all__ = ["GROUPS", "Request", "RequestRecord", "Simulator"]
 papi.register(ROUTES)  # COIN-M (/dapi) and Portfolio Margin (/papi) routes and faults
-MAX_RECV_WINDOW = 60000
-JSON_TYPE = "application/json;charset=UTF-8"
-log = logging.getLogger(__name__)
-HTML_TYPE = "text/html; charset=utf-8"
-# POST /_sim/<path> -> (method name, whether "account" selects a SimAccount method)
-CONTROL_CALLS: dict[str, tuple[str, bool]] = {
-    "/_sim/price": ("set_price", False),
-    "/_sim/price_path": ("set_price_path", False),
-    "/_sim/symbol_status": ("set_symbol_status", False),
-    "/_sim/delivery_date": ("set_delivery_date", False),
-    "/_sim/spot_delist": ("set_spot_delist", False),
-    "/_sim/filter": ("set_filter", False),
-    "/_sim/open_order": ("add_open_order", True),
-    "/_sim/position": ("set_position", True),
-    "/_sim/leverage": ("set_leverage", True),
-    "/_sim/margin_type": ("set_margin_type", True),
-    "/_sim/unfilled_order_count": ("set_unfilled_order_count", True),
-}
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request as the simulator saw it (status 0 = no HTTP answer was sent)."""
-
-    ts: float
-    method: str
-    path: str
-    status: int
-    weight: int
-    group: str | None
-    account_name: str | None
-    signed: bool
-
-
-@dataclass
-class Response:
-    """What the handler thread should do: send an HTTP answer, or misbehave at the socket."""
-
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    action: str = "send"  # send | close | reset | truncate | hold
-    hold_seconds: float = 0.0
-    hold_fault: ActiveFault | None = None
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    raw_query: str
-    raw_body: str
-    api_key: str | None
-    client_ip: str
-
-
-def group_of(path: str) -> str | None:
-    for g in GROUPS:
-        if path.startswith(f"/{g}/"):
-            return g
-    return None
-
-
-def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return Response(status, body, {"Content-Type": JSON_TYPE, **(headers or {})})
-
-
-def _html(status: int, title: str, text: str) -> Response:
-    # The shape of a CloudFront error page, which is what sits in front of api.binance.com.
-    page = (
-        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" '
-        '"http://www.w3.org/TR/html4/loose.dtd">\n<HTML><HEAD><META HTTP-EQUIV="Content-Type" '
-        'CONTENT="text/html; charset=iso-8859-1">\n<TITLE>ERROR: The request could not be '
-        f"satisfied</TITLE>\n</HEAD><BODY>\n<H1>{title}</H1>\n<H2>The request could not be "
-        f'satisfied.</H2>\n<HR noshade size="1px">\n{text}\n<BR clear="all">\n<HR noshade '
-        'size="1px">\n<PRE>\nGenerated by cloudfront (CloudFront)\nRequest ID: '
-        f"{base64.urlsafe_b64encode(os.urandom(42)).decode()}\n</PRE>\n<ADDRESS>\n</ADDRESS>\n"
-        "</BODY></HTML>"
-    )
-    return Response(
-        status,
-        page.encode(),
-        {"Content-Type": HTML_TYPE, "Server": "CloudFront", "X-Cache": "Error from cloudfront"},
-    )
-
-
-def _mangle(obj: Any) -> Any:
-    """Valid JSON of the wrong shape: fields dropped, numbers as words, lists null."""
-    if isinstance(obj, list):
-        return {"data": None}
-    if not isinstance(obj, dict):
-        return "soon"
-    if not obj:
-        return []
-    out: dict[str, Any] = {}
-    for i, (k, v) in enumerate(obj.items()):
-        if i % 3 == 2:
-            continue  # drop every third field
-        if isinstance(v, bool):
-            out[k] = "yes" if v else "no"
-        elif isinstance(v, int | float):
-            out[k] = "soon"
-        elif isinstance(v, str):
-            out[k] = "n/a" if v.replace(".", "", 1).lstrip("-").isdigit() else v
-        elif isinstance(v, list):
-            out[k] = None
-        else:
-            out[k] = _mangle(v)
-    return out
-
-
-def limit_message(group: str, limit: int, ip: str = "127.0.0.1") -> str:
-    if group in ("fapi", "dapi"):
-        # Futures name the IP: "current limit of IP(1.2.3.4) is 2400 requests per minute".
-        return (
-            f"Too many requests; current limit of IP({ip}) is {limit} requests per minute. "
-            "Please use the websocket for live updates to avoid polling the API."
-        )
-    return quote(-1003, "spot", limit=limit, interval="1 MINUTE")
-
-
-def ban_message(group: str | None, until_ms: int, ip: str = "127.0.0.1") -> str:
-    if group in ("fapi", "dapi"):
-        return (
-            f"Way too many requests; IP({ip}) banned until {until_ms}. Please use the websocket "
-            "for live updates to avoid bans."
-        )
-    return (
-        f"Way too much request weight used; IP banned until {until_ms}. Please use WebSocket "
-        "Streams for live updates to avoid bans."
-    )
-
-
-def _finite(value: Any, what: str, *, minimum: float | None = None) -> float:
-    """Given a JSON/Python number, return it as a finite float; raise ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{what}: must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except ValueError:
-        raise ValueError(f"{what}: must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ValueError(f"{what}: must be a finite number, got {value!r}")
-    if minimum is not None and out < minimum:
-        raise ValueError(f"{what}: must be >= {minimum:g}, got {value!r}")
-    return out
-
-
-def _check_fault_args(name: str, scope: Any, count: Any, params: dict[str, Any]) -> None:
-    """Reject fault settings that would only fail later, inside a request (never a 500)."""
-    if scope is not None and not (isinstance(scope, str) and scope.startswith("/")):
-        raise ValueError(f"{name}: scope must be a path prefix such as '/fapi', got {scope!r}")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise ValueError(f"{name}: count must be an integer >= 1, got {count!r}")
-    for key in ("seconds", "days"):
-        if key in params:
-            _finite(params[key], f"{name}: {key}", minimum=0)
-    for key in ("retry_after", "until_ms"):
-        if params.get(key) is not None:
-            _finite(params[key], f"{name}: {key}", minimum=0)
-    if name == "http_503" and params.get("kind", "busy") not in (
-        "busy",
-        "unknown",
-        "internal",
-        "unavailable",
-    ):
-        raise ValueError(
-            f"http_503: kind must be busy, unknown, internal or unavailable, got {params['kind']!r}"
-        )
-
-
-MAX_BODY_BYTES = 1 << 20  # Binance refuses far smaller bodies; nothing we serve needs more
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Keep-alive handler threads may sit idle; don't join them on close.
-    block_on_close = False
-    # many concurrent checks connect at once (20 accounts open ~190 connections in one burst);
-    # a full backlog drops SYNs and the client retries only after 1 s
-    request_queue_size = 1024
-
-    def __init__(self, addr: tuple[str, int], sim: Simulator) -> None:
-        self.sim = sim
-        self._slots = threading.BoundedSemaphore(sim.max_connections)
-        super().__init__(addr, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # One thread per connection, but never more than max_connections of them: a slowloris
-        # cannot make thousands of threads. Over the cap, new connections wait (in this accept
-        # loop, then in the listen backlog) until an idle one times out or closes.
-        while not self._slots.acquire(timeout=0.05):
-            if self.sim.stopping.is_set():
-                self.shutdown_request(request)
-                return
-        try:
-            super().process_request(request, client_address)
-        except Exception:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that vanished or idled out is not news; never print a traceback to stderr.
-        log.debug("simulator connection error from %s", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else Nagle + delayed ACK adds ~40 ms per keep-alive call
-    server_version = "nginx"
-    sys_version = ""
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def version_string(self) -> str:
-        return "nginx"
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        except OSError:
-            pass
-        finally:
-            self.server.sim.track_connection(self.connection, add=False)
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def setup(self) -> None:
-        # An idle (or trickling) connection is dropped after idle_timeout_seconds.
-        self.timeout = self.server.sim.idle_timeout_seconds  # type: ignore[misc]
-        super().setup()
-        self.server.sim.track_connection(self.connection, add=True)
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None after answering 400 (bad or huge Content-Length)."""
-        raw = (self.headers.get("Content-Length") or "0").strip()
-        if not raw.isdigit() or int(raw) > MAX_BODY_BYTES:
-            why = "not a number" if not raw.isdigit() else f"over {MAX_BODY_BYTES} bytes"
-            self.close_connection = True
-            self._send(_json_response(400, {"code": -1000, "msg": f"Bad Content-Length ({why})."}))
-            return None
-        length = int(raw)
-        try:
-            return self.rfile.read(length) if length > 0 else b""
-        except TimeoutError:
-            self.close_connection = True
-            return None
-
-    def _dispatch(self, method: str) -> None:
-        sim = self.server.sim
-        parts = urlsplit(self.path)
-        raw_body = self._read_body()
-        if raw_body is None:
-            return
-        if parts.path.startswith("/_sim/") or parts.path == "/_sim":
-            self._send(sim.control(method, parts.path, raw_body))
-            return
-        req = _Request(
-            method,
-            parts.path,
-            parts.query,
-            raw_body.decode("utf-8", "replace"),
-            self.headers.get("X-MBX-APIKEY"),
-            self.client_address[0],
-        )
-        resp = sim.process(req)
-        if resp.action == "hold":
-            sim.hold(resp)
-            if sim.stopping.is_set():
-                sim.record(req, 0, 0, group_of(req.path), sim.account_by_key(req.api_key), False)
-                resp = Response(action="close")
-            else:
-                # The hold is over (time elapsed or fault cleared): answer as if nothing happened.
-                resp = sim.process(req, skip_transport=True)
-        if sim.latency_ms > 0 and resp.action == "send":
-            time.sleep(sim.latency_ms / 1000)
-        self._send(resp)
-
-    def _send(self, resp: Response) -> None:
-        if resp.action == "close":
-            self.close_connection = True
-            return
-        if resp.action == "reset":
-            # SO_LINGER(on, 0) makes close() send RST instead of FIN. Detach so the server's own
-            # shutdown(SHUT_WR) can't send a FIN first.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.server.sim.track_connection(self.connection, add=False)
-            os.close(self.connection.detach())
-            self.close_connection = True
-            return
-        try:
-            self.send_response(resp.status)
-            for k, v in resp.headers.items():
-                self.send_header(k, v)
-            declared = len(resp.body) + (512 if resp.action == "truncate" else 0)
-            self.send_header("Content-Length", str(declared))
-            self.end_headers()
-            self.wfile.write(resp.body)
-        except OSError:
-            # The client gave up (e.g. its timeout fired during a 'timeout' hold): nothing to do.
-            self.close_connection = True
-            return
-        if resp.action == "truncate":
-            self.close_connection = True
 
 
 class Simulator:
@@ -411,34 +56,33 @@ class Simulator:
         self.idle_timeout_seconds = idle_timeout_seconds
         self.clock_offset_ms: float = 0.0
         self.maintenance = False
-        self.preload_weight: dict[str, int] = {g: 0 for g in GROUPS}
-        self.limits: dict[str, int] = dict(DEFAULT_LIMITS)
-        self.ban_after_429 = 3
-        self.ban_seconds = 120
-        self.bans: dict[str, int] = {g: 0 for g in GROUPS}  # group -> banned until (ms)
-        self.markets: dict[str, dict[str, SymbolState]] = default_symbols()
-        self.markets["coinm"] = coinm.default_symbols()
-        self.spot_delist: list[dict[str, Any]] = []
-        self.accounts: dict[str, SimAccount] = {}
-        self.requests: list[RequestRecord] = []
-        self._faults: list[ActiveFault] = []
         self.lock = threading.RLock()
-        self._weights: dict[tuple[str, str], tuple[int, int]] = {}  # (ip, group) -> (minute, used)
-        self._violations: dict[tuple[str, str], tuple[int, int]] = {}  # -> (minute, 429s)
-        self._orders: dict[tuple[str, str], list[int]] = {}
-        self._order_ids = itertools.count(1_000_000_001)
-        self._conns: set[socket.socket] = set()
         self.stopping = threading.Event()
-        self._httpd: _Server | None = None
+        self.rate_limiter = RateLimiter(self.lock, self.now_ms)
+        self.market_book = MarketBook(self.lock, self.now_ms)
+        self.order_book = OrderBook(self, self.lock, lambda: self.account_book.all())
+        self.account_book = AccountBook(self.lock, self.order_book)
+        self.fault_control = FaultController(
+            self, self.lock, self.stopping, self.account_book, self.rate_limiter
+        )
+        self.gatekeeper = Gatekeeper(self.account_book.account_by_key)
+        self.pipeline = RequestPipeline(
+            self,
+            self.lock,
+            self.account_book,
+            self.fault_control,
+            self.rate_limiter,
+            self.gatekeeper,
+        )
+        self._httpd: HttpServer | None = None
         self._thread: threading.Thread | None = None
-        self._key_cache: dict[str, Any] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Simulator:
         if self._httpd is not None:
             return self
         self.stopping.clear()
-        self._httpd = _Server((self.host, self.port), self)
+        self._httpd = HttpServer((self.host, self.port), self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -452,16 +96,8 @@ class Simulator:
         if self._httpd is None:
             return
         self.stopping.set()
-        self._httpd.shutdown()
-        # Wake handler threads blocked on idle keep-alive connections or holding a request.
-        with self.lock:
-            conns = list(self._conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._httpd.server_close()
+        # Also wakes handler threads blocked on idle keep-alive connections or holding a request.
+        self._httpd.close_all()
         if self._thread is not None:
             self._thread.join(timeout=2)
         self._httpd = None
@@ -479,6 +115,10 @@ class Simulator:
         self.stop()
 
     @property
+    def started(self) -> bool:
+        return self._httpd is not None
+
+    @property
     def address(self) -> tuple[str, int]:
         if self._httpd is None:
             raise RuntimeError("Simulator is not started")
@@ -490,28 +130,26 @@ class Simulator:
         host, port = self.address
         return f"http://{host}:{port}"
 
-    def track_connection(self, conn: socket.socket, *, add: bool) -> None:
-        with self.lock:
-            if add:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
-
-    # -- bans ------------------------------------------------------------------------------
-    @property
-    def banned_until_ms(self) -> int:
-        """The latest ban end over all hosts (0 = none); setting it bans every host."""
-        return max(self.bans.values())
-
-    @banned_until_ms.setter
-    def banned_until_ms(self, value: int) -> None:
-        self.bans = {g: int(value) for g in GROUPS}
-
-    # -- clock -----------------------------------------------------------------------------
     def now_ms(self) -> int:
+        """The exchange's clock (epoch milliseconds, with the simulated offset)."""
         return int(time.time() * 1000 + self.clock_offset_ms)
 
-    # -- accounts --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history,
+        default prices, statuses, filters and delist dates (accounts keep their orders)."""
+        with self.lock:
+            self.fault_control.clear_fault()
+            self.clock_offset_ms = 0.0
+            self.maintenance = False
+            self.rate_limiter.restore_defaults()
+            self.market_book.reset()
+            self.pipeline.requests.clear()
+
+    # -- accounts (AccountBook) ------------------------------------------------------------
+    @property
+    def accounts(self) -> dict[str, SimAccount]:
+        return self.account_book.accounts
+
     def add_account(
         self,
         name: str,
@@ -520,131 +158,71 @@ class Simulator:
         public_key_pem: str | None = None,
         **knobs: Any,
     ) -> SimAccount:
-        if name in self.accounts:
-            raise ValueError(f"account {name!r} already exists")
-        acct = SimAccount(
-            name=name,
-            api_key=api_key or "",
-            api_secret=api_secret,
-            public_key_pem=public_key_pem,
-            **knobs,
-        )
-        acct.sim = self
-        with self.lock:
-            self.accounts[name] = acct
-        return acct
+        """Given a name, optional credentials and SimAccount fields, add the account."""
+        return self.account_book.add_account(name, api_key, api_secret, public_key_pem, **knobs)
 
     def account_by_key(self, api_key: str | None) -> SimAccount | None:
-        if not api_key:
-            return None
-        for a in list(self.accounts.values()):
-            if a.api_key == api_key:
-                return a
-        return None
+        return self.account_book.account_by_key(api_key)
 
-    # -- market state (see market.py) --------------------------------------------------------
+    def signature_ok(self, acct: SimAccount, req: Request) -> bool:
+        """Whether ``req`` carries ``acct``'s valid signature (HMAC, Ed25519 or RSA)."""
+        return self.gatekeeper.signature_ok(acct, req)
+
+    # -- markets (MarketBook) --------------------------------------------------------------
+    @property
+    def markets(self) -> dict[str, dict[str, SymbolState]]:
+        return self.market_book.markets
+
+    @markets.setter
+    def markets(self, value: dict[str, dict[str, SymbolState]]) -> None:
+        self.market_book.markets = value
+
+    @property
+    def spot_delist(self) -> list[dict[str, Any]]:
+        return self.market_book.spot_delist
+
+    @spot_delist.setter
+    def spot_delist(self, value: list[dict[str, Any]]) -> None:  # the delist fault sets it
+        self.market_book.spot_delist = value
+
     def symbol(self, market: str, symbol: str) -> SymbolState:
         """The state of ``symbol`` on ``market`` ("spot" or "usdm"); ValueError if unknown."""
-        if market not in MARKETS:
-            raise ValueError(f"market: must be one of {', '.join(MARKETS)}, got {market!r}")
-        st = self.markets[market].get(symbol)
-        if st is None:
-            have = ", ".join(self.markets[market])
-            raise ValueError(f"symbol: unknown {market} symbol {symbol!r}; have: {have}")
-        return st
+        return self.market_book.symbol(market, symbol)
 
     def set_price(self, market: str, symbol: str, price: Any) -> None:
         """Set the last and mark price of ``symbol`` (a fixed price; resting orders it crosses
         fill at their limit price)."""
-        st = self.symbol(market, symbol)
-        value = to_decimal(price, "price")
-        if value <= 0:
-            raise ValueError(f"price: must be > 0, got {price!r}")
         with self.lock:
-            st.price, st.path = value, []
-            self.match_all()
+            self.market_book.set_price(market, symbol, price)
+            self.order_book.match_all()
 
     def set_price_path(
         self, market: str, symbol: str, prices: list[Any], step_seconds: float = 1.0
     ) -> None:
         """Let the price move: from now it steps through ``prices`` every ``step_seconds`` and
         then stays at the last one. Resting orders fill when a request sees the price cross."""
-        st = self.symbol(market, symbol)
-        path = [to_decimal(p, "prices") for p in prices]
-        if not path or any(p <= 0 for p in path):
-            raise ValueError("prices: must be a non-empty list of prices > 0")
-        step = float(to_decimal(step_seconds, "step_seconds"))
-        if step <= 0:
-            raise ValueError("step_seconds: must be > 0")
-        with self.lock:
-            st.path, st.path_step_ms, st.path_t0_ms = path, int(step * 1000), self.now_ms()
-            st.price = path[-1]
+        self.market_book.set_price_path(market, symbol, prices, step_seconds)
 
     def set_symbol_status(self, market: str, symbol: str, status: str) -> None:
-        st = self.symbol(market, symbol)
-        allowed = SPOT_STATUSES if market == "spot" else USDM_STATUSES
-        if status not in allowed:
-            raise ValueError(f"status: must be one of {', '.join(allowed)}, got {status!r}")
-        st.status = status
+        self.market_book.set_symbol_status(market, symbol, status)
 
     def set_delivery_date(self, symbol: str, ms: int) -> None:
         """USD-M: announce a delist (perpetuals keep 4133404800000 until one is announced)."""
-        st = self.symbol("usdm", symbol)
-        if isinstance(ms, bool) or not isinstance(ms, int) or ms <= 0:
-            raise ValueError(f"ms: must be a positive integer (epoch milliseconds), got {ms!r}")
-        st.delivery_date_ms = ms
+        self.market_book.set_delivery_date(symbol, ms)
 
     def set_spot_delist(self, symbols: list[str], delist_time_ms: int) -> None:
         """Add a spot delist-schedule entry (``GET /sapi/v1/spot/delist-schedule``)."""
-        if isinstance(symbols, str) or not symbols:
-            raise ValueError("symbols: must be a non-empty list of symbols")
-        for sym in symbols:
-            self.symbol("spot", str(sym))
-        if isinstance(delist_time_ms, bool) or not isinstance(delist_time_ms, int):
-            raise ValueError(f"delist_time_ms: must be an integer, got {delist_time_ms!r}")
-        with self.lock:
-            rest = [e for e in self.spot_delist if e["delistTime"] != delist_time_ms]
-            old = next((e for e in self.spot_delist if e["delistTime"] == delist_time_ms), None)
-            merged = sorted({*(old["symbols"] if old else []), *map(str, symbols)})
-            self.spot_delist = sorted(
-                [*rest, {"delistTime": delist_time_ms, "symbols": merged}],
-                key=lambda e: e["delistTime"],
-            )
+        self.market_book.set_spot_delist(symbols, delist_time_ms)
 
     def set_filter(self, market: str, symbol: str, filter_type: str, **fields: Any) -> None:
         """Override fields of one exchangeInfo filter (validation uses the new values)."""
-        st = self.symbol(market, symbol)
-        f = st.filter(filter_type)
-        if f is None:
-            have = ", ".join(x["filterType"] for x in st.filters)
-            raise ValueError(f"filter_type: {symbol} has no {filter_type!r}; have: {have}")
-        unknown = [k for k in fields if k not in f or k == "filterType"]
-        if unknown:
-            raise ValueError(
-                f"{filter_type}: unknown field(s) {', '.join(unknown)}; have: "
-                + ", ".join(k for k in f if k != "filterType")
-            )
-        for k, v in fields.items():
-            old = f[k]
-            if isinstance(old, bool):
-                if not isinstance(v, bool):
-                    raise ValueError(f"{filter_type}.{k}: must be true/false, got {v!r}")
-            elif isinstance(old, int):
-                if isinstance(v, bool) or not isinstance(v, int):
-                    raise ValueError(f"{filter_type}.{k}: must be an integer, got {v!r}")
-            else:
-                to_decimal(v, f"{filter_type}.{k}")
-                v = str(v)
-            f[k] = v
+        self.market_book.set_filter(market, symbol, filter_type, **fields)
 
+    # -- orders (OrderBook) ----------------------------------------------------------------
     def match_all(self) -> None:
         """Fill every account's resting orders that the price has crossed."""
-        with self.lock:
-            now = self.now_ms()
-            for acct in list(self.accounts.values()):
-                trading.match(self, acct, now)
+        self.order_book.match_all()
 
-    # -- per-account trading state -------------------------------------------------------------
     def add_open_order(
         self,
         acct: SimAccount,
@@ -656,136 +234,75 @@ class Simulator:
         price: Any = None,
         quantity: Any = "0.001",
     ) -> int:
-        st = self.symbol(market, symbol)
-        if side not in trading.SIDES:
-            raise ValueError(f"side: must be BUY or SELL, got {side!r}")
-        types = trading.SPOT_TYPES if market == "spot" else trading.USDM_TYPES
-        if type not in types:
-            raise ValueError(f"type: must be one of {', '.join(types)}, got {type!r}")
-        qty = to_decimal(quantity, "quantity")
-        cur = st.price_at(self.now_ms())
-        if price is None:
-            # away from the price: a LIMIT or take-profit BUY below, a stop BUY above (so a
-            # conditional order rests untriggered)
-            below = (side == "BUY") != (type in trading.STOP_KINDS)
-            px = cur / 2 if below else cur * 2
-            tick = st.filter("PRICE_FILTER")
-            px = px.quantize(Decimal(str(tick["tickSize"])).normalize()) if tick else px
-        else:
-            px = to_decimal(price, "price")
-        algo = type in (trading.SPOT_ALGO_TYPES if market == "spot" else trading.USDM_ALGO_TYPES)
-        rec = trading.new_record(market, symbol, side, type, px, qty, self.now_ms(), algo=algo)
-        if algo:
-            rec["stopPrice"] = px
-        with self.lock:
-            acct.orders[rec["orderId"]] = rec
-        return int(rec["orderId"])
-
-    def set_position(
-        self,
-        acct: SimAccount,
-        symbol: str,
-        amount: Any,
-        *,
-        entry_price: Any = None,
-        leverage: int | None = None,
-        margin_type: str | None = None,
-    ) -> None:
-        st = self.symbol("usdm", symbol)
-        amt = to_decimal(amount, "amount")
-        entry = (
-            to_decimal(entry_price, "entry_price")
-            if entry_price is not None
-            else st.price_at(self.now_ms())
+        """Rest an order on the account's book; return its order id."""
+        return self.order_book.add_open_order(
+            acct, market, symbol, side=side, type=type, price=price, quantity=quantity
         )
-        with self.lock:
-            if leverage is not None:
-                self.set_leverage(acct, symbol, leverage)
-            if margin_type is not None:
-                self.set_margin_type(acct, symbol, margin_type)
-            acct.positions = {
-                **acct.positions,
-                symbol: {"amt": amt, "entry": entry if amt else Decimal(0)},
-            }
 
-    def set_leverage(self, acct: SimAccount, symbol: str, leverage: int) -> None:
-        self.symbol("usdm", symbol)
-        if isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125:
-            raise ValueError(f"leverage: must be an integer 1..125, got {leverage!r}")
-        acct.leverage = {**acct.leverage, symbol: leverage}
-
-    def set_margin_type(self, acct: SimAccount, symbol: str, margin_type: str) -> None:
-        self.symbol("usdm", symbol)
-        if margin_type not in ("CROSSED", "ISOLATED"):
-            raise ValueError(f"margin_type: must be CROSSED or ISOLATED, got {margin_type!r}")
-        acct.margin_types = {**acct.margin_types, symbol: margin_type}
-
-    def set_unfilled_order_count(self, acct: SimAccount, interval: str, count: int) -> None:
-        if interval not in ("SECOND", "DAY"):
-            raise ValueError(f"interval: must be SECOND or DAY, got {interval!r}")
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"count: must be an integer >= 0, got {count!r}")
-        acct.unfilled_counts = {**acct.unfilled_counts, interval: count}
-
-    # -- weights ---------------------------------------------------------------------------
-    def _minute(self, now_ms: int) -> int:
-        return now_ms // 60000
-
-    def _used(self, ip: str, group: str, now_ms: int) -> int:
-        minute, used = self._weights.get((ip, group), (0, 0))
-        return used if minute == self._minute(now_ms) else 0
-
-    def weight_used(self, group: str, ip: str = "127.0.0.1") -> int:
-        """This IP's weight in the current minute, including other processes' preload."""
-        with self.lock:
-            return self._used(ip, group, self.now_ms()) + int(self.preload_weight.get(group, 0))
-
-    def reset_weights(self) -> None:
-        with self.lock:
-            self._weights.clear()
-            self._violations.clear()
-
-    def _add_weight(self, ip: str, group: str, weight: int, now_ms: int) -> None:
-        self._weights[(ip, group)] = (self._minute(now_ms), self._used(ip, group, now_ms) + weight)
-
-    def _weight_headers(
-        self, group: str | None, ip: str, now_ms: int, *, extra: int = 0
-    ) -> dict[str, str]:
-        """Used-weight headers; ``extra`` is the refused request's weight (a 429 reports the
-        weight the request would have brought, over the limit, as Binance does)."""
-        if group is None:
-            return {}
-        used = str(self._used(ip, group, now_ms) + int(self.preload_weight.get(group, 0)) + extra)
-        pool = POOL_TABLE[group]
-        headers = {pool.header.upper(): used}
-        if pool.fallback_header:
-            headers[pool.fallback_header.upper()] = used
-        return headers
-
-    # -- order counters --------------------------------------------------------------------
     def next_order_id(self) -> int:
-        return next(self._order_ids)
+        return self.order_book.next_order_id()
 
     def count_order(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
-        with self.lock:
-            self._orders.setdefault((account, group), []).append(now_ms)
-        return self.order_counts(account, group, now_ms)
+        return self.order_book.count_order(account, group, now_ms)
 
     def order_counts(self, account: str, group: str, now_ms: int) -> tuple[int, int]:
         """(orders in the last 10 s, orders in the long window: 1 day spot, 1 minute futures)."""
-        with self.lock:
-            stamps = self._orders.get((account, group), [])
-            long_ms = 86_400_000 if group == "api" else 60_000
-            return (
-                sum(1 for t in stamps if now_ms - t < 10_000),
-                sum(1 for t in stamps if now_ms - t < long_ms),
-            )
+        return self.order_book.order_counts(account, group, now_ms)
 
-    # -- faults ----------------------------------------------------------------------------
+    # -- weight and bans (RateLimiter) -----------------------------------------------------
+    @property
+    def limits(self) -> dict[str, int]:
+        return self.rate_limiter.limits
+
+    @limits.setter
+    def limits(self, value: dict[str, int]) -> None:
+        self.rate_limiter.limits = value
+
+    @property
+    def preload_weight(self) -> dict[str, int]:
+        return self.rate_limiter.preload_weight
+
+    @preload_weight.setter
+    def preload_weight(self, value: dict[str, int]) -> None:  # the weight_* faults set it
+        self.rate_limiter.preload_weight = value
+
+    @property
+    def bans(self) -> dict[str, int]:
+        """Weight pool -> banned until (epoch ms)."""
+        return self.rate_limiter.bans
+
+    @bans.setter
+    def bans(self, value: dict[str, int]) -> None:
+        self.rate_limiter.bans = value
+
+    @property
+    def banned_until_ms(self) -> int:
+        """The latest ban end over all hosts (0 = none); setting it bans every host."""
+        return max(self.bans.values())
+
+    @banned_until_ms.setter
+    def banned_until_ms(self, value: int) -> None:
+        self.bans = {g: int(value) for g in GROUPS}
+
+    @property
+    def ban_seconds(self) -> int:
+        return self.rate_limiter.ban_seconds
+
+    @ban_seconds.setter
+    def ban_seconds(self, value: int) -> None:
+        self.rate_limiter.ban_seconds = value
+
+    def weight_used(self, group: str, ip: str = "127.0.0.1") -> int:
+        """This IP's weight in the current minute, including other processes' preload."""
+        return self.rate_limiter.weight_used(group, ip)
+
+    def reset_weights(self) -> None:
+        self.rate_limiter.reset()
+
+    # -- faults (FaultController) ----------------------------------------------------------
     @property
     def faults(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [f.describe() for f in self._faults]
+        return self.fault_control.describe()
 
     def set_fault(
         self,
@@ -796,544 +313,22 @@ class Simulator:
         count: int | None = None,
         **params: Any,
     ) -> None:
-        if name not in FAULTS:
-            raise ValueError(f"unknown fault {name!r}; valid: {', '.join(FAULTS)}")
-        if account is not None and account not in self.accounts:
-            raise ValueError(f"unknown account {account!r}; have: {', '.join(self.accounts)}")
-        _check_fault_args(name, scope, count, params)
-        fault = ActiveFault(name, scope, account, count, dict(params))
-        with self.lock:
-            if name in TRANSPORT_FAULTS:
-                if name == "banned":
-                    secs = params.get("retry_after", self.ban_seconds) or self.ban_seconds
-                    until = self.now_ms() + int(secs * 1000)
-                    fault.saved.append((self, "bans", dict(self.bans)))
-                    fault.params.setdefault("until_ms", until)
-                    # A ban is per host (weight group): a scoped fault bans that group only.
-                    banned = [group_of(scope.rstrip("/") + "/")] if scope else list(GROUPS)
-                    self.bans = {g: (until if g in banned else old) for g, old in self.bans.items()}
-                self._faults.append(fault)
-                return
-            self._apply_preset(fault)
-
-    def _apply_preset(self, fault: ActiveFault) -> None:
-        changes: list[tuple[Any, str, Any]] = []
-        if fault.name in GLOBAL_PRESETS:
-            for attr, value in GLOBAL_PRESETS[fault.name].items():
-                changes.append((self, attr, value(self) if callable(value) else value))
-        elif fault.name in STATE_PRESETS:
-            targets = (
-                [self.accounts[fault.account]]
-                if fault.account is not None
-                else list(self.accounts.values())
-            )
-            changes = STATE_PRESETS[fault.name](self, targets, fault.params)
-        else:
-            targets = (
-                [self.accounts[fault.account]]
-                if fault.account is not None
-                else list(self.accounts.values())
-            )
-            for acct in targets:
-                for attr, value in ACCOUNT_PRESETS[fault.name].items():
-                    changes.append((acct, attr, value(acct, self) if callable(value) else value))
-        touched = {(id(t), a) for t, a, _ in changes}
-        # A preset replaces any active preset on the same knobs (margin_warning -> margin_critical),
-        # so clearing either one later restores the original values.
-        for other in [f for f in self._faults if not f.is_transport and f.touches() & touched]:
-            other.restore()
-            self._faults.remove(other)
-        for target, attr, value in changes:
-            fault.saved.append((target, attr, getattr(target, attr)))
-            setattr(target, attr, value)
-        fault.applied = changes
-        self._faults.append(fault)
+        """Make the fault ``name`` (see ``faults.FAULTS``) active; ValueError if a bad setting."""
+        self.fault_control.set_fault(name, scope=scope, account=account, count=count, **params)
 
     def clear_fault(self, name: str | None = None) -> None:
-        with self.lock:
-            gone = [f for f in self._faults if name is None or f.name == name]
-            for f in reversed(gone):
-                f.restore()
-                f.cleared.set()
-                self._faults.remove(f)
+        """Clear the named fault (every fault without a name), restoring what it changed."""
+        self.fault_control.clear_fault(name)
 
-    def _match_fault(self, req: _Request, acct: SimAccount | None) -> ActiveFault | None:
-        with self.lock:
-            for f in self._faults:
-                if not f.is_transport:
-                    continue
-                if f.scope and not req.path.startswith(f.scope):
-                    continue
-                if f.account is not None and (acct is None or acct.name != f.account):
-                    continue
-                if f.count is not None:
-                    f.count -= 1
-                    if f.count <= 0:
-                        # Keep the restore for "banned" (its ban stays as the server state).
-                        self._faults.remove(f)
-                return f
-        return None
+    # -- requests (RequestPipeline) and the control API ------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.pipeline.requests
 
-    def hold(self, resp: Response) -> None:
-        """Block this handler thread for a 'timeout' fault until time, clear_fault or stop()."""
-        assert resp.hold_fault is not None
-        deadline = time.monotonic() + resp.hold_seconds
-        while not self.stopping.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0 or resp.hold_fault.cleared.wait(min(left, 0.05)):
-                return
-
-    def _fault_response(
-        self, f: ActiveFault, req: _Request, group: str | None, now_ms: int
-    ) -> Response | None:
-        """The answer a transport fault gives, or None to continue normally (slow, bad_schema)."""
-        p = f.params
-        wh = self._weight_headers(group, req.client_ip, now_ms)
-        name = f.name
-        if name == "http_500":
-            return _json_response(500, {"code": -1000, "msg": quote(-1000, "spot")}, wh)
-        if name == "http_502":
-            return _html(502, "502 ERROR", "CloudFront wasn't able to connect to the origin.")
-        if name == "http_504":
-            return _html(
-                504,
-                "504 Gateway Timeout ERROR",
-                "CloudFront attempted to establish a connection with the origin, but "
-                "either the attempt failed or the origin closed the connection.",
-            )
-        if name == "http_503":
-            kind = p.get("kind", "busy")
-            if kind == "unavailable":
-                return Response(503, b"Service Unavailable.", {"Content-Type": "text/plain"})
-            code, msg = {
-                "busy": (-1008, quote(-1008, "spot")),
-                "internal": (-1001, quote(-1001, "spot")),
-                "unknown": (-1000, "Unknown error, please check your request or try again later."),
-            }.get(kind, (-1008, quote(-1008, "spot")))
-            return _json_response(503, {"code": code, "msg": msg}, wh)
-        if name == "waf_403":
-            return _html(
-                403,
-                "403 ERROR",
-                "Request blocked. We can't connect to the server for this "
-                "app or website at this time.",
-            )
-        if name == "timeout":
-            return Response(action="hold", hold_seconds=float(p.get("seconds", 60)), hold_fault=f)
-        if name == "slow":
-            self.stopping.wait(float(p.get("seconds", 2)))
-            return None
-        if name == "close":
-            return Response(action="close")
-        if name == "reset":
-            return Response(action="reset")
-        if name == "truncated":
-            return Response(
-                200, b'{"serverTime":', {"Content-Type": JSON_TYPE, **wh}, action="truncate"
-            )
-        if name == "malformed_json":
-            return Response(200, b'{"serverTime": 12', {"Content-Type": JSON_TYPE, **wh})
-        if name == "html_200":
-            page = (
-                b"<!DOCTYPE html><html><head><title>Binance</title></head><body>"
-                b"<h1>We'll be back soon.</h1></body></html>"
-            )
-            return Response(200, page, {"Content-Type": HTML_TYPE})
-        if name == "empty_body":
-            return Response(200, b"", {"Content-Type": JSON_TYPE, **wh})
-        if name == "bad_schema":
-            return None
-        if name == "rate_limited":
-            limit = self.limits.get(group or "api", 6000)
-            # The 429 reports the weight over the limit, as a real one does (never 0).
-            used = self._used(req.client_ip, group or "api", now_ms)
-            used += int(self.preload_weight.get(group or "api", 0))
-            hdr = self._weight_headers(group, req.client_ip, now_ms, extra=max(1, limit + 1 - used))
-            ra = p.get("retry_after", 30)
-            if ra is not None:
-                hdr["Retry-After"] = str(int(ra))
-            return _json_response(
-                429,
-                {"code": -1003, "msg": limit_message(group or "api", limit, req.client_ip)},
-                hdr,
-            )
-        if name == "banned":
-            hdr = dict(wh)
-            until = int(
-                p.get("until_ms")
-                or self.bans.get(group or "api", 0)
-                or now_ms + self.ban_seconds * 1000
-            )
-            if "retry_after" not in p or p["retry_after"] is not None:
-                hdr["Retry-After"] = str(max(0, math.ceil((until - now_ms) / 1000)))
-            return _json_response(
-                418, {"code": -1003, "msg": ban_message(group, until, req.client_ip)}, hdr
-            )
-        raise AssertionError(f"unhandled transport fault {name}")
-
-    # -- request processing ----------------------------------------------------------------
-    def record(
-        self,
-        req: _Request,
-        status: int,
-        weight: int,
-        group: str | None,
-        acct: SimAccount | None,
-        signed: bool,
-    ) -> None:
-        rec = RequestRecord(
-            time.time(),
-            req.method,
-            req.path,
-            status,
-            weight,
-            group,
-            acct.name if acct else None,
-            signed,
-        )
-        with self.lock:
-            self.requests.append(rec)
-
-    def process(
-        self, req: _Request, *, skip_transport: bool = False, record: bool = True
-    ) -> Response:
-        group = group_of(req.path)
-        endpoint = ROUTES.get((req.method, req.path))
-        signed = endpoint is not None and endpoint.security in SIGNED
-        acct = self.account_by_key(req.api_key)
-        state = {"weight": 0}
-        try:
-            resp = self._process_inner(req, group, endpoint, acct, skip_transport, state)
-        except Exception as e:  # a simulator bug: answer like Binance's 500 and keep serving
-            log.exception("simulator error on %s %s", req.method, req.path)
-            resp = _json_response(500, {"code": -1000, "msg": f"simulator error: {e!r}"})
-        if record and resp.action != "hold":  # a held request is recorded when it ends
-            status = resp.status if resp.action in ("send", "truncate") else 0
-            self.record(req, status, state["weight"], group, acct, signed)
-        return resp
-
-    def _process_inner(
-        self,
-        req: _Request,
-        group: str | None,
-        endpoint: Endpoint | None,
-        acct: SimAccount | None,
-        skip_transport: bool,
-        state: dict[str, int],
-    ) -> Response:
-        now = self.now_ms()
-        mangle = False
-        if not skip_transport:
-            fault = self._match_fault(req, acct)
-            if fault is not None:
-                resp = self._fault_response(fault, req, group, now)
-                if resp is not None:
-                    return resp
-                mangle = fault.name == "bad_schema"
-                now = self.now_ms()
-        ip = req.client_ip
-        with self.lock:
-            if group is not None and self.bans.get(group, 0) > now:
-                return self._banned(group, ip, now)
-            if endpoint is None:
-                if any(k[1] == req.path for k in ROUTES):
-                    return _json_response(
-                        405,
-                        {"code": -1000, "msg": quote(-1000, "spot")},
-                        self._weight_headers(group, ip, now),
-                    )
-                # Binance: an empty 404 on the spot host, an HTML page on the futures hosts.
-                if group in ("fapi", "dapi"):
-                    return Response(
-                        404,
-                        b"<html><body><h2>404 Not found</h2></body></html>",
-                        {"Content-Type": "text/html"},
-                    )
-                return Response(404, b"", {})
-            params = self._params(req)
-            weight = endpoint.weight_for(params)
-            assert group is not None
-            limit = int(self.limits.get(group, 0))
-            used = self._used(ip, group, now) + int(self.preload_weight.get(group, 0))
-            if limit and used + weight > limit:
-                minute, sent = self._violations.get((ip, group), (self._minute(now), 0))
-                if minute != self._minute(now):
-                    sent = 0
-                if sent >= self.ban_after_429:
-                    self.bans[group] = now + int(self.ban_seconds * 1000)
-                    self._violations.pop((ip, group), None)
-                    return self._banned(group, ip, now)
-                self._violations[(ip, group)] = (self._minute(now), sent + 1)
-                retry = math.ceil((60000 - now % 60000) / 1000)
-                return _json_response(
-                    429,
-                    {"code": -1003, "msg": limit_message(group, limit, ip)},
-                    {
-                        **self._weight_headers(group, ip, now, extra=weight),
-                        "Retry-After": str(retry),
-                    },
-                )
-            self._add_weight(ip, group, weight, now)
-            state["weight"] = weight
-        ctx = Ctx(self, req.method, req.path, group, params, ip, now)
-        try:
-            if endpoint.security in SIGNED:
-                ctx.account = self._authenticate(req, endpoint, group, params, now)
-            payload = endpoint.handler(ctx)
-            status = 200
-        except ApiError as e:
-            payload, status = {"code": e.code, "msg": e.msg}, e.status
-        if status == 200 and ctx.refund_weight and endpoint.zero_weight_on_success:
-            with self.lock:
-                self._add_weight(ip, group, -state["weight"], now)
-                state["weight"] = 0
-        if mangle and status == 200:
-            payload = _mangle(payload)
-        headers = {**self._weight_headers(group, ip, now), **ctx.extra_headers}
-        return _json_response(status, payload, headers)
-
-    def _banned(self, group: str, ip: str, now: int) -> Response:
-        until = self.bans.get(group, 0)
-        retry = max(1, math.ceil((until - now) / 1000))
-        return _json_response(
-            418,
-            {"code": -1003, "msg": ban_message(group, until, ip)},
-            {**self._weight_headers(group, ip, now), "Retry-After": str(retry)},
-        )
-
-    @staticmethod
-    def _params(req: _Request) -> dict[str, str]:
-        params = dict(parse_qsl(req.raw_body, keep_blank_values=True)) if req.raw_body else {}
-        # Binance: a parameter in both places takes the query-string value.
-        params.update(parse_qsl(req.raw_query, keep_blank_values=True))
-        return params
-
-    # -- security --------------------------------------------------------------------------
-    def _authenticate(
-        self, req: _Request, endpoint: Endpoint, group: str, params: dict[str, str], now: int
-    ) -> SimAccount:
-        key = (req.api_key or "").strip()
-        if len(key) != 64 or not key.isascii() or not key.isalnum():
-            raise ApiError(401, -2014)
-        acct = self.account_by_key(key)
-        if (
-            acct is None
-            or acct.key_deleted
-            or (acct.ip_whitelist is not None and req.client_ip not in acct.ip_whitelist)
-        ):
-            raise self._rejected(group, req.client_ip)
-        ts_raw = params.get("timestamp", "")
-        try:
-            ts = int(ts_raw)
-        except ValueError:
-            raise mandatory("timestamp") from None
-        if group == "api" and ts > 10**14:
-            ts //= 1000  # spot accepts microsecond timestamps
-        try:
-            recv_window = float(params.get("recvWindow") or 5000)
-        except ValueError:
-            raise mandatory("recvWindow") from None
-        if recv_window > MAX_RECV_WINDOW:
-            raise ApiError(400, -1131)
-        if ts >= now + 1000:
-            raise ApiError(400, -1021, MSG_AHEAD)
-        if now - ts > recv_window:
-            raise ApiError(400, -1021, MSG_OUTSIDE)
-        if not self._signature_ok(acct, req):
-            raise ApiError(400, -1022)
-        # Permissions are checked after the signature, as Binance does.
-        if not acct.enable_reading:
-            raise self._rejected(group, req.client_ip)
-        if group in ("fapi", "dapi") and (not acct.enable_futures or acct.portfolio_margin):
-            # a Portfolio Margin account's classic futures calls are refused (users report)
-            raise self._rejected(group, req.client_ip)
-        if group == "papi" and not (acct.portfolio_margin and acct.enable_pm_trading):
-            raise self._rejected(group, req.client_ip)
-        if req.path in ("/api/v3/order", "/api/v3/order/test"):
-            expiry = acct.trading_authority_expiration_ms
-            if not acct.enable_spot_trading or (expiry is not None and expiry < now):
-                raise self._rejected(group, req.client_ip)
-        return acct
-
-    @staticmethod
-    def _rejected(group: str, ip: str) -> ApiError:
-        msg = quote(-2015, "spot")
-        if group in ("fapi", "dapi", "papi"):
-            msg = msg.rstrip(".") + f", request ip: {ip}"
-        return ApiError(401, -2015, msg)
-
-    @staticmethod
-    def _split_signature(raw: str) -> tuple[str, str | None]:
-        kept: list[str] = []
-        sig: str | None = None
-        for part in raw.split("&") if raw else []:
-            if part.startswith("signature="):
-                sig = part[len("signature=") :]
-            else:
-                kept.append(part)
-        return "&".join(kept), sig
-
-    def _signature_ok(self, acct: SimAccount, req: _Request) -> bool:
-        query, sig_q = self._split_signature(req.raw_query)
-        body, sig_b = self._split_signature(req.raw_body)
-        sig = sig_q if sig_q is not None else sig_b
-        if not sig:
-            return False
-        payload = (query + body).encode()
-        if acct.public_key_pem is None:
-            secret = acct.api_secret or ""
-            if acct.secret_mismatch:
-                secret = "mismatch-" + secret[::-1]
-            expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-            return hmac.compare_digest(expected, unquote(sig).lower())
-        if acct.secret_mismatch:
-            return False
-        try:
-            raw_sig = base64.b64decode(unquote(sig), validate=True)
-        except ValueError:
-            return False
-        key = self._public_key(acct.public_key_pem)
-        try:
-            if isinstance(key, RSA.RsaKey):
-                pkcs1_15.new(key).verify(SHA256.new(payload), raw_sig)
-            else:
-                eddsa.new(key, "rfc8032").verify(payload, raw_sig)
-        except (ValueError, TypeError):
-            return False
-        return True
-
-    def _public_key(self, pem: str) -> Any:
-        key = self._key_cache.get(pem)
-        if key is None:
-            try:
-                key = ECC.import_key(pem)
-                if key.has_private():
-                    key = key.public_key()
-            except ValueError:
-                key = RSA.import_key(pem)
-                if key.has_private():
-                    key = key.public_key()
-            self._key_cache[pem] = key
-        return key
-
-    # -- control API -----------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        with self.lock:
-            now = self.now_ms()
-            return {
-                "url": self.url if self._httpd is not None else None,
-                "server_time": now,
-                "accounts": [a.public_view() for a in self.accounts.values()],
-                "faults": [f.describe() for f in self._faults],
-                "clock_offset_ms": self.clock_offset_ms,
-                "latency_ms": self.latency_ms,
-                "maintenance": self.maintenance,
-                "limits": dict(self.limits),
-                "preload_weight": dict(self.preload_weight),
-                "weights": {
-                    g: self._used("127.0.0.1", g, now) + int(self.preload_weight.get(g, 0))
-                    for g in GROUPS
-                },
-                "banned_until_ms": self.banned_until_ms,
-                "bans": dict(self.bans),
-                "markets": {
-                    m: {
-                        sym: {
-                            "price": str(st.price_at(now)),
-                            "status": st.status,
-                            **({"deliveryDate": st.delivery_date_ms} if m == "usdm" else {}),
-                        }
-                        for sym, st in syms.items()
-                    }
-                    for m, syms in self.markets.items()
-                },
-                "spot_delist": [dict(e) for e in self.spot_delist],
-                "requests": len(self.requests),
-                "fault_names": list(FAULTS),
-            }
-
-    def reset(self) -> None:
-        """Back to a clean exchange: no faults, true clock, no weight, no ban, no history,
-        default prices, statuses, filters and delist dates (accounts keep their orders)."""
-        with self.lock:
-            self.clear_fault()
-            self.clock_offset_ms = 0.0
-            self.maintenance = False
-            self.preload_weight = {g: 0 for g in GROUPS}
-            self.bans = {g: 0 for g in GROUPS}
-            self.markets = default_symbols()
-            self.spot_delist = []
-            self.reset_weights()
-            self.requests.clear()
-
-    def apply_fault_changes(self, spec: dict[str, Any]) -> None:
-        """Apply a control body: {"clear": [...] or "all", "set": [{name, account, ...}]}."""
-        clear = spec.get("clear")
-        if clear == "all":
-            self.clear_fault()
-        elif isinstance(clear, str):
-            self.clear_fault(clear)
-        elif isinstance(clear, Iterable):
-            for name in clear:
-                self.clear_fault(str(name))
-        for item in spec.get("set") or []:
-            if isinstance(item, str):
-                item = {"name": item}
-            self.set_fault(
-                item["name"],
-                scope=item.get("scope"),
-                account=item.get("account"),
-                count=item.get("count"),
-                **(item.get("params") or {}),
-            )
+        """What ``GET /_sim/state`` shows."""
+        return control.state(self)
 
     def control(self, method: str, path: str, raw_body: bytes) -> Response:
-        try:
-            try:
-                body = json.loads(raw_body or b"{}")
-            except (ValueError, UnicodeDecodeError) as e:
-                raise ValueError(f"body is not JSON: {e}") from None
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            extra: dict[str, Any] = {}
-            if method == "GET" and path == "/_sim/state":
-                pass
-            elif method == "POST" and path == "/_sim/faults":
-                self.apply_fault_changes(body)
-            elif method == "POST" and path == "/_sim/clock":
-                if "offset_ms" not in body:
-                    raise ValueError("offset_ms: missing")
-                self.clock_offset_ms = _finite(body["offset_ms"], "offset_ms")
-            elif method == "POST" and path == "/_sim/reset":
-                self.reset()
-            elif method == "POST" and path in CONTROL_CALLS:
-                extra = self._control_call(path, body)
-            else:
-                return _json_response(404, {"error": f"unknown control endpoint {method} {path}"})
-        except (ValueError, KeyError, TypeError) as e:
-            msg = f"missing key {e}" if isinstance(e, KeyError) else str(e)
-            return _json_response(400, {"error": msg})
-        return _json_response(200, {**self.state(), **extra})
-
-    def _control_call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /_sim/<call> with the Python API's keyword arguments as a JSON object."""
-        name, needs_account = CONTROL_CALLS[path]
-        args = dict(body)
-        target: Any = self
-        if needs_account:
-            acct_name = args.pop("account", None)
-            if acct_name not in self.accounts:
-                have = ", ".join(self.accounts)
-                raise ValueError(f"account: unknown {acct_name!r}; have: {have}")
-            target = self.accounts[acct_name]
-        if name == "set_filter":
-            fields = args.pop("fields", None)
-            if not isinstance(fields, dict):
-                raise ValueError("fields: must be an object of filter fields")
-            args.update(fields)
-        func = getattr(target, name)
-        try:
-            result = func(**args)
-        except TypeError as e:
-            raise ValueError(f"{name}: {e}") from None
-        return {"result": result} if result is not None else {}
+        """Answer a request to the ``/_sim`` control API."""
+        return control.handle(self, method, path, raw_body)

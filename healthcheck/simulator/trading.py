@@ -342,22 +342,7 @@ def validate_spot(
 ) -> dict[str, Any]:
     """Binance's spot new-order rules; return the parsed order or raise ApiError."""
     st, side, otype = _common(sim, "spot", p, SPOT_TYPES)
-    needs_price = otype in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
-    needs_stop = otype in SPOT_ALGO_TYPES
-    if otype in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and not p.get("timeInForce"):
-        raise mandatory("timeInForce")
-    qty = dec(p, "quantity")
-    quote_qty = dec(p, "quoteOrderQty") if otype == "MARKET" else None
-    if qty is None and quote_qty is None:
-        raise mandatory("quantity")
-    price = dec(p, "price") if needs_price else None
-    if needs_price and price is None:
-        raise mandatory("price")
-    if needs_stop and dec(p, "stopPrice") is None and not p.get("trailingDelta"):
-        raise mandatory("stopPrice")
-    for name in ("price", "quantity", "stopPrice"):
-        if p.get(name) and decimals(p[name]) > 8:
-            raise ApiError(400, -1111, f"Parameter '{name}' has too much precision.")
+    qty, quote_qty, price = _spot_amounts(p, otype)
     if not acct.can_trade_spot:
         raise ApiError(400, -2010, "This action is disabled on this account.")
     if st.status != "TRADING":
@@ -368,62 +353,13 @@ def validate_spot(
         lot_size = st.filter("LOT_SIZE")
         step = Decimal(str(lot_size["stepSize"])) if lot_size else Decimal(0)
         qty = (quote_qty / cur).quantize(step.normalize() if step else Decimal("0.00000001"))
-
-    def fail(name: str, code: int = -1013) -> ApiError:
-        return ApiError(400, code, f"Filter failure: {name}")
-
-    for px in (price, dec(p, "stopPrice")):
-        f = st.filter("PRICE_FILTER")
-        if px is None or f is None:
-            continue
-        lo, hi, tick = (Decimal(str(f[k])) for k in ("minPrice", "maxPrice", "tickSize"))
-        if (lo and px < lo) or (hi and px > hi) or not _is_multiple(px, tick):
-            raise fail("PRICE_FILTER")
-    is_market = otype == "MARKET"
-    lot = st.filter("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
-    for name, f in (
-        ("LOT_SIZE", st.filter("LOT_SIZE")),
-        ("MARKET_LOT_SIZE", lot if is_market else None),
-    ):
-        if f is None:
-            continue
-        lo, hi, step = (Decimal(str(f[k])) for k in ("minQty", "maxQty", "stepSize"))
-        if (lo and qty < lo) or (hi and qty > hi) or not _is_multiple(qty, step):
-            raise fail(name)
     ref = price if price is not None else cur
-    f = st.filter("PERCENT_PRICE_BY_SIDE")
-    if f is not None and price is not None:
-        up, down = (
-            ("bidMultiplierUp", "bidMultiplierDown")
-            if side == "BUY"
-            else ("askMultiplierUp", "askMultiplierDown")
-        )
-        if price > cur * Decimal(str(f[up])) or price < cur * Decimal(str(f[down])):
-            raise fail("PERCENT_PRICE_BY_SIDE")
-    f = st.filter("NOTIONAL")
-    if f is not None:
-        notional = qty * ref
-        if (not is_market or f.get("applyMinToMarket", True)) and notional < Decimal(
-            str(f["minNotional"])
-        ):
-            raise fail("NOTIONAL")
-        if (not is_market or f.get("applyMaxToMarket", False)) and notional > Decimal(
-            str(f["maxNotional"])
-        ):
-            raise fail("NOTIONAL")
-    f = st.filter("MIN_NOTIONAL")
-    if f is not None and (not is_market or f.get("applyToMarket", True)):
-        if qty * ref < Decimal(str(f["minNotional"])):
-            raise fail("MIN_NOTIONAL")
-    resting = not is_market
-    opened = open_orders(acct, "spot", st.symbol)
-    f = st.filter("MAX_NUM_ORDERS")
-    if f is not None and resting and len(opened) >= int(f["maxNumOrders"]):
-        raise fail("MAX_NUM_ORDERS", -2010)
-    f = st.filter("MAX_NUM_ALGO_ORDERS")
-    if f is not None and otype in SPOT_ALGO_TYPES:
-        if sum(1 for o in opened if o["algo"]) >= int(f["maxNumAlgoOrders"]):
-            raise fail("MAX_NUM_ALGO_ORDERS", -2010)
+    # Binance's order of the filters: the first one that fails answers.
+    _spot_price_filter(st, price, dec(p, "stopPrice"))
+    _spot_lot_filters(st, otype, qty)
+    _spot_percent_price(st, side, price, cur)
+    _spot_notional_filters(st, otype, qty * ref)
+    _spot_order_limits(acct, st, otype)
     if check_balance:
         asset, needed = (st.quote, qty * ref) if side == "BUY" else (st.base, qty)
         free = Decimal(str(acct.spot_balances.get(asset, ("0", "0"))[0]))
@@ -438,6 +374,103 @@ def validate_spot(
         "current": cur,
         "algo": otype in SPOT_ALGO_TYPES,
     }
+
+
+def _spot_amounts(
+    p: dict[str, str], otype: str
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """Given a spot order's parameters, return (quantity, quoteOrderQty, price); raise the
+    ApiError for a missing or over-precise one."""
+    needs_price = otype in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+    if otype in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and not p.get("timeInForce"):
+        raise mandatory("timeInForce")
+    qty = dec(p, "quantity")
+    quote_qty = dec(p, "quoteOrderQty") if otype == "MARKET" else None
+    if qty is None and quote_qty is None:
+        raise mandatory("quantity")
+    price = dec(p, "price") if needs_price else None
+    if needs_price and price is None:
+        raise mandatory("price")
+    if otype in SPOT_ALGO_TYPES and dec(p, "stopPrice") is None and not p.get("trailingDelta"):
+        raise mandatory("stopPrice")
+    for name in ("price", "quantity", "stopPrice"):
+        if p.get(name) and decimals(p[name]) > 8:
+            raise ApiError(400, -1111, f"Parameter '{name}' has too much precision.")
+    return qty, quote_qty, price
+
+
+def _spot_fail(name: str, code: int = -1013) -> ApiError:
+    return ApiError(400, code, f"Filter failure: {name}")
+
+
+def _spot_price_filter(st: SymbolState, price: Decimal | None, stop: Decimal | None) -> None:
+    """PRICE_FILTER on the price and the stop price."""
+    for px in (price, stop):
+        f = st.filter("PRICE_FILTER")
+        if px is None or f is None:
+            continue
+        lo, hi, tick = (Decimal(str(f[k])) for k in ("minPrice", "maxPrice", "tickSize"))
+        if (lo and px < lo) or (hi and px > hi) or not _is_multiple(px, tick):
+            raise _spot_fail("PRICE_FILTER")
+
+
+def _spot_lot_filters(st: SymbolState, otype: str, qty: Decimal) -> None:
+    """LOT_SIZE, and MARKET_LOT_SIZE for a MARKET order, on the quantity."""
+    is_market = otype == "MARKET"
+    lot = st.filter("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
+    for name, f in (
+        ("LOT_SIZE", st.filter("LOT_SIZE")),
+        ("MARKET_LOT_SIZE", lot if is_market else None),
+    ):
+        if f is None:
+            continue
+        lo, hi, step = (Decimal(str(f[k])) for k in ("minQty", "maxQty", "stepSize"))
+        if (lo and qty < lo) or (hi and qty > hi) or not _is_multiple(qty, step):
+            raise _spot_fail(name)
+
+
+def _spot_percent_price(st: SymbolState, side: str, price: Decimal | None, cur: Decimal) -> None:
+    """PERCENT_PRICE_BY_SIDE: a limit price within the side's multipliers of the price."""
+    f = st.filter("PERCENT_PRICE_BY_SIDE")
+    if f is not None and price is not None:
+        up, down = (
+            ("bidMultiplierUp", "bidMultiplierDown")
+            if side == "BUY"
+            else ("askMultiplierUp", "askMultiplierDown")
+        )
+        if price > cur * Decimal(str(f[up])) or price < cur * Decimal(str(f[down])):
+            raise _spot_fail("PERCENT_PRICE_BY_SIDE")
+
+
+def _spot_notional_filters(st: SymbolState, otype: str, notional: Decimal) -> None:
+    """NOTIONAL (min and max) and MIN_NOTIONAL on quantity x price."""
+    is_market = otype == "MARKET"
+    f = st.filter("NOTIONAL")
+    if f is not None:
+        if (not is_market or f.get("applyMinToMarket", True)) and notional < Decimal(
+            str(f["minNotional"])
+        ):
+            raise _spot_fail("NOTIONAL")
+        if (not is_market or f.get("applyMaxToMarket", False)) and notional > Decimal(
+            str(f["maxNotional"])
+        ):
+            raise _spot_fail("NOTIONAL")
+    f = st.filter("MIN_NOTIONAL")
+    if f is not None and (not is_market or f.get("applyToMarket", True)):
+        if notional < Decimal(str(f["minNotional"])):
+            raise _spot_fail("MIN_NOTIONAL")
+
+
+def _spot_order_limits(acct: SimAccount, st: SymbolState, otype: str) -> None:
+    """MAX_NUM_ORDERS for a resting order, MAX_NUM_ALGO_ORDERS for a stop (-2010)."""
+    opened = open_orders(acct, "spot", st.symbol)
+    f = st.filter("MAX_NUM_ORDERS")
+    if f is not None and otype != "MARKET" and len(opened) >= int(f["maxNumOrders"]):
+        raise _spot_fail("MAX_NUM_ORDERS", -2010)
+    f = st.filter("MAX_NUM_ALGO_ORDERS")
+    if f is not None and otype in SPOT_ALGO_TYPES:
+        if sum(1 for o in opened if o["algo"]) >= int(f["maxNumAlgoOrders"]):
+            raise _spot_fail("MAX_NUM_ALGO_ORDERS", -2010)
 
 
 def validate_usdm(
@@ -460,12 +493,57 @@ def validate_usdm(
         raise ApiError(400, -4061)
     close_position = p.get("closePosition", "").lower() == "true"
     reduce_only = p.get("reduceOnly", "").lower() == "true" or close_position
+    qty, price = _usdm_amounts(st, p, otype, algo_endpoint=algo_endpoint)
+    _usdm_account_gates(acct, st, reduce_only, now_ms)
+    # Binance's order of the filters: the first one that fails answers.
+    _usdm_price_filter(st, price, dec(p, "stopPrice"))
+    if not close_position:
+        _usdm_lot_filter(st, otype, qty)
+    mark = st.price_at(now_ms)
+    f = st.filter("PERCENT_PRICE")
+    if f is not None and price is not None and otype == "LIMIT":
+        if side == "BUY" and price > mark * Decimal(str(f["multiplierUp"])):
+            raise _usdm_fail(-4016)
+        if side == "SELL" and price < mark * Decimal(str(f["multiplierDown"])):
+            raise _usdm_fail(-4024)
+    ref = price if price is not None else mark
+    f = st.filter("MIN_NOTIONAL")
+    if f is not None and not reduce_only and qty * ref < Decimal(str(f["notional"])):
+        raise ApiError(
+            400,
+            -4164,
+            f"Order's notional must be no smaller than {f['notional']} "
+            "(unless you choose reduce only).",
+        )
+    _usdm_order_limits(acct, st, otype)
+    if not reduce_only:
+        _usdm_margin(acct, st, qty if side == "BUY" else -qty, ref, mark)
+    return {
+        "symbol": st.symbol,
+        "side": side,
+        "type": otype,
+        "qty": qty,
+        "price": price,
+        "current": mark,
+        "algo": is_algo,
+        "reduceOnly": reduce_only,
+        "positionSide": side_pos or "BOTH",
+    }
+
+
+def _usdm_amounts(
+    st: SymbolState, p: dict[str, str], otype: str, *, algo_endpoint: bool
+) -> tuple[Decimal, Decimal | None]:
+    """Given a USD-M order's parameters, return (quantity, price); raise the ApiError for a
+    missing, over-precise or non-positive one."""
+    close_position = p.get("closePosition", "").lower() == "true"
     needs_price = otype in ("LIMIT", "STOP", "TAKE_PROFIT")
     if otype == "LIMIT" and not p.get("timeInForce"):
         raise mandatory("timeInForce")
     price = dec(p, "price") if needs_price else None
     if needs_price and price is None and not p.get("priceMatch"):
         raise mandatory("price")
+    is_algo = otype in USDM_ALGO_TYPES
     if is_algo and otype != "TRAILING_STOP_MARKET" and dec(p, "stopPrice") is None:
         raise mandatory("triggerPrice" if algo_endpoint else "stopPrice")
     qty = dec(p, "quantity")
@@ -478,92 +556,90 @@ def validate_usdm(
     qty = qty or Decimal(0)
     if qty < 0 or (qty == 0 and not close_position):
         raise ApiError(400, -4003, "Quantity less than or equal to zero.")
+    return qty, price
+
+
+def _usdm_account_gates(acct: SimAccount, st: SymbolState, reduce_only: bool, now_ms: int) -> None:
+    """The symbol trades, the account may trade futures, and (unless the order only reduces)
+    no trading-quantitative-rules lock and no reduce-only mode."""
     if st.status != "TRADING":
         raise ApiError(400, -4141, MSG_CLOSED_USDM)
     if not acct.can_trade_futures:
         raise ApiError(400, -4088)
-    if not reduce_only:
-        for ind in acct.futures_indicators:
-            recover = int(ind.get("plannedRecoverTime", 0))
-            if (
-                ind.get("isLocked")
-                and ind.get("symbol") in (st.symbol, "ACCOUNT")
-                and (recover == 0 or recover > now_ms)
-            ):
-                raise ApiError(400, -4400)
-        if acct.reduce_only:
-            raise ApiError(400, -4189)
+    if reduce_only:
+        return
+    for ind in acct.futures_indicators:
+        recover = int(ind.get("plannedRecoverTime", 0))
+        if (
+            ind.get("isLocked")
+            and ind.get("symbol") in (st.symbol, "ACCOUNT")
+            and (recover == 0 or recover > now_ms)
+        ):
+            raise ApiError(400, -4400)
+    if acct.reduce_only:
+        raise ApiError(400, -4189)
 
-    def fail(code: int) -> ApiError:
-        return ApiError(400, code, USDM_FILTER_MSGS[code])
 
+def _usdm_fail(code: int) -> ApiError:
+    return ApiError(400, code, USDM_FILTER_MSGS[code])
+
+
+def _usdm_price_filter(st: SymbolState, price: Decimal | None, stop: Decimal | None) -> None:
+    """PRICE_FILTER on the price (-4013, -4002, -4014) and the stop price (-4007)."""
     f = st.filter("PRICE_FILTER")
-    if f is not None:
-        lo, hi, tick = (Decimal(str(f[k])) for k in ("minPrice", "maxPrice", "tickSize"))
-        if price is not None:
-            if lo and price < lo:
-                raise fail(-4013)
-            if hi and price > hi:
-                raise fail(-4002)
-            if not _is_multiple(price, tick, lo):
-                raise fail(-4014)
-        stop = dec(p, "stopPrice")
-        if stop is not None and hi and stop > hi:
-            raise ApiError(400, -4007, "Stop price greater than max price.")
-    if not close_position:
-        is_market = otype in ("MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
-        f = st.filter("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
-        if f is not None:
-            lo, hi, step = (Decimal(str(f[k])) for k in ("minQty", "maxQty", "stepSize"))
-            if lo and qty < lo:
-                raise fail(-4004)
-            if hi and qty > hi:
-                raise fail(-4005)
-            if not _is_multiple(qty, step, lo):
-                raise fail(-4023)
-    mark = st.price_at(now_ms)
-    f = st.filter("PERCENT_PRICE")
-    if f is not None and price is not None and otype == "LIMIT":
-        if side == "BUY" and price > mark * Decimal(str(f["multiplierUp"])):
-            raise fail(-4016)
-        if side == "SELL" and price < mark * Decimal(str(f["multiplierDown"])):
-            raise fail(-4024)
-    ref = price if price is not None else mark
-    f = st.filter("MIN_NOTIONAL")
-    if f is not None and not reduce_only and qty * ref < Decimal(str(f["notional"])):
-        raise ApiError(
-            400,
-            -4164,
-            f"Order's notional must be no smaller than {f['notional']} "
-            "(unless you choose reduce only).",
-        )
+    if f is None:
+        return
+    lo, hi, tick = (Decimal(str(f[k])) for k in ("minPrice", "maxPrice", "tickSize"))
+    if price is not None:
+        if lo and price < lo:
+            raise _usdm_fail(-4013)
+        if hi and price > hi:
+            raise _usdm_fail(-4002)
+        if not _is_multiple(price, tick, lo):
+            raise _usdm_fail(-4014)
+    if stop is not None and hi and stop > hi:
+        raise ApiError(400, -4007, "Stop price greater than max price.")
+
+
+def _usdm_lot_filter(st: SymbolState, otype: str, qty: Decimal) -> None:
+    """LOT_SIZE, or MARKET_LOT_SIZE for a market kind, on the quantity."""
+    is_market = otype in ("MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+    f = st.filter("MARKET_LOT_SIZE" if is_market else "LOT_SIZE")
+    if f is None:
+        return
+    lo, hi, step = (Decimal(str(f[k])) for k in ("minQty", "maxQty", "stepSize"))
+    if lo and qty < lo:
+        raise _usdm_fail(-4004)
+    if hi and qty > hi:
+        raise _usdm_fail(-4005)
+    if not _is_multiple(qty, step, lo):
+        raise _usdm_fail(-4023)
+
+
+def _usdm_order_limits(acct: SimAccount, st: SymbolState, otype: str) -> None:
+    """MAX_NUM_ORDERS (-2025) for all but MARKET, MAX_NUM_ALGO_ORDERS (-4045) for stops."""
     opened = open_orders(acct, "usdm", st.symbol)
     f = st.filter("MAX_NUM_ORDERS")
     if f is not None and otype != "MARKET" and len(opened) >= int(f["limit"]):
-        raise fail(-2025)
+        raise _usdm_fail(-2025)
     f = st.filter("MAX_NUM_ALGO_ORDERS")
+    is_algo = otype in USDM_ALGO_TYPES
     if f is not None and is_algo and sum(1 for o in opened if o["algo"]) >= int(f["limit"]):
-        raise fail(-4045)
-    if not reduce_only:
-        pos = acct.usdm_position(st.symbol)
-        signed = qty if side == "BUY" else -qty
-        after = abs((pos["amt"] + signed) * mark)
-        cap = max_notional(st.symbol, acct.leverage_for(st.symbol))
-        if after > abs(pos["amt"] * mark) and after > cap:
-            raise fail(-2027)
-        if acct.futures_available("USDT") < qty * ref / acct.leverage_for(st.symbol):
-            raise ApiError(400, -2019)
-    return {
-        "symbol": st.symbol,
-        "side": side,
-        "type": otype,
-        "qty": qty,
-        "price": price,
-        "current": mark,
-        "algo": is_algo,
-        "reduceOnly": reduce_only,
-        "positionSide": side_pos or "BOTH",
-    }
+        raise _usdm_fail(-4045)
+
+
+def _usdm_margin(
+    acct: SimAccount, st: SymbolState, signed_qty: Decimal, ref: Decimal, mark: Decimal
+) -> None:
+    """The position after the order within the leverage bracket (-2027), and enough available
+    margin for it (-2019)."""
+    pos = acct.usdm_position(st.symbol)
+    after = abs((pos["amt"] + signed_qty) * mark)
+    cap = max_notional(st.symbol, acct.leverage_for(st.symbol))
+    if after > abs(pos["amt"] * mark) and after > cap:
+        raise _usdm_fail(-2027)
+    if acct.futures_available("USDT") < abs(signed_qty) * ref / acct.leverage_for(st.symbol):
+        raise ApiError(400, -2019)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -663,12 +739,7 @@ def usdm_position_json(
     mark = sim.symbol("usdm", symbol).price_at(now_ms)
     amt = pos["amt"]
     lev = acct.leverage_for(symbol)
-    if "notional" in pos:  # the balance check's derived position keeps its exact figures
-        notional, maint, initial = pos["notional"], pos["maint"], pos["initial"]
-    else:
-        notional = amt * mark
-        maint = maint_margin(symbol, notional) if amt else Decimal(0)
-        initial = abs(notional) / lev
+    notional, maint, initial = _position_margins(pos, symbol, mark, lev)
     upnl = (mark - pos["entry"]) * amt if amt else Decimal(0)
     isolated = acct.margin_type_for(symbol) == "ISOLATED"
     # an isolated position holds its own margin: the entry cost at its leverage (plus uPnL)
@@ -696,25 +767,45 @@ def usdm_position_json(
         "updateTime": now_ms - 3_600_000 if amt else 0,
     }
     if v2:
-        for k in (
-            "breakEvenPrice",
-            "initialMargin",
-            "maintMargin",
-            "positionInitialMargin",
-            "openOrderInitialMargin",
-            "adl",
-            "bidNotional",
-            "askNotional",
-            "marginAsset",
-        ):
-            row.pop(k, None)
-        row.update(
-            {
-                "leverage": str(lev),
-                "maxNotionalValue": str(max_notional(symbol, lev)),
-                "marginType": "isolated" if isolated else "cross",
-                "isAutoAddMargin": "false",
-                "isolated": isolated,
-            }
-        )
-    return row if (amt or v2) else None
+        return _position_row_v2(row, symbol, lev, isolated)
+    return row if amt else None
+
+
+def _position_margins(
+    pos: dict[str, Decimal], symbol: str, mark: Decimal, lev: int
+) -> tuple[Decimal, Decimal, Decimal]:
+    """Given a USD-M position, its mark price and leverage, return (notional, maintenance
+    margin, initial margin)."""
+    if "notional" in pos:  # the balance check's derived position keeps its exact figures
+        return pos["notional"], pos["maint"], pos["initial"]
+    amt = pos["amt"]
+    notional = amt * mark
+    maint = maint_margin(symbol, notional) if amt else Decimal(0)
+    return notional, maint, abs(notional) / lev
+
+
+def _position_row_v2(row: dict[str, Any], symbol: str, lev: int, isolated: bool) -> dict[str, Any]:
+    """Given a v3 positionRisk row, return the v2 row: no margin breakdown, with leverage,
+    bracket cap and margin type."""
+    for k in (
+        "breakEvenPrice",
+        "initialMargin",
+        "maintMargin",
+        "positionInitialMargin",
+        "openOrderInitialMargin",
+        "adl",
+        "bidNotional",
+        "askNotional",
+        "marginAsset",
+    ):
+        row.pop(k, None)
+    row.update(
+        {
+            "leverage": str(lev),
+            "maxNotionalValue": str(max_notional(symbol, lev)),
+            "marginType": "isolated" if isolated else "cross",
+            "isAutoAddMargin": "false",
+            "isolated": isolated,
+        }
+    )
+    return row

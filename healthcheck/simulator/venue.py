@@ -1,8 +1,9 @@
 """The simulated exchange as its endpoint handlers, order matching and faults see it.
 
 :class:`~healthcheck.simulator.server.Simulator` provides this interface; ``endpoints``,
-``coinm``, ``papi``, ``trading`` and ``faults`` are typed against it and use nothing else of
-the simulator, so none of them imports the server module that dispatches to them.
+``coinm``, ``papi``, ``trading`` and ``faults`` (and the simulator's own order book, fault
+controller and request pipeline) are typed against it and use nothing else of the simulator, so
+none of them imports the server module that dispatches to them.
 """
 
 from __future__ import annotations

@@ -261,9 +261,9 @@ def test_binance_docs_hmac_vector_verifies(sim: Simulator) -> None:
         == "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
     )
     acct = sim.add_account("docs", api_secret=secret)
-    from healthcheck.simulator.server import _Request
+    from healthcheck.simulator.server import Request
 
-    req = _Request(
+    req = Request(
         "POST",
         "/api/v3/order",
         "",
@@ -271,7 +271,7 @@ def test_binance_docs_hmac_vector_verifies(sim: Simulator) -> None:
         acct.api_key,
         "127.0.0.1",
     )
-    assert sim._signature_ok(acct, req)
+    assert sim.signature_ok(acct, req)
 
 
 def test_accounts_get_random_64_char_alnum_keys(sim: Simulator) -> None:
