@@ -187,6 +187,24 @@ class SymbolCheckBase(CheckBase):
         return [(m, account.symbols_for(m)) for m in account.markets if account.symbols_for(m)]
 
 
+@dataclass
+class SymbolView:
+    """One configured symbol of one market while a symbol check evaluates it: where it stands
+    (``label`` for texts), its exchangeInfo digest, the details row it fills and the reasons
+    something about it could not be checked."""
+
+    facts: Facts
+    market: str
+    symbol: str
+    exchange: ExchangeLimits
+    row: dict[str, Any]
+    unknown: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.symbol} ({MARKETS[self.market].title})"
+
+
 # ---------------------------------------------------------------------------------- facts
 
 
