@@ -111,6 +111,19 @@ UNI_MMR = Family(
 )
 
 
+def _margin_ratio_perf(account: str, ratio: float, s: BalanceSettings) -> Perf:
+    """Given an account's margin ratio, return its perfdata item in % with the thresholds."""
+    return Perf(
+        f"{account} margin_ratio",
+        min(ratio, 1e6) * 100,  # a ratio with no margin balance is huge: keep it readable
+        "%",
+        perf_number(s.margin_ratio_warning * 100),
+        perf_number(s.margin_ratio_critical * 100),
+        "0",
+        "100",
+    )
+
+
 @dataclass(frozen=True)
 class BalanceCheck(CheckBase):
     settings: BalanceSettings
@@ -124,15 +137,7 @@ class BalanceCheck(CheckBase):
         out = []
         ratio = finite(result.metrics.get("margin_ratio"))
         if ratio is not None:
-            perf = Perf(
-                f"{result.account} margin_ratio",
-                min(ratio, 1e6) * 100,  # a ratio with no margin balance is huge: keep it readable
-                "%",
-                perf_number(self.settings.margin_ratio_warning * 100),
-                perf_number(self.settings.margin_ratio_critical * 100),
-                "0",
-                "100",
-            )
+            perf = _margin_ratio_perf(result.account, ratio, self.settings)
             out.append(Measurement(MARGIN_RATIO, (result.account,), ratio, perf))
         uni_mmr = finite(result.metrics.get("uni_mmr"))
         if uni_mmr is not None:
