@@ -30,6 +30,7 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
+from healthcheck.checks.measure import Family, Measurement, Perf, finite, perf_number
 from healthcheck.exchange.catalogue import fix_for
 from healthcheck.exchange.endpoints import ENDPOINTS
 from healthcheck.exchange.fetch import Outcome, Request
@@ -132,12 +133,32 @@ class ApiKeySettings(CheckSettings):
     warn_no_ip_restriction: bool = setting(True, "WARNING for a key without an IP whitelist")
 
 
+TRADING_EXPIRY = Family(
+    "api_key_trading_expiry_timestamp_seconds",
+    "When the API key's trading permission expires (Unix time)",
+    ("account",),
+)
+
+
 @dataclass(frozen=True)
 class ApiKeyCheck(CheckBase):
     settings: ApiKeySettings
     id: ClassVar[str] = "api_key"
     title: ClassVar[str] = "API key format, signature, IP whitelist, permissions, expiry"
     Settings: ClassVar[type[CheckSettings]] = ApiKeySettings
+    families: ClassVar[tuple[Family, ...]] = (TRADING_EXPIRY,)
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """When the trading permission expires: a timestamp for Prometheus, the time left (with
+        the warning threshold) as perfdata."""
+        left = finite(result.metrics.get("trading_expires_in_seconds"))
+        if left is None:
+            return []
+        warn = perf_number(self.settings.expiry_warning_days * 86400)
+        perf = Perf(f"{result.account} key_trading_expires_in", left, "s", f"{warn}:", "0:")
+        # the check measured the time left against its run's start
+        at = round(run_started_at + left)
+        return [Measurement(TRADING_EXPIRY, (result.account,), at, perf)]
 
     def needs(self, account: AccountConfig) -> list[Request]:
         needs = [] if account.testnet else [Request("sapi.apiRestrictions")]

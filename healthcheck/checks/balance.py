@@ -26,6 +26,7 @@ from healthcheck.checks.base import (
     role_endpoints,
     setting,
 )
+from healthcheck.checks.measure import Family, Measurement, Perf, finite, perf_number
 from healthcheck.exchange.catalogue import fix_for
 from healthcheck.exchange.endpoints import ENDPOINTS
 from healthcheck.exchange.fetch import Request
@@ -96,12 +97,52 @@ class BalanceSettings(CheckSettings):
         return out
 
 
+MARGIN_RATIO = Family(
+    "margin_ratio",
+    "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
+    "margin coins (liquidation at 1)",
+    ("account",),
+)
+UNI_MMR = Family(
+    "uni_mmr",
+    "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
+    "liquidation at 1.05)",
+    ("account",),
+)
+
+
+def _margin_ratio_perf(account: str, ratio: float, s: BalanceSettings) -> Perf:
+    """Given an account's margin ratio, return its perfdata item in % with the thresholds."""
+    return Perf(
+        f"{account} margin_ratio",
+        min(ratio, 1e6) * 100,  # a ratio with no margin balance is huge: keep it readable
+        "%",
+        perf_number(s.margin_ratio_warning * 100),
+        perf_number(s.margin_ratio_critical * 100),
+        "0",
+        "100",
+    )
+
+
 @dataclass(frozen=True)
 class BalanceCheck(CheckBase):
     settings: BalanceSettings
     id: ClassVar[str] = "balance"
     title: ClassVar[str] = "futures margin ratio and available balance, spot free balance"
     Settings: ClassVar[type[CheckSettings]] = BalanceSettings
+    families: ClassVar[tuple[Family, ...]] = (MARGIN_RATIO, UNI_MMR)
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """The futures margin ratio (perfdata in %, with its thresholds) and PM's uniMMR."""
+        out = []
+        ratio = finite(result.metrics.get("margin_ratio"))
+        if ratio is not None:
+            perf = _margin_ratio_perf(result.account, ratio, self.settings)
+            out.append(Measurement(MARGIN_RATIO, (result.account,), ratio, perf))
+        uni_mmr = finite(result.metrics.get("uni_mmr"))
+        if uni_mmr is not None:
+            out.append(Measurement(UNI_MMR, (result.account,), uni_mmr))
+        return out
 
     def _spot_endpoint(self, account: AccountConfig, market: str) -> str | None:
         # the testnet has no /sapi: only /api/v3/account can say the balances there

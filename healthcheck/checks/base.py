@@ -18,6 +18,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from healthcheck.checks.measure import Family, Measurement
 from healthcheck.exchange.endpoints import ENDPOINTS, endpoint_for
 from healthcheck.exchange.fetch import FetchError, Outcome, Request
 from healthcheck.model.markets import MARKETS
@@ -100,6 +101,7 @@ class Check(Protocol):
     wants_time_samples: ClassVar[bool]
     wants_ntp: ClassVar[bool]
     has_followups: ClassVar[bool]
+    families: ClassVar[tuple[Family, ...]]
     settings: Any
 
     def applies(self, account: AccountConfig) -> bool: ...
@@ -109,6 +111,8 @@ class Check(Protocol):
     def followups(self, account: AccountConfig, facts: Facts) -> list[Request]: ...
 
     def evaluate(self, facts: Facts) -> Result | None: ...
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]: ...
 
 
 def role_endpoints(account: AccountConfig, market: str, role: str) -> list[str]:
@@ -134,6 +138,8 @@ class CheckBase:
     wants_time_samples: ClassVar[bool] = False
     wants_ntp: ClassVar[bool] = False
     has_followups: ClassVar[bool] = False  # see followups()
+    # the Prometheus families the check's measurements() fill (healthcheck.checks.measure)
+    families: ClassVar[tuple[Family, ...]] = ()
 
     def applies(self, account: AccountConfig) -> bool:
         return not self.roles or any(offers(account, r) for r in self.roles)
@@ -144,6 +150,12 @@ class CheckBase:
     def followups(self, account: AccountConfig, facts: Facts) -> list[Request]:
         """Requests that can only be built from the first round's answers (e.g. a test order
         sized from exchangeInfo's filters)."""
+        return []
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """Given one of the check's results and when the run that made it started (Unix time),
+        return its figures as Prometheus samples and perfdata items, in base units (thresholds
+        from this check's settings)."""
         return []
 
 
@@ -173,6 +185,24 @@ class SymbolCheckBase(CheckBase):
     def symbol_markets(account: AccountConfig) -> list[tuple[str, tuple[str, ...]]]:
         """Given an account, return (market, its configured symbols) where it has some."""
         return [(m, account.symbols_for(m)) for m in account.markets if account.symbols_for(m)]
+
+
+@dataclass
+class SymbolView:
+    """One configured symbol of one market while a symbol check evaluates it: where it stands
+    (``label`` for texts), its exchangeInfo digest, the details row it fills and the reasons
+    something about it could not be checked."""
+
+    facts: Facts
+    market: str
+    symbol: str
+    exchange: ExchangeLimits
+    row: dict[str, Any]
+    unknown: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.symbol} ({MARKETS[self.market].title})"
 
 
 # ---------------------------------------------------------------------------------- facts

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from healthcheck.bots.liveness import ApiFailure, ApiProbe, BotAliveFacts, SourceSilence, UnitState
 from healthcheck.checks.base import CheckBase, CheckSettings, Facts, Finding, combine, fmt_duration
+from healthcheck.checks.measure import Family, Measurement, Perf, finite, perf_number
 from healthcheck.model.result import Result, Status
 
 CHECK_ID = "bot_alive"
@@ -193,6 +194,13 @@ def evaluate_bot_alive(account: str, facts: BotAliveFacts, now: float) -> Result
     return r
 
 
+LAST_LINE = Family(
+    "bot_last_line_timestamp_seconds",
+    "When the bot's watched log last wrote a line (Unix time; the oldest of the account's sources)",
+    ("account",),
+)
+
+
 @dataclass(frozen=True)
 class BotAliveCheck(CheckBase):
     """bot_alive in the registry. It sends no request to Binance: the runner hands it
@@ -203,6 +211,22 @@ class BotAliveCheck(CheckBase):
     id: ClassVar[str] = CHECK_ID
     title: ClassVar[str] = "the bot still runs: its log writes, its unit, its REST API"
     Settings: ClassVar[type[CheckSettings]] = CheckSettings
+    families: ClassVar[tuple[Family, ...]] = (LAST_LINE,)
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """When the watched log last wrote (Prometheus) and how long ago, against the account's
+        stale_after (perfdata)."""
+        out = []
+        at = finite(result.metrics.get("last_line_timestamp_seconds"))
+        if at is not None:
+            out.append(Measurement(LAST_LINE, (result.account,), at))
+        age = finite(result.metrics.get("last_line_age_seconds"))
+        if age is not None:
+            stale = finite(result.metrics.get("stale_after_seconds"))
+            crit = "" if stale is None else perf_number(stale)
+            perf = Perf(f"{result.account} bot_last_line_age", age, "s", "", crit, "0")
+            out.append(Measurement(None, perf=perf))
+        return out
 
     def evaluate(self, facts: Facts) -> Result | None:
         alive = facts.bot_alive

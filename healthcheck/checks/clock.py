@@ -21,6 +21,7 @@ from healthcheck.checks.base import (
     row_product,
     setting,
 )
+from healthcheck.checks.measure import Family, Measurement, Perf, finite, perf_number
 from healthcheck.exchange.catalogue import fix_for, quote
 from healthcheck.model.markets import MARKETS
 from healthcheck.model.result import Result, Status
@@ -48,6 +49,16 @@ class ClockSettings(CheckSettings):
         return []
 
 
+OFFSET = Family(
+    "clock_offset_seconds",
+    "Local clock minus Binance server time per market (positive: local clock ahead)",
+    ("account", "market"),
+)
+NTP_OFFSET = Family(
+    "ntp_offset_seconds", "Local clock minus NTP time (positive: local clock ahead)", ("account",)
+)
+
+
 @dataclass(frozen=True)
 class ClockCheck(CheckBase):
     settings: ClockSettings
@@ -56,6 +67,30 @@ class ClockCheck(CheckBase):
     Settings: ClassVar[type[CheckSettings]] = ClockSettings
     wants_time_samples: ClassVar[bool] = True  # the runner samples each market's server time
     wants_ntp: ClassVar[bool] = True
+    families: ClassVar[tuple[Family, ...]] = (OFFSET, NTP_OFFSET)
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """Each market's offset (with the ahead thresholds as perfdata) and the NTP offset."""
+        warn = perf_number(self.settings.ahead_warning_ms / 1000)
+        crit = perf_number(self.settings.ahead_critical_ms / 1000)
+        out = []
+        for key, value in sorted(result.metrics.items()):
+            ms = finite(value)
+            # "offset_ms" is the worst of the markets, not a market
+            if (
+                ms is None
+                or key == "offset_ms"
+                or not (key.startswith("offset_") and key.endswith("_ms"))
+            ):
+                continue
+            market = key[len("offset_") : -len("_ms")]
+            label = f"{result.account} clock_offset {market}"
+            perf = Perf(label, ms / 1000, "s", f"~:{warn}", f"~:{crit}")
+            out.append(Measurement(OFFSET, (result.account, market), ms / 1000, perf))
+        ntp_ms = finite(result.metrics.get("ntp_offset_ms"))
+        if ntp_ms is not None:
+            out.append(Measurement(NTP_OFFSET, (result.account,), ntp_ms / 1000))
+        return out
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account

@@ -23,7 +23,6 @@ WARNING on others while its pairs are unknown).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from healthcheck.checks.base import (
@@ -35,11 +34,21 @@ from healthcheck.checks.base import (
     SchemaError,
     combine,
     from_product,
-    number,
     role_endpoints,
     setting,
     unavailable_reason,
 )
+from healthcheck.checks.leverage_caps import (
+    Cap,
+    Position,
+    bracket_caps,
+    fmt_amount,
+    leverages,
+    order_amount,
+    positions,
+    symbol_config_caps,
+)
+from healthcheck.checks.margin_type import margin_type_findings
 from healthcheck.exchange.endpoints import ENDPOINTS
 from healthcheck.exchange.fetch import Request
 from healthcheck.model.markets import MARKETS
@@ -125,13 +134,40 @@ class LeverageCheck(CheckBase):
         unknown: list[str],
         details: dict[str, Any],
     ) -> float:
+        """Given one futures market, add its findings (positions near or over their cap, a
+        single order over it, the bot's margin type) and return the highest position/cap ratio."""
         acc = facts.account
+        read = self._read(facts, market, unknown)
+        if read is None:
+            return 0.0
+        held, caps = read
+        types_name = facts.role(market, "margin_types")
+        types_out = facts.get(types_name) if types_name else None
+        if types_out is not None and types_out.ok:
+            findings += margin_type_findings(acc, market, types_out.data, held)
+        ex = facts.exchange.get(market)
+        worst = 0.0
+        for pos in held:
+            row: dict[str, Any] = {"symbol": pos.symbol, "side": pos.side}
+            details["positions"].append(row)
+            worst = max(
+                worst, self._position(acc, market, pos, caps.get(pos.symbol), ex, row, findings)
+            )
+        findings += _single_orders(acc, market, held, caps, ex)
+        return worst
+
+    @staticmethod
+    def _read(
+        facts: Facts, market: str, unknown: list[str]
+    ) -> tuple[list[Position], dict[str, Cap]] | None:
+        """Given a market, return its open positions and the caps at their leverage (None,
+        with the reason in ``unknown`` when not readable, or when the row has no caps)."""
         title = MARKETS[market].title
         pos_name = facts.role(market, "positions")
         caps_name = facts.role(market, "leverage_caps") or facts.role(market, "leverage_brackets")
         assert pos_name is not None
         if caps_name is None:
-            return 0.0
+            return None
         pos_out, cfg_out = facts.get(pos_name), facts.get(caps_name)
         missing = False
         for out, what in ((pos_out, f"{title} positions"), (cfg_out, f"{title} leverage caps")):
@@ -139,250 +175,101 @@ class LeverageCheck(CheckBase):
                 unknown.append(unavailable_reason(out, what))
                 missing = True
         if missing:
-            return 0.0
+            return None
         assert pos_out is not None and cfg_out is not None
-        ex = facts.exchange.get(market)
         try:
-            positions = self._positions(pos_out.data)
+            held = positions(pos_out.data)
             if ENDPOINTS[caps_name].client_method.endswith("symbol_config"):
-                caps = self._caps(cfg_out.data)
+                caps = symbol_config_caps(cfg_out.data)
             else:
-                caps = self._bracket_caps(cfg_out.data, self._leverages(pos_out.data))
+                caps = bracket_caps(cfg_out.data, leverages(pos_out.data))
         except SchemaError as exc:
             unknown.append(f"unexpected answer from Binance: {exc}")
-            return 0.0
-        types_name = facts.role(market, "margin_types")
-        types_out = facts.get(types_name) if types_name else None
-        if types_out is not None and types_out.ok:
-            findings += self._margin_types(acc, market, types_out.data, positions)
-        worst = 0.0
-        held: set[str] = set()
-        for sym, side, amount, mark in positions:
-            held.add(sym)
-            cap = caps.get(sym)
-            unit = cap[2] if cap else "notional"
-            shown = f"{amount:.2f}" if unit == "notional" else f"{amount.normalize():f}"
-            row: dict[str, Any] = {"symbol": sym, "side": side, unit: shown}
-            details["positions"].append(row)
-            if cap is None:
-                continue
-            leverage, max_amount, unit = cap
-            row.update({"leverage": leverage, f"max_{unit}": f"{max_amount.normalize():f}"})
-            ratio = float(amount / max_amount) if max_amount > 0 else 0.0
-            worst = max(worst, ratio)
-            size = self._order_amount(acc, market, sym, unit, mark, ex)
-            label = f"{sym} {side.lower()} position" if side != "BOTH" else f"{sym} position"
-            what = "" if unit == "notional" else " (base asset)"
-            text = (
-                f"{label} of {shown}{what} is {ratio * 100:.0f} % of the "
-                f"{max_amount if unit == 'notional' else max_amount.normalize():f} "
-                f"allowed at {leverage}x"
-            )
-            if amount + size > max_amount or amount >= max_amount:
-                more = f" plus one order of {_fmt(size, unit)}" if size else ""
-                findings.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"{text}{more}: orders that add to it "
-                        "fail with -2027 (exceeded the maximum allowable "
-                        "position at current leverage)",
-                        [-2027],
-                        FIX,
-                    )
-                )
-            elif ratio >= self.settings.warning:
-                findings.append(
-                    Finding(
-                        Status.WARNING,
-                        text + " (over it, orders fail with -2027)",
-                        [],
-                        FIX,
-                        risk_codes=[-2027],
-                    )
-                )
-        marks = {sym: mark for sym, _side, _amt, mark in positions}
-        for sym in acc.symbols_for(market):
-            if sym in held or acc.order_size_for(sym) is None or sym not in caps:
-                continue
-            leverage, max_amount, unit = caps[sym]
-            one = self._order_amount(acc, market, sym, unit, marks.get(sym), ex)
-            if one and one > max_amount:
-                findings.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"one order of {_fmt(one, unit)} on {sym} is "
-                        f"over the {max_amount:f} allowed at {leverage}x: it "
-                        "fails with -2027",
-                        [-2027],
-                        FIX,
-                    )
-                )
-        return worst
+            return None
+        return held, caps
 
-    @staticmethod
-    def _order_amount(
+    def _position(
+        self,
         acc: AccountConfig,
         market: str,
-        sym: str,
-        unit: str,
-        mark: Decimal | None,
+        pos: Position,
+        cap: Cap | None,
         ex: ExchangeLimits | None,
-    ) -> Decimal:
-        """One order of ``order_size`` in the cap's unit: its notional, or (a cap in base-asset
-        quantity, COIN-M) its contracts' USD value at the mark price."""
-        size = acc.order_size_for(sym)
-        if size is None:
-            return Decimal(0)
-        if unit == "notional":
-            return size
-        entry = ex.symbol(sym) if ex else None
-        contract = _dec((entry or {}).get("contractSize"))
-        if MARKETS[market].quantity_unit == "contracts" and contract:
-            size = (size / contract).to_integral_value(ROUND_FLOOR) * contract
-        if not mark or mark <= 0:
-            return Decimal(0)
-        return size / mark
-
-    @staticmethod
-    def _caps(data: Any) -> dict[str, tuple[int, Decimal, str]]:
-        if not isinstance(data, list):
-            raise SchemaError("symbolConfig: expected a list")
-        out: dict[str, tuple[int, Decimal, str]] = {}
-        for item in data:
-            if not isinstance(item, dict) or not isinstance(item.get("symbol"), str):
-                continue
-            leverage = int(number(item, "leverage", f"symbolConfig {item['symbol']}"))
-            cap = number(item, "maxNotionalValue", f"symbolConfig {item['symbol']}")
-            out[item["symbol"]] = (leverage, cap, "notional")
-        return out
-
-    @staticmethod
-    def _leverages(data: Any) -> dict[str, int]:
-        if not isinstance(data, list):
-            raise SchemaError("positionRisk: expected a list")
-        out: dict[str, int] = {}
-        for item in data:
-            if (
-                isinstance(item, dict)
-                and isinstance(item.get("symbol"), str)
-                and "leverage" in item
-            ):
-                out[item["symbol"]] = int(
-                    number(item, "leverage", f"positionRisk {item['symbol']}")
+        row: dict[str, Any],
+        findings: list[Finding],
+    ) -> float:
+        """Given a position and its cap, fill its details row, add a finding when it (plus one
+        order) is over the cap or near it, and return its share of the cap."""
+        amount = pos.amount
+        unit = cap.unit if cap else "notional"
+        shown = f"{amount:.2f}" if unit == "notional" else f"{amount.normalize():f}"
+        row[unit] = shown
+        if cap is None:
+            return 0.0
+        leverage, max_amount, unit = cap
+        row.update({"leverage": leverage, f"max_{unit}": f"{max_amount.normalize():f}"})
+        ratio = float(amount / max_amount) if max_amount > 0 else 0.0
+        size = order_amount(acc, market, pos.symbol, unit, pos.mark, ex)
+        side = pos.side
+        label = (
+            f"{pos.symbol} {side.lower()} position" if side != "BOTH" else f"{pos.symbol} position"
+        )
+        what = "" if unit == "notional" else " (base asset)"
+        text = (
+            f"{label} of {shown}{what} is {ratio * 100:.0f} % of the "
+            f"{max_amount if unit == 'notional' else max_amount.normalize():f} "
+            f"allowed at {leverage}x"
+        )
+        if amount + size > max_amount or amount >= max_amount:
+            more = f" plus one order of {fmt_amount(size, unit)}" if size else ""
+            findings.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"{text}{more}: orders that add to it "
+                    "fail with -2027 (exceeded the maximum allowable "
+                    "position at current leverage)",
+                    [-2027],
+                    FIX,
                 )
-        return out
-
-    @staticmethod
-    def _margin_types(
-        acc: AccountConfig,
-        market: str,
-        config: Any,
-        positions: list[tuple[str, str, Decimal, Decimal | None]],
-    ) -> list[Finding]:
-        """Given one market's margin-type answer (a list of ``symbol``/``marginType``, e.g.
-        symbolConfig) and its positions, return what makes freqtrade's margin-type call before
-        an entry fail (-4048)."""
-        bot = acc.bot
-        if bot is None or bot.derived.margin_mode is None:
-            return []
-        want = bot.derived.margin_mode  # "isolated" | "cross"
-        if not isinstance(config, list):
-            return []
-        types = {
-            item["symbol"]: str(item.get("marginType", "")).upper()
-            for item in config
-            if isinstance(item, dict) and isinstance(item.get("symbol"), str)
-        }
-        wanted_type = "ISOLATED" if want == "isolated" else "CROSSED"
-        bot_symbols = acc.symbols_for(market)
-        out: list[Finding] = []
-        for sym in dict.fromkeys(s for s, _side, _amount, _mark in positions):
-            have = types.get(sym)
-            if not have or have == wanted_type or have not in ("ISOLATED", "CROSSED"):
-                continue
-            if bot_symbols and sym not in bot_symbols:
-                continue  # a position the bot does not trade: its margin type is not asked
-            shown = "isolated" if have == "ISOLATED" else "cross"
-            text = (
-                f"{sym} holds a position in {shown} margin, but the bot's margin_mode is "
-                f"{want!r} (in {bot.config}): freqtrade sets "
-                "the margin type before each entry and Binance refuses with -4048 (margin type "
-                "cannot be changed if there exists position), so its entries on "
-                f"{sym} fail"
             )
-            fix = (
-                f"close the {sym} position opened in {shown} margin (or switch the symbol by "
-                f"hand once it is flat), or set margin_mode to {shown!r} in the bot's config"
-            )
-            if bot_symbols:
-                out.append(Finding(Status.CRITICAL, text, [-4048], fix))
-            else:
-                out.append(
-                    Finding(
-                        Status.WARNING,
-                        text + " if the bot trades it",
-                        [],
-                        fix,
-                        risk_codes=[-4048],
-                    )
+        elif ratio >= self.settings.warning:
+            findings.append(
+                Finding(
+                    Status.WARNING,
+                    text + " (over it, orders fail with -2027)",
+                    [],
+                    FIX,
+                    risk_codes=[-2027],
                 )
-        return out
-
-    @staticmethod
-    def _bracket_caps(data: Any, leverages: dict[str, int]) -> dict[str, tuple[int, Decimal, str]]:
-        """The cap at each symbol's leverage from its brackets: the largest cap whose
-        ``initialLeverage`` is at least it; ``qtyCap`` (COIN-M) is in the base asset."""
-        if not isinstance(data, list):
-            raise SchemaError("leverageBracket: expected a list")
-        out: dict[str, tuple[int, Decimal, str]] = {}
-        for item in data:
-            if not isinstance(item, dict):
-                continue
-            sym = item.get("symbol") or item.get("pair")
-            if not isinstance(sym, str) or sym not in leverages:
-                continue
-            brackets = item.get("brackets")
-            if not isinstance(brackets, list):
-                raise SchemaError(f"leverageBracket {sym}: field 'brackets' is not a list")
-            lev = leverages[sym]
-            caps: list[tuple[Decimal, str]] = []
-            for b in brackets:
-                where = f"leverageBracket {sym}"
-                unit_field = "qtyCap" if isinstance(b, dict) and "qtyCap" in b else "notionalCap"
-                if number(b, "initialLeverage", where) >= lev:
-                    caps.append((number(b, unit_field, where), unit_field))
-            if caps:
-                cap, unit_field = max(caps)
-                out[sym] = (lev, cap, "quantity" if unit_field == "qtyCap" else "notional")
-        return out
-
-    @staticmethod
-    def _positions(data: Any) -> list[tuple[str, str, Decimal, Decimal | None]]:
-        """(symbol, side, size, mark price) of each open position: size is the notional, or
-        for COIN-M the base-asset quantity (``notionalValue`` is in the coin)."""
-        if not isinstance(data, list):
-            raise SchemaError("positionRisk: expected a list")
-        out = []
-        for item in data:
-            if not isinstance(item, dict) or not isinstance(item.get("symbol"), str):
-                continue
-            where = f"positionRisk {item['symbol']}"
-            if number(item, "positionAmt", where) == 0:
-                continue
-            key = "notional" if "notional" in item else "notionalValue"
-            amount = abs(number(item, key, where))
-            mark = _dec(item.get("markPrice"))
-            out.append((item["symbol"], str(item.get("positionSide", "BOTH")), amount, mark))
-        return out
+            )
+        return ratio
 
 
-def _fmt(amount: Decimal, unit: str) -> str:
-    return f"{amount:f}" if unit == "notional" else f"{amount.normalize():f} (base asset)"
-
-
-def _dec(value: Any) -> Decimal | None:
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
+def _single_orders(
+    acc: AccountConfig,
+    market: str,
+    held: list[Position],
+    caps: dict[str, Cap],
+    ex: ExchangeLimits | None,
+) -> list[Finding]:
+    """Given a market's positions and caps, return CRITICAL for each configured symbol without
+    a position where a single order of ``order_size`` is over the cap."""
+    marks = {p.symbol: p.mark for p in held}
+    out: list[Finding] = []
+    for sym in acc.symbols_for(market):
+        if sym in marks or acc.order_size_for(sym) is None or sym not in caps:
+            continue
+        leverage, max_amount, unit = caps[sym]
+        one = order_amount(acc, market, sym, unit, marks.get(sym), ex)
+        if one and one > max_amount:
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"one order of {fmt_amount(one, unit)} on {sym} is "
+                    f"over the {max_amount:f} allowed at {leverage}x: it "
+                    "fails with -2027",
+                    [-2027],
+                    FIX,
+                )
+            )
+    return out

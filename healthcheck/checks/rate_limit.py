@@ -22,6 +22,7 @@ from healthcheck.checks.base import (
     host_product,
     setting,
 )
+from healthcheck.checks.measure import Family, Measurement, Perf, finite, perf_number
 from healthcheck.exchange.catalogue import fix_for, quote
 from healthcheck.exchange.fetch import Request
 from healthcheck.model.markets import MARKETS, PM_HOST, POOLS, host_key, pool_name
@@ -51,12 +52,52 @@ class RateLimitSettings(CheckSettings):
         return []
 
 
+WEIGHT_RATIO = Family(
+    "ip_weight_used_ratio",
+    "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, papi)",
+    ("pool",),
+)
+WEIGHT_USED = Family(
+    "ip_weight_used", "Request weight this IP used this minute, per pool", ("pool",)
+)
+WEIGHT_LIMIT = Family("ip_weight_limit", "Request weight limit per minute, per pool", ("pool",))
+
+
 @dataclass(frozen=True)
 class RateLimitCheck(CheckBase):
     settings: RateLimitSettings
     id: ClassVar[str] = "rate_limit"
     title: ClassVar[str] = "request weight used by this IP, bans (418/429)"
     Settings: ClassVar[type[CheckSettings]] = RateLimitSettings
+    families: ClassVar[tuple[Family, ...]] = (WEIGHT_RATIO, WEIGHT_USED, WEIGHT_LIMIT)
+
+    def measurements(self, result: Result, run_started_at: float) -> list[Measurement]:
+        """Each pool's weight used and limit. Weight is per IP: every account of this daemon
+        reads the same pools, so they rank by ratio for Prometheus and by weight used for the
+        perfdata (the highest reading is shown)."""
+        s = self.settings
+        out = []
+        for pool in POOLS:
+            used = finite(result.metrics.get(f"used_weight_{pool}"))
+            limit = finite(result.metrics.get(f"weight_limit_{pool}"))
+            if used is None or not limit:
+                continue
+            ratio = used / limit
+            perf = Perf(
+                f"ip_weight_used {pool}",
+                used,
+                "",
+                perf_number(s.warning * limit),
+                perf_number(s.critical * limit),
+                "0",
+                perf_number(limit),
+                per_ip=True,
+                rank=used,
+            )
+            out.append(Measurement(WEIGHT_RATIO, (pool,), ratio, rank=ratio))
+            out.append(Measurement(WEIGHT_USED, (pool,), used, perf, rank=ratio))
+            out.append(Measurement(WEIGHT_LIMIT, (pool,), limit, rank=ratio))
+        return out
 
     def needs(self, account: AccountConfig) -> list[Request]:
         # the limits come from exchangeInfo (cached); the usage from every answer's headers,

@@ -32,7 +32,7 @@ from healthcheck.checks.base import (
     setting,
     unavailable_reason,
 )
-from healthcheck.checks.symbols import order_rules
+from healthcheck.checks.order_size import order_rules
 from healthcheck.exchange.catalogue import fix_for, lookup
 from healthcheck.exchange.endpoints import ENDPOINTS
 from healthcheck.exchange.fetch import TRANSPORT_KINDS, Request

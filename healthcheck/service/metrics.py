@@ -11,8 +11,10 @@ other paths, 405 for other methods) on a threaded WSGI server. A scrape renders 
 second (the bytes are cached) and the server accepts at most ``MAX_SCRAPES_PER_SECOND``
 connections a second, so a scrape storm costs the daemon's checks almost nothing.
 
-Metric values come from figures a result already has; no secret ever reaches a label: labels
-are account names, check ids, markets, pools and Binance error codes.
+Each check declares its own figures once (``families`` and ``measurements(result, ...)``, see
+:mod:`healthcheck.checks.measure`); the collector and :func:`nagios_perfdata` render them and name
+no check. Metric values come from figures a result already has; no secret ever reaches a label:
+labels are account names, check ids, markets, pools and Binance error codes.
 """
 
 from __future__ import annotations
@@ -35,30 +37,30 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
 from healthcheck import __version__
-from healthcheck.model.markets import pool_ids
+from healthcheck.checks import BY_ID, REGISTRY
+from healthcheck.checks.base import Check
+from healthcheck.checks.measure import Family, Measurement, Perf, finite
 from healthcheck.model.result import Result, Status
 
 log = logging.getLogger(__name__)
 
 PREFIX = "binance_healthcheck"
-POOLS = pool_ids()  # the IP weight pools the rate_limit check reads (healthcheck.model.markets)
 RENDER_CACHE_SECONDS = 1.0  # a scrape storm re-renders at most this often
 PENDING_CACHE_SECONDS = 1.0  # the outbox count is a SQLite query: at most this often
 MAX_CONCURRENT_SCRAPES = 8  # more at once get 503 at once instead of piling up threads
 MAX_SCRAPES_PER_SECOND = 50.0  # connections accepted per second; more wait in the backlog
 
+
+def _check_families() -> tuple[Family, ...]:
+    """Return the families the registered checks export, in registry order."""
+    return tuple(f for cls in REGISTRY for f in cls.families)
+
+
 #: every metric name this module can export (sample names, as PromQL sees them)
 METRIC_NAMES = (
     f"{PREFIX}_check_status",
     f"{PREFIX}_predicted_error",
-    f"{PREFIX}_clock_offset_seconds",
-    f"{PREFIX}_ntp_offset_seconds",
-    f"{PREFIX}_margin_ratio",
-    f"{PREFIX}_uni_mmr",
-    f"{PREFIX}_ip_weight_used_ratio",
-    f"{PREFIX}_ip_weight_used",
-    f"{PREFIX}_ip_weight_limit",
-    f"{PREFIX}_api_key_trading_expiry_timestamp_seconds",
+    *(f"{PREFIX}_{f.name}" for f in _check_families()),
     f"{PREFIX}_last_run_timestamp_seconds",
     f"{PREFIX}_run_duration_seconds",
     f"{PREFIX}_run_request_weight",
@@ -67,7 +69,6 @@ METRIC_NAMES = (
     f"{PREFIX}_alert_outbox_pending",
     f"{PREFIX}_alert_delivery_failures_total",
     f"{PREFIX}_bot_errors_total",
-    f"{PREFIX}_bot_last_line_timestamp_seconds",
     f"{PREFIX}_error_code_info",
     f"{PREFIX}_build_info",
 )
@@ -125,14 +126,6 @@ def _product_of(code: int) -> str:
     return e.products[0] if e else ""
 
 
-def _num(value: Any) -> float | None:
-    """Return value as a float, or None if it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    f = float(value)
-    return f if f == f and f not in (float("inf"), float("-inf")) else None
-
-
 class HealthCollector:
     """A custom collector that renders the metrics from the newest result of each check.
 
@@ -174,7 +167,7 @@ class HealthCollector:
                 "started_at": float(getattr(report, "started_at", 0.0) or finished),
             }
             for key in ("duration_ms", "request_weight"):
-                v = _num(m.get(key))
+                v = finite(m.get(key))
                 if v is not None:
                     self._run[key] = v
             self._runs += 1
@@ -224,163 +217,19 @@ class HealthCollector:
         return []  # unchecked collector: the families depend on the results
 
     def collect(self) -> Iterator[Metric]:
-        from healthcheck.exchange.catalogue import CATALOGUE
-
         with self._lock:
             results = sorted(self._results.values(), key=lambda r: (r.account, r.check))
             run = dict(self._run)
             runs = self._runs
             stretch = dict(self._stretch)
+        yield from _result_families(results, run.get("started_at", time.time()))
+        yield from _run_families(run, runs)
+        yield from self._daemon_families(stretch)
+        yield _bot_error_family(self.bot_errors)
+        yield from _catalogue_families()
 
-        status = GaugeMetricFamily(
-            f"{PREFIX}_check_status",
-            "Newest status of a check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
-            labels=["account", "check"],
-        )
-        predicted = GaugeMetricFamily(
-            f"{PREFIX}_predicted_error",
-            "1 for each Binance error code a check predicts: kind=now (orders fail with it now) "
-            "or kind=risk (a warning heading towards it)",
-            labels=["account", "check", "code", "kind", "product"],
-        )
-        offset = GaugeMetricFamily(
-            f"{PREFIX}_clock_offset_seconds",
-            "Local clock minus Binance server time per market (positive: local clock ahead)",
-            labels=["account", "market"],
-        )
-        ntp = GaugeMetricFamily(
-            f"{PREFIX}_ntp_offset_seconds",
-            "Local clock minus NTP time (positive: local clock ahead)",
-            labels=["account"],
-        )
-        margin = GaugeMetricFamily(
-            f"{PREFIX}_margin_ratio",
-            "futures maintenance margin / margin balance, the worst of USD-M and COIN-M's "
-            "margin coins (liquidation at 1)",
-            labels=["account"],
-        )
-        uni_mmr = GaugeMetricFamily(
-            f"{PREFIX}_uni_mmr",
-            "Portfolio Margin uniMMR: equity / maintenance margin (orders refused at 1.2, "
-            "liquidation at 1.05)",
-            labels=["account"],
-        )
-        weight_ratio = GaugeMetricFamily(
-            f"{PREFIX}_ip_weight_used_ratio",
-            "Request weight this IP used this minute / the limit, per pool (api, sapi, fapi, dapi, "
-            "papi)",
-            labels=["pool"],
-        )
-        weight_used = GaugeMetricFamily(
-            f"{PREFIX}_ip_weight_used",
-            "Request weight this IP used this minute, per pool",
-            labels=["pool"],
-        )
-        weight_limit = GaugeMetricFamily(
-            f"{PREFIX}_ip_weight_limit",
-            "Request weight limit per minute, per pool",
-            labels=["pool"],
-        )
-        expiry = GaugeMetricFamily(
-            f"{PREFIX}_api_key_trading_expiry_timestamp_seconds",
-            "When the API key's trading permission expires (Unix time)",
-            labels=["account"],
-        )
-        last_line = GaugeMetricFamily(
-            f"{PREFIX}_bot_last_line_timestamp_seconds",
-            "When the bot's watched log last wrote a line (Unix time; the oldest of the "
-            "account's sources)",
-            labels=["account"],
-        )
-
-        pools: dict[str, tuple[float, float]] = {}
-        for r in results:
-            status.add_metric([r.account, r.check], float(int(r.status)))
-            for kind, codes in (("now", r.codes), ("risk", r.risk_codes)):
-                for code in dict.fromkeys(codes):
-                    # one series per product the code comes from (its fix is that product's)
-                    for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [
-                        _product_of(code)
-                    ]:
-                        predicted.add_metric(
-                            [r.account, r.check, _code_label(code), kind, product], 1.0
-                        )
-            m = r.metrics
-            if r.check == "clock":
-                for key, value in m.items():
-                    if key.startswith("offset_") and key.endswith("_ms") and key != "offset_ms":
-                        v = _num(value)
-                        if v is not None:
-                            offset.add_metric(
-                                [r.account, key[len("offset_") : -len("_ms")]], v / 1000
-                            )
-                v = _num(m.get("ntp_offset_ms"))
-                if v is not None:
-                    ntp.add_metric([r.account], v / 1000)
-            elif r.check == "balance":
-                v = _num(m.get("margin_ratio"))
-                if v is not None:
-                    margin.add_metric([r.account], v)
-                v = _num(m.get("uni_mmr"))
-                if v is not None:
-                    uni_mmr.add_metric([r.account], v)
-            elif r.check == "api_key":
-                v = _num(m.get("trading_expires_in_seconds"))
-                if v is not None:
-                    # the check measured "left" against its run's start
-                    base = run.get("started_at", time.time())
-                    expiry.add_metric([r.account], round(base + v))
-            elif r.check == "bot_alive":
-                v = _num(m.get("last_line_timestamp_seconds"))
-                if v is not None:
-                    last_line.add_metric([r.account], v)
-            elif r.check == "rate_limit":
-                # weight is per IP: every account of this daemon sees the same pools; keep the
-                # highest reading
-                for pool in POOLS:
-                    used = _num(m.get(f"used_weight_{pool}"))
-                    limit = _num(m.get(f"weight_limit_{pool}"))
-                    if used is None or not limit:
-                        continue
-                    if pool not in pools or used / limit > pools[pool][0] / pools[pool][1]:
-                        pools[pool] = (used, limit)
-        for pool, (used, limit) in sorted(pools.items()):
-            weight_ratio.add_metric([pool], used / limit)
-            weight_used.add_metric([pool], used)
-            weight_limit.add_metric([pool], limit)
-        yield from (
-            status,
-            predicted,
-            offset,
-            ntp,
-            margin,
-            uni_mmr,
-            weight_ratio,
-            weight_used,
-            weight_limit,
-            expiry,
-            last_line,
-        )
-
-        if run:
-            yield GaugeMetricFamily(
-                f"{PREFIX}_last_run_timestamp_seconds",
-                "When the newest run of the checks finished (Unix time)",
-                value=run["finished_at"],
-            )
-            if "duration_ms" in run:
-                yield GaugeMetricFamily(
-                    f"{PREFIX}_run_duration_seconds",
-                    "How long the newest run took",
-                    value=run["duration_ms"] / 1000,
-                )
-            if "request_weight" in run:
-                yield GaugeMetricFamily(
-                    f"{PREFIX}_run_request_weight",
-                    "Request weight the newest run spent",
-                    value=run["request_weight"],
-                )
-        yield CounterMetricFamily(f"{PREFIX}_runs", "Runs of the checks since start", value=runs)
+    def _daemon_families(self, stretch: dict[str, float]) -> Iterator[Metric]:
+        """The figures only a daemon has: its tick, the schedule's stretch, the outbox."""
         if self.run_interval_seconds is not None:
             yield GaugeMetricFamily(
                 f"{PREFIX}_run_interval_seconds",
@@ -410,26 +259,140 @@ class HealthCollector:
                 "Failed attempts to deliver an alert since start",
                 value=self._delivery_failures(),
             )
-        bot = CounterMetricFamily(
-            f"{PREFIX}_bot_errors",
-            "Binance errors found in the trading bot's log",
-            labels=["account", "code"],
+
+
+_DEFAULT_CHECKS: dict[str, Check] = {}
+
+
+def _check_for(check_id: str, checks_config: Any = None) -> Check | None:
+    """Given a check id (and the ``[checks]`` settings), return the registered check that made
+    such results, with those settings (the defaults if none or unreadable); None if unknown."""
+    cls = BY_ID.get(check_id)
+    if cls is None:
+        return None
+    if checks_config is not None:
+        try:
+            settings = checks_config.get(check_id)
+        except Exception:  # noqa: BLE001 - a settings refactor must not break the output
+            settings = None
+        if isinstance(settings, cls.Settings):
+            return cls(settings)
+    if check_id not in _DEFAULT_CHECKS:
+        _DEFAULT_CHECKS[check_id] = cls(cls.Settings())
+    return _DEFAULT_CHECKS[check_id]
+
+
+def measurements_of(
+    result: Result, run_started_at: float, checks_config: Any = None
+) -> list[Measurement]:
+    """Given a result, when its run started and the ``[checks]`` settings, return the figures its
+    check declares for it (none for a check this version does not know)."""
+    check = _check_for(result.check, checks_config)
+    return [] if check is None else check.measurements(result, run_started_at)
+
+
+def _status_families(results: list[Result]) -> Iterator[Metric]:
+    """Each check's newest status, and the Binance codes it predicts."""
+    status = GaugeMetricFamily(
+        f"{PREFIX}_check_status",
+        "Newest status of a check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+        labels=["account", "check"],
+    )
+    predicted = GaugeMetricFamily(
+        f"{PREFIX}_predicted_error",
+        "1 for each Binance error code a check predicts: kind=now (orders fail with it now) "
+        "or kind=risk (a warning heading towards it)",
+        labels=["account", "check", "code", "kind", "product"],
+    )
+    for r in results:
+        status.add_metric([r.account, r.check], float(int(r.status)))
+        for kind, codes in (("now", r.codes), ("risk", r.risk_codes)):
+            for code in dict.fromkeys(codes):
+                # one series per product the code comes from (its fix is that product's)
+                for product in dict.fromkeys(x.product for x in r.refs_for(code)) or [
+                    _product_of(code)
+                ]:
+                    predicted.add_metric(
+                        [r.account, r.check, _code_label(code), kind, product], 1.0
+                    )
+    yield from (status, predicted)
+
+
+def _result_families(results: list[Result], run_started_at: float) -> Iterator[Metric]:
+    """The status families, then every family a registered check declares, filled from the
+    measurements of the results (a per-IP family from its highest-ranked reading)."""
+    yield from _status_families(results)
+    families = {
+        f.name: GaugeMetricFamily(f"{PREFIX}_{f.name}", f.help, labels=list(f.labels))
+        for f in _check_families()
+    }
+    per_ip: dict[tuple[str, tuple[str, ...]], Measurement] = {}
+    for r in results:
+        for m in measurements_of(r, run_started_at):
+            if m.family is None:
+                continue
+            if not m.family.per_ip:
+                families[m.family.name].add_metric(list(m.labels), m.value)
+                continue
+            key = (m.family.name, m.labels)
+            if key not in per_ip or m.rank > per_ip[key].rank:
+                per_ip[key] = m
+    for (name, labels), m in sorted(per_ip.items()):
+        families[name].add_metric(list(labels), m.value)
+    yield from families.values()
+
+
+def _run_families(run: dict[str, float], runs: int) -> Iterator[Metric]:
+    """When the newest run finished, how long it took and the weight it spent; the run count."""
+    if run:
+        yield GaugeMetricFamily(
+            f"{PREFIX}_last_run_timestamp_seconds",
+            "When the newest run of the checks finished (Unix time)",
+            value=run["finished_at"],
         )
-        for (account, code), n in sorted(self.bot_errors.snapshot().items()):
-            bot.add_metric([account, _code_label(code)], n)
-        yield bot
-        info = InfoMetricFamily(
-            f"{PREFIX}_error_code",
-            "Name and fix of each Binance error code this tool predicts "
-            "per product (join on product and code in alert rules)",
-            labels=["code", "product"],
-        )
-        for (product, code), err in sorted(CATALOGUE.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            info.add_metric([_code_label(code), product], {"name": err.name, "fix": err.fix})
-        yield info
-        yield InfoMetricFamily(
-            f"{PREFIX}_build", "Version of binance-healthcheck", value={"version": __version__}
-        )
+        if "duration_ms" in run:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_run_duration_seconds",
+                "How long the newest run took",
+                value=run["duration_ms"] / 1000,
+            )
+        if "request_weight" in run:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_run_request_weight",
+                "Request weight the newest run spent",
+                value=run["request_weight"],
+            )
+    yield CounterMetricFamily(f"{PREFIX}_runs", "Runs of the checks since start", value=runs)
+
+
+def _bot_error_family(bot_errors: BotErrorCounts) -> Metric:
+    """The Binance errors the bot-log watcher counted, per account and code."""
+    bot = CounterMetricFamily(
+        f"{PREFIX}_bot_errors",
+        "Binance errors found in the trading bot's log",
+        labels=["account", "code"],
+    )
+    for (account, code), n in sorted(bot_errors.snapshot().items()):
+        bot.add_metric([account, _code_label(code)], n)
+    return bot
+
+
+def _catalogue_families() -> Iterator[Metric]:
+    """The name and fix of every catalogued code (for alert rules to join on), and the version."""
+    from healthcheck.exchange.catalogue import CATALOGUE
+
+    info = InfoMetricFamily(
+        f"{PREFIX}_error_code",
+        "Name and fix of each Binance error code this tool predicts "
+        "per product (join on product and code in alert rules)",
+        labels=["code", "product"],
+    )
+    for (product, code), err in sorted(CATALOGUE.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        info.add_metric([_code_label(code), product], {"name": err.name, "fix": err.fix})
+    yield info
+    yield InfoMetricFamily(
+        f"{PREFIX}_build", "Version of binance-healthcheck", value={"version": __version__}
+    )
 
 
 def make_registry(collector: HealthCollector) -> CollectorRegistry:
@@ -593,78 +556,23 @@ class MetricsServer:
 # ------------------------------------------------------------------------------- Nagios
 
 
-def _label(text: str) -> str:
-    return "'" + text.replace("'", "").replace("=", "_") + "'"
-
-
-def _fmt(value: float) -> str:
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
-
-
 def nagios_perfdata(results: list[Result], checks_config: Any) -> list[str]:
     """Given results and the ``[checks]`` settings, return the perfdata items
-    ``'label'=value[UOM];warn;crit;min;max`` for the figures that have thresholds."""
+    ``'label'=value[UOM];warn;crit;min;max`` of the figures the checks declare: per account, then
+    the per-IP ones (the highest-ranked reading of each)."""
     items: list[str] = []
-
-    def setting(check: str, name: str, default: float) -> float:
-        try:
-            return float(getattr(checks_config.get(check), name))
-        except Exception:  # noqa: BLE001 - a settings refactor must not break the line
-            return default
-
-    pools: dict[str, tuple[float, float]] = {}
+    per_ip: dict[str, Perf] = {}
+    now = time.time()  # no perfdata item is a timestamp
     for r in sorted(results, key=lambda x: (x.account, x.check)):
-        m = r.metrics
-        if r.check == "clock":
-            warn = setting("clock", "ahead_warning_ms", 500.0) / 1000
-            crit = setting("clock", "ahead_critical_ms", 1000.0) / 1000
-            for key, value in sorted(m.items()):
-                if key.startswith("offset_") and key.endswith("_ms") and key != "offset_ms":
-                    v = _num(value)
-                    if v is not None:
-                        market = key[len("offset_") : -len("_ms")]
-                        items.append(
-                            f"{_label(f'{r.account} clock_offset {market}')}="
-                            f"{_fmt(v / 1000)}s;~:{_fmt(warn)};~:{_fmt(crit)};;"
-                        )
-        elif r.check == "balance":
-            v = _num(m.get("margin_ratio"))
-            if v is not None:
-                warn = setting("balance", "margin_ratio_warning", 0.5) * 100
-                crit = setting("balance", "margin_ratio_critical", 0.8) * 100
-                items.append(
-                    f"{_label(f'{r.account} margin_ratio')}={_fmt(min(v, 1e6) * 100)}%;"
-                    f"{_fmt(warn)};{_fmt(crit)};0;100"
-                )
-        elif r.check == "api_key":
-            v = _num(m.get("trading_expires_in_seconds"))
-            if v is not None:
-                warn = setting("api_key", "expiry_warning_days", 7.0) * 86400
-                items.append(
-                    f"{_label(f'{r.account} key_trading_expires_in')}={_fmt(v)}s;{_fmt(warn)}:;0:;;"
-                )
-        elif r.check == "bot_alive":
-            v = _num(m.get("last_line_age_seconds"))
-            if v is not None:
-                stale = _num(m.get("stale_after_seconds"))
-                items.append(
-                    f"{_label(f'{r.account} bot_last_line_age')}={_fmt(v)}s;;"
-                    f"{'' if stale is None else _fmt(stale)};0;"
-                )
-        elif r.check == "rate_limit":
-            for pool in POOLS:
-                used = _num(m.get(f"used_weight_{pool}"))
-                limit = _num(m.get(f"weight_limit_{pool}"))
-                if used is not None and limit and (pool not in pools or used > pools[pool][0]):
-                    pools[pool] = (used, limit)
-    warn_r = setting("rate_limit", "warning", 0.7)
-    crit_r = setting("rate_limit", "critical", 0.9)
-    for pool, (used, limit) in sorted(pools.items()):
-        items.append(
-            f"{_label(f'ip_weight_used {pool}')}={_fmt(used)};{_fmt(warn_r * limit)};"
-            f"{_fmt(crit_r * limit)};0;{_fmt(limit)}"
-        )
+        for m in measurements_of(r, now, checks_config):
+            p = m.perf
+            if p is None:
+                continue
+            if not p.per_ip:
+                items.append(p.render())
+            elif p.label not in per_ip or p.rank > per_ip[p.label].rank:
+                per_ip[p.label] = p
+    items += [p.render() for _, p in sorted(per_ip.items())]
     return items
 
 

@@ -6,12 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from healthcheck.checks.symbols import (
-    SymbolsCheck,
-    SymbolsSettings,
-    first_failing_price,
-    order_rules,
-)
+from healthcheck.checks.order_size import first_failing_price, order_rules
+from healthcheck.checks.symbols import SymbolsCheck, SymbolsSettings
 from healthcheck.exchange.fetch import Request
 from healthcheck.model.result import Status
 from tests.checks.factbook import NOW, account, api_error, facts, spot_symbol, usdm_symbol
