@@ -10,7 +10,7 @@ and the error codes its filters answer with. Checks ask a row for a role or a pr
 compare market ids: a market without a role is a market the check does not apply to.
 
 Adding a market is a row here (with its endpoints in :mod:`healthcheck.exchange.endpoints`); no
-check changes. ``tests/checks/test_market_model.py`` proves it with a fake row.
+check changes. ``tests/model/test_markets.py`` proves it with a fake row.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build (or reuse) the Debian bookworm root file system that tests/test_systemd_live.py boots
+# Build (or reuse) the Debian bookworm root file system that tests/packaging/test_systemd_live.py boots
 # with `systemd-nspawn --boot`. Runs as root. The tree lives OUTSIDE the repository so CI can
 # reuse it between runs:
 #

@@ -1,5 +1,5 @@
 """Exchange faults in DAEMON mode: `binance-healthcheck run` as a subprocess (1 s interval) against
-the simulator while the exchange misbehaves. The one-shot `check` side is in test_cli_check.py.
+the simulator while the exchange misbehaves. The one-shot `check` side is in tests/test_cli.py.
 
 For every fault: the daemon keeps its schedule (runs keep coming about once a second), never logs
 a traceback, never reports OK for a check whose data it could not get, and says why in words a

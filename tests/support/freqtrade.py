@@ -11,6 +11,7 @@ and fill at once, and exits on its own signal a few seconds later.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -98,17 +99,30 @@ def default_venv_path() -> Path:
 
 
 def venv() -> Path:
-    """Return the freqtrade venv, building it on first use; skip the test when that cannot work."""
+    """Return the freqtrade venv, building it on first use; skip the test when that cannot work.
+    Test workers (pytest-xdist) that need it at once take turns on a lock file: one builds."""
     reason = os.environ.get("BHC_FREQTRADE_SKIP")
     if reason:
         pytest.skip(reason)
     path = Path(os.environ.get("BHC_FREQTRADE_VENV", default_venv_path()))
     if (path / ".complete").exists():
         return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.parent / f".{path.name}.lock", "w")  # noqa: SIM115 - held until built
+    except OSError as exc:
+        pytest.skip(f"freqtrade=={VERSION}: cannot use {path.parent}: {exc}")
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path / ".complete").exists():  # another worker built it meanwhile
+            return path
+        return _build(path)
+
+
+def _build(path: Path) -> Path:
     if path.exists():
         shutil.rmtree(path, ignore_errors=True)  # half-built: a venv cannot be repaired in place
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["python3", "-m", "venv", str(path)], check=True, capture_output=True,
                        timeout=120)
         subprocess.run([str(path / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",

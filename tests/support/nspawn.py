@@ -1,4 +1,4 @@
-"""A Debian bookworm container booted with ``systemd-nspawn --boot`` (tests/test_systemd_live.py).
+"""A Debian bookworm container booted with ``systemd-nspawn --boot`` (tests/packaging/test_systemd_live.py).
 
 The root file system is built once by ``packaging/nspawn/build-rootfs.sh`` (debootstrap) outside
 the repository and booted with ``--volatile=overlay``: every change made while the container runs
