@@ -225,7 +225,7 @@ def cost(cfg: Config) -> list[CostRow]:
         ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
         every = interval_of(cfg, t.check) if t.for_clock else 300.0
         # the daemon takes one sample per host while the host's round trips are stable
-        # (runner.Runner._stable), the configured number only while they vary
+        # (timing.ClockOffsets.stable), the configured number only while they vary
         vary = f" (x{t.samples} while the round trips vary)" if t.samples > 1 else ""
         rows.append(
             CostRow(
