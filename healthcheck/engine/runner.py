@@ -185,7 +185,7 @@ class Runner:
         self._sign_as_time_arrives(fl)
         for (base, m), (fut, wanted) in fl.exinfo_futs.items():
             fl.exchange[(base, m)] = self.exinfo.from_answer(fut.result(), base, m, wanted)
-        facts = self._facts(fl, self._ntp_verdict(fl))
+        facts = self._facts(fl, _ntp_verdict(fl))
         follow = self._followups(fl, facts)
         results, deferred = self._evaluate(fl, facts, follow)
         self.cache.save_weights(self.book)
@@ -310,42 +310,13 @@ class Runner:
             if not p.public and (p.base, p.endpoint.market) not in fl.signed:
                 self._send_signed(fl, (p.base, p.endpoint.market))
 
-    @staticmethod
-    def _ntp_verdict(fl: _Flight) -> Any:
-        if fl.ntp_fut is None:
-            return None
-        try:
-            return fl.ntp_fut.result()
-        except Exception:  # noqa: BLE001 - NTP trouble must never break the run
-            log.warning("NTP measurement failed:\n%s", traceback.format_exc())
-            return None
-
-    def _outcomes(self, planned: list[Planned], fl: _Flight) -> dict:
-        """Given an account's planned requests, return their answers (keeping those a later
-        run may read)."""
-        out: dict = {}
-        for p in planned:
-            if p.key in fl.reused:
-                o = fl.reused[p.key]
-            elif p.key in fl.futs:
-                o = fl.futs[p.key].result()
-                self.reuse.keep(p, o)
-            else:
-                o = Outcome(
-                    p.request.endpoint,
-                    sent=False,
-                    error=FetchError(FetchErrorKind.INTERNAL, f"{p.request.label()}: not sent"),
-                )
-            out[p.request.key] = o
-        return out
-
     def _facts(self, fl: _Flight, ntp_verdict: Any) -> dict[str, Facts]:
         """Given the answers, return the facts per account."""
         facts: dict[str, Facts] = {}
         for a in fl.accs:
             facts[a.name] = Facts(
                 account=a,
-                outcomes=self._outcomes(fl.plan.for_account(a.name), fl),
+                outcomes=_outcomes(fl.plan.for_account(a.name), fl, self.reuse),
                 time={
                     m: fl.measurements[(a.base_url(m), m)]
                     for m in a.markets
@@ -391,12 +362,12 @@ class Runner:
         for a in fl.accs:
             af = facts[a.name]
             self._local_facts(a, af, fl)
-            waiting = self._deferred(a, fl.plan, af, follow.get(a.name, []))
+            waiting = _deferred(a, fl.plan, af, follow.get(a.name, []))
             for c in fl.plan.checks[a.name]:
                 if c.id in waiting:
                     deferred.add((a.name, c.id))
                     continue
-                r = self._evaluate_one(c, a, af)
+                r = _evaluate_one(c, a, af)
                 if r is not None:
                     results.append(r)
                     af.results = [x for x in af.results if x.check != r.check] + [r]
@@ -422,35 +393,63 @@ class Runner:
                 log.exception("reading the signs of life of %s's bot failed", a.name)
             af.now = time.time()  # the probe may have waited for the bot's API
 
-    @staticmethod
-    def _evaluate_one(c: Any, a: AccountConfig, af: Facts) -> Result | None:
-        """Given a check and its facts, return its scrubbed result; errors never escape it."""
-        try:
-            r = c.evaluate(af)
-        except Exception:  # noqa: BLE001 - errors never escape a check
-            log.error("internal error in %s for %s:\n%s", c.id, a.name, traceback.format_exc())
-            r = Result(a.name, c.id, Status.UNKNOWN, f"internal error in {c.id} (see the log)")
-        return None if r is None else _scrub_result(r)
 
-    @staticmethod
-    def _deferred(
-        a: Any, plan: Plan, facts: Facts, follow: list[tuple[Request, Future]]
-    ) -> set[str]:
-        """Given an account's facts, return the checks that must wait for this daemon's own
-        weight budget: one of the answers they read was not sent for it (never a failure)."""
+def _outcomes(planned: list[Planned], fl: _Flight, reuse: AnswerReuse) -> dict:
+    """Given an account's planned requests, return their answers (keeping those a later
+    run may read)."""
+    out: dict = {}
+    for p in planned:
+        if p.key in fl.reused:
+            o = fl.reused[p.key]
+        elif p.key in fl.futs:
+            o = fl.futs[p.key].result()
+            reuse.keep(p, o)
+        else:
+            o = Outcome(
+                p.request.endpoint,
+                sent=False,
+                error=FetchError(FetchErrorKind.INTERNAL, f"{p.request.label()}: not sent"),
+            )
+        out[p.request.key] = o
+    return out
 
-        def waits(err: FetchError | None) -> bool:
-            return err is not None and err.kind is FetchErrorKind.DEFERRED
 
-        out: set[str] = set()
-        for p in plan.for_account(a.name):
-            o = facts.outcomes.get(p.request.key)
-            if o is not None and waits(o.error):
-                out |= p.checks
-        if any(waits(facts.outcomes[req.key].error) for req, _f in follow):
-            out |= {c.id for c in plan.checks[a.name] if c.has_followups}
-        if any(waits(m.error) for m in facts.time.values()):
-            out |= {c.id for c in plan.checks[a.name] if c.wants_time_samples}
-        if any(waits(x.error) for x in facts.exchange.values()):
-            out |= {c for need in plan.exchange for c in need.checks}
-        return out
+def _ntp_verdict(fl: _Flight) -> Any:
+    if fl.ntp_fut is None:
+        return None
+    try:
+        return fl.ntp_fut.result()
+    except Exception:  # noqa: BLE001 - NTP trouble must never break the run
+        log.warning("NTP measurement failed:\n%s", traceback.format_exc())
+        return None
+
+
+def _evaluate_one(c: Any, a: AccountConfig, af: Facts) -> Result | None:
+    """Given a check and its facts, return its scrubbed result; errors never escape it."""
+    try:
+        r = c.evaluate(af)
+    except Exception:  # noqa: BLE001 - errors never escape a check
+        log.error("internal error in %s for %s:\n%s", c.id, a.name, traceback.format_exc())
+        r = Result(a.name, c.id, Status.UNKNOWN, f"internal error in {c.id} (see the log)")
+    return None if r is None else _scrub_result(r)
+
+
+def _deferred(a: Any, plan: Plan, facts: Facts, follow: list[tuple[Request, Future]]) -> set[str]:
+    """Given an account's facts, return the checks that must wait for this daemon's own
+    weight budget: one of the answers they read was not sent for it (never a failure)."""
+
+    def waits(err: FetchError | None) -> bool:
+        return err is not None and err.kind is FetchErrorKind.DEFERRED
+
+    out: set[str] = set()
+    for p in plan.for_account(a.name):
+        o = facts.outcomes.get(p.request.key)
+        if o is not None and waits(o.error):
+            out |= p.checks
+    if any(waits(facts.outcomes[req.key].error) for req, _f in follow):
+        out |= {c.id for c in plan.checks[a.name] if c.has_followups}
+    if any(waits(m.error) for m in facts.time.values()):
+        out |= {c.id for c in plan.checks[a.name] if c.wants_time_samples}
+    if any(waits(x.error) for x in facts.exchange.values()):
+        out |= {c for need in plan.exchange for c in need.checks}
+    return out
