@@ -194,9 +194,9 @@ def test_no_budget_at_all_stretches_nothing(tmp_path: Path) -> None:
 def test_a_daemon_with_second_long_intervals_is_not_behind_after_3_seconds() -> None:
     """The daemon's own WARNING counts at least 3 x 10 s: one slow run of a check that runs every
     second (tests, a busy machine) is not "behind"; 3 x its interval beyond that is."""
-    from healthcheck.service.pacing import behind_result
-    from healthcheck.model.result import Status
     from healthcheck.engine.schedule import Schedule
+    from healthcheck.model.result import Status
+    from healthcheck.service.pacing import behind_result
     from healthcheck.storage.state import CheckState
 
     s = Schedule({"balance": 1.0}, {"balance": 1.0}, (), ("a",), 0.1, ())
