@@ -64,7 +64,7 @@ for _p in (str(ROOT), str(ROOT / "tests")):
         sys.path.insert(0, _p)
 
 from healthcheck.config import CHECK_IDS, AlertUrl, ChecksConfig  # noqa: E402
-from healthcheck.engine.runner import BAD_NEWS_REUSE_SECONDS  # noqa: E402
+from healthcheck.engine.reuse import BAD_NEWS_REUSE_SECONDS  # noqa: E402
 from healthcheck.model.result import Status  # noqa: E402
 from healthcheck.storage.secrets import Secret  # noqa: E402
 

@@ -15,13 +15,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from healthcheck import __version__
 from healthcheck.config import CHECK_IDS, Config, ConfigError, load_config
 from healthcheck.model.result import Status
 from healthcheck.render import render_text
 from healthcheck.storage.redact import scrub, setup_logging
+
+if TYPE_CHECKING:
+    from healthcheck.storage.state import StateDB
 
 log = logging.getLogger("healthcheck")
 
@@ -84,6 +87,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
+    report, mutes, pending = _check_once(config, only, args)
+    _print_report(args, config, report, mutes)
+    if args.prometheus_textfile:
+        from healthcheck.service.metrics import write_textfile
+
+        try:
+            write_textfile(args.prometheus_textfile, report, pending)
+        except OSError as exc:
+            _err(
+                f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
+                f"{exc.strerror or exc}"
+            )
+            return EXIT_INTERNAL
+    return int(report.status)
+
+
+def _check_once(
+    config: Config, only: set[str] | None, args: argparse.Namespace
+) -> tuple[Any, dict[tuple[str, str], Any], int | None]:
+    """Run the checks once (and with --notify, alert like the daemon); return the report, what
+    mutes each result, and the alerts still in the outbox after --notify (else None)."""
     from healthcheck.engine.runner import Runner
 
     state = _open_state(config, quiet=args.json or args.nagios)
@@ -109,6 +133,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             watched.store.close()
         if state is not None:
             state.close()
+    return report, mutes, pending
+
+
+def _print_report(
+    args: argparse.Namespace, config: Config, report: Any, mutes: dict[tuple[str, str], Any]
+) -> None:
+    """Print the report as Nagios' line, JSON or text, as the options ask."""
     if args.nagios:
         from healthcheck.service.metrics import nagios_line
 
@@ -123,18 +154,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, sort_keys=False, default=str))
     else:
         render_text(report, mutes=mutes)
-    if args.prometheus_textfile:
-        from healthcheck.service.metrics import write_textfile
-
-        try:
-            write_textfile(args.prometheus_textfile, report, pending)
-        except OSError as exc:
-            _err(
-                f"--prometheus-textfile: cannot write {args.prometheus_textfile}: "
-                f"{exc.strerror or exc}"
-            )
-            return EXIT_INTERNAL
-    return int(report.status)
 
 
 def _mutes_of(config: Config, state: Any, report: Any) -> dict[tuple[str, str], Any]:
@@ -169,69 +188,92 @@ def _open_state_or_fail(config: Config) -> Any:
 def cmd_silence(args: argparse.Namespace) -> int:
     import time
 
-    from healthcheck.model.maintenance import iso_utc, parse_duration
-
     config = _load(args.config)
     if config is None:
         return EXIT_CONFIG
+    seconds = 0.0
     if args.action == "add":
-        try:
-            seconds = parse_duration(args.duration)
-        except ValueError as exc:
-            _err(f"--for: {exc}")
+        got = _silence_seconds(args, config)
+        if got is None:
             return EXIT_CONFIG
-        names = [a.name for a in config.accounts]
-        if args.account is not None and args.account not in names:
-            _err(
-                f"--account: no account {args.account!r} in {args.config} "
-                f"(have: {', '.join(names)})"
-            )
-            return EXIT_CONFIG
-        if args.check is not None and args.check not in CHECK_IDS:
-            _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)})")
-            return EXIT_CONFIG
-        if not args.reason.strip():
-            _err("--reason: say why (it is shown with every muted alert)")
-            return EXIT_CONFIG
+        seconds = got
     state = _open_state_or_fail(config)
     if state is None:
         return EXIT_CONFIG
     now = time.time()
     with state:
         if args.action == "add":
-            s = state.add_silence(
-                ends_at=now + seconds,
-                reason=args.reason.strip(),
-                account=args.account,
-                check=args.check,
-                code=args.code,
-                now=now,
-            )
-            if args.json:
-                print(json.dumps(s.to_json(now)))
-            else:
-                # say where: a daemon with another state_dir would never see it
-                print(
-                    f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
-                    f"({s.reason}); stored in {state.path}"
-                )
-            return 0
+            return _silence_add(args, state, seconds, now)
         if args.action == "expire":
-            try:
-                sid = int(args.id)
-            except (TypeError, ValueError):
-                _err(f"silence expire: {args.id!r} is not a silence id (see `silence list`)")
-                return EXIT_CONFIG
-            ended = state.expire_silence(sid, now)
-            if ended is None:
-                _err(f"silence expire: no active silence with id {sid} (see `silence list`)")
-                return 1
-            print(
-                f"silence {sid} expired at {iso_utc(now)}; still-failing checks alert at the "
-                "next run"
-            )
-            return 0
+            return _silence_expire(args, state, now)
         silences = state.silences(include_ended=args.all, now=now)
+    return _silence_list(args, silences, now)
+
+
+def _silence_seconds(args: argparse.Namespace, config: Config) -> float | None:
+    """Given `silence add`'s options, return how long it lasts, or None after saying which
+    option is wrong."""
+    from healthcheck.model.maintenance import parse_duration
+
+    try:
+        seconds = parse_duration(args.duration)
+    except ValueError as exc:
+        _err(f"--for: {exc}")
+        return None
+    names = [a.name for a in config.accounts]
+    if args.account is not None and args.account not in names:
+        _err(f"--account: no account {args.account!r} in {args.config} (have: {', '.join(names)})")
+        return None
+    if args.check is not None and args.check not in CHECK_IDS:
+        _err(f"--check: unknown check {args.check!r} (valid: {', '.join(CHECK_IDS)})")
+        return None
+    if not args.reason.strip():
+        _err("--reason: say why (it is shown with every muted alert)")
+        return None
+    return seconds
+
+
+def _silence_add(args: argparse.Namespace, state: StateDB, seconds: float, now: float) -> int:
+    from healthcheck.model.maintenance import iso_utc
+
+    s = state.add_silence(
+        ends_at=now + seconds,
+        reason=args.reason.strip(),
+        account=args.account,
+        check=args.check,
+        code=args.code,
+        now=now,
+    )
+    if args.json:
+        print(json.dumps(s.to_json(now)))
+    else:
+        # say where: a daemon with another state_dir would never see it
+        print(
+            f"silence {s.id} added: {s.scope()} until {iso_utc(s.ends_at)} "
+            f"({s.reason}); stored in {state.path}"
+        )
+    return 0
+
+
+def _silence_expire(args: argparse.Namespace, state: StateDB, now: float) -> int:
+    from healthcheck.model.maintenance import iso_utc
+
+    try:
+        sid = int(args.id)
+    except (TypeError, ValueError):
+        _err(f"silence expire: {args.id!r} is not a silence id (see `silence list`)")
+        return EXIT_CONFIG
+    ended = state.expire_silence(sid, now)
+    if ended is None:
+        _err(f"silence expire: no active silence with id {sid} (see `silence list`)")
+        return 1
+    print(f"silence {sid} expired at {iso_utc(now)}; still-failing checks alert at the next run")
+    return 0
+
+
+def _silence_list(args: argparse.Namespace, silences: list[Any], now: float) -> int:
+    from healthcheck.model.maintenance import iso_utc
+
     if args.json:
         print(json.dumps([s.to_json(now) for s in silences], indent=2))
         return 0
@@ -358,46 +400,54 @@ def cmd_plan(args: argparse.Namespace) -> int:
     config = _load(args.config, secrets=False)  # the cost needs no key
     if config is None:
         return EXIT_CONFIG
-    from healthcheck.engine.plan import build_plan, cost, per_account_share, per_pool_per_minute
-    from healthcheck.engine.schedule import build_schedule
-    from healthcheck.model.markets import POOLS, pool_name
+    from healthcheck.engine.plan import build_plan, cost
 
     rows = cost(config)
-    pools = per_pool_per_minute(rows)
-    shares = per_account_share(rows)
     full = build_plan(config)
     one_run = sum(p.weight for p in full.requests if p.reuse_seconds <= 0)
     one_run += sum(t.samples for t in full.time)
-    sched = build_schedule(config)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "requests": [
-                        {
-                            "request": r.what,
-                            "pool": r.pool,
-                            "weight": r.weight,
-                            "every_seconds": r.every_seconds,
-                            "weight_per_minute": round(r.per_minute, 2),
-                            "checks": r.checks,
-                        }
-                        for r in rows
-                    ],
-                    "weight_per_minute": {k: round(v, 2) for k, v in pools.items()},
-                    "share_of_limit": {
-                        k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()
-                    },
-                    "share_of_limit_per_account": {
-                        a: {k: round(v, 5) for k, v in p.items()} for a, p in shares.items()
-                    },
-                    "weight_of_a_run_with_every_check_due": one_run,
-                    "schedule": sched.to_json(),
-                },
-                indent=2,
-            )
-        )
-        return 0
+        print(json.dumps(_plan_json(config, rows, one_run), indent=2))
+    else:
+        _print_plan(config, rows, one_run)
+    return 0
+
+
+def _plan_json(config: Config, rows: list[Any], one_run: int) -> dict[str, Any]:
+    """Given the plan's cost rows and the weight of a full run, return `plan --json`."""
+    from healthcheck.engine.plan import per_account_share, per_pool_per_minute
+    from healthcheck.engine.schedule import build_schedule
+    from healthcheck.model.markets import POOLS
+
+    pools = per_pool_per_minute(rows)
+    return {
+        "requests": [
+            {
+                "request": r.what,
+                "pool": r.pool,
+                "weight": r.weight,
+                "every_seconds": r.every_seconds,
+                "weight_per_minute": round(r.per_minute, 2),
+                "checks": r.checks,
+            }
+            for r in rows
+        ],
+        "weight_per_minute": {k: round(v, 2) for k, v in pools.items()},
+        "share_of_limit": {k: round(v / POOLS[k].default_limit, 5) for k, v in pools.items()},
+        "share_of_limit_per_account": {
+            a: {k: round(v, 5) for k, v in p.items()} for a, p in per_account_share(rows).items()
+        },
+        "weight_of_a_run_with_every_check_due": one_run,
+        "schedule": build_schedule(config).to_json(),
+    }
+
+
+def _print_plan(config: Config, rows: list[Any], one_run: int) -> None:
+    """Given the plan's cost rows and the weight of a full run, print `plan`'s tables."""
+    from healthcheck.engine.plan import per_account_share, per_pool_per_minute
+    from healthcheck.engine.schedule import build_schedule
+    from healthcheck.model.markets import POOLS, pool_name
+
     print(f"{'request':<58} {'pool':<5} {'weight':>6} {'every':>8} {'/min':>7}  checks")
     for r in sorted(rows, key=lambda r: (r.pool, -r.per_minute)):
         print(
@@ -405,7 +455,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             f"{r.per_minute:>7.2f}  {r.checks}"
         )
     print()
-    for pool, per_min in pools.items():
+    for pool, per_min in per_pool_per_minute(rows).items():
         limit = POOLS[pool].default_limit
         print(
             f"{pool_name(pool):<16} {per_min:8.2f} weight/min = {per_min / limit * 100:5.2f} % "
@@ -413,16 +463,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     print()
     print("per account, share of each pool's limit (public requests count for the first account):")
-    for acc, per in shares.items():
+    for acc, per in per_account_share(rows).items():
         parts = ", ".join(f"{pool_name(p)} {v * 100:.2f} %" for p, v in per.items())
         print(f"  {acc:<20} {parts}")
     print(f"a run with every check due (answers cached as shown): weight {one_run}")
-    for line in sched.lines() or [
+    for line in build_schedule(config).lines() or [
         f"daemon schedule: fits the weight budget (weight_budget_share "
         f"{config.daemon.weight_budget_share:g}); no interval stretched"
     ]:
         print(line)
-    return 0
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -501,7 +550,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors in the log")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # in the order `--help` lists them
+    _add_check(sub)
+    _add_demo_and_simulator(sub)
+    _add_setup_commands(sub)
+    _add_silence(sub)
+    _add_status_and_explain(sub)
+    return p
 
+
+def _add_check(sub: Any) -> None:
     c = sub.add_parser("check", help="run every check once and exit with a Nagios code")
     c.add_argument("--config", "-c", required=True, help="TOML config file")
     c.add_argument("--json", action="store_true", help="print one JSON document")
@@ -523,6 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.set_defaults(func=cmd_check)
 
+
+def _add_demo_and_simulator(sub: Any) -> None:
     d = sub.add_parser(
         "demo", help="run the checks against the built-in simulator (no keys, no network)"
     )
@@ -544,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_simulator)
 
+
+def _add_setup_commands(sub: Any) -> None:
+    """run, notify-test, plan and config."""
     r = sub.add_parser("run", help="run as a daemon (foreground, systemd Type=notify)")
     r.add_argument("--config", "-c", required=True)
     r.set_defaults(func=cmd_run)
@@ -568,7 +631,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cf.add_argument("action", choices=("validate", "show", "checks"))
     cf.add_argument("--config", "-c")
+    cf.set_defaults(func=cmd_config)
 
+
+def _add_silence(sub: Any) -> None:
     si = sub.add_parser("silence", help="mute alerts for a while (add, list, expire)")
     si_sub = si.add_subparsers(dest="action", metavar="ACTION", required=True)
     sa = si_sub.add_parser("add", help="add a silence")
@@ -597,6 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--json", action="store_true")
     si.set_defaults(func=cmd_silence)
 
+
+def _add_status_and_explain(sub: Any) -> None:
     st = sub.add_parser(
         "status",
         help="what is firing, silenced, inhibited or pending, from "
@@ -619,9 +687,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--log", metavar="FILE", help="list every Binance error found in this log")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(func=cmd_explain)
-
-    cf.set_defaults(func=cmd_config)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -716,8 +716,62 @@ def _load_private_key(ld: _Loader, key: str, pem: str, passphrase: str | None) -
 
 
 def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> AccountConfig | None:
+    """Given the index-th ``[[accounts]]`` table, return its settings (None without a key);
+    every problem goes to ``ld``, in the order the keys are read."""
     prefix = f"accounts[{index}]"
     r = _Reader(ld, table, prefix)
+    name = _account_name(ld, r, prefix, index, names)
+    api_key, api_secret, pk_pem = _credentials(ld, r, prefix)
+    markets, bot_api, bot = _markets_and_bot(ld, r, prefix)
+    testnet, urls = _base_urls(ld, r, prefix)
+    f: dict[str, Any] = {
+        "portfolio_margin": _portfolio_margin(ld, r, prefix),
+        "position_mode": r.string("position_mode", "one-way", choices=("one-way", "hedge")),
+        "recv_window_ms": r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True),
+        "min_available": _decimal_map(ld, r, "min_available"),
+    }
+    test_symbols = tuple(s.upper() for s in r.strings("test_order_symbols", ()))
+    for s in test_symbols:
+        if not _SYMBOL_RE.match(s):
+            ld.problem(f"{prefix}.test_order_symbols", f"{s!r} is not a symbol like BTCUSDT")
+    f["test_order_quantity"] = _decimal_map(ld, r, "test_order_quantity")
+    checks = r.strings("checks", CHECK_IDS)
+    for c in checks:
+        if c not in CHECK_IDS:
+            ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
+    final = tuple(m for m in markets if m in MARKETS)
+    f["symbols"] = _load_symbols(ld, r, prefix, final)
+    f["order_size"] = _order_size(ld, r, prefix)
+    multi_assets = r.raw("multi_assets_margin")
+    if multi_assets is not None and not isinstance(multi_assets, bool):
+        ld.problem(
+            f"{prefix}.multi_assets_margin", f"must be true or false, not {_show(multi_assets)}"
+        )
+        multi_assets = None
+    f["multi_assets_margin"] = multi_assets
+    if bot is not None:
+        _fill_from_bot(bot, final, f)
+    r.finish()
+    if api_key is None:
+        return None
+    return AccountConfig(
+        name=name,
+        api_key=Secret(api_key, "api key"),
+        api_secret=Secret(api_secret, "api secret") if api_secret else None,
+        private_key=Secret(pk_pem, "private key") if pk_pem else None,
+        markets=tuple(dict.fromkeys(final)),
+        urls=urls,
+        testnet=testnet,
+        test_order_symbols=test_symbols,
+        checks=tuple(checks),
+        bot=bot,
+        bot_api=bot_api,
+        **f,
+    )
+
+
+def _account_name(ld: _Loader, r: _Reader, prefix: str, index: int, names: set[str]) -> str:
+    """Return the account's name (a stand-in if it has none), unique among ``names``."""
     name = r.string("name", None)
     if name is None:
         ld.problem(f"{prefix}.name", "missing: every account needs a name")
@@ -727,11 +781,14 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
     elif name in names:
         ld.problem(f"{prefix}.name", f"{name!r} is used by another account")
     names.add(name)
+    return name
 
+
+def _credentials(ld: _Loader, r: _Reader, prefix: str) -> tuple[str | None, str | None, str | None]:
+    """Return the account's API key, API secret (HMAC) and private key PEM (Ed25519/RSA): a key
+    and exactly one of the other two."""
     api_key = ld.secret(r, "api_key", required=True, kind="key")
-    if api_key is not None and not _KEY_RE.match(api_key):
-        # let Binance say -2014 too, but say now what is wrong with it
-        pass
+    # a key that does not match _KEY_RE is left to Binance (-2014)
     api_secret = ld.secret(r, "api_secret", required=False, kind="secret")
     has_pk = any(r.has(n) for n in ("private_key_file", "private_key_env"))
     if r.has("private_key"):
@@ -761,7 +818,13 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             f"{prefix}.api_secret",
             "missing: set api_secret_env, api_secret_file or private_key_file",
         )
+    return api_key, api_secret, pk_pem
 
+
+def _markets_and_bot(
+    ld: _Loader, r: _Reader, prefix: str
+) -> tuple[tuple[str, ...], BotApi | None, BotLink | None]:
+    """Return the account's markets (ours, else its bot config's), its bot API and bot link."""
     markets = r.strings("markets", ("spot",))
     bot_api = _load_bot_api(ld, r, prefix)
     bot = _load_bot(ld, r, prefix, bot_api)
@@ -772,6 +835,11 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             ld.problem(f"{prefix}.markets", f"{m!r} is not one of {', '.join(MARKETS)}")
     if not markets:
         ld.problem(f"{prefix}.markets", "must name at least one market")
+    return tuple(markets), bot_api, bot
+
+
+def _base_urls(ld: _Loader, r: _Reader, prefix: str) -> tuple[bool, dict[str, str]]:
+    """Return ``testnet`` and the base URL per market (Binance's, unless set)."""
     testnet = r.boolean("testnet", False)
     urls: dict[str, str] = {}
     for mk in MARKET_TABLE.values():
@@ -786,29 +854,26 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
                 f"{u!r}: give the base URL only; /api, /sapi, /fapi, /dapi and /papi are appended",
             )
         urls[mk.id] = u
+    return testnet, urls
+
+
+def _portfolio_margin(ld: _Loader, r: _Reader, prefix: str) -> Any:
+    """Return ``portfolio_margin``: "auto" (the default), True or False."""
     portfolio_margin = r.raw("portfolio_margin")
     if portfolio_margin is None:
-        portfolio_margin = "auto"
-    elif portfolio_margin != "auto" and not isinstance(portfolio_margin, bool):
+        return "auto"
+    if portfolio_margin != "auto" and not isinstance(portfolio_margin, bool):
         ld.problem(
             f"{prefix}.portfolio_margin",
             f'must be "auto", true or false, not {_show(portfolio_margin)}',
         )
-        portfolio_margin = "auto"
-    position_mode = r.string("position_mode", "one-way", choices=("one-way", "hedge"))
-    recv_window = r.number("recv_window_ms", 5000, minimum=1, maximum=60000, integer=True)
-    min_available = _decimal_map(ld, r, "min_available")
-    test_symbols = tuple(s.upper() for s in r.strings("test_order_symbols", ()))
-    for s in test_symbols:
-        if not _SYMBOL_RE.match(s):
-            ld.problem(f"{prefix}.test_order_symbols", f"{s!r} is not a symbol like BTCUSDT")
-    quantities = _decimal_map(ld, r, "test_order_quantity")
-    checks = r.strings("checks", CHECK_IDS)
-    for c in checks:
-        if c not in CHECK_IDS:
-            ld.problem(f"{prefix}.checks", f"{c!r} is not one of {', '.join(CHECK_IDS)}")
-    final = tuple(m for m in markets if m in MARKETS)
-    symbols = _load_symbols(ld, r, prefix, final)
+        return "auto"
+    return portfolio_margin
+
+
+def _order_size(ld: _Loader, r: _Reader, prefix: str) -> dict[str, Decimal]:
+    """Return ``order_size`` per symbol (upper case) and "default": a table, or one number
+    for every symbol."""
     order_size = _decimal_map(ld, r, "order_size", upper=True, positive=True)
     if isinstance(r.raw("order_size"), int | float) and not isinstance(r.raw("order_size"), bool):
         order_size = _decimal_map(
@@ -818,49 +883,18 @@ def _load_account(ld: _Loader, table: Any, index: int, names: set[str]) -> Accou
             upper=True,
             positive=True,
         )
-        order_size = {"default": order_size.get("DEFAULT", Decimal(0))} if order_size else {}
-    else:
-        order_size = {("default" if k == "DEFAULT" else k): v for k, v in order_size.items()}
-    multi_assets = r.raw("multi_assets_margin")
-    if multi_assets is not None and not isinstance(multi_assets, bool):
-        ld.problem(
-            f"{prefix}.multi_assets_margin", f"must be true or false, not {_show(multi_assets)}"
-        )
-        multi_assets = None
-    if bot is not None:
-        got = bot.derived.values
-        if "symbols" not in bot.own_keys and "symbols" in got:
-            symbols = {m: s for m, s in got["symbols"].items() if m in final}
-        if "order_size" not in bot.own_keys and "order_size" in got:
-            order_size = dict(got["order_size"])
-        if "position_mode" not in bot.own_keys and "position_mode" in got:
-            position_mode = got["position_mode"]
-        if "multi_assets_margin" not in bot.own_keys and "multi_assets_margin" in got:
-            multi_assets = got["multi_assets_margin"]
-    r.finish()
-    if api_key is None:
-        return None
-    return AccountConfig(
-        name=name,
-        api_key=Secret(api_key, "api key"),
-        api_secret=Secret(api_secret, "api secret") if api_secret else None,
-        private_key=Secret(pk_pem, "private key") if pk_pem else None,
-        markets=tuple(dict.fromkeys(m for m in markets if m in MARKETS)),
-        urls=urls,
-        portfolio_margin=portfolio_margin,
-        testnet=testnet,
-        position_mode=position_mode,
-        min_available=min_available,
-        recv_window_ms=recv_window,
-        test_order_symbols=test_symbols,
-        test_order_quantity=quantities,
-        checks=tuple(checks),
-        symbols=symbols,
-        order_size=order_size,
-        multi_assets_margin=multi_assets,
-        bot=bot,
-        bot_api=bot_api,
-    )
+        return {"default": order_size.get("DEFAULT", Decimal(0))} if order_size else {}
+    return {("default" if k == "DEFAULT" else k): v for k, v in order_size.items()}
+
+
+def _fill_from_bot(bot: BotLink, final: tuple[str, ...], f: dict[str, Any]) -> None:
+    """Fill in the account settings its bot config says and ours do not write (ours win)."""
+    got = bot.derived.values
+    if "symbols" not in bot.own_keys and "symbols" in got:
+        f["symbols"] = {m: s for m, s in got["symbols"].items() if m in final}
+    for key in ("order_size", "position_mode", "multi_assets_margin"):
+        if key not in bot.own_keys and key in got:
+            f[key] = dict(got[key]) if key == "order_size" else got[key]
 
 
 def _load_bot(ld: _Loader, r: _Reader, prefix: str, bot_api: BotApi | None) -> BotLink | None:
@@ -976,32 +1010,15 @@ def parse_config(
         )
     checks = _load_checks(ld, data.get("checks", {}))
     metrics = _load_metrics(ld, data.get("metrics", {}))
-    accounts: list[AccountConfig] = []
-    raw_accounts = data.get("accounts", [])
-    if not isinstance(raw_accounts, list):
-        ld.problem("accounts", "must be an array of tables: write [[accounts]]")
-        raw_accounts = []
-    if not raw_accounts:
-        ld.problem("accounts", "no [[accounts]] configured")
-    names: set[str] = set()
-    for i, table in enumerate(raw_accounts):
-        acc = _load_account(ld, table, i, names)
-        if acc is not None:
-            accounts.append(acc)
+    accounts, names = _load_accounts(ld, data.get("accounts", []))
     _check_window_accounts(ld, alerts, names)
     from healthcheck.logwatch.settings import parse_watch
 
     watch, watch_problems = parse_watch(data.get("watch"), names)
     for key, message in watch_problems:
         ld.problem(key, message)
-    if ld.literal_secret_keys and not private and secrets:
-        keys = ", ".join(ld.literal_secret_keys[:3])
-        more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
-        ld.problem(
-            "",
-            f"holds literal secrets ({keys}{more}) but is readable by group or others; "
-            f"run: chmod 600 {path}, or move them to *_env / *_file",
-        )
+    if not private and secrets:
+        _refuse_readable_secrets(ld, path)
     if ld.problems:
         raise ConfigError(ld.problems)
     return Config(
@@ -1013,6 +1030,35 @@ def parse_config(
         path=path,
         metrics=metrics,
         watch=watch,
+    )
+
+
+def _load_accounts(ld: _Loader, raw_accounts: Any) -> tuple[list[AccountConfig], set[str]]:
+    """Given the ``[[accounts]]`` array, return the accounts and every name given."""
+    accounts: list[AccountConfig] = []
+    if not isinstance(raw_accounts, list):
+        ld.problem("accounts", "must be an array of tables: write [[accounts]]")
+        raw_accounts = []
+    if not raw_accounts:
+        ld.problem("accounts", "no [[accounts]] configured")
+    names: set[str] = set()
+    for i, table in enumerate(raw_accounts):
+        acc = _load_account(ld, table, i, names)
+        if acc is not None:
+            accounts.append(acc)
+    return accounts, names
+
+
+def _refuse_readable_secrets(ld: _Loader, path: Path | None) -> None:
+    """A file that others may read must not hold literal secrets: say which, and the fix."""
+    if not ld.literal_secret_keys:
+        return
+    keys = ", ".join(ld.literal_secret_keys[:3])
+    more = "" if len(ld.literal_secret_keys) <= 3 else f" (+{len(ld.literal_secret_keys) - 3})"
+    ld.problem(
+        "",
+        f"holds literal secrets ({keys}{more}) but is readable by group or others; "
+        f"run: chmod 600 {path}, or move them to *_env / *_file",
     )
 
 

@@ -111,54 +111,67 @@ def run_demo(json_output: bool = False, daemon: bool = True, out=None) -> int:
     return 0
 
 
+class _AlertInbox:
+    """A local HTTP receiver for apprise's json:// alerts; ``received`` in arrival order."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.arrived = threading.Condition()
+        inbox = self
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.end_headers()
+                try:
+                    doc = json.loads(body)
+                except ValueError:
+                    return
+                with inbox.arrived:
+                    inbox.received.append(doc)
+                    inbox.arrived.notify_all()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/"
+
+    def wait_for(self, n: int, timeout: float = 20.0) -> bool:
+        """True once n alerts arrived (False after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.received) < n and time.monotonic() < deadline:
+                self.arrived.wait(0.2)
+        return len(self.received) >= n
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _show(doc: dict, out: Any) -> None:
+    print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
+    for line in str(doc.get("message", "")).splitlines():
+        print(f"    {line}", file=out)
+
+
 def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> None:
     """A short daemon session for `demo`: break an account, show the alert, fix it, show the
     resolved notice. Alerts go through apprise to a local receiver that prints them."""
-    received: list[dict] = []
-    arrived = threading.Condition()
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.end_headers()
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                return
-            with arrived:
-                received.append(doc)
-                arrived.notify_all()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"json://127.0.0.1:{server.server_address[1]}/"
+    inbox = _AlertInbox()
     cfg = demo_config(
         sim.url,
         {"healthy": accounts["healthy"]},
         [r.address for r in responders],
         tmp / "daemon-state",
-        urls=(AlertUrl(Secret(url, "alert url")),),
+        urls=(AlertUrl(Secret(inbox.url, "alert url")),),
         failure_threshold=2,
     )
     daemon = Daemon(cfg)
     thread = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
-
-    def wait_for(n: int, timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        with arrived:
-            while len(received) < n and time.monotonic() < deadline:
-                arrived.wait(0.2)
-        return len(received) >= n
-
-    def show(doc: dict) -> None:
-        print(f"\n>>> alert received ({doc.get('type')}): {doc.get('title')}", file=out)
-        for line in str(doc.get("message", "")).splitlines():
-            print(f"    {line}", file=out)
-
     try:
         print("daemon: checking account 'healthy' every second; alerts after 2 bad runs", file=out)
         thread.start()
@@ -168,15 +181,14 @@ def demo_daemon(sim: Any, accounts: dict, responders: list, tmp: Path, out) -> N
             file=out,
         )
         sim.set_fault("hedge_mode", account="healthy")
-        if wait_for(1):
-            show(received[0])
+        if inbox.wait_for(1):
+            _show(inbox.received[0], out)
         print("\nsimulator: switching it back to one-way mode", file=out)
         sim.clear_fault("hedge_mode")
-        if wait_for(2):
-            show(received[1])
+        if inbox.wait_for(2):
+            _show(inbox.received[1], out)
         print("\nNo other messages: one alert for the problem, one when it was resolved.", file=out)
     finally:
         daemon.request_stop()
         thread.join(10)
-        server.shutdown()
-        server.server_close()
+        inbox.close()

@@ -270,6 +270,26 @@ def derive(
     name = k.get("exchange.name")
     if not isinstance(name, str) or name.lower() != "binance":
         raise k.fail("exchange.name", f"{_show(name)}: only Binance accounts are watched here")
+    market = _market(k, values, src)
+    margin_mode = _futures_modes(k, market, values, src)
+    unknown = _symbols(k, market, live_whitelist, values, src, notes)
+    stake = _stake(k, values, src)
+    return Derived(
+        bot="freqtrade",
+        path=path,
+        files=tuple(read),
+        values=values,
+        sources=src,
+        stake=stake,
+        min_stake=_min_stake_rule(k, read, notes),
+        margin_mode=margin_mode,
+        symbols_unknown=unknown,
+        notes=tuple(notes),
+    )
+
+
+def _market(k: _Keys, values: dict[str, Any], src: dict[str, str]) -> str:
+    """Given the config, return its market (``trading_mode``) and note it in ``values``."""
     mode = k.get("trading_mode", "spot")
     if mode == "spot":
         market = "spot"
@@ -286,27 +306,42 @@ def derive(
     values["markets"] = (market,)
     src["markets"] = (
         k.where("trading_mode")
-        if "trading_mode" in origin
-        else f"{path}: trading_mode (not set: spot)"
+        if "trading_mode" in k.origin
+        else f"{k.path}: trading_mode (not set: spot)"
     )
+    return market
 
-    margin_mode: str | None = None
-    if MARKETS[market].futures:
-        mm = k.get("margin_mode")
-        if mm not in (None, "isolated", "cross"):
-            raise k.fail("margin_mode", f"{_show(mm)} is not one of isolated, cross")
-        margin_mode = mm
-        values["position_mode"] = "one-way"
-        src["position_mode"] = (
-            f"{k.where('trading_mode')} (freqtrade refuses Hedge Mode on futures)"
+
+def _futures_modes(
+    k: _Keys, market: str, values: dict[str, Any], src: dict[str, str]
+) -> str | None:
+    """Given a futures config, note the position and asset modes freqtrade insists on; return
+    its ``margin_mode`` (None on spot, or when not set)."""
+    if not MARKETS[market].futures:
+        return None
+    mm = k.get("margin_mode")
+    if mm not in (None, "isolated", "cross"):
+        raise k.fail("margin_mode", f"{_show(mm)} is not one of isolated, cross")
+    values["position_mode"] = "one-way"
+    src["position_mode"] = f"{k.where('trading_mode')} (freqtrade refuses Hedge Mode on futures)"
+    if mm == "isolated":
+        values["multi_assets_margin"] = False
+        src["multi_assets_margin"] = (
+            f"{k.where('margin_mode')} (freqtrade refuses Multi-Asset Mode unless cross)"
         )
-        if mm == "isolated":
-            values["multi_assets_margin"] = False
-            src["multi_assets_margin"] = (
-                f"{k.where('margin_mode')} (freqtrade refuses Multi-Asset Mode unless cross)"
-            )
+    return mm
 
-    # -- symbols
+
+def _symbols(
+    k: _Keys,
+    market: str,
+    live_whitelist: list[str] | None,
+    values: dict[str, Any],
+    src: dict[str, str],
+    notes: list[str],
+) -> str | None:
+    """Given the config (and the bot's live whitelist), note the symbols it trades; return why
+    they are unknown (only the running bot chooses them), or None."""
     whitelist = (
         live_whitelist if live_whitelist is not None else k.strings("exchange.pair_whitelist")
     )
@@ -348,8 +383,12 @@ def derive(
             else k.where("exchange.pair_whitelist")
             + (" minus exchange.pair_blacklist" if blacklist else "")
         )
+    return unknown
 
-    # -- the stake
+
+def _stake(k: _Keys, values: dict[str, Any], src: dict[str, str]) -> Stake:
+    """Given the config, return its stake (a fixed amount, noted as our order size, or
+    "unlimited": a share of the balance per open trade)."""
     currency = k.get("stake_currency")
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z0-9]{2,20}", currency):
         raise k.fail("stake_currency", f"must be an asset like USDT, not {_show(currency)}")
@@ -358,7 +397,6 @@ def derive(
     if isinstance(max_trades_raw, bool) or not isinstance(max_trades_raw, int | float):
         raise k.fail("max_open_trades", f"must be a number, not {_show(max_trades_raw)}")
     max_trades = None if max_trades_raw in (-1, float("inf")) else int(max_trades_raw)
-    stake: Stake
     if raw == UNLIMITED:
         if max_trades is None:
             raise k.fail(
@@ -366,7 +404,7 @@ def derive(
                 "'unlimited' with max_open_trades unlimited: freqtrade refuses this config "
                 "(`max_open_trades` and `stake_amount` cannot both be unlimited)",
             )
-        stake = Stake(
+        return Stake(
             "unlimited",
             k.where("stake_amount"),
             currency=currency.upper(),
@@ -377,24 +415,26 @@ def derive(
             max_open_trades=max_trades,
             available_capital=k.number("available_capital", None, minimum=Decimal(0)),
         )
-    else:
-        if raw is None:
-            raise k.fail("stake_amount", 'missing: freqtrade needs a number or "unlimited"')
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
-            raise k.fail(
-                "stake_amount", f'must be a number above 0 or "unlimited", not {_show(raw)}'
-            )
-        amount = Decimal(str(raw))
-        stake = Stake("quote", k.where("stake_amount"), amount=amount, currency=currency.upper())
-        values["order_size"] = {"default": amount}
-        src["order_size"] = k.where("stake_amount") + f" ({currency.upper()})"
+    if raw is None:
+        raise k.fail("stake_amount", 'missing: freqtrade needs a number or "unlimited"')
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
+        raise k.fail("stake_amount", f'must be a number above 0 or "unlimited", not {_show(raw)}')
+    amount = Decimal(str(raw))
+    values["order_size"] = {"default": amount}
+    src["order_size"] = k.where("stake_amount") + f" ({currency.upper()})"
+    return Stake("quote", k.where("stake_amount"), amount=amount, currency=currency.upper())
+
+
+def _min_stake_rule(k: _Keys, read: list[Path], notes: list[str]) -> MinStakeRule:
+    """Given the config, return freqtrade's minimum-stake rule: its stoploss (the config's key,
+    else the strategy class's attribute, whose file joins ``read``) and amount reserve."""
     stoploss = k.number("stoploss", None, minimum=Decimal(-1), maximum=Decimal(0))
     stoploss_source = k.where("stoploss")
     strategy = k.get("strategy")
     if stoploss is None and isinstance(strategy, str) and re.fullmatch(r"\w{1,100}", strategy):
         # freqtrade's config key wins over the strategy's attribute; without it, read the class
         dirs = freqtrade_strategy.search_dirs(
-            path.parent,
+            k.path.parent,
             _str_or_none(k.get("strategy_path")),
             _str_or_none(k.get("user_data_dir")),
         )
@@ -405,25 +445,13 @@ def derive(
             stoploss, stoploss_source = found, f"{file}: {strategy}.stoploss"
         elif file is not None:
             notes.append(f"{strategy}.stoploss in {file} is not a plain number: the cap is assumed")
-    rule = MinStakeRule(
+    return MinStakeRule(
         stoploss=stoploss,
         stoploss_source=stoploss_source,
         amount_reserve_percent=k.number(
             "amount_reserve_percent", Decimal("0.05"), minimum=Decimal(0), maximum=Decimal("0.5")
         )
         or Decimal(0),
-    )
-    return Derived(
-        bot="freqtrade",
-        path=path,
-        files=tuple(read),
-        values=values,
-        sources=src,
-        stake=stake,
-        min_stake=rule,
-        margin_mode=margin_mode,
-        symbols_unknown=unknown,
-        notes=tuple(notes),
     )
 
 

@@ -202,56 +202,68 @@ def interval_of(cfg: Config, check_id: str) -> float:
 def cost(cfg: Config) -> list[CostRow]:
     """Given a config, return what the daemon sends at its configured intervals: one row per
     distinct request, how often it goes out, and its weight."""
-    rows: list[CostRow] = []
     plan = build_plan(cfg)
     tick = min([interval_of(cfg, c.id) for c in build_checks(cfg.checks)] or [cfg.daemon.interval])
-    for p in plan.requests:
-        every = min(interval_of(cfg, c) for c in p.checks)
-        every = max(every, p.reuse_seconds, tick)
-        params = "".join(f" {k}={v}" for k, v in p.request.params)
-        who = "" if p.per_host else f" ({p.account})"
-        rows.append(
-            CostRow(
-                f"{p.endpoint.method} {p.endpoint.path}{params}{who}",
-                p.pool,
-                p.weight,
-                every,
-                ", ".join(sorted(p.checks)),
-                len(p.readers),
-                p.account,
-            )
-        )
-    for t in plan.time:
-        ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
-        every = interval_of(cfg, t.check) if t.for_clock else 300.0
-        # the daemon takes one sample per host while the host's round trips are stable
-        # (runner.Runner._stable), the configured number only while they vary
-        vary = f" (x{t.samples} while the round trips vary)" if t.samples > 1 else ""
-        rows.append(
-            CostRow(
-                f"{ep.method} {ep.path} x1 ({strip_userinfo(t.base)})",
-                ep.pool,
-                ep.weight,
-                every,
-                t.check + vary if t.for_clock else "(signing offset)",
-                1,
-                t.account,
-            )
-        )
-    for e in plan.exchange:
-        ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint or ""]
-        rows.append(
-            CostRow(
-                f"{ep.method} {ep.path}",
-                ep.pool,
-                ep.weight,
-                cfg.daemon.exchange_info_ttl,
-                ", ".join(sorted(e.checks)),
-                1,
-                e.account,
-            )
-        )
-    # followups (test orders): one per symbol and market, at trading_status' interval
+    return (
+        [_request_row(cfg, p, tick) for p in plan.requests]
+        + [_time_row(cfg, t) for t in plan.time]
+        + [_exchange_row(cfg, e) for e in plan.exchange]
+        + _followup_rows(cfg, plan)
+    )
+
+
+def _request_row(cfg: Config, p: Planned, tick: float) -> CostRow:
+    """A planned request, at the shortest interval of its readers (at most once a tick)."""
+    every = min(interval_of(cfg, c) for c in p.checks)
+    every = max(every, p.reuse_seconds, tick)
+    params = "".join(f" {k}={v}" for k, v in p.request.params)
+    who = "" if p.per_host else f" ({p.account})"
+    return CostRow(
+        f"{p.endpoint.method} {p.endpoint.path}{params}{who}",
+        p.pool,
+        p.weight,
+        every,
+        ", ".join(sorted(p.checks)),
+        len(p.readers),
+        p.account,
+    )
+
+
+def _time_row(cfg: Config, t: TimeSampling) -> CostRow:
+    """A host's server-time samples: at the clock check's interval, or for signing."""
+    ep = ENDPOINTS[MARKETS[t.market].time_endpoint or ""]
+    every = interval_of(cfg, t.check) if t.for_clock else 300.0
+    # the daemon takes one sample per host while the host's round trips are stable
+    # (timing.ClockOffsets.stable), the configured number only while they vary
+    vary = f" (x{t.samples} while the round trips vary)" if t.samples > 1 else ""
+    return CostRow(
+        f"{ep.method} {ep.path} x1 ({strip_userinfo(t.base)})",
+        ep.pool,
+        ep.weight,
+        every,
+        t.check + vary if t.for_clock else "(signing offset)",
+        1,
+        t.account,
+    )
+
+
+def _exchange_row(cfg: Config, e: ExchangeNeed) -> CostRow:
+    """exchangeInfo of a host and market, once per ``exchange_info_ttl``."""
+    ep = ENDPOINTS[MARKETS[e.market].exchange_info_endpoint or ""]
+    return CostRow(
+        f"{ep.method} {ep.path}",
+        ep.pool,
+        ep.weight,
+        cfg.daemon.exchange_info_ttl,
+        ", ".join(sorted(e.checks)),
+        1,
+        e.account,
+    )
+
+
+def _followup_rows(cfg: Config, plan: Plan) -> list[CostRow]:
+    """Follow-ups (test orders): one per symbol and market, at trading_status' interval."""
+    rows: list[CostRow] = []
     for a in cfg.accounts:
         for c in plan.checks.get(a.name, []):
             if not c.has_followups:

@@ -180,7 +180,7 @@ def demands(cfg: Config) -> list[Demand]:
         if name is None:
             continue  # a host without server time (/papi) signs with another host's offset
         ep = ENDPOINTS[name]
-        # one sample per host and run while the round trip is stable (runner.Runner._samples)
+        # one sample per host and run while the round trip is stable (timing.ClockOffsets.stable)
         if t.for_clock:
             out.append(Demand((t.base, ep.pool), ep.weight, frozenset({t.check}), 0.0))
         else:

@@ -33,7 +33,8 @@ from healthcheck.config import (
     load_config,
     parse_config,
 )
-from healthcheck.engine.runner import Runner, _parse_exchange_info
+from healthcheck.engine.exchangeinfo import parse_exchange_info
+from healthcheck.engine.timing import measure
 from healthcheck.exchange.fetch import FetchError, Outcome, Request
 from healthcheck.exchange.ntp import NtpSample, query_server, vote
 from healthcheck.exchange.weights import WeightBook
@@ -520,7 +521,7 @@ def facts(draw) -> Facts:
     times = {}
     for market in ACCOUNT.markets:
         if draw(st.booleans()):
-            times[market] = Runner._measure(market, draw(time_outcomes(market)))
+            times[market] = measure(market, draw(time_outcomes(market)))
     exchange = draw(st.just(copy.deepcopy(EXCHANGE)) | mutated(EXCHANGE, NASTY | json_values,
                                                                 max_mutations=3))
     if not isinstance(exchange, dict):
@@ -682,7 +683,7 @@ exchange_infos = json_values | st.fixed_dictionaries(
 @given(exchange_infos, st.sets(st.sampled_from(["BTCUSDT", "ETHUSDT", "X"])))
 def test_parse_exchange_info_only_raises_what_the_runner_catches(data, wanted):
     try:
-        out = _parse_exchange_info(data, wanted)
+        out = parse_exchange_info(data, wanted)
     except (ValueError, TypeError, KeyError):
         return
     assert isinstance(out, dict)
@@ -694,7 +695,7 @@ def test_parse_exchange_info_only_raises_what_the_runner_catches(data, wanted):
 @given(st.sampled_from(["spot", "usdm"]), st.data())
 def test_measure_never_raises(market, data):
     outs = data.draw(time_outcomes(market))
-    m = Runner._measure(market, outs)
+    m = measure(market, outs)
     assert m.market == market
     if m.offset_ms is not None:
         assert math.isfinite(m.offset_ms), f"non-finite offset from {[o.data for o in outs]!r}"

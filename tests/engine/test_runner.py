@@ -9,7 +9,8 @@ import time
 from support.runs import result
 
 from healthcheck.config import load_config
-from healthcheck.engine.runner import BAD_NEWS_REUSE_SECONDS, Runner
+from healthcheck.engine.reuse import BAD_NEWS_REUSE_SECONDS
+from healthcheck.engine.runner import Runner
 from healthcheck.model.result import Status
 from healthcheck.storage.state import StateDB
 

@@ -196,7 +196,7 @@ def test_a_daemon_with_second_long_intervals_is_not_behind_after_3_seconds() -> 
     second (tests, a busy machine) is not "behind"; 3 x its interval beyond that is."""
     from healthcheck.engine.schedule import Schedule
     from healthcheck.model.result import Status
-    from healthcheck.service.daemon import behind_result
+    from healthcheck.service.pacing import behind_result
     from healthcheck.storage.state import CheckState
 
     s = Schedule({"balance": 1.0}, {"balance": 1.0}, (), ("a",), 0.1, ())
