@@ -469,6 +469,7 @@ def journal_argv(
         argv.append(f"--since=-{int(since_seconds)}s")
     if follow:
         # --merge: under the unit's ProcSubset=pid, `--follow` alone implies the current boot and
-        # fails with "Failed to get boot id" (systemd 252; found by tests/packaging/test_systemd_live.py)
+        # fails with "Failed to get boot id" (systemd 252; found by
+        # tests/packaging/test_systemd_live.py)
         argv += ["--follow", "--merge"]
     return argv
