@@ -2,17 +2,22 @@
 
 Every check, the gateway and the engine read an :class:`AccountConfig`; ``healthcheck.config``
 builds it from ``[[accounts]]``. It imports nothing from the checks or the config loader, so a
-check module never imports ``healthcheck.config`` (which imports the check registry).
+check module never imports ``healthcheck.config`` (which imports the check registry). At run time
+it imports only the market table and ``Secret``: the bot's link is a type here, imported for
+type checking only, so the module stays a leaf of plain data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from healthcheck.bots.link import BotLink
 from healthcheck.model.markets import MARKETS, PM_HOST
 from healthcheck.storage.secrets import Secret
+
+if TYPE_CHECKING:  # a type only: reading a bot's files is not this module's business
+    from healthcheck.bots.link import BotLink
 
 DEFAULT_BOT_API_STALE_AFTER = 180.0  # freqtrade processes every 5 s; 3 heartbeats of 60 s
 
