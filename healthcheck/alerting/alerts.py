@@ -169,108 +169,111 @@ class AlertEngine:
         self, prev: CheckState | None, r: Result, now: float, mute: Mute | None = None
     ) -> tuple[CheckState, AlertItem | None]:
         """Return one check's next state and the item to send, if any."""
-        cfg = self.cfg
         s = replace(prev) if prev is not None else CheckState(last_status=r.status)
-        s.last_status = r.status
-        s.last_codes = list(r.codes)
-        s.last_summary = r.summary
-        s.last_result = r.to_json()
-        s.last_run_ts = now
         was_muted = s.muted
-        s.muted = mute.to_json() if mute is not None else None
-
+        _record_run(s, r, now, mute)
         if r.status is Status.OK:
-            s.consecutive_ok += 1
-            s.consecutive_bad = 0
-            s.last_ok_ts = now
-            if s.notified_status is not None and (
-                s.consecutive_ok < max(1, cfg.success_threshold) or mute is not None
-            ):
-                # the incident stays open: not enough OK runs yet (a flapping check must not
-                # send resolve/fire pairs), or a maintenance window holds the notice back
-                s.held = s.held or mute is not None
-                return s, None
-            item = None
-            if s.notified_status is not None and cfg.send_resolved:
-                item = _item(
-                    r,
-                    AlertKind.RESOLVED,
-                    s.notified_status,
-                    bad_since=s.bad_since_ts,
-                    routing=s.notified_peak or s.notified_status,
-                )
-            s.bad_since_ts = None
-            s.notified_status = None
-            s.notified_codes = []
-            s.notified_at = None
-            s.notified_peak = None
-            s.held = False
-            return s, item
-
+            return s, self._step_ok(s, r, now, mute)
         s.consecutive_ok = 0
         s.consecutive_bad += 1  # any non-OK counts, even if WARNING/CRITICAL/UNKNOWN alternate
         if s.bad_since_ts is None or (s.consecutive_bad == 1 and s.notified_status is None):
             s.bad_since_ts = now
+        cfg = self.cfg
         threshold = cfg.unknown_threshold if r.status is Status.UNKNOWN else cfg.failure_threshold
         if s.consecutive_bad < max(1, threshold):
             return s, None
         if mute is not None:
             s.held = True  # the alert goes out when the mute ends and the problem is still here
             return s, None
-
-        notified = s.notified_status
         if s.held:
-            # a silence, maintenance window or root cause ended with this still wrong: say so now
-            s.held = False
-            note = (
-                f"Held back by {was_muted.get('by')}; still not fixed"
-                if was_muted
-                else "Held back earlier; still not fixed"
-            )
-            kind = AlertKind.FIRING if notified is None else AlertKind.REMINDER
-            if notified is not None and (
-                r.status.severity > notified.severity
-                or sorted(set(r.codes)) != sorted(set(s.notified_codes))
-            ):
-                kind = AlertKind.UPDATE
-            if (
-                notified is not None
-                and r.status is Status.UNKNOWN
-                and notified is not Status.UNKNOWN
-            ):
-                kind = AlertKind.REMINDER  # "cannot check" is no news about a known problem
-                s.notified_at = now
-            else:
-                self._notified(s, r, now)
-            return s, replace(_item(r, kind, notified, s.bad_since_ts, r.status), note=note)
+            return s, self._held_notice(s, r, now, was_muted)
+        return s, self._news(s, r, now)
 
+    def _step_ok(self, s: CheckState, r: Result, now: float, mute: Mute | None) -> AlertItem | None:
+        """Given the state of a check that ran OK, update it; return the "resolved" item if
+        the open incident ends now."""
+        s.consecutive_ok += 1
+        s.consecutive_bad = 0
+        s.last_ok_ts = now
+        if s.notified_status is not None and (
+            s.consecutive_ok < max(1, self.cfg.success_threshold) or mute is not None
+        ):
+            # the incident stays open: not enough OK runs yet (a flapping check must not
+            # send resolve/fire pairs), or a maintenance window holds the notice back
+            s.held = s.held or mute is not None
+            return None
+        item = None
+        if s.notified_status is not None and self.cfg.send_resolved:
+            item = _item(
+                r,
+                AlertKind.RESOLVED,
+                s.notified_status,
+                bad_since=s.bad_since_ts,
+                routing=s.notified_peak or s.notified_status,
+            )
+        s.bad_since_ts = None
+        s.notified_status = None
+        s.notified_codes = []
+        s.notified_at = None
+        s.notified_peak = None
+        s.held = False
+        return item
+
+    def _held_notice(
+        self, s: CheckState, r: Result, now: float, was_muted: dict[str, Any] | None
+    ) -> AlertItem:
+        """Given a failing check whose alert a silence, maintenance window or root cause held
+        back and that ended with this still wrong, return the notice that says so now."""
+        notified = s.notified_status
+        s.held = False
+        note = (
+            f"Held back by {was_muted.get('by')}; still not fixed"
+            if was_muted
+            else "Held back earlier; still not fixed"
+        )
+        kind = AlertKind.FIRING if notified is None else AlertKind.REMINDER
+        if notified is not None and (
+            r.status.severity > notified.severity
+            or sorted(set(r.codes)) != sorted(set(s.notified_codes))
+        ):
+            kind = AlertKind.UPDATE
+        if notified is not None and r.status is Status.UNKNOWN and notified is not Status.UNKNOWN:
+            kind = AlertKind.REMINDER  # "cannot check" is no news about a known problem
+            s.notified_at = now
+        else:
+            self._notified(s, r, now)
+        return replace(_item(r, kind, notified, s.bad_since_ts, r.status), note=note)
+
+    def _news(self, s: CheckState, r: Result, now: float) -> AlertItem | None:
+        """Given a check failing past its threshold, return what the person must hear now:
+        the first alert, a worse status or other codes, a reminder, or nothing."""
+        notified = s.notified_status
         if notified is None:
             self._notified(s, r, now)
-            return s, _item(r, AlertKind.FIRING, None, s.bad_since_ts, r.status)
-
+            return _item(r, AlertKind.FIRING, None, s.bad_since_ts, r.status)
         if r.status is Status.UNKNOWN and notified is not Status.UNKNOWN:
             # "cannot check right now" is not news about a known problem, nor an improvement:
             # keep what the person was told, so a one-run API blip does not cause an update
-            return s, None
+            return None
         if r.status.severity > notified.severity:
             self._notified(s, r, now)
-            return s, _item(r, AlertKind.UPDATE, notified, s.bad_since_ts, r.status)
+            return _item(r, AlertKind.UPDATE, notified, s.bad_since_ts, r.status)
         if r.status.severity < notified.severity:
             # better but not OK: nothing to say; remember it so a relapse is news again
             s.notified_status = r.status
             s.notified_codes = list(r.codes)
-            return s, None
+            return None
         if sorted(set(r.codes)) != sorted(set(s.notified_codes)):
             self._notified(s, r, now)
-            return s, _item(r, AlertKind.UPDATE, notified, s.bad_since_ts, r.status)
+            return _item(r, AlertKind.UPDATE, notified, s.bad_since_ts, r.status)
         if (
-            cfg.repeat_interval > 0
+            self.cfg.repeat_interval > 0
             and s.notified_at is not None
-            and now - s.notified_at >= cfg.repeat_interval
+            and now - s.notified_at >= self.cfg.repeat_interval
         ):
             s.notified_at = now
-            return s, _item(r, AlertKind.REMINDER, notified, s.bad_since_ts, r.status)
-        return s, None
+            return _item(r, AlertKind.REMINDER, notified, s.bad_since_ts, r.status)
+        return None
 
     @staticmethod
     def _notified(s: CheckState, r: Result, now: float) -> None:
@@ -446,6 +449,16 @@ def format_metrics(metrics: dict[str, float | int]) -> str:
             text = f"{value:,.4g}"
         parts.append(f"{label.replace('_', ' ')} {text}")
     return ", ".join(parts)
+
+
+def _record_run(s: CheckState, r: Result, now: float, mute: Mute | None) -> None:
+    """Given a check's state, note this run's result and what mutes the check now."""
+    s.last_status = r.status
+    s.last_codes = list(r.codes)
+    s.last_summary = r.summary
+    s.last_result = r.to_json()
+    s.last_run_ts = now
+    s.muted = mute.to_json() if mute is not None else None
 
 
 def _item(

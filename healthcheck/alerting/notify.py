@@ -191,31 +191,44 @@ class Notifier:
                     continue
                 ok, reason = sent
                 if ok:
-                    self.db.mark_delivered(row.id, now)
-                    report.delivered += 1
-                    if dest.failing:
-                        log.info("alerts to %s are delivered again", dest.masked)
-                    dest.failing = False
-                    continue
-                report.failed += 1
-                self.failures_total += 1
-                held.add(row.dest)
-                delay = self.backoff_delay(row.attempts + 1)
-                self.db.mark_failed(row.id, now, reason, now + delay)
-                report.errors.append(f"{dest.masked}: {reason}")
-                # the first failure of a channel is news; every retry of it is not
-                level = logging.DEBUG if dest.failing else logging.WARNING
-                log.log(
-                    level,
-                    "alert %s to %s failed (attempt %d, retry in %.0f s): %s",
-                    row.alert_id[:8],
-                    dest.masked,
-                    row.attempts + 1,
-                    delay,
-                    reason,
-                )
-                dest.failing = True
+                    self._delivered(dest, row, now, report)
+                else:
+                    held.add(row.dest)
+                    self._failed(dest, row, now, reason, report)
         return report
+
+    def _delivered(self, dest: _Dest, row: OutboxRow, now: float, report: DeliveryReport) -> None:
+        """Record that ``row`` reached ``dest``; say so once if the channel was failing."""
+        assert row.id is not None
+        self.db.mark_delivered(row.id, now)
+        report.delivered += 1
+        if dest.failing:
+            log.info("alerts to %s are delivered again", dest.masked)
+        dest.failing = False
+
+    def _failed(
+        self, dest: _Dest, row: OutboxRow, now: float, reason: str, report: DeliveryReport
+    ) -> None:
+        """Record a failed send of ``row`` and when to try again (later rows of the
+        destination wait behind it)."""
+        assert row.id is not None
+        report.failed += 1
+        self.failures_total += 1
+        delay = self.backoff_delay(row.attempts + 1)
+        self.db.mark_failed(row.id, now, reason, now + delay)
+        report.errors.append(f"{dest.masked}: {reason}")
+        # the first failure of a channel is news; every retry of it is not
+        level = logging.DEBUG if dest.failing else logging.WARNING
+        log.log(
+            level,
+            "alert %s to %s failed (attempt %d, retry in %.0f s): %s",
+            row.alert_id[:8],
+            dest.masked,
+            row.attempts + 1,
+            delay,
+            reason,
+        )
+        dest.failing = True
 
     def backoff_delay(self, attempts: int) -> float:
         """Given the attempts made so far, return seconds until the next try."""

@@ -120,53 +120,14 @@ def schedule_doc(
 
 def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
     """Given the config and its state database, return the status document (JSON-ready)."""
-    from healthcheck.alerting.notify import mask_url
-
     states = state.load_check_states()
     pending = state.pending_count()
     mine = _relevant(config, states)
-    checks: list[dict[str, Any]] = []
-    repeat = config.alerts.repeat_interval
-    for (account, check), s in mine.items():
-        if s.last_status is Status.OK and s.notified_status is None and not s.muted:
-            continue
-        muted = s.muted or {}
-        reminder_due = None
-        if s.notified_status is not None and repeat > 0 and s.notified_at is not None:
-            reminder_due = s.notified_at + repeat
-        checks.append(
-            {
-                "account": account,
-                "check": check,
-                "status": s.last_status.name,
-                "summary": s.last_summary,
-                "firing": s.notified_status is not None,
-                "notified_status": s.notified_status.name if s.notified_status else None,
-                "bad_since": _iso(s.bad_since_ts),
-                "last_notified": _iso(s.notified_at),
-                "reminder_due": _iso(reminder_due),
-                "reminder_overdue": reminder_due is not None and reminder_due <= now,
-                "last_run": _iso(s.last_run_ts or None),
-                "silenced_by": muted.get("by") if muted.get("kind") == "silence" else None,
-                "inhibited_by": muted.get("by") if muted.get("kind") == "inhibited" else None,
-                "maintenance": muted.get("by") if muted.get("kind") == "maintenance" else None,
-                "held_back": s.held,
-            }
-        )
-    masks = {dest_fingerprint(u.url.reveal()): mask_url(u.url.reveal()) for u in config.alerts.urls}
-    destinations = []
-    for d in state.pending_by_destination():
-        destinations.append(
-            {
-                "destination": masks.get(d["dest"], "(no longer configured)"),
-                "pending": d["pending"],
-                "attempts": d["attempts"],
-                "failing": d["attempts"] > 0,
-                "last_error": d["last_error"],
-                "oldest": _iso(d["oldest_created_at"]),
-                "next_attempt": _iso(d["next_attempt_at"]),
-            }
-        )
+    checks = [
+        _check_doc(account, check, s, config.alerts.repeat_interval, now)
+        for (account, check), s in mine.items()
+        if not (s.last_status is Status.OK and s.notified_status is None and not s.muted)
+    ]
     silences: list[Silence] = state.silences(now=now)
     return {
         "generated_at": iso_utc(now),
@@ -183,72 +144,149 @@ def collect(config: Config, state: StateDB, now: float) -> dict[str, Any]:
             }
             for w, start, end in active_windows(config.alerts.maintenance, now)
         ],
-        "outbox": {"pending": pending, "destinations": destinations},
+        "outbox": {"pending": pending, "destinations": _destinations_doc(config, state)},
         "schedule": schedule_doc(config, states, now, _kept_schedule(state)),
     }
+
+
+def _check_doc(
+    account: str, check: str, s: CheckState, repeat: float, now: float
+) -> dict[str, Any]:
+    """Given a check that is not quietly OK, return its entry in the status document."""
+    muted = s.muted or {}
+    reminder_due = None
+    if s.notified_status is not None and repeat > 0 and s.notified_at is not None:
+        reminder_due = s.notified_at + repeat
+    return {
+        "account": account,
+        "check": check,
+        "status": s.last_status.name,
+        "summary": s.last_summary,
+        "firing": s.notified_status is not None,
+        "notified_status": s.notified_status.name if s.notified_status else None,
+        "bad_since": _iso(s.bad_since_ts),
+        "last_notified": _iso(s.notified_at),
+        "reminder_due": _iso(reminder_due),
+        "reminder_overdue": reminder_due is not None and reminder_due <= now,
+        "last_run": _iso(s.last_run_ts or None),
+        "silenced_by": muted.get("by") if muted.get("kind") == "silence" else None,
+        "inhibited_by": muted.get("by") if muted.get("kind") == "inhibited" else None,
+        "maintenance": muted.get("by") if muted.get("kind") == "maintenance" else None,
+        "held_back": s.held,
+    }
+
+
+def _destinations_doc(config: Config, state: StateDB) -> list[dict[str, Any]]:
+    """Return each destination with undelivered alerts, masked, with its retry state."""
+    from healthcheck.alerting.notify import mask_url
+
+    masks = {dest_fingerprint(u.url.reveal()): mask_url(u.url.reveal()) for u in config.alerts.urls}
+    return [
+        {
+            "destination": masks.get(d["dest"], "(no longer configured)"),
+            "pending": d["pending"],
+            "attempts": d["attempts"],
+            "failing": d["attempts"] > 0,
+            "last_error": d["last_error"],
+            "oldest": _iso(d["oldest_created_at"]),
+            "next_attempt": _iso(d["next_attempt_at"]),
+        }
+        for d in state.pending_by_destination()
+    ]
 
 
 def render(doc: dict[str, Any]) -> str:
     """Given :func:`collect`'s document, return the text for a terminal (times in UTC)."""
     lines = [doc["line"]]
+    for section in (
+        _render_firing,
+        _render_quiet,
+        _render_silences,
+        _render_maintenance,
+        _render_schedule,
+        _render_outbox,
+    ):
+        part = section(doc)
+        if part:
+            lines.append("")
+            lines.extend(part)
+    return "\n".join(lines)
+
+
+def _render_firing(doc: dict[str, Any]) -> list[str]:
     firing = [c for c in doc["checks"] if c["firing"]]
+    if not firing:
+        return []
+    lines = ["Firing (times UTC):"]
+    for c in firing:
+        lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {c['summary']}")
+        due = c["reminder_due"] or "never"
+        if c["silenced_by"] or c["inhibited_by"] or c["maintenance"]:
+            due = "muted"
+        lines.append(
+            f"           bad since {c['bad_since']}, last notified "
+            f"{c['last_notified']}, next reminder {due}"
+        )
+        for key in ("silenced_by", "inhibited_by", "maintenance"):
+            if c[key]:
+                lines.append(f"           muted: {c[key]}")
+    return lines
+
+
+def _render_quiet(doc: dict[str, Any]) -> list[str]:
     other = [c for c in doc["checks"] if not c["firing"]]
-    if firing:
-        lines.append("")
-        lines.append("Firing (times UTC):")
-        for c in firing:
-            lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {c['summary']}")
-            due = c["reminder_due"] or "never"
-            if c["silenced_by"] or c["inhibited_by"] or c["maintenance"]:
-                due = "muted"
-            lines.append(
-                f"           bad since {c['bad_since']}, last notified "
-                f"{c['last_notified']}, next reminder {due}"
-            )
-            for key in ("silenced_by", "inhibited_by", "maintenance"):
-                if c[key]:
-                    lines.append(f"           muted: {c[key]}")
-    if other:
-        lines.append("")
-        lines.append("Not alerting (below threshold, muted or held back):")
-        for c in other:
-            why = (
-                c["silenced_by"]
-                or c["inhibited_by"]
-                or c["maintenance"]
-                or "below the alert threshold"
-            )
-            lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {why}")
-    if doc["silences"]:
-        lines.append("")
-        lines.append("Silences:")
-        for s in doc["silences"]:
-            scope = (
-                ", ".join(f"{k} {s[k]}" for k in ("account", "check", "code") if s[k] is not None)
-                or "everything"
-            )
-            lines.append(f"  {s['id']}: {scope} until {s['ends_at']} ({s['reason']})")
-    if doc["maintenance"]:
-        lines.append("")
-        lines.append("Maintenance active:")
-        for m in doc["maintenance"]:
-            lines.append(f"  {m['window']}, ends {m['ends']}")
+    if not other:
+        return []
+    lines = ["Not alerting (below threshold, muted or held back):"]
+    for c in other:
+        why = (
+            c["silenced_by"] or c["inhibited_by"] or c["maintenance"] or "below the alert threshold"
+        )
+        lines.append(f"  {c['status']:<8} {c['account']}/{c['check']}: {why}")
+    return lines
+
+
+def _render_silences(doc: dict[str, Any]) -> list[str]:
+    if not doc["silences"]:
+        return []
+    lines = ["Silences:"]
+    for s in doc["silences"]:
+        scope = (
+            ", ".join(f"{k} {s[k]}" for k in ("account", "check", "code") if s[k] is not None)
+            or "everything"
+        )
+        lines.append(f"  {s['id']}: {scope} until {s['ends_at']} ({s['reason']})")
+    return lines
+
+
+def _render_maintenance(doc: dict[str, Any]) -> list[str]:
+    if not doc["maintenance"]:
+        return []
+    return ["Maintenance active:"] + [
+        f"  {m['window']}, ends {m['ends']}" for m in doc["maintenance"]
+    ]
+
+
+def _render_schedule(doc: dict[str, Any]) -> list[str]:
     sched = doc.get("schedule") or {}
-    if sched.get("lines") or sched.get("old_results") or sched.get("behind"):
-        lines.append("")
-        lines.append("Schedule (the daemon's weight budget):")
-        for text in sched.get("lines", []):
-            lines.append(f"  {text}")
-        if sched.get("behind"):
-            lines.append(f"  WARNING: {sched['behind']}")
-        for w in sched.get("old_results", [])[:10]:
-            lines.append(
-                f"  {w['account']}/{w['check']}: last result {w['age_seconds']} s old "
-                f"(runs every {w['every']:.0f} s)"
-            )
+    if not (sched.get("lines") or sched.get("old_results") or sched.get("behind")):
+        return []
+    lines = ["Schedule (the daemon's weight budget):"]
+    for text in sched.get("lines", []):
+        lines.append(f"  {text}")
+    if sched.get("behind"):
+        lines.append(f"  WARNING: {sched['behind']}")
+    for w in sched.get("old_results", [])[:10]:
+        lines.append(
+            f"  {w['account']}/{w['check']}: last result {w['age_seconds']} s old "
+            f"(runs every {w['every']:.0f} s)"
+        )
+    return lines
+
+
+def _render_outbox(doc: dict[str, Any]) -> list[str]:
     out = doc["outbox"]
-    lines.append("")
-    lines.append(f"Outbox: {out['pending']} pending")
+    lines = [f"Outbox: {out['pending']} pending"]
     for d in out["destinations"]:
         state = (
             f"FAILING after {d['attempts']} attempt(s): {d['last_error']}"
@@ -256,4 +294,4 @@ def render(doc: dict[str, Any]) -> str:
             else "waiting"
         )
         lines.append(f"  {d['destination']}: {d['pending']} pending since {d['oldest']}; {state}")
-    return "\n".join(lines)
+    return lines

@@ -139,59 +139,77 @@ class WeightBook:
         """
         with self._lock:
             limit = self.limit(base_url, group)
-            spent = self.spent_last_minute(base_url, group)
-            budget = max(int(limit * (self.budget_share or 1.0)), 60)
-            if self.budget_share is not None and spent + weight > budget:
-                return FetchError(
-                    FetchErrorKind.DEFERRED,
-                    f"deferred: this tool already spent {spent} of its "
-                    f"{budget} weight budget per minute on this host",
-                )
-            used = self.last_used(base_url, group)
+            deferred = self._over_budget(base_url, group, weight, limit)
+            if deferred is not None:
+                return deferred
             key = (base_url, group)
-            if used is None:
-                # No header this minute. If the last one (up to 5 min old) showed a lightly used
-                # IP, a run's burst cannot push it over: send without a probe round trip.
-                old = self.observed.get(key)
-                blind = self._blind.get(key, 0)
-                trusted = (
-                    old is not None
-                    and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS
-                    and old.used + blind + weight <= limit * BLIND_MAX_SHARE
-                )
-                cold = old is None and blind + weight <= limit * COLD_BLIND_SHARE
-                if trusted or cold:
-                    self._blind[key] = self._blind.get(key, 0) + weight
-                    self._book_spend(key, weight)
-                    self.run_weight += weight
-                    self.run_requests += 1
-                    return None
-            waited = False
+            used = self.last_used(base_url, group)
+            if used is None and self._may_send_blind(key, weight, limit):
+                self._blind[key] = self._blind.get(key, 0) + weight
+                self._book_request(key, weight)
+                return None
             if not block and used is None and key in self._probing:
                 return WAIT_FOR_PROBE
-            while used is None and (base_url, group) in self._probing:
-                # Nothing known about this IP's usage (no header in the last minute): one
-                # request finds out before the rest of a run's burst goes out.
-                waited = True
-                self._probe_done.wait(1.0)
-                used = self.last_used(base_url, group)
-            if used is None and not waited:
-                self._probing[(base_url, group)] = threading.get_ident() if owner is None else owner
+            used = self._await_probe(key, used, owner)
             if used is not None and used + weight > limit * self.headroom:
                 return FetchError(
                     FetchErrorKind.BUDGET,
                     f"skipped to protect the IP's request-weight limit: "
                     f"{used} of {limit} already used this minute",
                 )
-            self._book_spend((base_url, group), weight)
-            self.run_weight += weight
-            self.run_requests += 1
+            self._book_request(key, weight)
             if used is not None:
                 # count in-flight weight so concurrent requests see each other
-                self.observed[(base_url, group)] = WeightObservation(
-                    used + weight, self.observed[(base_url, group)].observed_at
-                )
+                seen_at = self.observed[key].observed_at
+                self.observed[key] = WeightObservation(used + weight, seen_at)
             return None
+
+    def _over_budget(self, base_url: str, group: str, weight: int, limit: int) -> FetchError | None:
+        """Return why a request must wait if it would take our own spending on this host over
+        ``budget_share`` of the limit per minute (at least 60)."""
+        spent = self.spent_last_minute(base_url, group)
+        budget = max(int(limit * (self.budget_share or 1.0)), 60)
+        if self.budget_share is not None and spent + weight > budget:
+            return FetchError(
+                FetchErrorKind.DEFERRED,
+                f"deferred: this tool already spent {spent} of its "
+                f"{budget} weight budget per minute on this host",
+            )
+        return None
+
+    def _may_send_blind(self, key: tuple[str, str], weight: int, limit: int) -> bool:
+        """With no header this minute: True if the last one (up to 5 min old) showed a lightly
+        used IP, or none was ever seen and little was sent, so a run's burst cannot push it over
+        and the request goes without a probe round trip."""
+        old = self.observed.get(key)
+        blind = self._blind.get(key, 0)
+        trusted = (
+            old is not None
+            and 0 <= self._clock() - old.observed_at <= BLIND_TRUST_SECONDS
+            and old.used + blind + weight <= limit * BLIND_MAX_SHARE
+        )
+        cold = old is None and blind + weight <= limit * COLD_BLIND_SHARE
+        return trusted or cold
+
+    def _await_probe(self, key: tuple[str, str], used: int | None, owner: object) -> int | None:
+        """Given the IP's known usage (None: no header in the last minute), wait while another
+        request probes it, or become the probe; return the usage known now. Lock held."""
+        waited = False
+        while used is None and key in self._probing:
+            # Nothing known about this IP's usage (no header in the last minute): one
+            # request finds out before the rest of a run's burst goes out.
+            waited = True
+            self._probe_done.wait(1.0)
+            used = self.last_used(*key)
+        if used is None and not waited:
+            self._probing[key] = threading.get_ident() if owner is None else owner
+        return used
+
+    def _book_request(self, key: tuple[str, str], weight: int) -> None:
+        """Count a request that goes out: its weight in the host's minute and in this run."""
+        self._book_spend(key, weight)
+        self.run_weight += weight
+        self.run_requests += 1
 
     def probe_finished(self, base_url: str, group: str, *, owner: object = None) -> None:
         """Given a request that went out, let requests waiting for its weight header go on."""

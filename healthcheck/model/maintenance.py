@@ -172,90 +172,27 @@ def parse_windows(
 def _parse_window(
     t: dict[str, Any], k: str, i: int, problem: Callable[[str, str], None]
 ) -> MaintenanceWindow | None:
-    ok = True
+    """Given table ``k`` (the ``i``-th window), return its window, or None after reporting
+    every problem in it through ``problem(key, message)``."""
+    found: list[str] = []
+
+    def bad(key: str, message: str) -> None:
+        found.append(key)
+        problem(key, message)
+
     for extra in sorted(set(t) - _WINDOW_KEYS):
-        problem(f"{k}.{extra}", "unknown key (typo?)")
-        ok = False
+        bad(f"{k}.{extra}", "unknown key (typo?)")
     name = t.get("name", f"window {i + 1}")
     if not isinstance(name, str) or not name.strip():
-        problem(f"{k}.name", "must be a non-empty string")
-        ok = False
-    start_raw = t.get("start")
-    start: time | None = None
-    m = _TIME_RE.match(start_raw) if isinstance(start_raw, str) else None
-    if start_raw is None:
-        problem(f"{k}.start", 'is required: a local time such as "23:00" or "23:00:30"')
-    elif m is None:
-        problem(f"{k}.start", f'{start_raw!r} is not a time such as "23:00"')
-    else:
-        h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-        if h > 23 or mi > 59 or s > 59:
-            problem(f"{k}.start", f"{start_raw!r} is not a valid time of day")
-        else:
-            start = time(h, mi, s)
-    duration = 0.0
-    if "duration" not in t:
-        problem(f"{k}.duration", 'is required, e.g. "1h" or "30m"')
-        ok = False
-    else:
-        try:
-            duration = parse_duration(t["duration"])
-        except ValueError as e:
-            problem(f"{k}.duration", str(e))
-            ok = False
-    tz = t.get("timezone", "UTC")
-    try:
-        if not isinstance(tz, str):
-            raise ValueError
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        problem(
-            f"{k}.timezone", f'{tz!r} is not an IANA time zone such as "Europe/Berlin" or "UTC"'
-        )
-        ok = False
-    every: list[int] = []
-    raw_every = t.get("every", [])
-    if not isinstance(raw_every, list) or not all(isinstance(d, str) for d in raw_every):
-        problem(f"{k}.every", 'must be a list of weekday names such as ["Monday", "Thu"]')
-        ok = False
-    else:
-        for d in raw_every:
-            hits = [
-                n
-                for n, full in enumerate(WEEKDAYS)
-                if full.startswith(d.strip().lower()) and len(d.strip()) >= 3
-            ]
-            if len(hits) != 1:
-                problem(f"{k}.every", f"{d!r} is not a weekday name")
-                ok = False
-            else:
-                every.append(hits[0])
-    on_date: date | None = None
-    if "date" in t:
-        raw_date = t["date"]
-        if isinstance(raw_date, date) and not isinstance(raw_date, datetime):
-            on_date = raw_date
-        elif isinstance(raw_date, str):
-            try:
-                on_date = date.fromisoformat(raw_date)
-            except ValueError:
-                problem(f"{k}.date", f"{raw_date!r} is not a date such as 2026-12-01")
-                ok = False
-        else:
-            problem(f"{k}.date", "must be a date such as 2026-12-01")
-            ok = False
-        if every:
-            problem(f"{k}.date", 'a one-off window (date) cannot also have "every"')
-            ok = False
-    lists: dict[str, tuple[str, ...]] = {}
-    for key in ("accounts", "checks"):
-        v = t.get(key, [])
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            problem(f"{k}.{key}", "must be a list of strings")
-            ok = False
-            v = []
-        lists[key] = tuple(v)
-    if not ok or start is None:
+        bad(f"{k}.name", "must be a non-empty string")
+    start = _window_start(t, k, bad)
+    duration = _window_duration(t, k, bad)
+    tz = _window_timezone(t, k, bad)
+    every = _window_weekdays(t, k, bad)
+    on_date = _window_date(t, k, every, bad)
+    accounts = _window_names(t, k, "accounts", bad)
+    checks = _window_names(t, k, "checks", bad)
+    if found or start is None:
         return None
     return MaintenanceWindow(
         name=str(name).strip(),
@@ -264,6 +201,100 @@ def _parse_window(
         timezone=str(tz),
         every=tuple(sorted(set(every))),
         on_date=on_date,
-        accounts=lists["accounts"],
-        checks=lists["checks"],
+        accounts=accounts,
+        checks=checks,
     )
+
+
+def _window_start(t: dict[str, Any], k: str, bad: Callable[[str, str], None]) -> time | None:
+    """Return the window's local start time, or None (reported) if missing or invalid."""
+    start_raw = t.get("start")
+    m = _TIME_RE.match(start_raw) if isinstance(start_raw, str) else None
+    if start_raw is None:
+        bad(f"{k}.start", 'is required: a local time such as "23:00" or "23:00:30"')
+        return None
+    if m is None:
+        bad(f"{k}.start", f'{start_raw!r} is not a time such as "23:00"')
+        return None
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 23 or mi > 59 or s > 59:
+        bad(f"{k}.start", f"{start_raw!r} is not a valid time of day")
+        return None
+    return time(h, mi, s)
+
+
+def _window_duration(t: dict[str, Any], k: str, bad: Callable[[str, str], None]) -> float:
+    """Return the window's length in seconds (0 after reporting a problem)."""
+    if "duration" not in t:
+        bad(f"{k}.duration", 'is required, e.g. "1h" or "30m"')
+        return 0.0
+    try:
+        return parse_duration(t["duration"])
+    except ValueError as e:
+        bad(f"{k}.duration", str(e))
+        return 0.0
+
+
+def _window_timezone(t: dict[str, Any], k: str, bad: Callable[[str, str], None]) -> Any:
+    """Return the window's IANA time zone name as given (reported if unknown)."""
+    tz = t.get("timezone", "UTC")
+    try:
+        if not isinstance(tz, str):
+            raise ValueError
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        bad(f"{k}.timezone", f'{tz!r} is not an IANA time zone such as "Europe/Berlin" or "UTC"')
+    return tz
+
+
+def _window_weekdays(t: dict[str, Any], k: str, bad: Callable[[str, str], None]) -> list[int]:
+    """Return the weekdays (0 = Monday) of ``every``, each name unambiguous and >= 3 letters."""
+    every: list[int] = []
+    raw_every = t.get("every", [])
+    if not isinstance(raw_every, list) or not all(isinstance(d, str) for d in raw_every):
+        bad(f"{k}.every", 'must be a list of weekday names such as ["Monday", "Thu"]')
+        return every
+    for d in raw_every:
+        hits = [
+            n
+            for n, full in enumerate(WEEKDAYS)
+            if full.startswith(d.strip().lower()) and len(d.strip()) >= 3
+        ]
+        if len(hits) != 1:
+            bad(f"{k}.every", f"{d!r} is not a weekday name")
+        else:
+            every.append(hits[0])
+    return every
+
+
+def _window_date(
+    t: dict[str, Any], k: str, every: list[int], bad: Callable[[str, str], None]
+) -> date | None:
+    """Return the date of a one-off window, or None for a repeating one."""
+    if "date" not in t:
+        return None
+    on_date: date | None = None
+    raw_date = t["date"]
+    if isinstance(raw_date, date) and not isinstance(raw_date, datetime):
+        on_date = raw_date
+    elif isinstance(raw_date, str):
+        try:
+            on_date = date.fromisoformat(raw_date)
+        except ValueError:
+            bad(f"{k}.date", f"{raw_date!r} is not a date such as 2026-12-01")
+    else:
+        bad(f"{k}.date", "must be a date such as 2026-12-01")
+    if every:
+        bad(f"{k}.date", 'a one-off window (date) cannot also have "every"')
+    return on_date
+
+
+def _window_names(
+    t: dict[str, Any], k: str, key: str, bad: Callable[[str, str], None]
+) -> tuple[str, ...]:
+    """Return the list of strings under ``key`` (accounts or checks the window covers)."""
+    v = t.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        bad(f"{k}.{key}", "must be a list of strings")
+        return ()
+    return tuple(v)

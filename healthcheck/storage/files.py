@@ -66,9 +66,22 @@ def read_bytes(
     file", "secret file"). Raise :class:`FileRefused` with a clear one-line reason otherwise.
     """
     p = Path(path)
+    fd = _open_fd(p, what)
+    try:
+        st = os.fstat(fd)
+        _check_file(p, st, what=what, secret=secret, max_bytes=max_bytes)
+        return _read_capped(fd, p, what=what, max_bytes=max_bytes)
+    except OSError as exc:
+        raise FileRefused(f"cannot read {what} {_shown(p)}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def _open_fd(p: Path, what: str) -> int:
+    """Open ``p`` for reading without blocking on a FIFO; refuse with a one-line reason."""
     try:
         # O_NONBLOCK: opening a FIFO without a writer returns at once instead of blocking
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+        return os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         if p.is_symlink():
             raise FileRefused(
@@ -83,46 +96,47 @@ def read_bytes(
                 f"{what} {str(p)!r}: too many levels of symbolic links (a loop?)"
             ) from None
         raise FileRefused(f"cannot open {what} {_shown(p)}: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+
+
+def _check_file(p: Path, st: os.stat_result, *, what: str, secret: bool, max_bytes: int) -> None:
+    """Refuse anything but a regular file within ``max_bytes``; with ``secret``, also one
+    owned by another user or readable by group or others."""
+    if not stat.S_ISREG(st.st_mode):
+        raise FileRefused(f"{what} {_shown(p)} is {describe_type(st.st_mode)}, not a regular file")
+    if secret:
+        if st.st_uid not in (os.geteuid(), 0):
             raise FileRefused(
-                f"{what} {_shown(p)} is {describe_type(st.st_mode)}, not a regular file"
+                f"{what} {_shown(p)} is owned by uid {st.st_uid}, not by this user "
+                f"(uid {os.geteuid()}) or root; links are followed and the final file "
+                "must belong to this user or root"
             )
-        if secret:
-            if st.st_uid not in (os.geteuid(), 0):
-                raise FileRefused(
-                    f"{what} {_shown(p)} is owned by uid {st.st_uid}, not by this user "
-                    f"(uid {os.geteuid()}) or root; links are followed and the final file "
-                    "must belong to this user or root"
-                )
-            if st.st_mode & 0o077:
-                real = os.path.realpath(p)
-                raise FileRefused(
-                    f"{what} {_shown(p)} is accessible by group or others "
-                    f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {real}"
-                )
-        if st.st_size > max_bytes:
+        if st.st_mode & 0o077:
+            real = os.path.realpath(p)
             raise FileRefused(
-                f"{what} {_shown(p)} is {st.st_size:,} bytes; the limit is {max_bytes:,} bytes"
+                f"{what} {_shown(p)} is accessible by group or others "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {real}"
             )
-        # O_NONBLOCK does not matter for regular files; read in chunks up to the cap (the size
-        # from fstat can be wrong for /proc-like files, so count what actually comes)
-        chunks: list[bytes] = []
-        total = 0
-        while total <= max_bytes:
-            chunk = os.read(fd, min(65536, max_bytes + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > max_bytes:
-            raise FileRefused(f"{what} {_shown(p)} is larger than the limit of {max_bytes:,} bytes")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise FileRefused(f"cannot read {what} {_shown(p)}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
+    if st.st_size > max_bytes:
+        raise FileRefused(
+            f"{what} {_shown(p)} is {st.st_size:,} bytes; the limit is {max_bytes:,} bytes"
+        )
+
+
+def _read_capped(fd: int, p: Path, *, what: str, max_bytes: int) -> bytes:
+    """Read ``fd`` to its end, refusing more than ``max_bytes``."""
+    # O_NONBLOCK does not matter for regular files; read in chunks up to the cap (the size
+    # from fstat can be wrong for /proc-like files, so count what actually comes)
+    chunks: list[bytes] = []
+    total = 0
+    while total <= max_bytes:
+        chunk = os.read(fd, min(65536, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > max_bytes:
+        raise FileRefused(f"{what} {_shown(p)} is larger than the limit of {max_bytes:,} bytes")
+    return b"".join(chunks)
 
 
 def read_text(path: str | Path, *, max_bytes: int, secret: bool = False, what: str = "file") -> str:

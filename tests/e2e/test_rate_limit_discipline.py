@@ -1,6 +1,6 @@
 """Rate-limit discipline: the daemon never causes the -1003 problems it watches for.
 
-The rules as implemented (healthcheck/exchange/gateway.py,
+The rules as implemented (healthcheck/exchange/weights.py,
 ``WeightBook.reserve``/``observe``/``ban``), checked before every request, per host and weight
 pool ("api", "sapi", "fapi"):
 

@@ -257,8 +257,8 @@ def test_read_only_file_system_raises_state_error() -> None:
 
 def test_full_disk_during_run_logs_once_and_keeps_going(db: StateDB,
                                                         caplog: pytest.LogCaptureFixture) -> None:
-    pages = db._conn.execute("PRAGMA page_count").fetchone()[0]
-    db._conn.execute(f"PRAGMA max_page_count={pages}")  # the next growth is SQLITE_FULL
+    pages = db.store.conn.execute("PRAGMA page_count").fetchone()[0]
+    db.store.conn.execute(f"PRAGMA max_page_count={pages}")  # the next growth is SQLITE_FULL
     big = {("main", f"c{n}"): state() for n in range(500)}
     with caplog.at_level(logging.ERROR, logger="healthcheck.storage.state"):
         assert db.commit_cycle(big, [], []) is False
@@ -266,7 +266,7 @@ def test_full_disk_during_run_logs_once_and_keeps_going(db: StateDB,
         db.put_cache("k", "x" * 100_000, T0)  # must not raise either
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "full" in errors[0].getMessage()
-    db._conn.execute("PRAGMA max_page_count=1073741823")
+    db.store.conn.execute("PRAGMA max_page_count=1073741823")
     assert db.commit_cycle({("main", "x"): state()}, [], []) is True
 
 

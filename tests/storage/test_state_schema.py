@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck.storage import state as state_mod
+from healthcheck.storage.state import schema as state_mod
 from healthcheck.storage.state import (
     DB_NAME,
     MIGRATIONS,
