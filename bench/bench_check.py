@@ -80,8 +80,13 @@ def table(rows: list[list[Any]], head: list[str]) -> None:
     cells = [[str(c) for c in r] for r in [head, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
     for n, r in enumerate(cells):
-        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        print(
+            "  "
+            + "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
 
@@ -118,27 +123,35 @@ class Env:
         for i in range(n):
             name = f"{prefix}{self._n}_{i}"
             sa = self.sim.add_account(name)
-            out.append(AccountConfig(
-                name=name,
-                api_key=Secret(sa.api_key, "api key"),
-                api_secret=Secret(sa.api_secret, "api secret"),
-                markets=("spot", "usdm"),
-                urls={"spot": self.sim.url, "usdm": self.sim.url},
-                portfolio_margin=False,
-                position_mode="one-way",
-                min_available={"USDT": Decimal(100)},
-                recv_window_ms=5000,
-                test_order_symbols=(),
-                **extra,
-            ))
+            out.append(
+                AccountConfig(
+                    name=name,
+                    api_key=Secret(sa.api_key, "api key"),
+                    api_secret=Secret(sa.api_secret, "api secret"),
+                    markets=("spot", "usdm"),
+                    urls={"spot": self.sim.url, "usdm": self.sim.url},
+                    portfolio_margin=False,
+                    position_mode="one-way",
+                    min_available={"USDT": Decimal(100)},
+                    recv_window_ms=5000,
+                    test_order_symbols=(),
+                    **extra,
+                )
+            )
         return out
 
-    def config(self, accounts: list[AccountConfig], state_dir: Path,
-               checks: ChecksConfig | None = None, daemon_interval: float = 60.0) -> Config:
+    def config(
+        self,
+        accounts: list[AccountConfig],
+        state_dir: Path,
+        checks: ChecksConfig | None = None,
+        daemon_interval: float = 60.0,
+    ) -> Config:
         return Config(
             accounts=tuple(accounts),
-            daemon=DaemonConfig(interval=daemon_interval, state_dir=state_dir,
-                                request_timeout=10.0),
+            daemon=DaemonConfig(
+                interval=daemon_interval, state_dir=state_dir, request_timeout=10.0
+            ),
             ntp=NtpConfig(servers=tuple(NtpServer(*r.address) for r in self.ntp), timeout=1.0),
             checks=checks or ChecksConfig(),
         )
@@ -175,8 +188,10 @@ def statuses(report: Any) -> str:
 
 
 def target_weight(env: Env) -> None:
-    header("1. Request weight of one run (1 account, spot+usdm, min_available USDT 100, "
-           "no test orders)")
+    header(
+        "1. Request weight of one run (1 account, spot+usdm, min_available USDT 100, "
+        "no test orders)"
+    )
     sim = env.sim
     sim.reset_weights()
     accs = env.accounts(1, "w")
@@ -207,29 +222,54 @@ def target_weight(env: Env) -> None:
         c = cb.get(key, [0, 0, 0, 0])
         w = wb.get(key, [0, 0, 0, 0])
         each = w[2] or c[2]
-        rows.append([f"{key[0]} {key[1]}", pool_of_path(key[1]),
-                     f"{c[0]} x {each} = {c[1]}", f"{w[0]} x {each} = {w[1]}"])
+        rows.append(
+            [
+                f"{key[0]} {key[1]}",
+                pool_of_path(key[1]),
+                f"{c[0]} x {each} = {c[1]}",
+                f"{w[0]} x {each} = {w[1]}",
+            ]
+        )
     cold_sim = sum(r.weight for r in cold_recs)
     warm_sim = sum(r.weight for r in warm_recs)
-    rows.append(["TOTAL (simulator)", "", f"{len(cold_recs)} req = {cold_sim}",
-                 f"{len(warm_recs)} req = {warm_sim}"])
-    rows.append(["TOTAL (metrics.request_weight)", "",
-                 f"{cold.metrics['requests']} req = {cold.metrics['request_weight']}",
-                 f"{warm.metrics['requests']} req = {warm.metrics['request_weight']}"])
+    rows.append(
+        [
+            "TOTAL (simulator)",
+            "",
+            f"{len(cold_recs)} req = {cold_sim}",
+            f"{len(warm_recs)} req = {warm_sim}",
+        ]
+    )
+    rows.append(
+        [
+            "TOTAL (metrics.request_weight)",
+            "",
+            f"{cold.metrics['requests']} req = {cold.metrics['request_weight']}",
+            f"{warm.metrics['requests']} req = {warm.metrics['request_weight']}",
+        ]
+    )
     table(rows, ["endpoint", "pool", "cold run", "warm run"])
     non200 = [f"{r.path}={r.status}" for r in cold_recs + warm_recs if r.status != 200]
-    print(f"  results: cold {statuses(cold)}; warm {statuses(warm)}"
-          + (f"; non-200 answers: {', '.join(non200)}" if non200 else ""))
+    print(
+        f"  results: cold {statuses(cold)}; warm {statuses(warm)}"
+        + (f"; non-200 answers: {', '.join(non200)}" if non200 else "")
+    )
     per_pool = defaultdict(int)
     for rec in warm_recs:
         per_pool[pool_of(rec)] += rec.weight
-    print("  warm weight per pool: " + ", ".join(f"{POOL_NAMES.get(k, k)} {v}"
-                                                  for k, v in sorted(per_pool.items())))
-    agree = (cold.metrics["request_weight"] == cold_sim
-             and warm.metrics["request_weight"] == warm_sim)
-    verdict("metrics.request_weight == simulator count", agree,
-            f"cold {cold.metrics['request_weight']} vs {cold_sim}, "
-            f"warm {warm.metrics['request_weight']} vs {warm_sim}")
+    print(
+        "  warm weight per pool: "
+        + ", ".join(f"{POOL_NAMES.get(k, k)} {v}" for k, v in sorted(per_pool.items()))
+    )
+    agree = (
+        cold.metrics["request_weight"] == cold_sim and warm.metrics["request_weight"] == warm_sim
+    )
+    verdict(
+        "metrics.request_weight == simulator count",
+        agree,
+        f"cold {cold.metrics['request_weight']} vs {cold_sim}, "
+        f"warm {warm.metrics['request_weight']} vs {warm_sim}",
+    )
     verdict("warm-run weight <= 35", warm_sim <= 35, f"warm {warm_sim} (cold {cold_sim})")
 
 
@@ -241,11 +281,14 @@ def example_schedule() -> tuple[ChecksConfig, float, str]:
     try:
         data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
         k = "B" * 64
-        cfg = parse_config({
-            "daemon": {"interval": data.get("daemon", {}).get("interval", 60)},
-            "checks": data.get("checks", {}),
-            "accounts": [{"name": "x", "api_key_env": "K", "api_secret_env": "S"}],
-        }, env={"K": k, "S": k})
+        cfg = parse_config(
+            {
+                "daemon": {"interval": data.get("daemon", {}).get("interval", 60)},
+                "checks": data.get("checks", {}),
+                "accounts": [{"name": "x", "api_key_env": "K", "api_secret_env": "S"}],
+            },
+            env={"K": k, "S": k},
+        )
         return cfg.checks, cfg.daemon.interval, str(EXAMPLE.relative_to(ROOT))
     except Exception as exc:  # noqa: BLE001 - fall back to the registry's defaults
         return ChecksConfig(), 60.0, f"built-in ({exc})"
@@ -268,9 +311,15 @@ class _SimTime:
         return getattr(time, name)
 
 
-def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, tick: float,
-                  slack: float = 0.0, account_extra: dict[str, Any] | None = None
-                  ) -> tuple[dict[str, int], Counter, int, list[str]]:
+def simulate_hour(
+    env: Env,
+    checks: ChecksConfig,
+    interval: float,
+    warm: bool,
+    tick: float,
+    slack: float = 0.0,
+    account_extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, int], Counter, int, list[str]]:
     """Given the check settings and [daemon] interval, run a simulated hour of daemon ticks every
     ``tick`` seconds (a check is due when its interval minus ``slack`` has passed since it last
     ran) and return the weight per pool, runs per check, the number of ticks and anomalies.
@@ -320,12 +369,16 @@ def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, t
             for rec in recs:
                 per_pool[pool_of(rec)] += rec.weight
             if rep.metrics["request_weight"] != sum(x.weight for x in recs):
-                problems.append(f"tick {k}: metrics {rep.metrics['request_weight']} != "
-                                f"simulator {sum(x.weight for x in recs)}")
+                problems.append(
+                    f"tick {k}: metrics {rep.metrics['request_weight']} != "
+                    f"simulator {sum(x.weight for x in recs)}"
+                )
             bad = [x for x in rep.results if x.status.name != "OK"]
             if bad:
-                problems.append(f"tick {k}: " + "; ".join(
-                    f"{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
+                problems.append(
+                    f"tick {k}: "
+                    + "; ".join(f"{x.check} {x.status.name}: {x.summary}" for x in bad[:2])
+                )
     finally:
         if had_time:
             runner_mod.time = real_time  # type: ignore[assignment]
@@ -336,19 +389,34 @@ def simulate_hour(env: Env, checks: ChecksConfig, interval: float, warm: bool, t
 
 def target_daemon(env: Env) -> None:
     checks, interval, source = example_schedule()
-    header(f"2. Daemon: average weight per minute over a simulated hour (intervals from "
-           f"{source})")
-    print(f"  [daemon] interval {interval:g} s; check intervals: " + ", ".join(
-        f"{c}={checks.get(c).interval or interval:g}s" for c in CHECK_IDS
-        if checks.get(c).enabled))
-    shortest = min([(checks.get(c).interval or interval) for c in CHECK_IDS
-                    if checks.get(c).enabled] + [interval])
+    header(f"2. Daemon: average weight per minute over a simulated hour (intervals from {source})")
+    print(
+        f"  [daemon] interval {interval:g} s; check intervals: "
+        + ", ".join(
+            f"{c}={checks.get(c).interval or interval:g}s"
+            for c in CHECK_IDS
+            if checks.get(c).enabled
+        )
+    )
+    shortest = min(
+        [(checks.get(c).interval or interval) for c in CHECK_IDS if checks.get(c).enabled]
+        + [interval]
+    )
     schedules = [
-        ("A", f"tick every [daemon] interval ({interval:g} s), due when the check's interval "
-              "has passed", interval, 0.0),
-        ("B", f"as healthcheck/service/daemon.py schedules: tick every min(check intervals, daemon "
-              f"interval) = {shortest:g} s, due with half a tick of slack", shortest,
-         shortest / 2),
+        (
+            "A",
+            f"tick every [daemon] interval ({interval:g} s), due when the check's interval "
+            "has passed",
+            interval,
+            0.0,
+        ),
+        (
+            "B",
+            f"as healthcheck/service/daemon.py schedules: tick every min(check intervals, daemon "
+            f"interval) = {shortest:g} s, due with half a tick of slack",
+            shortest,
+            shortest / 2,
+        ),
     ]
     minutes = 60.0
     for label, text, tick, slack in schedules:
@@ -356,28 +424,53 @@ def target_daemon(env: Env) -> None:
         cold = simulate_hour(env, checks, interval, False, tick, slack)
         per_pool, due_count, ticks, problems = warm
         print(f"\n  schedule {label}: {text}")
-        print(f"  {ticks} ticks; runs per check: "
-              + ", ".join(f"{c} {due_count[c]}" for c in CHECK_IDS if c in due_count))
+        print(
+            f"  {ticks} ticks; runs per check: "
+            + ", ".join(f"{c} {due_count[c]}" for c in CHECK_IDS if c in due_count)
+        )
         rows = []
         ok_all = True
         for g in ("api", "sapi", "fapi"):
             avg = per_pool.get(g, 0) / minutes
             pct = 100 * avg / POOL_LIMITS[g]
             ok_all &= pct < 1.0
-            rows.append([POOL_NAMES[g], per_pool.get(g, 0), f"{avg:.2f}", POOL_LIMITS[g],
-                         f"{pct:.3f} %",
-                         f"{100 * cold[0].get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %",
-                         "PASS" if pct < 1.0 else "FAIL"])
-        table(rows, ["pool", "weight/hour", "avg weight/min", "limit/min", "% of limit",
-                     "% incl. cold start", "< 1 %"])
+            rows.append(
+                [
+                    POOL_NAMES[g],
+                    per_pool.get(g, 0),
+                    f"{avg:.2f}",
+                    POOL_LIMITS[g],
+                    f"{pct:.3f} %",
+                    f"{100 * cold[0].get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %",
+                    "PASS" if pct < 1.0 else "FAIL",
+                ]
+            )
+        table(
+            rows,
+            [
+                "pool",
+                "weight/hour",
+                "avg weight/min",
+                "limit/min",
+                "% of limit",
+                "% incl. cold start",
+                "< 1 %",
+            ],
+        )
         for p in (problems + cold[3])[:5]:
             print(f"  note: {p}")
-        verdict(f"daemon avg weight/min < 1 % of every pool (schedule {label}, {tick:g}-s ticks)",
-                ok_all, ", ".join(
-                    f"{POOL_NAMES[g]} {100 * per_pool.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
-                    for g in ("api", "sapi", "fapi")))
-    print("  (\"% incl. cold start\": the same hour starting with an empty state_dir, i.e. with "
-          "one exchangeInfo fetch per market)")
+        verdict(
+            f"daemon avg weight/min < 1 % of every pool (schedule {label}, {tick:g}-s ticks)",
+            ok_all,
+            ", ".join(
+                f"{POOL_NAMES[g]} {100 * per_pool.get(g, 0) / minutes / POOL_LIMITS[g]:.3f} %"
+                for g in ("api", "sapi", "fapi")
+            ),
+        )
+    print(
+        '  ("% incl. cold start": the same hour starting with an empty state_dir, i.e. with '
+        "one exchangeInfo fetch per market)"
+    )
 
 
 # ------------------------------------------------------------------------------ targets 3, 4
@@ -393,7 +486,7 @@ def timed_runs(r: Runner, n: int, sim: Any, cpu: list[float] | None = None) -> l
         c0 = time.process_time()
         sim.reset_weights()  # repetitions must not approach the per-minute limits (see note)
         for obs in r.book.observed.values():  # ...and as in a daemon at a 60 s interval, the
-            obs.observed_at -= 61             # last weight header is from the previous minute
+            obs.observed_at -= 61  # last weight header is from the previous minute
         t0 = time.perf_counter()
         rep = r.run()
         out.append((time.perf_counter() - t0) * 1000)
@@ -401,14 +494,15 @@ def timed_runs(r: Runner, n: int, sim: Any, cpu: list[float] | None = None) -> l
             cpu.append((time.process_time() - c0) * 1000)
         if rep.status.name != "OK":
             bad = [x for x in rep.results if x.status.name != "OK"]
-            print("  note: run not all OK: " + "; ".join(
-                f"{x.account}/{x.check} {x.status.name}: {x.summary}" for x in bad[:2]))
+            print(
+                "  note: run not all OK: "
+                + "; ".join(f"{x.account}/{x.check} {x.status.name}: {x.summary}" for x in bad[:2])
+            )
     return out
 
 
 def target_latency(env: Env, reps: int) -> None:
-    header(f"3. Latency: warm run of 1 account (spot+usdm), latency 0 vs 300 ms "
-           f"(median of {reps})")
+    header(f"3. Latency: warm run of 1 account (spot+usdm), latency 0 vs 300 ms (median of {reps})")
     sim = env.sim
     accs = env.accounts(1, "l")
     cfg = env.config(accs, env.new_state_dir())
@@ -421,9 +515,13 @@ def target_latency(env: Env, reps: int) -> None:
         finally:
             sim.latency_ms = 0
     m0, m300 = median(t0), median(t300)
-    table([["0 ms", f"{m0:.0f}", " ".join(f"{x:.0f}" for x in t0)],
-           ["300 ms", f"{m300:.0f}", " ".join(f"{x:.0f}" for x in t300)]],
-          ["added latency", "median ms", "all runs ms"])
+    table(
+        [
+            ["0 ms", f"{m0:.0f}", " ".join(f"{x:.0f}" for x in t0)],
+            ["300 ms", f"{m300:.0f}", " ".join(f"{x:.0f}" for x in t300)],
+        ],
+        ["added latency", "median ms", "all runs ms"],
+    )
     diff = m300 - m0
     print(f"  difference {diff:.0f} ms = {diff / 300:.2f} round trips of 300 ms")
     verdict("latency 300 ms adds <= 600 ms", diff <= 600, f"+{diff:.0f} ms")
@@ -437,10 +535,15 @@ class SimProcess:
     """The simulator in a child process, so its CPU does not share our GIL (diagnostic)."""
 
     def __init__(self, latency_ms: float, n: int) -> None:
-        self.p = subprocess.Popen([sys.executable, "-c", _SIM_PROCESS, str(latency_ms), str(n)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                  cwd=ROOT)
+        self.p = subprocess.Popen(
+            [sys.executable, "-c", _SIM_PROCESS, str(latency_ms), str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         import json
+
         info = json.loads(self.p.stdout.readline())  # type: ignore[union-attr]
         self.url, self.keys = info["url"], info["keys"]
 
@@ -450,11 +553,18 @@ class SimProcess:
         self.p.stdout.readline()  # type: ignore[union-attr]
 
     def accounts(self, names: list[str]) -> list[AccountConfig]:
-        return [AccountConfig(name=n, api_key=Secret(self.keys[n][0], "api key"),
-                              api_secret=Secret(self.keys[n][1], "api secret"),
-                              markets=("spot", "usdm"), urls={"spot": self.url, "usdm": self.url},
-                              portfolio_margin=False,
-                              min_available={"USDT": Decimal(100)}) for n in names]
+        return [
+            AccountConfig(
+                name=n,
+                api_key=Secret(self.keys[n][0], "api key"),
+                api_secret=Secret(self.keys[n][1], "api secret"),
+                markets=("spot", "usdm"),
+                urls={"spot": self.url, "usdm": self.url},
+                portfolio_margin=False,
+                min_available={"USDT": Decimal(100)},
+            )
+            for n in names
+        ]
 
     def close(self) -> None:
         self.p.stdin.close()  # type: ignore[union-attr]
@@ -466,6 +576,7 @@ class SimProcess:
 
 def with_workers(cfg: Config, n: int) -> Config:
     import dataclasses
+
     return dataclasses.replace(cfg, daemon=dataclasses.replace(cfg.daemon, max_workers=n))
 
 
@@ -492,17 +603,40 @@ def target_scaling(env: Env, reps: int) -> None:
         finally:
             sp.close()
         outcome[lat] = b / a
-        rows.append([f"{lat} ms", f"{a:.0f}", f"{b:.0f}", f"{b / a:.2f}x",
-                     "PASS" if b / a <= 1.5 else "FAIL", f"{median(cpu):.0f}",
-                     f"{median(cpu) / max(nreq, 1):.1f}"])
-    table(rows, ["latency", "1 account ms", "20 accounts ms", "ratio", "<= 1.5x",
-                 "client CPU ms/run", "CPU ms/request"])
-    print(f"  20 accounts: {nreq} requests per run. The requests overlap, but the client's CPU per "
-          "request (python-binance + aiohttp, under the GIL) does not: the target holds once "
-          "network latency, not CPU, dominates.")
+        rows.append(
+            [
+                f"{lat} ms",
+                f"{a:.0f}",
+                f"{b:.0f}",
+                f"{b / a:.2f}x",
+                "PASS" if b / a <= 1.5 else "FAIL",
+                f"{median(cpu):.0f}",
+                f"{median(cpu) / max(nreq, 1):.1f}",
+            ]
+        )
+    table(
+        rows,
+        [
+            "latency",
+            "1 account ms",
+            "20 accounts ms",
+            "ratio",
+            "<= 1.5x",
+            "client CPU ms/run",
+            "CPU ms/request",
+        ],
+    )
+    print(
+        f"  20 accounts: {nreq} requests per run. The requests overlap, but the client's CPU per "
+        "request (python-binance + aiohttp, under the GIL) does not: the target holds once "
+        "network latency, not CPU, dominates."
+    )
     for lat in (100, 300):
-        verdict(f"20 accounts <= 1.5x one account (latency {lat} ms)", outcome[lat] <= 1.5,
-                f"{outcome[lat]:.2f}x")
+        verdict(
+            f"20 accounts <= 1.5x one account (latency {lat} ms)",
+            outcome[lat] <= 1.5,
+            f"{outcome[lat]:.2f}x",
+        )
     print(f"  (latency 0: {outcome[0]:.2f}x — pure CPU, shown for reference)")
 
 
@@ -515,7 +649,8 @@ def target_startup(env: Env, reps: int) -> None:
     state_dir = env.new_state_dir()
     cfg_path = env.tmp / "bench.toml"
     ntp = ", ".join(f'"{h}:{p}"' for h, p in (r.address for r in env.ntp))
-    cfg_path.write_text(f"""
+    cfg_path.write_text(
+        f"""
 [daemon]
 state_dir = "{state_dir}"
 [ntp]
@@ -529,7 +664,9 @@ markets = ["spot", "usdm"]
 spot_url = "{env.sim.url}"
 futures_url = "{env.sim.url}"
 min_available = {{ USDT = 100 }}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     os.chmod(cfg_path, 0o600)
     py = sys.executable
     cmds = [
@@ -537,8 +674,10 @@ min_available = {{ USDT = 100 }}
         ("import binance", [py, "-c", "import binance"]),
         ("-m healthcheck --help", [py, "-m", "healthcheck", "--help"]),
         ("import healthcheck.engine.runner", [py, "-c", "import healthcheck.engine.runner"]),
-        ("-m healthcheck check (warm)", [py, "-m", "healthcheck", "check", "--config",
-                                          str(cfg_path)]),
+        (
+            "-m healthcheck check (warm)",
+            [py, "-m", "healthcheck", "check", "--config", str(cfg_path)],
+        ),
     ]
     envv = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     envv.pop("PYTHONPATH", None)
@@ -554,22 +693,33 @@ min_available = {{ USDT = 100 }}
             times.append((time.perf_counter() - t0) * 1000)
             codes.add(p.returncode)
         med[label] = median(times)
-        rows.append([label, f"{med[label]:.0f}", " ".join(f"{x:.0f}" for x in times),
-                     ",".join(map(str, sorted(codes)))])
+        rows.append(
+            [
+                label,
+                f"{med[label]:.0f}",
+                " ".join(f"{x:.0f}" for x in times),
+                ",".join(map(str, sorted(codes))),
+            ]
+        )
         if label.startswith("-m healthcheck check"):
             out = p.stdout.decode(errors="replace").strip().splitlines()
             check_last = out[-1] if out else p.stderr.decode(errors="replace").strip()[-200:]
     table(rows, ["command", "median ms", "all runs ms", "exit"])
     print(f"  check output (last line): {check_last}")
     base = med["import binance"]
-    print(f"  on top of `import binance` ({base:.0f} ms): "
-          f"--help {med['-m healthcheck --help'] - base:+.0f} ms, "
-          "import healthcheck.engine.runner "
-          f"{med['import healthcheck.engine.runner'] - base:+.0f} ms, "
-          f"check {med['-m healthcheck check (warm)'] - base:+.0f} ms")
-    verdict("start-up", None,
-            f"--help {med['-m healthcheck --help']:.0f} ms vs import binance {base:.0f} ms; "
-            f"check adds {med['-m healthcheck check (warm)'] - base:.0f} ms over import binance")
+    print(
+        f"  on top of `import binance` ({base:.0f} ms): "
+        f"--help {med['-m healthcheck --help'] - base:+.0f} ms, "
+        "import healthcheck.engine.runner "
+        f"{med['import healthcheck.engine.runner'] - base:+.0f} ms, "
+        f"check {med['-m healthcheck check (warm)'] - base:+.0f} ms"
+    )
+    verdict(
+        "start-up",
+        None,
+        f"--help {med['-m healthcheck --help']:.0f} ms vs import binance {base:.0f} ms; "
+        f"check adds {med['-m healthcheck check (warm)'] - base:.0f} ms over import binance",
+    )
 
 
 # ------------------------------------------------------------------------------ main
@@ -586,27 +736,39 @@ def target_market_shares() -> None:
     usdt = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"]
     usd = ["BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "SOLUSD_PERP", "XRPUSD_PERP"]
     accounts = {
-        "spot+usdm": {"markets": ["spot", "usdm"], "symbols": usdt, "order_size": 50,
-                      "portfolio_margin": False},
-        "usdm": {"markets": ["usdm"], "symbols": usdt, "order_size": 50,
-                 "portfolio_margin": False},
+        "spot+usdm": {
+            "markets": ["spot", "usdm"],
+            "symbols": usdt,
+            "order_size": 50,
+            "portfolio_margin": False,
+        },
+        "usdm": {"markets": ["usdm"], "symbols": usdt, "order_size": 50, "portfolio_margin": False},
         "coinm": {"markets": ["coinm"], "symbols": usd, "order_size": 300},
-        "pm (usdm)": {"markets": ["usdm"], "symbols": usdt, "order_size": 50,
-                      "portfolio_margin": True},
+        "pm (usdm)": {
+            "markets": ["usdm"],
+            "symbols": usdt,
+            "order_size": 50,
+            "portfolio_margin": True,
+        },
     }
     rows = []
     shares: dict[str, dict[str, float]] = {}
     for name, acc in accounts.items():
-        cfg = parse_config({"accounts": [{"name": "a", "api_key": "A" * 64,
-                                          "api_secret": "S" * 64, **acc}]}, secrets=False)
+        cfg = parse_config(
+            {"accounts": [{"name": "a", "api_key": "A" * 64, "api_secret": "S" * 64, **acc}]},
+            secrets=False,
+        )
         shares[name] = per_account_share(cost(cfg))["a"]
         rows.append([name] + [f"{shares[name].get(p, 0) * 100:.2f} %" for p in POOLS])
     table(rows, ["account"] + [pool_name(p) for p in POOLS])
     usdm = shares["usdm"]["fapi"]
     for name, pool in (("coinm", "dapi"), ("pm (usdm)", "papi")):
         share = shares[name][pool]
-        verdict(f"{name} per-account share of {pool_name(pool)} <= USD-M's {usdm * 100:.2f} %",
-                share <= usdm, f"{share * 100:.2f} %")
+        verdict(
+            f"{name} per-account share of {pool_name(pool)} <= USD-M's {usdm * 100:.2f} %",
+            share <= usdm,
+            f"{share * 100:.2f} %",
+        )
     # /papi's limit is unconfirmed (6000 or 3000): at 3000 the share doubles
     pm = shares["pm (usdm)"]["papi"] * POOLS["papi"].default_limit / 3000
     verdict("pm share of /papi if its limit is 3000", pm <= usdm, f"{pm * 100:.2f} %")
@@ -621,8 +783,10 @@ def main() -> int:
     t_start = time.perf_counter()
     env = Env()
     try:
-        print(f"simulator {env.sim.url}; NTP {', '.join(r.server_string for r in env.ntp)}; "
-              f"python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run")
+        print(
+            f"simulator {env.sim.url}; NTP {', '.join(r.server_string for r in env.ntp)}; "
+            f"python {sys.version.split()[0]}; {'quick' if args.quick else 'full'} run"
+        )
         target_market_shares()
         target_weight(env)
         target_daemon(env)

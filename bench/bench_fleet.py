@@ -51,8 +51,15 @@ DEFAULT_INTERVALS = {
 }  # fmt: skip
 
 
-def write(path: Path, accounts: list[dict], sim_url: str, ntp: list[str], state: Path,
-          scale: float, urls: list[str]) -> Path:
+def write(
+    path: Path,
+    accounts: list[dict],
+    sim_url: str,
+    ntp: list[str],
+    state: Path,
+    scale: float,
+    urls: list[str],
+) -> Path:
     q = json.dumps
     out = [f"[daemon]\nstate_dir = {q(str(state))}\nrequest_timeout = 10"]
     if scale != 1:
@@ -66,7 +73,7 @@ def write(path: Path, accounts: list[dict], sim_url: str, ntp: list[str], state:
         out.append(
             "[[accounts]]\n"
             + "\n".join(f"{k} = {q(v)}" for k, v in a.items())
-            + f"\nmarkets = [\"spot\", \"usdm\"]\nspot_url = {q(sim_url)}\nfutures_url = {q(sim_url)}"
+            + f'\nmarkets = ["spot", "usdm"]\nspot_url = {q(sim_url)}\nfutures_url = {q(sim_url)}'
             # a Portfolio Margin probe ("auto") stays on the simulator too
             + f"\ncoinm_url = {q(sim_url)}\npapi_url = {q(sim_url)}"
         )
@@ -76,8 +83,10 @@ def write(path: Path, accounts: list[dict], sim_url: str, ntp: list[str], state:
 
 
 def fits(n: int, symbols: int, tmp: Path) -> bool:
-    accounts = [{"name": f"b{i}", "api_key": "k" * 64, "api_secret": "s" * 64,
-                 "symbols": SYMBOLS[:symbols]} for i in range(n)]
+    accounts = [
+        {"name": f"b{i}", "api_key": "k" * 64, "api_secret": "s" * 64, "symbols": SYMBOLS[:symbols]}
+        for i in range(n)
+    ]
     cfg = write(tmp / "fit.toml", accounts, "http://127.0.0.1:9", [], tmp / "st", 1, [])
     return not build_schedule(load_config(cfg)).stretched
 
@@ -95,33 +104,55 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
             accounts = []
             for i in range(n):
                 a = sim.add_account(f"bot{i}")
-                accounts.append({"name": f"bot{i}", "api_key": a.api_key,
-                                 "api_secret": a.api_secret, "symbols": SYMBOLS[:symbols]})
-            cfg = write(work / "c.toml", accounts, sim.url, [r.server_string for r in ntp],
-                        work / "state", scale, [rx.url])
+                accounts.append(
+                    {
+                        "name": f"bot{i}",
+                        "api_key": a.api_key,
+                        "api_secret": a.api_secret,
+                        "symbols": SYMBOLS[:symbols],
+                    }
+                )
+            cfg = write(
+                work / "c.toml",
+                accounts,
+                sim.url,
+                [r.server_string for r in ntp],
+                work / "state",
+                scale,
+                [rx.url],
+            )
             # the daemon's own schedule (scaled limits): its ratios are those of the real defaults
             limits = {(sim.url, p): sim.limits[p] for p in ("api", "fapi")}
             sched = build_schedule(load_config(cfg), limits=limits)
             # the daemon process, as `binance-healthcheck run`
             env = dict(os.environ, PYTHONPATH=str(ROOT))
             log = open(work / "log", "wb")  # noqa: SIM115
-            proc = subprocess.Popen([sys.executable, "-m", "healthcheck", "run", "--config",
-                                     str(cfg)], stdout=log, stderr=subprocess.STDOUT, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "healthcheck", "run", "--config", str(cfg)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
             t0 = time.monotonic()
             last = f"bot{n - 1}"
             pm = sched.intervals["position_mode"]  # the config's intervals are scaled already
             # warm up: every account's frequent checks have had their first turn (the accounts'
             # turns are spread across each interval)
-            slowest = max(sched.intervals[c] for c in ("position_mode", "trading_status",
-                                                       "open_orders"))
+            slowest = max(
+                sched.intervals[c] for c in ("position_mode", "trading_status", "open_orders")
+            )
             time.sleep(max(10.0, 1.2 * slowest))
-            sent0 = {p: sum(r.weight for r in sim.requests if r.group == p)
-                     for p in ("api", "sapi", "fapi")}
+            sent0 = {
+                p: sum(r.weight for r in sim.requests if r.group == p)
+                for p in ("api", "sapi", "fapi")
+            }
             tw0 = time.monotonic()
             time.sleep(max(30.0, 2 * pm))  # the weight sent in a steady window
             window = time.monotonic() - tw0
-            sent = {p: sum(r.weight for r in sim.requests if r.group == p) - sent0[p]
-                    for p in ("api", "sapi", "fapi")}
+            sent = {
+                p: sum(r.weight for r in sim.requests if r.group == p) - sent0[p]
+                for p in ("api", "sapi", "fapi")
+            }
             ts0 = time.monotonic()
             sim.set_fault("hedge_mode", account=last)
             alert_s = None
@@ -138,13 +169,14 @@ def run_fleet(n: int, symbols: int, scale: float, tmp: Path) -> dict:
             text = (work / "log").read_text(errors="replace")
             del t0
             return {
-                "n": n, "symbols": symbols, "sched": sched,
+                "n": n,
+                "symbols": symbols,
+                "sched": sched,
                 "sent_per_min": {p: v * 60 / window / scale for p, v in sent.items()},
                 "alert_s": alert_s,
                 "deferred": sum(int(x) for x in re.findall(r"(\d+) check\(s\) wait", text)),
                 "unknown": len(re.findall(r"-> UNKNOWN", text)),
-                "other_alerts": sum(1 for m in rx.messages
-                                    if not pat.search(str(m.get("title")))),
+                "other_alerts": sum(1 for m in rx.messages if not pat.search(str(m.get("title")))),
             }
     finally:
         for r in ntp:
@@ -186,8 +218,10 @@ def main() -> None:
                 )
         for symbols in [int(x) for x in args.symbols.split(",")]:
             biggest = max(n for n in range(1, 101) if fits(n, symbols, tmp))
-            print(f"largest fleet on one IP at the default budget without stretching, "
-                  f"{symbols} symbols each: {biggest} accounts")
+            print(
+                f"largest fleet on one IP at the default budget without stretching, "
+                f"{symbols} symbols each: {biggest} accounts"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

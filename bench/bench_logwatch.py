@@ -29,11 +29,11 @@ from healthcheck.logwatch.store import WatchStore  # noqa: E402
 from healthcheck.service.watcher import Watcher  # noqa: E402
 
 ERRORS = [
-    'APIError(code=-1021): Timestamp for this request is outside of the recvWindow.',
+    "APIError(code=-1021): Timestamp for this request is outside of the recvWindow.",
     'Message: binance {"code":-4164,"msg":"Order\'s notional must be no smaller than 100 (unless '
     'you choose reduce only)."}',
     "(400, -2019, 'Margin is insufficient.', {'Content-Type': 'application/json'})",
-    'OSError: Error executing request POST https://fapi.binance.com/fapi/v1/order. HTTP status '
+    "OSError: Error executing request POST https://fapi.binance.com/fapi/v1/order. HTTP status "
     'is 400. Error: {"code":-2027,"msg":"Exceeded the maximum allowable position at current '
     'leverage."}',
     "new_order() error: (-2021, 'Order would immediately trigger.')",
@@ -76,9 +76,11 @@ def bench_parse(n: int) -> None:
                 break
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         watcher.store.close()
-    print(f"parse: {n:,} lines ({found:,} errors found, expected {n // 100:,}) in {wall:.2f} s "
-          f"wall, {cpu:.2f} s CPU: {n / wall:,.0f} lines/s, {n / max(cpu, 1e-9):,.0f} lines per "
-          f"CPU second")
+    print(
+        f"parse: {n:,} lines ({found:,} errors found, expected {n // 100:,}) in {wall:.2f} s "
+        f"wall, {cpu:.2f} s CPU: {n / wall:,.0f} lines/s, {n / max(cpu, 1e-9):,.0f} lines per "
+        f"CPU second"
+    )
 
 
 def bench_follow(rate: int, seconds: float) -> None:
@@ -98,7 +100,7 @@ def bench_follow(rate: int, seconds: float) -> None:
                 k = 0
                 while not stop.is_set():
                     i = (k * step) % rate
-                    f.write("".join(lines[i:i + step]))
+                    f.write("".join(lines[i : i + step]))
                     f.flush()
                     written[0] += step
                     k += 1
@@ -127,10 +129,14 @@ def bench_follow(rate: int, seconds: float) -> None:
         watcher.store.close()
     cpu = cpu_box[0] if cpu_box else float("nan")
     share = cpu / (seconds + 1.0) * 100
-    print(f"follow: {written[0]:,} lines written at {rate:,}/s for {seconds:g} s; watcher found "
-          f"{found:,} errors; watcher thread CPU {cpu:.2f} s = {share:.1f} % of one core")
-    print(f"{'PASS' if share < 5 else 'FAIL'}: following {rate:,} lines/s costs {share:.1f} % of "
-          "one core (target < 5 %)")
+    print(
+        f"follow: {written[0]:,} lines written at {rate:,}/s for {seconds:g} s; watcher found "
+        f"{found:,} errors; watcher thread CPU {cpu:.2f} s = {share:.1f} % of one core"
+    )
+    print(
+        f"{'PASS' if share < 5 else 'FAIL'}: following {rate:,} lines/s costs {share:.1f} % of "
+        "one core (target < 5 %)"
+    )
 
 
 def main() -> int:

@@ -68,16 +68,30 @@ def fake_results(n: int) -> list[Result]:
     for i in range(n):
         a = f"account{i:03d}"
         out += [
-            Result(a, "clock", Status.OK, "", metrics={"offset_spot_ms": 3.2,
-                                                       "offset_usdm_ms": 2.9,
-                                                       "ntp_offset_ms": 1.0}),
+            Result(
+                a,
+                "clock",
+                Status.OK,
+                "",
+                metrics={"offset_spot_ms": 3.2, "offset_usdm_ms": 2.9, "ntp_offset_ms": 1.0},
+            ),
             Result(a, "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 86400}),
-            Result(a, "position_mode", Status.CRITICAL if i % 5 == 0 else Status.OK, "",
-                   codes=[-4061] if i % 5 == 0 else []),
+            Result(
+                a,
+                "position_mode",
+                Status.CRITICAL if i % 5 == 0 else Status.OK,
+                "",
+                codes=[-4061] if i % 5 == 0 else [],
+            ),
             Result(a, "trading_status", Status.OK, ""),
             Result(a, "balance", Status.OK, "", metrics={"margin_ratio": 0.1}),
-            Result(a, "rate_limit", Status.OK, "", metrics={"used_weight_api": 40,
-                                                             "weight_limit_api": 6000}),
+            Result(
+                a,
+                "rate_limit",
+                Status.OK,
+                "",
+                metrics={"used_weight_api": 40, "weight_limit_api": 6000},
+            ),
             Result(a, "system_status", Status.OK, ""),
         ]
     return out
@@ -87,8 +101,12 @@ def bench_render(reps: int) -> None:
     print("== 1. render cost (uncached generate_latest)")
     print(f"{'accounts':>9} {'series':>7} {'bytes':>8} {'median ms':>10}")
     for n in (1, 20, 100):
-        c = HealthCollector(outbox_pending=lambda: 0, delivery_failures=lambda: 0,
-                            bot_errors=BotErrorCounts(), run_interval_seconds=60)
+        c = HealthCollector(
+            outbox_pending=lambda: 0,
+            delivery_failures=lambda: 0,
+            bot_errors=BotErrorCounts(),
+            run_interval_seconds=60,
+        )
         c.update(Report(fake_results(n), {"duration_ms": 100.0, "request_weight": 10}, 0.0))
         reg = make_registry(c)
         times = []
@@ -102,21 +120,29 @@ def bench_render(reps: int) -> None:
 
 
 def bench_storm(runs: int, storm_seconds: float, threads: int) -> bool:
-    print(f"\n== 2. scrape storm: {threads} client threads in another process vs runs of the "
-          "checks (5 accounts)")
+    print(
+        f"\n== 2. scrape storm: {threads} client threads in another process vs runs of the "
+        "checks (5 accounts)"
+    )
     env = Env()
     try:
         cfg = env.config(env.accounts(5, "storm"), env.new_state_dir())
-        collector = HealthCollector(outbox_pending=lambda: 0, delivery_failures=lambda: 0,
-                                    bot_errors=BotErrorCounts(), run_interval_seconds=60)
+        collector = HealthCollector(
+            outbox_pending=lambda: 0,
+            delivery_failures=lambda: 0,
+            bot_errors=BotErrorCounts(),
+            run_interval_seconds=60,
+        )
         collector.update(Report(fake_results(20), {"duration_ms": 100.0}, 0.0))
         server = MetricsServer(collector, "127.0.0.1", 0).start()
         url = f"http://127.0.0.1:{server.port}/metrics"
         with runner_for(cfg) as r:
             quiet = timed_runs(r, runs, env.sim)
-            client = subprocess.Popen([sys.executable, "-c", STORM_CLIENT, url,
-                                       str(storm_seconds), str(threads)],
-                                      stdout=subprocess.PIPE, text=True)
+            client = subprocess.Popen(
+                [sys.executable, "-c", STORM_CLIENT, url, str(storm_seconds), str(threads)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             time.sleep(0.5)  # let the storm reach full speed before timing
             t0 = time.monotonic()
             stormy = []
@@ -128,13 +154,16 @@ def bench_storm(runs: int, storm_seconds: float, threads: int) -> bool:
         ok, busy, err = (int(x) for x in out.split())
         q, s = statistics.median(quiet), statistics.median(stormy)
         print(f"  run without storm: median {q:.0f} ms over {len(quiet)} runs")
-        print(f"  run during storm:  median {s:.0f} ms over {len(stormy)} runs "
-              f"({s / q:.2f} x)")
-        print(f"  scrapes: {ok / storm_seconds:.0f}/s answered 200, {busy} answered 503 busy, "
-              f"{err} failed, in {storm_seconds:.0f} s; {server.scrapes} served by the server")
+        print(f"  run during storm:  median {s:.0f} ms over {len(stormy)} runs ({s / q:.2f} x)")
+        print(
+            f"  scrapes: {ok / storm_seconds:.0f}/s answered 200, {busy} answered 503 busy, "
+            f"{err} failed, in {storm_seconds:.0f} s; {server.scrapes} served by the server"
+        )
         passed = s <= 1.25 * q
-        print(f"{'PASS' if passed else 'FAIL'}: runs during the storm <= 1.25 x without "
-              f"({s / q:.2f} x)")
+        print(
+            f"{'PASS' if passed else 'FAIL'}: runs during the storm <= 1.25 x without "
+            f"({s / q:.2f} x)"
+        )
         return passed
     finally:
         env.close()

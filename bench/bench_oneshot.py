@@ -75,9 +75,14 @@ class SimChild:
     """The simulator in its own process (as Binance is not in ours)."""
 
     def __init__(self, latency_ms: float, accounts: int) -> None:
-        self.p = subprocess.Popen([sys.executable, "-c", SIM_CHILD, str(latency_ms),
-                                   str(accounts)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.p = subprocess.Popen(
+            [sys.executable, "-c", SIM_CHILD, str(latency_ms), str(accounts)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         info = json.loads(self.p.stdout.readline())  # type: ignore[union-attr]
         self.url: str = info["url"]
         self.keys: dict[str, list[str]] = info["keys"]
@@ -110,14 +115,27 @@ class SimChild:
 
 
 def write_config(path: Path, sim: SimChild, n: int, state_dir: Path, *, symbols: bool) -> Path:
-    lines = ["[daemon]", f'state_dir = "{state_dir}"', "request_timeout = 10", "",
-             "[ntp]", "servers = []", ""]
+    lines = [
+        "[daemon]",
+        f'state_dir = "{state_dir}"',
+        "request_timeout = 10",
+        "",
+        "[ntp]",
+        "servers = []",
+        "",
+    ]
     for i in range(n):
         key, secret = sim.keys[f"x{i}"]
-        lines += ["[[accounts]]", f'name = "x{i}"', f'api_key = "{key}"',
-                  f'api_secret = "{secret}"', 'markets = ["spot", "usdm"]',
-                  f'spot_url = "{sim.url}"', f'futures_url = "{sim.url}"',
-                  "min_available = { USDT = 100 }"]
+        lines += [
+            "[[accounts]]",
+            f'name = "x{i}"',
+            f'api_key = "{key}"',
+            f'api_secret = "{secret}"',
+            'markets = ["spot", "usdm"]',
+            f'spot_url = "{sim.url}"',
+            f'futures_url = "{sim.url}"',
+            "min_available = { USDT = 100 }",
+        ]
         if symbols:
             lines += ['symbols = ["BTCUSDT", "ETHUSDT"]', "order_size = 300"]
         lines.append("")
@@ -132,8 +150,14 @@ def check(config: Path, only: str | None = None) -> tuple[float, dict[str, Any]]
     if only:
         cmd += ["--only", only]
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    p = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     wall = time.perf_counter() - t0
     try:
         doc = json.loads(p.stdout)
@@ -150,8 +174,10 @@ def target_weight(tmp: Path) -> None:
     header("1. Weight of a `check` process (1 account, spot+usdm, min_available USDT 100)")
     sim = SimChild(0, 1)
     try:
-        for label, only, symbols in (("seven original checks", ORIGINAL, False),
-                                     ("every check, 2 symbols, order_size", None, True)):
+        for label, only, symbols in (
+            ("seven original checks", ORIGINAL, False),
+            ("every check, 2 symbols, order_size", None, True),
+        ):
             st = tmp / f"w-{symbols}"
             cfg = write_config(tmp / f"w-{symbols}.toml", sim, 1, st, symbols=symbols)
             figures = []
@@ -160,14 +186,20 @@ def target_weight(tmp: Path) -> None:
                 _, doc = check(cfg, only)
                 counted = sum(sim.weights().values())
                 w = doc["metrics"]["request_weight"]
-                bad = [r["check"] + " " + r["status"] for r in doc["results"]
-                       if r["status"] != "OK"]
+                bad = [
+                    r["check"] + " " + r["status"] for r in doc["results"] if r["status"] != "OK"
+                ]
                 figures.append(w)
-                print(f"  {label}, {run}: weight {w} (simulator counted {counted}); "
-                      f"{doc['metrics']['requests']} requests; not OK: {bad or 'none'}")
+                print(
+                    f"  {label}, {run}: weight {w} (simulator counted {counted}); "
+                    f"{doc['metrics']['requests']} requests; not OK: {bad or 'none'}"
+                )
             if not symbols:
-                verdict("warm run of the seven checks <= 35", figures[1] <= 35,
-                        f"warm {figures[1]}, cold {figures[0]}")
+                verdict(
+                    "warm run of the seven checks <= 35",
+                    figures[1] <= 35,
+                    f"warm {figures[1]}, cold {figures[0]}",
+                )
     finally:
         sim.close()
 
@@ -181,10 +213,17 @@ def target_daemon() -> None:
     env = bc.Env()
     try:
         per_pool, runs, ticks, problems = bc.simulate_hour(
-            env, ChecksConfig(), 60.0, True, 10.0, slack=5.0,
-            account_extra={"symbols": {"spot": ("BTCUSDT", "ETHUSDT"),
-                                       "usdm": ("BTCUSDT", "ETHUSDT")},
-                           "order_size": {"default": bc.Decimal(300)}})
+            env,
+            ChecksConfig(),
+            60.0,
+            True,
+            10.0,
+            slack=5.0,
+            account_extra={
+                "symbols": {"spot": ("BTCUSDT", "ETHUSDT"), "usdm": ("BTCUSDT", "ETHUSDT")},
+                "order_size": {"default": bc.Decimal(300)},
+            },
+        )
     finally:
         env.close()
     worst = 0.0
@@ -192,8 +231,10 @@ def target_daemon() -> None:
         per_min = per_pool.get(pool, 0) / 60
         share = per_min / limit
         worst = max(worst, share)
-        print(f"  {bc.POOL_NAMES[pool]:<10} {per_min:7.2f} weight/min = {share * 100:.2f} % of "
-              f"{limit}")
+        print(
+            f"  {bc.POOL_NAMES[pool]:<10} {per_min:7.2f} weight/min = {share * 100:.2f} % of "
+            f"{limit}"
+        )
     print(f"  runs per check: {dict(runs)}; {ticks} ticks; anomalies: {problems[:3] or 'none'}")
     verdict("daemon average < 1 % of every pool", worst < 0.01, f"worst {worst * 100:.2f} %")
 
@@ -224,18 +265,25 @@ def target_round_trips(tmp: Path, reps: int) -> None:
         m0 = statistics.median(times[(kind, 0)])
         m300 = statistics.median(times[(kind, 300)])
         rts = (m300 - m0) / 0.3
-        print(f"  {kind}: {m0 * 1000:.0f} ms at 0 ms, {m300 * 1000:.0f} ms at 300 ms: "
-              f"{rts:.2f} round trips of wall time; the simulator saw the requests arrive in "
-              f"{waves[kind]} wave(s) (one wave = everything sent without waiting for an answer)")
+        print(
+            f"  {kind}: {m0 * 1000:.0f} ms at 0 ms, {m300 * 1000:.0f} ms at 300 ms: "
+            f"{rts:.2f} round trips of wall time; the simulator saw the requests arrive in "
+            f"{waves[kind]} wave(s) (one wave = everything sent without waiting for an answer)"
+        )
         # the waves are the exact count (wall time also holds process start-up noise)
-        verdict(f"{kind} check needs <= {limit} round trip(s)", max(waves[kind]) <= limit,
-                f"{max(waves[kind])} wave(s); {rts:.2f} by wall time")
+        verdict(
+            f"{kind} check needs <= {limit} round trip(s)",
+            max(waves[kind]) <= limit,
+            f"{max(waves[kind])} wave(s); {rts:.2f} by wall time",
+        )
 
 
 def target_scaling(tmp: Path, reps: int) -> None:
     header(f"4. Twenty accounts vs one, whole `check` processes at 300 ms (median of {reps})")
-    print("  each run starts from the same warm state_dir (a run a minute ago: exchangeInfo, "
-          "clock offsets, weight readings), so runs do not see each other's weight")
+    print(
+        "  each run starts from the same warm state_dir (a run a minute ago: exchangeInfo, "
+        "clock offsets, weight readings), so runs do not see each other's weight"
+    )
     sim = SimChild(300, 20)
     try:
         med = {}
@@ -257,9 +305,11 @@ def target_scaling(tmp: Path, reps: int) -> None:
                     print(f"  (a run with {n} account(s) was not all OK: {bad[:4]})")
                 walls.append(wall)
             med[n] = statistics.median(walls)
-            print(f"  {n:>2} account(s): {med[n] * 1000:.0f} ms "
-                  f"({', '.join(f'{w * 1000:.0f}' for w in walls)}); "
-                  f"{sim.rounds(0.2)} wave(s) of requests in the last run")
+            print(
+                f"  {n:>2} account(s): {med[n] * 1000:.0f} ms "
+                f"({', '.join(f'{w * 1000:.0f}' for w in walls)}); "
+                f"{sim.rounds(0.2)} wave(s) of requests in the last run"
+            )
         ratio = med[20] / med[1]
         verdict("20 accounts <= 1.5 x one account", ratio <= 1.5, f"{ratio:.2f}x")
     finally:

@@ -43,8 +43,11 @@ ALERT_ID = re.compile(r"Alert id: ([0-9a-f]+)")
 def pending(state_dir: Path) -> int:
     try:
         with sqlite3.connect(f"file:{state_dir}/state.db?mode=ro", uri=True, timeout=5) as c:
-            return int(c.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND "
-                                 "dropped_at IS NULL").fetchone()[0])
+            return int(
+                c.execute(
+                    "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+                ).fetchone()[0]
+            )
     except sqlite3.Error:
         return -1
 
@@ -80,11 +83,26 @@ def main(argv: list[str] | None = None) -> int:
         rx.hang_seconds = args.answer_seconds
         acct = sim.add_account("main")
         config = write_config(
-            tmp / "config.toml", sim_url=sim.url, state_dir=state_dir,
-            accounts=[{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                       "markets": ["usdm"]}],
-            sections={"alerts": {"urls": [rx.url], "failure_threshold": 1,
-                                 "retry_backoff_max": 1, "delivery_timeout": 10}})
+            tmp / "config.toml",
+            sim_url=sim.url,
+            state_dir=state_dir,
+            accounts=[
+                {
+                    "name": "main",
+                    "api_key": acct.api_key,
+                    "api_secret": acct.api_secret,
+                    "markets": ["usdm"],
+                }
+            ],
+            sections={
+                "alerts": {
+                    "urls": [rx.url],
+                    "failure_threshold": 1,
+                    "retry_backoff_max": 1,
+                    "delivery_timeout": 10,
+                }
+            },
+        )
         d = DaemonProc(config, tmp / "daemon.log").start()
         kills = 0
         try:
@@ -113,10 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     dupes = len(got) - len(distinct)
     lost = queued - distinct
     print(f"\nkill -9 x {kills}, receiver answering in {args.answer_seconds:g} s:")
-    print(f"  {len(queued)} alerts queued, {len(got)} POSTs, {len(distinct)} distinct alert ids, "
-          f"{dupes} duplicate(s) ({dupes / max(1, kills):.2f} per kill), {len(lost)} lost")
-    print("  every message carries its alert id: "
-          f"{'yes' if '?' not in distinct else 'NO'}")
+    print(
+        f"  {len(queued)} alerts queued, {len(got)} POSTs, {len(distinct)} distinct alert ids, "
+        f"{dupes} duplicate(s) ({dupes / max(1, kills):.2f} per kill), {len(lost)} lost"
+    )
+    print(f"  every message carries its alert id: {'yes' if '?' not in distinct else 'NO'}")
     return 0 if not lost and "?" not in distinct else 1
 
 

@@ -26,9 +26,21 @@ from typing import Any
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost")]
+    _fields_ = [
+        (n, ctypes.c_size_t)
+        for n in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 _libc: Any = None
@@ -93,8 +105,20 @@ def _malloc_arenas() -> int:
 
 def mem_detail() -> dict[str, int]:
     _load()
-    out = {k: -1 for k in ("py_arenas", "py_used", "py_free", "malloc_used", "malloc_free",
-                           "malloc_mmap", "malloc_arenas", "sqlite", "objects")}
+    out = {
+        k: -1
+        for k in (
+            "py_arenas",
+            "py_used",
+            "py_free",
+            "malloc_used",
+            "malloc_free",
+            "malloc_mmap",
+            "malloc_arenas",
+            "sqlite",
+            "objects",
+        )
+    }
     text = _capture_stderr(sys._debugmallocstats)
     m = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
     if m:
@@ -103,10 +127,16 @@ def mem_detail() -> dict[str, int]:
     if m:
         out["py_used"] = int(m.group(1).replace(",", "")) // 1024
     free = 0
-    for key in ("available blocks", "unused pools", "lost to pool headers", "lost to quantization",
-                "lost to arena alignment"):
+    for key in (
+        "available blocks",
+        "unused pools",
+        "lost to pool headers",
+        "lost to quantization",
+        "lost to arena alignment",
+    ):
         m = re.search(rf"# bytes {key}\s*=\s*([\d,]+)", text) or re.search(
-            rf"# bytes {key.split()[0]} {key.split()[1]}.*?=\s*([\d,]+)", text)
+            rf"# bytes {key.split()[0]} {key.split()[1]}.*?=\s*([\d,]+)", text
+        )
         if m:
             free += int(m.group(1).replace(",", ""))
     out["py_free"] = free // 1024

@@ -74,11 +74,21 @@ from healthcheck.storage.secrets import Secret  # noqa: E402
 # fault name is active on at most one account at a time (clear_fault clears by name).
 PRESET_FAMILIES: dict[str, tuple[str, ...]] = {
     "position_mode": ("hedge_mode",),
-    "trading_status": ("quant_locked", "cannot_trade", "reduce_only", "quant_near",
-                       "account_restricted", "spot_locked"),
+    "trading_status": (
+        "quant_locked",
+        "cannot_trade",
+        "reduce_only",
+        "quant_near",
+        "account_restricted",
+        "spot_locked",
+    ),
     "balance": ("margin_critical", "margin_warning", "low_balance", "spot_low_balance"),
-    "api_key": ("withdrawals_enabled", "trading_authority_expiring", "no_ip_restriction",
-                "unknown_key"),
+    "api_key": (
+        "withdrawals_enabled",
+        "trading_authority_expiring",
+        "no_ip_restriction",
+        "unknown_key",
+    ),
 }
 PRESET_CHECK = {name: fam for fam, names in PRESET_FAMILIES.items() for name in names}
 # simulator-wide presets: family -> (names, the check they break for every account)
@@ -86,8 +96,18 @@ GLOBAL_FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "clock": (("clock_warn", "clock_ahead"), "clock"),
     "maintenance": (("maintenance",), "system_status"),
 }
-TRANSPORT = ("http_502", "http_503", "http_500", "reset", "close", "malformed_json",
-             "truncated", "html_200", "empty_body", "timeout")
+TRANSPORT = (
+    "http_502",
+    "http_503",
+    "http_500",
+    "reset",
+    "close",
+    "malformed_json",
+    "truncated",
+    "html_200",
+    "empty_body",
+    "timeout",
+)
 TRANSPORT_SCOPES = (None, None, "/fapi", "/sapi", "/api")
 
 P_PRESET = 0.035  # per tick, per free (account, family)
@@ -154,11 +174,16 @@ class SimProcess:
     def __init__(self, n_accounts: int) -> None:
         import subprocess
 
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+        )
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--sim-child", str(n_accounts)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         msg = self._read()
         assert msg[0] == "ready", msg
         _, self.url, self.accounts, self.ntp = msg
@@ -276,8 +301,17 @@ class FaultSchedule:
                 hold = rng.randint(3, 4)
             else:
                 hold = rng.randint(1, 2) if rng.random() < 0.4 else rng.randint(4, 8)
-            self._start(Episode(name, "transport", "transport", rng.choice(self.accounts),
-                                tick, tick + hold, params))
+            self._start(
+                Episode(
+                    name,
+                    "transport",
+                    "transport",
+                    rng.choice(self.accounts),
+                    tick,
+                    tick + hold,
+                    params,
+                )
+            )
 
     def clear_all(self, tick: int) -> None:
         self.sim.call("clear_all")
@@ -359,8 +393,9 @@ _RESOLVED_RE = re.compile(r"^RESOLVED (\w+)(?: \(was (\w+)\))?$")
 _ID_RE = re.compile(r"^Alert id: (\w+)$", re.M)
 
 
-def parse_items(msg: dict[str, Any]) -> tuple[str | None, str | None, list[tuple[str, str]],
-                                                list[str]]:
+def parse_items(
+    msg: dict[str, Any],
+) -> tuple[str | None, str | None, list[tuple[str, str]], list[str]]:
     """Given an apprise json:// payload, return (account, alert id, [(check, kind)], problems)."""
     title = str(msg.get("title") or "")
     body = str(msg.get("message") or "")
@@ -383,8 +418,7 @@ def parse_items(msg: dict[str, Any]) -> tuple[str | None, str | None, list[tuple
         a = _ACTIVE_RE.match(head)
         if a and a.group(2) in CHECK_IDS:
             extra = a.group(3) or ""
-            kind = ("REMINDER" if extra.startswith("reminder") else
-                    "UPDATE" if extra else "FIRING")
+            kind = "REMINDER" if extra.startswith("reminder") else "UPDATE" if extra else "FIRING"
             items.append((a.group(2), kind))
             continue
         r = _RESOLVED_RE.match(head)
@@ -475,8 +509,7 @@ def fd_kinds(ports: dict[int, str]) -> Counter:
 
 
 def thread_names() -> Counter:
-    return Counter(re.sub(r"[-_:]?\d+", "", t.name).split(" (")[0]
-                   for t in threading.enumerate())
+    return Counter(re.sub(r"[-_:]?\d+", "", t.name).split(" (")[0] for t in threading.enumerate())
 
 
 @dataclass
@@ -584,12 +617,21 @@ def _settle(daemon: Any, timeout: float = 3.0) -> None:
         time.sleep(0.01)
 
 
-def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
-             failure_threshold: int = 2, unknown_threshold: int = 3,
-             sample_every: int = 500, warmup_ticks: int = 20, out: Any = None,
-             progress: bool = True, trace: bool = False,
-             tick_seconds: float = 0.0, mem_detail: bool = False,
-             memory_only: bool = False) -> SoakResult:
+def run_soak(
+    runs: int = 10_000,
+    accounts: int = 2,
+    seed: int = 1,
+    failure_threshold: int = 2,
+    unknown_threshold: int = 3,
+    sample_every: int = 500,
+    warmup_ticks: int = 20,
+    out: Any = None,
+    progress: bool = True,
+    trace: bool = False,
+    tick_seconds: float = 0.0,
+    mem_detail: bool = False,
+    memory_only: bool = False,
+) -> SoakResult:
     """Run the soak; return the samples and PASS/FAIL verdicts (also printed to ``out``)."""
     from support.receivers import JsonReceiver
 
@@ -615,25 +657,38 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
     tmp = tempfile.TemporaryDirectory(prefix="bhc-soak-")
     daemon = None
     try:
-        creds = {name: SimpleNamespace(api_key=key, api_secret=secret)
-                 for name, key, secret in sim.accounts}
-        cfg = demo_config(sim.url, creds, [tuple(a) for a in sim.ntp], Path(tmp.name) / "state",
-                          # every item in every message: the model counts them (a Telegram-sized
-                          # body, the default, names what does not fit in a last line)
-                          urls=(AlertUrl(Secret(receiver.url, "alert url"), max_chars=1_000_000),),
-                          failure_threshold=failure_threshold,
-                          unknown_threshold=unknown_threshold,
-                          retry_backoff_max=2.0, delivery_timeout=10.0,
-                          # the soak's model counts one incident per (account, check): root-cause
-                          # grouping (tests/test_alert_rules*.py) would merge some of them
-                          inhibit=False)
+        creds = {
+            name: SimpleNamespace(api_key=key, api_secret=secret)
+            for name, key, secret in sim.accounts
+        }
+        cfg = demo_config(
+            sim.url,
+            creds,
+            [tuple(a) for a in sim.ntp],
+            Path(tmp.name) / "state",
+            # every item in every message: the model counts them (a Telegram-sized
+            # body, the default, names what does not fit in a last line)
+            urls=(AlertUrl(Secret(receiver.url, "alert url"), max_chars=1_000_000),),
+            failure_threshold=failure_threshold,
+            unknown_threshold=unknown_threshold,
+            retry_backoff_max=2.0,
+            delivery_timeout=10.0,
+            # the soak's model counts one incident per (account, check): root-cause
+            # grouping (tests/test_alert_rules*.py) would merge some of them
+            inhibit=False,
+        )
         # every check due on every tick (tick_seconds()/2 of slack is 0.5 ms)
         # (no weight budget: it would rightly stop a daemon that ticks 10 times a second)
-        cfg = replace(cfg, daemon=replace(cfg.daemon, interval=0.001,
-                                          request_timeout=REQUEST_TIMEOUT,
-                                          weight_budget_share=None),
-                      checks=ChecksConfig({c: replace(cfg.checks.get(c), interval=None)
-                                           for c in CHECK_IDS}))
+        cfg = replace(
+            cfg,
+            daemon=replace(
+                cfg.daemon,
+                interval=0.001,
+                request_timeout=REQUEST_TIMEOUT,
+                weight_budget_share=None,
+            ),
+            checks=ChecksConfig({c: replace(cfg.checks.get(c), interval=None) for c in CHECK_IDS}),
+        )
         names = [n for n, _, _ in sim.accounts]
         inbox = Inbox(receiver)
         ports = {int(sim.url.rsplit(":", 1)[1]): "simulator", receiver.port: "receiver"}
@@ -646,9 +701,11 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         none_ticks = 0
         per_tick = accounts * len(CHECK_IDS)
         total_ticks = max(warmup_ticks, -(-runs // per_tick))
-        say(f"soak: {accounts} account(s) x {len(CHECK_IDS)} checks, {runs:,} check runs "
+        say(
+            f"soak: {accounts} account(s) x {len(CHECK_IDS)} checks, {runs:,} check runs "
             f"(~{total_ticks} ticks incl. {warmup_ticks} warm-up), seed {seed}, "
-            f"failure_threshold {failure_threshold}, unknown_threshold {unknown_threshold}")
+            f"failure_threshold {failure_threshold}, unknown_threshold {unknown_threshold}"
+        )
 
         t0 = time.monotonic()
         tick = 0
@@ -678,12 +735,19 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             book = daemon.runner.book
             kinds = fd_kinds(ports)
             parts = rss_parts()
-            s = Sample(tick, result.check_runs, time.monotonic() - t0, rss_kb(), open_fds(),
-                       threading.active_count(),
-                       sum(1 for t in threading.enumerate() if t.name.startswith("fetch")),
-                       sum(len(q) for q in list(getattr(book, "_spent", {}).values())),
-                       kinds["tcp->simulator"], parts["RssAnon"],
-                       parts["RssFile"] + parts["RssShmem"])
+            s = Sample(
+                tick,
+                result.check_runs,
+                time.monotonic() - t0,
+                rss_kb(),
+                open_fds(),
+                threading.active_count(),
+                sum(1 for t in threading.enumerate() if t.name.startswith("fetch")),
+                sum(len(q) for q in list(getattr(book, "_spent", {}).values())),
+                kinds["tcp->simulator"],
+                parts["RssAnon"],
+                parts["RssFile"] + parts["RssShmem"],
+            )
             if mem_detail:
                 from memdetail import mem_detail as _md
 
@@ -695,11 +759,13 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             result.last_fds = kinds
             result.samples.append(s)
             if progress:
-                say(f"  tick {s.tick:5d}  runs {s.check_runs:6d}  {s.elapsed:6.1f} s  "
+                say(
+                    f"  tick {s.tick:5d}  runs {s.check_runs:6d}  {s.elapsed:6.1f} s  "
                     f"RSS {s.rss_kb / 1024:6.1f} MiB (anon {s.anon_kb / 1024:.1f}, "
                     f"file {s.file_kb / 1024:.1f})  fds {s.fds:3d} ({s.sim_conns} to the "
                     f"simulator)  threads {s.threads:3d} "
-                    f"(fetch pool {s.pool_threads})  weight-book records {s.book_entries}")
+                    f"(fetch pool {s.pool_threads})  weight-book records {s.book_entries}"
+                )
                 if s.mem:
                     say("    " + "  ".join(f"{k} {v}" for k, v in s.mem.items()))
 
@@ -733,8 +799,9 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         drain_ticks = 0
         # a kept answer behind a non-OK check may be up to BAD_NEWS_REUSE_SECONDS old
         drain_deadline = time.monotonic() + BAD_NEWS_REUSE_SECONDS + 10
-        while drain_ticks < 3 or (model.open_incidents() and (
-                drain_ticks < 30 or time.monotonic() < drain_deadline)):
+        while drain_ticks < 3 or (
+            model.open_incidents() and (drain_ticks < 30 or time.monotonic() < drain_deadline)
+        ):
             do_tick()
             drain_ticks += 1
             if drain_ticks >= 30:
@@ -752,25 +819,31 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             skip = [tracemalloc.Filter(False, tracemalloc.__file__)]
             diff = snap1.filter_traces(skip).compare_to(snap0.filter_traces(skip), "traceback")
             total = sum(st.size_diff for st in diff)
-            lines = [f"tracemalloc: Python heap {total / 1024:+.1f} KiB since the first sample "
-                     f"(traced now {snap1_total(snap1) / 1024:.0f} KiB); biggest growth:"]
+            lines = [
+                f"tracemalloc: Python heap {total / 1024:+.1f} KiB since the first sample "
+                f"(traced now {snap1_total(snap1) / 1024:.0f} KiB); biggest growth:"
+            ]
             for st in diff[:8]:
                 lines.append(f"  {st.size_diff / 1024:+8.1f} KiB {st.count_diff:+7d} blocks")
                 for fr in st.traceback.format()[-12:]:
                     lines.append(f"      {fr.strip()}")
             if snap_q1 is not None:
-                late = snap1.filter_traces(skip).compare_to(snap_q1.filter_traces(skip),
-                                                            "traceback")
+                late = snap1.filter_traces(skip).compare_to(
+                    snap_q1.filter_traces(skip), "traceback"
+                )
                 minutes = max(1e-9, (time.monotonic() - t0 - q1_elapsed) / 60)
                 owners: Counter = Counter()
                 for st in late:
                     owners[_owner(st.traceback)] += st.size_diff
-                lines.append(f"tracemalloc after the first quarter ({minutes:.1f} min): "
-                             f"{sum(owners.values()) / 1024:+.1f} KiB, by the allocating file "
-                             f"(the innermost frame in this repository):")
+                lines.append(
+                    f"tracemalloc after the first quarter ({minutes:.1f} min): "
+                    f"{sum(owners.values()) / 1024:+.1f} KiB, by the allocating file "
+                    f"(the innermost frame in this repository):"
+                )
                 for owner, size in owners.most_common(12):
-                    lines.append(f"  {size / 1024:+8.1f} KiB  {size / 1024 / minutes:+6.1f} "
-                                 f"KiB/min  {owner}")
+                    lines.append(
+                        f"  {size / 1024:+8.1f} KiB  {size / 1024 / minutes:+6.1f} KiB/min  {owner}"
+                    )
             trace_lines = lines
         result.ticks = tick
 
@@ -781,28 +854,42 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             verdicts.append((name, ok, detail))
 
         verdict("no tick crashed", none_ticks == 0, f"{none_ticks} tick(s) returned None")
-        verdict(f"at least {runs:,} check runs", result.check_runs >= runs,
-                f"{result.check_runs:,} check runs in {result.ticks} ticks")
+        verdict(
+            f"at least {runs:,} check runs",
+            result.check_runs >= runs,
+            f"{result.check_runs:,} check runs in {result.ticks} ticks",
+        )
         still_open = model.open_incidents()
-        verdict("all checks OK after the faults were cleared", not still_open,
-                f"{drain_ticks} drain tick(s); still open: {still_open[:5]}")
+        verdict(
+            "all checks OK after the faults were cleared",
+            not still_open,
+            f"{drain_ticks} drain tick(s); still open: {still_open[:5]}",
+        )
 
         rows = daemon.state.outbox(limit=10**9)
         pending = [r for r in rows if r.delivered_at is None]
         inbox.drain()
-        verdict("outbox drained", not pending,
-                f"{len(rows)} outbox rows, {len(pending)} undelivered")
+        verdict(
+            "outbox drained", not pending, f"{len(rows)} outbox rows, {len(pending)} undelivered"
+        )
 
         received, ids, problems, kinds = inbox.items, inbox.ids, inbox.problems, inbox.kinds
         n_msgs = inbox.messages
         dupes = [i for i, n in ids.items() if n > 1]
-        verdict("every message parsed", not problems, "; ".join(problems[:3]) or
-                f"{n_msgs} messages")
-        verdict("no message delivered twice", not dupes and n_msgs == len(rows),
-                f"{n_msgs} received, {len(rows)} outbox rows, {len(dupes)} duplicate ids")
+        verdict(
+            "every message parsed", not problems, "; ".join(problems[:3]) or f"{n_msgs} messages"
+        )
+        verdict(
+            "no message delivered twice",
+            not dupes and n_msgs == len(rows),
+            f"{n_msgs} received, {len(rows)} outbox rows, {len(dupes)} duplicate ids",
+        )
         outbox_ids = {r.alert_id for r in rows}
-        verdict("received alert ids == outbox alert ids", set(ids) == outbox_ids,
-                f"{len(set(ids) ^ outbox_ids)} differ")
+        verdict(
+            "received alert ids == outbox alert ids",
+            set(ids) == outbox_ids,
+            f"{len(set(ids) ^ outbox_ids)} differ",
+        )
 
         incidents = sum(1 for evs in model.events.values() for e in evs if e[0] == "F")
         resolved = sum(1 for evs in model.events.values() for e in evs if e[0] == "R")
@@ -811,22 +898,30 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
             expected = [e[0] for e in model.events.get(key, [])]
             got = [k for k in received.get(key, []) if k in ("F", "R")]
             if expected != got:
-                mismatched.append(f"{key[0]}/{key[1]}: expected {''.join(expected)} got "
-                                  f"{''.join(got)}")
-        verdict("exactly one FIRING and one RESOLVED item per incident, in order",
-                not mismatched and incidents == resolved and incidents > 0,
-                f"{incidents} incidents on {len(model.events)} (account, check) pairs: "
-                f"{kinds['FIRING']} FIRING, {kinds['RESOLVED']} RESOLVED, {kinds['UPDATE']} "
-                f"UPDATE, {kinds['REMINDER']} REMINDER items in {n_msgs} messages"
-                + (f"; mismatches: {mismatched[:4]}" if mismatched else ""))
+                mismatched.append(
+                    f"{key[0]}/{key[1]}: expected {''.join(expected)} got {''.join(got)}"
+                )
+        verdict(
+            "exactly one FIRING and one RESOLVED item per incident, in order",
+            not mismatched and incidents == resolved and incidents > 0,
+            f"{incidents} incidents on {len(model.events)} (account, check) pairs: "
+            f"{kinds['FIRING']} FIRING, {kinds['RESOLVED']} RESOLVED, {kinds['UPDATE']} "
+            f"UPDATE, {kinds['REMINDER']} REMINDER items in {n_msgs} messages"
+            + (f"; mismatches: {mismatched[:4]}" if mismatched else ""),
+        )
 
         history = daemon.state.history(limit=10**9)
-        to_bad = sum(1 for h in history if h.new_status is not Status.OK and
-                     h.old_status in (None, Status.OK))
-        verdict("state DB history == status flips seen in the ticks",
-                len(history) == model.flips,
-                f"{len(history)} history rows, {model.flips} flips seen; {to_bad} OK->bad flips "
-                f"of which {incidents} reached the alert threshold")
+        to_bad = sum(
+            1
+            for h in history
+            if h.new_status is not Status.OK and h.old_status in (None, Status.OK)
+        )
+        verdict(
+            "state DB history == status flips seen in the ticks",
+            len(history) == model.flips,
+            f"{len(history)} history rows, {model.flips} flips seen; {to_bad} OK->bad flips "
+            f"of which {incidents} reached the alert threshold",
+        )
 
         # the fault timeline: every fault held long enough was alerted on ...
         missed = []
@@ -854,9 +949,12 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 detected += 1
             else:
                 missed.append(ep.label())
-        verdict("every fault held >= threshold+1 ticks was alerted on", not missed,
-                f"{detected}/{judged} episodes alerted ({len(schedule.timeline)} episodes in all, "
-                f"the rest were blips)" + (f"; missed: {missed[:4]}" if missed else ""))
+        verdict(
+            "every fault held >= threshold+1 ticks was alerted on",
+            not missed,
+            f"{detected}/{judged} episodes alerted ({len(schedule.timeline)} episodes in all, "
+            f"the rest were blips)" + (f"; missed: {missed[:4]}" if missed else ""),
+        )
         # ... and every alert had a fault behind it (on that account, or global / transport)
         active_at: dict[int, list[Episode]] = defaultdict(list)
         for ep in schedule.timeline:
@@ -868,26 +966,44 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
                 if kind != "F":
                     continue
                 window = range(since if since is not None else t, t + 1)
-                if not any(ep.account in (None, key[0]) or ep.kind == "transport"
-                           for tt in window for ep in active_at[tt]):
-                    unexplained.append(f"{key[0]}/{key[1]} at tick {t} "
-                                       f"({model.firing_summary.get((key, t), '?')})")
-        verdict("no alert without a fault behind it", not unexplained,
-                f"{incidents - len(unexplained)}/{incidents} incidents coincide with a fault"
-                + (f"; unexplained: {unexplained[:4]}" if unexplained else ""))
+                if not any(
+                    ep.account in (None, key[0]) or ep.kind == "transport"
+                    for tt in window
+                    for ep in active_at[tt]
+                ):
+                    unexplained.append(
+                        f"{key[0]}/{key[1]} at tick {t} ({model.firing_summary.get((key, t), '?')})"
+                    )
+        verdict(
+            "no alert without a fault behind it",
+            not unexplained,
+            f"{incidents - len(unexplained)}/{incidents} incidents coincide with a fault"
+            + (f"; unexplained: {unexplained[:4]}" if unexplained else ""),
+        )
 
         if memory_only:
-            verdicts[:] = [v for v in verdicts
-                           if v[0] in ("no tick crashed", "outbox drained")
-                           or v[0].startswith("at least")]
-            verdicts.append(("--memory-only: the alert verification was skipped", True,
-                             "the harness forgot its incident records at every sample"))
+            verdicts[:] = [
+                v
+                for v in verdicts
+                if v[0] in ("no tick crashed", "outbox drained") or v[0].startswith("at least")
+            ]
+            verdicts.append(
+                (
+                    "--memory-only: the alert verification was skipped",
+                    True,
+                    "the harness forgot its incident records at every sample",
+                )
+            )
         ep_kinds = Counter(ep.kind for ep in schedule.timeline)
         result.stats = {
             "trace": trace_lines if trace else [],
-            "episodes": dict(ep_kinds), "faults_used": len({e.name for e in schedule.timeline}),
-            "messages": n_msgs, "incidents": incidents, "drain_ticks": drain_ticks,
-            "log": counter.counts, "log_examples": counter.examples,
+            "episodes": dict(ep_kinds),
+            "faults_used": len({e.name for e in schedule.timeline}),
+            "messages": n_msgs,
+            "incidents": incidents,
+            "drain_ticks": drain_ticks,
+            "log": counter.counts,
+            "log_examples": counter.examples,
             "pre_daemon": pre,
             "db_bytes": sum(f.stat().st_size for f in (Path(tmp.name) / "state").glob("state.db*")),
         }
@@ -897,7 +1013,8 @@ def run_soak(runs: int = 10_000, accounts: int = 2, seed: int = 1,
         time.sleep(0.2)  # shutdown(wait=False) lets idle pool threads end on their own
         result.stats["post_shutdown"] = (open_fds(), threading.active_count())
         result.stats["post_shutdown_threads"] = sorted(
-            t.name for t in set(threading.enumerate()) - (pre_threads if daemon else set()))
+            t.name for t in set(threading.enumerate()) - (pre_threads if daemon else set())
+        )
         receiver.__exit__(None, None, None)
         sim.stop()
         tmp.cleanup()
@@ -918,24 +1035,32 @@ def report(res: SoakResult, out: Any = None) -> None:
     out = out or sys.stdout
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p()
-    p(f"{'tick':>6} {'check runs':>10} {'elapsed s':>9} {'RSS MiB':>8} {'fds':>4} {'(to sim)':>8}"
-      f" {'threads':>7} {'(fetch pool)':>12} {'weight-book records':>19}")
+    p(
+        f"{'tick':>6} {'check runs':>10} {'elapsed s':>9} {'RSS MiB':>8} {'fds':>4} {'(to sim)':>8}"
+        f" {'threads':>7} {'(fetch pool)':>12} {'weight-book records':>19}"
+    )
     for s in res.samples:
-        p(f"{s.tick:6d} {s.check_runs:10d} {s.elapsed:9.1f} {s.rss_kb / 1024:8.1f} "
-          f"{s.fds:4d} {s.sim_conns:8d} {s.threads:7d} {s.pool_threads:12d} "
-          f"{s.book_entries:19d}")
+        p(
+            f"{s.tick:6d} {s.check_runs:10d} {s.elapsed:9.1f} {s.rss_kb / 1024:8.1f} "
+            f"{s.fds:4d} {s.sim_conns:8d} {s.threads:7d} {s.pool_threads:12d} "
+            f"{s.book_entries:19d}"
+        )
     g = res.growth()
     q = max(1, len(res.samples) // 4)
     p(f"\nfirst vs last quartile ({q} sample(s) each):")
     a, b = g["rss_kb"]
-    p(f"  RSS      {a / 1024:7.1f} -> {b / 1024:7.1f} MiB  ({(b - a) / 1024:+.1f} MiB, "
-      f"{(b - a) / a * 100:+.1f}%)")
+    p(
+        f"  RSS      {a / 1024:7.1f} -> {b / 1024:7.1f} MiB  ({(b - a) / 1024:+.1f} MiB, "
+        f"{(b - a) / a * 100:+.1f}%)"
+    )
     for m in ("fds", "threads"):
         a, b = g[m]
         p(f"  {m:8} {a:7.1f} -> {b:7.1f}      ({b - a:+.1f})")
     first, last = res.samples[0], res.samples[-1]
-    p(f"  first -> last sample: RSS {(last.rss_kb - first.rss_kb) / 1024:+.1f} MiB, "
-      f"fds {last.fds - first.fds:+d}, threads {last.threads - first.threads:+d}")
+    p(
+        f"  first -> last sample: RSS {(last.rss_kb - first.rss_kb) / 1024:+.1f} MiB, "
+        f"fds {last.fds - first.fds:+d}, threads {last.threads - first.threads:+d}"
+    )
     if res.first_fds != res.last_fds:
         p(f"  fds by kind, first: {dict(sorted(res.first_fds.items()))}")
         p(f"  fds by kind, last:  {dict(sorted(res.last_fds.items()))}")
@@ -944,18 +1069,29 @@ def report(res: SoakResult, out: Any = None) -> None:
         p(f"  threads by name, last:  {dict(res.last_threads)}")
     st = res.stats
     if "pre_daemon" in st:
-        p(f"  before the daemon: fds {st['pre_daemon'][0]}, threads {st['pre_daemon'][1]}; "
-          f"after its shutdown: fds {st['post_shutdown'][0]}, threads {st['post_shutdown'][1]}"
-          + (f" (new: {', '.join(st['post_shutdown_threads'])})"
-             if st.get("post_shutdown_threads") else ""))
-    p(f"\n{res.ticks} ticks, {res.check_runs:,} check runs in {res.seconds:.1f} s "
-      f"({res.ticks / res.seconds:.1f} ticks/s, {res.check_runs / res.seconds:.0f} check runs/s)")
+        p(
+            f"  before the daemon: fds {st['pre_daemon'][0]}, threads {st['pre_daemon'][1]}; "
+            f"after its shutdown: fds {st['post_shutdown'][0]}, threads {st['post_shutdown'][1]}"
+            + (
+                f" (new: {', '.join(st['post_shutdown_threads'])})"
+                if st.get("post_shutdown_threads")
+                else ""
+            )
+        )
+    p(
+        f"\n{res.ticks} ticks, {res.check_runs:,} check runs in {res.seconds:.1f} s "
+        f"({res.ticks / res.seconds:.1f} ticks/s, {res.check_runs / res.seconds:.0f} check runs/s)"
+    )
     if st.get("db_bytes"):
-        p(f"state.db + WAL at the end: {st['db_bytes'] / 1024:.0f} KiB "
-          f"(the daemon prunes delivered alerts and history older than 30 days hourly)")
+        p(
+            f"state.db + WAL at the end: {st['db_bytes'] / 1024:.0f} KiB "
+            f"(the daemon prunes delivered alerts and history older than 30 days hourly)"
+        )
     if "episodes" in st:
-        p(f"fault episodes: {st['episodes']} ({st['faults_used']} distinct faults); "
-          f"{st['incidents']} incidents, {st['messages']} messages")
+        p(
+            f"fault episodes: {st['episodes']} ({st['faults_used']} distinct faults); "
+            f"{st['incidents']} incidents, {st['messages']} messages"
+        )
     for line in st.get("trace", []):
         p(line)
     if st.get("log"):
@@ -970,6 +1106,7 @@ def report(res: SoakResult, out: Any = None) -> None:
 def rss_curve(res: SoakResult, out: Any = None) -> None:
     """Print RSS growth per minute for each quarter of the run: a leak keeps a steady slope,
     warm-up growth (caches, pools, the weight book's window) flattens out."""
+
     def p(*a: Any) -> None:
         print(*a, file=out or sys.stdout)
 
@@ -979,17 +1116,22 @@ def rss_curve(res: SoakResult, out: Any = None) -> None:
     p("RSS curve (growth per minute in each quarter of the run):")
     q = len(samples) // 4
     for n in range(4):
-        part = samples[n * q: (n + 1) * q + 1] if n < 3 else samples[3 * q:]
+        part = samples[n * q : (n + 1) * q + 1] if n < 3 else samples[3 * q :]
         a, b = part[0], part[-1]
         minutes = max(1e-9, (b.elapsed - a.elapsed) / 60)
-        p(f"  Q{n + 1}: {a.elapsed / 60:6.1f}-{b.elapsed / 60:6.1f} min  RSS "
-          f"{a.rss_kb / 1024:6.1f} -> {b.rss_kb / 1024:6.1f} MiB  "
-          f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min  (anon "
-          f"{(b.anon_kb - a.anon_kb) / 1024 / minutes:+.3f}, file "
-          f"{(b.file_kb - a.file_kb) / 1024 / minutes:+.3f})")
+        p(
+            f"  Q{n + 1}: {a.elapsed / 60:6.1f}-{b.elapsed / 60:6.1f} min  RSS "
+            f"{a.rss_kb / 1024:6.1f} -> {b.rss_kb / 1024:6.1f} MiB  "
+            f"{(b.rss_kb - a.rss_kb) / 1024 / minutes:+.3f} MiB/min  (anon "
+            f"{(b.anon_kb - a.anon_kb) / 1024 / minutes:+.3f}, file "
+            f"{(b.file_kb - a.file_kb) / 1024 / minutes:+.3f})"
+        )
         if a.mem and b.mem:
-            p("       " + "  ".join(f"{k} {(b.mem[k] - a.mem[k]) / minutes:+.1f}"
-                                   for k in a.mem) + "  (KiB or count per minute)")
+            p(
+                "       "
+                + "  ".join(f"{k} {(b.mem[k] - a.mem[k]) / minutes:+.1f}" for k in a.mem)
+                + "  (KiB or count per minute)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1003,21 +1145,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--failure-threshold", type=int, default=2)
     ap.add_argument("--unknown-threshold", type=int, default=3)
     ap.add_argument("--sample-every", type=int, default=500, help="check runs between samples")
-    ap.add_argument("--tracemalloc", action="store_true",
-                    help="also show where memory grew (slow; for hunting a leak)")
-    ap.add_argument("--tick-seconds", type=float, default=0.0,
-                    help="pace the ticks like a real daemon (e.g. 1); default: flat out")
-    ap.add_argument("--minutes", type=float, default=None,
-                    help="with --tick-seconds: run this long (sets --runs)")
-    ap.add_argument("--no-malloc-trim", action="store_true",
-                    help="do not trim glibc's malloc arenas after ticks (to compare the curves)")
-    ap.add_argument("--mem-detail", action="store_true",
-                    help="also sample where anonymous memory is (bench/memdetail.py)")
-    ap.add_argument("--memory-only", action="store_true",
-                    help="forget the incident records the final verification needs, so RSS "
-                         "shows the daemon's memory alone (skips that verification)")
-    ap.add_argument("--no-mmap-threshold", action="store_true",
-                    help="leave glibc's dynamic mmap threshold (to compare the curves)")
+    ap.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also show where memory grew (slow; for hunting a leak)",
+    )
+    ap.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=0.0,
+        help="pace the ticks like a real daemon (e.g. 1); default: flat out",
+    )
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="with --tick-seconds: run this long (sets --runs)",
+    )
+    ap.add_argument(
+        "--no-malloc-trim",
+        action="store_true",
+        help="do not trim glibc's malloc arenas after ticks (to compare the curves)",
+    )
+    ap.add_argument(
+        "--mem-detail",
+        action="store_true",
+        help="also sample where anonymous memory is (bench/memdetail.py)",
+    )
+    ap.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="forget the incident records the final verification needs, so RSS "
+        "shows the daemon's memory alone (skips that verification)",
+    )
+    ap.add_argument(
+        "--no-mmap-threshold",
+        action="store_true",
+        help="leave glibc's dynamic mmap threshold (to compare the curves)",
+    )
     args = ap.parse_args(argv)
     if args.no_mmap_threshold:
         from healthcheck.service import memtrim
@@ -1031,10 +1196,18 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs
     if args.minutes is not None and args.tick_seconds > 0:
         runs = int(args.minutes * 60 / args.tick_seconds) * args.accounts * len(CHECK_IDS)
-    res = run_soak(runs, args.accounts, args.seed, args.failure_threshold,
-                   args.unknown_threshold, args.sample_every, trace=args.tracemalloc,
-                   tick_seconds=args.tick_seconds, mem_detail=args.mem_detail,
-                   memory_only=args.memory_only)
+    res = run_soak(
+        runs,
+        args.accounts,
+        args.seed,
+        args.failure_threshold,
+        args.unknown_threshold,
+        args.sample_every,
+        trace=args.tracemalloc,
+        tick_seconds=args.tick_seconds,
+        mem_detail=args.mem_detail,
+        memory_only=args.memory_only,
+    )
     report(res)
     rss_curve(res)
     return 0 if res.ok else 1

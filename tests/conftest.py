@@ -69,24 +69,46 @@ def make_config(tmp_path, sim, ntp_servers):
         if accounts is None:
             acct = sim.add_account("main")
             accounts = [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}]
-        return write_config(tmp_path / name, sim_url=sim.url, accounts=accounts,
-                            ntp=[r.server_string for r in ntp_servers] if ntp is None else ntp,
-                            state_dir=tmp_path / "state", sections=sections, mode=mode)
+        return write_config(
+            tmp_path / name,
+            sim_url=sim.url,
+            accounts=accounts,
+            ntp=[r.server_string for r in ntp_servers] if ntp is None else ntp,
+            state_dir=tmp_path / "state",
+            sections=sections,
+            mode=mode,
+        )
 
     return make
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 90,
-            input_text: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 90, input_text: str | None = None
+) -> subprocess.CompletedProcess:
     """Run `python -m healthcheck ARGS` as a user would and capture everything it prints."""
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-                             "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "NOTIFY_SOCKET",
+            "WATCHDOG_USEC",
+            "WATCHDOG_PID",
+            "CREDENTIALS_DIRECTORY",
+            "STATE_DIRECTORY",
+        )
+    }
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "healthcheck", *args], capture_output=True,
-                          text=True, timeout=timeout, env=full_env, input=input_text,
-                          stdin=None if input_text is not None else subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "healthcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        input=input_text,
+        stdin=None if input_text is not None else subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture

@@ -18,8 +18,18 @@ def check_schema(doc: dict) -> None:
     assert doc["status"] in STATUSES
     assert isinstance(doc["metrics"]["request_weight"], int)
     for r in doc["results"]:
-        assert set(r) == {"account", "check", "status", "summary", "codes", "risk_codes",
-                          "refs", "details", "metrics", "silenced_by"}
+        assert set(r) == {
+            "account",
+            "check",
+            "status",
+            "summary",
+            "codes",
+            "risk_codes",
+            "refs",
+            "details",
+            "metrics",
+            "silenced_by",
+        }
         assert all(isinstance(c, int) for c in r["risk_codes"])
         assert r["status"] in STATUSES and r["check"] in CHECK_IDS
         assert isinstance(r["summary"], str) and r["summary"]
@@ -36,8 +46,9 @@ def account(sim):
 
 @pytest.fixture
 def config(make_config, account):
-    return make_config([{"name": "main", "api_key": account.api_key,
-                         "api_secret": account.api_secret}])
+    return make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}]
+    )
 
 
 def test_healthy_check_exits_0_with_json_document(cli, config):
@@ -50,14 +61,20 @@ def test_healthy_check_exits_0_with_json_document(cli, config):
     assert p.stderr == ""
 
 
-@pytest.mark.parametrize("fault,scoped,code,status", [
-    ("margin_warning", True, 1, "WARNING"),
-    ("hedge_mode", True, 2, "CRITICAL"),
-    ("http_502", False, 3, "UNKNOWN"),
-])
+@pytest.mark.parametrize(
+    "fault,scoped,code,status",
+    [
+        ("margin_warning", True, 1, "WARNING"),
+        ("hedge_mode", True, 2, "CRITICAL"),
+        ("http_502", False, 3, "UNKNOWN"),
+    ],
+)
 def test_exit_code_is_the_worst_status(cli, sim, config, fault, scoped, code, status):
-    sim.set_fault(fault, account="main" if scoped else None,
-                  **({"scope": "/fapi"} if fault == "http_502" else {}))
+    sim.set_fault(
+        fault,
+        account="main" if scoped else None,
+        **({"scope": "/fapi"} if fault == "http_502" else {}),
+    )
     p = cli("check", "--config", str(config), "--json")
     assert p.returncode == code
     assert json.loads(p.stdout)["status"] == status
@@ -95,8 +112,20 @@ def test_only_with_unknown_check_is_a_usage_error(cli, config):
     assert "clocks" in p.stderr and "Traceback" not in p.stderr
 
 
-TRANSPORT = ["http_500", "http_502", "http_503", "http_504", "waf_403", "close", "reset",
-             "truncated", "malformed_json", "html_200", "empty_body", "bad_schema"]
+TRANSPORT = [
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_504",
+    "waf_403",
+    "close",
+    "reset",
+    "truncated",
+    "malformed_json",
+    "html_200",
+    "empty_body",
+    "bad_schema",
+]
 
 
 @pytest.mark.parametrize("fault", TRANSPORT)
@@ -115,9 +144,10 @@ def test_transport_fault_gives_unknown_with_reason_never_ok_or_crash(cli, sim, c
 
 
 def test_timeout_gives_unknown_naming_the_timeout(cli, sim, make_config, account):
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}],
-                         sections={"daemon": {"request_timeout": 0.5}})
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+        sections={"daemon": {"request_timeout": 0.5}},
+    )
     sim.set_fault("timeout", scope="/fapi/v1/accountConfig", seconds=5)
     p = cli("check", "--config", str(config), "--json")
     doc = json.loads(p.stdout)
@@ -129,13 +159,18 @@ def test_connection_refused_gives_unknown(cli, tmp_path, ntp_servers):
     import socket
 
     from support.configs import write_config
+
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     url = f"http://127.0.0.1:{port}"
-    config = write_config(tmp_path / "c.toml", sim_url=url, state_dir=tmp_path / "st",
-                          accounts=[{"name": "main", "api_key": "A" * 64, "api_secret": "B" * 64}])
+    config = write_config(
+        tmp_path / "c.toml",
+        sim_url=url,
+        state_dir=tmp_path / "st",
+        accounts=[{"name": "main", "api_key": "A" * 64, "api_secret": "B" * 64}],
+    )
     p = cli("check", "--config", str(config), "--json")
     doc = json.loads(p.stdout)
     assert p.returncode == 3
@@ -166,16 +201,24 @@ position_mode = "hedged"
     assert p.stdout == ""
     assert "Traceback" not in p.stderr
     lines = p.stderr.strip().splitlines()
-    expected = ["daemon.interval", "daemon.intervall", "BHC_TEST_MISSING_KEY",
-                "accounts[0].markets", "'options'", "accounts[0].position_mode", "'hedged'"]
+    expected = [
+        "daemon.interval",
+        "daemon.intervall",
+        "BHC_TEST_MISSING_KEY",
+        "accounts[0].markets",
+        "'options'",
+        "accounts[0].position_mode",
+        "'hedged'",
+    ]
     for word in expected:
         assert any(word in line for line in lines), (word, lines)
     assert all(str(path) in line for line in lines)
 
 
 def test_literal_secret_in_group_readable_config_is_refused(cli, make_config, account):
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}], mode=0o644)
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}], mode=0o644
+    )
     p = cli("check", "--config", str(config))
     assert p.returncode == 3
     assert "readable by group or others" in p.stderr and "chmod 600" in p.stderr
@@ -186,18 +229,22 @@ def test_group_readable_secret_file_is_refused(cli, make_config, account, tmp_pa
     secret_file = tmp_path / "secret"
     secret_file.write_text(account.api_secret)
     secret_file.chmod(0o640)
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret_file": str(secret_file)}])
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret_file": str(secret_file)}]
+    )
     p = cli("check", "--config", str(config))
     assert p.returncode == 3
     assert "api_secret_file" in p.stderr and "0640" in p.stderr
 
 
-@pytest.mark.parametrize("content,words", [
-    ("this is = = not toml", "invalid TOML"),
-    ("[[accounts]]\nname = 5\n", "accounts[0].name"),
-    ("", "no [[accounts]]"),
-])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        ("this is = = not toml", "invalid TOML"),
+        ("[[accounts]]\nname = 5\n", "accounts[0].name"),
+        ("", "no [[accounts]]"),
+    ],
+)
 def test_malformed_config_file_is_one_clear_line(cli, tmp_path, content, words):
     path = tmp_path / "c.toml"
     path.write_text(content)
@@ -214,8 +261,9 @@ def test_secrets_from_env_and_files_work(cli, make_config, account, tmp_path):
     secret_file = tmp_path / "secret"
     secret_file.write_text(account.api_secret + "\n")
     secret_file.chmod(0o600)
-    config = make_config([{"name": "main", "api_key_env": "BHC_KEY",
-                           "api_secret_file": str(secret_file)}])
+    config = make_config(
+        [{"name": "main", "api_key_env": "BHC_KEY", "api_secret_file": str(secret_file)}]
+    )
     p = cli("check", "--config", str(config), "--json", env={"BHC_KEY": account.api_key})
     assert p.returncode == 0, p.stdout + p.stderr
 
@@ -225,8 +273,15 @@ def test_credentials_directory_is_expanded(cli, make_config, account, tmp_path):
     creds.mkdir()
     (creds / "binance-api-secret").write_text(account.api_secret)
     (creds / "binance-api-secret").chmod(0o400)
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret_file": "${CREDENTIALS_DIRECTORY}/binance-api-secret"}])
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": account.api_key,
+                "api_secret_file": "${CREDENTIALS_DIRECTORY}/binance-api-secret",
+            }
+        ]
+    )
     p = cli("check", "--config", str(config), "--json", env={"CREDENTIALS_DIRECTORY": str(creds)})
     assert p.returncode == 0, p.stderr
 
@@ -235,15 +290,21 @@ def test_credentials_directory_is_expanded(cli, make_config, account, tmp_path):
 
 
 def test_no_secret_in_any_output_even_verbose_and_failing(cli, sim, make_config, account):
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}])
-    sim.set_fault("reset", scope="/api/v3/account")       # requests puts URLs in this error
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}]
+    )
+    sim.set_fault("reset", scope="/api/v3/account")  # requests puts URLs in this error
     sim.set_fault("http_502", scope="/fapi/v3/account")
     sim.set_fault("bad_signature", account="main")
     outputs = []
     for args in (["--json"], [], ["-vv"]):
-        p = cli("-vv" if args == ["-vv"] else "-q", "check", "--config", str(config),
-                *[a for a in args if a != "-vv"])
+        p = cli(
+            "-vv" if args == ["-vv"] else "-q",
+            "check",
+            "--config",
+            str(config),
+            *[a for a in args if a != "-vv"],
+        )
         outputs.append(p.stdout + p.stderr)
     text = "\n".join(outputs)
     assert account.api_secret not in text
@@ -262,10 +323,12 @@ def test_dns_failure_gives_unknown_naming_dns(cli, tmp_path):
         pytest.skip("the resolver answered for a .invalid name")
     except OSError:
         pass
-    config = write_config(tmp_path / "c.toml", sim_url="http://binance-sim.invalid:1",
-                          state_dir=tmp_path / "st",
-                          accounts=[{"name": "main", "api_key": "A" * 64,
-                                     "api_secret": "B" * 64}])
+    config = write_config(
+        tmp_path / "c.toml",
+        sim_url="http://binance-sim.invalid:1",
+        state_dir=tmp_path / "st",
+        accounts=[{"name": "main", "api_key": "A" * 64, "api_secret": "B" * 64}],
+    )
     p = cli("check", "--config", str(config), "--json")
     doc = json.loads(p.stdout)
     assert p.returncode == 3 and "Traceback" not in p.stderr
@@ -276,9 +339,10 @@ def test_dns_failure_gives_unknown_naming_dns(cli, tmp_path):
 
 
 def test_slow_answer_just_under_the_timeout_is_fine(cli, sim, make_config, account):
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}],
-                         sections={"daemon": {"request_timeout": 2}})
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+        sections={"daemon": {"request_timeout": 2}},
+    )
     sim.set_fault("slow", scope="/fapi/v1/accountConfig", seconds=1.5)
     p = cli("check", "--config", str(config), "--json")
     assert p.returncode == 0, p.stdout

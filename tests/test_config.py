@@ -26,16 +26,22 @@ def _example_data(tmp_path: Path) -> tuple[dict, dict]:
     creds.mkdir()
     (creds / "hedge-api-key").write_text("K" * 64)
     (creds / "hedge-ed25519.pem").write_text(
-        ECC.generate(curve="ed25519").export_key(format="PEM", passphrase="pw",
-                                                 protection="PBKDF2WithHMAC-SHA512AndAES256-CBC"))
+        ECC.generate(curve="ed25519").export_key(
+            format="PEM", passphrase="pw", protection="PBKDF2WithHMAC-SHA512AndAES256-CBC"
+        )
+    )
     urls = tmp_path / "apprise-urls"
     urls.write_text("# comment\njson://127.0.0.1:9/\nCRITICAL=tgram://123:abc/42\n")
     for p in [*creds.iterdir(), urls]:
         p.chmod(0o600)
     data["alerts"]["urls_file"] = str(urls)
-    env = {"BINANCE_API_KEY": "A" * 64, "BINANCE_API_SECRET": "S" * 64,
-           "CREDENTIALS_DIRECTORY": str(creds), "HEDGE_KEY_PASSPHRASE": "pw",
-           "FT_API_PASSWORD": "ft-api-password-0"}
+    env = {
+        "BINANCE_API_KEY": "A" * 64,
+        "BINANCE_API_SECRET": "S" * 64,
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "HEDGE_KEY_PASSPHRASE": "pw",
+        "FT_API_PASSWORD": "ft-api-password-0",
+    }
     return data, env
 
 
@@ -47,7 +53,11 @@ def test_example_config_loads(tmp_path):
     assert cfg.accounts[1].position_mode == "hedge"
     assert cfg.checks.api_key.interval == 600
     assert [u.min_status for u in cfg.alerts.urls] == [
-        Status.WARNING, Status.CRITICAL, Status.WARNING, Status.CRITICAL]
+        Status.WARNING,
+        Status.CRITICAL,
+        Status.WARNING,
+        Status.CRITICAL,
+    ]
     assert [u.max_chars for u in cfg.alerts.urls] == [100_000, 3500, 3500, 3500]
 
 
@@ -63,13 +73,17 @@ def _documented_keys(data: dict, prefix: str = "") -> set[str]:
 
 def test_example_documents_every_setting_of_the_models():
     documented = _documented_keys(tomllib.loads(EXAMPLE.read_text()))
-    account_keys = _documented_keys(tomllib.loads(EXAMPLE.read_text())["accounts"][0]) | \
-        _documented_keys(tomllib.loads(EXAMPLE.read_text())["accounts"][1])
+    account_keys = _documented_keys(
+        tomllib.loads(EXAMPLE.read_text())["accounts"][0]
+    ) | _documented_keys(tomllib.loads(EXAMPLE.read_text())["accounts"][1])
     # keys documented commented out (bot, bot_config: a real file would be needed to load them)
     account_keys |= set(re.findall(r"^# (\w+) = ", EXAMPLE.read_text(), re.M))
     missing = []
-    for section, cls in (("daemon", cfgmod.DaemonConfig), ("ntp", cfgmod.NtpConfig),
-                         ("alerts", cfgmod.AlertsConfig)):
+    for section, cls in (
+        ("daemon", cfgmod.DaemonConfig),
+        ("ntp", cfgmod.NtpConfig),
+        ("alerts", cfgmod.AlertsConfig),
+    ):
         for f in dataclasses.fields(cls):
             if f"{section}.{f.name}" not in documented:
                 missing.append(f"{section}.{f.name}")
@@ -80,8 +94,11 @@ def test_example_documents_every_setting_of_the_models():
                 missing.append(f"checks.{check}.{f.name}")
     for f in dataclasses.fields(cfgmod.AccountConfig):
         if f.name == "urls":  # one key per market row
-            missing += [f"accounts.{m.url_setting}" for m in MARKETS.values()
-                        if m.url_setting not in account_keys]
+            missing += [
+                f"accounts.{m.url_setting}"
+                for m in MARKETS.values()
+                if m.url_setting not in account_keys
+            ]
             continue
         names = {f.name, f"{f.name}_env", f"{f.name}_file"}
         if not names & account_keys:
@@ -95,26 +112,41 @@ def _base(**acc):
     return {"accounts": [a]}
 
 
-@pytest.mark.parametrize("data,key,value", [
-    ({**_base(), "daemon": {"interval": 0}}, "daemon.interval", "0"),
-    ({**_base(), "daemon": {"request_timeout": "10"}}, "daemon.request_timeout", "'10'"),
-    ({**_base(), "alerts": {"failure_threshold": 1.5}}, "alerts.failure_threshold", "1.5"),
-    ({**_base(), "alerts": {"urls": [{"url": "json://x", "min_status": "LOUD"}]}},
-     "alerts.urls[0].min_status", "'LOUD'"),
-    ({**_base(), "alerts": {"urls": [{"url": "json://x", "max_chars": 100}]}},
-     "alerts.urls[0].max_chars", "100"),
-    ({**_base(), "checks": {"balance": {"margin_ratio_critical": 1.5}}},
-     "checks.balance.margin_ratio_critical", "1.5"),
-    ({**_base(), "checks": {"clok": {}}}, "checks.clok", "unknown key"),
-    (_base(recv_window_ms=70000), "accounts[0].recv_window_ms", "70000"),
-    (_base(min_available={"USDT": -1}), "accounts[0].min_available.USDT", "-1"),
-    (_base(spot_url="https://api.binance.com/api"), "accounts[0].spot_url", "base URL only"),
-    (_base(api_key_env="X"), "accounts[0].api_key", "only one of"),
-    ({"accounts": [{"name": "a b", "api_key": "A" * 64, "api_secret": "S"}]},
-     "accounts[0].name", "'a b'"),
-    ({"accounts": {"name": "x"}}, "accounts", "[[accounts]]"),
-    ({**_base(), "ntp": {"servers": ["host:port"]}}, "ntp.servers[0]", "'port'"),
-])
+@pytest.mark.parametrize(
+    "data,key,value",
+    [
+        ({**_base(), "daemon": {"interval": 0}}, "daemon.interval", "0"),
+        ({**_base(), "daemon": {"request_timeout": "10"}}, "daemon.request_timeout", "'10'"),
+        ({**_base(), "alerts": {"failure_threshold": 1.5}}, "alerts.failure_threshold", "1.5"),
+        (
+            {**_base(), "alerts": {"urls": [{"url": "json://x", "min_status": "LOUD"}]}},
+            "alerts.urls[0].min_status",
+            "'LOUD'",
+        ),
+        (
+            {**_base(), "alerts": {"urls": [{"url": "json://x", "max_chars": 100}]}},
+            "alerts.urls[0].max_chars",
+            "100",
+        ),
+        (
+            {**_base(), "checks": {"balance": {"margin_ratio_critical": 1.5}}},
+            "checks.balance.margin_ratio_critical",
+            "1.5",
+        ),
+        ({**_base(), "checks": {"clok": {}}}, "checks.clok", "unknown key"),
+        (_base(recv_window_ms=70000), "accounts[0].recv_window_ms", "70000"),
+        (_base(min_available={"USDT": -1}), "accounts[0].min_available.USDT", "-1"),
+        (_base(spot_url="https://api.binance.com/api"), "accounts[0].spot_url", "base URL only"),
+        (_base(api_key_env="X"), "accounts[0].api_key", "only one of"),
+        (
+            {"accounts": [{"name": "a b", "api_key": "A" * 64, "api_secret": "S"}]},
+            "accounts[0].name",
+            "'a b'",
+        ),
+        ({"accounts": {"name": "x"}}, "accounts", "[[accounts]]"),
+        ({**_base(), "ntp": {"servers": ["host:port"]}}, "ntp.servers[0]", "'port'"),
+    ],
+)
 def test_bad_value_names_key_and_value(data, key, value):
     with pytest.raises(ConfigError) as exc:
         parse_config(data, env={})
@@ -156,8 +188,9 @@ def test_group_readable_private_key_file_is_refused(tmp_path):
     data = {"accounts": [{"name": "main", "api_key": "A" * 64, "private_key_file": str(pem)}]}
     with pytest.raises(ConfigError) as exc:
         parse_config(data, env={})
-    assert any("private_key_file" in p and "0644" in p and "chmod 600" in p
-               for p in exc.value.problems), exc.value.problems
+    assert any(
+        "private_key_file" in p and "0644" in p and "chmod 600" in p for p in exc.value.problems
+    ), exc.value.problems
     pem.chmod(0o600)
     assert parse_config(data, env={}).accounts[0].private_key is not None
 
@@ -167,8 +200,9 @@ def test_crlf_ed25519_key_is_accepted(tmp_path):
     from Crypto.PublicKey import ECC
 
     pem = tmp_path / "ed.pem"
-    pem.write_bytes(ECC.generate(curve="ed25519").export_key(format="PEM")
-                    .replace("\n", "\r\n").encode())
+    pem.write_bytes(
+        ECC.generate(curve="ed25519").export_key(format="PEM").replace("\n", "\r\n").encode()
+    )
     pem.chmod(0o600)
     data = {"accounts": [{"name": "main", "api_key": "A" * 64, "private_key_file": str(pem)}]}
     key = parse_config(data, env={}).accounts[0].private_key.reveal()

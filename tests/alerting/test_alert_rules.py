@@ -26,15 +26,25 @@ STEP = 60.0
 FOLLOW_ONS = ("api_key", "position_mode", "trading_status", "balance", "system_status")
 
 
-def res(check: str, status: Status, codes: tuple[int, ...] = (), account: str = "main",
-        summary: str = "", **kw: object) -> Result:
-    return Result(account, check, status, summary or f"{check} is {status.name}", list(codes),
-                  **kw)  # type: ignore[arg-type]
+def res(
+    check: str,
+    status: Status,
+    codes: tuple[int, ...] = (),
+    account: str = "main",
+    summary: str = "",
+    **kw: object,
+) -> Result:
+    return Result(account, check, status, summary or f"{check} is {status.name}", list(codes), **kw)  # type: ignore[arg-type]
 
 
 def ban() -> Result:
-    return res("rate_limit", CRIT, (-1003,), summary="IP banned (HTTP 418)",
-               details={"bans": [{"host": "spot:http://127.0.0.1:1", "until": "x"}]})
+    return res(
+        "rate_limit",
+        CRIT,
+        (-1003,),
+        summary="IP banned (HTTP 418)",
+        details={"bans": [{"host": "spot:http://127.0.0.1:1", "until": "x"}]},
+    )
 
 
 class Clock:
@@ -45,8 +55,9 @@ class Clock:
         self.states: dict[tuple[str, str], CheckState] = {}
         self.now = T0
 
-    def cycle(self, results: list[Result], silences: list[Silence] | None = None,
-              step: float = STEP) -> list[AlertMessage]:
+    def cycle(
+        self, results: list[Result], silences: list[Silence] | None = None, step: float = STEP
+    ) -> list[AlertMessage]:
         d = self.engine.evaluate(results, self.states, self.now, silences or [])
         self.states = d.states
         self.now += step
@@ -62,6 +73,7 @@ CFG = AlertsConfig(failure_threshold=2, unknown_threshold=3, repeat_interval=0)
 
 # ------------------------------------------------------------------------------ inhibition
 
+
 def test_ban_making_five_checks_unknown_sends_one_item_that_names_them() -> None:
     c = Clock(CFG)
     cycle = [ban(), *(res(x, UNK, summary="not sent: IP banned") for x in FOLLOW_ONS)]
@@ -69,8 +81,9 @@ def test_ban_making_five_checks_unknown_sends_one_item_that_names_them() -> None
     flat = [m for msgs in sent for m in msgs]
     assert items(flat) == [("rate_limit", "FIRING")]
     body = flat[0].body
-    assert "Also makes api_key, balance, position_mode, system_status, trading_status unknown" \
-        in body
+    assert (
+        "Also makes api_key, balance, position_mode, system_status, trading_status unknown" in body
+    )
     # the follow-ons are remembered as inhibited, not forgotten
     assert c.states[("main", "balance")].muted["kind"] == "inhibited"  # type: ignore[index]
 
@@ -78,8 +91,10 @@ def test_ban_making_five_checks_unknown_sends_one_item_that_names_them() -> None
 def test_follow_on_still_bad_after_the_ban_clears_alerts_then() -> None:
     c = Clock(CFG)
     for _ in range(3):
-        assert items(c.cycle([ban(), res("balance", UNK, summary="HTTP 418")])) in \
-            ([], [("rate_limit", "FIRING")])
+        assert items(c.cycle([ban(), res("balance", UNK, summary="HTTP 418")])) in (
+            [],
+            [("rate_limit", "FIRING")],
+        )
     msgs = c.cycle([res("rate_limit", OK), res("balance", UNK, summary="timeout")])
     assert sorted(items(msgs)) == [("balance", "FIRING"), ("rate_limit", "RESOLVED")]
     balance = next(i for m in msgs for i in m.items if i.check == "balance")
@@ -93,40 +108,91 @@ def test_inhibit_false_alerts_every_check() -> None:
     assert len(items(flat)) == 6
 
 
-@pytest.mark.parametrize("root, follow, covered", [
-    pytest.param(ban(), res("balance", UNK, summary="not sent: IP banned (HTTP 418)"), True,
-                 id="ban-unknown"),
-    pytest.param(ban(), res("balance", UNK, summary="requests to http://127.0.0.1:1 paused"),
-                 True, id="ban-paused-host"),
-    pytest.param(ban(), res("balance", UNK, summary="timeout after 10 s on https://fapi.x"),
-                 False, id="ban-other-host-timeout"),
-    pytest.param(res("api_key", CRIT, (-2015,)), res("balance", UNK), True, id="key-unknown"),
-    pytest.param(res("api_key", CRIT, (-2015,)), res("test_order", CRIT, (-2015,)), True,
-                 id="key-test-order-same-code"),
-    pytest.param(res("api_key", CRIT, (-2015,)), res("test_order", CRIT, (-2010,)), False,
-                 id="key-other-code"),
-    pytest.param(res("api_key", CRIT, (-1022,)), res("position_mode", UNK), True,
-                 id="signature-unknown"),
-    pytest.param(res("clock", CRIT, (-1021,)), res("test_order", CRIT, (-1021,)), True,
-                 id="clock-1021"),
-    pytest.param(res("clock", CRIT, (-1021,)), res("balance", UNK, summary="rejected (-1021)"),
-                 True, id="clock-unknown-naming-1021"),
-    pytest.param(res("clock", CRIT, (-1021,)), res("balance", UNK, summary="timeout"), False,
-                 id="clock-not-other-unknowns"),
-    pytest.param(res("system_status", WARN, metrics={"maintenance": 1}),
-                 res("balance", UNK, summary="connection refused"), True,
-                 id="maintenance-connection-failure"),
-    pytest.param(res("position_mode", CRIT, (-4061,)), res("bot_errors", CRIT, (-4061,)), True,
-                 id="bot-errors-predicted"),
-    pytest.param(res("balance", WARN, risk_codes=[-2019]), res("bot_errors", CRIT, (-2019,)),
-                 True, id="bot-errors-risk-predicted"),
-    pytest.param(res("position_mode", CRIT, (-4061,)),
-                 res("bot_errors", CRIT, (-4061, -2019)), False, id="bot-errors-partly-new"),
-    pytest.param(res("rate_limit", WARN, risk_codes=[-1003]), res("balance", UNK), False,
-                 id="weight-warning-is-no-root"),
-])
-def test_root_causes_cover_their_consequences(root: Result, follow: Result,
-                                              covered: bool) -> None:
+@pytest.mark.parametrize(
+    "root, follow, covered",
+    [
+        pytest.param(
+            ban(),
+            res("balance", UNK, summary="not sent: IP banned (HTTP 418)"),
+            True,
+            id="ban-unknown",
+        ),
+        pytest.param(
+            ban(),
+            res("balance", UNK, summary="requests to http://127.0.0.1:1 paused"),
+            True,
+            id="ban-paused-host",
+        ),
+        pytest.param(
+            ban(),
+            res("balance", UNK, summary="timeout after 10 s on https://fapi.x"),
+            False,
+            id="ban-other-host-timeout",
+        ),
+        pytest.param(res("api_key", CRIT, (-2015,)), res("balance", UNK), True, id="key-unknown"),
+        pytest.param(
+            res("api_key", CRIT, (-2015,)),
+            res("test_order", CRIT, (-2015,)),
+            True,
+            id="key-test-order-same-code",
+        ),
+        pytest.param(
+            res("api_key", CRIT, (-2015,)),
+            res("test_order", CRIT, (-2010,)),
+            False,
+            id="key-other-code",
+        ),
+        pytest.param(
+            res("api_key", CRIT, (-1022,)), res("position_mode", UNK), True, id="signature-unknown"
+        ),
+        pytest.param(
+            res("clock", CRIT, (-1021,)), res("test_order", CRIT, (-1021,)), True, id="clock-1021"
+        ),
+        pytest.param(
+            res("clock", CRIT, (-1021,)),
+            res("balance", UNK, summary="rejected (-1021)"),
+            True,
+            id="clock-unknown-naming-1021",
+        ),
+        pytest.param(
+            res("clock", CRIT, (-1021,)),
+            res("balance", UNK, summary="timeout"),
+            False,
+            id="clock-not-other-unknowns",
+        ),
+        pytest.param(
+            res("system_status", WARN, metrics={"maintenance": 1}),
+            res("balance", UNK, summary="connection refused"),
+            True,
+            id="maintenance-connection-failure",
+        ),
+        pytest.param(
+            res("position_mode", CRIT, (-4061,)),
+            res("bot_errors", CRIT, (-4061,)),
+            True,
+            id="bot-errors-predicted",
+        ),
+        pytest.param(
+            res("balance", WARN, risk_codes=[-2019]),
+            res("bot_errors", CRIT, (-2019,)),
+            True,
+            id="bot-errors-risk-predicted",
+        ),
+        pytest.param(
+            res("position_mode", CRIT, (-4061,)),
+            res("bot_errors", CRIT, (-4061, -2019)),
+            False,
+            id="bot-errors-partly-new",
+        ),
+        pytest.param(
+            res("rate_limit", WARN, risk_codes=[-1003]),
+            res("balance", UNK),
+            False,
+            id="weight-warning-is-no-root",
+        ),
+    ],
+)
+def test_root_causes_cover_their_consequences(root: Result, follow: Result, covered: bool) -> None:
     c = Clock(replace(CFG, failure_threshold=1, unknown_threshold=1))
     msgs = c.cycle([root, follow])
     checks = [i.check for m in msgs for i in m.items]
@@ -144,6 +210,7 @@ def test_root_cause_from_an_earlier_cycle_still_covers() -> None:
 
 
 # ------------------------------------------------------------------------------ silences
+
 
 def silence(sid: int = 1, start: float = T0, minutes: float = 30, **kw: object) -> Silence:
     return Silence(sid, start, start + minutes * 60, "deploy", **kw)  # type: ignore[arg-type]
@@ -180,16 +247,19 @@ def test_problem_gone_during_a_silence_sends_nothing_afterwards() -> None:
     assert c.cycle([res("balance", OK)], [s]) == []
 
 
-@pytest.mark.parametrize("kw, matches", [
-    ({}, True),
-    ({"account": "main"}, True),
-    ({"account": "other"}, False),
-    ({"check": "balance"}, True),
-    ({"check": "clock"}, False),
-    ({"code": -2019}, True),  # a risk code counts
-    ({"code": -4061}, False),
-    ({"account": "main", "check": "balance", "code": -2019}, True),
-])
+@pytest.mark.parametrize(
+    "kw, matches",
+    [
+        ({}, True),
+        ({"account": "main"}, True),
+        ({"account": "other"}, False),
+        ({"check": "balance"}, True),
+        ({"check": "clock"}, False),
+        ({"code": -2019}, True),  # a risk code counts
+        ({"code": -4061}, False),
+        ({"account": "main", "check": "balance", "code": -2019}, True),
+    ],
+)
 def test_silence_matches_account_check_and_code(kw: dict, matches: bool) -> None:
     c = Clock(replace(CFG, failure_threshold=1))
     msgs = c.cycle([res("balance", WARN, risk_codes=[-2019])], [silence(**kw)])
@@ -204,9 +274,9 @@ def test_expired_silence_no_longer_mutes() -> None:
 
 # ------------------------------------------------------------------------------ maintenance
 
+
 def window(**kw: object) -> MaintenanceWindow:
-    base: dict[str, object] = {"name": "deploy", "start": time(11, 59),
-                               "duration_seconds": 300.0}
+    base: dict[str, object] = {"name": "deploy", "start": time(11, 59), "duration_seconds": 300.0}
     base.update(kw)
     return MaintenanceWindow(**base)  # type: ignore[arg-type]
 
@@ -225,35 +295,67 @@ def test_window_holds_the_resolved_notice_until_it_ends() -> None:
     c = Clock(replace(CFG, failure_threshold=1))
     bad, good = [res("balance", WARN)], [res("balance", OK)]
     assert items(c.cycle(bad)) == [("balance", "FIRING")]
-    c.engine = AlertEngine(replace(CFG, failure_threshold=1, maintenance=(
-        window(start=time(12, 1), duration_seconds=120.0),)))
+    c.engine = AlertEngine(
+        replace(
+            CFG,
+            failure_threshold=1,
+            maintenance=(window(start=time(12, 1), duration_seconds=120.0),),
+        )
+    )
     assert c.cycle(good) == []  # 12:01 in the window
     assert c.cycle(good) == []  # 12:02
     assert items(c.cycle(good)) == [("balance", "RESOLVED")]  # 12:03
 
 
-@pytest.mark.parametrize("w, at, active", [
-    pytest.param(window(), "2026-11-29T12:00:00+00:00", True, id="daily-inside"),
-    pytest.param(window(), "2026-11-29T12:04:00+00:00", False, id="daily-end-exclusive"),
-    pytest.param(window(), "2026-11-29T11:58:59+00:00", False, id="daily-before"),
-    # 23:30 Berlin for 1 h crosses midnight; in winter Berlin is UTC+1
-    pytest.param(window(start=time(23, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
-                 "2026-11-29T23:10:00+00:00", True, id="crosses-midnight-local"),
-    pytest.param(window(start=time(23, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
-                 "2026-11-29T23:35:00+00:00", False, id="tz-not-utc"),
-    # 2026-11-29 is a Sunday, 2026-11-30 a Monday
-    pytest.param(window(every=(0,)), "2026-11-29T12:00:00+00:00", False, id="weekly-other-day"),
-    pytest.param(window(every=(0,)), "2026-11-30T12:00:00+00:00", True, id="weekly-monday"),
-    pytest.param(window(every=(6,), start=time(23, 0), duration_seconds=7200.0),
-                 "2026-11-30T00:30:00+00:00", True, id="weekly-spans-into-monday"),
-    pytest.param(window(on_date=date(2026, 11, 29)), "2026-11-29T12:01:00+00:00", True,
-                 id="one-off-on-its-date"),
-    pytest.param(window(on_date=date(2026, 11, 29)), "2026-11-30T12:01:00+00:00", False,
-                 id="one-off-only-once"),
-    # DST: on 2026-03-29 Berlin jumps 02:00 -> 03:00; a 01:30 window of 1 h ends 03:30 local
-    pytest.param(window(start=time(1, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
-                 "2026-03-29T01:15:00+00:00", True, id="dst-spring-forward"),
-])
+@pytest.mark.parametrize(
+    "w, at, active",
+    [
+        pytest.param(window(), "2026-11-29T12:00:00+00:00", True, id="daily-inside"),
+        pytest.param(window(), "2026-11-29T12:04:00+00:00", False, id="daily-end-exclusive"),
+        pytest.param(window(), "2026-11-29T11:58:59+00:00", False, id="daily-before"),
+        # 23:30 Berlin for 1 h crosses midnight; in winter Berlin is UTC+1
+        pytest.param(
+            window(start=time(23, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
+            "2026-11-29T23:10:00+00:00",
+            True,
+            id="crosses-midnight-local",
+        ),
+        pytest.param(
+            window(start=time(23, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
+            "2026-11-29T23:35:00+00:00",
+            False,
+            id="tz-not-utc",
+        ),
+        # 2026-11-29 is a Sunday, 2026-11-30 a Monday
+        pytest.param(window(every=(0,)), "2026-11-29T12:00:00+00:00", False, id="weekly-other-day"),
+        pytest.param(window(every=(0,)), "2026-11-30T12:00:00+00:00", True, id="weekly-monday"),
+        pytest.param(
+            window(every=(6,), start=time(23, 0), duration_seconds=7200.0),
+            "2026-11-30T00:30:00+00:00",
+            True,
+            id="weekly-spans-into-monday",
+        ),
+        pytest.param(
+            window(on_date=date(2026, 11, 29)),
+            "2026-11-29T12:01:00+00:00",
+            True,
+            id="one-off-on-its-date",
+        ),
+        pytest.param(
+            window(on_date=date(2026, 11, 29)),
+            "2026-11-30T12:01:00+00:00",
+            False,
+            id="one-off-only-once",
+        ),
+        # DST: on 2026-03-29 Berlin jumps 02:00 -> 03:00; a 01:30 window of 1 h ends 03:30 local
+        pytest.param(
+            window(start=time(1, 30), duration_seconds=3600.0, timezone="Europe/Berlin"),
+            "2026-03-29T01:15:00+00:00",
+            True,
+            id="dst-spring-forward",
+        ),
+    ],
+)
 def test_window_occurrences(w: MaintenanceWindow, at: str, active: bool) -> None:
     ts = datetime.fromisoformat(at).timestamp()
     assert (active_window([w], "main", "clock", ts) is not None) is active
@@ -267,6 +369,7 @@ def test_window_limited_to_accounts_and_checks() -> None:
 
 
 # ------------------------------------------------------------------------------ success_threshold
+
 
 def test_flapping_with_success_threshold_3_sends_one_alert_not_pairs() -> None:
     c = Clock(replace(CFG, failure_threshold=1, success_threshold=3))
@@ -287,6 +390,7 @@ def test_success_threshold_1_resolves_at_once() -> None:
 
 # ------------------------------------------------------------------------------ config
 
+
 def _cfg(**extra: object) -> dict:
     data = {"accounts": [{"name": "main", "api_key": "A" * 64, "api_secret": "S" * 64}]}
     data.update(extra)  # type: ignore[arg-type]
@@ -294,12 +398,25 @@ def _cfg(**extra: object) -> dict:
 
 
 def test_config_reads_rules_and_both_maintenance_spellings() -> None:
-    cfg = parse_config(_cfg(alerts={
-        "success_threshold": 3, "inhibit": False,
-        "maintenance": [{"name": "deploy", "start": "23:00", "duration": "30m",
-                         "timezone": "Europe/Berlin", "every": ["Mon", "thursday"],
-                         "accounts": ["main"]}]},
-        maintenance=[{"start": "09:00:30", "duration": 3600, "date": date(2026, 12, 1)}]))
+    cfg = parse_config(
+        _cfg(
+            alerts={
+                "success_threshold": 3,
+                "inhibit": False,
+                "maintenance": [
+                    {
+                        "name": "deploy",
+                        "start": "23:00",
+                        "duration": "30m",
+                        "timezone": "Europe/Berlin",
+                        "every": ["Mon", "thursday"],
+                        "accounts": ["main"],
+                    }
+                ],
+            },
+            maintenance=[{"start": "09:00:30", "duration": 3600, "date": date(2026, 12, 1)}],
+        )
+    )
     a = cfg.alerts
     assert a.success_threshold == 3 and a.inhibit is False
     first, second = a.maintenance
@@ -309,35 +426,68 @@ def test_config_reads_rules_and_both_maintenance_spellings() -> None:
     assert second.name == "window 1"
 
 
-@pytest.mark.parametrize("extra, key, words", [
-    ({"alerts": {"success_threshold": 0}}, "alerts.success_threshold", "at least 1"),
-    ({"alerts": {"inhibit": "no"}}, "alerts.inhibit", "true or false"),
-    ({"maintenance": [{"start": "25:00", "duration": "1h"}]}, "maintenance[0].start", "valid"),
-    ({"maintenance": [{"duration": "1h"}]}, "maintenance[0].start", "required"),
-    ({"maintenance": [{"start": "10:00"}]}, "maintenance[0].duration", "required"),
-    ({"maintenance": [{"start": "10:00", "duration": "soon"}]}, "maintenance[0].duration",
-     "not a duration"),
-    ({"maintenance": [{"start": "10:00", "duration": "1h", "timezone": "Mars/Base"}]},
-     "maintenance[0].timezone", "IANA"),
-    ({"maintenance": [{"start": "10:00", "duration": "1h", "every": ["Funday"]}]},
-     "maintenance[0].every", "weekday"),
-    ({"maintenance": [{"start": "10:00", "duration": "1h", "dayz": 1}]},
-     "maintenance[0].dayz", "unknown key"),
-    ({"alerts": {"maintenance": {"start": "10:00"}}}, "alerts.maintenance", "array of tables"),
-    ({"maintenance": [{"name": "w", "start": "10:00", "duration": "1h", "accounts": ["mian"]}]},
-     "maintenance window 'w'.accounts", "no account 'mian'"),
-])
+@pytest.mark.parametrize(
+    "extra, key, words",
+    [
+        ({"alerts": {"success_threshold": 0}}, "alerts.success_threshold", "at least 1"),
+        ({"alerts": {"inhibit": "no"}}, "alerts.inhibit", "true or false"),
+        ({"maintenance": [{"start": "25:00", "duration": "1h"}]}, "maintenance[0].start", "valid"),
+        ({"maintenance": [{"duration": "1h"}]}, "maintenance[0].start", "required"),
+        ({"maintenance": [{"start": "10:00"}]}, "maintenance[0].duration", "required"),
+        (
+            {"maintenance": [{"start": "10:00", "duration": "soon"}]},
+            "maintenance[0].duration",
+            "not a duration",
+        ),
+        (
+            {"maintenance": [{"start": "10:00", "duration": "1h", "timezone": "Mars/Base"}]},
+            "maintenance[0].timezone",
+            "IANA",
+        ),
+        (
+            {"maintenance": [{"start": "10:00", "duration": "1h", "every": ["Funday"]}]},
+            "maintenance[0].every",
+            "weekday",
+        ),
+        (
+            {"maintenance": [{"start": "10:00", "duration": "1h", "dayz": 1}]},
+            "maintenance[0].dayz",
+            "unknown key",
+        ),
+        ({"alerts": {"maintenance": {"start": "10:00"}}}, "alerts.maintenance", "array of tables"),
+        (
+            {
+                "maintenance": [
+                    {"name": "w", "start": "10:00", "duration": "1h", "accounts": ["mian"]}
+                ]
+            },
+            "maintenance window 'w'.accounts",
+            "no account 'mian'",
+        ),
+    ],
+)
 def test_config_errors_name_the_key(extra: dict, key: str, words: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(_cfg(**extra))
-    assert any(key in p and words in p and "\n" not in p for p in e.value.problems), \
+    assert any(key in p and words in p and "\n" not in p for p in e.value.problems), (
         e.value.problems
+    )
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400), ("1d", 86400), ("45", 45),
-    (600, 600), ("1.5h", 5400), ("10min", 600),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("90s", 90),
+        ("15m", 900),
+        ("2h", 7200),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        ("45", 45),
+        (600, 600),
+        ("1.5h", 5400),
+        ("10min", 600),
+    ],
+)
 def test_parse_duration(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -349,6 +499,7 @@ def test_parse_duration_rejects(text: object) -> None:
 
 
 # ------------------------------------------------------------------------------ storage
+
 
 def test_silences_persist_expire_and_bump_the_revision(tmp_path: Path) -> None:
     db = StateDB.open(tmp_path)
@@ -381,11 +532,14 @@ def test_commit_refuses_a_decision_made_before_a_silence_was_added(tmp_path: Pat
 def test_status_line_counts_firing_and_muted() -> None:
     cfg = parse_config(_cfg())
     c = Clock(replace(CFG, failure_threshold=1))
-    c.cycle([res("position_mode", CRIT, (-4061,)), res("balance", WARN)],
-            [silence(check="balance")])
+    c.cycle(
+        [res("position_mode", CRIT, (-4061,)), res("balance", WARN)], [silence(check="balance")]
+    )
     line = status_line(cfg, c.states, c.now, pending=2)
-    assert line == ("1 account: 1 CRITICAL (main: position_mode); 1 WARNING (main: balance); "
-                    "firing 1; muted 1 (1 silenced); 2 alerts pending")
+    assert line == (
+        "1 account: 1 CRITICAL (main: position_mode); 1 WARNING (main: balance); "
+        "firing 1; muted 1 (1 silenced); 2 alerts pending"
+    )
     c.cycle([res("position_mode", OK), res("balance", OK)])
     assert status_line(cfg, c.states, c.now) == "1 account: all OK"
 
@@ -395,6 +549,7 @@ def test_item_kinds_are_the_known_ones() -> None:
 
 
 # ------------------------------------------------------------------------------ crash safety
+
 
 class _SilenceArrivesMidRun(AlertEngine):
     """An engine during whose first decision an operator adds a silence (another process)."""
@@ -430,9 +585,12 @@ def test_status_shows_failing_destination_masked_and_reminder_due(tmp_path: Path
     from healthcheck.service.daemon import decide_and_commit
 
     url = "json://user:hunter2@127.0.0.1:9/"
-    cfg = parse_config(_cfg(alerts={"urls": [url], "failure_threshold": 1,
-                                    "repeat_interval": 600},
-                            daemon={"state_dir": str(tmp_path)}))
+    cfg = parse_config(
+        _cfg(
+            alerts={"urls": [url], "failure_threshold": 1, "repeat_interval": 600},
+            daemon={"state_dir": str(tmp_path)},
+        )
+    )
     db = StateDB.open(tmp_path)
     engine = AlertEngine(cfg.alerts)
     _, rows = decide_and_commit(engine, cfg, db, [res("balance", WARN)], {}, T0)
@@ -457,12 +615,13 @@ _statuses = st.lists(st.sampled_from([OK, WARN, CRIT, UNK]), min_size=1, max_siz
 
 
 @settings(max_examples=200, deadline=None)
-@given(seq=_statuses, a=st.integers(0, 30), length=st.integers(1, 30),
-       threshold=st.integers(1, 3))
+@given(seq=_statuses, a=st.integers(0, 30), length=st.integers(1, 30), threshold=st.integers(1, 3))
 def test_property_nothing_but_resolved_goes_out_during_a_silence(
-        seq: list[Status], a: int, length: int, threshold: int) -> None:
-    c = Clock(replace(CFG, failure_threshold=threshold, unknown_threshold=threshold,
-                      repeat_interval=120))
+    seq: list[Status], a: int, length: int, threshold: int
+) -> None:
+    c = Clock(
+        replace(CFG, failure_threshold=threshold, unknown_threshold=threshold, repeat_interval=120)
+    )
     s = Silence(1, T0 + a * STEP, T0 + (a + length) * STEP, "x")
     held_at_end = False
     for n, status in enumerate(seq):
@@ -472,16 +631,19 @@ def test_property_nothing_but_resolved_goes_out_during_a_silence(
         kinds = {i.kind for m in msgs for i in m.items}
         if inside:
             assert kinds <= {AlertKind.RESOLVED}
-        if n == a + length and held_at_end and status is not OK and \
-                c.states[("main", "position_mode")].consecutive_bad >= threshold:
+        if (
+            n == a + length
+            and held_at_end
+            and status is not OK
+            and c.states[("main", "position_mode")].consecutive_bad >= threshold
+        ):
             assert kinds, "the silence ended with the problem still there: it must alert now"
         held_at_end = c.states[("main", "position_mode")].held
 
 
 @settings(max_examples=200, deadline=None)
 @given(seq=_statuses, k=st.integers(1, 4))
-def test_property_resolved_only_after_success_threshold_ok_runs(seq: list[Status],
-                                                                k: int) -> None:
+def test_property_resolved_only_after_success_threshold_ok_runs(seq: list[Status], k: int) -> None:
     c = Clock(replace(CFG, failure_threshold=1, unknown_threshold=1, success_threshold=k))
     oks = 0
     for status in seq:

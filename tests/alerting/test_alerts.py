@@ -28,15 +28,21 @@ T0 = 1_800_000_000.0
 STEP = 60.0
 
 
-def res(status: Status, check: str = "position_mode", account: str = "main",
-        codes: tuple[int, ...] = (), **kw: object) -> Result:
+def res(
+    status: Status,
+    check: str = "position_mode",
+    account: str = "main",
+    codes: tuple[int, ...] = (),
+    **kw: object,
+) -> Result:
     if status is Status.CRITICAL and not codes and check == "position_mode":
         codes = (-4061,)
     return Result(account, check, status, f"{check} is {status.name}", list(codes), **kw)  # type: ignore[arg-type]
 
 
-def run(engine: AlertEngine, seq: list[Result | list[Result]],
-        start: float = T0) -> list[list[AlertMessage]]:
+def run(
+    engine: AlertEngine, seq: list[Result | list[Result]], start: float = T0
+) -> list[list[AlertMessage]]:
     """Feed one result (or list of results) per cycle; return the messages of each cycle."""
     states: dict[tuple[str, str], CheckState] = {}
     out = []
@@ -55,56 +61,86 @@ def kinds(cycles: list[list[AlertMessage]]) -> list[list[str]]:
 ENGINE = AlertEngine(AlertsConfig(failure_threshold=2, unknown_threshold=3, repeat_interval=0))
 
 
-@pytest.mark.parametrize("seq, expected", [
-    pytest.param([CRIT, CRIT, CRIT], [[], ["FIRING"], []], id="bad-bad-fires-once"),
-    pytest.param([CRIT, OK, CRIT, OK], [[], [], [], []], id="blips-below-threshold-silent"),
-    pytest.param([OK, OK], [[], []], id="first-ok-silent"),
-    pytest.param([WARN, WARN, CRIT], [[], ["FIRING"], ["UPDATE"]],
-                 id="warning-to-critical-updates"),
-    pytest.param([CRIT, CRIT, WARN, WARN], [[], ["FIRING"], [], []], id="deescalation-silent"),
-    pytest.param([CRIT, CRIT, WARN, CRIT], [[], ["FIRING"], [], ["UPDATE"]],
-                 id="relapse-after-deescalation-updates"),
-    pytest.param([CRIT, CRIT, OK, OK], [[], ["FIRING"], ["RESOLVED"], []], id="resolved-once"),
-    pytest.param([UNK, UNK, UNK, UNK], [[], [], ["FIRING"], []], id="unknown-needs-three"),
-    pytest.param([UNK, UNK, OK], [[], [], []], id="unknown-blip-silent"),
-    pytest.param([WARN, UNK], [[], []], id="mixed-bad-uses-current-threshold"),
-    pytest.param([UNK, WARN], [[], ["FIRING"]], id="any-non-ok-counts-toward-threshold"),
-    pytest.param([UNK, UNK, UNK, CRIT], [[], [], ["FIRING"], ["UPDATE"]],
-                 id="unknown-to-critical-updates"),
-    pytest.param([CRIT, CRIT, UNK, CRIT], [[], ["FIRING"], [], []],
-                 id="unknown-blip-during-incident-silent"),
-])
+@pytest.mark.parametrize(
+    "seq, expected",
+    [
+        pytest.param([CRIT, CRIT, CRIT], [[], ["FIRING"], []], id="bad-bad-fires-once"),
+        pytest.param([CRIT, OK, CRIT, OK], [[], [], [], []], id="blips-below-threshold-silent"),
+        pytest.param([OK, OK], [[], []], id="first-ok-silent"),
+        pytest.param(
+            [WARN, WARN, CRIT], [[], ["FIRING"], ["UPDATE"]], id="warning-to-critical-updates"
+        ),
+        pytest.param([CRIT, CRIT, WARN, WARN], [[], ["FIRING"], [], []], id="deescalation-silent"),
+        pytest.param(
+            [CRIT, CRIT, WARN, CRIT],
+            [[], ["FIRING"], [], ["UPDATE"]],
+            id="relapse-after-deescalation-updates",
+        ),
+        pytest.param([CRIT, CRIT, OK, OK], [[], ["FIRING"], ["RESOLVED"], []], id="resolved-once"),
+        pytest.param([UNK, UNK, UNK, UNK], [[], [], ["FIRING"], []], id="unknown-needs-three"),
+        pytest.param([UNK, UNK, OK], [[], [], []], id="unknown-blip-silent"),
+        pytest.param([WARN, UNK], [[], []], id="mixed-bad-uses-current-threshold"),
+        pytest.param([UNK, WARN], [[], ["FIRING"]], id="any-non-ok-counts-toward-threshold"),
+        pytest.param(
+            [UNK, UNK, UNK, CRIT],
+            [[], [], ["FIRING"], ["UPDATE"]],
+            id="unknown-to-critical-updates",
+        ),
+        pytest.param(
+            [CRIT, CRIT, UNK, CRIT],
+            [[], ["FIRING"], [], []],
+            id="unknown-blip-during-incident-silent",
+        ),
+    ],
+)
 def test_state_machine_table(seq: list[Status], expected: list[list[str]]) -> None:
     assert kinds(run(ENGINE, [res(s) for s in seq])) == expected
 
 
 def test_code_change_while_critical_sends_update() -> None:
-    seq = [res(CRIT, codes=(-4061,)), res(CRIT, codes=(-4061,)), res(CRIT, codes=(-2019,)),
-           res(CRIT, codes=(-2019,))]
+    seq = [
+        res(CRIT, codes=(-4061,)),
+        res(CRIT, codes=(-4061,)),
+        res(CRIT, codes=(-2019,)),
+        res(CRIT, codes=(-2019,)),
+    ]
     cycles = run(ENGINE, seq)
     assert kinds(cycles) == [[], ["FIRING"], ["UPDATE"], []]
     assert "different Binance errors" in cycles[2][0].body
 
 
-@pytest.mark.parametrize("repeat, expected", [
-    (3600.0, [[], ["FIRING"]] + [[]] * 59 + [["REMINDER"]] + [[]] * 5),
-    (0.0, [[], ["FIRING"]] + [[]] * 65),
-])
+@pytest.mark.parametrize(
+    "repeat, expected",
+    [
+        (3600.0, [[], ["FIRING"]] + [[]] * 59 + [["REMINDER"]] + [[]] * 5),
+        (0.0, [[], ["FIRING"]] + [[]] * 65),
+    ],
+)
 def test_reminder_after_repeat_interval_and_none_when_zero(
-        repeat: float, expected: list[list[str]]) -> None:
+    repeat: float, expected: list[list[str]]
+) -> None:
     engine = AlertEngine(AlertsConfig(failure_threshold=2, repeat_interval=repeat))
     assert kinds(run(engine, [res(CRIT)] * 67)) == expected
 
 
 def test_resolved_notice_not_sent_when_send_resolved_off_but_state_cleared() -> None:
     engine = AlertEngine(AlertsConfig(failure_threshold=2, send_resolved=False))
-    assert kinds(run(engine, [res(CRIT), res(CRIT), res(OK), res(CRIT), res(CRIT)])) == \
-        [[], ["FIRING"], [], [], ["FIRING"]]
+    assert kinds(run(engine, [res(CRIT), res(CRIT), res(OK), res(CRIT), res(CRIT)])) == [
+        [],
+        ["FIRING"],
+        [],
+        [],
+        ["FIRING"],
+    ]
 
 
 def test_three_checks_of_one_account_form_one_message_other_account_its_own() -> None:
-    cycle = [res(CRIT, "position_mode"), res(WARN, "clock"), res(CRIT, "balance", codes=(-2019,)),
-             res(CRIT, "clock", account="alt")]
+    cycle = [
+        res(CRIT, "position_mode"),
+        res(WARN, "clock"),
+        res(CRIT, "balance", codes=(-2019,)),
+        res(CRIT, "clock", account="alt"),
+    ]
     cycles = run(ENGINE, [cycle, cycle])
     assert cycles[0] == []
     msgs = {m.account: m for m in cycles[1]}
@@ -117,12 +153,15 @@ def test_three_checks_of_one_account_form_one_message_other_account_its_own() ->
 
 def test_title_counts_resolved_and_resolved_only_title() -> None:
     first = [res(CRIT, "position_mode"), res(CRIT, "clock")]
-    cycles = run(ENGINE, [first, first, [res(CRIT, "position_mode"), res(OK, "clock")],
-                          [res(OK, "position_mode")]])
+    cycles = run(
+        ENGINE,
+        [first, first, [res(CRIT, "position_mode"), res(OK, "clock")], [res(OK, "position_mode")]],
+    )
     # cycle 3: position_mode has nothing new to say, clock resolved
     assert cycles[2][0].title == "[RESOLVED] main: clock"
-    cycles = run(ENGINE, [first, first, [res(CRIT, "position_mode", codes=(-2019,)),
-                                         res(OK, "clock")]])
+    cycles = run(
+        ENGINE, [first, first, [res(CRIT, "position_mode", codes=(-2019,)), res(OK, "clock")]]
+    )
     assert cycles[2][0].title == "[CRITICAL] main: position_mode (+1 resolved)"
     assert cycles[2][0].notify_type == "failure"
 
@@ -147,14 +186,19 @@ def test_evaluate_does_not_mutate_input_states_and_keeps_unreported_checks() -> 
 
 
 def test_body_explains_error_fix_figures_and_time() -> None:
-    r = res(CRIT, fix="Switch position mode to One-way.",
-            metrics={"offset_ms": 1234.5, "margin_ratio": 0.853, "used_weight": 1200})
+    r = res(
+        CRIT,
+        fix="Switch position mode to One-way.",
+        metrics={"offset_ms": 1234.5, "margin_ratio": 0.853, "used_weight": 1200},
+    )
     msg = run(ENGINE, [r, r])[1][0]
     body = msg.body
     assert "CRITICAL position_mode" in body
     assert "What: position_mode is CRITICAL" in body
-    assert ("Binance error: -4061 POSITION_SIDE_NOT_MATCH — Order's position side does not match "
-            "user's setting.") in body
+    assert (
+        "Binance error: -4061 POSITION_SIDE_NOT_MATCH — Order's position side does not match "
+        "user's setting."
+    ) in body
     assert "Fix: Switch position mode to One-way." in body
     assert "offset 1,234 ms" in body and "margin ratio 85.3%" in body
     assert "used weight 1,200" in body
@@ -170,8 +214,9 @@ def test_warning_with_risk_codes_says_at_risk() -> None:
 
 
 def test_long_body_is_truncated_politely_under_limit() -> None:
-    results = [Result("main", f"check_{n:02d}", CRIT, "x" * 900, [-4061], fix="y" * 300)
-               for n in range(10)]
+    results = [
+        Result("main", f"check_{n:02d}", CRIT, "x" * 900, [-4061], fix="y" * 300) for n in range(10)
+    ]
     msg = run(ENGINE, [results, results])[1][0]
     assert len(msg.body) <= MAX_BODY_CHARS
     assert "more checks not shown" in msg.body
@@ -179,8 +224,9 @@ def test_long_body_is_truncated_politely_under_limit() -> None:
 
 
 def test_max_chars_per_url_gives_an_email_every_item_and_telegram_a_short_message() -> None:
-    results = [Result("main", f"check_{n:02d}", CRIT, "x" * 900, [-4061], fix="y" * 300)
-               for n in range(10)]
+    results = [
+        Result("main", f"check_{n:02d}", CRIT, "x" * 900, [-4061], fix="y" * 300) for n in range(10)
+    ]
     msg = run(ENGINE, [results, results])[1][0]
     tgram = AlertUrl(Secret("tgram://123456:ABCDEF/42", kind="url"), WARN)  # default 3500
     mail = AlertUrl(Secret("mailto://u:p@example.com", kind="url"), WARN, max_chars=100_000)
@@ -194,8 +240,10 @@ def test_max_chars_per_url_gives_an_email_every_item_and_telegram_a_short_messag
 
 
 def test_format_metrics_units() -> None:
-    assert format_metrics({"rtt_ms": 12, "ban_seconds": 90.0, "expires_in_days": 3.25,
-                           "label": "x"}) == "ban 90.0 s, expires in 3.2 days, rtt 12 ms"  # type: ignore[dict-item]
+    assert (
+        format_metrics({"rtt_ms": 12, "ban_seconds": 90.0, "expires_in_days": 3.25, "label": "x"})
+        == "ban 90.0 s, expires in 3.2 days, rtt 12 ms"
+    )  # type: ignore[dict-item]
 
 
 def _url(text: str, min_status: Status) -> AlertUrl:
@@ -243,15 +291,25 @@ def test_alert_ids_unique_across_messages() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(statuses=st.lists(st.sampled_from([OK, WARN, CRIT, UNK]), max_size=40),
-       failure_threshold=st.integers(1, 3), unknown_threshold=st.integers(1, 4))
+@given(
+    statuses=st.lists(st.sampled_from([OK, WARN, CRIT, UNK]), max_size=40),
+    failure_threshold=st.integers(1, 3),
+    unknown_threshold=st.integers(1, 4),
+)
 def test_incident_invariants_hold_for_any_status_sequence(
-        statuses: list[Status], failure_threshold: int, unknown_threshold: int) -> None:
-    engine = AlertEngine(AlertsConfig(failure_threshold=failure_threshold,
-                                      unknown_threshold=unknown_threshold, repeat_interval=0))
+    statuses: list[Status], failure_threshold: int, unknown_threshold: int
+) -> None:
+    engine = AlertEngine(
+        AlertsConfig(
+            failure_threshold=failure_threshold,
+            unknown_threshold=unknown_threshold,
+            repeat_interval=0,
+        )
+    )
     open_incident = False
-    for n, (status, msgs) in enumerate(zip(statuses, run(engine, [res(s) for s in statuses]),
-                                           strict=True)):
+    for n, (status, msgs) in enumerate(
+        zip(statuses, run(engine, [res(s) for s in statuses]), strict=True)
+    ):
         assert len(msgs) <= 1  # one check, one account: at most one message per cycle
         got = [i.kind for m in msgs for i in m.items]
         if status is OK:

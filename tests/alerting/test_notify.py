@@ -35,12 +35,24 @@ def url(text: str, min_status: Status = Status.WARNING) -> AlertUrl:
     return AlertUrl(Secret(text, kind="url"), min_status)
 
 
-def queue_alert(db: StateDB, urls: list[AlertUrl], now: float = T0, check: str = "position_mode",
-                summary: str = "Hedge mode is on but the bot sends one-way orders") -> str:
+def queue_alert(
+    db: StateDB,
+    urls: list[AlertUrl],
+    now: float = T0,
+    check: str = "position_mode",
+    summary: str = "Hedge mode is on but the bot sends one-way orders",
+) -> str:
     """Run two CRITICAL cycles through the engine and queue the resulting alert; return its id."""
     engine = AlertEngine(AlertsConfig(urls=tuple(urls), failure_threshold=1))
-    r = Result("main", check, Status.CRITICAL, summary, [-4061],
-               fix="Switch to One-way mode", metrics={"margin_ratio": 0.5})
+    r = Result(
+        "main",
+        check,
+        Status.CRITICAL,
+        summary,
+        [-4061],
+        fix="Switch to One-way mode",
+        metrics={"margin_ratio": 0.5},
+    )
     d = engine.evaluate([r], db.load_check_states(), now)
     rows = [row for m in d.messages for row in outbox_rows_for(m, urls, now)]
     assert db.commit_cycle(d.states, rows, d.history_rows)
@@ -48,9 +60,16 @@ def queue_alert(db: StateDB, urls: list[AlertUrl], now: float = T0, check: str =
 
 
 def plain_row(dest: AlertUrl, title: str, body: str, now: float = T0) -> OutboxRow:
-    return OutboxRow(dest=dest_fingerprint(dest.url.reveal()), title=title, body=body,
-                     notify_type="info", alert_id=title, kind="FIRING", created_at=now,
-                     next_attempt_at=now)
+    return OutboxRow(
+        dest=dest_fingerprint(dest.url.reveal()),
+        title=title,
+        body=body,
+        notify_type="info",
+        alert_id=title,
+        kind="FIRING",
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 @pytest.fixture
@@ -76,7 +95,8 @@ def test_json_receiver_gets_exactly_one_message(db: StateDB, json_receiver: Json
 
 
 def test_receiver_500_is_retried_with_backoff_and_delivered_once(
-        db: StateDB, json_receiver: JsonReceiver) -> None:
+    db: StateDB, json_receiver: JsonReceiver
+) -> None:
     dest = url(json_receiver.url)
     queue_alert(db, [dest])
     n = Notifier([dest], db, timeout=5, backoff_max=30)
@@ -106,7 +126,8 @@ def test_backoff_is_capped_with_small_jitter(db: StateDB) -> None:
 
 
 def test_hanging_receiver_does_not_block_beyond_deadline(
-        db: StateDB, json_receiver: JsonReceiver) -> None:
+    db: StateDB, json_receiver: JsonReceiver
+) -> None:
     dest = url(json_receiver.url)
     queue_alert(db, [dest])
     json_receiver.hang_seconds = 30
@@ -132,7 +153,8 @@ class _StuckApprise:
 
 
 def test_send_outliving_deadline_blocks_its_destination_and_late_success_counts(
-        db: StateDB, json_receiver: JsonReceiver) -> None:
+    db: StateDB, json_receiver: JsonReceiver
+) -> None:
     dest = url(json_receiver.url)
     queue_alert(db, [dest])
     n = Notifier([dest], db, timeout=0.5)
@@ -153,14 +175,20 @@ def test_send_outliving_deadline_blocks_its_destination_and_late_success_counts(
     assert db.pending_count() == 0  # the late success was recorded
 
 
-def test_failed_row_keeps_order_for_its_destination_and_spares_other_channels(
-        db: StateDB) -> None:
+def test_failed_row_keeps_order_for_its_destination_and_spares_other_channels(db: StateDB) -> None:
     with JsonReceiver() as good, JsonReceiver() as bad:
         d_good, d_bad = url(good.url), url(bad.url)
         n = Notifier([d_good, d_bad], db, timeout=5)
         bad.fail_status = 500
-        db.commit_cycle({}, [plain_row(d_bad, "alert 1", "one"), plain_row(d_good, "g1", "x"),
-                             plain_row(d_bad, "alert 2", "two")], [])
+        db.commit_cycle(
+            {},
+            [
+                plain_row(d_bad, "alert 1", "one"),
+                plain_row(d_good, "g1", "x"),
+                plain_row(d_bad, "alert 2", "two"),
+            ],
+            [],
+        )
         report = n.deliver_due(T0)
         assert (report.delivered, report.failed, report.skipped) == (1, 1, 1)
         assert bad.hits == 1  # alert 2 was not tried after alert 1 failed
@@ -183,7 +211,8 @@ def test_smtp_delivery_to_aiosmtpd(db: StateDB, smtp_receiver: SmtpReceiver) -> 
 
 @pytest.mark.parametrize("code", [421, 550])
 def test_smtp_refusing_then_accepting_delivers_once(
-        db: StateDB, smtp_receiver: SmtpReceiver, code: int) -> None:
+    db: StateDB, smtp_receiver: SmtpReceiver, code: int
+) -> None:
     dest = url(smtp_receiver.url)
     queue_alert(db, [dest])
     n = Notifier([dest], db, timeout=10)
@@ -206,7 +235,8 @@ def test_emails_in_a_row_are_not_throttled(db: StateDB, smtp_receiver: SmtpRecei
 
 
 def test_telegram_fake_accepts_our_alert_html_escaped(
-        db: StateDB, telegram_fake: TelegramFake) -> None:
+    db: StateDB, telegram_fake: TelegramFake
+) -> None:
     dest = url(telegram_fake.url)
     queue_alert(db, [dest], summary="Margin < 5% & falling <fast>")
     report = Notifier([dest], db, timeout=5).deliver_due(T0)
@@ -225,20 +255,25 @@ def test_telegram_fake_rejects_text_over_4096(db: StateDB, telegram_fake: Telegr
     assert telegram_fake.messages == [] and len(telegram_fake.rejected) == 1
 
 
-@pytest.mark.parametrize("text, ok", [
-    ("<b>bold</b> &amp; <i>it</i>", True),
-    ("a < b", False),
-    ("<div>x</div>", False),
-    ("<b>unclosed", False),
-    ("fish & chips", False),
-])
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("<b>bold</b> &amp; <i>it</i>", True),
+        ("a < b", False),
+        ("<div>x</div>", False),
+        ("<b>unclosed", False),
+        ("fish & chips", False),
+    ],
+)
 def test_telegram_html_validation(text: str, ok: bool) -> None:
     from support.receivers import telegram_html_error
+
     assert (telegram_html_error(text) is None) is ok
 
 
-def test_outbox_survives_reopening_the_database(tmp_path: Path,
-                                                json_receiver: JsonReceiver) -> None:
+def test_outbox_survives_reopening_the_database(
+    tmp_path: Path, json_receiver: JsonReceiver
+) -> None:
     dest = url(json_receiver.url)
     db = StateDB.open(tmp_path)
     queue_alert(db, [dest])
@@ -261,7 +296,8 @@ def test_row_for_a_removed_destination_is_dropped(db: StateDB, json_receiver: Js
 
 
 def test_delivery_worker_delivers_after_kick_and_survives_errors(
-        db: StateDB, json_receiver: JsonReceiver) -> None:
+    db: StateDB, json_receiver: JsonReceiver
+) -> None:
     dest = url(json_receiver.url)
     notifier = Notifier([dest], db, timeout=5)
     real = notifier.deliver_due
@@ -287,8 +323,9 @@ def test_delivery_worker_delivers_after_kick_and_survives_errors(
 def test_send_test_reports_each_url(json_receiver: JsonReceiver) -> None:
     with JsonReceiver() as failing:
         failing.fail_status = 500
-        out = send_test([url(json_receiver.url), url(failing.url), url("notaservice://abc")],
-                        timeout=5)
+        out = send_test(
+            [url(json_receiver.url), url(failing.url), url("notaservice://abc")], timeout=5
+        )
     assert [ok for _, ok, _ in out] == [True, False, False]
     assert out[0][0].startswith("json://127.0.0.1:")
     assert "500" in out[1][2]
@@ -318,9 +355,12 @@ BOT_TOKEN = "987654321:AAFsecretTokenValue_for-tests"
 SMTP_PASSWORD = "Sm7pPassw0rd-not-to-leak"
 
 
-def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: TelegramFake,
-                                              smtp_receiver: SmtpReceiver,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_reach_state_db_or_logs(
+    tmp_path: Path,
+    telegram_fake: TelegramFake,
+    smtp_receiver: SmtpReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     tg = telegram_fake.url.replace(TelegramFake.TOKEN, BOT_TOKEN)  # wrong token: 401
     mail = smtp_receiver.url.replace("mailto://", f"mailto://hc:{SMTP_PASSWORD}@")  # no AUTH: fails
     dests = [url(tg), url(mail)]
@@ -352,8 +392,11 @@ def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: Tel
         for s in secret_parts:
             assert s.encode() not in blob, f"{s!r} found in {name}"
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("healthcheck"))
-    texts = {"formatted log": stream.getvalue(), "our log messages": ours,
-             "report": "\n".join(report.errors + report2.errors)}
+    texts = {
+        "formatted log": stream.getvalue(),
+        "our log messages": ours,
+        "report": "\n".join(report.errors + report2.errors),
+    }
     assert "failed" in texts["formatted log"]
     assert "/bot<redacted>/sendMessage" in texts["formatted log"]  # the DEBUG line was there
     for name, text in texts.items():
@@ -364,9 +407,17 @@ def test_secrets_never_reach_state_db_or_logs(tmp_path: Path, telegram_fake: Tel
 def test_importing_notify_does_not_import_apprise_or_requests() -> None:
     import subprocess
     import sys
-    code = ("import sys, healthcheck.alerting.notify, healthcheck.alerting.alerts, "
-            "healthcheck.storage.state; "
-            "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).parents[2], timeout=60)
+
+    code = (
+        "import sys, healthcheck.alerting.notify, healthcheck.alerting.alerts, "
+        "healthcheck.storage.state; "
+        "print(sorted(m for m in ('apprise', 'requests') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+        timeout=60,
+    )
     assert out.stdout.strip() == "[]", out.stderr

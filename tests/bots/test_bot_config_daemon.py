@@ -11,23 +11,41 @@ from support.receivers import wait_until
 
 
 def test_daemon_follows_edits_of_the_bot_config_and_says_when_it_cannot_read_it(
-        sim, make_config, daemon_procs, tmp_path):
+    sim, make_config, daemon_procs, tmp_path
+):
     acct = sim.add_account("main")
     sim.set_price("usdm", "BTCUSDT", 60000)
     bot_file = tmp_path / "freqtrade.json"
 
     def write_stake(stake: int) -> None:
-        bot_file.write_text(json.dumps({
-            "max_open_trades": 1, "stake_currency": "USDT", "stake_amount": stake,
-            "trading_mode": "futures", "margin_mode": "isolated",
-            "exchange": {"name": "binance", "pair_whitelist": ["BTC/USDT:USDT"]}}))
+        bot_file.write_text(
+            json.dumps(
+                {
+                    "max_open_trades": 1,
+                    "stake_currency": "USDT",
+                    "stake_amount": stake,
+                    "trading_mode": "futures",
+                    "margin_mode": "isolated",
+                    "exchange": {"name": "binance", "pair_whitelist": ["BTC/USDT:USDT"]},
+                }
+            )
+        )
 
     write_stake(60)
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret, "markets": None,
-                           "bot": "freqtrade", "bot_config": str(bot_file),
-                           "checks": ["symbols"]}],
-                         sections={"checks": {"symbols": {"interval": 1}}})
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": None,
+                "bot": "freqtrade",
+                "bot_config": str(bot_file),
+                "checks": ["symbols"],
+            }
+        ],
+        sections={"checks": {"symbols": {"interval": 1}}},
+    )
     d = daemon_procs(config)
     assert wait_until(lambda: "main symbols: new -> CRITICAL" in d.log, 30), d.log
 
@@ -36,9 +54,11 @@ def test_daemon_follows_edits_of_the_bot_config_and_says_when_it_cannot_read_it(
     assert "the bot config" in d.log and "configuration reloaded" in d.log
 
     bot_file.write_text("{ broken")
+
     def unknown_line() -> str | None:
-        return next((x for x in d.log.splitlines()
-                     if "main symbols: " in x and "-> UNKNOWN" in x), None)
+        return next(
+            (x for x in d.log.splitlines() if "main symbols: " in x and "-> UNKNOWN" in x), None
+        )
 
     assert wait_until(lambda: unknown_line() is not None, 30), d.log
     line = unknown_line()

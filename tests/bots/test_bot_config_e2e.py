@@ -20,12 +20,20 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bots"
 
 
 def freqtrade(tmp_path: Path, **over) -> Path:
-    cfg = {"max_open_trades": 3, "stake_currency": "USDT", "stake_amount": 60,
-           "trading_mode": "futures", "margin_mode": "isolated",
-           "exchange": {"name": "binance", "key": "bot-key-never-read",
-                        "secret": "bot-secret-never-read",
-                        "pair_whitelist": ["BTC/USDT:USDT"]},
-           "pairlists": [{"method": "StaticPairList"}]}
+    cfg = {
+        "max_open_trades": 3,
+        "stake_currency": "USDT",
+        "stake_amount": 60,
+        "trading_mode": "futures",
+        "margin_mode": "isolated",
+        "exchange": {
+            "name": "binance",
+            "key": "bot-key-never-read",
+            "secret": "bot-secret-never-read",
+            "pair_whitelist": ["BTC/USDT:USDT"],
+        },
+        "pairlists": [{"method": "StaticPairList"}],
+    }
     cfg.update(over)
     p = tmp_path / "freqtrade.json"
     p.write_text("// freqtrade's own config\n" + json.dumps(cfg, indent=2))
@@ -40,8 +48,14 @@ def account(sim):
 @pytest.fixture
 def config_for(make_config, account):
     def make(bot_config: Path, bot: str = "freqtrade", **extra):
-        acc = {"name": "main", "api_key": account.api_key, "api_secret": account.api_secret,
-               "markets": None, "bot": bot, "bot_config": str(bot_config)}
+        acc = {
+            "name": "main",
+            "api_key": account.api_key,
+            "api_secret": account.api_secret,
+            "markets": None,
+            "bot": bot,
+            "bot_config": str(bot_config),
+        }
         acc.update(extra)
         return make_config([acc])
 
@@ -59,7 +73,8 @@ def symbols_result(doc: dict) -> dict:
 
 
 def test_check_with_bot_config_and_no_symbols_is_critical_4164_below_btc_futures_minimum(
-        cli, config_for, tmp_path, sim):
+    cli, config_for, tmp_path, sim
+):
     """The issue's Done-when: a stake of 60 on BTCUSDT futures (minimum notional 100)."""
     sim.set_price("usdm", "BTCUSDT", 60000)
     code, doc = check_json(cli, config_for(freqtrade(tmp_path)), "symbols")
@@ -69,8 +84,9 @@ def test_check_with_bot_config_and_no_symbols_is_critical_4164_below_btc_futures
     assert "freqtrade ignores every trade" in r["summary"]
 
 
-def test_stake_passing_binances_minimum_but_not_freqtrades_is_critical(cli, config_for,
-                                                                       tmp_path, sim):
+def test_stake_passing_binances_minimum_but_not_freqtrades_is_critical(
+    cli, config_for, tmp_path, sim
+):
     """110 > Binance's 100, yet 110 x 1.3 < 150 (freqtrade's reserve without a stoploss)."""
     sim.set_price("usdm", "BTCUSDT", 60000)
     _, doc = check_json(cli, config_for(freqtrade(tmp_path, stake_amount=110)), "symbols")
@@ -81,7 +97,8 @@ def test_stake_passing_binances_minimum_but_not_freqtrades_is_critical(cli, conf
 
 
 def test_strategy_stoploss_read_from_its_source_makes_110_a_raised_stake_not_ignored(
-        cli, config_for, tmp_path, sim):
+    cli, config_for, tmp_path, sim
+):
     """The strategy named in the config holds stoploss = -0.10: freqtrade's minimum is
     100 x 1.05 / 0.9 = 116.67, and 110 x 1.3 passes it: freqtrade raises the stake to 116.67 and
     trades (measured with freqtrade 2026.9). No CRITICAL "ignored"; the source is named. At
@@ -94,7 +111,8 @@ def test_strategy_stoploss_read_from_its_source_makes_110_a_raised_stake_not_ign
         "from freqtrade.strategy import IStrategy\n\n"
         "class Other(IStrategy):\n    stoploss = -0.99\n\n"
         "class MyStrategy(IStrategy):\n    timeframe = '5m'\n    stoploss = -0.10\n"
-        "    def populate_indicators(self, df, md):\n        raise SystemExit('never run')\n")
+        "    def populate_indicators(self, df, md):\n        raise SystemExit('never run')\n"
+    )
     config = config_for(freqtrade(tmp_path, stake_amount=110, strategy="MyStrategy"))
     _, doc = check_json(cli, config, "symbols")
     r = symbols_result(doc)
@@ -109,35 +127,35 @@ def test_strategy_stoploss_read_from_its_source_makes_110_a_raised_stake_not_ign
 def test_strategy_stoploss_not_a_literal_falls_back_to_the_cap(cli, config_for, tmp_path, sim):
     sim.set_price("usdm", "BTCUSDT", 60000)
     (tmp_path / "strategies").mkdir()
-    (tmp_path / "strategies" / "s.py").write_text(
-        "class MyStrategy:\n    stoploss = compute()\n")
+    (tmp_path / "strategies" / "s.py").write_text("class MyStrategy:\n    stoploss = compute()\n")
     config = config_for(freqtrade(tmp_path, stake_amount=110, strategy="MyStrategy"))
     _, doc = check_json(cli, config, "symbols")
     r = symbols_result(doc)
     assert r["status"] == "CRITICAL" and "1.5 reserve cap is assumed" in r["summary"], r
 
 
-def test_stake_freqtrade_raises_to_its_minimum_is_judged_at_that_minimum(config_for, tmp_path,
-                                                                         sim):
+def test_stake_freqtrade_raises_to_its_minimum_is_judged_at_that_minimum(config_for, tmp_path, sim):
     """stoploss -0.01: minimum 106.06; 100 x 1.3 passes, freqtrade sends 106.06 -> 0.001 BTC at
     60000 = 60 notional: Binance refuses with -4164 (rounded down), not freqtrade."""
     sim.set_price("usdm", "BTCUSDT", 60000)
-    r = result(run_once(config_for(freqtrade(tmp_path, stake_amount=100, stoploss=-0.01)),
-                        {"symbols"}), "symbols")
+    r = result(
+        run_once(config_for(freqtrade(tmp_path, stake_amount=100, stoploss=-0.01)), {"symbols"}),
+        "symbols",
+    )
     assert r.status is Status.CRITICAL and r.codes == [-4164]
     assert "freqtrade ignores" not in r.summary and "106.06" in str(r.details)
 
 
 def test_stake_above_freqtrades_minimum_is_ok(config_for, tmp_path, sim):
     sim.set_price("usdm", "BTCUSDT", 60000)
-    r = result(run_once(config_for(freqtrade(tmp_path, stake_amount=400)), {"symbols"}),
-               "symbols")
+    r = result(run_once(config_for(freqtrade(tmp_path, stake_amount=400)), {"symbols"}), "symbols")
     assert r.status is Status.OK, r.summary
 
 
 @pytest.mark.parametrize("available, status", [("5000", Status.OK), ("300", Status.CRITICAL)])
-def test_unlimited_stake_is_computed_from_the_balance_read_this_run(config_for, tmp_path, sim,
-                                                                    account, available, status):
+def test_unlimited_stake_is_computed_from_the_balance_read_this_run(
+    config_for, tmp_path, sim, account, available, status
+):
     """5000 x 0.99 / 3 = 1650: fine; 300 x 0.99 / 3 = 99: freqtrade ignores its trades."""
     sim.set_price("usdm", "BTCUSDT", 60000)
     account.futures_assets["USDT"]["availableBalance"] = available
@@ -156,8 +174,7 @@ def test_unlimited_stake_is_computed_from_the_balance_read_this_run(config_for, 
 def test_our_keys_win_over_the_bots(cli, config_for, tmp_path, sim):
     sim.set_price("usdm", "BTCUSDT", 60000)
     sim.set_price("usdm", "ETHUSDT", 3000)
-    config = config_for(freqtrade(tmp_path, stake_amount=60), symbols=["ETHUSDT"],
-                        order_size=500)
+    config = config_for(freqtrade(tmp_path, stake_amount=60), symbols=["ETHUSDT"], order_size=500)
     p = cli("config", "show", "--config", str(config))
     bot = json.loads(p.stdout)["accounts"][0]["bot"]
     assert sorted(bot["ours_win"]) == ["order_size", "symbols"]
@@ -176,8 +193,10 @@ def test_config_show_says_what_was_derived_from_which_file_and_key(cli, config_f
     acc = json.loads(p.stdout)["accounts"][0]
     bot = acc["bot"]
     assert acc["markets"] == ["usdm"] and acc["symbols"] == {"usdm": ["BTCUSDT"]}
-    assert bot["derived"]["symbols"] == {"value": {"usdm": ["BTCUSDT"]},
-                                         "from": f"{bot_file}: exchange.pair_whitelist"}
+    assert bot["derived"]["symbols"] == {
+        "value": {"usdm": ["BTCUSDT"]},
+        "from": f"{bot_file}: exchange.pair_whitelist",
+    }
     assert bot["derived"]["order_size"]["from"] == f"{bot_file}: stake_amount (USDT)"
     assert bot["derived"]["markets"]["from"] == f"{bot_file}: trading_mode"
     assert "never read" in bot["credentials"]
@@ -192,14 +211,16 @@ def test_dynamic_pairlist_is_one_warning_saying_how_to_set_symbols(cli, config_f
     assert "VolumePairList" in r["summary"] and 'symbols = ["BTCUSDT"]' in r["summary"]
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda p: None, "does not exist"),
-    (lambda p: p.mkdir(), "is a directory"),
-    (lambda p: p.write_text("{ not json"), "invalid JSON at line 1"),
-    (lambda p: p.write_bytes(b"\xff\xfe" * 100), "not UTF-8"),
-])
-def test_unreadable_bot_config_at_start_is_one_line_exit_3(cli, config_for, tmp_path, make,
-                                                           words):
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_text("{ not json"), "invalid JSON at line 1"),
+        (lambda p: p.write_bytes(b"\xff\xfe" * 100), "not UTF-8"),
+    ],
+)
+def test_unreadable_bot_config_at_start_is_one_line_exit_3(cli, config_for, tmp_path, make, words):
     bad = tmp_path / "bad.json"
     make(bad)
     p = cli("check", "--config", str(config_for(bad)))
@@ -216,12 +237,16 @@ def test_bot_without_bot_config_is_a_config_error(cli, config_for, tmp_path):
     assert p.returncode == 3 and "accounts[0].bot_config: missing" in p.stderr
 
 
-@pytest.mark.parametrize("fixture, market, symbol", [
-    ("hummingbot_pure_market_making.yml", "spot", "BTCUSDT"),
-    ("hummingbot_v2_pmm_simple.yml", "usdm", "BTCUSDT"),
-])
-def test_hummingbot_files_from_its_templates_drive_the_checks(config_for, tmp_path, sim, fixture,
-                                                              market, symbol):
+@pytest.mark.parametrize(
+    "fixture, market, symbol",
+    [
+        ("hummingbot_pure_market_making.yml", "spot", "BTCUSDT"),
+        ("hummingbot_v2_pmm_simple.yml", "usdm", "BTCUSDT"),
+    ],
+)
+def test_hummingbot_files_from_its_templates_drive_the_checks(
+    config_for, tmp_path, sim, fixture, market, symbol
+):
     sim.set_price(market, symbol, 60000)
     path = tmp_path / fixture
     shutil.copy(FIXTURES / fixture, path)

@@ -28,20 +28,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bot_alive_config(tmp_path: Path, sim, url: str, *, name: str = "config.toml",
-                     request_timeout: float = 5) -> Path:
+def bot_alive_config(
+    tmp_path: Path, sim, url: str, *, name: str = "config.toml", request_timeout: float = 5
+) -> Path:
     acct = sim.add_account(f"main-{name}")
     return write_config(
-        tmp_path / name, sim_url=sim.url, state_dir=tmp_path / "state",
-        accounts=[{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                   "markets": ["spot"],
-                   "bot_api": {"url": url, "username": "bhc", "password_env": "FT_PW"}}],
-        sections={"daemon": {"request_timeout": request_timeout}})
+        tmp_path / name,
+        sim_url=sim.url,
+        state_dir=tmp_path / "state",
+        accounts=[
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": ["spot"],
+                "bot_api": {"url": url, "username": "bhc", "password_env": "FT_PW"},
+            }
+        ],
+        sections={"daemon": {"request_timeout": request_timeout}},
+    )
 
 
 def bot_alive(cli, config: Path, password: str) -> tuple[dict, str]:
-    p = cli("check", "--config", str(config), "--json", "--only", "bot_alive",
-            env={"FT_PW": password})
+    p = cli(
+        "check", "--config", str(config), "--json", "--only", "bot_alive", env={"FT_PW": password}
+    )
     doc = json.loads(p.stdout)
     [r] = [r for r in doc["results"] if r["check"] == "bot_alive"]
     return r, p.stdout + p.stderr
@@ -51,8 +62,15 @@ def bot_alive(cli, config: Path, password: str) -> tuple[dict, str]:
 def freqtrade_bot(tmp_path: Path, sim) -> Iterator[tuple[ft.FreqtradeRun, str]]:
     acct = sim.add_account("ft")
     port = free_port()
-    cfg = ft.config(sim.url, acct.api_key, acct.api_secret, pairs=("BTC/USDT",),
-                    stake_amount=100, api_port=port, api_password=PASSWORD)
+    cfg = ft.config(
+        sim.url,
+        acct.api_key,
+        acct.api_secret,
+        pairs=("BTC/USDT",),
+        stake_amount=100,
+        api_port=port,
+        api_password=PASSWORD,
+    )
     workdir = tmp_path / "ft"
     workdir.mkdir()
     with ft.FreqtradeRun(workdir, cfg) as run:
@@ -113,22 +131,45 @@ def test_bot_api_against_a_real_freqtrade(tmp_path: Path, sim, cli, freqtrade_bo
 
 
 @pytest.mark.slow
-def test_a_regex_whitelist_is_read_live_from_the_running_freqtrade(tmp_path: Path, sim, cli) -> None:
+def test_a_regex_whitelist_is_read_live_from_the_running_freqtrade(
+    tmp_path: Path, sim, cli
+) -> None:
     """freqtrade's whitelist `.*/USDT` is a regex only the running bot expands: with bot_api the
     account checks the pairs the bot trades (its /api/v1/whitelist), and says where they came
     from; when the bot is down, the symbols check is the one WARNING saying why."""
     acct = sim.add_account("ft-regex")
     port = free_port()
-    cfg = ft.config(sim.url, acct.api_key, acct.api_secret, pairs=(".*/USDT",),
-                    stake_amount=100, api_port=port, api_password=PASSWORD)
+    cfg = ft.config(
+        sim.url,
+        acct.api_key,
+        acct.api_secret,
+        pairs=(".*/USDT",),
+        stake_amount=100,
+        api_port=port,
+        api_password=PASSWORD,
+    )
     workdir = tmp_path / "ft"
     workdir.mkdir()
     ours = write_config(
-        tmp_path / "config.toml", sim_url=sim.url, state_dir=tmp_path / "state",
-        accounts=[{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                   "markets": None, "bot": "freqtrade", "bot_config": str(workdir / "config.json"),
-                   "bot_api": {"url": f"http://127.0.0.1:{port}", "username": "bhc",
-                               "password_env": "FT_PW"}}])
+        tmp_path / "config.toml",
+        sim_url=sim.url,
+        state_dir=tmp_path / "state",
+        accounts=[
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": None,
+                "bot": "freqtrade",
+                "bot_config": str(workdir / "config.json"),
+                "bot_api": {
+                    "url": f"http://127.0.0.1:{port}",
+                    "username": "bhc",
+                    "password_env": "FT_PW",
+                },
+            }
+        ],
+    )
     with ft.FreqtradeRun(workdir, cfg) as run:
         api = FreqtradeApi(f"http://127.0.0.1:{port}", "bhc", PASSWORD, timeout_seconds=2)
 
@@ -145,8 +186,9 @@ def test_a_regex_whitelist_is_read_live_from_the_running_freqtrade(tmp_path: Pat
         assert shown.returncode == 0, shown.stderr
         assert all(sym in shown.stdout for sym in live), shown.stdout
         assert "live whitelist (bot_api /api/v1/whitelist)" in shown.stdout
-        p = cli("check", "--config", str(ours), "--json", "--only", "symbols",
-                env={"FT_PW": PASSWORD})
+        p = cli(
+            "check", "--config", str(ours), "--json", "--only", "symbols", env={"FT_PW": PASSWORD}
+        )
         [r] = [r for r in json.loads(p.stdout)["results"] if r["check"] == "symbols"]
         assert "unknown" not in r["summary"], r
         assert {"BTCUSDT", "ETHUSDT"} <= set(live)
@@ -191,7 +233,8 @@ class Silent:
 
 
 def test_a_bot_api_that_accepts_and_never_answers_times_out_within_the_request_timeout(
-        tmp_path: Path, sim, cli) -> None:
+    tmp_path: Path, sim, cli
+) -> None:
     with Silent() as hung:
         url = f"http://127.0.0.1:{hung.port}"
         t0 = time.monotonic()
@@ -212,27 +255,66 @@ def test_a_bot_api_that_accepts_and_never_answers_times_out_within_the_request_t
 
 
 def _account(**bot_api: object) -> dict:
-    return {"accounts": [{"name": "main", "api_key": "A" * 64, "api_secret": "S" * 64,
-                          "bot_api": bot_api}]}
+    return {
+        "accounts": [
+            {"name": "main", "api_key": "A" * 64, "api_secret": "S" * 64, "bot_api": bot_api}
+        ]
+    }
 
 
-@pytest.mark.parametrize("bot_api,key,words", [
-    ({"url": f"http://bhc:{PASSWORD}@127.0.0.1:8080", "username": "bhc",
-      "password_env": "FT_PW"}, "accounts[0].bot_api.url", "must not hold a user name"),
-    ({"url": "ftp://127.0.0.1", "username": "bhc", "password_env": "FT_PW"},
-     "accounts[0].bot_api.url", "is not an http(s) URL"),
-    ({"username": "bhc", "password_env": "FT_PW"}, "accounts[0].bot_api.url", "missing"),
-    ({"url": "http://127.0.0.1:8080", "username": "bhc"}, "accounts[0].bot_api.password",
-     "missing"),
-    ({"url": "http://127.0.0.1:8080", "username": "bhc", "password_env": "NOPE"},
-     "accounts[0].bot_api.password_env", "NOPE is not set"),
-    ({"url": "http://127.0.0.1:8080", "username": "bhc", "password_env": "FT_PW",
-      "stale_after": 0}, "accounts[0].bot_api.stale_after", "at least 1"),
-    ({"url": "http://127.0.0.1:8080", "username": "bhc", "password_env": "FT_PW",
-      "pasword": "x"}, "accounts[0].bot_api.pasword", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "bot_api,key,words",
+    [
+        (
+            {
+                "url": f"http://bhc:{PASSWORD}@127.0.0.1:8080",
+                "username": "bhc",
+                "password_env": "FT_PW",
+            },
+            "accounts[0].bot_api.url",
+            "must not hold a user name",
+        ),
+        (
+            {"url": "ftp://127.0.0.1", "username": "bhc", "password_env": "FT_PW"},
+            "accounts[0].bot_api.url",
+            "is not an http(s) URL",
+        ),
+        ({"username": "bhc", "password_env": "FT_PW"}, "accounts[0].bot_api.url", "missing"),
+        (
+            {"url": "http://127.0.0.1:8080", "username": "bhc"},
+            "accounts[0].bot_api.password",
+            "missing",
+        ),
+        (
+            {"url": "http://127.0.0.1:8080", "username": "bhc", "password_env": "NOPE"},
+            "accounts[0].bot_api.password_env",
+            "NOPE is not set",
+        ),
+        (
+            {
+                "url": "http://127.0.0.1:8080",
+                "username": "bhc",
+                "password_env": "FT_PW",
+                "stale_after": 0,
+            },
+            "accounts[0].bot_api.stale_after",
+            "at least 1",
+        ),
+        (
+            {
+                "url": "http://127.0.0.1:8080",
+                "username": "bhc",
+                "password_env": "FT_PW",
+                "pasword": "x",
+            },
+            "accounts[0].bot_api.pasword",
+            "unknown key",
+        ),
+    ],
+)
 def test_a_bad_bot_api_is_one_line_naming_the_key_and_never_the_password(
-        bot_api: dict, key: str, words: str) -> None:
+    bot_api: dict, key: str, words: str
+) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(_account(**bot_api), env={"FT_PW": PASSWORD})
     lines = [p for p in err.value.problems if key in p]
@@ -244,10 +326,17 @@ def test_bot_api_password_from_a_file(tmp_path: Path) -> None:
     pw = tmp_path / "ft-pw"
     pw.write_text(PASSWORD + "\n")
     pw.chmod(0o600)
-    cfg = parse_config(_account(url="http://127.0.0.1:8080/api/v1/", username_env="FT_USER",
-                                password_file=str(pw)), env={"FT_USER": "bhc"})
+    cfg = parse_config(
+        _account(
+            url="http://127.0.0.1:8080/api/v1/", username_env="FT_USER", password_file=str(pw)
+        ),
+        env={"FT_USER": "bhc"},
+    )
     api = cfg.accounts[0].bot_api
     assert api is not None
-    assert (api.url, api.username, api.password.reveal()) == ("http://127.0.0.1:8080", "bhc",
-                                                               PASSWORD)
+    assert (api.url, api.username, api.password.reveal()) == (
+        "http://127.0.0.1:8080",
+        "bhc",
+        PASSWORD,
+    )
     assert PASSWORD not in repr(cfg)

@@ -43,9 +43,12 @@ def test_v2_controller_splits_total_amount_quote_over_its_levels():
 
 
 def test_v2_unequal_levels_judge_the_smallest(tmp_path):
-    text = (FIXTURES / "hummingbot_v2_pmm_simple.yml").read_text().replace(
-        "buy_amounts_pct:\n", "buy_amounts_pct: '1,3'\n").replace(
-        "sell_amounts_pct:\n", "sell_amounts_pct: [2, 2]\n")
+    text = (
+        (FIXTURES / "hummingbot_v2_pmm_simple.yml")
+        .read_text()
+        .replace("buy_amounts_pct:\n", "buy_amounts_pct: '1,3'\n")
+        .replace("sell_amounts_pct:\n", "sell_amounts_pct: [2, 2]\n")
+    )
     p = tmp_path / "c.yml"
     p.write_text(text)
     assert hummingbot_config.read(p).values["order_size"] == {"default": Decimal("37.5")}
@@ -58,17 +61,27 @@ def test_v2_without_position_mode_is_hummingbots_default_hedge(tmp_path):
     assert d.values["position_mode"] == "hedge" and "default HEDGE" in d.sources["position_mode"]
 
 
-@pytest.mark.parametrize("text, key", [
-    ("connector_name: kucoin\ntrading_pair: BTC-USDT\n", "connector_name"),
-    ("connector_name: binance\ntrading_pair: BTCUSDT\n", "trading_pair"),
-    ("connector_name: binance\ntrading_pair: BTC-USDT\ntotal_amount_quote: -5\n",
-     "total_amount_quote"),
-    ("strategy: pure_market_making\nexchange: binance\nmarket: BTC-USDT\n"
-     "order_amount: abc\n",
-     "order_amount"),
-    ("strategy: perpetual_market_making\nderivative: binance_perpetual\nmarket: BTC-USDT\n"
-     "position_mode: sideways\n", "position_mode"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("connector_name: kucoin\ntrading_pair: BTC-USDT\n", "connector_name"),
+        ("connector_name: binance\ntrading_pair: BTCUSDT\n", "trading_pair"),
+        (
+            "connector_name: binance\ntrading_pair: BTC-USDT\ntotal_amount_quote: -5\n",
+            "total_amount_quote",
+        ),
+        (
+            "strategy: pure_market_making\nexchange: binance\nmarket: BTC-USDT\n"
+            "order_amount: abc\n",
+            "order_amount",
+        ),
+        (
+            "strategy: perpetual_market_making\nderivative: binance_perpetual\nmarket: BTC-USDT\n"
+            "position_mode: sideways\n",
+            "position_mode",
+        ),
+    ],
+)
 def test_bad_keys_are_one_line_naming_file_and_key(tmp_path, text, key):
     p = tmp_path / "c.yml"
     p.write_text(text)
@@ -77,12 +90,15 @@ def test_bad_keys_are_one_line_naming_file_and_key(tmp_path, text, key):
     assert f"{p}: {key}" in str(exc.value) and "\n" not in str(exc.value)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("a: [1, 2\n", "invalid YAML at line"),
-    ("- just\n- a list\n", "must hold a mapping"),
-    ("!!python/object/apply:os.system ['true']\n", "invalid YAML"),
-    ("a: b\x00", "binary"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("a: [1, 2\n", "invalid YAML at line"),
+        ("- just\n- a list\n", "must hold a mapping"),
+        ("!!python/object/apply:os.system ['true']\n", "invalid YAML"),
+        ("a: b\x00", "binary"),
+    ],
+)
 def test_hostile_yaml_is_one_line(tmp_path, text, words):
     p = tmp_path / "c.yml"
     p.write_text(text)

@@ -14,12 +14,16 @@ CHECK = BalanceCheck(BalanceSettings())
 
 
 def futures(maint: str, margin: str, available: str = "1000") -> dict:
-    return {"totalMaintMargin": maint, "totalMarginBalance": margin,
-            "assets": [{"asset": "USDT", "availableBalance": available}]}
+    return {
+        "totalMaintMargin": maint,
+        "totalMarginBalance": margin,
+        "assets": [{"asset": "USDT", "availableBalance": available}],
+    }
 
 
-@pytest.mark.parametrize("maint, status", [("10", Status.OK), ("600", Status.WARNING),
-                                           ("900", Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "maint, status", [("10", Status.OK), ("600", Status.WARNING), ("900", Status.CRITICAL)]
+)
 def test_margin_ratio_thresholds(maint, status):
     r = CHECK.evaluate(facts(account(markets=("usdm",)), {"fapi.account": futures(maint, "1000")}))
     assert r.status is status
@@ -37,8 +41,11 @@ def test_spot_source_account_reads_api_v3_account():
     check = BalanceCheck(BalanceSettings(spot_source="account"))
     acc = account(markets=("spot",), min_available={"USDT": Decimal(100)})
     assert [r.endpoint for r in check.needs(acc)] == ["spot.account"]
-    r = check.evaluate(facts(acc, {"spot.account": {"balances": [
-        {"asset": "USDT", "free": "150", "locked": "0"}]}}))
+    r = check.evaluate(
+        facts(
+            acc, {"spot.account": {"balances": [{"asset": "USDT", "free": "150", "locked": "0"}]}}
+        )
+    )
     assert r.status is Status.OK
 
 

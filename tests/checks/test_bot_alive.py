@@ -57,8 +57,13 @@ def test_a_missing_file_is_named_in_the_silence():
 
 
 def test_a_source_without_stale_after_is_not_judged():
-    r = run(BotAliveFacts(sources=[source(T0, None)], units=[UnitState("ft.service",
-            "loaded", "active", "running", 0)]), T0 + 99999)
+    r = run(
+        BotAliveFacts(
+            sources=[source(T0, None)],
+            units=[UnitState("ft.service", "loaded", "active", "running", 0)],
+        ),
+        T0 + 99999,
+    )
     assert r.status is Status.OK
 
 
@@ -70,21 +75,48 @@ def test_the_oldest_source_is_the_metric():
     assert r.metrics["stale_after_seconds"] == 600
 
 
-@pytest.mark.parametrize("unit,status,words", [
-    (UnitState("ft.service", "loaded", "active", "running", 0), Status.OK, "active (running)"),
-    (UnitState("ft.service", "loaded", "failed", "failed", 1), Status.CRITICAL,
-     "failed (failed), exit status 1"),
-    (UnitState("ft.service", "loaded", "inactive", "dead", 0), Status.CRITICAL, "inactive (dead)"),
-    (UnitState("ft.service", "not-found", "inactive", "dead", 0), Status.CRITICAL,
-     "does not exist"),
-    (UnitState("ft.service", "loaded", "activating", "auto-restart", 1), Status.WARNING,
-     "activating (auto-restart)"),
-    (UnitState("ft.service", error="systemctl is not installed here", missing_systemctl=True),
-     Status.UNKNOWN, "systemctl is not installed here"),
-    (UnitState("ft.service", error="systemctl show failed: System has not been booted with "
-               "systemd as init system (PID 1). Can't operate."), Status.UNKNOWN,
-     "has not been booted with systemd"),
-])
+@pytest.mark.parametrize(
+    "unit,status,words",
+    [
+        (UnitState("ft.service", "loaded", "active", "running", 0), Status.OK, "active (running)"),
+        (
+            UnitState("ft.service", "loaded", "failed", "failed", 1),
+            Status.CRITICAL,
+            "failed (failed), exit status 1",
+        ),
+        (
+            UnitState("ft.service", "loaded", "inactive", "dead", 0),
+            Status.CRITICAL,
+            "inactive (dead)",
+        ),
+        (
+            UnitState("ft.service", "not-found", "inactive", "dead", 0),
+            Status.CRITICAL,
+            "does not exist",
+        ),
+        (
+            UnitState("ft.service", "loaded", "activating", "auto-restart", 1),
+            Status.WARNING,
+            "activating (auto-restart)",
+        ),
+        (
+            UnitState(
+                "ft.service", error="systemctl is not installed here", missing_systemctl=True
+            ),
+            Status.UNKNOWN,
+            "systemctl is not installed here",
+        ),
+        (
+            UnitState(
+                "ft.service",
+                error="systemctl show failed: System has not been booted with "
+                "systemd as init system (PID 1). Can't operate.",
+            ),
+            Status.UNKNOWN,
+            "has not been booted with systemd",
+        ),
+    ],
+)
 def test_unit_state(unit: UnitState, status: Status, words: str):
     r = run(BotAliveFacts(units=[unit]), T0)
     assert r.status is status, r.summary
@@ -96,24 +128,59 @@ def test_unit_state(unit: UnitState, status: Status, words: str):
 URL = "http://127.0.0.1:8080"
 
 
-@pytest.mark.parametrize("probe,now,status,words", [
-    (ApiProbe(URL, 180, last_process_ts=T0), T0 + 5, Status.OK, "last ran its loop 5 s ago"),
-    (ApiProbe(URL, 180, last_process_ts=T0), T0 + 181, Status.CRITICAL,
-     "last ran its loop at 2026-01-01 00:00:00 UTC"),
-    (ApiProbe(URL, 180, failure=ApiFailure.UNREACHABLE,
-              reason=f"{URL}/api/v1/ping: connection refused"), T0, Status.CRITICAL,
-     f"REST API at {URL} does not answer"),
-    (ApiProbe(URL, 180, failure=ApiFailure.TIMEOUT,
-              reason=f"{URL}/api/v1/ping: no answer within 2 s"), T0, Status.CRITICAL,
-     "no answer within 2 s"),
-    (ApiProbe(URL, 180, failure=ApiFailure.AUTH, reason="x"), T0, Status.UNKNOWN,
-     "refused the credentials"),
-    (ApiProbe(URL, 180, failure=ApiFailure.HTTP, reason=f"{URL}/api/v1/health: HTTP 500"), T0,
-     Status.UNKNOWN, "HTTP 500"),
-    (ApiProbe(URL, 180, bot_startup_ts=T0), T0 + 60, Status.OK, "not processed yet"),
-    (ApiProbe(URL, 180, bot_startup_ts=T0), T0 + 600, Status.CRITICAL,
-     "has not run its loop once since it started"),
-])
+@pytest.mark.parametrize(
+    "probe,now,status,words",
+    [
+        (ApiProbe(URL, 180, last_process_ts=T0), T0 + 5, Status.OK, "last ran its loop 5 s ago"),
+        (
+            ApiProbe(URL, 180, last_process_ts=T0),
+            T0 + 181,
+            Status.CRITICAL,
+            "last ran its loop at 2026-01-01 00:00:00 UTC",
+        ),
+        (
+            ApiProbe(
+                URL,
+                180,
+                failure=ApiFailure.UNREACHABLE,
+                reason=f"{URL}/api/v1/ping: connection refused",
+            ),
+            T0,
+            Status.CRITICAL,
+            f"REST API at {URL} does not answer",
+        ),
+        (
+            ApiProbe(
+                URL,
+                180,
+                failure=ApiFailure.TIMEOUT,
+                reason=f"{URL}/api/v1/ping: no answer within 2 s",
+            ),
+            T0,
+            Status.CRITICAL,
+            "no answer within 2 s",
+        ),
+        (
+            ApiProbe(URL, 180, failure=ApiFailure.AUTH, reason="x"),
+            T0,
+            Status.UNKNOWN,
+            "refused the credentials",
+        ),
+        (
+            ApiProbe(URL, 180, failure=ApiFailure.HTTP, reason=f"{URL}/api/v1/health: HTTP 500"),
+            T0,
+            Status.UNKNOWN,
+            "HTTP 500",
+        ),
+        (ApiProbe(URL, 180, bot_startup_ts=T0), T0 + 60, Status.OK, "not processed yet"),
+        (
+            ApiProbe(URL, 180, bot_startup_ts=T0),
+            T0 + 600,
+            Status.CRITICAL,
+            "has not run its loop once since it started",
+        ),
+    ],
+)
 def test_bot_api(probe: ApiProbe, now: float, status: Status, words: str):
     r = run(BotAliveFacts(api=probe), now)
     assert r.status is status, r.summary
@@ -121,8 +188,10 @@ def test_bot_api(probe: ApiProbe, now: float, status: Status, words: str):
 
 
 def test_a_silent_log_outranks_refused_credentials():
-    r = run(BotAliveFacts(sources=[source(T0)], api=ApiProbe(URL, 180, failure=ApiFailure.AUTH)),
-            T0 + 1000)
+    r = run(
+        BotAliveFacts(sources=[source(T0)], api=ApiProbe(URL, 180, failure=ApiFailure.AUTH)),
+        T0 + 1000,
+    )
     assert r.status is Status.CRITICAL
     assert "refused the credentials" in r.summary  # still said, after the finding
 
@@ -143,9 +212,14 @@ def test_the_last_line_time_is_exported_as_a_metric_and_perfdata() -> None:
     c = HealthCollector()
     c.update(Report([r], {}, T0))
     text = generate_latest(make_registry(c)).decode()
-    got = {(s.name, tuple(s.labels.items())): s.value
-           for fam in text_string_to_metric_families(text) for s in fam.samples}
-    assert got[("binance_healthcheck_bot_last_line_timestamp_seconds",
-                (("account", "main"),))] == T0 + 10
+    got = {
+        (s.name, tuple(s.labels.items())): s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    }
+    assert (
+        got[("binance_healthcheck_bot_last_line_timestamp_seconds", (("account", "main"),))]
+        == T0 + 10
+    )
     line = nagios_line(Report([r], {}, T0), ChecksConfig())
     assert "BINANCE CRITICAL" in line and "'main bot_last_line_age'=190s;;180;0;" in line

@@ -25,8 +25,13 @@ def test_no_occurrences_is_ok() -> None:
 
 
 def test_clock_error_is_critical_and_quotes_the_clock_check() -> None:
-    clock = Result("main", "clock", Status.WARNING, "local clock 1300 ms ahead of Binance",
-                   metrics={"offset_ms": 1300.0})
+    clock = Result(
+        "main",
+        "clock",
+        Status.WARNING,
+        "local clock 1300 ms ahead of Binance",
+        metrics={"offset_ms": 1300.0},
+    )
     r = evaluate_bot_errors("main", [occ(-1021, 30), occ(-1021, 10)], WATCH, NOW, [clock])
     assert r.status is Status.CRITICAL and r.codes == [-1021]
     info = r.details["codes"][0]
@@ -37,16 +42,19 @@ def test_clock_error_is_critical_and_quotes_the_clock_check() -> None:
     assert "timedatectl" in r.fix
 
 
-@pytest.mark.parametrize(("code", "msg", "status"), [
-    (-2015, "Invalid API-key, IP, or permissions for action.", Status.CRITICAL),
-    (-2019, "Margin is insufficient.", Status.CRITICAL),
-    (-4189, "Restricted account permission", Status.CRITICAL),
-    (418, "", Status.CRITICAL),
-    (-2010, "Account has insufficient balance for requested action.", Status.CRITICAL),
-    (-2010, "Filter failure: MAX_NUM_ORDERS", Status.WARNING),
-    (-4164, "Order's notional must be no smaller than 100", Status.WARNING),
-    (-4059, "No need to change position side.", Status.OK),
-])
+@pytest.mark.parametrize(
+    ("code", "msg", "status"),
+    [
+        (-2015, "Invalid API-key, IP, or permissions for action.", Status.CRITICAL),
+        (-2019, "Margin is insufficient.", Status.CRITICAL),
+        (-4189, "Restricted account permission", Status.CRITICAL),
+        (418, "", Status.CRITICAL),
+        (-2010, "Account has insufficient balance for requested action.", Status.CRITICAL),
+        (-2010, "Filter failure: MAX_NUM_ORDERS", Status.WARNING),
+        (-4164, "Order's notional must be no smaller than 100", Status.WARNING),
+        (-4059, "No need to change position side.", Status.OK),
+    ],
+)
 def test_default_severities(code: int, msg: str, status: Status) -> None:
     r = evaluate_bot_errors("main", [occ(code, 5, msg)], WATCH, NOW)
     assert r.status is status
@@ -61,10 +69,14 @@ def test_transient_overload_warns_only_above_a_rate() -> None:
 
 
 def test_per_code_override_and_threshold() -> None:
-    w = WatchConfig(account="main", unit="u", window=300, threshold=3,
-                    severity={-2013: Status.CRITICAL, -1021: Status.WARNING})
-    assert evaluate_bot_errors("main", [occ(-2013, 1), occ(-2013, 2)], w, NOW).status \
-        is Status.OK
+    w = WatchConfig(
+        account="main",
+        unit="u",
+        window=300,
+        threshold=3,
+        severity={-2013: Status.CRITICAL, -1021: Status.WARNING},
+    )
+    assert evaluate_bot_errors("main", [occ(-2013, 1), occ(-2013, 2)], w, NOW).status is Status.OK
     r = evaluate_bot_errors("main", [occ(-2013, 1), occ(-2013, 2), occ(-2013, 3)], w, NOW)
     assert r.status is Status.CRITICAL
     r = evaluate_bot_errors("main", [occ(-1021, i) for i in range(3)], w, NOW)
@@ -79,18 +91,29 @@ def test_resolves_once_the_window_passes_without_a_new_occurrence() -> None:
 
 
 def test_product_decides_the_meaning() -> None:
-    sapi = evaluate_bot_errors("main", [occ(-4004, 1, "You don't login or auth.", "sapi")],
-                               WATCH, NOW)
-    fut = evaluate_bot_errors("main", [occ(-4004, 1, "Quantity less than min quantity.")],
-                              WATCH, NOW, default_product="usdm")
+    sapi = evaluate_bot_errors(
+        "main", [occ(-4004, 1, "You don't login or auth.", "sapi")], WATCH, NOW
+    )
+    fut = evaluate_bot_errors(
+        "main",
+        [occ(-4004, 1, "Quantity less than min quantity.")],
+        WATCH,
+        NOW,
+        default_product="usdm",
+    )
     assert sapi.details["codes"][0]["name"] == "CAPITAL_UA"
     assert fut.details["codes"][0]["name"] == "QTY_LESS_THAN_MIN_QTY"
     assert fut.details["codes"][0]["product"] == "usdm"
 
 
 def test_only_log_code_says_so_and_worst_first() -> None:
-    r = evaluate_bot_errors("main", [occ(-2021, 1, "Order would immediately trigger."),
-                                     occ(-2015, 2)], WATCH, NOW, default_product="usdm")
+    r = evaluate_bot_errors(
+        "main",
+        [occ(-2021, 1, "Order would immediately trigger."), occ(-2015, 2)],
+        WATCH,
+        NOW,
+        default_product="usdm",
+    )
     assert r.codes == [-2015, -2021]
     only_log = [c for c in r.details["codes"] if c["code"] == -2021][0]
     assert "only the bot's log" in only_log["active_check"]
@@ -100,21 +123,33 @@ def test_only_log_code_says_so_and_worst_first() -> None:
 
 # ---- the bots' own words (healthcheck.logwatch.bots): lines captured from a real freqtrade run
 
+
 def _bot_occurrences(fixture: str, default: str | None = None) -> list[Occurrence]:
     from pathlib import Path
 
     from healthcheck.service.watcher import occurrences_in
 
     path = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade" / fixture
-    return occurrences_in(path.read_text().splitlines(), "main", now=NOW - 5, backlog=False,
-                          mtime=None, since=None, default=default)
+    return occurrences_in(
+        path.read_text().splitlines(),
+        "main",
+        now=NOW - 5,
+        backlog=False,
+        mtime=None,
+        since=None,
+        default=default,
+    )
 
 
 def test_freqtrade_hedge_mode_refusal_is_critical_4061_quoting_line_meaning_and_check() -> None:
     occ = _bot_occurrences("watch-futures-hedge-mode.log")
-    pm = Result("main", "position_mode", Status.CRITICAL,
-                "futures account is in Hedge mode but the bot expects one-way: orders fail "
-                "with -4061 (position side does not match)")
+    pm = Result(
+        "main",
+        "position_mode",
+        Status.CRITICAL,
+        "futures account is in Hedge mode but the bot expects one-way: orders fail "
+        "with -4061 (position side does not match)",
+    )
     r = evaluate_bot_errors("main", occ, WATCH, NOW, [pm])
     assert r.status is Status.CRITICAL and r.codes == [-4061]
     assert "-4061 POSITION_SIDE_NOT_MATCH x1 (freqtrade's own refusal)" in r.summary

@@ -12,8 +12,10 @@ from tests.checks.factbook import account, api_error, facts
 CHECK = ClockCheck(ClockSettings())
 
 
-@pytest.mark.parametrize("offset_ms, status", [(20, Status.OK), (600, Status.WARNING),
-                                               (1500, Status.CRITICAL), (-6000, Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "offset_ms, status",
+    [(20, Status.OK), (600, Status.WARNING), (1500, Status.CRITICAL), (-6000, Status.CRITICAL)],
+)
 def test_clock_offset_thresholds(offset_ms, status):
     acc = account(markets=("spot",))
     r = CHECK.evaluate(facts(acc, times={"spot": TimeMeasurement("spot", offset_ms, 10, 3)}))
@@ -26,8 +28,13 @@ def test_clock_offset_thresholds(offset_ms, status):
 
 def test_signed_request_rejected_with_1021_is_critical_even_with_a_small_offset():
     acc = account(markets=("spot",))
-    r = CHECK.evaluate(facts(acc, {"spot.account": api_error(-1021, "outside recvWindow")},
-                             times={"spot": TimeMeasurement("spot", 5, 10, 3)}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            {"spot.account": api_error(-1021, "outside recvWindow")},
+            times={"spot": TimeMeasurement("spot", 5, 10, 3)},
+        )
+    )
     assert r.status is Status.CRITICAL and "spot.account" in r.summary
 
 

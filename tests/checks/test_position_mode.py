@@ -26,9 +26,15 @@ def test_expected_hedge_mode_is_ok():
     assert CHECK.evaluate(facts(acc, {"fapi.accountConfig": cfg(True)})).status is Status.OK
 
 
-@pytest.mark.parametrize("want, have, status", [(None, True, Status.OK), (True, True, Status.OK),
-                                                (False, True, Status.CRITICAL),
-                                                (True, False, Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "want, have, status",
+    [
+        (None, True, Status.OK),
+        (True, True, Status.OK),
+        (False, True, Status.CRITICAL),
+        (True, False, Status.CRITICAL),
+    ],
+)
 def test_multi_assets_margin_expectation(want, have, status):
     acc = account(markets=("usdm",), multi_assets_margin=want)
     r = CHECK.evaluate(facts(acc, {"fapi.accountConfig": cfg(False, have)}))

@@ -13,8 +13,9 @@ from tests.checks.factbook import NOW, account, facts
 CHECK = RateLimitCheck(RateLimitSettings())
 
 
-@pytest.mark.parametrize("used, status", [(100, Status.OK), (1800, Status.WARNING),
-                                          (2300, Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "used, status", [(100, Status.OK), (1800, Status.WARNING), (2300, Status.CRITICAL)]
+)
 def test_used_weight_thresholds(used, status):
     acc = account(markets=("usdm",))
     book = WeightBook(clock=lambda: NOW)

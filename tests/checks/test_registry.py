@@ -43,8 +43,9 @@ def test_every_registered_check_has_a_row_in_the_readme_checks_table():
 
 
 def test_every_declared_request_names_a_known_endpoint():
-    acc = account(symbols={"spot": ("ETHUSDT",), "usdm": ("BTCUSDT",)},
-                  test_order_symbols=("BTCUSDT",))
+    acc = account(
+        symbols={"spot": ("ETHUSDT",), "usdm": ("BTCUSDT",)}, test_order_symbols=("BTCUSDT",)
+    )
     from decimal import Decimal
 
     acc = type(acc)(**{**acc.__dict__, "order_size": {"default": Decimal(50)}})
@@ -57,11 +58,13 @@ def test_config_sections_come_from_the_registry():
     base = {"accounts": [{"name": "a", "api_key": "k" * 64, "api_secret": "s" * 64}]}
     cfg = parse_config({**base, "checks": {"leverage": {"warning": 0.5, "interval": 30}}})
     assert cfg.checks.get("leverage").warning == 0.5
-    assert isinstance(cfg.checks, ChecksConfig) and set(CHECK_IDS) == {k for k, _ in
-                                                                        cfg.checks.items()}
+    assert isinstance(cfg.checks, ChecksConfig) and set(CHECK_IDS) == {
+        k for k, _ in cfg.checks.items()
+    }
     with pytest.raises(ConfigError) as exc:
-        parse_config({**base, "checks": {"leverage": {"warnign": 0.5},
-                                         "symbols": {"price_margin": 2}}})
+        parse_config(
+            {**base, "checks": {"leverage": {"warnign": 0.5}, "symbols": {"price_margin": 2}}}
+        )
     text = "\n".join(exc.value.problems)
     assert "checks.leverage.warnign: unknown key" in text
     assert "checks.symbols.price_margin: must be at most 0.9" in text
@@ -84,8 +87,15 @@ def test_only_accepts_every_registered_id_and_names_them_when_wrong(tmp_path):
 
 
 def test_plan_merges_requests_public_once_per_host_signed_per_account():
-    base = {"name": "a", "api_key": "k" * 64, "api_secret": "s" * 64, "markets": ["usdm"],
-            "symbols": ["BTCUSDT"], "order_size": 200, "futures_url": "http://h:1"}
+    base = {
+        "name": "a",
+        "api_key": "k" * 64,
+        "api_secret": "s" * 64,
+        "markets": ["usdm"],
+        "symbols": ["BTCUSDT"],
+        "order_size": 200,
+        "futures_url": "http://h:1",
+    }
     cfg = parse_config({"accounts": [base, {**base, "name": "b", "api_key": "j" * 64}]})
     plan = build_plan(cfg)
     marks = [p for p in plan.requests if p.request.endpoint == "fapi.markPrice"]
@@ -98,8 +108,13 @@ def test_plan_merges_requests_public_once_per_host_signed_per_account():
 
 
 def test_config_checks_command_prints_the_generated_block():
-    p = subprocess.run([sys.executable, "-m", "healthcheck", "config", "checks"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "healthcheck", "config", "checks"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert p.returncode == 0 and p.stdout == example_toml()
 
 
@@ -118,8 +133,9 @@ def test_checks_and_their_types_import_no_third_party_package():
         "healthcheck.model.markets, healthcheck.exchange.endpoints, healthcheck.engine.plan\n"
         "print('ok')\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                       timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
 
 
@@ -130,10 +146,16 @@ def test_plan_needs_no_secret_and_prints_no_proxy_password(tmp_path):
         'api_secret_file = "/nonexistent/secret"\nmarkets = ["spot", "usdm"]\n'
         'futures_url = "http://bob:s3cretProxyPass@127.0.0.1:3128"\n'
         'spot_url = "http://bob:s3cretProxyPass@127.0.0.1:3128"\n'
-        'symbols = ["BTCUSDT"]\norder_size = 50\n')
+        'symbols = ["BTCUSDT"]\norder_size = 50\n'
+    )
     for args in ([], ["--json"]):
-        p = subprocess.run([sys.executable, "-m", "healthcheck", "plan", "--config", str(cfg),
-                            *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        p = subprocess.run(
+            [sys.executable, "-m", "healthcheck", "plan", "--config", str(cfg), *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
         assert p.returncode == 0, p.stderr
         assert "s3cretProxyPass" not in p.stdout + p.stderr
         assert "/fapi/v1/premiumIndex" in p.stdout and "127.0.0.1:3128" in p.stdout

@@ -34,8 +34,9 @@ def test_symbols_check_applies_only_with_configured_symbols():
 
 
 def test_symbols_needs_exchange_info_prices_and_a_daily_delist_schedule():
-    acc = account(symbols={"spot": ("ETHUSDT",), "usdm": ("BTCUSDT",)},
-                  order_size={"default": Decimal(50)})
+    acc = account(
+        symbols={"spot": ("ETHUSDT",), "usdm": ("BTCUSDT",)}, order_size={"default": Decimal(50)}
+    )
     needs = {r.endpoint: r for r in CHECK.needs(acc)}
     assert needs["spot.tickerPrice"].params == (("symbol", "ETHUSDT"),)
     assert needs["fapi.markPrice"].params == (("symbol", "BTCUSDT"),)
@@ -86,17 +87,26 @@ def test_announced_perpetual_delisting_warns_then_is_critical_in_the_last_day(da
 def test_spot_delist_schedule_entry_warns_with_the_date():
     acc = account(markets=("spot",), symbols={"spot": ("ETHUSDT",)})
     when_ms = int((NOW + 5 * 86400) * 1000)
-    r = CHECK.evaluate(facts(acc, {"sapi.delistSchedule": [
-        {"delistTime": when_ms, "symbols": ["ETHUSDT", "XYZUSDT"]}]},
-        exchange={"spot": {"ETHUSDT": spot_symbol()}}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            {"sapi.delistSchedule": [{"delistTime": when_ms, "symbols": ["ETHUSDT", "XYZUSDT"]}]},
+            exchange={"spot": {"ETHUSDT": spot_symbol()}},
+        )
+    )
     assert r.status is Status.WARNING and r.risk_codes == [-1013]
     assert "5.0 days" in r.summary
 
 
 def test_delist_schedule_failure_is_a_note_not_unknown():
     acc = account(markets=("spot",), symbols={"spot": ("ETHUSDT",)})
-    r = CHECK.evaluate(facts(acc, {"sapi.delistSchedule": api_error(-1102, "mandatory")},
-                             exchange={"spot": {"ETHUSDT": spot_symbol()}}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            {"sapi.delistSchedule": api_error(-1102, "mandatory")},
+            exchange={"spot": {"ETHUSDT": spot_symbol()}},
+        )
+    )
     assert r.status is Status.OK
     assert "delist schedule" in r.details["delist_schedule"]
 
@@ -113,8 +123,9 @@ def test_order_below_futures_min_notional_is_critical_with_4164():
 def test_order_below_min_quantity_is_critical_with_4004():
     acc = usdm_account(order_size={"BTCUSDT": Decimal(30)})
     req, data = mark("BTCUSDT", "60000")  # 30 / 60000 = 0.0005 -> rounds to 0
-    r = CHECK.evaluate(facts(acc, {req: data},
-                             exchange={"usdm": {"BTCUSDT": usdm_symbol(min_notional="5")}}))
+    r = CHECK.evaluate(
+        facts(acc, {req: data}, exchange={"usdm": {"BTCUSDT": usdm_symbol(min_notional="5")}})
+    )
     assert r.status is Status.CRITICAL and r.codes == [-4004]
 
 
@@ -126,8 +137,9 @@ def test_order_above_market_max_quantity_is_critical_with_4005():
 
 
 def test_spot_order_below_notional_is_critical_with_1013_filter_failure():
-    acc = account(markets=("spot",), symbols={"spot": ("ETHUSDT",)},
-                  order_size={"default": Decimal(4)})
+    acc = account(
+        markets=("spot",), symbols={"spot": ("ETHUSDT",)}, order_size={"default": Decimal(4)}
+    )
     req, data = ticker("ETHUSDT", "3000")
     r = CHECK.evaluate(facts(acc, {req: data}, exchange={"spot": {"ETHUSDT": spot_symbol()}}))
     assert r.status is Status.CRITICAL and r.codes == [-1013]
@@ -150,20 +162,36 @@ def test_order_that_fails_after_a_price_rise_warns_and_names_the_price():
 
 
 def test_order_size_per_symbol_overrides_the_default():
-    acc = usdm_account(symbols={"usdm": ("BTCUSDT", "ETHUSDT")},
-                       order_size={"BTCUSDT": Decimal(500), "default": Decimal(10)})
+    acc = usdm_account(
+        symbols={"usdm": ("BTCUSDT", "ETHUSDT")},
+        order_size={"BTCUSDT": Decimal(500), "default": Decimal(10)},
+    )
     reqs = dict([mark("BTCUSDT", "60000"), mark("ETHUSDT", "3000")])
-    r = CHECK.evaluate(facts(acc, reqs, exchange={"usdm": {
-        "BTCUSDT": usdm_symbol(), "ETHUSDT": usdm_symbol("ETHUSDT", min_notional="20")}}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            reqs,
+            exchange={
+                "usdm": {
+                    "BTCUSDT": usdm_symbol(),
+                    "ETHUSDT": usdm_symbol("ETHUSDT", min_notional="20"),
+                }
+            },
+        )
+    )
     assert r.status is Status.CRITICAL and r.codes == [-4164]
     assert "ETHUSDT" in r.summary and "BTCUSDT" not in r.summary
 
 
 def test_price_unavailable_is_unknown_for_the_size_part():
     acc = usdm_account(order_size={"default": Decimal(500)})
-    r = CHECK.evaluate(facts(acc, {Request.of("fapi.markPrice", symbol="BTCUSDT"):
-                                   api_error(-1121, "Invalid symbol")},
-                             exchange={"usdm": {"BTCUSDT": usdm_symbol()}}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            {Request.of("fapi.markPrice", symbol="BTCUSDT"): api_error(-1121, "Invalid symbol")},
+            exchange={"usdm": {"BTCUSDT": usdm_symbol()}},
+        )
+    )
     assert r.status is Status.UNKNOWN
 
 

@@ -18,11 +18,29 @@ CHECK = TradingStatusCheck(TradingStatusSettings())
 
 def test_futures_rule_lock_is_critical_4400():
     acc = account(markets=("usdm",))
-    r = CHECK.evaluate(facts(acc, {
-        "fapi.apiTradingStatus": {"indicators": {"BTCUSDT": [
-            {"isLocked": True, "plannedRecoverTime": 1790003600000, "indicator": "UFR",
-             "value": 0.99, "triggerValue": 0.99}]}, "updateTime": 0},
-        "fapi.accountConfig": {"canTrade": True}, "sapi.accountStatus": {"data": "Normal"}}))
+    r = CHECK.evaluate(
+        facts(
+            acc,
+            {
+                "fapi.apiTradingStatus": {
+                    "indicators": {
+                        "BTCUSDT": [
+                            {
+                                "isLocked": True,
+                                "plannedRecoverTime": 1790003600000,
+                                "indicator": "UFR",
+                                "value": 0.99,
+                                "triggerValue": 0.99,
+                            }
+                        ]
+                    },
+                    "updateTime": 0,
+                },
+                "fapi.accountConfig": {"canTrade": True},
+                "sapi.accountStatus": {"data": "Normal"},
+            },
+        )
+    )
     assert r.status is Status.CRITICAL and r.codes == [-4400]
 
 
@@ -35,12 +53,20 @@ def test_test_order_is_sized_to_pass_the_minimum_notional():
 
 
 def test_test_order_rejected_for_the_account_is_critical_with_its_code():
-    acc = account(markets=("usdm",), test_order_symbols=("BTCUSDT",),
-                  test_order_quantity={"BTCUSDT": Decimal("0.002")})
-    f = facts(acc, {"fapi.apiTradingStatus": {"indicators": {}},
-                    "fapi.accountConfig": {"canTrade": True},
-                    "sapi.accountStatus": {"data": "Normal"}},
-              exchange={"usdm": {"BTCUSDT": usdm_symbol()}})
+    acc = account(
+        markets=("usdm",),
+        test_order_symbols=("BTCUSDT",),
+        test_order_quantity={"BTCUSDT": Decimal("0.002")},
+    )
+    f = facts(
+        acc,
+        {
+            "fapi.apiTradingStatus": {"indicators": {}},
+            "fapi.accountConfig": {"canTrade": True},
+            "sapi.accountStatus": {"data": "Normal"},
+        },
+        exchange={"usdm": {"BTCUSDT": usdm_symbol()}},
+    )
     (req,) = CHECK.followups(acc, f)
     assert req.endpoint == "fapi.orderTest" and dict(req.params)["quantity"] == "0.002"
     f.outcomes[req.key] = facts(acc, {req: api_error(-4061, "side")}).outcomes[req.key]
@@ -49,7 +75,10 @@ def test_test_order_rejected_for_the_account_is_critical_with_its_code():
 
 
 def test_price_request_only_for_symbols_without_a_configured_quantity():
-    acc = account(markets=("usdm",), test_order_symbols=("BTCUSDT", "ETHUSDT"),
-                  test_order_quantity={"BTCUSDT": Decimal("0.002")})
+    acc = account(
+        markets=("usdm",),
+        test_order_symbols=("BTCUSDT", "ETHUSDT"),
+        test_order_quantity={"BTCUSDT": Decimal("0.002")},
+    )
     prices = [r for r in CHECK.needs(acc) if r.endpoint == "fapi.markPrice"]
     assert prices == [Request.of("fapi.markPrice", symbol="ETHUSDT")]

@@ -26,18 +26,30 @@ def account(sim):
 @pytest.fixture
 def config_with(make_config, account, json_receiver):
     def make(all_checks_every_second=False, **alerts):
-        section = {"urls": [json_receiver.url], "failure_threshold": 2, "repeat_interval": 3600,
-                   "retry_backoff_max": 1, "delivery_timeout": 5}
+        section = {
+            "urls": [json_receiver.url],
+            "failure_threshold": 2,
+            "repeat_interval": 3600,
+            "retry_backoff_max": 1,
+            "delivery_timeout": 5,
+        }
         section.update(alerts)
         # leverage reads positions every 300 s by default: out of these tests' way
         sections = {"alerts": section, "checks": {"leverage": {"enabled": False}}}
         if not all_checks_every_second:
             # these tests watch position_mode for many runs: the weight-heavy checks every
             # second would exhaust the daemon's own weight budget and turn UNKNOWN
-            sections["checks"].update({c: {"interval": 60} for c in (
-                "api_key", "trading_status", "balance", "system_status")})
-        return make_config([{"name": "main", "api_key": account.api_key,
-                             "api_secret": account.api_secret}], sections=sections)
+            sections["checks"].update(
+                {
+                    c: {"interval": 60}
+                    for c in ("api_key", "trading_status", "balance", "system_status")
+                }
+            )
+        return make_config(
+            [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+            sections=sections,
+        )
+
     return make
 
 
@@ -51,8 +63,9 @@ def status_doc(cli, config):
     return json.loads(p.stdout)
 
 
-def test_ban_making_five_checks_unknown_sends_one_message(sim, config_with, daemon_procs,
-                                                         json_receiver):
+def test_ban_making_five_checks_unknown_sends_one_message(
+    sim, config_with, daemon_procs, json_receiver
+):
     sim.set_fault("banned", retry_after=10)
     d = daemon_procs(config_with(all_checks_every_second=True))
     assert wait_until(lambda: len(json_receiver.messages) >= 1, 25), d.log
@@ -71,13 +84,26 @@ def test_ban_making_five_checks_unknown_sends_one_message(sim, config_with, daem
 
 
 def test_silence_added_while_firing_mutes_the_reminder_and_its_expiry_refires(
-        sim, config_with, daemon_procs, json_receiver, cli):
+    sim, config_with, daemon_procs, json_receiver, cli
+):
     config = config_with(repeat_interval=2)
     sim.set_fault("hedge_mode", account="main")
     d = daemon_procs(config)
     assert wait_until(lambda: len(json_receiver.messages) >= 1, 25), d.log
-    p = cli("silence", "add", "--config", str(config), "--account", "main", "--check",
-            "position_mode", "--for", "1h", "--reason", "switching modes")
+    p = cli(
+        "silence",
+        "add",
+        "--config",
+        str(config),
+        "--account",
+        "main",
+        "--check",
+        "position_mode",
+        "--for",
+        "1h",
+        "--reason",
+        "switching modes",
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("silence 1 added: account main, check position_mode until ")
     assert p.stdout.rstrip().endswith("state.db")  # where the daemon reads it
@@ -92,8 +118,9 @@ def test_silence_added_while_firing_mutes_the_reminder_and_its_expiry_refires(
     assert "muted 1 (1 silenced)" in doc["line"]
     assert [s["id"] for s in doc["silences"]] == [1]
     listed = cli("silence", "list", "--config", str(config))
-    assert "account main, check position_mode" in listed.stdout and "switching modes" in \
-        listed.stdout
+    assert (
+        "account main, check position_mode" in listed.stdout and "switching modes" in listed.stdout
+    )
     chk = cli("check", "--config", str(config), "--json", "--only", "position_mode")
     result = json.loads(chk.stdout)["results"][0]
     assert result["silenced_by"]["kind"] == "silence" and result["silenced_by"]["until"]
@@ -108,15 +135,25 @@ def test_silence_added_while_firing_mutes_the_reminder_and_its_expiry_refires(
     d.stop()
 
 
-def test_maintenance_window_for_now_mutes_and_its_end_fires(sim, config_with, daemon_procs,
-                                                            json_receiver, cli):
+def test_maintenance_window_for_now_mutes_and_its_end_fires(
+    sim, config_with, daemon_procs, json_receiver, cli
+):
     zone = ZoneInfo("Asia/Tokyo")  # not UTC, to show the window's own zone is used
     start = (datetime.now(zone) - timedelta(seconds=1)).replace(microsecond=0)
     seconds = 12
     end = start.timestamp() + seconds
-    config = config_with(failure_threshold=1, maintenance=[{
-        "name": "bot deploy", "start": start.strftime("%H:%M:%S"), "duration": f"{seconds}s",
-        "timezone": "Asia/Tokyo", "accounts": ["main"]}])
+    config = config_with(
+        failure_threshold=1,
+        maintenance=[
+            {
+                "name": "bot deploy",
+                "start": start.strftime("%H:%M:%S"),
+                "duration": f"{seconds}s",
+                "timezone": "Asia/Tokyo",
+                "accounts": ["main"],
+            }
+        ],
+    )
     sim.set_fault("hedge_mode", account="main")
     d = daemon_procs(config)
     d.wait_runs(2)
@@ -135,7 +172,8 @@ def test_maintenance_window_for_now_mutes_and_its_end_fires(sim, config_with, da
 
 
 def test_flapping_check_with_success_threshold_3_sends_one_alert_not_pairs(
-        sim, config_with, daemon_procs, json_receiver):
+    sim, config_with, daemon_procs, json_receiver
+):
     d = daemon_procs(config_with(failure_threshold=1, success_threshold=3))
     d.wait_runs(1)
     for n in range(8):  # broken, fixed, broken, ... one run each
@@ -150,16 +188,21 @@ def test_flapping_check_with_success_threshold_3_sends_one_alert_not_pairs(
     assert wait_until(lambda: len(json_receiver.messages) >= 2, 20), d.log
     d.wait_more_runs(1)
     d.stop()
-    assert titles(json_receiver) == ["[CRITICAL] main: position_mode",
-                                     "[RESOLVED] main: position_mode"]
+    assert titles(json_receiver) == [
+        "[CRITICAL] main: position_mode",
+        "[RESOLVED] main: position_mode",
+    ]
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (["--for", "soon", "--reason", "x"], 3, "--for: 'soon' is not a duration"),
-    (["--for", "1h", "--reason", "x", "--account", "nope"], 3, "--account: no account 'nope'"),
-    (["--for", "1h", "--reason", "x", "--check", "clok"], 3, "--check: unknown check 'clok'"),
-    (["--for", "1h", "--reason", "  "], 3, "--reason"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (["--for", "soon", "--reason", "x"], 3, "--for: 'soon' is not a duration"),
+        (["--for", "1h", "--reason", "x", "--account", "nope"], 3, "--account: no account 'nope'"),
+        (["--for", "1h", "--reason", "x", "--check", "clok"], 3, "--check: unknown check 'clok'"),
+        (["--for", "1h", "--reason", "  "], 3, "--reason"),
+    ],
+)
 def test_silence_add_bad_input_is_one_line(config_with, cli, args, code, words):
     p = cli("silence", "add", "--config", str(config_with()), *args)
     assert p.returncode == code

@@ -22,8 +22,12 @@ def account(sim):
 @pytest.fixture
 def config_for(make_config, account):
     def make(**extra):
-        acc = {"name": "main", "api_key": account.api_key, "api_secret": account.api_secret,
-               "min_available": {"USDT": 100}}
+        acc = {
+            "name": "main",
+            "api_key": account.api_key,
+            "api_secret": account.api_secret,
+            "min_available": {"USDT": 100},
+        }
         acc.update(extra)
         return make_config([acc])
 
@@ -36,8 +40,15 @@ def test_healthy_account_is_ok_everywhere(config_for):
     assert report.status == Status.OK
     # every check but the two that need `symbols`
     assert {r.check for r in report.results} == {
-        "clock", "api_key", "position_mode", "trading_status", "balance", "leverage",
-        "rate_limit", "system_status"}
+        "clock",
+        "api_key",
+        "position_mode",
+        "trading_status",
+        "balance",
+        "leverage",
+        "rate_limit",
+        "system_status",
+    }
     assert all(r.codes == [] for r in report.results)
 
 
@@ -72,10 +83,12 @@ CONDITIONS = [
 ]
 
 
-@pytest.mark.parametrize("fault,scoped,check,status,codes,words", CONDITIONS,
-                         ids=[c[0] for c in CONDITIONS])
-def test_condition_is_detected_with_its_binance_code(sim, config_for, fault, scoped, check,
-                                                     status, codes, words):
+@pytest.mark.parametrize(
+    "fault,scoped,check,status,codes,words", CONDITIONS, ids=[c[0] for c in CONDITIONS]
+)
+def test_condition_is_detected_with_its_binance_code(
+    sim, config_for, fault, scoped, check, status, codes, words
+):
     sim.set_fault(fault, account="main" if scoped else None)
     report = run_once(config_for())
     r = result(report, check)
@@ -183,8 +196,9 @@ def test_ban_is_critical_and_remembered_across_runs(sim, config_for, fault):
     n = len(sim.requests)
     report = run_once(path)  # a new process would read the same state dir
     later = [q.path for q in sim.requests[n:]]
-    assert not [p for p in later if p.startswith("/fapi")], \
+    assert not [p for p in later if p.startswith("/fapi")], (
         "nothing may be sent to a banned host before the ban ends"
+    )
     assert result(report, "rate_limit").status == Status.CRITICAL
     assert "paused until" in result(report, "position_mode").summary
     if fault == "rate_limited":  # a 429 on futures does not stop the spot host
@@ -193,8 +207,9 @@ def test_ban_is_critical_and_remembered_across_runs(sim, config_for, fault):
 
 def test_ban_without_retry_after_uses_the_banned_until_time_in_the_message(sim, config_for):
     path = config_for()
-    sim.set_fault("banned", scope="/api", retry_after=None,
-                  until_ms=int(time.time() * 1000) + 600_000)
+    sim.set_fault(
+        "banned", scope="/api", retry_after=None, until_ms=int(time.time() * 1000) + 600_000
+    )
     run_once(path)
     cfg = load_config(path)
     state = StateDB.open(cfg.state_dir())
@@ -213,8 +228,9 @@ def test_ed25519_key_account_works(sim, make_config, tmp_path):
     pem_file = tmp_path / "ed.pem"
     pem_file.write_text(pem)
     pem_file.chmod(0o600)
-    path = make_config([{"name": "main", "api_key": acct.api_key,
-                         "private_key_file": str(pem_file)}])
+    path = make_config(
+        [{"name": "main", "api_key": acct.api_key, "private_key_file": str(pem_file)}]
+    )
     report = run_once(path)
     assert report.status == Status.OK, [(r.check, r.summary) for r in report.results]
     assert result(report, "api_key").details["signing"] == "ed25519/rsa"

@@ -10,8 +10,18 @@ from support.runs import result, run_once
 
 from healthcheck.model.result import Status
 
-ALL = {"clock", "api_key", "position_mode", "trading_status", "balance", "symbols",
-       "open_orders", "leverage", "system_status", "rate_limit"}
+ALL = {
+    "clock",
+    "api_key",
+    "position_mode",
+    "trading_status",
+    "balance",
+    "symbols",
+    "open_orders",
+    "leverage",
+    "system_status",
+    "rate_limit",
+}
 
 
 @pytest.fixture
@@ -22,9 +32,14 @@ def account(sim):
 @pytest.fixture
 def config_for(make_config, account):
     def make(**extra):
-        acc = {"name": "main", "api_key": account.api_key, "api_secret": account.api_secret,
-               "markets": ["coinm"], "symbols": ["BTCUSD_PERP", "ETHUSD_PERP"],
-               "order_size": 300}
+        acc = {
+            "name": "main",
+            "api_key": account.api_key,
+            "api_secret": account.api_secret,
+            "markets": ["coinm"],
+            "symbols": ["BTCUSD_PERP", "ETHUSD_PERP"],
+            "order_size": 300,
+        }
         acc.update(extra)
         return make_config([acc])
 
@@ -50,8 +65,7 @@ def test_healthy_coinm_account_is_ok_on_dapi_only(config_for, sim):
 
 def test_coinm_order_size_is_usd_in_whole_contracts(config_for, sim):
     # 50 USD is 0 contracts of BTCUSD_PERP (100 USD each): the order fails with -4004
-    r = result(run_once(config_for(order_size=50, symbols=["BTCUSD_PERP"]), {"symbols"}),
-               "symbols")
+    r = result(run_once(config_for(order_size=50, symbols=["BTCUSD_PERP"]), {"symbols"}), "symbols")
     assert r.status is Status.CRITICAL and r.codes == [-4004]
     assert "0 contract(s) of 100 USD" in r.summary
     row = r.details["symbols"][0]
@@ -67,15 +81,18 @@ def test_coinm_hedge_mode_is_minus_4061(config_for, sim, account):
 def test_coinm_mode_shared_with_usdm_works_either_way(config_for, sim, account):
     # Binance's CM migration may give both markets one mode: USD-M's hedge shows on COIN-M too
     sim.set_fault("hedge_mode", account="main")
-    cfg = config_for(markets=["usdm", "coinm"], symbols={"coinm": ["BTCUSD_PERP"]},
-                     position_mode="hedge")
+    cfg = config_for(
+        markets=["usdm", "coinm"], symbols={"coinm": ["BTCUSD_PERP"]}, position_mode="hedge"
+    )
     r = result(run_once(cfg, {"position_mode"}), "position_mode")
     assert r.status is Status.OK, r.summary
     assert r.details["position_mode"] == "hedge"
 
 
-@pytest.mark.parametrize("fault, status", [("coinm_margin_warning", Status.WARNING),
-                                           ("coinm_margin_critical", Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "fault, status",
+    [("coinm_margin_warning", Status.WARNING), ("coinm_margin_critical", Status.CRITICAL)],
+)
 def test_coinm_margin_ratio_per_coin_alerts(config_for, sim, fault, status):
     sim.set_fault(fault, account="main")
     r = result(run_once(config_for(), {"balance"}), "balance")
@@ -92,6 +109,7 @@ def test_coinm_leverage_cap_is_base_asset_quantity(config_for, sim, account):
     # 60 BTC at 20x is over the 50 BTC qtyCap of the 20x bracket (3600 contracts of 100 USD at
     # 6000 USD/BTC would be 60 BTC): -2027
     from healthcheck.simulator import coinm
+
     coinm.set_position(account, "BTCUSD_PERP", 3600)
     sim.markets["coinm"]["BTCUSD_PERP"].price = sim.markets["coinm"]["BTCUSD_PERP"].price / 10
     r = result(run_once(config_for(), {"leverage"}), "leverage")
@@ -101,6 +119,7 @@ def test_coinm_leverage_cap_is_base_asset_quantity(config_for, sim, account):
 
 def test_coinm_open_orders_against_max_num_orders(config_for, sim, account):
     from healthcheck.simulator import coinm
+
     for _ in range(170):
         coinm.add_open_order(account, "BTCUSD_PERP")
     r = result(run_once(config_for(symbols=["BTCUSD_PERP"]), {"open_orders"}), "open_orders")
@@ -109,10 +128,10 @@ def test_coinm_open_orders_against_max_num_orders(config_for, sim, account):
 
 # ---------------------------------------------------------------------- Portfolio Margin
 
+
 def test_pm_account_auto_detected_never_a_bad_key(config_for, sim, account):
     sim.set_fault("portfolio_margin", account="main")
-    cfg = config_for(markets=["usdm", "coinm"], symbols={"usdm": ["BTCUSDT"]},
-                     order_size=300)
+    cfg = config_for(markets=["usdm", "coinm"], symbols={"usdm": ["BTCUSDT"]}, order_size=300)
     first = run_once(cfg, ALL)
     bad = {c: s for c, s in _statuses(first).items() if s[0] is not Status.OK}
     assert bad == {}
@@ -134,7 +153,6 @@ def test_classic_account_auto_settles_without_touching_papi(config_for, sim):
     report = run_once(config_for(markets=["usdm"], symbols=["BTCUSDT"]), ALL)
     assert all(s[0] is Status.OK for s in _statuses(report).values()), _statuses(report)
     assert not any(r.path.startswith("/papi/") for r in sim.requests)
-
 
 
 def test_daemon_schedule_moves_to_papi_once_auto_finds_portfolio_margin(config_for, sim):
@@ -163,36 +181,48 @@ def test_daemon_schedule_moves_to_papi_once_auto_finds_portfolio_margin(config_f
     finally:
         d._shutdown()
 
-@pytest.mark.parametrize("fault, status", [("uni_mmr_low", Status.WARNING),
-                                           ("uni_mmr_critical", Status.CRITICAL)])
+
+@pytest.mark.parametrize(
+    "fault, status", [("uni_mmr_low", Status.WARNING), ("uni_mmr_critical", Status.CRITICAL)]
+)
 def test_pm_uni_mmr_alerts(config_for, sim, fault, status):
     sim.set_fault("portfolio_margin", account="main")
     sim.set_fault(fault, account="main")
-    r = result(run_once(config_for(markets=["usdm"], symbols=["BTCUSDT"]), {"balance"}),
-               "balance")
+    r = result(run_once(config_for(markets=["usdm"], symbols=["BTCUSDT"]), {"balance"}), "balance")
     assert r.status is status and "uniMMR" in r.summary, r.summary
 
 
 def test_pm_account_status_is_named(config_for, sim):
     sim.set_fault("portfolio_margin", account="main")
     sim.set_fault("pm_reduce_only", account="main")
-    r = result(run_once(config_for(markets=["usdm"], symbols=["BTCUSDT"]), {"trading_status"}),
-               "trading_status")
+    r = result(
+        run_once(config_for(markets=["usdm"], symbols=["BTCUSDT"]), {"trading_status"}),
+        "trading_status",
+    )
     assert r.status is Status.CRITICAL and "REDUCE_ONLY" in r.summary
 
 
 def test_pm_hedge_mode_is_minus_4061_through_papi(config_for, sim):
     sim.set_fault("portfolio_margin", account="main")
     sim.set_fault("hedge_mode", account="main")
-    r = result(run_once(config_for(markets=["usdm"], portfolio_margin=True,
-                                   symbols=["BTCUSDT"]), {"position_mode"}), "position_mode")
+    r = result(
+        run_once(
+            config_for(markets=["usdm"], portfolio_margin=True, symbols=["BTCUSDT"]),
+            {"position_mode"},
+        ),
+        "position_mode",
+    )
     assert r.status is Status.CRITICAL and r.codes == [-4061]
 
 
 def test_pm_account_configured_classic_is_told_to_switch_not_key_problem(config_for, sim):
     sim.set_fault("portfolio_margin", account="main")
-    r = result(run_once(config_for(markets=["usdm"], portfolio_margin=False,
-                                   symbols=["BTCUSDT"]), {"api_key"}), "api_key")
+    r = result(
+        run_once(
+            config_for(markets=["usdm"], portfolio_margin=False, symbols=["BTCUSDT"]), {"api_key"}
+        ),
+        "api_key",
+    )
     assert r.status is Status.CRITICAL and "Portfolio Margin account" in r.summary
     assert -2015 not in r.codes and "portfolio_margin" in r.fix
 
@@ -208,8 +238,10 @@ def test_no_new_market_costs_more_per_account_than_usdm():
     usd = ["BTCUSD_PERP", "ETHUSD_PERP", "BNBUSD_PERP", "SOLUSD_PERP", "XRPUSD_PERP"]
 
     def share(**acc):
-        cfg = parse_config({"accounts": [{"name": "a", "api_key": "A" * 64,
-                                          "api_secret": "S" * 64, **acc}]}, secrets=False)
+        cfg = parse_config(
+            {"accounts": [{"name": "a", "api_key": "A" * 64, "api_secret": "S" * 64, **acc}]},
+            secrets=False,
+        )
         return per_account_share(cost(cfg))["a"]
 
     usdm = share(markets=["usdm"], symbols=usdt, order_size=50, portfolio_margin=False)["fapi"]

@@ -35,10 +35,22 @@ def url(raw: str) -> AlertUrl:
 def queue(db: StateDB, dest: AlertUrl, alert_id: str = "a1") -> None:
     from healthcheck.storage.state import dest_fingerprint
 
-    db.commit_cycle({}, [OutboxRow(dest=dest_fingerprint(dest.url.reveal()), title="t",
-                                   body=f"b\nAlert id: {alert_id}", notify_type="failure",
-                                   alert_id=alert_id, kind="FIRING", created_at=T0,
-                                   next_attempt_at=T0)], [])
+    db.commit_cycle(
+        {},
+        [
+            OutboxRow(
+                dest=dest_fingerprint(dest.url.reveal()),
+                title="t",
+                body=f"b\nAlert id: {alert_id}",
+                notify_type="failure",
+                alert_id=alert_id,
+                kind="FIRING",
+                created_at=T0,
+                next_attempt_at=T0,
+            )
+        ],
+        [],
+    )
 
 
 def test_webhook_answering_in_6_s_gets_the_alert_once(tmp_path: Path) -> None:
@@ -55,17 +67,21 @@ def test_webhook_answering_in_6_s_gets_the_alert_once(tmp_path: Path) -> None:
         db.close()
 
 
-@pytest.mark.parametrize("raw,budget", [
-    ("json://127.0.0.1:9/x?rto=30", 5.0),
-    ("json://127.0.0.1:9/x", 30.0),
-    ("mailto://127.0.0.1:9?from=a@x.test&to=b@x.test", 3.0),
-])
+@pytest.mark.parametrize(
+    "raw,budget",
+    [
+        ("json://127.0.0.1:9/x?rto=30", 5.0),
+        ("json://127.0.0.1:9/x", 30.0),
+        ("mailto://127.0.0.1:9?from=a@x.test&to=b@x.test", 3.0),
+    ],
+)
 def test_apprise_socket_timeouts_fit_the_delivery_deadline(raw: str, budget: float) -> None:
     obj, error = _load(raw, budget)
     assert obj is not None, error
     service = obj[0]
     total = service.socket_connect_timeout + (
-        0 if hasattr(service, "smtp_host") else service.socket_read_timeout)
+        0 if hasattr(service, "smtp_host") else service.socket_read_timeout
+    )
     assert total <= budget
     if not hasattr(service, "smtp_host"):
         assert service.socket_read_timeout >= budget * 0.5  # a slow receiver has time
@@ -80,14 +96,17 @@ def account(sim):
 
 
 def daemon_config(make_config, account, urls: list[str], **alerts):
-    return make_config([{"name": "main", "api_key": account.api_key,
-                         "api_secret": account.api_secret}],
-                       sections={"alerts": {"urls": urls, "failure_threshold": 1,
-                                            "retry_backoff_max": 1, **alerts}})
+    return make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+        sections={
+            "alerts": {"urls": urls, "failure_threshold": 1, "retry_backoff_max": 1, **alerts}
+        },
+    )
 
 
 def test_sighup_during_a_slow_successful_delivery_sends_it_once(
-        sim, make_config, account, start_daemon) -> None:
+    sim, make_config, account, start_daemon
+) -> None:
     with JsonReceiver() as rx:
         rx.hang_seconds = 6.0
         config = daemon_config(make_config, account, [rx.url], delivery_timeout=20)
@@ -151,14 +170,17 @@ def hanging_json() -> Iterator[JsonReceiver]:
 
 def pending_rows(state_dir: Path) -> int:
     with sqlite3.connect(f"file:{state_dir}/state.db?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
-                                " AND dropped_at IS NULL").fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+            ).fetchone()[0]
+        )
 
 
 @pytest.mark.parametrize("channel", ["smtp_never_speaks", "json_rto_30"])
 def test_sigterm_exits_within_10_s_whatever_the_channel_does(
-        sim, make_config, account, start_daemon, tmp_path, silent_smtp, hanging_json,
-        channel) -> None:
+    sim, make_config, account, start_daemon, tmp_path, silent_smtp, hanging_json, channel
+) -> None:
     if channel == "smtp_never_speaks":
         target = f"mailto://127.0.0.1:{silent_smtp.port}?from=hc@x.test&to=ops@x.test"
         started = lambda: silent_smtp.accepted >= 1  # noqa: E731

@@ -71,8 +71,7 @@ def account_entry(sim, name, **extra):
 
 def twin_account(futures_sim, entry):
     """Register the same key on a second simulator that serves this account's futures."""
-    futures_sim.add_account(entry["name"], api_key=entry["api_key"],
-                            api_secret=entry["api_secret"])
+    futures_sim.add_account(entry["name"], api_key=entry["api_key"], api_secret=entry["api_secret"])
     return {**entry, "futures_url": futures_sim.url}
 
 
@@ -147,13 +146,13 @@ TRANSPORT = {
 
 
 def test_transport_faults_give_unknown_with_reason_and_schedule_holds(
-        big_sim, make_config, start_daemon, tmp_path):
+    big_sim, make_config, start_daemon, tmp_path
+):
     sim = big_sim
     accounts = [account_entry(sim, "healthy"), account_entry(sim, "slow")]
     for fault in TRANSPORT:
         accounts.append(account_entry(sim, fault))
-    accounts.append(account_entry(sim, "refused",
-                                  futures_url=f"http://127.0.0.1:{closed_port()}"))
+    accounts.append(account_entry(sim, "refused", futures_url=f"http://127.0.0.1:{closed_port()}"))
     for fault, (params, _) in TRANSPORT.items():
         sim.set_fault(fault, scope="/fapi", account=fault, **params)
     # answers just under the timeout are slow, not broken
@@ -172,8 +171,11 @@ def test_transport_faults_give_unknown_with_reason_and_schedule_holds(
     assert_never_ok(states, "refused", FUTURES_CHECKS, log, ["connection refused"])
     # the faults stayed with their accounts: the control and the slow account are fine
     for name in ("healthy", "slow"):
-        bad = {c: s.last_summary for (a, c), s in states.items()
-               if a == name and s.last_status != Status.OK}
+        bad = {
+            c: s.last_summary
+            for (a, c), s in states.items()
+            if a == name and s.last_status != Status.OK
+        }
         assert bad == {}, (name, bad)
     slow_hits = [r for r in sim.requests if r.account_name == "slow" and r.path.startswith("/fapi")]
     assert slow_hits and all(r.status == 200 for r in slow_hits)
@@ -191,8 +193,10 @@ def test_dns_failure_of_the_futures_host(sim, make_config, start_daemon, tmp_pat
             pass  # fails fast: what this test needs
         else:
             pytest.skip(f"{host} resolves here")
-    accounts = [account_entry(sim, "healthy"),
-                account_entry(sim, "dns", futures_url=f"http://{host}:1")]
+    accounts = [
+        account_entry(sim, "healthy"),
+        account_entry(sim, "dns", futures_url=f"http://{host}:1"),
+    ]
     d = start_daemon(make_config(accounts, sections=daemon_sections()))
     d.wait_runs(2, timeout=30)
     assert_keeps_schedule(d, 3.0)
@@ -222,7 +226,8 @@ BURST = 0.5  # requests already in flight when the first 418/429 came back
 
 
 def test_429_and_418_without_retry_after_pause_the_host(
-        big_sim, extra_sims, make_config, start_daemon, tmp_path):
+    big_sim, extra_sims, make_config, start_daemon, tmp_path
+):
     """Three futures hosts: 429 with Retry-After, 429 without, 418 without Retry-After."""
     sim = big_sim
     hosts = {name: extra_sims() for name in ("r429", "r429_none", "r418_none")}
@@ -241,12 +246,16 @@ def test_429_and_418_without_retry_after_pause_the_host(
     t_set = time.time()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not (
-            first_with_status(hosts["r429"], 429) and first_with_status(hosts["r429_none"], 429)
-            and first_with_status(hosts["r418_none"], 418)):
+        first_with_status(hosts["r429"], 429)
+        and first_with_status(hosts["r429_none"], 429)
+        and first_with_status(hosts["r418_none"], 418)
+    ):
         time.sleep(0.05)
-    hit = {"r429": first_with_status(hosts["r429"], 429),
-           "r429_none": first_with_status(hosts["r429_none"], 429),
-           "r418_none": first_with_status(hosts["r418_none"], 418)}
+    hit = {
+        "r429": first_with_status(hosts["r429"], 429),
+        "r429_none": first_with_status(hosts["r429_none"], 429),
+        "r418_none": first_with_status(hosts["r418_none"], 418),
+    }
     assert all(hit.values()), (hit, d.log[-3000:])
     assert all(h.ts >= t_set for h in hit.values())
     assert_keeps_schedule(d, 5.0)
@@ -268,8 +277,10 @@ def test_429_and_418_without_retry_after_pause_the_host(
     assert end - hit["r418_none"].ts > 3  # longer than the simulator's own 2 s ban
 
     states = load_states(tmp_path / "state")
-    for name, words in (("r429_none", ["HTTP 429", "rate limited"]),
-                        ("r418_none", ["HTTP 418", "banned"])):
+    for name, words in (
+        ("r429_none", ["HTTP 429", "rate limited"]),
+        ("r418_none", ["HTTP 418", "banned"]),
+    ):
         assert_never_ok_after_fault(states, name, words)
         rl = states[(name, "rate_limit")]
         assert rl.last_status == Status.CRITICAL and -1003 in rl.last_codes, rl.last_summary
@@ -286,13 +297,13 @@ def assert_never_ok_after_fault(states, account, words):
     for check in FUTURES_CHECKS:
         st = states[(account, check)]
         assert st.last_status == Status.UNKNOWN, (account, check, st.last_summary)
-        assert "not sent" in st.last_summary and "paused until" in st.last_summary, \
-            st.last_summary
+        assert "not sent" in st.last_summary and "paused until" in st.last_summary, st.last_summary
         assert any(w in st.last_summary for w in words), st.last_summary
 
 
 def test_418_with_retry_after_silences_the_host_across_a_restart(
-        big_sim, extra_sims, make_config, start_daemon, tmp_path):
+    big_sim, extra_sims, make_config, start_daemon, tmp_path
+):
     sim = big_sim
     fsim = extra_sims()
     accounts = [twin_account(fsim, account_entry(sim, "main"))]
@@ -322,8 +333,9 @@ def test_418_with_retry_after_silences_the_host_across_a_restart(
     assert during == [], [(r.path, r.status, round(r.ts - ban_end, 2)) for r in during]
     # after the ban the host is asked again and the checks recover
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(r.status == 200 and r.ts > ban_end
-                                                  for r in fapi_requests(fsim)):
+    while time.monotonic() < deadline and not any(
+        r.status == 200 and r.ts > ban_end for r in fapi_requests(fsim)
+    ):
         time.sleep(0.1)
     d2.wait_more_runs(1)
     assert d2.stop() == 0

@@ -32,9 +32,17 @@ pytestmark = pytest.mark.slow
 SCALE = 10
 N = 20
 DEFAULT_INTERVALS = {  # the checks' defaults (README, [checks.<id>])
-    "clock": 60, "api_key": 600, "position_mode": 60, "trading_status": 120, "balance": 60,
-    "symbols": 300, "open_orders": 120, "leverage": 300, "system_status": 300,
-    "rate_limit": 60, "bot_errors": 60,
+    "clock": 60,
+    "api_key": 600,
+    "position_mode": 60,
+    "trading_status": 120,
+    "balance": 60,
+    "symbols": 300,
+    "open_orders": 120,
+    "leverage": 300,
+    "system_status": 300,
+    "rate_limit": 60,
+    "bot_errors": 60,
 }
 
 
@@ -56,17 +64,32 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
     accounts = []
     for i in range(N):
         a = sim.add_account(f"bot{i}")
-        accounts.append({"name": f"bot{i}", "api_key": a.api_key, "api_secret": a.api_secret,
-                         "symbols": ["BTCUSDT", "ETHUSDT"]})
+        accounts.append(
+            {
+                "name": f"bot{i}",
+                "api_key": a.api_key,
+                "api_secret": a.api_secret,
+                "symbols": ["BTCUSDT", "ETHUSDT"],
+            }
+        )
     checks = {c: {"interval": v / SCALE} for c, v in DEFAULT_INTERVALS.items()}
     cfg = write_config(
-        tmp_path / "config.toml", sim_url=sim.url, accounts=accounts,
-        ntp=[r.server_string for r in ntp_servers], state_dir=tmp_path / "state",
-        sections={"daemon": {"interval": 60 / SCALE, "request_timeout": 10,
-                              "weight_budget_share": 0.1},  # the default
-                  "alerts": {"urls": [json_receiver.url]},
-                  "metrics": {"listen": "127.0.0.1:0"},
-                  "checks": checks})
+        tmp_path / "config.toml",
+        sim_url=sim.url,
+        accounts=accounts,
+        ntp=[r.server_string for r in ntp_servers],
+        state_dir=tmp_path / "state",
+        sections={
+            "daemon": {
+                "interval": 60 / SCALE,
+                "request_timeout": 10,
+                "weight_budget_share": 0.1,
+            },  # the default
+            "alerts": {"urls": [json_receiver.url]},
+            "metrics": {"listen": "127.0.0.1:0"},
+            "checks": checks,
+        },
+    )
     started = time.monotonic()
     d = DaemonProc(cfg, tmp_path / "daemon.log").start()
     try:
@@ -103,8 +126,15 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
             states = db.load_check_states()
         now, up = time.time(), time.monotonic() - started
         for i in range(N):
-            for c in ("clock", "api_key", "position_mode", "trading_status", "balance",
-                      "open_orders", "leverage"):
+            for c in (
+                "clock",
+                "api_key",
+                "position_mode",
+                "trading_status",
+                "balance",
+                "open_orders",
+                "leverage",
+            ):
                 s = states.get((f"bot{i}", c))
                 every = sched["intervals"][c]
                 if i / N * every > up - 5:  # account i's first turn is i/N into the interval
@@ -112,8 +142,7 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
                 assert s is not None, (i, c)
                 assert now - s.last_run_ts <= 3 * every, (i, c)
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
-        m = re.search(rb'binance_healthcheck_weight_stretch_factor\{pool="fapi"\} ([0-9.]+)',
-                      text)
+        m = re.search(rb'binance_healthcheck_weight_stretch_factor\{pool="fapi"\} ([0-9.]+)', text)
         assert m and float(m.group(1)) == pytest.approx(sched["stretch_factor"]["fapi"], 0.01)
 
         # a fault on every account alerts for each one within 3 (scaled) minutes
@@ -139,7 +168,8 @@ def test_twenty_accounts_on_one_ip(tmp_path, sim, ntp_servers, json_receiver, cl
 
 
 def test_a_fault_is_confirmed_within_a_quarter_interval_not_a_whole_one(
-        tmp_path, sim, ntp_servers, json_receiver):
+    tmp_path, sim, ntp_servers, json_receiver
+):
     """failure_threshold = 2 bad runs: the second comes a quarter interval after the first, so
     a fault alerts about one (stretched) interval after it began, not two. position_mode runs
     every 12 s here; its confirming run comes 3 s after the first bad one (before: 12 s)."""
@@ -148,12 +178,17 @@ def test_a_fault_is_confirmed_within_a_quarter_interval_not_a_whole_one(
     checks = {c: {"interval": 600} for c in DEFAULT_INTERVALS}
     checks["position_mode"] = {"interval": every}
     cfg = write_config(
-        tmp_path / "config.toml", sim_url=sim.url,
+        tmp_path / "config.toml",
+        sim_url=sim.url,
         accounts=[{"name": "main", "api_key": a.api_key, "api_secret": a.api_secret}],
-        ntp=[r.server_string for r in ntp_servers], state_dir=tmp_path / "state",
-        sections={"daemon": {"interval": every},
-                  "alerts": {"urls": [json_receiver.url], "failure_threshold": 2},
-                  "checks": checks})
+        ntp=[r.server_string for r in ntp_servers],
+        state_dir=tmp_path / "state",
+        sections={
+            "daemon": {"interval": every},
+            "alerts": {"urls": [json_receiver.url], "failure_threshold": 2},
+            "checks": checks,
+        },
+    )
     d = DaemonProc(cfg, tmp_path / "daemon.log").start()
     try:
         assert wait_until(lambda: "run 2:" in d.log, 30, 0.1), d.log[-2000:]
@@ -161,8 +196,9 @@ def test_a_fault_is_confirmed_within_a_quarter_interval_not_a_whole_one(
         # turn (before, every check ran once more at the next tick)
         assert re.search(r"run 2: .*; checks (bot_alive,)?position_mode;", d.log), d.log[-2000:]
         sim.set_fault("hedge_mode", account="main")
-        assert wait_until(lambda: re.search(r"main position_mode: \w+ -> CRITICAL", d.log),
-                          2 * every + 10, 0.05), d.log[-2000:]
+        assert wait_until(
+            lambda: re.search(r"main position_mode: \w+ -> CRITICAL", d.log), 2 * every + 10, 0.05
+        ), d.log[-2000:]
         first_bad = time.monotonic()
         assert wait_until(lambda: json_receiver.messages, 2 * every + 10, 0.05), d.log[-2000:]
         # the confirming run (and the alert) a quarter interval (3 s) after the first bad one,

@@ -39,16 +39,28 @@ from healthcheck.storage.state import StateDB
 pytestmark = pytest.mark.slow
 
 ALERT_ID_RE = re.compile(r"^Alert id: (\w+)$", re.MULTILINE)
-LIBFAKETIME = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-                                "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
-                                "/usr/lib/faketime/libfaketimeMT.so.1")
-                    if os.path.exists(p)), None)
+LIBFAKETIME = next(
+    (
+        p
+        for p in (
+            "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+            "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+            "/usr/lib/faketime/libfaketimeMT.so.1",
+        )
+        if os.path.exists(p)
+    ),
+    None,
+)
 # (fault, the check it breaks) for the episodes of the kill -9 test
-EPISODE_FAULTS = [("hedge_mode", "position_mode"), ("margin_critical", "balance"),
-                  ("quant_locked", "trading_status")]
+EPISODE_FAULTS = [
+    ("hedge_mode", "position_mode"),
+    ("margin_critical", "balance"),
+    ("quant_locked", "trading_status"),
+]
 
 
 # ----------------------------------------------------------------------------------- helpers
+
 
 class LiveJsonReceiver(JsonReceiver):
     """A ``json://`` receiver that takes a message only if its sender is still connected when
@@ -122,8 +134,11 @@ def pending_rows(state_dir: Path) -> int:
     """Outbox rows not delivered yet, read from the daemon's database while it runs."""
     con = sqlite3.connect(state_dir / "state.db", timeout=5)
     try:
-        return int(con.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
-                               " AND dropped_at IS NULL").fetchone()[0])
+        return int(
+            con.execute(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND dropped_at IS NULL"
+            ).fetchone()[0]
+        )
     except sqlite3.OperationalError:  # not created yet
         return -1
     finally:
@@ -147,16 +162,29 @@ class NoOverrideDaemon(DaemonProc):
     """DaemonProc whose process obeys file permissions although it runs as root."""
 
     def start(self) -> NoOverrideDaemon:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-                            "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in (
+                "NOTIFY_SOCKET",
+                "WATCHDOG_USEC",
+                "WATCHDOG_PID",
+                "CREDENTIALS_DIRECTORY",
+                "STATE_DIRECTORY",
+            )
+        }
         env["PYTHONPATH"] = os.pathsep.join([str(SITE), str(REPO), env.get("PYTHONPATH", "")])
         env.update(self.extra_env)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "healthcheck", "run", "--config", str(self.config)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            preexec_fn=_drop_dac_override)
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=_drop_dac_override,
+        )
         return self
 
 
@@ -184,23 +212,33 @@ def daemons():
             d.kill()
 
 
-def write_daemon_config(path: Path, world, receiver, state_dir: Path, checks=None,
-                        **alerts) -> Path:
+def write_daemon_config(
+    path: Path, world, receiver, state_dir: Path, checks=None, **alerts
+) -> Path:
     sim, account, ntp = world
-    section = {"urls": [receiver.url], "failure_threshold": 1, "repeat_interval": 7200,
-               "retry_backoff_max": 1, "delivery_timeout": 5}
+    section = {
+        "urls": [receiver.url],
+        "failure_threshold": 1,
+        "repeat_interval": 7200,
+        "retry_backoff_max": 1,
+        "delivery_timeout": 5,
+    }
     section.update(alerts)
-    return write_config(path, sim_url=sim.url,
-                        accounts=[{"name": "main", "api_key": account.api_key,
-                                   "api_secret": account.api_secret}],
-                        ntp=[r.server_string for r in ntp], state_dir=state_dir,
-                        sections={"alerts": section, "checks": checks or {}})
+    return write_config(
+        path,
+        sim_url=sim.url,
+        accounts=[{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+        ntp=[r.server_string for r in ntp],
+        state_dir=state_dir,
+        sections={"alerts": section, "checks": checks or {}},
+    )
 
 
 def mount_tmpfs(path: Path, options: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    out = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True
+    )
     if out.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {out.stderr.strip()}")
 
@@ -225,16 +263,19 @@ def episode(sim, receiver, daemon, fault: str, n_before: int = 0) -> None:
 
 # -------------------------------------------------------------------------------- kill -9
 
+
 def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
-        world, receiver, daemons, tmp_path):
+    world, receiver, daemons, tmp_path
+):
     sim, _, _ = world
     seed = int(os.environ.get("BHC_FAULT_SEED") or random.SystemRandom().randrange(10**6))
     print(f"kill -9 test seed: {seed} (BHC_FAULT_SEED={seed} replays it)")
     rng = random.Random(seed)
     state_dir = tmp_path / "state"
     # two bad runs to alert: a kill can also land between them (the count must survive)
-    config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir,
-                                 failure_threshold=2)
+    config = write_daemon_config(
+        tmp_path / "config.toml", world, receiver, state_dir, failure_threshold=2
+    )
     sim.latency_ms = 250  # a run takes ~0.55 s of every 1 s tick: most instants are mid-run
     starts = 0
 
@@ -256,8 +297,9 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
             delay = rng.uniform(0.0, 1.8)
         time.sleep(delay)
         if how == "run":
-            assert wait_until(lambda: sim.requests and time.time() - sim.requests[-1].ts < 0.1,
-                              10), d.log[-3000:]
+            assert wait_until(
+                lambda: sim.requests and time.time() - sim.requests[-1].ts < 0.1, 10
+            ), d.log[-3000:]
         mid_run = bool(sim.requests) and time.time() - sim.requests[-1].ts < 0.3
         mid_delivery = receiver.inflight > 0
         d.kill()
@@ -284,8 +326,13 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
                 flip(fault, account="main")
             else:
                 flip(fault)
-            kill(d, phase, rng.choice(("run", "delivery")) if n else
-                 ("run" if phase == "alert" else "delivery"))
+            kill(
+                d,
+                phase,
+                rng.choice(("run", "delivery"))
+                if n
+                else ("run" if phase == "alert" else "delivery"),
+            )
             d = start()
             if rng.random() < 0.4:  # sometimes kill the restarted one mid-delivery too
                 kill(d, phase, "delivery")
@@ -296,8 +343,10 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
     assert d.stop() == 0
     msgs = receiver.messages
     got = titles(msgs)
-    print(f"{starts} daemon starts, {len(kills)} kills, {len(receiver.abandoned)} abandoned "
-          f"deliveries, messages: {got}")
+    print(
+        f"{starts} daemon starts, {len(kills)} kills, {len(receiver.abandoned)} abandoned "
+        f"deliveries, messages: {got}"
+    )
     # every episode: exactly one alert then exactly one resolved notice, for its check
     assert len(msgs) == 2 * episodes, got
     for n in range(episodes):
@@ -317,9 +366,11 @@ def test_kill_9_mid_run_and_mid_delivery_loses_and_duplicates_no_alert(
 
 # ------------------------------------------------------------------- state directory faults
 
+
 @pytest.mark.parametrize("how", ["chmod-0500", "read-only-mount"])
 def test_read_only_state_dir_logs_clearly_and_keeps_checking_and_alerting(
-        world, receiver, daemons, tmp_path, how):
+    world, receiver, daemons, tmp_path, how
+):
     sim, _, _ = world
     state_dir = tmp_path / "state"
     config = write_daemon_config(tmp_path / "config.toml", world, receiver, state_dir)
@@ -340,8 +391,11 @@ def test_read_only_state_dir_logs_clearly_and_keeps_checking_and_alerting(
         d.wait_runs(1)
         # a read-only mount is named as such (not "not writable by this user")
         what = "is not writable" if how == "chmod-0500" else "is on a read-only file system"
-        assert re.search(rf"state directory {re.escape(str(state_dir))} {what}.*"
-                         r"running without persistent state", d.log), d.log
+        assert re.search(
+            rf"state directory {re.escape(str(state_dir))} {what}.*"
+            r"running without persistent state",
+            d.log,
+        ), d.log
         episode(sim, receiver, d, "hedge_mode", 0)
         assert d.stop() == 0
         assert "Traceback" not in d.log, d.log
@@ -355,7 +409,8 @@ def test_read_only_state_dir_logs_clearly_and_keeps_checking_and_alerting(
 
 
 def test_state_dir_filling_up_while_running_logs_once_and_loses_no_alert(
-        world, receiver, daemons, tmp_path):
+    world, receiver, daemons, tmp_path
+):
     sim, _, _ = world
     state_dir = tmp_path / "state"
     mount_tmpfs(state_dir, "size=2m,mode=0700")
@@ -395,10 +450,12 @@ def test_state_dir_filling_up_while_running_logs_once_and_loses_no_alert(
         assert "writes work again" in d.log, d.log[-3000:]
         assert pending_rows(state_dir) == 0
         con = sqlite3.connect(state_dir / "state.db")
-        (data,) = con.execute("SELECT data FROM check_state WHERE check_id = 'position_mode'"
-                              ).fetchone()
-        delivered = con.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL"
-                                ).fetchone()[0]
+        (data,) = con.execute(
+            "SELECT data FROM check_state WHERE check_id = 'position_mode'"
+        ).fetchone()
+        delivered = con.execute(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL"
+        ).fetchone()[0]
         con.close()
         assert '"last_status":"OK"' in data and delivered == 2
         assert "Traceback" not in d.log
@@ -410,7 +467,8 @@ def test_state_dir_filling_up_while_running_logs_once_and_loses_no_alert(
 
 
 def test_corrupt_state_database_is_moved_aside_and_the_daemon_alerts(
-        world, receiver, daemons, tmp_path):
+    world, receiver, daemons, tmp_path
+):
     sim, _, _ = world
     state_dir = tmp_path / "state"
     state_dir.mkdir(mode=0o700)
@@ -420,8 +478,9 @@ def test_corrupt_state_database_is_moved_aside_and_the_daemon_alerts(
     d = DaemonProc(config, tmp_path / "daemon.log").start()
     daemons.append(d)
     d.wait_runs(1)
-    aside = [p for p in state_dir.glob("state.db.corrupt-*")
-             if not p.name.endswith(("-wal", "-shm"))]
+    aside = [
+        p for p in state_dir.glob("state.db.corrupt-*") if not p.name.endswith(("-wal", "-shm"))
+    ]
     assert len(aside) == 1, list(state_dir.iterdir())
     assert b"garbage" in aside[0].read_bytes()
     warnings = [line for line in d.log.splitlines() if line.startswith("WARNING")]
@@ -434,25 +493,40 @@ def test_corrupt_state_database_is_moved_aside_and_the_daemon_alerts(
 
 # ------------------------------------------------------------------------------ clock steps
 
+
 @pytest.mark.skipif(LIBFAKETIME is None, reason="libfaketime not installed (apt: faketime)")
 def test_wall_clock_step_back_and_forward_an_hour_keeps_the_pace_and_repeats_no_alert(
-        world, receiver, daemons, tmp_path):
+    world, receiver, daemons, tmp_path
+):
     sim, _, ntp = world
     stamp = tmp_path / "faketime"  # libfaketime re-reads the offset from here at every call
     stamp.write_text("+0\n")
     # the clock check would rightly alert about a daemon an hour off NTP; that is not what this
     # test is about (the other checks' signed requests use Binance's time, which follows the
     # step below); two bad runs to alert, so a run straddling the step cannot alert alone
-    config = write_daemon_config(tmp_path / "config.toml", world, receiver, tmp_path / "state",
-                                 checks={"clock": {"enabled": False}}, failure_threshold=2)
+    config = write_daemon_config(
+        tmp_path / "config.toml",
+        world,
+        receiver,
+        tmp_path / "state",
+        checks={"clock": {"enabled": False}},
+        failure_threshold=2,
+    )
     sim.set_fault("hedge_mode", account="main")
-    d = DaemonProc(config, tmp_path / "daemon.log", env={
-        "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(stamp),
-        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        # libfaketime's "monotonic fix" shifts the GIL's monotonic condition-variable waits
-        # by the fake offset: after a -1 h step the interpreter stalls (a harness artifact)
-        "FAKETIME_FORCE_MONOTONIC_FIX": "0",
-        "PYTHONFAULTHANDLER": "1"}).start()
+    d = DaemonProc(
+        config,
+        tmp_path / "daemon.log",
+        env={
+            "LD_PRELOAD": str(LIBFAKETIME),
+            "FAKETIME_TIMESTAMP_FILE": str(stamp),
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            # libfaketime's "monotonic fix" shifts the GIL's monotonic condition-variable waits
+            # by the fake offset: after a -1 h step the interpreter stalls (a harness artifact)
+            "FAKETIME_FORCE_MONOTONIC_FIX": "0",
+            "PYTHONFAULTHANDLER": "1",
+        },
+    ).start()
     daemons.append(d)
     assert wait_until(lambda: len(receiver.messages) == 1, 20), d.log[-3000:]
     d.wait_more_runs(1)
@@ -485,4 +559,3 @@ def test_wall_clock_step_back_and_forward_an_hour_keeps_the_pace_and_repeats_no_
     assert len(set(ids)) == 2
     assert d.log.count("wall clock stepped by") == 2, d.log
     assert "Traceback" not in d.log
-

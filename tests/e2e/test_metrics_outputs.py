@@ -53,11 +53,11 @@ def test_json_and_nagios_together_is_a_usage_error(make_config, cli):
     assert r.returncode == 3 and "cannot be combined" in r.stderr and r.stdout == ""
 
 
-def test_prometheus_textfile_is_written_whole_and_without_secrets(sim, make_config, cli,
-                                                                   tmp_path):
+def test_prometheus_textfile_is_written_whole_and_without_secrets(sim, make_config, cli, tmp_path):
     acct = sim.add_account("textfile")
-    config = make_config([{"name": "textfile", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}])
+    config = make_config(
+        [{"name": "textfile", "api_key": acct.api_key, "api_secret": acct.api_secret}]
+    )
     out_dir = tmp_path / "textfile"
     out_dir.mkdir()
     path = out_dir / "binance.prom"
@@ -69,9 +69,21 @@ def test_prometheus_textfile_is_written_whole_and_without_secrets(sim, make_conf
     text = path.read_text()
     s = parse(text)
     assert s[(f"{P}_check_status", (("account", "textfile"), ("check", "position_mode")))] == 2
-    assert s[(f"{P}_predicted_error", (("account", "textfile"), ("check", "position_mode"),
-                                       ("code", "-4061"), ("kind", "now"),
-                                       ("product", "usdm")))] == 1
+    assert (
+        s[
+            (
+                f"{P}_predicted_error",
+                (
+                    ("account", "textfile"),
+                    ("check", "position_mode"),
+                    ("code", "-4061"),
+                    ("kind", "now"),
+                    ("product", "usdm"),
+                ),
+            )
+        ]
+        == 1
+    )
     assert s[(f"{P}_last_run_timestamp_seconds", ())] == pytest.approx(time.time(), abs=120)
     assert acct.api_key not in text and acct.api_secret not in text
     assert os.listdir(out_dir) == ["binance.prom"]  # the temporary file was renamed, not left
@@ -98,9 +110,10 @@ def get(url: str, method: str = "GET") -> tuple[int, str]:
 @pytest.mark.slow
 def test_daemon_serves_metrics_on_loopback_without_secrets(sim, make_config, daemon_procs):
     acct = sim.add_account("main")
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}],
-                         sections={"metrics": {"listen": "127.0.0.1:0"}})
+    config = make_config(
+        [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}],
+        sections={"metrics": {"listen": "127.0.0.1:0"}},
+    )
     d = daemon_procs(config)
     port = metrics_port(d)
     d.wait_runs(1)
@@ -150,17 +163,23 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 @pytest.mark.slow
-def test_daemon_metrics_show_undelivered_alerts_and_delivery_failures(sim, make_config,
-                                                                      daemon_procs,
-                                                                      json_receiver):
+def test_daemon_metrics_show_undelivered_alerts_and_delivery_failures(
+    sim, make_config, daemon_procs, json_receiver
+):
     acct = sim.add_account("main")
     json_receiver.fail_status = 500  # the alert channel is down
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}],
-                         sections={"metrics": {"listen": "127.0.0.1:0"},
-                                   "alerts": {"urls": [json_receiver.url],
-                                              "failure_threshold": 1, "retry_backoff_max": 1,
-                                              "delivery_timeout": 5}})
+    config = make_config(
+        [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}],
+        sections={
+            "metrics": {"listen": "127.0.0.1:0"},
+            "alerts": {
+                "urls": [json_receiver.url],
+                "failure_threshold": 1,
+                "retry_backoff_max": 1,
+                "delivery_timeout": 5,
+            },
+        },
+    )
     d = daemon_procs(config)
     port = metrics_port(d)
     d.wait_runs(1)
@@ -168,13 +187,16 @@ def test_daemon_metrics_show_undelivered_alerts_and_delivery_failures(sim, make_
 
     def failing() -> bool:
         s = scrape(port)
-        return s[(f"{P}_alert_outbox_pending", ())] >= 1 and \
-            s[(f"{P}_alert_delivery_failures_total", ())] >= 1
+        return (
+            s[(f"{P}_alert_outbox_pending", ())] >= 1
+            and s[(f"{P}_alert_delivery_failures_total", ())] >= 1
+        )
 
     assert wait_until(failing, 30, step=0.3), d.log[-2000:]
     json_receiver.fail_status = None  # the channel is back: the outbox drains
-    assert wait_until(lambda: scrape(port)[(f"{P}_alert_outbox_pending", ())] == 0, 30,
-                      step=0.3), d.log[-2000:]
+    assert wait_until(lambda: scrape(port)[(f"{P}_alert_outbox_pending", ())] == 0, 30, step=0.3), (
+        d.log[-2000:]
+    )
     assert json_receiver.messages and "-4061" in json_receiver.messages[0]["message"]
     assert d.stop() == 0
 
@@ -185,8 +207,10 @@ def test_reload_drops_the_series_of_a_removed_account(sim, make_config, daemon_p
 
     a = sim.add_account("a")
     b = sim.add_account("b")
-    both = [{"name": "a", "api_key": a.api_key, "api_secret": a.api_secret},
-            {"name": "b", "api_key": b.api_key, "api_secret": b.api_secret}]
+    both = [
+        {"name": "a", "api_key": a.api_key, "api_secret": a.api_secret},
+        {"name": "b", "api_key": b.api_key, "api_secret": b.api_secret},
+    ]
     metrics = {"metrics": {"listen": "127.0.0.1:0"}}
     config = make_config(both, sections=metrics)
     d = daemon_procs(config)
@@ -203,15 +227,18 @@ def test_reload_drops_the_series_of_a_removed_account(sim, make_config, daemon_p
     assert d.stop() == 0
 
 
-def test_textfile_after_notify_carries_the_outbox_count(sim, make_config, cli, tmp_path,
-                                                        json_receiver):
+def test_textfile_after_notify_carries_the_outbox_count(
+    sim, make_config, cli, tmp_path, json_receiver
+):
     acct = sim.add_account("cron")
     acct.dual_side_position = True
     json_receiver.fail_status = 500
-    config = make_config([{"name": "cron", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}],
-                         sections={"alerts": {"urls": [json_receiver.url],
-                                              "failure_threshold": 1, "delivery_timeout": 5}})
+    config = make_config(
+        [{"name": "cron", "api_key": acct.api_key, "api_secret": acct.api_secret}],
+        sections={
+            "alerts": {"urls": [json_receiver.url], "failure_threshold": 1, "delivery_timeout": 5}
+        },
+    )
     path = tmp_path / "cron.prom"
     r = cli("check", "--config", str(config), "--notify", "--prometheus-textfile", str(path))
     assert r.returncode == 2, r.stderr

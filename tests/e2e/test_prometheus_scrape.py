@@ -52,17 +52,25 @@ class Prometheus:
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
             f"rule_files:\n  - {json.dumps(str(RULES))}\n"
             "scrape_configs:\n  - job_name: binance-healthcheck\n"
-            f"    static_configs:\n      - targets: [{json.dumps(self.target)}]\n")
+            f"    static_configs:\n      - targets: [{json.dumps(self.target)}]\n"
+        )
         for _attempt in range(3):  # the free port may be taken between probe and bind
             self.port = free_port()
             log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self.proc = subprocess.Popen(
-                [PROMETHEUS, f"--config.file={config}",
-                 f"--storage.tsdb.path={self.workdir / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--web.console.templates=", "--web.console.libraries=",
-                 "--storage.tsdb.retention.time=1h"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [
+                    PROMETHEUS,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={self.workdir / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--web.console.templates=",
+                    "--web.console.libraries=",
+                    "--storage.tsdb.retention.time=1h",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
             log.close()
             if wait_until(self.ready, 60, step=0.2):
                 return self
@@ -121,19 +129,26 @@ def prometheus_for(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_prometheus_scrapes_the_daemon_and_sees_a_fault_appear_and_clear(
-        sim, make_config, daemon_procs, prometheus_for) -> None:
+    sim, make_config, daemon_procs, prometheus_for
+) -> None:
     acct = sim.add_account("main")
     # position_mode every second drives the test; the rest once a minute. Even so this spends
     # ~320 /fapi weight a minute (`plan`), over the default budget (10 % of 2400, tested in
     # test_rate_limit_discipline.py). With every check every second (1400 a minute) the budget
     # ran out ~10 s after start, /fapi requests were skipped and position_mode read UNKNOWN:
     # a Prometheus slower to start made the status read after the fault cleared 3, not 0.
-    slow = {c: {"interval": 60} for c in ("clock", "api_key", "trading_status", "balance",
-                                          "rate_limit", "system_status")}
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}],
-                         sections={"metrics": {"listen": "127.0.0.1:0"},
-                                   "daemon": {"weight_budget_share": 0.5}, "checks": slow})
+    slow = {
+        c: {"interval": 60}
+        for c in ("clock", "api_key", "trading_status", "balance", "rate_limit", "system_status")
+    }
+    config = make_config(
+        [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}],
+        sections={
+            "metrics": {"listen": "127.0.0.1:0"},
+            "daemon": {"weight_budget_share": 0.5},
+            "checks": slow,
+        },
+    )
     d = daemon_procs(config)
     port = metrics_port(d)
     prom = prometheus_for(f"127.0.0.1:{port}")
@@ -157,12 +172,16 @@ def test_prometheus_scrapes_the_daemon_and_sees_a_fault_appear_and_clear(
     assert wait_until(lambda: bool(prom.query(fault)), 60, step=0.5), d.log[-2000:]
     hit = prom.query(fault)[0]["metric"]
     assert hit["check"] == "position_mode" and hit["instance"] == f"127.0.0.1:{port}"
-    assert prom.query('binance_healthcheck_check_status{check="position_mode"}'
-                      )[0]["value"][1] == "2"
+    assert (
+        prom.query('binance_healthcheck_check_status{check="position_mode"}')[0]["value"][1] == "2"
+    )
 
     def pending_alert() -> list[dict[str, Any]]:
-        return [a for a in prom.api("alerts")["alerts"]
-                if a["labels"]["alertname"] == "BinanceOrdersWillFail"]
+        return [
+            a
+            for a in prom.api("alerts")["alerts"]
+            if a["labels"]["alertname"] == "BinanceOrdersWillFail"
+        ]
 
     # the shipped rule joins the fix for -4061 onto the alert (it is pending: `for: 1m`)
     assert wait_until(lambda: bool(pending_alert()), 60, step=0.5), prom.log[-2000:]
@@ -174,11 +193,11 @@ def test_prometheus_scrapes_the_daemon_and_sees_a_fault_appear_and_clear(
     # the series goes stale when a scrape no longer has it: the instant query is empty again
     assert wait_until(lambda: prom.query(fault) == [], 60, step=0.5), d.log[-2000:]
     assert wait_until(lambda: not pending_alert(), 60, step=0.5)
-    assert prom.query('binance_healthcheck_check_status{check="position_mode"}'
-                      )[0]["value"][1] == "0", d.log[-2000:]
+    assert (
+        prom.query('binance_healthcheck_check_status{check="position_mode"}')[0]["value"][1] == "0"
+    ), d.log[-2000:]
     assert "weight budget" not in d.log  # nothing was skipped: no check read UNKNOWN for it
     # the last run is recent in Prometheus' view too
     age = prom.query("time() - binance_healthcheck_last_run_timestamp_seconds")
     assert age and float(age[0]["value"][1]) < 120
     assert d.stop() == 0
-

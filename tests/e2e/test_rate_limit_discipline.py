@@ -104,8 +104,9 @@ def statuses(sim) -> dict[int, int]:
 # ------------------------------------------------------------------------------ weight
 
 
-def test_five_accounts_at_95_percent_preload_never_push_the_ip_over(sim, make_config,
-                                                                     start_daemon, tmp_path):
+def test_five_accounts_at_95_percent_preload_never_push_the_ip_over(
+    sim, make_config, start_daemon, tmp_path
+):
     sim.preload_weight = {g: int(sim.limits[g] * 0.95) for g in GROUPS}
     d = start_daemon(make_config(five_accounts(sim)))
     d.wait_runs(1, timeout=30)
@@ -140,9 +141,15 @@ def test_five_accounts_at_95_percent_preload_never_push_the_ip_over(sim, make_co
 def test_own_spend_per_minute_stays_within_the_budget_share(sim, make_config, start_daemon):
     # spot balances from /api/v3/account (weight 20) every second: enough to hit the /api budget
     accounts = [{**a, "min_available": {"USDT": 1}} for a in five_accounts(sim)]
-    d = start_daemon(make_config(accounts, sections={
-        "daemon": {"weight_budget_share": BUDGET_SHARE},
-        "checks": {"balance": {"interval": 1, "spot_source": "account"}}}))
+    d = start_daemon(
+        make_config(
+            accounts,
+            sections={
+                "daemon": {"weight_budget_share": BUDGET_SHARE},
+                "checks": {"balance": {"interval": 1, "spot_source": "account"}},
+            },
+        )
+    )
     d.wait_runs(1, timeout=30)
     watch_weights(sim, d, 5)
     assert d.stop() == 0
@@ -202,8 +209,16 @@ def test_check_after_a_418_sends_nothing_to_the_banned_host(sim, make_config, cl
     with Simulator() as futures:
         a = sim.add_account("main")
         futures.add_account("main", api_key=a.api_key, api_secret=a.api_secret)
-        config = make_config([{"name": "main", "api_key": a.api_key,
-                               "api_secret": a.api_secret, "futures_url": futures.url}])
+        config = make_config(
+            [
+                {
+                    "name": "main",
+                    "api_key": a.api_key,
+                    "api_secret": a.api_secret,
+                    "futures_url": futures.url,
+                }
+            ]
+        )
         futures.set_fault("banned", scope="/fapi", count=1, retry_after=8)
         ban_end = futures.banned_until_ms / 1000
 
@@ -216,8 +231,9 @@ def test_check_after_a_418_sends_nothing_to_the_banned_host(sim, make_config, cl
 
         p = cli("check", "--config", str(config), "--json")
         assert time.time() < ban_end, "the second check came too late to mean anything"
-        assert len(futures.requests) == knocked, [(r.path, r.status) for r in
-                                                  futures.requests[knocked:]]
+        assert len(futures.requests) == knocked, [
+            (r.path, r.status) for r in futures.requests[knocked:]
+        ]
         assert len(sim.requests) > spot_before  # the spot host is still checked
         assert p.returncode == 2 and "Traceback" not in p.stderr
         assert "paused until" in p.stdout and "HTTP 418" in p.stdout

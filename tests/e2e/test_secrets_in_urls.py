@@ -21,14 +21,20 @@ def account(sim):
 
 
 def test_webhook_path_token_is_masked_in_config_show_notify_test_and_logs(
-        make_config, account, cli) -> None:
+    make_config, account, cli
+) -> None:
     with JsonReceiver(path=f"/{PATH_TOKEN}") as rx:
         rx.fail_status = 500
-        config = make_config([{"name": "main", "api_key": account.api_key,
-                               "api_secret": account.api_secret}],
-                             sections={"alerts": {
-                                 "urls": [rx.url, f"unknownsvc://host/ping/{UNPARSEABLE_TOKEN}"],
-                                 "failure_threshold": 1, "delivery_timeout": 3}})
+        config = make_config(
+            [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+            sections={
+                "alerts": {
+                    "urls": [rx.url, f"unknownsvc://host/ping/{UNPARSEABLE_TOKEN}"],
+                    "failure_threshold": 1,
+                    "delivery_timeout": 3,
+                }
+            },
+        )
         outputs = []
         show = cli("config", "show", "--config", str(config))
         assert show.returncode == 0 and "json://127.0.0.1" in show.stdout
@@ -45,13 +51,22 @@ def test_webhook_path_token_is_masked_in_config_show_notify_test_and_logs(
     assert not re.search(r"\b\w\.\.\.\w\b", text), text
 
 
-def test_proxy_password_in_base_urls_is_not_stored_or_printed(sim, make_config, tmp_path,
-                                                              cli) -> None:
+def test_proxy_password_in_base_urls_is_not_stored_or_printed(
+    sim, make_config, tmp_path, cli
+) -> None:
     acct = sim.add_account("main")
     base = sim.url.replace("http://", f"http://user:{PROXY_PASSWORD}@")
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret, "spot_url": base,
-                           "futures_url": base}])
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "spot_url": base,
+                "futures_url": base,
+            }
+        ]
+    )
     sim.set_fault("banned")
     p = cli("-vv", "check", "--config", str(config))
     assert PROXY_PASSWORD not in p.stdout + p.stderr
@@ -65,22 +80,31 @@ def test_proxy_password_in_base_urls_is_not_stored_or_printed(sim, make_config, 
 
 
 def test_help_and_error_placeholders_are_not_redacted(make_config, account, cli) -> None:
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}],
-                         sections={"alerts": {"urls": ["not a url"]}})
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+        sections={"alerts": {"urls": ["not a url"]}},
+    )
     p = cli("config", "validate", "--config", str(config))
     assert p.returncode == 3
     assert 'such as "tgram://TOKEN/CHAT"' in p.stderr, p.stderr
-    for args in (["--help"], ["check", "--help"], ["run", "--help"], ["simulator", "--help"],
-                 ["config", "--help"], ["notify-test", "--help"]):
+    for args in (
+        ["--help"],
+        ["check", "--help"],
+        ["run", "--help"],
+        ["simulator", "--help"],
+        ["config", "--help"],
+        ["notify-test", "--help"],
+    ):
         h = cli(*args)
         assert "<redacted>" not in h.stdout + h.stderr, args
 
 
 def test_no_alert_destinations_is_warned_at_validate_and_at_daemon_start(
-        make_config, account, cli, start_daemon) -> None:
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}])
+    make_config, account, cli, start_daemon
+) -> None:
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}]
+    )
     p = cli("config", "validate", "--config", str(config))
     assert p.returncode == 0 and "no alert destinations" in p.stderr
     d = start_daemon(config)

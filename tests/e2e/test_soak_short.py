@@ -32,8 +32,15 @@ def soak_result():
         sys.path.remove(str(BENCH))
     out = io.StringIO()
     # 2 accounts x 7 checks x 250 ticks; seed 7 switches presets, global and transport faults
-    res = soak.run_soak(runs=3500, accounts=2, seed=7, failure_threshold=2,
-                        sample_every=500, warmup_ticks=20, out=out)
+    res = soak.run_soak(
+        runs=3500,
+        accounts=2,
+        seed=7,
+        failure_threshold=2,
+        sample_every=500,
+        warmup_ticks=20,
+        out=out,
+    )
     soak.report(res, out)
     return res, out.getvalue()
 
@@ -50,6 +57,7 @@ def test_fds_and_threads_stay_flat(soak_result):
     res, text = soak_result
     assert len(res.samples) >= 5, text
     first, last = res.samples[0], res.samples[-1]
+
     # keep-alive connections to the simulator grow to each client pool's peak concurrency
     # (requests keeps at most 10 per pool; two clients per account); every other fd is flat
     def other_fds(s):
@@ -59,6 +67,7 @@ def test_fds_and_threads_stay_flat(soak_result):
     assert max(other_fds(s) for s in res.samples) - other_fds(first) <= FD_SLACK, text
     assert max(s.sim_conns for s in res.samples) <= 2 * 2 * DEFAULT_POOLSIZE, text
     assert last.fds - first.fds <= FD_SLACK + 2 * 2 * DEFAULT_POOLSIZE, text
+
     # the runner's fetch pool starts threads lazily (up to max_workers) when requests pile up
     # behind a timeout fault; every other thread (delivery, sends, receiver) must stay flat
     def others(s):

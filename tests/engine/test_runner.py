@@ -21,8 +21,9 @@ def _account_reads(sim) -> int:
 
 def test_a_fixed_problem_resolves_within_a_minute_although_its_answer_is_kept(sim, make_config):
     acct = sim.add_account("main")
-    cfg = load_config(make_config([{"name": "main", "api_key": acct.api_key,
-                                    "api_secret": acct.api_secret}]))
+    cfg = load_config(
+        make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}])
+    )
     now = [time.time()]
     state = StateDB.open(cfg.state_dir())
     runner = Runner(cfg, state, clock=lambda: now[0])

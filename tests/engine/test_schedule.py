@@ -37,7 +37,12 @@ def fleet(tmp_path: Path, n: int, symbols: int = 2, daemon: dict | None = None):
     ]
     path = tmp_path / f"fleet{n}.toml"
     # write_config speeds the tests' checks up; the fleet keeps Binance's defaults
-    text = write_config(path, sim_url=URL, accounts=accounts, sections={"daemon": {"weight_budget_share": 0.1, **(daemon or {})}})
+    text = write_config(
+        path,
+        sim_url=URL,
+        accounts=accounts,
+        sections={"daemon": {"weight_budget_share": 0.1, **(daemon or {})}},
+    )
     return _with_defaults(text)
 
 
@@ -154,8 +159,11 @@ def _derivatives_fleet(tmp_path: Path, n: int, portfolio_margin: bool):
         for i in range(n)
     ]
     path = tmp_path / f"derivatives{n}.toml"
-    return _with_defaults(write_config(path, sim_url=URL, accounts=accounts,
-                                       sections={"daemon": {"weight_budget_share": 0.1}}))
+    return _with_defaults(
+        write_config(
+            path, sim_url=URL, accounts=accounts, sections={"daemon": {"weight_budget_share": 0.1}}
+        )
+    )
 
 
 @pytest.mark.parametrize("pm", [False, True])

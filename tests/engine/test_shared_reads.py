@@ -23,8 +23,7 @@ DAEMON_INTERVALS = {"position_mode": 60.0, "trading_status": 120.0, "api_key": 6
 
 def sent(sim, path: str, account: str | None = None) -> int:
     return sum(
-        1 for r in sim.requests
-        if r.path == path and (account is None or r.account_name == account)
+        1 for r in sim.requests if r.path == path and (account is None or r.account_name == account)
     )
 
 
@@ -32,8 +31,14 @@ def accounts(sim, n: int) -> list[dict]:
     out = []
     for i in range(n):
         a = sim.add_account(f"bot{i}")
-        out.append({"name": f"bot{i}", "api_key": a.api_key, "api_secret": a.api_secret,
-                    "symbols": ["BTCUSDT", "ETHUSDT"]})
+        out.append(
+            {
+                "name": f"bot{i}",
+                "api_key": a.api_key,
+                "api_secret": a.api_secret,
+                "symbols": ["BTCUSDT", "ETHUSDT"],
+            }
+        )
     return out
 
 
@@ -69,8 +74,9 @@ def test_an_accounts_checks_read_one_account_config_per_turn_of_the_shortest(sim
         once.close()
 
 
-def test_the_spot_delist_schedule_is_read_once_per_host_for_every_account(sim, make_config,
-                                                                          cli, tmp_path):
+def test_the_spot_delist_schedule_is_read_once_per_host_for_every_account(
+    sim, make_config, cli, tmp_path
+):
     sim.set_spot_delist(["ETHUSDT"], int(sim.now_ms() + 5 * 86400_000))
     cfg = make_config(accounts(sim, 3))
     out = cli("check", "--json", "--only", "symbols", "--config", str(cfg))

@@ -33,14 +33,18 @@ def test_reduce_only_account_is_predicted_by_the_test_order() -> None:
 
 def test_quotes_fill_figures_and_say_words_where_none_is_known() -> None:
     assert catalogue.quote(-4164, "usdm", min_notional="100") == (
-        "Order's notional must be no smaller than 100 (unless you choose reduce only).")
+        "Order's notional must be no smaller than 100 (unless you choose reduce only)."
+    )
     assert catalogue.quote(-4164, "usdm") == (
         "Order's notional must be no smaller than the symbol's minimum (unless you choose "
-        "reduce only).")
+        "reduce only)."
+    )
     assert catalogue.quote(418, "http", until=1790000000000) == (
-        "Way too much request weight used; IP banned until 1790000000000.")
+        "Way too much request weight used; IP banned until 1790000000000."
+    )
     assert catalogue.quote(-1021, "spot") == (
-        "Timestamp for this request is outside of the recvWindow.")
+        "Timestamp for this request is outside of the recvWindow."
+    )
     # no text shows a placeholder or a made-up figure when the figures are unknown
     for e in catalogue.CATALOGUE.values():
         for i, text in enumerate(e.texts):
@@ -63,9 +67,19 @@ SWEEP = sorted(f for f in FAULTS if f not in ("timeout", "slow"))
 @pytest.mark.parametrize("fault", SWEEP)
 def test_every_code_a_check_names_is_catalogued_for_its_product(sim, make_config, fault) -> None:
     acct = sim.add_account("main")
-    config = make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                           "symbols": ["BTCUSDT"], "test_order_symbols": ["BTCUSDT"],
-                           "order_size": 90, "min_available": {"USDT": 100}}])
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "symbols": ["BTCUSDT"],
+                "test_order_symbols": ["BTCUSDT"],
+                "order_size": 90,
+                "min_available": {"USDT": 100},
+            }
+        ]
+    )
     sim.set_fault(fault)
     _all_named_codes_catalogued(run_once(config), fault)
 
@@ -81,7 +95,8 @@ def _all_named_codes_catalogued(report, fault: str) -> set[tuple[str, int]]:
             assert refs, f"{fault}: {r.check} names {code} without its product"
             for ref in refs:
                 assert (ref.product, code) in catalogue.CATALOGUE, (
-                    f"{fault}: {r.check} names {code} on {ref.product}, not catalogued there")
+                    f"{fault}: {r.check} names {code} on {ref.product}, not catalogued there"
+                )
                 seen.add((ref.product, code))
     return seen
 
@@ -90,12 +105,20 @@ def _futures_account(sim, make_config, pm: bool):
     acct = sim.add_account("main")
     if pm:
         sim.set_fault("portfolio_margin", account="main")
-    return make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                         "markets": ["spot", "usdm", "coinm"],
-                         "symbols": {"spot": ["BTCUSDT"], "usdm": ["BTCUSDT"],
-                                     "coinm": ["BTCUSD_PERP"]},
-                         "test_order_symbols": ["BTCUSDT"], "order_size": 300,
-                         "min_available": {"USDT": 100, "BTC": 0.01}}])
+    return make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": ["spot", "usdm", "coinm"],
+                "symbols": {"spot": ["BTCUSDT"], "usdm": ["BTCUSDT"], "coinm": ["BTCUSD_PERP"]},
+                "test_order_symbols": ["BTCUSDT"],
+                "order_size": 300,
+                "min_available": {"USDT": 100, "BTC": 0.01},
+            }
+        ]
+    )
 
 
 # every fault again on an account that trades COIN-M too, classic and under Portfolio Margin
@@ -109,15 +132,19 @@ def test_every_code_a_coinm_or_pm_check_names_is_catalogued(sim, make_config, fa
     assert all(p != "papi" for p, _ in seen), seen  # /papi reads stand for their futures row
 
 
-@pytest.mark.parametrize("fault, pm, check, ref", [
-    ("coinm_hedge_mode", False, "position_mode", ("coinm", -4061)),
-    ("coinm_margin_critical", False, "balance", ("coinm", -2019)),
-    ("hedge_mode", True, "position_mode", ("usdm", -4061)),
-    ("uni_mmr_critical", True, "balance", ("usdm", -2019)),
-    ("uni_mmr_low", True, "balance", ("usdm", -2019)),
-])
-def test_coinm_and_pm_findings_name_their_rows_product(sim, make_config, fault, pm, check,
-                                                        ref) -> None:
+@pytest.mark.parametrize(
+    "fault, pm, check, ref",
+    [
+        ("coinm_hedge_mode", False, "position_mode", ("coinm", -4061)),
+        ("coinm_margin_critical", False, "balance", ("coinm", -2019)),
+        ("hedge_mode", True, "position_mode", ("usdm", -4061)),
+        ("uni_mmr_critical", True, "balance", ("usdm", -2019)),
+        ("uni_mmr_low", True, "balance", ("usdm", -2019)),
+    ],
+)
+def test_coinm_and_pm_findings_name_their_rows_product(
+    sim, make_config, fault, pm, check, ref
+) -> None:
     config = _futures_account(sim, make_config, pm)
     sim.set_fault(fault, account="main")
     r = result(run_once(config, {check}), check)
@@ -127,23 +154,45 @@ def test_coinm_and_pm_findings_name_their_rows_product(sim, make_config, fault, 
 
 def test_check_quotes_the_symbols_own_minimum_notional(sim, make_config, cli) -> None:
     acct = sim.add_account("main")
-    config = make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                           "markets": ["usdm"], "symbols": ["BTCUSDT"], "order_size": 90}])
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": ["usdm"],
+                "symbols": ["BTCUSDT"],
+                "order_size": 90,
+            }
+        ]
+    )
     r = cli("check", "--config", str(config), "--only", "symbols")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "below the minimum 100" in r.stdout
-    assert ("bot's orders fail with -4164 MIN_NOTIONAL: \"Order's notional must be no smaller "
-            "than 100 (unless you choose reduce only).\"") in r.stdout
+    assert (
+        "bot's orders fail with -4164 MIN_NOTIONAL: \"Order's notional must be no smaller "
+        'than 100 (unless you choose reduce only)."'
+    ) in r.stdout
     assert "5.0" not in r.stdout
 
 
-def test_alert_carries_the_futures_fix_and_the_futures_text(sim, make_config, cli,
-                                                            json_receiver) -> None:
+def test_alert_carries_the_futures_fix_and_the_futures_text(
+    sim, make_config, cli, json_receiver
+) -> None:
     acct = sim.add_account("main")
-    config = make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-                           "markets": ["usdm"]}],
-                         sections={"alerts": {"urls": [json_receiver.url],
-                                              "failure_threshold": 1, "delivery_timeout": 5}})
+    config = make_config(
+        [
+            {
+                "name": "main",
+                "api_key": acct.api_key,
+                "api_secret": acct.api_secret,
+                "markets": ["usdm"],
+            }
+        ],
+        sections={
+            "alerts": {"urls": [json_receiver.url], "failure_threshold": 1, "delivery_timeout": 5}
+        },
+    )
     sim.set_fault("weight_critical")
     r = cli("check", "--config", str(config), "--only", "rate_limit", "--notify")
     assert r.returncode == 2, r.stdout + r.stderr
@@ -152,5 +201,7 @@ def test_alert_carries_the_futures_fix_and_the_futures_text(sim, make_config, cl
     futures_fix = catalogue.fix_for(-1003, "usdm")
     assert f"Fix: {futures_fix}" in body
     assert catalogue.fix_for(-1003, "spot") not in body
-    assert ("At risk of Binance error: -1003 TOO_MANY_REQUESTS — Too many requests; current "
-            "limit is 2400 requests per minute.") in body
+    assert (
+        "At risk of Binance error: -1003 TOO_MANY_REQUESTS — Too many requests; current "
+        "limit is 2400 requests per minute."
+    ) in body

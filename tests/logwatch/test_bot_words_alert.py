@@ -14,24 +14,42 @@ from support.receivers import JsonReceiver, wait_until
 
 pytestmark = pytest.mark.slow
 
-HEDGE = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade" / "watch-futures-hedge-mode.log"
+HEDGE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade" / "watch-futures-hedge-mode.log"
+)
 
 
 def test_hedge_mode_refusal_alert_quotes_line_meaning_and_position_mode_now(
-        tmp_path: Path, sim, make_config, daemon_procs) -> None:
+    tmp_path: Path, sim, make_config, daemon_procs
+) -> None:
     acct = sim.add_account("main")
     sim.set_fault("hedge_mode", account="main")
     bot_log = tmp_path / "freqtrade.log"
     bot_log.write_text("")
     with JsonReceiver() as receiver:
         config = make_config(
-            [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret,
-              "position_mode": "hedge"}],
-            sections={"alerts": {"urls": [receiver.url], "failure_threshold": 1,
-                                 "repeat_interval": 3600, "retry_backoff_max": 1,
-                                 "delivery_timeout": 5},
-                      "checks": {c: {"interval": 60} for c in (
-                          "clock", "api_key", "trading_status", "balance", "system_status")}})
+            [
+                {
+                    "name": "main",
+                    "api_key": acct.api_key,
+                    "api_secret": acct.api_secret,
+                    "position_mode": "hedge",
+                }
+            ],
+            sections={
+                "alerts": {
+                    "urls": [receiver.url],
+                    "failure_threshold": 1,
+                    "repeat_interval": 3600,
+                    "retry_backoff_max": 1,
+                    "delivery_timeout": 5,
+                },
+                "checks": {
+                    c: {"interval": 60}
+                    for c in ("clock", "api_key", "trading_status", "balance", "system_status")
+                },
+            },
+        )
         with open(config, "a") as f:
             f.write(f'\n[[watch]]\naccount = "main"\npath = "{bot_log}"\nwindow = 60\n')
         d = daemon_procs(config)
@@ -51,8 +69,10 @@ def test_hedge_mode_refusal_alert_quotes_line_meaning_and_position_mode_now(
         body = bot_alert()["message"]
         assert "CRITICAL bot_errors" in body
         assert "freqtrade's own refusal" in body and "freqtrade refused to start" in body
-        assert ("The bot's line: \"Hedge Mode is not supported by freqtrade. Please change "
-                "'Position Mode' on your binance futures account.\"") in body
+        assert (
+            "The bot's line: \"Hedge Mode is not supported by freqtrade. Please change "
+            "'Position Mode' on your binance futures account.\""
+        ) in body
         assert "The position_mode check says OK: hedge mode as expected" in body
         assert acct.api_secret not in body and acct.api_key not in body
         assert d.stop() == 0

@@ -27,16 +27,20 @@ def line_of(path: Path, needle: str) -> str:
     raise AssertionError(f"{needle!r} not in {path.name}: re-run watch_capture.py")
 
 
-@pytest.mark.parametrize(("fixture", "needle", "code", "product"), [
-    ("watch-spot-stake-too-small.log", "ignoring trade.", -1013, "spot"),
-    ("watch-futures-stake-too-small.log", "ignoring trade.", -4164, "usdm"),
-    ("watch-futures-hedge-mode.log", "Hedge Mode is not supported", -4061, "usdm"),
-    ("watch-futures-multi-assets.log", "Multi-Asset Mode is not supported", -4168, "usdm"),
-    ("watch-spot-stake-over-balance.log", "is lower than stake amount", -2010, "spot"),
-    ("watch-spot-clock-behind.log", "Your system time deviates", -1021, "spot"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "needle", "code", "product"),
+    [
+        ("watch-spot-stake-too-small.log", "ignoring trade.", -1013, "spot"),
+        ("watch-futures-stake-too-small.log", "ignoring trade.", -4164, "usdm"),
+        ("watch-futures-hedge-mode.log", "Hedge Mode is not supported", -4061, "usdm"),
+        ("watch-futures-multi-assets.log", "Multi-Asset Mode is not supported", -4168, "usdm"),
+        ("watch-spot-stake-over-balance.log", "is lower than stake amount", -2010, "spot"),
+        ("watch-spot-clock-behind.log", "Your system time deviates", -1021, "spot"),
+    ],
+)
 def test_captured_freqtrade_refusal_is_the_code_it_stands_for(
-        fixture: str, needle: str, code: int, product: str) -> None:
+    fixture: str, needle: str, code: int, product: str
+) -> None:
     hits = parse_line(line_of(FT / fixture, needle))
     assert [(h.code, h.product) for h in hits] == [(code, product)]
 
@@ -48,18 +52,22 @@ def test_stake_adjusted_up_is_not_an_error_only_the_ignored_trade_is() -> None:
 
 
 @pytest.mark.parametrize(("default", "code"), [("usdm", -2019), ("spot", -2010), (None, -2010)])
-def test_minimum_stake_over_balance_takes_the_accounts_product(default: str | None,
-                                                               code: int) -> None:
+def test_minimum_stake_over_balance_takes_the_accounts_product(
+    default: str | None, code: int
+) -> None:
     # the line names no pair: the account's market decides; freqtrade's default mode is spot
     line = line_of(FT / "watch-spot-min-stake-over-balance.log", "Minimum stake amount >")
     assert [h.code for h in parse_line(line, default)] == [code]
 
 
-@pytest.mark.parametrize(("needle", "code", "product"), [
-    ("Order notional 4.5", -1013, "spot"),  # x-MG43PCSN: the binance (spot) connector
-    ("Order amount 0.0001", -4004, "usdm"),  # x-nbQe1H39: binance_perpetual
-    ("Failed to set position mode", -4068, "usdm"),  # the code inside Binance's body
-])
+@pytest.mark.parametrize(
+    ("needle", "code", "product"),
+    [
+        ("Order notional 4.5", -1013, "spot"),  # x-MG43PCSN: the binance (spot) connector
+        ("Order amount 0.0001", -4004, "usdm"),  # x-nbQe1H39: binance_perpetual
+        ("Failed to set position mode", -4068, "usdm"),  # the code inside Binance's body
+    ],
+)
 def test_hummingbot_refusals_from_its_source(needle: str, code: int, product: str) -> None:
     hits = parse_line(line_of(HB, needle))
     assert [(h.code, h.product) for h in hits] == [(code, product)]
@@ -71,8 +79,9 @@ def test_one_retry_chain_counts_once_in_explain_and_in_the_watcher() -> None:
     by_code = {c.code: c.count for c in counts}
     assert by_code[-4048] == 2
     lines = (FT / "watch-from-source.log").read_text().splitlines()
-    occ = occurrences_in(lines, "main", now=2e9, backlog=False, mtime=None, since=None,
-                         default="usdm")
+    occ = occurrences_in(
+        lines, "main", now=2e9, backlog=False, mtime=None, since=None, default="usdm"
+    )
     assert [o.code for o in occ].count(-4048) == 2
     assert {o.code for o in occ} == {-4048, -2019}
 
@@ -82,10 +91,12 @@ def test_a_chain_split_across_polls_still_counts_once() -> None:
 
     lines = (FT / "watch-from-source.log").read_text().splitlines()[:7]
     chain = RetryChain()
-    first = occurrences_in(lines[:3], "main", now=2e9, backlog=False, mtime=None, since=None,
-                           chain=chain)
-    rest = occurrences_in(lines[3:], "main", now=2e9, backlog=False, mtime=None, since=None,
-                          chain=chain)
+    first = occurrences_in(
+        lines[:3], "main", now=2e9, backlog=False, mtime=None, since=None, chain=chain
+    )
+    rest = occurrences_in(
+        lines[3:], "main", now=2e9, backlog=False, mtime=None, since=None, chain=chain
+    )
     assert len(first) + len(rest) == 1
 
 
@@ -102,8 +113,10 @@ def test_explain_log_names_4061_and_4164_in_a_real_freqtrade_log(tmp_path: Path)
     # freqtrade's --logfile appends: the run that ignored every trade, then the restart that
     # found the account in Hedge Mode (both captured from real runs)
     log = tmp_path / "freqtrade.log"
-    log.write_text((FT / "watch-futures-stake-too-small.log").read_text()
-                   + (FT / "watch-futures-hedge-mode.log").read_text())
+    log.write_text(
+        (FT / "watch-futures-stake-too-small.log").read_text()
+        + (FT / "watch-futures-hedge-mode.log").read_text()
+    )
     p = run_cli("explain", "--log", str(log))
     assert p.returncode == 0, p.stderr
     out = p.stdout

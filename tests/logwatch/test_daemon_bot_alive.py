@@ -18,27 +18,47 @@ STALE_AFTER = 3
 
 def heartbeat() -> str:
     # freqtrade/worker.py's heartbeat line as its logging formatter writes it
-    return (time.strftime("%Y-%m-%d %H:%M:%S,000") + " - freqtrade.worker - INFO - Bot heartbeat. "
-            "PID=4242, version='2026.9', state='RUNNING'\n")
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S,000") + " - freqtrade.worker - INFO - Bot heartbeat. "
+        "PID=4242, version='2026.9', state='RUNNING'\n"
+    )
 
 
 def test_a_silent_log_alerts_once_after_stale_after_and_resolves_with_a_line(
-        tmp_path: Path, sim, make_config, daemon_procs) -> None:
+    tmp_path: Path, sim, make_config, daemon_procs
+) -> None:
     acct = sim.add_account("main")
     bot_log = tmp_path / "freqtrade.log"
     bot_log.write_text(heartbeat())
     with JsonReceiver() as receiver:
         config = make_config(
             [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}],
-            sections={"alerts": {"urls": [receiver.url], "failure_threshold": 1,
-                                 "repeat_interval": 3600, "retry_backoff_max": 1,
-                                 "delivery_timeout": 5},
-                      "checks": {c: {"interval": 60} for c in (
-                          "clock", "api_key", "position_mode", "trading_status", "balance",
-                          "system_status", "rate_limit")}})
+            sections={
+                "alerts": {
+                    "urls": [receiver.url],
+                    "failure_threshold": 1,
+                    "repeat_interval": 3600,
+                    "retry_backoff_max": 1,
+                    "delivery_timeout": 5,
+                },
+                "checks": {
+                    c: {"interval": 60}
+                    for c in (
+                        "clock",
+                        "api_key",
+                        "position_mode",
+                        "trading_status",
+                        "balance",
+                        "system_status",
+                        "rate_limit",
+                    )
+                },
+            },
+        )
         with open(config, "a") as f:
-            f.write(f'\n[[watch]]\naccount = "main"\npath = "{bot_log}"\n'
-                    f"stale_after = {STALE_AFTER}\n")
+            f.write(
+                f'\n[[watch]]\naccount = "main"\npath = "{bot_log}"\nstale_after = {STALE_AFTER}\n'
+            )
         d = daemon_procs(config)
         d.wait_runs(1)
         with open(bot_log, "a") as f:  # a live line: the bot was alive when the daemon ran

@@ -13,10 +13,12 @@ pytestmark = pytest.mark.slow
 
 # freqtrade/exchange/exchange.py create_order (InsufficientFunds wrapper, no space before
 # "Message:") around ccxt binance.py handle_errors' "binance <body>" for a linear code
-LINE = ("{ts} - freqtrade.freqtradebot - WARNING - Unable to create trade for BTC/USDT:USDT: "
-        "Insufficient funds to create limit buy order on market BTC/USDT:USDT. Tried to buy "
-        "amount 0.01 at rate 60000.0.Message: binance {{\"code\":-2019,\"msg\":\"Margin is "
-        "insufficient.\"}}\n")
+LINE = (
+    "{ts} - freqtrade.freqtradebot - WARNING - Unable to create trade for BTC/USDT:USDT: "
+    "Insufficient funds to create limit buy order on market BTC/USDT:USDT. Tried to buy "
+    'amount 0.01 at rate 60000.0.Message: binance {{"code":-2019,"msg":"Margin is '
+    'insufficient."}}\n'
+)
 
 
 def line() -> str:
@@ -26,7 +28,8 @@ def line() -> str:
 
 
 def test_code_in_followed_file_alerts_once_across_rotation_and_restart_then_resolves(
-        tmp_path: Path, sim, make_config, daemon_procs) -> None:
+    tmp_path: Path, sim, make_config, daemon_procs
+) -> None:
     acct = sim.add_account("main")
     bot_log = tmp_path / "bot" / "freqtrade.log"
     bot_log.parent.mkdir()
@@ -34,15 +37,30 @@ def test_code_in_followed_file_alerts_once_across_rotation_and_restart_then_reso
     with JsonReceiver() as receiver:
         config = make_config(
             [{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}],
-            sections={"alerts": {"urls": [receiver.url], "failure_threshold": 1,
-                                 "repeat_interval": 3600, "retry_backoff_max": 1,
-                                 "delivery_timeout": 5},
-                      # the exchange checks every second would spend the daemon's own weight
-                      # budget (10 % of 2400/min) within this test and turn UNKNOWN: an alert of
-                      # their own that has nothing to do with the bot's log
-                      "checks": {c: {"interval": 60} for c in (
-                          "clock", "api_key", "position_mode", "trading_status", "balance",
-                          "system_status")}})
+            sections={
+                "alerts": {
+                    "urls": [receiver.url],
+                    "failure_threshold": 1,
+                    "repeat_interval": 3600,
+                    "retry_backoff_max": 1,
+                    "delivery_timeout": 5,
+                },
+                # the exchange checks every second would spend the daemon's own weight
+                # budget (10 % of 2400/min) within this test and turn UNKNOWN: an alert of
+                # their own that has nothing to do with the bot's log
+                "checks": {
+                    c: {"interval": 60}
+                    for c in (
+                        "clock",
+                        "api_key",
+                        "position_mode",
+                        "trading_status",
+                        "balance",
+                        "system_status",
+                    )
+                },
+            },
+        )
         with open(config, "a") as f:
             f.write(f'\n[[watch]]\naccount = "main"\npath = "{bot_log}"\nwindow = 10\n')
         d = daemon_procs(config)

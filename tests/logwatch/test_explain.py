@@ -11,9 +11,45 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-LISTED = [-1003, -1008, -1013, -1015, -1021, -1022, -1125, -2010, -2013, -2014, -2015, -2018,
-          -2019, -2021, -2024, -2025, -2027, -4004, -4005, -4007, -4013, -4014, -4016, -4023,
-          -4024, -4045, -4061, -4113, -4131, -4141, -4142, -4164, -4189, -4400, 403, 418, 429]
+LISTED = [
+    -1003,
+    -1008,
+    -1013,
+    -1015,
+    -1021,
+    -1022,
+    -1125,
+    -2010,
+    -2013,
+    -2014,
+    -2015,
+    -2018,
+    -2019,
+    -2021,
+    -2024,
+    -2025,
+    -2027,
+    -4004,
+    -4005,
+    -4007,
+    -4013,
+    -4014,
+    -4016,
+    -4023,
+    -4024,
+    -4045,
+    -4061,
+    -4113,
+    -4131,
+    -4141,
+    -4142,
+    -4164,
+    -4189,
+    -4400,
+    403,
+    418,
+    429,
+]
 
 
 def test_every_listed_code_is_explained() -> None:
@@ -37,12 +73,15 @@ def test_json_has_name_products_texts_meaning_causes_fix_and_predictor() -> None
             assert "predicted_by" in m
 
 
-@pytest.mark.parametrize(("code", "names"), [
-    ("-4004", ["CAPITAL_UA", "QTY_LESS_THAN_MIN_QTY"]),
-    ("-4045", ["CAPITAL_GET_ASSET_ERROR", "MAX_STOP_ORDER_EXCEEDED"]),
-    ("-2021", ["CANCEL_REPLACE_PARTIAL", "ORDER_WOULD_IMMEDIATELY_TRIGGER"]),
-    ("-1013", ["INVALID_MESSAGE"]),
-])
+@pytest.mark.parametrize(
+    ("code", "names"),
+    [
+        ("-4004", ["CAPITAL_UA", "QTY_LESS_THAN_MIN_QTY"]),
+        ("-4045", ["CAPITAL_GET_ASSET_ERROR", "MAX_STOP_ORDER_EXCEEDED"]),
+        ("-2021", ["CANCEL_REPLACE_PARTIAL", "ORDER_WOULD_IMMEDIATELY_TRIGGER"]),
+        ("-1013", ["INVALID_MESSAGE"]),
+    ],
+)
 def test_both_meanings_where_products_differ(code: str, names: list[str]) -> None:
     out = run_cli("explain", code).stdout
     for n in names:
@@ -106,8 +145,10 @@ def test_log_product_option_sets_the_default_for_lines_that_do_not_say(tmp_path:
 def test_log_secrets_are_masked_in_samples(tmp_path: Path) -> None:
     key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
     log = tmp_path / "bot.log"
-    log.write_text(f"POST https://api.binance.com/api/v3/order?signature=deadbeefcafe apikey={key}"
-                   " APIError(code=-1022): Signature for this request is not valid.\n")
+    log.write_text(
+        f"POST https://api.binance.com/api/v3/order?signature=deadbeefcafe apikey={key}"
+        " APIError(code=-1022): Signature for this request is not valid.\n"
+    )
     r = run_cli("explain", "--log", str(log), "--json")
     assert key not in r.stdout and "deadbeefcafe" not in r.stdout
     assert json.loads(r.stdout)["errors"][0]["code"] == -1022
@@ -115,8 +156,11 @@ def test_log_secrets_are_masked_in_samples(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "device"])
 def test_bad_log_files_fail_fast_with_one_line(tmp_path: Path, kind: str) -> None:
-    path = {"missing": str(tmp_path / "nope.log"), "directory": str(tmp_path),
-            "device": "/dev/zero"}[kind]
+    path = {
+        "missing": str(tmp_path / "nope.log"),
+        "directory": str(tmp_path),
+        "device": "/dev/zero",
+    }[kind]
     t0 = time.monotonic()
     r = run_cli("explain", "--log", path, timeout=30)
     assert r.returncode == 3 and r.stderr.count("\n") == 1, r.stderr
@@ -149,8 +193,11 @@ def test_explain_into_a_reader_that_left_exits_0_without_internal_error() -> Non
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "healthcheck", "explain", *map(str, LISTED)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "healthcheck", "explain", *map(str, LISTED)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read().decode()

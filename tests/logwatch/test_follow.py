@@ -20,7 +20,7 @@ from healthcheck.logwatch.follow import (
 )
 from healthcheck.logwatch.store import WatchStore
 
-ERR = 'APIError(code=-2019): Margin is insufficient.'
+ERR = "APIError(code=-2019): Margin is insufficient."
 
 
 def write(path: Path, text: str, mode: str = "a") -> None:
@@ -69,9 +69,9 @@ def test_copy_truncate_starts_again_at_the_beginning(tmp_path: Path) -> None:
     assert f.poll().lines == ["new"]
 
 
-def test_file_that_does_not_exist_yet_is_read_from_its_start(tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture
-                                                             ) -> None:
+def test_file_that_does_not_exist_yet_is_read_from_its_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "bot.log"
     f = PathFollower(log, None)
     with caplog.at_level(logging.WARNING):
@@ -130,9 +130,9 @@ def test_restart_after_rotation_while_down_finishes_the_rotated_file(tmp_path: P
     assert f2.poll().lines == ["b (before rotation)", "c (after rotation)"]
 
 
-def test_invalid_utf8_nul_bytes_and_binary_do_not_stop_it(tmp_path: Path,
-                                                          caplog: pytest.LogCaptureFixture
-                                                          ) -> None:
+def test_invalid_utf8_nul_bytes_and_binary_do_not_stop_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "bot.log"
     write(log, "")
     f = PathFollower(log, None)
@@ -150,7 +150,8 @@ def test_invalid_utf8_nul_bytes_and_binary_do_not_stop_it(tmp_path: Path,
 
 
 def test_ten_megabyte_line_without_newline_is_cut_and_memory_stays_small(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "bot.log"
     write(log, "")
     f = PathFollower(log, None)
@@ -167,7 +168,8 @@ def test_ten_megabyte_line_without_newline_is_cut_and_memory_stays_small(
 
 
 def test_path_that_becomes_a_directory_is_reported_once_and_watched_again(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "bot.log"
     write(log, "")
     f = PathFollower(log, None)
@@ -184,8 +186,9 @@ def test_path_that_becomes_a_directory_is_reported_once_and_watched_again(
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_permission_denied_is_reported_once_and_retried(tmp_path: Path,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_permission_denied_is_reported_once_and_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = tmp_path / "bot.log"
     write(log, "x\n")
     log.chmod(0)
@@ -218,9 +221,12 @@ def wait_for(predicate, timeout: float = 20.0) -> bool:
 
 
 def test_command_is_restarted_with_backoff_and_stderr_is_logged_not_parsed(
-        caplog: pytest.LogCaptureFixture) -> None:
-    script = ("import sys; print('APIError(code=-1021): from stdout', flush=True); "
-              "print('APIError(code=-2015): from stderr', file=sys.stderr, flush=True)")
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    script = (
+        "import sys; print('APIError(code=-1021): from stdout', flush=True); "
+        "print('APIError(code=-2015): from stderr', file=sys.stderr, flush=True)"
+    )
     clock = FakeClock()
     f = CommandFollower([sys.executable, "-c", script], clock=clock)
     lines: list[str] = []
@@ -238,8 +244,7 @@ def test_command_is_restarted_with_backoff_and_stderr_is_logged_not_parsed(
     assert "exited with code 0" in messages
 
 
-def test_command_that_cannot_start_is_retried_not_raised(caplog: pytest.LogCaptureFixture
-                                                         ) -> None:
+def test_command_that_cannot_start_is_retried_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     f = CommandFollower(["/nonexistent/bot-logs"], clock=clock)
     with caplog.at_level(logging.WARNING):
@@ -252,13 +257,26 @@ def test_command_that_cannot_start_is_retried_not_raised(caplog: pytest.LogCaptu
 def test_journal_argv_for_a_unit(tmp_path: Path) -> None:
     cursor = tmp_path / "journal-mybot.service.cursor"
     assert journal_argv("mybot.service", cursor, since_seconds=300, follow=True) == [
-        "journalctl", "--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
-        f"--cursor-file={cursor}", "--since=-300s", "--follow", "--merge"]
+        "journalctl",
+        "--unit=mybot.service",
+        "--output=short-iso",
+        "--no-pager",
+        "--quiet",
+        f"--cursor-file={cursor}",
+        "--since=-300s",
+        "--follow",
+        "--merge",
+    ]
     cursor.write_text("s=abc")
     # once journalctl has written its cursor, it resumes there: no --since
     assert journal_argv("mybot.service", cursor, since_seconds=300, follow=False) == [
-        "journalctl", "--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
-        f"--cursor-file={cursor}"]
+        "journalctl",
+        "--unit=mybot.service",
+        "--output=short-iso",
+        "--no-pager",
+        "--quiet",
+        f"--cursor-file={cursor}",
+    ]
 
 
 @pytest.mark.parametrize("size", [1, 2, 7, 64, 4096])
@@ -271,6 +289,6 @@ def test_splitter_gives_the_same_lines_whatever_the_chunk_size(size: int) -> Non
     s = LineSplitter("t", lambda k, t: None)
     got: list[str] = []
     for i in range(0, len(data), size):
-        got.extend(s.feed(data[i:i + size]))
+        got.extend(s.feed(data[i : i + size]))
     assert got == expected == ["a", "", "b é c", "x" * MAX_LINE, "after long"]
     assert s.partial == whole.partial == b"last"

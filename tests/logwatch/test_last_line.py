@@ -17,7 +17,8 @@ from healthcheck.service.watcher import Watcher
 
 def watcher_for(log: Path, state: Path, stale_after: float = 60) -> Watcher:
     watches, problems = parse_watch(
-        [{"account": "main", "path": str(log), "stale_after": stale_after}], {"main"})
+        [{"account": "main", "path": str(log), "stale_after": stale_after}], {"main"}
+    )
     assert problems == []
     return Watcher(watches, {"main": ("spot",)}, WatchStore.open(state), state)
 
@@ -59,11 +60,13 @@ def test_lines_written_while_down_are_dated_by_the_files_mtime(tmp_path: Path) -
     w2.store.close()
 
 
-@pytest.mark.parametrize("value", [0, -5, "60", True, float("nan"), float("inf"), 10**400,
-                                   8 * 86400])
+@pytest.mark.parametrize(
+    "value", [0, -5, "60", True, float("nan"), float("inf"), 10**400, 8 * 86400]
+)
 def test_a_bad_stale_after_is_one_line_naming_the_key(value: object) -> None:
-    _, problems = parse_watch([{"account": "main", "path": "/x.log", "stale_after": value}],
-                              {"main"})
+    _, problems = parse_watch(
+        [{"account": "main", "path": "/x.log", "stale_after": value}], {"main"}
+    )
     assert len(problems) == 1
     key, msg = problems[0]
     assert key == "watch[0].stale_after"
@@ -79,29 +82,44 @@ def _fake_systemctl(bin_dir: Path, out: str, code: int = 0) -> None:
     exe.chmod(0o755)
 
 
-@pytest.mark.parametrize("out,active,sub,status", [
-    ("LoadState=loaded\nActiveState=failed\nSubState=failed\nExecMainStatus=1\n",
-     "failed", "failed", 1),
-    ("LoadState=loaded\nActiveState=active\nSubState=running\nExecMainStatus=0\n",
-     "active", "running", 0),
-])
-def test_unit_state_reads_systemctl_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         out: str, active: str, sub: str, status: int) -> None:
+@pytest.mark.parametrize(
+    "out,active,sub,status",
+    [
+        (
+            "LoadState=loaded\nActiveState=failed\nSubState=failed\nExecMainStatus=1\n",
+            "failed",
+            "failed",
+            1,
+        ),
+        (
+            "LoadState=loaded\nActiveState=active\nSubState=running\nExecMainStatus=0\n",
+            "active",
+            "running",
+            0,
+        ),
+    ],
+)
+def test_unit_state_reads_systemctl_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, active: str, sub: str, status: int
+) -> None:
     _fake_systemctl(tmp_path / "bin", out)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     u = unit_state("freqtrade.service")
     assert (u.active_state, u.sub_state, u.exec_main_status, u.error) == (active, sub, status, None)
 
 
-def test_unit_state_without_systemctl_says_so(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unit_state_without_systemctl_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     u = unit_state("freqtrade.service")
     assert u.missing_systemctl and "not installed" in (u.error or "")
 
 
-@pytest.mark.skipif(shutil.which("systemctl") is None or Path("/run/systemd/system").exists(),
-                    reason="needs systemctl on a machine not booted with systemd")
+@pytest.mark.skipif(
+    shutil.which("systemctl") is None or Path("/run/systemd/system").exists(),
+    reason="needs systemctl on a machine not booted with systemd",
+)
 def test_the_real_systemctl_without_systemd_is_an_error_with_its_reason() -> None:
     u = unit_state("freqtrade.service")
     assert u.error is not None and "systemd" in u.error

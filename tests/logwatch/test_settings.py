@@ -30,7 +30,9 @@ def load(tmp_path: Path, watch: str):
 
 
 def test_valid_watch_entries(tmp_path: Path) -> None:
-    cfg = load(tmp_path, """
+    cfg = load(
+        tmp_path,
+        """
 [[watch]]
 account = "main"
 path = "/var/log/freqtrade.log"
@@ -46,7 +48,8 @@ command = ["docker", "logs", "--follow", "--since", "0s", "freqtrade"]
 [[watch]]
 account = "main"
 unit = "mybot.service"
-""")
+""",
+    )
     w = cfg.watch
     assert len(w) == 3 and w[0].window == 600 and w[0].threshold == 2
     assert w[0].severity == {-2013: Status.OK, -1008: Status.CRITICAL}
@@ -54,31 +57,39 @@ unit = "mybot.service"
     assert w[2].window == 300 and w[2].threshold == 1
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ('account = "other"\npath = "/x.log"', "watch[0].account: 'other' is not a configured"),
-    ('path = "/x.log"', "watch[0].account: required"),
-    ('account = "main"', "watch[0]: needs exactly one of path, command or unit"),
-    ('account = "main"\npath = "/x"\nunit = "a.service"', "(has path, unit)"),
-    ('account = "main"\npath = "rel.log"', "watch[0].path: 'rel.log' must be an absolute path"),
-    ('account = "main"\ncommand = []', "watch[0].command: must be a non-empty array"),
-    ('account = "main"\nunit = "bad unit;rm"', "watch[0].unit:"),
-    ('account = "main"\npath = "/x"\nwindow = 0', "watch[0].window: 0 must be"),
-    ('account = "main"\npath = "/x"\nthreshold = 1.5', "watch[0].threshold: 1.5 must be"),
-    ('account = "main"\npath = "/x"\nseverity = { "abc" = "ok" }', "watch[0].severity.abc:"),
-    ('account = "main"\npath = "/x"\nseverity = { "-2013" = "loud" }',
-     "watch[0].severity.-2013: unknown status 'loud'"),
-    ('account = "main"\npath = "/x"\nproduct = "margin"', "watch[0].product: 'margin'"),
-    ('account = "main"\npath = "/x"\npaht = "/y"', "watch[0].paht: unknown key"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('account = "other"\npath = "/x.log"', "watch[0].account: 'other' is not a configured"),
+        ('path = "/x.log"', "watch[0].account: required"),
+        ('account = "main"', "watch[0]: needs exactly one of path, command or unit"),
+        ('account = "main"\npath = "/x"\nunit = "a.service"', "(has path, unit)"),
+        ('account = "main"\npath = "rel.log"', "watch[0].path: 'rel.log' must be an absolute path"),
+        ('account = "main"\ncommand = []', "watch[0].command: must be a non-empty array"),
+        ('account = "main"\nunit = "bad unit;rm"', "watch[0].unit:"),
+        ('account = "main"\npath = "/x"\nwindow = 0', "watch[0].window: 0 must be"),
+        ('account = "main"\npath = "/x"\nthreshold = 1.5', "watch[0].threshold: 1.5 must be"),
+        ('account = "main"\npath = "/x"\nseverity = { "abc" = "ok" }', "watch[0].severity.abc:"),
+        (
+            'account = "main"\npath = "/x"\nseverity = { "-2013" = "loud" }',
+            "watch[0].severity.-2013: unknown status 'loud'",
+        ),
+        ('account = "main"\npath = "/x"\nproduct = "margin"', "watch[0].product: 'margin'"),
+        ('account = "main"\npath = "/x"\npaht = "/y"', "watch[0].paht: unknown key"),
+    ],
+)
 def test_watch_problems_name_the_dotted_key(tmp_path: Path, text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as exc:
         load(tmp_path, "[[watch]]\n" + text + "\n")
-    assert any(problem in p and p.startswith(str(tmp_path / "c.toml")) for p in
-               exc.value.problems), exc.value.problems
+    assert any(
+        problem in p and p.startswith(str(tmp_path / "c.toml")) for p in exc.value.problems
+    ), exc.value.problems
 
 
-ERR = ("{ts} - freqtrade.exchange.exchange - WARNING - Could not place buy order due to "
-       "BadRequest. Message: binance {{\"code\":-1013,\"msg\":\"Filter failure: NOTIONAL\"}}\n")
+ERR = (
+    "{ts} - freqtrade.exchange.exchange - WARNING - Could not place buy order due to "
+    'BadRequest. Message: binance {{"code":-1013,"msg":"Filter failure: NOTIONAL"}}\n'
+)
 
 
 def stamp(seconds_ago: float) -> str:
@@ -90,13 +101,11 @@ def bot_errors(stdout: str) -> dict:
     return [r for r in doc["results"] if r["check"] == "bot_errors"][0]
 
 
-def test_check_reads_the_window_first_then_only_new_lines(tmp_path: Path, sim,
-                                                          make_config) -> None:
+def test_check_reads_the_window_first_then_only_new_lines(tmp_path: Path, sim, make_config) -> None:
     acct = sim.add_account("main")
     log = tmp_path / "bot.log"
     log.write_text(ERR.format(ts=stamp(3600)) + ERR.format(ts=stamp(30)))  # one is too old
-    config = make_config([{"name": "main", "api_key": acct.api_key,
-                           "api_secret": acct.api_secret}])
+    config = make_config([{"name": "main", "api_key": acct.api_key, "api_secret": acct.api_secret}])
     with open(config, "a") as f:
         f.write(f'\n[[watch]]\naccount = "main"\npath = "{log}"\nwindow = 300\n')
     r = run_cli("check", "--config", str(config), "--json")

@@ -34,12 +34,21 @@ ACCOUNT_WIDE = {"sapi.apiRestrictions", "sapi.accountStatus", "sapi.systemStatus
 @pytest.fixture
 def fake_market(monkeypatch):
     """A COIN-M-like market "xfut" on pool "xapi", with only some roles."""
-    pool = Pool("xapi", "xfut", "/xapi", "x-mbx-used-weight-1m", 1000, "usdm", "FUTURES_URL",
-                word="fake")
+    pool = Pool(
+        "xapi", "xfut", "/xapi", "x-mbx-used-weight-1m", 1000, "usdm", "FUTURES_URL", word="fake"
+    )
     eps = [
         Endpoint("x.time", "xapi", "GET", "/xapi/v1/time", False, 1, "m", role="time"),
-        Endpoint("x.exchangeInfo", "xapi", "GET", "/xapi/v1/exchangeInfo", False, 1, "m",
-                 role="exchange_info"),
+        Endpoint(
+            "x.exchangeInfo",
+            "xapi",
+            "GET",
+            "/xapi/v1/exchangeInfo",
+            False,
+            1,
+            "m",
+            role="exchange_info",
+        ),
         Endpoint("x.account", "xapi", "GET", "/xapi/v1/account", True, 5, "m"),
         Endpoint("x.dual", "xapi", "GET", "/xapi/v1/dual", True, 5, "m"),
         Endpoint("x.openOrders", "xapi", "GET", "/xapi/v1/openOrders", True, 1, "m"),
@@ -47,16 +56,32 @@ def fake_market(monkeypatch):
         Endpoint("x.brackets", "xapi", "GET", "/xapi/v1/leverageBracket", True, 1, "m"),
     ]
     row = Market(
-        "xfut", "fake futures", "xfut_url", "https://xfut.example", None, ("xapi",), "xapi",
+        "xfut",
+        "fake futures",
+        "xfut_url",
+        "https://xfut.example",
+        None,
+        ("xapi",),
+        "xapi",
         roles=markets_mod._roles(
-            time="x.time", exchange_info="x.exchangeInfo", key_probe="x.account",
-            position_mode="x.dual", can_trade="x.account", balance="x.account",
-            open_orders="x.openOrders", positions="x.positions",
+            time="x.time",
+            exchange_info="x.exchangeInfo",
+            key_probe="x.account",
+            position_mode="x.dual",
+            can_trade="x.account",
+            balance="x.account",
+            open_orders="x.openOrders",
+            positions="x.positions",
             leverage_brackets="x.brackets",
         ),
-        quantity_unit="contracts", margin="base", balance_shape="per_asset",
-        status_field="contractStatus", delisting="delivery_date", position_side=True,
-        permission=("enableFutures", "Enable Futures"), codes=FAKE_CODES,
+        quantity_unit="contracts",
+        margin="base",
+        balance_shape="per_asset",
+        status_field="contractStatus",
+        delisting="delivery_date",
+        position_side=True,
+        permission=("enableFutures", "Enable Futures"),
+        codes=FAKE_CODES,
     )
     monkeypatch.setitem(markets_mod.POOLS, "xapi", pool)
     monkeypatch.setitem(markets_mod.MARKETS, "xfut", row)
@@ -66,38 +91,67 @@ def fake_market(monkeypatch):
 
 
 def _answers() -> dict:
-    acct = {"canTrade": True, "assets": [
-        {"asset": "XBT", "maintMargin": "0.01", "marginBalance": "1",
-         "availableBalance": "0.9"}]}
+    acct = {
+        "canTrade": True,
+        "assets": [
+            {"asset": "XBT", "maintMargin": "0.01", "marginBalance": "1", "availableBalance": "0.9"}
+        ],
+    }
     return {
-        "sapi.apiRestrictions": {"enableReading": True, "enableFutures": True,
-                                 "ipRestrict": True},
+        "sapi.apiRestrictions": {"enableReading": True, "enableFutures": True, "ipRestrict": True},
         "sapi.accountStatus": {"data": "Normal"},
         "sapi.systemStatus": {"status": 0, "msg": "normal"},
         "x.account": acct,
         "x.dual": {"dualSidePosition": False},
         Request.of("x.openOrders", symbol="XBTUSD_PERP"): [],
-        "x.positions": [{"symbol": "XBTUSD_PERP", "positionAmt": "3", "leverage": "20",
-                         "markPrice": "60000", "notionalValue": "0.005",
-                         "positionSide": "BOTH"}],
-        "x.brackets": [{"symbol": "XBTUSD_PERP",
-                        "brackets": [{"initialLeverage": 25, "qtyCap": "50"},
-                                     {"initialLeverage": 10, "qtyCap": "200"}]}],
+        "x.positions": [
+            {
+                "symbol": "XBTUSD_PERP",
+                "positionAmt": "3",
+                "leverage": "20",
+                "markPrice": "60000",
+                "notionalValue": "0.005",
+                "positionSide": "BOTH",
+            }
+        ],
+        "x.brackets": [
+            {
+                "symbol": "XBTUSD_PERP",
+                "brackets": [
+                    {"initialLeverage": 25, "qtyCap": "50"},
+                    {"initialLeverage": 10, "qtyCap": "200"},
+                ],
+            }
+        ],
     }
 
 
 def _symbol(status: str = "TRADING") -> dict:
-    return {"contractStatus": status, "contractType": "PERPETUAL",
-            "deliveryDate": 4133404800000, "contractSize": 100,
-            "filters": {"LOT_SIZE": {"minQty": "1", "maxQty": "1000", "stepSize": "1"},
-                        "MAX_NUM_ORDERS": {"limit": 200}}}
+    return {
+        "contractStatus": status,
+        "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000,
+        "contractSize": 100,
+        "filters": {
+            "LOT_SIZE": {"minQty": "1", "maxQty": "1000", "stepSize": "1"},
+            "MAX_NUM_ORDERS": {"limit": 200},
+        },
+    }
 
 
 def test_every_check_reads_a_new_market_through_its_row_or_does_not_apply(fake_market):
-    acc = account(markets=("xfut",), symbols={"xfut": ("XBTUSD_PERP",)},
-                  order_size={"default": Decimal(250)}, portfolio_margin=False)
-    f = facts(acc, _answers(), exchange={"xfut": {"XBTUSD_PERP": _symbol()}},
-              times={"xfut": TimeMeasurement("xfut", 12.0, 30.0, 3)})
+    acc = account(
+        markets=("xfut",),
+        symbols={"xfut": ("XBTUSD_PERP",)},
+        order_size={"default": Decimal(250)},
+        portfolio_margin=False,
+    )
+    f = facts(
+        acc,
+        _answers(),
+        exchange={"xfut": {"XBTUSD_PERP": _symbol()}},
+        times={"xfut": TimeMeasurement("xfut", 12.0, 30.0, 3)},
+    )
     f.book.observe("https://xfut.example", "xapi", 10)  # the answers' weight header
     applying = []
     for cls in REGISTRY:
@@ -116,15 +170,27 @@ def test_every_check_reads_a_new_market_through_its_row_or_does_not_apply(fake_m
         # every answer above is healthy: a check that read the wrong thing would say UNKNOWN
         assert result.status is Status.OK or cls.id == "bot_errors", (cls.id, result.summary)
         assert "spot" not in result.summary.lower() or cls.id == "bot_errors", cls.id
-    for cid in ("clock", "api_key", "position_mode", "trading_status", "balance", "symbols",
-                "open_orders", "leverage"):
+    for cid in (
+        "clock",
+        "api_key",
+        "position_mode",
+        "trading_status",
+        "balance",
+        "symbols",
+        "open_orders",
+        "leverage",
+    ):
         assert cid in applying, cid
 
 
 def test_a_new_market_finding_carries_the_rows_codes_and_units(fake_market):
-    acc = account(markets=("xfut",), symbols={"xfut": ("XBTUSD_PERP",)},
-                  order_size={"default": Decimal(50)}, portfolio_margin=False,
-                  position_mode="hedge")
+    acc = account(
+        markets=("xfut",),
+        symbols={"xfut": ("XBTUSD_PERP",)},
+        order_size={"default": Decimal(50)},
+        portfolio_margin=False,
+        position_mode="hedge",
+    )
     f = facts(acc, _answers(), exchange={"xfut": {"XBTUSD_PERP": _symbol("SETTLING")}})
     by_id = {cls.id: cls(cls.Settings()) for cls in REGISTRY}
     sym = by_id["symbols"].evaluate(f)
@@ -146,8 +212,9 @@ def _freqtrade(margin_mode: str):
     from healthcheck.bots.link import BotLink
 
     path = Path("/etc/freqtrade/config.json")
-    return BotLink("freqtrade", path, frozenset(),
-                   Derived("freqtrade", path, (path,), margin_mode=margin_mode))
+    return BotLink(
+        "freqtrade", path, frozenset(), Derived("freqtrade", path, (path,), margin_mode=margin_mode)
+    )
 
 
 def test_a_bots_margin_type_is_read_through_the_rows_margin_types_role(fake_market):
@@ -158,23 +225,41 @@ def test_a_bots_margin_type_is_read_through_the_rows_margin_types_role(fake_mark
     by_id = {cls.id: cls(cls.Settings()) for cls in REGISTRY}
     lev = by_id["leverage"]
     bot = _freqtrade("isolated")
-    usdm = account(markets=("usdm",), bot=bot, symbols={"usdm": ("BTCUSDT",)},
-                   portfolio_margin=False)
+    usdm = account(
+        markets=("usdm",), bot=bot, symbols={"usdm": ("BTCUSDT",)}, portfolio_margin=False
+    )
     assert [r.endpoint for r in lev.needs(usdm)] == ["fapi.positionRisk", "fapi.symbolConfig"]
     pm = account(markets=("usdm",), bot=bot, portfolio_margin=True)
     assert all(r.endpoint.startswith("papi.") for r in lev.needs(pm)), lev.needs(pm)
-    xfut = account(markets=("xfut",), bot=bot, symbols={"xfut": ("XBTUSD_PERP",)},
-                   portfolio_margin=False)
+    xfut = account(
+        markets=("xfut",), bot=bot, symbols={"xfut": ("XBTUSD_PERP",)}, portfolio_margin=False
+    )
     assert [r.endpoint for r in lev.needs(xfut)] == ["x.positions", "x.brackets"]
     f = facts(xfut, _answers(), exchange={"xfut": {"XBTUSD_PERP": _symbol()}})
     r = lev.evaluate(f)
     assert r.status is Status.OK and -4048 not in r.codes + r.risk_codes, r.summary
     # USD-M through its row: a position in the other margin type is CRITICAL -4048
-    f = facts(usdm, {
-        "fapi.positionRisk": [{"symbol": "BTCUSDT", "positionSide": "BOTH",
-                               "positionAmt": "0.01", "notional": "600", "markPrice": "60000"}],
-        "fapi.symbolConfig": [{"symbol": "BTCUSDT", "marginType": "CROSSED", "leverage": 5,
-                               "maxNotionalValue": "1000000"}],
-    })
+    f = facts(
+        usdm,
+        {
+            "fapi.positionRisk": [
+                {
+                    "symbol": "BTCUSDT",
+                    "positionSide": "BOTH",
+                    "positionAmt": "0.01",
+                    "notional": "600",
+                    "markPrice": "60000",
+                }
+            ],
+            "fapi.symbolConfig": [
+                {
+                    "symbol": "BTCUSDT",
+                    "marginType": "CROSSED",
+                    "leverage": 5,
+                    "maxNotionalValue": "1000000",
+                }
+            ],
+        },
+    )
     r = lev.evaluate(f)
     assert r.status is Status.CRITICAL and r.codes == [-4048], r.summary

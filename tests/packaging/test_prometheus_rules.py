@@ -30,7 +30,8 @@ NAME_RE = re.compile(r"\bbinance_healthcheck_[a-z0-9_]+")
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool not installed (Debian: apt-get install prometheus)")
+    PROMTOOL is None, reason="promtool not installed (Debian: apt-get install prometheus)"
+)
 
 # the names and labels issue 11 asks for, exactly
 ISSUE_METRICS = {
@@ -56,20 +57,51 @@ def full_exposition() -> dict[str, set[str]]:
 
     bot = BotErrorCounts()
     bot.record("main", -2019)
-    c = HealthCollector(outbox_pending=lambda: 1, delivery_failures=lambda: 2, bot_errors=bot,
-                        run_interval_seconds=60)
-    c.update(Report([
-        Result("main", "clock", Status.OK, "", metrics={"offset_spot_ms": 1.0,
-                                                         "ntp_offset_ms": 1.0}),
-        Result("main", "balance", Status.WARNING, "", metrics={"margin_ratio": 0.6, "uni_mmr": 1.4},
-               risk_codes=[-2019]),
-        Result("main", "position_mode", Status.CRITICAL, "", codes=[-4061]),
-        Result("main", "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 9}),
-        Result("main", "bot_alive", Status.OK, "",
-               metrics={"last_line_timestamp_seconds": 1.7e9}),
-        Result("main", "rate_limit", Status.OK, "", metrics={"used_weight_api": 1,
-                                                              "weight_limit_api": 6000}),
-    ], {"duration_ms": 1.0, "request_weight": 3}, 1.0))
+    c = HealthCollector(
+        outbox_pending=lambda: 1,
+        delivery_failures=lambda: 2,
+        bot_errors=bot,
+        run_interval_seconds=60,
+    )
+    c.update(
+        Report(
+            [
+                Result(
+                    "main",
+                    "clock",
+                    Status.OK,
+                    "",
+                    metrics={"offset_spot_ms": 1.0, "ntp_offset_ms": 1.0},
+                ),
+                Result(
+                    "main",
+                    "balance",
+                    Status.WARNING,
+                    "",
+                    metrics={"margin_ratio": 0.6, "uni_mmr": 1.4},
+                    risk_codes=[-2019],
+                ),
+                Result("main", "position_mode", Status.CRITICAL, "", codes=[-4061]),
+                Result("main", "api_key", Status.OK, "", metrics={"trading_expires_in_seconds": 9}),
+                Result(
+                    "main",
+                    "bot_alive",
+                    Status.OK,
+                    "",
+                    metrics={"last_line_timestamp_seconds": 1.7e9},
+                ),
+                Result(
+                    "main",
+                    "rate_limit",
+                    Status.OK,
+                    "",
+                    metrics={"used_weight_api": 1, "weight_limit_api": 6000},
+                ),
+            ],
+            {"duration_ms": 1.0, "request_weight": 3},
+            1.0,
+        )
+    )
     out: dict[str, set[str]] = {}
     for fam in text_string_to_metric_families(generate_latest(make_registry(c)).decode()):
         for s in fam.samples:
@@ -97,10 +129,14 @@ def test_dashboard_references_only_exported_metrics() -> None:
     exported = set(full_exposition())
     assert used and used <= exported, used - exported
     # the dashboard shows the figures that matter
-    for name in ("binance_healthcheck_check_status", "binance_healthcheck_predicted_error",
-                 "binance_healthcheck_clock_offset_seconds", "binance_healthcheck_margin_ratio",
-                 "binance_healthcheck_ip_weight_used_ratio",
-                 "binance_healthcheck_alert_outbox_pending"):
+    for name in (
+        "binance_healthcheck_check_status",
+        "binance_healthcheck_predicted_error",
+        "binance_healthcheck_clock_offset_seconds",
+        "binance_healthcheck_margin_ratio",
+        "binance_healthcheck_ip_weight_used_ratio",
+        "binance_healthcheck_alert_outbox_pending",
+    ):
         assert name in used, name
 
 
@@ -111,16 +147,22 @@ def test_alert_rules_reference_only_exported_metrics() -> None:
 
 @needs_promtool
 def test_alert_rules_pass_promtool_check() -> None:
-    r = subprocess.run([PROMTOOL, "check", "rules", str(RULES)], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [PROMTOOL, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "SUCCESS: 7 rules found" in r.stdout
 
 
 @needs_promtool
 def test_alert_rules_unit_tests_pass() -> None:
-    r = subprocess.run([PROMTOOL, "test", "rules", RULE_TESTS.name], capture_output=True,
-                       text=True, timeout=60, cwd=RULE_TESTS.parent)
+    r = subprocess.run(
+        [PROMTOOL, "test", "rules", RULE_TESTS.name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=RULE_TESTS.parent,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -132,12 +174,17 @@ def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
     lines = ["groups:", "  - name: dashboard", "    rules:"]
     for p in doc["panels"]:
         for t in p["targets"]:
-            expr = (t["expr"].replace("$instance", ".*").replace("$account", ".*")
-                    .replace("$__rate_interval", "5m"))
+            expr = (
+                t["expr"]
+                .replace("$instance", ".*")
+                .replace("$account", ".*")
+                .replace("$__rate_interval", "5m")
+            )
             lines.append(f"      - record: dashboard:panel{p['id']}:{t['refId']}")
             lines.append(f"        expr: {json.dumps(expr)}")
     rules = tmp_path / "dashboard_rules.yml"
     rules.write_text("\n".join(lines) + "\n")
-    r = subprocess.run([PROMTOOL, "check", "rules", str(rules)], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [PROMTOOL, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stdout + r.stderr

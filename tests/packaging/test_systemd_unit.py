@@ -64,8 +64,15 @@ def _env() -> dict[str, str]:
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     assert SYSTEMD_ANALYZE is not None
-    return subprocess.run([SYSTEMD_ANALYZE, *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env=_env(), timeout=120, check=False)
+    return subprocess.run(
+        [SYSTEMD_ANALYZE, *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=_env(),
+        timeout=120,
+        check=False,
+    )
 
 
 def _systemd_version() -> int | None:
@@ -96,6 +103,7 @@ def unit_copy(tmp_path: Path) -> Path:
 
 
 # --- systemd-analyze ----------------------------------------------------------------------------
+
 
 @needs_analyze
 def test_verify_prints_nothing(unit_copy: Path) -> None:

@@ -37,16 +37,25 @@ def account(sim):
 @pytest.fixture
 def daemon_config(make_config, account, receivers):
     def make(**alerts):
-        section = {"urls": [receivers["json"].url, receivers["smtp"].url, receivers["tg"].url],
-                   "failure_threshold": 2, "repeat_interval": 3600, "retry_backoff_max": 1,
-                   "delivery_timeout": 5}
+        section = {
+            "urls": [receivers["json"].url, receivers["smtp"].url, receivers["tg"].url],
+            "failure_threshold": 2,
+            "repeat_interval": 3600,
+            "retry_backoff_max": 1,
+            "delivery_timeout": 5,
+        }
         section.update(alerts)
-        return make_config([{"name": "main", "api_key": account.api_key,
-                             "api_secret": account.api_secret}],
-                           sections={"alerts": section,
-                                     "daemon": {"heartbeat_url": receivers["heartbeat"].url +
-                                                "/ping/abc",
-                                                "weight_budget_share": BUDGET_SHARE}})
+        return make_config(
+            [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}],
+            sections={
+                "alerts": section,
+                "daemon": {
+                    "heartbeat_url": receivers["heartbeat"].url + "/ping/abc",
+                    "weight_budget_share": BUDGET_SHARE,
+                },
+            },
+        )
+
     return make
 
 
@@ -59,8 +68,9 @@ def titles(receiver):
     return [m["title"] for m in receiver.messages]
 
 
-def test_alert_once_then_resolved_on_every_channel(sim, daemon_config, start_daemon, receivers,
-                                                   account):
+def test_alert_once_then_resolved_on_every_channel(
+    sim, daemon_config, start_daemon, receivers, account
+):
     d = start_daemon(daemon_config())
     d.wait_runs(2)
     assert receivers["json"].messages == []  # healthy: nothing is sent, not even "all good"
@@ -101,8 +111,7 @@ def test_restart_sends_nothing_already_sent(sim, daemon_config, start_daemon, re
     d2.stop()
 
 
-def test_alert_waits_in_outbox_while_channel_is_down(sim, daemon_config, start_daemon,
-                                                     receivers):
+def test_alert_waits_in_outbox_while_channel_is_down(sim, daemon_config, start_daemon, receivers):
     receivers["json"].fail_status = 500
     sim.set_fault("hedge_mode", account="main")
     d = start_daemon(daemon_config())
@@ -117,8 +126,7 @@ def test_alert_waits_in_outbox_while_channel_is_down(sim, daemon_config, start_d
     assert len(receivers["smtp"].messages) == 1
 
 
-def test_outbox_survives_restart_while_channel_is_down(sim, daemon_config, start_daemon,
-                                                       receivers):
+def test_outbox_survives_restart_while_channel_is_down(sim, daemon_config, start_daemon, receivers):
     receivers["json"].fail_status = 500
     sim.set_fault("hedge_mode", account="main")
     config = daemon_config()
@@ -143,8 +151,9 @@ def test_sigterm_exits_zero_within_seconds(daemon_config, start_daemon):
     assert "stopped after" in d.log
 
 
-def test_sighup_reloads_and_bad_config_keeps_the_old(sim, daemon_config, start_daemon,
-                                                     receivers, account, make_config):
+def test_sighup_reloads_and_bad_config_keeps_the_old(
+    sim, daemon_config, start_daemon, receivers, account, make_config
+):
     sim.set_fault("hedge_mode", account="main")
     config = daemon_config()
     d = start_daemon(config)
@@ -163,10 +172,10 @@ def test_sighup_reloads_and_bad_config_keeps_the_old(sim, daemon_config, start_d
     assert d.stop() == 0
 
 
-def test_min_status_routes_only_critical_to_telegram(sim, daemon_config, start_daemon,
-                                                     receivers):
-    config = daemon_config(urls=[receivers["json"].url,
-                                 {"url": receivers["tg"].url, "min_status": "CRITICAL"}])
+def test_min_status_routes_only_critical_to_telegram(sim, daemon_config, start_daemon, receivers):
+    config = daemon_config(
+        urls=[receivers["json"].url, {"url": receivers["tg"].url, "min_status": "CRITICAL"}]
+    )
     sim.set_fault("margin_warning", account="main")
     d = start_daemon(config)
     assert wait_until(lambda: len(receivers["json"].messages) == 1, 20), d.log
@@ -196,12 +205,16 @@ def test_sd_notify_ready_status_and_watchdog(daemon_config, tmp_path, receivers)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(sock_path)
     s.settimeout(0.2)
-    d = DaemonProc(daemon_config(), tmp_path / "d.log",
-                   env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "2000000"}).start()
+    d = DaemonProc(
+        daemon_config(),
+        tmp_path / "d.log",
+        env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "2000000"},
+    ).start()
     got: list[str] = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (
-            any(m.startswith("READY=1") for m in got) and sum("WATCHDOG=1" in m for m in got) >= 3):
+        any(m.startswith("READY=1") for m in got) and sum("WATCHDOG=1" in m for m in got) >= 3
+    ):
         try:
             got.append(s.recv(4096).decode())
         except TimeoutError:
@@ -213,17 +226,20 @@ def test_sd_notify_ready_status_and_watchdog(daemon_config, tmp_path, receivers)
     assert sum("WATCHDOG=1" in m for m in got) >= 3
 
 
-def test_state_database_records_history_and_no_secrets(sim, daemon_config, start_daemon,
-                                                       receivers, account, tmp_path):
+def test_state_database_records_history_and_no_secrets(
+    sim, daemon_config, start_daemon, receivers, account, tmp_path
+):
     sim.set_fault("hedge_mode", account="main")
     d = start_daemon(daemon_config())
     assert wait_until(lambda: len(receivers["json"].messages) == 1, 20), d.log
     d.stop()
     db = tmp_path / "state" / "state.db"
     con = sqlite3.connect(db)
-    hist = con.execute("select check_name, new_status from history").fetchall() \
-        if _has_column(con, "history", "check_name") else con.execute(
-            "select * from history").fetchall()
+    hist = (
+        con.execute("select check_name, new_status from history").fetchall()
+        if _has_column(con, "history", "check_name")
+        else con.execute("select * from history").fetchall()
+    )
     con.close()
     assert any("position_mode" in str(row) and "CRITICAL" in str(row) for row in hist), hist
     blobs = b"".join(p.read_bytes() for p in (tmp_path / "state").iterdir() if p.is_file())

@@ -83,10 +83,19 @@ def test_a_freed_large_block_leaves_resident_memory_only_without_configure(mode:
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES", "MALLOC_ARENA_MAX")}
-    out = subprocess.run([sys.executable, "-c", _LARGE_BLOCK_CHILD, mode], env=env,
-                         capture_output=True, text=True, timeout=60, check=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES", "MALLOC_ARENA_MAX")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _LARGE_BLOCK_CHILD, mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     released_mib = int(out.stdout) / 1024
     if mode == "daemon":
         assert released_mib > 7, f"freeing an 8 MiB body released only {released_mib:.1f} MiB"

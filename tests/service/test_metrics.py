@@ -49,22 +49,42 @@ def names(collector: HealthCollector) -> set[str]:
 
 def healthy_results(account: str = "main") -> list[Result]:
     return [
-        Result(account, "clock", Status.OK, "ok", metrics={
-            "offset_spot_ms": 12.5, "offset_usdm_ms": -3.0, "offset_ms": 12.5,
-            "rtt_spot_ms": 1.0, "ntp_offset_ms": 2.0}),
+        Result(
+            account,
+            "clock",
+            Status.OK,
+            "ok",
+            metrics={
+                "offset_spot_ms": 12.5,
+                "offset_usdm_ms": -3.0,
+                "offset_ms": 12.5,
+                "rtt_spot_ms": 1.0,
+                "ntp_offset_ms": 2.0,
+            },
+        ),
         Result(account, "position_mode", Status.OK, "one-way"),
         Result(account, "balance", Status.OK, "ok", metrics={"margin_ratio": 0.25}),
-        Result(account, "api_key", Status.OK, "ok",
-               metrics={"trading_expires_in_seconds": 30 * 86400}),
-        Result(account, "rate_limit", Status.OK, "ok", metrics={
-            "used_weight_api": 60, "weight_limit_api": 6000, "used_weight_fapi": 240,
-            "weight_limit_fapi": 2400, "used_weight_ratio": 0.1}),
+        Result(
+            account, "api_key", Status.OK, "ok", metrics={"trading_expires_in_seconds": 30 * 86400}
+        ),
+        Result(
+            account,
+            "rate_limit",
+            Status.OK,
+            "ok",
+            metrics={
+                "used_weight_api": 60,
+                "weight_limit_api": 6000,
+                "used_weight_fapi": 240,
+                "weight_limit_fapi": 2400,
+                "used_weight_ratio": 0.1,
+            },
+        ),
     ]
 
 
 def report(results: list[Result], started_at: float = 1_800_000_000.0) -> Report:
-    return Report(results, {"duration_ms": 250.0, "request_weight": 17, "accounts": 1},
-                  started_at)
+    return Report(results, {"duration_ms": 250.0, "request_weight": 17, "accounts": 1}, started_at)
 
 
 def lbl(**kw: str) -> tuple[tuple[str, str], ...]:
@@ -72,8 +92,12 @@ def lbl(**kw: str) -> tuple[tuple[str, str], ...]:
 
 
 def test_collector_exports_the_issue_names_labels_and_base_units() -> None:
-    c = HealthCollector(outbox_pending=lambda: 2, delivery_failures=lambda: 5,
-                        bot_errors=BotErrorCounts(), run_interval_seconds=60)
+    c = HealthCollector(
+        outbox_pending=lambda: 2,
+        delivery_failures=lambda: 5,
+        bot_errors=BotErrorCounts(),
+        run_interval_seconds=60,
+    )
     c.update(report(healthy_results()), finished_at=1_800_000_001.0)
     s = samples(c)
     assert s[(f"{P}_check_status", lbl(account="main", check="clock"))] == 0
@@ -83,8 +107,10 @@ def test_collector_exports_the_issue_names_labels_and_base_units() -> None:
     assert s[(f"{P}_margin_ratio", lbl(account="main"))] == 0.25
     assert s[(f"{P}_ip_weight_used_ratio", lbl(pool="api"))] == 0.01
     assert s[(f"{P}_ip_weight_used_ratio", lbl(pool="fapi"))] == 0.1
-    assert s[(f"{P}_api_key_trading_expiry_timestamp_seconds", lbl(account="main"))] == \
-        1_800_000_000 + 30 * 86400
+    assert (
+        s[(f"{P}_api_key_trading_expiry_timestamp_seconds", lbl(account="main"))]
+        == 1_800_000_000 + 30 * 86400
+    )
     assert s[(f"{P}_last_run_timestamp_seconds", ())] == 1_800_000_001.0
     assert s[(f"{P}_run_duration_seconds", ())] == 0.25
     assert s[(f"{P}_run_request_weight", ())] == 17
@@ -99,23 +125,45 @@ def test_collector_exports_the_issue_names_labels_and_base_units() -> None:
 def test_predicted_error_appears_for_codes_and_risk_codes_and_disappears_when_cleared() -> None:
     c = HealthCollector(bot_errors=BotErrorCounts())
     c.update(report(healthy_results()))
-    broken = [Result("main", "position_mode", Status.CRITICAL, "hedge", codes=[-4061]),
-              Result("main", "api_key", Status.WARNING, "expires", risk_codes=[-2015])]
+    broken = [
+        Result("main", "position_mode", Status.CRITICAL, "hedge", codes=[-4061]),
+        Result("main", "api_key", Status.WARNING, "expires", risk_codes=[-2015]),
+    ]
     c.update(report(broken))
     s = samples(c)
-    assert s[(f"{P}_predicted_error", lbl(account="main", check="position_mode", code="-4061",
-                                          kind="now", product="usdm"))] == 1
-    assert s[(f"{P}_predicted_error", lbl(account="main", check="api_key", code="-2015",
-                                          kind="risk", product="spot"))] == 1
+    assert (
+        s[
+            (
+                f"{P}_predicted_error",
+                lbl(
+                    account="main", check="position_mode", code="-4061", kind="now", product="usdm"
+                ),
+            )
+        ]
+        == 1
+    )
+    assert (
+        s[
+            (
+                f"{P}_predicted_error",
+                lbl(account="main", check="api_key", code="-2015", kind="risk", product="spot"),
+            )
+        ]
+        == 1
+    )
     assert s[(f"{P}_check_status", lbl(account="main", check="position_mode"))] == 2
     # a report with only position_mode (the daemon runs only the due checks): api_key's
     # newest result stays, position_mode's code is gone
     c.update(report([Result("main", "position_mode", Status.OK, "one-way")]))
     s = samples(c)
-    assert (f"{P}_predicted_error", lbl(account="main", check="position_mode", code="-4061",
-                                        kind="now", product="usdm")) not in s
-    assert (f"{P}_predicted_error", lbl(account="main", check="api_key", code="-2015",
-                                        kind="risk", product="spot")) in s
+    assert (
+        f"{P}_predicted_error",
+        lbl(account="main", check="position_mode", code="-4061", kind="now", product="usdm"),
+    ) not in s
+    assert (
+        f"{P}_predicted_error",
+        lbl(account="main", check="api_key", code="-2015", kind="risk", product="spot"),
+    ) in s
     assert s[(f"{P}_check_status", lbl(account="main", check="position_mode"))] == 0
 
 
@@ -128,10 +176,16 @@ def test_reload_forgets_accounts_that_are_gone() -> None:
 
 
 def test_weight_pools_keep_the_highest_reading_across_accounts() -> None:
-    a = Result("a", "rate_limit", Status.OK, "", metrics={"used_weight_api": 100,
-                                                          "weight_limit_api": 6000})
-    b = Result("b", "rate_limit", Status.OK, "", metrics={"used_weight_api": 3000,
-                                                          "weight_limit_api": 6000})
+    a = Result(
+        "a", "rate_limit", Status.OK, "", metrics={"used_weight_api": 100, "weight_limit_api": 6000}
+    )
+    b = Result(
+        "b",
+        "rate_limit",
+        Status.OK,
+        "",
+        metrics={"used_weight_api": 3000, "weight_limit_api": 6000},
+    )
     c = HealthCollector(bot_errors=BotErrorCounts())
     c.update(report([a, b]))
     s = samples(c)
@@ -191,18 +245,22 @@ def test_error_code_info_carries_name_and_fix_for_alert_rules() -> None:
 # ------------------------------------------------------------------------------ listen/config
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("127.0.0.1:9464", ("127.0.0.1", 9464)),
-    ("0.0.0.0:9100", ("0.0.0.0", 9100)),
-    ("[::1]:9464", ("::1", 9464)),
-    ("localhost:0", ("localhost", 0)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:9464", ("127.0.0.1", 9464)),
+        ("0.0.0.0:9100", ("0.0.0.0", 9100)),
+        ("[::1]:9464", ("::1", 9464)),
+        ("localhost:0", ("localhost", 0)),
+    ],
+)
 def test_parse_listen_accepts_host_port(text: str, expected: tuple[str, int]) -> None:
     assert parse_listen(text) == expected
 
 
-@pytest.mark.parametrize("text", ["9464", "127.0.0.1", "127.0.0.1:99999", ":9464", "::1:9464",
-                                  "[::1]9464", "host:port"])
+@pytest.mark.parametrize(
+    "text", ["9464", "127.0.0.1", "127.0.0.1:99999", ":9464", "::1:9464", "[::1]9464", "host:port"]
+)
 def test_parse_listen_refuses_what_is_not_host_port(text: str) -> None:
     with pytest.raises(ValueError):
         parse_listen(text)
@@ -217,11 +275,14 @@ def test_metrics_section_is_off_by_default_and_parsed_when_set() -> None:
     assert (cfg.metrics.host, cfg.metrics.port) == ("127.0.0.1", 9464)
 
 
-@pytest.mark.parametrize(("section", "key"), [
-    ({"listen": "9464"}, "metrics.listen"),
-    ({"listen": 9464}, "metrics.listen"),
-    ({"listne": "127.0.0.1:9464"}, "metrics.listne"),
-])
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ({"listen": "9464"}, "metrics.listen"),
+        ({"listen": 9464}, "metrics.listen"),
+        ({"listne": "127.0.0.1:9464"}, "metrics.listne"),
+    ],
+)
 def test_bad_metrics_section_names_the_key(section: dict, key: str) -> None:
     with pytest.raises(ConfigError) as exc:
         parse_config({"accounts": [ACCOUNT], "metrics": section}, path=Path("c.toml"))
@@ -242,8 +303,12 @@ def fetch(url: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
 
 @pytest.fixture
 def server():
-    c = HealthCollector(outbox_pending=lambda: 0, delivery_failures=lambda: 0,
-                        bot_errors=BotErrorCounts(), run_interval_seconds=1)
+    c = HealthCollector(
+        outbox_pending=lambda: 0,
+        delivery_failures=lambda: 0,
+        bot_errors=BotErrorCounts(),
+        run_interval_seconds=1,
+    )
     srv = MetricsServer(c, "127.0.0.1", 0, stale_after_seconds=60).start()
     yield srv
     srv.stop()
@@ -272,14 +337,18 @@ def test_healthz_fails_when_the_last_run_is_too_old(server: MetricsServer) -> No
 
 
 def test_a_new_run_is_visible_at_the_next_scrape_despite_the_render_cache(
-        server: MetricsServer) -> None:
+    server: MetricsServer,
+) -> None:
     url = f"http://127.0.0.1:{server.port}/metrics"
-    series = (b'predicted_error{account="main",check="position_mode",code="-4061",'
-              b'kind="now",product="usdm"} 1.0')
+    series = (
+        b'predicted_error{account="main",check="position_mode",code="-4061",'
+        b'kind="now",product="usdm"} 1.0'
+    )
     server.collector.update(report(healthy_results()))
     assert series not in fetch(url)[1]
-    server.collector.update(report([Result("main", "position_mode", Status.CRITICAL, "hedge",
-                                           codes=[-4061])]))
+    server.collector.update(
+        report([Result("main", "position_mode", Status.CRITICAL, "hedge", codes=[-4061])])
+    )
     assert series in fetch(url)[1]
 
 

@@ -13,8 +13,10 @@ import pytest
 
 from healthcheck.service import sdnotify
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="sd_notify is Linux-only (AF_UNIX abstract namespace)")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="sd_notify is Linux-only (AF_UNIX abstract namespace)",
+)
 
 
 class FakeNotifySocket:
@@ -45,8 +47,9 @@ def _bind(address: str, env_value: str) -> FakeNotifySocket:
 
 
 @pytest.fixture(params=["abstract", "path"])
-def fake_socket(request: pytest.FixtureRequest, tmp_path: Path,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNotifySocket]:
+def fake_socket(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeNotifySocket]:
     if request.param == "abstract":
         name = f"healthcheck-test-notify-{os.getpid()}-{uuid.uuid4().hex}"
         fake = _bind("\0" + name, "@" + name)
@@ -112,7 +115,10 @@ def test_several_messages_arrive_in_order(fake_socket: FakeNotifySocket) -> None
     assert sdnotify.watchdog()
     assert sdnotify.status("ok")
     assert [fake_socket.receive() for _ in range(3)] == [
-        "READY=1\nSTATUS=starting", "WATCHDOG=1", "STATUS=ok"]
+        "READY=1\nSTATUS=starting",
+        "WATCHDOG=1",
+        "STATUS=ok",
+    ]
     fake_socket.assert_empty()
 
 
@@ -152,6 +158,7 @@ def test_notify_does_not_raise_on_odd_input(fake_socket: FakeNotifySocket) -> No
 
 
 # --- WATCHDOG_USEC / WATCHDOG_PID -------------------------------------------------------------
+
 
 @pytest.fixture
 def clean_watchdog_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:

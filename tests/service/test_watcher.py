@@ -48,8 +48,7 @@ def test_command_source_in_the_daemon_feeds_bot_errors(tmp_path: Path) -> None:
 
 def test_command_source_is_not_run_by_check(tmp_path: Path) -> None:
     w = WatchConfig(account="main", command=("/bin/false",), window=300)
-    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path,
-                      oneshot=True)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path, oneshot=True)
     watcher.drain()
     [r] = watcher.results([])
     assert r.status is Status.OK and "only followed by the daemon" in r.summary
@@ -72,17 +71,22 @@ echo "{stamp} host mybot[42]: {ERR}"
 
 
 def test_unit_source_in_check_runs_journalctl_with_cursor_and_since(
-        tmp_path: Path, fake_journalctl: Path) -> None:
+    tmp_path: Path, fake_journalctl: Path
+) -> None:
     w = WatchConfig(account="main", unit="mybot.service", window=300)
-    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path,
-                      oneshot=True)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path, oneshot=True)
     watcher.drain()
     [r] = watcher.results([])
     assert r.codes == [-1021] and r.details["codes"][0]["count"] == 1
     argv = fake_journalctl.read_text().split()
-    assert argv == ["--unit=mybot.service", "--output=short-iso", "--no-pager", "--quiet",
-                    f"--cursor-file={tmp_path / 'journal-mybot.service.cursor'}",
-                    "--since=-300s"]
+    assert argv == [
+        "--unit=mybot.service",
+        "--output=short-iso",
+        "--no-pager",
+        "--quiet",
+        f"--cursor-file={tmp_path / 'journal-mybot.service.cursor'}",
+        "--since=-300s",
+    ]
 
 
 def test_quotes_the_latest_result_of_a_check_that_did_not_run_this_time(tmp_path: Path) -> None:
@@ -112,13 +116,12 @@ def test_unreadable_log_is_unknown_never_ok(tmp_path: Path) -> None:
     watcher.store.close()
 
 
-def test_unit_source_without_journalctl_is_unknown_in_check(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_unit_source_without_journalctl_is_unknown_in_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     w = WatchConfig(account="main", unit="mybot.service", window=300)
-    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path,
-                      oneshot=True)
+    watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path), tmp_path, oneshot=True)
     watcher.drain()
     [r] = watcher.results([])
     assert r.status is Status.UNKNOWN and "cannot start" in r.summary
@@ -137,8 +140,9 @@ def test_secrets_in_bot_lines_never_reach_the_store_or_the_result(tmp_path: Path
     watcher = Watcher((w,), {"main": ("spot",)}, WatchStore.open(tmp_path / "state"), tmp_path)
     watcher.poll_once()
     with open(log, "a") as f:
-        f.write(f"ERROR request failed secret={secret} listenKey=abcdefghijklmnopqrstuvwxyz0123"
-                f" {ERR}\n")
+        f.write(
+            f"ERROR request failed secret={secret} listenKey=abcdefghijklmnopqrstuvwxyz0123 {ERR}\n"
+        )
     assert watcher.poll_once() == 1
     [r] = watcher.results([])
     watcher.store.close()

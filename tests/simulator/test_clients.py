@@ -39,14 +39,20 @@ def _point(ex: Any, sim: Simulator) -> Any:
 
 @pytest.fixture
 def spot_ccxt(sim: Simulator, account: SimAccount) -> Any:
-    return _point(ccxt.binance({"apiKey": account.api_key, "secret": account.api_secret,
-                                "timeout": 1500}), sim)
+    return _point(
+        ccxt.binance({"apiKey": account.api_key, "secret": account.api_secret, "timeout": 1500}),
+        sim,
+    )
 
 
 @pytest.fixture
 def usdm_ccxt(sim: Simulator, account: SimAccount) -> Any:
-    return _point(ccxt.binanceusdm({"apiKey": account.api_key, "secret": account.api_secret,
-                                    "timeout": 1500}), sim)
+    return _point(
+        ccxt.binanceusdm(
+            {"apiKey": account.api_key, "secret": account.api_secret, "timeout": 1500}
+        ),
+        sim,
+    )
 
 
 def _no_client_errors(sim: Simulator) -> list[tuple[str, str, int]]:
@@ -93,11 +99,13 @@ def test_ccxt_binanceusdm_positions_brackets_fees_leverage_and_orders(
     assert usdm_ccxt.fetch_open_orders("ETH/USDT:USDT")[0]["id"] == order["id"]
     sim.set_price("usdm", "ETHUSDT", 2890)
     assert usdm_ccxt.fetch_order(order["id"], "ETH/USDT:USDT")["status"] == "closed"
-    stop = usdm_ccxt.create_order("ETH/USDT:USDT", "market", "sell", 0.01,
-                                  params={"stopPrice": 2500, "reduceOnly": True})
+    stop = usdm_ccxt.create_order(
+        "ETH/USDT:USDT", "market", "sell", 0.01, params={"stopPrice": 2500, "reduceOnly": True}
+    )
     assert stop["info"]["algoStatus"] == "NEW"
-    usdm_ccxt.fapiPrivatePostOrderTest({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
-                                        "quantity": "0.002"})
+    usdm_ccxt.fapiPrivatePostOrderTest(
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.002"}
+    )
     assert _no_client_errors(sim) == []
 
 
@@ -126,10 +134,15 @@ CCXT_FAULTS: list[tuple[str, dict[str, Any], str, int | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("fault", "params", "cls", "code"), CCXT_FAULTS,
-                         ids=[f[0] for f in CCXT_FAULTS])
+@pytest.mark.parametrize(
+    ("fault", "params", "cls", "code"), CCXT_FAULTS, ids=[f[0] for f in CCXT_FAULTS]
+)
 def test_ccxt_raises_its_class_with_binances_code_for_each_fault(
-    sim: Simulator, usdm_ccxt: Any, fault: str, params: dict[str, Any], cls: str,
+    sim: Simulator,
+    usdm_ccxt: Any,
+    fault: str,
+    params: dict[str, Any],
+    cls: str,
     code: int | None,
 ) -> None:
     usdm_ccxt.load_markets()
@@ -167,8 +180,9 @@ PB_FAULTS: list[tuple[str, dict[str, Any], int, int]] = [
 ]
 
 
-@pytest.mark.parametrize(("fault", "params", "status", "code"), PB_FAULTS,
-                         ids=[f[0] for f in PB_FAULTS])
+@pytest.mark.parametrize(
+    ("fault", "params", "status", "code"), PB_FAULTS, ids=[f[0] for f in PB_FAULTS]
+)
 def test_python_binance_raises_api_exception_with_status_and_code(
     sim: Simulator, client: Client, fault: str, params: dict[str, Any], status: int, code: int
 ) -> None:
@@ -183,8 +197,14 @@ def test_python_binance_start_up_and_order_life(sim: Simulator, account: SimAcco
     c.ping()
     assert c.get_symbol_info("BTCUSDT")["status"] == "TRADING"
     assert len(c.futures_exchange_info()["symbols"]) == 2
-    o = c.futures_create_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
-                               quantity="0.002", price="61000")
+    o = c.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.002",
+        price="61000",
+    )
     assert c.futures_get_open_orders(symbol="BTCUSDT")[0]["orderId"] == o["orderId"]
     assert c.futures_cancel_order(symbol="BTCUSDT", orderId=o["orderId"])["status"] == "CANCELED"
     assert c.futures_leverage_bracket(symbol="BTCUSDT")["brackets"][0]["notionalCap"] == 50000
@@ -198,15 +218,25 @@ def test_python_binance_start_up_and_order_life(sim: Simulator, account: SimAcco
 def _client_venv(name: str, requirement: str, module: str) -> Path:
     """A venv with ``requirement`` under VENVS (reused when present), or skip with the reason."""
     py = VENVS / name / "bin" / "python"
-    if py.exists() and subprocess.run([py, "-c", f"import {module}"],
-                                      capture_output=True).returncode == 0:
+    if (
+        py.exists()
+        and subprocess.run([py, "-c", f"import {module}"], capture_output=True).returncode == 0
+    ):
         return py
     try:
         VENVS.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True,
-                       capture_output=True, timeout=120)
-        r = subprocess.run([py, "-m", "pip", "install", "-q", requirement],
-                           capture_output=True, text=True, timeout=300)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(VENVS / name)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        r = subprocess.run(
+            [py, "-m", "pip", "install", "-q", requirement],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except (OSError, subprocess.SubprocessError) as e:
         pytest.skip(f"cannot create a venv for {requirement} in {VENVS / name}: {e}")
     if r.returncode != 0:
@@ -215,11 +245,16 @@ def _client_venv(name: str, requirement: str, module: str) -> Path:
     return py
 
 
-def _run(py: Path, sim: Simulator, acct: SimAccount, kind: str,
-         steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _run(
+    py: Path, sim: Simulator, acct: SimAccount, kind: str, steps: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     cfg = {"kind": kind, "url": sim.url, "key": acct.api_key, "secret": acct.api_secret}
-    r = subprocess.run([py, str(SCRIPT), json.dumps(cfg), json.dumps(steps)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [py, str(SCRIPT), json.dumps(cfg), json.dumps(steps)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return [json.loads(line) for line in r.stdout.splitlines()]
 
@@ -231,8 +266,7 @@ def spot_connector() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def futures_connector() -> Iterator[Path]:
-    yield _client_venv("futures-connector", "binance-futures-connector>=4,<5",
-                       "binance.um_futures")
+    yield _client_venv("futures-connector", "binance-futures-connector>=4,<5", "binance.um_futures")
 
 
 def _err(kind: str, status: int | None, code: int | None) -> dict[str, Any]:
@@ -250,8 +284,14 @@ FUT_ORDER = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "
 def test_binance_connector_spot_life_and_faults(
     sim: Simulator, account: SimAccount, spot_connector: Path
 ) -> None:
-    limit = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-             "quantity": "0.001", "price": "59000"}
+    limit = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.001",
+        "price": "59000",
+    }
     steps: list[dict[str, Any]] = [
         {"call": "time"},
         {"call": "exchange_info"},
@@ -262,9 +302,19 @@ def test_binance_connector_spot_life_and_faults(
         {"call": "new_order", "kwargs": limit},
         {"call": "get_open_orders", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "new_order_test", "kwargs": {**limit, "price": "59000.001"}},
-        *[{"call": "new_order_test", "kwargs": ORDER, "fault": {"name": name}}
-          for name in ("rate_limited", "banned", "waf_403", "http_500", "clock_ahead",
-                       "bad_signature", "unknown_key", "symbol_closed")],
+        *[
+            {"call": "new_order_test", "kwargs": ORDER, "fault": {"name": name}}
+            for name in (
+                "rate_limited",
+                "banned",
+                "waf_403",
+                "http_500",
+                "clock_ahead",
+                "bad_signature",
+                "unknown_key",
+                "symbol_closed",
+            )
+        ],
     ]
     out = [_outcome(r) for r in _run(spot_connector, sim, account, "spot", steps)]
     assert "serverTime" in out[0] and len(out[1]["symbols"]) == 2
@@ -296,13 +346,25 @@ def test_binance_futures_connector_um_life_and_faults(
         {"call": "commission_rate", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "mark_price", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "new_order_test", "kwargs": FUT_ORDER},
-        {"call": "new_order", "kwargs": {**FUT_ORDER, "type": "LIMIT", "timeInForce": "GTC",
-                                         "price": "59000"}},
+        {
+            "call": "new_order",
+            "kwargs": {**FUT_ORDER, "type": "LIMIT", "timeInForce": "GTC", "price": "59000"},
+        },
         {"call": "get_orders", "kwargs": {"symbol": "BTCUSDT"}},
         {"call": "change_leverage", "kwargs": {"symbol": "BTCUSDT", "leverage": 10}},
-        *[{"call": "new_order", "kwargs": FUT_ORDER, "fault": {"name": name}}
-          for name in ("rate_limited", "banned", "waf_403", "http_503", "clock_ahead",
-                       "hedge_mode", "symbol_closed", "over_leverage")],
+        *[
+            {"call": "new_order", "kwargs": FUT_ORDER, "fault": {"name": name}}
+            for name in (
+                "rate_limited",
+                "banned",
+                "waf_403",
+                "http_503",
+                "clock_ahead",
+                "hedge_mode",
+                "symbol_closed",
+                "over_leverage",
+            )
+        ],
     ]
     out = [_outcome(r) for r in _run(futures_connector, sim, account, "usdm", steps)]
     assert "serverTime" in out[0] and len(out[1]["symbols"]) == 2

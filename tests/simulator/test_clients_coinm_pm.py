@@ -17,15 +17,28 @@ from .test_clients import _no_client_errors, _point
 
 @pytest.fixture
 def coinm_ccxt(sim: Simulator, account: SimAccount) -> Any:
-    return _point(ccxt.binancecoinm({"apiKey": account.api_key, "secret": account.api_secret,
-                                     "timeout": 1500}), sim)
+    return _point(
+        ccxt.binancecoinm(
+            {"apiKey": account.api_key, "secret": account.api_secret, "timeout": 1500}
+        ),
+        sim,
+    )
 
 
 @pytest.fixture
 def pm_ccxt(sim: Simulator, account: SimAccount) -> Any:
     sim.set_fault("portfolio_margin", account=account.name)
-    return _point(ccxt.binance({"apiKey": account.api_key, "secret": account.api_secret,
-                                "timeout": 1500, "options": {"portfolioMargin": True}}), sim)
+    return _point(
+        ccxt.binance(
+            {
+                "apiKey": account.api_key,
+                "secret": account.api_secret,
+                "timeout": 1500,
+                "options": {"portfolioMargin": True},
+            }
+        ),
+        sim,
+    )
 
 
 def test_ccxt_binancecoinm_default_start_balance_orders_positions(
@@ -51,12 +64,14 @@ def test_ccxt_binancecoinm_order_below_one_contract_is_4004(coinm_ccxt: Any) -> 
     coinm_ccxt.load_markets()
     # ccxt refuses less than one contract itself; a bot that sends it gets -4004
     with pytest.raises(ccxt.ExchangeError, match="-4004"):
-        coinm_ccxt.dapiPrivatePostOrder({"symbol": "BTCUSD_PERP", "side": "BUY",
-                                         "type": "MARKET", "quantity": "0"})
+        coinm_ccxt.dapiPrivatePostOrder(
+            {"symbol": "BTCUSD_PERP", "side": "BUY", "type": "MARKET", "quantity": "0"}
+        )
 
 
-def test_ccxt_binancecoinm_hedge_mode_is_4061(sim: Simulator, coinm_ccxt: Any,
-                                               account: SimAccount) -> None:
+def test_ccxt_binancecoinm_hedge_mode_is_4061(
+    sim: Simulator, coinm_ccxt: Any, account: SimAccount
+) -> None:
     coinm_ccxt.load_markets()
     sim.set_fault("coinm_hedge_mode", account=account.name)
     with pytest.raises(ccxt.ExchangeError, match="-4061"):
@@ -81,15 +96,26 @@ def test_a_pm_accounts_classic_futures_calls_are_refused_2015(
 ) -> None:
     sim.set_fault("portfolio_margin", account=account.name)
     for cls in (ccxt.binanceusdm, ccxt.binancecoinm):
-        ex = _point(cls({"apiKey": account.api_key, "secret": account.api_secret,
-                         "timeout": 1500}), sim)
+        ex = _point(
+            cls({"apiKey": account.api_key, "secret": account.api_secret, "timeout": 1500}), sim
+        )
         with pytest.raises(ccxt.AuthenticationError, match="-2015"):
             ex.fetch_balance()
 
 
-def test_a_classic_accounts_papi_calls_are_refused_2015(sim: Simulator, account: SimAccount
-                                                        ) -> None:
-    ex = _point(ccxt.binance({"apiKey": account.api_key, "secret": account.api_secret,
-                              "timeout": 1500, "options": {"portfolioMargin": True}}), sim)
+def test_a_classic_accounts_papi_calls_are_refused_2015(
+    sim: Simulator, account: SimAccount
+) -> None:
+    ex = _point(
+        ccxt.binance(
+            {
+                "apiKey": account.api_key,
+                "secret": account.api_secret,
+                "timeout": 1500,
+                "options": {"portfolioMargin": True},
+            }
+        ),
+        sim,
+    )
     with pytest.raises(ccxt.AuthenticationError, match="-2015"):
         ex.papiGetAccount()

@@ -111,7 +111,12 @@ def test_spot_trade_life_limit_fill_stoploss_exit_and_unfilled_cancel(
 
 
 def _futures_trade_life(
-    sim: Simulator, acct: SimAccount, tmp_path: Path, margin_mode: str, *, market: bool = False,
+    sim: Simulator,
+    acct: SimAccount,
+    tmp_path: Path,
+    margin_mode: str,
+    *,
+    market: bool = False,
     **kw: Any,
 ) -> tuple[str, dict[str, Any]]:
     cfg = _cfg(sim, acct, trading_mode="futures", margin_mode=margin_mode, pairs=FUT,

@@ -136,7 +136,11 @@ def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "healthcheck", "simulator", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
     )
 
 
@@ -174,7 +178,11 @@ def test_cli_fault_takes_several_names_as_the_readme_shows() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "healthcheck", "simulator", "--fault", "clock_warn", "hedge_mode"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
     )
     try:
         assert proc.stdout is not None

@@ -30,14 +30,19 @@ def _err(call: Any, **kw: Any) -> tuple[int, int, str]:
     return e.value.status_code, e.value.code, e.value.message
 
 
-def _signed(sim: Simulator, acct: SimAccount, method: str, path: str, **params: Any
-            ) -> requests.Response:
+def _signed(
+    sim: Simulator, acct: SimAccount, method: str, path: str, **params: Any
+) -> requests.Response:
     params = {**params, "timestamp": int(time.time() * 1000)}
     query = urlencode(params)
     assert acct.api_secret is not None
     sig = hmac.new(acct.api_secret.encode(), query.encode(), hashlib.sha256).hexdigest()
-    return requests.request(method, f"{sim.url}{path}?{query}&signature={sig}",
-                            headers={"X-MBX-APIKEY": acct.api_key}, timeout=5)
+    return requests.request(
+        method,
+        f"{sim.url}{path}?{query}&signature={sig}",
+        headers={"X-MBX-APIKEY": acct.api_key},
+        timeout=5,
+    )
 
 
 def _weight(resp: requests.Response, before: int) -> int:
@@ -63,8 +68,9 @@ def test_set_price_moves_ticker_mark_book_avg_and_klines(sim: Simulator, client:
 def test_price_path_moves_and_fills_a_resting_order(
     sim: Simulator, account: SimAccount, client: Client
 ) -> None:
-    order = client.futures_create_order(symbol="ETHUSDT", side="BUY", type="LIMIT",
-                                        timeInForce="GTC", quantity="0.01", price="2900")
+    order = client.futures_create_order(
+        symbol="ETHUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.01", price="2900"
+    )
     assert order["status"] == "NEW"
     sim.set_price_path("usdm", "ETHUSDT", ["2950", "2890", "3100"], step_seconds=0.2)
     deadline = time.monotonic() + 10
@@ -78,8 +84,14 @@ def test_price_path_moves_and_fills_a_resting_order(
 def test_limit_rests_until_price_crosses_then_fills_and_market_fills_now(
     sim: Simulator, client: Client
 ) -> None:
-    o = client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                            quantity="0.001", price="59000.00")
+    o = client.create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.001",
+        price="59000.00",
+    )
     assert o["status"] == "NEW"
     assert [x["orderId"] for x in client.get_open_orders(symbol="BTCUSDT")] == [o["orderId"]]
     sim.set_price("spot", "BTCUSDT", "58999")
@@ -87,8 +99,14 @@ def test_limit_rests_until_price_crosses_then_fills_and_market_fills_now(
     assert client.get_open_orders() == []
     m = client.create_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.001")
     assert m["status"] == "FILLED" and m["fills"][0]["price"] == "58999.00000000"
-    c = client.create_order(symbol="ETHUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                            quantity="0.01", price="2000.00")
+    c = client.create_order(
+        symbol="ETHUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.01",
+        price="2000.00",
+    )
     assert client.cancel_order(symbol="ETHUSDT", orderId=c["orderId"])["status"] == "CANCELED"
     assert _err(client.cancel_order, symbol="ETHUSDT", orderId=c["orderId"])[1] == -2011
 
@@ -99,10 +117,16 @@ def test_symbol_status_closes_the_market_on_both_products(sim: Simulator, client
     assert client.get_symbol_info("BTCUSDT")["status"] == "BREAK"
     fut = {s["symbol"]: s for s in client.futures_exchange_info()["symbols"]}
     assert fut["BTCUSDT"]["status"] == "SETTLING"
-    assert _err(client.create_test_order, symbol="BTCUSDT", side="BUY", type="MARKET",
-                quantity="0.001") == (400, -1013, "Market is closed.")
-    assert _err(client.futures_create_test_order, symbol="BTCUSDT", side="BUY", type="MARKET",
-                quantity="0.002") == (400, -4141, "Symbol is closed")
+    assert _err(
+        client.create_test_order, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001"
+    ) == (400, -1013, "Market is closed.")
+    assert _err(
+        client.futures_create_test_order,
+        symbol="BTCUSDT",
+        side="BUY",
+        type="MARKET",
+        quantity="0.002",
+    ) == (400, -4141, "Symbol is closed")
     with pytest.raises(ValueError, match="status"):
         sim.set_symbol_status("spot", "BTCUSDT", "CLOSE")
 
@@ -143,20 +167,33 @@ def test_five_usdt_symbols_on_request_with_binances_tick_step_and_notional(
 
     five = {"BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT"}
     assert {s["symbol"] for s in client.get_exchange_info()["symbols"]} == five - {
-        "BNBUSDT", "SOLUSDT", "XRPUSDT"}  # two by default
+        "BNBUSDT",
+        "SOLUSDT",
+        "XRPUSDT",
+    }  # two by default
     sim.markets = default_symbols(more=True)
-    fut = {s["symbol"]: {f["filterType"]: f for f in s["filters"]}
-           for s in client.futures_exchange_info()["symbols"]}
-    spot = {s["symbol"]: {f["filterType"]: f for f in s["filters"]}
-            for s in client.get_exchange_info()["symbols"]}
+    fut = {
+        s["symbol"]: {f["filterType"]: f for f in s["filters"]}
+        for s in client.futures_exchange_info()["symbols"]
+    }
+    spot = {
+        s["symbol"]: {f["filterType"]: f for f in s["filters"]}
+        for s in client.get_exchange_info()["symbols"]
+    }
     assert set(fut) == set(spot) == five
     assert fut["SOLUSDT"]["PRICE_FILTER"]["tickSize"] == "0.0100"
     assert fut["XRPUSDT"]["LOT_SIZE"]["stepSize"] == "0.1"
     assert fut["BNBUSDT"]["MIN_NOTIONAL"]["notional"] == "5"
     assert spot["XRPUSDT"]["PRICE_FILTER"]["tickSize"] == "0.00010000"
     # a valid order passes Binance's validation; one under the min notional fails as on Binance
-    ok = {"symbol": "SOLUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-          "price": "150.00", "quantity": "0.05"}
+    ok = {
+        "symbol": "SOLUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "price": "150.00",
+        "quantity": "0.05",
+    }
     assert client.futures_create_test_order(**ok)["status"] == "NEW"
     assert _err(client.futures_create_test_order, **{**ok, "quantity": "0.01"})[1] == -4164
 
@@ -164,10 +201,19 @@ def test_five_usdt_symbols_on_request_with_binances_tick_step_and_notional(
 def test_set_filter_changes_exchange_info_and_validation(sim: Simulator, client: Client) -> None:
     sim.set_filter("usdm", "ETHUSDT", "MIN_NOTIONAL", notional="50")
     sim.set_filter("spot", "BTCUSDT", "NOTIONAL", minNotional="100.00000000")
-    assert "no smaller than 50 " in _err(client.futures_create_test_order, symbol="ETHUSDT",
-                                         side="BUY", type="MARKET", quantity="0.01")[2]
-    assert _err(client.create_test_order, symbol="BTCUSDT", side="BUY", type="MARKET",
-                quantity="0.001") == (400, -1013, "Filter failure: NOTIONAL")
+    assert (
+        "no smaller than 50 "
+        in _err(
+            client.futures_create_test_order,
+            symbol="ETHUSDT",
+            side="BUY",
+            type="MARKET",
+            quantity="0.01",
+        )[2]
+    )
+    assert _err(
+        client.create_test_order, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001"
+    ) == (400, -1013, "Filter failure: NOTIONAL")
     info = client.get_symbol_info("BTCUSDT")
     assert {f["filterType"]: f for f in info["filters"]}["NOTIONAL"]["minNotional"] == (
         "100.00000000"
@@ -176,17 +222,34 @@ def test_set_filter_changes_exchange_info_and_validation(sim: Simulator, client:
         sim.set_filter("spot", "BTCUSDT", "MAX_NUM_ORDERS", limit=3)
 
 
-SPOT_LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-              "quantity": "0.001", "price": "50000.00"}
-FUT_LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-             "quantity": "0.002", "price": "59000"}
+SPOT_LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.001",
+    "price": "50000.00",
+}
+FUT_LIMIT = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.002",
+    "price": "59000",
+}
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"timeInForce": None}, (-1102, "Mandatory parameter 'timeInForce' was not sent, was "
-                                 "empty/null, or malformed.")),
+        (
+            {"timeInForce": None},
+            (
+                -1102,
+                "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+            ),
+        ),
         ({"price": "50000.005"}, (-1013, "Filter failure: PRICE_FILTER")),
         ({"quantity": "0.0010001"}, (-1013, "Filter failure: LOT_SIZE")),
         ({"quantity": "0.000001"}, (-1013, "Filter failure: LOT_SIZE")),
@@ -194,8 +257,10 @@ FUT_LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce":
         ({"type": "LIMITED"}, (-1116, "Invalid orderType.")),
         ({"price": "5000.00"}, (-1013, "Filter failure: PERCENT_PRICE_BY_SIDE")),
         ({"quantity": "0.00001"}, (-1013, "Filter failure: NOTIONAL")),
-        ({"price": None}, (-1102, "Mandatory parameter 'price' was not sent, was empty/null, "
-                           "or malformed.")),
+        (
+            {"price": None},
+            (-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."),
+        ),
     ],
 )
 def test_spot_test_order_validates_like_binance(
@@ -233,9 +298,12 @@ def test_futures_test_order_validates_like_binance(
 def test_futures_step_size_and_min_qty_errors(sim: Simulator, client: Client) -> None:
     sim.set_filter("usdm", "BTCUSDT", "LOT_SIZE", minQty="0.002", stepSize="0.002")
     assert _err(client.futures_create_test_order, **{**FUT_LIMIT, "quantity": "0.003"})[1:] == (
-        -4023, "Qty not increased by step size.")
+        -4023,
+        "Qty not increased by step size.",
+    )
     assert _err(client.futures_create_test_order, **{**FUT_LIMIT, "quantity": "0.001"})[1] == (
-        -4004)
+        -4004
+    )
 
 
 def test_open_orders_count_toward_max_num_orders(
@@ -250,9 +318,14 @@ def test_open_orders_count_toward_max_num_orders(
     assert len(client.futures_get_open_orders(symbol="BTCUSDT")) == 3
     assert len(client.get_open_orders(symbol="BTCUSDT")) == 2
     assert _err(client.futures_create_order, **FUT_LIMIT)[1:] == (
-        -2025, "Reach max open order limit.")
+        -2025,
+        "Reach max open order limit.",
+    )
     assert _err(client.create_test_order, **SPOT_LIMIT) == (
-        400, -2010, "Filter failure: MAX_NUM_ORDERS")
+        400,
+        -2010,
+        "Filter failure: MAX_NUM_ORDERS",
+    )
 
 
 def test_stop_orders_go_to_the_algo_book_and_count_toward_max_algo(
@@ -260,20 +333,35 @@ def test_stop_orders_go_to_the_algo_book_and_count_toward_max_algo(
 ) -> None:
     sim.set_filter("usdm", "BTCUSDT", "MAX_NUM_ALGO_ORDERS", limit=2)
     account.add_open_order("usdm", "BTCUSDT", type="STOP_MARKET", side="SELL", price="55000")
-    algo = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
-                                       quantity="0.002", stopPrice="55000")
+    algo = client.futures_create_order(
+        symbol="BTCUSDT", side="SELL", type="STOP_MARKET", quantity="0.002", stopPrice="55000"
+    )
     assert algo["algoStatus"] == "NEW" and algo["orderType"] == "STOP_MARKET"
     assert client.futures_get_open_orders(symbol="BTCUSDT") == []
     opened = client.futures_get_open_orders(symbol="BTCUSDT", conditional=True)
     assert len(opened) == 2 and {o["triggerPrice"] for o in opened} == {"55000"}
-    assert _err(client.futures_create_order, symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
-                quantity="0.002", stopPrice="55000")[1:] == (-4045, "Reach max stop order limit.")
+    assert _err(
+        client.futures_create_order,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_MARKET",
+        quantity="0.002",
+        stopPrice="55000",
+    )[1:] == (-4045, "Reach max stop order limit.")
     sim.set_filter("spot", "BTCUSDT", "MAX_NUM_ALGO_ORDERS", maxNumAlgoOrders=1)
-    account.add_open_order("spot", "BTCUSDT", type="STOP_LOSS_LIMIT", side="SELL",
-                           price="50000", quantity="0.001")
-    assert _err(client.create_test_order, symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
-                timeInForce="GTC", quantity="0.001", price="50000.00", stopPrice="50000.00") == (
-        400, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
+    account.add_open_order(
+        "spot", "BTCUSDT", type="STOP_LOSS_LIMIT", side="SELL", price="50000", quantity="0.001"
+    )
+    assert _err(
+        client.create_test_order,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        timeInForce="GTC",
+        quantity="0.001",
+        price="50000.00",
+        stopPrice="50000.00",
+    ) == (400, -2010, "Filter failure: MAX_NUM_ALGO_ORDERS")
 
 
 def test_stop_orders_fire_when_the_price_reaches_their_trigger(
@@ -281,13 +369,31 @@ def test_stop_orders_fire_when_the_price_reaches_their_trigger(
 ) -> None:
     account.futures_maint_margin = "0"
     account.set_position("BTCUSDT", "0.002", entry_price="60000")
-    algo = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
-                                       quantity="0.002", stopPrice="55000", reduceOnly="true")
-    tp = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="TAKE_PROFIT_MARKET",
-                                     quantity="0.002", stopPrice="65000", reduceOnly="true")
-    spot_stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
-                                    timeInForce="GTC", quantity="0.001", price="54000.00",
-                                    stopPrice="55000.00")
+    algo = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_MARKET",
+        quantity="0.002",
+        stopPrice="55000",
+        reduceOnly="true",
+    )
+    tp = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="TAKE_PROFIT_MARKET",
+        quantity="0.002",
+        stopPrice="65000",
+        reduceOnly="true",
+    )
+    spot_stop = client.create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        timeInForce="GTC",
+        quantity="0.001",
+        price="54000.00",
+        stopPrice="55000.00",
+    )
     assert client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])["workingTime"] == -1
     sim.set_price("usdm", "BTCUSDT", "58000")  # above both triggers: nothing fires
     got = client.futures_get_algo_order(algoId=algo["algoId"])
@@ -300,9 +406,14 @@ def test_stop_orders_fire_when_the_price_reaches_their_trigger(
     assert float(got["actualPrice"]) == 54900 and got["triggerTime"] > 0
     actual = client.futures_get_order(symbol="BTCUSDT", orderId=int(got["actualOrderId"]))
     assert (actual["status"], actual["type"], actual["origType"]) == (
-        "FILLED", "MARKET", "STOP_MARKET")
-    assert float(client.futures_position_information(symbol="BTCUSDT", version=2)[0][
-        "positionAmt"]) == 0
+        "FILLED",
+        "MARKET",
+        "STOP_MARKET",
+    )
+    assert (
+        float(client.futures_position_information(symbol="BTCUSDT", version=2)[0]["positionAmt"])
+        == 0
+    )
     assert client.futures_get_algo_order(algoId=tp["algoId"])["algoStatus"] == "NEW"
     # a spot stop keeps its id: it starts working and (marketable) fills
     spot = client.get_order(symbol="BTCUSDT", orderId=spot_stop["orderId"])
@@ -314,12 +425,24 @@ def test_resting_spot_orders_lock_what_they_may_spend(client: Client) -> None:
         b = [x for x in client.get_account()["balances"] if x["asset"] == asset][0]
         return float(b["free"]), float(b["locked"])
 
-    buy = client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                              quantity="0.01", price="50000.00")
+    buy = client.create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.01",
+        price="50000.00",
+    )
     assert bal("USDT") == (500.0, 500.0)  # 0.01 x 50000 held by the resting BUY
-    stop = client.create_order(symbol="BTCUSDT", side="SELL", type="STOP_LOSS_LIMIT",
-                               timeInForce="GTC", quantity="0.5", price="50000.00",
-                               stopPrice="51000.00")
+    stop = client.create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        timeInForce="GTC",
+        quantity="0.5",
+        price="50000.00",
+        stopPrice="51000.00",
+    )
     assert bal("BTC") == (0.0, 0.5)
     # the stop holds the coins: selling them too is refused until it is cancelled
     assert _err(client.create_order, symbol="BTCUSDT", side="SELL", type="MARKET",
@@ -341,14 +464,23 @@ def test_position_over_the_leverage_cap_gives_2027(
     brackets = client.futures_leverage_bracket(symbol="ETHUSDT")
     assert isinstance(brackets, dict) and brackets["brackets"][0]["initialLeverage"] == 125
     account.set_leverage("ETHUSDT", 125)  # cap 50000 < 60000
-    assert _err(client.futures_create_test_order, symbol="ETHUSDT", side="SELL", type="MARKET",
-                quantity="0.01")[1:] == (
-        -2027, "Exceeded the maximum allowable position at current leverage.")
+    assert _err(
+        client.futures_create_test_order,
+        symbol="ETHUSDT",
+        side="SELL",
+        type="MARKET",
+        quantity="0.01",
+    )[1:] == (-2027, "Exceeded the maximum allowable position at current leverage.")
     # Reducing is allowed, and leverage back to 100 lifts the cap (POST /fapi/v1/leverage).
-    assert client.futures_create_test_order(symbol="ETHUSDT", side="BUY", type="MARKET",
-                                            quantity="0.01")["status"] == "NEW"
+    assert (
+        client.futures_create_test_order(
+            symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.01"
+        )["status"]
+        == "NEW"
+    )
     assert client.futures_change_leverage(symbol="ETHUSDT", leverage=100)["maxNotionalValue"] == (
-        "500000")
+        "500000"
+    )
 
 
 def test_unfilled_order_count_shows_in_rate_limit_order(
@@ -387,7 +519,11 @@ def test_get_user_asset_lists_positive_balances_only(client: Client) -> None:
     ],
 )
 def test_endpoint_weights_match_binance(
-    sim: Simulator, account: SimAccount, method: str, path: str, params: dict[str, str],
+    sim: Simulator,
+    account: SimAccount,
+    method: str,
+    path: str,
+    params: dict[str, str],
     weight: int,
 ) -> None:
     group = path.split("/")[1]
@@ -418,19 +554,41 @@ def test_reference_price_missing_gives_2043(sim: Simulator) -> None:
 @pytest.mark.parametrize(
     ("fault", "probe"),
     [
-        ("symbol_closed", lambda c: c.get_symbol_info("BTCUSDT")["status"] == "BREAK"
-         and c.futures_exchange_info()["symbols"][0]["status"] == "CLOSE"),
-        ("delist_announced", lambda c: c.futures_exchange_info()["symbols"][0]["deliveryDate"]
-         != PERPETUAL and c.get_spot_delist_schedule()[0]["symbols"] == ["BTCUSDT"]),
-        ("open_orders_near_limit", lambda c: len(c.futures_get_open_orders()) == 195
-         and len(c.get_open_orders(symbol="BTCUSDT")) == 195),
-        ("algo_orders_near_limit",
-         lambda c: len(c.futures_get_open_orders(conditional=True)) == 9),
-        ("over_leverage", lambda c: float(c.futures_symbol_config(symbol="BTCUSDT")[0][
-            "maxNotionalValue"]) < abs(float(c.futures_position_information(
-                symbol="BTCUSDT")[0]["notional"]))),
-        ("unfilled_orders_high", lambda c: {r["interval"]: r["count"]
-                                            for r in c.get_current_order_count()}["SECOND"] == 95),
+        (
+            "symbol_closed",
+            lambda c: (
+                c.get_symbol_info("BTCUSDT")["status"] == "BREAK"
+                and c.futures_exchange_info()["symbols"][0]["status"] == "CLOSE"
+            ),
+        ),
+        (
+            "delist_announced",
+            lambda c: (
+                c.futures_exchange_info()["symbols"][0]["deliveryDate"] != PERPETUAL
+                and c.get_spot_delist_schedule()[0]["symbols"] == ["BTCUSDT"]
+            ),
+        ),
+        (
+            "open_orders_near_limit",
+            lambda c: (
+                len(c.futures_get_open_orders()) == 195
+                and len(c.get_open_orders(symbol="BTCUSDT")) == 195
+            ),
+        ),
+        ("algo_orders_near_limit", lambda c: len(c.futures_get_open_orders(conditional=True)) == 9),
+        (
+            "over_leverage",
+            lambda c: (
+                float(c.futures_symbol_config(symbol="BTCUSDT")[0]["maxNotionalValue"])
+                < abs(float(c.futures_position_information(symbol="BTCUSDT")[0]["notional"]))
+            ),
+        ),
+        (
+            "unfilled_orders_high",
+            lambda c: (
+                {r["interval"]: r["count"] for r in c.get_current_order_count()}["SECOND"] == 95
+            ),
+        ),
     ],
 )
 def test_new_faults_show_in_the_readings_and_clear(
@@ -456,16 +614,29 @@ def test_every_market_call_is_in_the_control_api(
     _control(sim, "/_sim/symbol_status", {"market": "spot", "symbol": "ETHUSDT", "status": "HALT"})
     _control(sim, "/_sim/delivery_date", {"symbol": "ETHUSDT", "ms": 1800000000000})
     _control(sim, "/_sim/spot_delist", {"symbols": ["ETHUSDT"], "delist_time_ms": 1800000000000})
-    _control(sim, "/_sim/filter", {"market": "usdm", "symbol": "ETHUSDT",
-                                   "filter_type": "MIN_NOTIONAL", "fields": {"notional": "25"}})
-    oid = _control(sim, "/_sim/open_order", {"account": "main", "market": "usdm",
-                                             "symbol": "ETHUSDT", "price": "3000"})["result"]
+    _control(
+        sim,
+        "/_sim/filter",
+        {
+            "market": "usdm",
+            "symbol": "ETHUSDT",
+            "filter_type": "MIN_NOTIONAL",
+            "fields": {"notional": "25"},
+        },
+    )
+    oid = _control(
+        sim,
+        "/_sim/open_order",
+        {"account": "main", "market": "usdm", "symbol": "ETHUSDT", "price": "3000"},
+    )["result"]
     _control(sim, "/_sim/position", {"account": "main", "symbol": "ETHUSDT", "amount": "1.5"})
     _control(sim, "/_sim/leverage", {"account": "main", "symbol": "ETHUSDT", "leverage": 10})
-    _control(sim, "/_sim/margin_type", {"account": "main", "symbol": "ETHUSDT",
-                                        "margin_type": "ISOLATED"})
-    _control(sim, "/_sim/unfilled_order_count", {"account": "main", "interval": "DAY",
-                                                 "count": 7})
+    _control(
+        sim,
+        "/_sim/margin_type",
+        {"account": "main", "symbol": "ETHUSDT", "margin_type": "ISOLATED"},
+    )
+    _control(sim, "/_sim/unfilled_order_count", {"account": "main", "interval": "DAY", "count": 7})
     assert client.futures_mark_price(symbol="ETHUSDT")["markPrice"].startswith("3500")
     assert client.get_symbol_info("ETHUSDT")["status"] == "HALT"
     eth = [s for s in client.futures_exchange_info()["symbols"] if s["symbol"] == "ETHUSDT"][0]
@@ -479,7 +650,9 @@ def test_every_market_call_is_in_the_control_api(
     assert {r["interval"]: r["count"] for r in client.get_current_order_count()}["DAY"] == 7
     state = json.loads(urllib.request.urlopen(sim.url + "/_sim/state", timeout=5).read())
     assert state["markets"]["usdm"]["ETHUSDT"] == {
-        "price": "3500", "status": "TRADING", "deliveryDate": 1800000000000,
+        "price": "3500",
+        "status": "TRADING",
+        "deliveryDate": 1800000000000,
     }
     assert state["markets"]["spot"]["ETHUSDT"]["status"] == "HALT"
 
@@ -489,14 +662,28 @@ def test_every_market_call_is_in_the_control_api(
     [
         ("/_sim/price", {"market": "usdm", "symbol": "BTCUSDT", "price": "nan"}, "price"),
         ("/_sim/price", {"market": "coinm", "symbol": "BTCUSDT", "price": "1"}, "market"),
-        ("/_sim/filter", {"market": "spot", "symbol": "BTCUSDT", "filter_type": "LOT_SIZE",
-                          "fields": {"stepSize": "x"}}, "stepSize"),
+        (
+            "/_sim/filter",
+            {
+                "market": "spot",
+                "symbol": "BTCUSDT",
+                "filter_type": "LOT_SIZE",
+                "fields": {"stepSize": "x"},
+            },
+            "stepSize",
+        ),
         ("/_sim/leverage", {"account": "main", "symbol": "BTCUSDT", "leverage": 500}, "leverage"),
-        ("/_sim/margin_type", {"account": "main", "symbol": "BTCUSDT", "margin_type": "cross"},
-         "margin_type"),
+        (
+            "/_sim/margin_type",
+            {"account": "main", "symbol": "BTCUSDT", "margin_type": "cross"},
+            "margin_type",
+        ),
         ("/_sim/position", {"account": "nobody", "symbol": "BTCUSDT", "amount": 1}, "account"),
-        ("/_sim/open_order", {"account": "main", "market": "usdm", "symbol": "BTCUSDT",
-                              "colour": "red"}, "colour"),
+        (
+            "/_sim/open_order",
+            {"account": "main", "market": "usdm", "symbol": "BTCUSDT", "colour": "red"},
+            "colour",
+        ),
     ],
 )
 def test_control_calls_reject_bad_input_with_400(

@@ -48,8 +48,9 @@ def account(sim):
 
 
 def secret_config(make_config, account, secret_path: Path, **extra):
-    return make_config([{"name": "main", "api_key": account.api_key,
-                         "api_secret_file": str(secret_path), **extra}])
+    return make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret_file": str(secret_path), **extra}]
+    )
 
 
 def test_fifo_as_config_is_refused_at_once(cli, tmp_path):
@@ -98,8 +99,9 @@ def test_ten_megabyte_secret_file_is_refused_quickly(make_config, account, tmp_p
 
 
 def test_long_secret_in_environment_is_refused(make_config, account):
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret_env": "BHC_TEST_LONG_SECRET"}])
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret_env": "BHC_TEST_LONG_SECRET"}]
+    )
     with pytest.raises(ConfigError, match="BHC_TEST_LONG_SECRET is longer than the limit"):
         load_config(config, env={"BHC_TEST_LONG_SECRET": "x" * 100_000})
 
@@ -117,7 +119,8 @@ def kubernetes_layout(tmp_path: Path, value: str, mode: int) -> Path:
 
 
 def test_symlinked_secret_file_is_followed_when_the_final_file_is_private(
-        make_config, account, tmp_path, cli):
+    make_config, account, tmp_path, cli
+):
     link = kubernetes_layout(tmp_path, account.api_secret, 0o600)
     config = secret_config(make_config, account, link)
     cfg = load_config(config)
@@ -128,14 +131,14 @@ def test_symlinked_secret_file_is_followed_when_the_final_file_is_private(
 
 
 def test_symlinked_secret_file_to_a_shared_file_names_the_final_file(
-        make_config, account, tmp_path):
+    make_config, account, tmp_path
+):
     link = kubernetes_layout(tmp_path, account.api_secret, 0o644)
     exc = load_with_deadline(secret_config(make_config, account, link))
     assert exc is not None
     line = next(p for p in exc.problems if "api_secret_file" in p)
     final = os.path.realpath(link)
-    assert "a link to" in line and final in line and "0644" in line and f"chmod 600 {final}" \
-        in line
+    assert "a link to" in line and final in line and "0644" in line and f"chmod 600 {final}" in line
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a file to another user")
@@ -151,11 +154,13 @@ def test_secret_file_of_another_user_is_refused(make_config, account, tmp_path):
 
 
 def test_sighup_with_a_fifo_config_keeps_running_and_stops_on_sigterm(
-        make_config, account, tmp_path, start_daemon):
+    make_config, account, tmp_path, start_daemon
+):
     import signal
 
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}])
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}]
+    )
     d = start_daemon(config)
     d.wait_runs(1)
     config.unlink()
@@ -181,14 +186,23 @@ def _unshare_works() -> bool:
 def test_read_only_state_file_system_is_reported_as_such(make_config, account, tmp_path):
     state = tmp_path / "state"  # make_config's state_dir
     state.mkdir(exist_ok=True)
-    config = make_config([{"name": "main", "api_key": account.api_key,
-                           "api_secret": account.api_secret}])
+    config = make_config(
+        [{"name": "main", "api_key": account.api_key, "api_secret": account.api_secret}]
+    )
     repo = Path(__file__).resolve().parents[2]
-    script = (f"mount -t tmpfs -o ro,size=64k tmpfs {state} && "
-              f"exec {sys.executable} -m healthcheck check --config {config} --only api_key")
+    script = (
+        f"mount -t tmpfs -o ro,size=64k tmpfs {state} && "
+        f"exec {sys.executable} -m healthcheck check --config {config} --only api_key"
+    )
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    p = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True,
-                       timeout=60, env=env, stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert "read-only file system" in p.stderr, p.stderr
     assert "not writable by this user" not in p.stderr
     assert p.returncode == 0  # the check itself still runs

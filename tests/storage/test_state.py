@@ -29,16 +29,34 @@ T0 = 1_800_000_000.0
 
 
 def row(dest: str = "d1", n: int = 1, at: float = T0) -> OutboxRow:
-    return OutboxRow(dest=dest, title=f"title {n}", body=f"body {n}", notify_type="failure",
-                     alert_id=f"alert{n}", kind="FIRING", created_at=at, next_attempt_at=at)
+    return OutboxRow(
+        dest=dest,
+        title=f"title {n}",
+        body=f"body {n}",
+        notify_type="failure",
+        alert_id=f"alert{n}",
+        kind="FIRING",
+        created_at=at,
+        next_attempt_at=at,
+    )
 
 
 def state(status: Status = Status.CRITICAL) -> CheckState:
     r = Result("main", "position_mode", status, "hedge mode", [-4061], fix="switch")
-    return CheckState(last_status=status, last_codes=[-4061], last_summary="hedge mode",
-                      last_result=r.to_json(), last_run_ts=T0, consecutive_bad=2,
-                      bad_since_ts=T0 - 60, notified_status=status, notified_codes=[-4061],
-                      notified_at=T0, last_ok_ts=None, notified_peak=status)
+    return CheckState(
+        last_status=status,
+        last_codes=[-4061],
+        last_summary="hedge mode",
+        last_result=r.to_json(),
+        last_run_ts=T0,
+        consecutive_bad=2,
+        bad_since_ts=T0 - 60,
+        notified_status=status,
+        notified_codes=[-4061],
+        notified_at=T0,
+        last_ok_ts=None,
+        notified_peak=status,
+    )
 
 
 @pytest.fixture
@@ -55,8 +73,9 @@ def test_open_creates_private_dir_and_file(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "a" / "b" / DB_NAME).stat().st_mode) == 0o600
     conn = sqlite3.connect(tmp_path / "a" / "b" / DB_NAME)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == \
-        str(SCHEMA_VERSION)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
+        SCHEMA_VERSION
+    )
 
 
 def test_check_states_outbox_history_round_trip_across_reopen(tmp_path: Path) -> None:
@@ -73,8 +92,10 @@ def test_check_states_outbox_history_round_trip_across_reopen(tmp_path: Path) ->
     loaded = d.load_check_states()[("main", "position_mode")]
     assert Result.from_json(loaded.last_result or {}).codes == [-4061]
     assert d.pending_count() == 2
-    assert [(r.dest, r.title, r.alert_id) for r in d.due_outbox(T0, 10)] == \
-        [("d1", "title 1", "alert1"), ("d2", "title 1", "alert1")]
+    assert [(r.dest, r.title, r.alert_id) for r in d.due_outbox(T0, 10)] == [
+        ("d1", "title 1", "alert1"),
+        ("d2", "title 1", "alert1"),
+    ]
     assert d.history(10) == hist
     d.close()
 
@@ -123,8 +144,9 @@ def test_cache_round_trip(db: StateDB) -> None:
     assert db.get_cache("exchangeInfo") == (T0, {"symbols": [1, 2]})
 
 
-def test_commit_cycle_is_atomic_when_one_part_fails(db: StateDB,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_commit_cycle_is_atomic_when_one_part_fails(
+    db: StateDB, caplog: pytest.LogCaptureFixture
+) -> None:
     bad = row("d1", 1)
     bad.title = None  # type: ignore[assignment]  # violates NOT NULL after states were written
     with caplog.at_level(logging.ERROR):
@@ -154,8 +176,11 @@ _KILL_CHILD = textwrap.dedent("""
 
 
 def test_kill_9_mid_cycles_leaves_state_and_outbox_in_agreement(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", _KILL_CHILD, str(tmp_path),
-                             str(Path(__file__).parents[2])], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_CHILD, str(tmp_path), str(Path(__file__).parents[2])],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     proc.kill()
@@ -166,12 +191,16 @@ def test_kill_9_mid_cycles_leaves_state_and_outbox_in_agreement(tmp_path: Path) 
     d.close()
 
 
-@pytest.mark.parametrize("content", [
-    pytest.param(b"this is not a sqlite database at all" * 100, id="not-a-database"),
-    pytest.param(None, id="malformed-pages"),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"this is not a sqlite database at all" * 100, id="not-a-database"),
+        pytest.param(None, id="malformed-pages"),
+    ],
+)
 def test_corrupt_database_moved_aside_and_fresh_one_created(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes | None) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes | None
+) -> None:
     path = tmp_path / DB_NAME
     if content is None:
         d = StateDB.open(tmp_path)
@@ -179,7 +208,7 @@ def test_corrupt_database_moved_aside_and_fresh_one_created(
         d.close()
         data = bytearray(path.read_bytes())
         for off in range(4096, len(data), 1024):  # keep page 1 (header), trash the b-trees
-            data[off:off + 64] = b"\xff" * 64
+            data[off : off + 64] = b"\xff" * 64
         path.write_bytes(bytes(data))
     else:
         path.write_bytes(content)
@@ -228,13 +257,24 @@ def test_read_only_state_dir_or_file_raises_state_error(tmp_path: Path) -> None:
         ro_file_dir.chmod(0o777)
         (ro_file_dir / DB_NAME).chmod(0o644)
         if os.geteuid() == 0:  # root ignores permissions: test as "nobody" in a child
-            out = subprocess.run([sys.executable, "-c", _AS_NOBODY,
-                                  str(Path(__file__).parents[2]), str(ro_dir), str(ro_file_dir)],
-                                 capture_output=True, text=True, timeout=60)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    _AS_NOBODY,
+                    str(Path(__file__).parents[2]),
+                    str(ro_dir),
+                    str(ro_file_dir),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert out.stdout.splitlines() == [
                 f"StateError: state directory {ro_dir} is not writable by this user",
                 f"StateError: cannot open state database {ro_file_dir / DB_NAME}: "
-                "attempt to write a readonly database"], out.stderr
+                "attempt to write a readonly database",
+            ], out.stderr
             return
         ro_dir.chmod(0o500)
         (ro_file_dir / DB_NAME).chmod(0o400)
@@ -255,8 +295,9 @@ def test_read_only_file_system_raises_state_error() -> None:
         StateDB.open(Path("/proc/self/healthcheck-state"))
 
 
-def test_full_disk_during_run_logs_once_and_keeps_going(db: StateDB,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_full_disk_during_run_logs_once_and_keeps_going(
+    db: StateDB, caplog: pytest.LogCaptureFixture
+) -> None:
     pages = db.store.conn.execute("PRAGMA page_count").fetchone()[0]
     db.store.conn.execute(f"PRAGMA max_page_count={pages}")  # the next growth is SQLITE_FULL
     big = {("main", f"c{n}"): state() for n in range(500)}

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from healthcheck.storage.state import schema as state_mod
 from healthcheck.storage.state import (
     DB_NAME,
     MIGRATIONS,
@@ -18,6 +17,7 @@ from healthcheck.storage.state import (
     StateTooNew,
     schema_version,
 )
+from healthcheck.storage.state import schema as state_mod
 
 T0 = 1_800_000_000.0
 
@@ -33,8 +33,10 @@ def write_release_1_db(state_dir: Path, bans: dict[str, float] | None = None) ->
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     for key, until in (bans or {}).items():
         conn.execute("INSERT INTO bans VALUES (?, ?, 'HTTP 418')", (key, until))
-    conn.execute("INSERT INTO check_state VALUES ('main', 'clock', ?)",
-                 ('{"last_status": "CRITICAL", "consecutive_bad": 3}',))
+    conn.execute(
+        "INSERT INTO check_state VALUES ('main', 'clock', ?)",
+        ('{"last_status": "CRITICAL", "consecutive_bad": 3}',),
+    )
     conn.commit()
     conn.close()
     path.chmod(0o600)
@@ -73,8 +75,7 @@ def test_newer_schema_is_refused_not_moved_aside(tmp_path: Path) -> None:
     assert user_version(path) == schema_version() + 1
 
 
-def test_newer_schema_makes_run_and_check_exit_3_with_one_line(make_config, tmp_path,
-                                                                cli) -> None:
+def test_newer_schema_makes_run_and_check_exit_3_with_one_line(make_config, tmp_path, cli) -> None:
     config = make_config()
     state_dir = tmp_path / "state"
     StateDB.open(state_dir).close()
@@ -86,8 +87,9 @@ def test_newer_schema_makes_run_and_check_exit_3_with_one_line(make_config, tmp_
         assert "newer binance-healthcheck" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_an_appended_migration_runs_once_in_order(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_appended_migration_runs_once_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     StateDB.open(tmp_path).close()
     calls: list[int] = []
 
@@ -95,8 +97,10 @@ def test_an_appended_migration_runs_once_in_order(tmp_path: Path,
         calls.append(1)
         conn.execute("ALTER TABLE history ADD COLUMN note TEXT NOT NULL DEFAULT ''")
 
-    extra = [Migration("notes", sql="CREATE TABLE notes (id INTEGER PRIMARY KEY);"),
-             Migration("history note", apply=add_column)]
+    extra = [
+        Migration("notes", sql="CREATE TABLE notes (id INTEGER PRIMARY KEY);"),
+        Migration("history note", apply=add_column),
+    ]
     monkeypatch.setattr(state_mod, "MIGRATIONS", [*MIGRATIONS, *extra])
     for _ in range(2):
         StateDB.open(tmp_path).close()
@@ -141,7 +145,6 @@ def test_wal_is_truncated_to_its_limit_after_a_burst_of_writes(tmp_path: Path) -
     db.close()
 
 
-
 _GROWTH_SCRIPT = """
 import sys, pathlib
 from healthcheck.model.result import Status
@@ -176,9 +179,13 @@ def test_memory_levels_off_while_the_database_grows(tmp_path: Path) -> None:
     import sys
 
     repo = Path(__file__).resolve().parents[2]
-    p = subprocess.run([sys.executable, "-c", _GROWTH_SCRIPT, str(tmp_path)],
-                       capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(repo)})
+    p = subprocess.run(
+        [sys.executable, "-c", _GROWTH_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
     assert p.returncode == 0, p.stderr
     growth = float(p.stdout.strip())
     # SQLite's default 2 MB page cache grew with the file (+1.8 MiB); ours is capped at 512 KiB

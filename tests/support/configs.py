@@ -21,9 +21,16 @@ def toml_value(v: Any) -> str:
     raise TypeError(type(v))
 
 
-def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
-                 ntp: list[str] | None = None, state_dir: Path | None = None,
-                 sections: dict[str, dict[str, Any]] | None = None, mode: int = 0o600) -> Path:
+def write_config(
+    path: Path,
+    *,
+    sim_url: str,
+    accounts: list[dict[str, Any]],
+    ntp: list[str] | None = None,
+    state_dir: Path | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
+    mode: int = 0o600,
+) -> Path:
     """Given account tables (name, api_key, api_secret, ...), write a config file and return it.
 
     Accounts default to both markets on the simulator, one-way mode, recvWindow 5000.
@@ -40,9 +47,18 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
     ntp_section.update(sections.pop("ntp", {}))
     # tests run the daemon at 1 s: every check every tick unless a test says otherwise
     # (the order-side checks keep their default intervals: a test that wants them sets them)
-    checks = {c: {"interval": 1} for c in ("clock", "api_key", "position_mode",
-                                           "trading_status", "balance", "rate_limit",
-                                           "system_status")}
+    checks = {
+        c: {"interval": 1}
+        for c in (
+            "clock",
+            "api_key",
+            "position_mode",
+            "trading_status",
+            "balance",
+            "rate_limit",
+            "system_status",
+        )
+    }
     for c, table in sections.pop("checks", {}).items():
         checks[c] = {**checks.get(c, {}), **table}
     all_sections = {"daemon": daemon, "ntp": ntp_section, **sections, "checks": checks}
@@ -52,8 +68,14 @@ def write_config(path: Path, *, sim_url: str, accounts: list[dict[str, Any]],
             lines.append(f"{k} = {toml_value(v)}")
         lines.append("")
     for acc in accounts:
-        acc = {"markets": ["spot", "usdm"], "spot_url": sim_url, "futures_url": sim_url,
-               "coinm_url": sim_url, "papi_url": sim_url, **acc}
+        acc = {
+            "markets": ["spot", "usdm"],
+            "spot_url": sim_url,
+            "futures_url": sim_url,
+            "coinm_url": sim_url,
+            "papi_url": sim_url,
+            **acc,
+        }
         acc = {k: v for k, v in acc.items() if v is not None}  # None: leave the key out
         lines.append("[[accounts]]")
         for k, v in acc.items():

@@ -22,8 +22,14 @@ _RUN_RE = re.compile(r"\brun (\d+):")
 
 
 class DaemonProc:
-    def __init__(self, config: Path, log_path: Path, *, telegram_api: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log_path: Path,
+        *,
+        telegram_api: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.log_path = log_path
         self.telegram_api = telegram_api
@@ -32,9 +38,18 @@ class DaemonProc:
         self._log = None
 
     def start(self) -> DaemonProc:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-                            "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in (
+                "NOTIFY_SOCKET",
+                "WATCHDOG_USEC",
+                "WATCHDOG_PID",
+                "CREDENTIALS_DIRECTORY",
+                "STATE_DIRECTORY",
+            )
+        }
         env["PYTHONPATH"] = os.pathsep.join([str(SITE), str(REPO), env.get("PYTHONPATH", "")])
         if self.telegram_api:
             env["BHC_TEST_TELEGRAM_API"] = self.telegram_api
@@ -42,7 +57,11 @@ class DaemonProc:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "healthcheck", "run", "--config", str(self.config)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
         return self
 
     @property

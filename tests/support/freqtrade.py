@@ -44,7 +44,7 @@ CCXT_API_PATHS = {
 # once), except for the pairs in the config's "bhc_unfilled_pairs", whose entries rest below the
 # market until freqtrade cancels them on its unfilled timeout. A filled trade gets a stoploss on
 # the exchange and exits by the strategy's own signal (custom_exit) after "bhc_exit_after_seconds".
-STRATEGY = '''
+STRATEGY = """
 from datetime import datetime
 from pandas import DataFrame
 from freqtrade.strategy import IStrategy
@@ -86,7 +86,7 @@ class EnterAtOnce(IStrategy):
         if (current_time - trade.open_date_utc).total_seconds() >= after:
             return "bhc_time_exit"
         return None
-'''
+"""
 
 
 def default_venv_path() -> Path:
@@ -123,10 +123,21 @@ def _build(path: Path) -> Path:
     if path.exists():
         shutil.rmtree(path, ignore_errors=True)  # half-built: a venv cannot be repaired in place
     try:
-        subprocess.run(["python3", "-m", "venv", str(path)], check=True, capture_output=True,
-                       timeout=120)
-        subprocess.run([str(path / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
-                        f"freqtrade=={VERSION}"], check=True, capture_output=True, timeout=900)
+        subprocess.run(
+            ["python3", "-m", "venv", str(path)], check=True, capture_output=True, timeout=120
+        )
+        subprocess.run(
+            [
+                str(path / "bin" / "pip"),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"freqtrade=={VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         err = getattr(exc, "stderr", b"") or b""
         tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else [str(exc)]
@@ -166,8 +177,12 @@ def config(
         "unfilledtimeout": {"entry": 10, "exit": 10, "exit_timeout_count": 0, "unit": "seconds"},
         # the other side of the book: entries and exits cross it and fill. Binance futures
         # tickers have no bid/ask, so freqtrade prices from the order book there.
-        "entry_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1,
-                          "price_last_balance": 0.0},
+        "entry_pricing": {
+            "price_side": "other",
+            "use_order_book": True,
+            "order_book_top": 1,
+            "price_last_balance": 0.0,
+        },
         "exit_pricing": {"price_side": "other", "use_order_book": True, "order_book_top": 1},
         "exchange": {
             "name": "binance",
@@ -220,8 +235,7 @@ class FreqtradeRun:
         self.config_path.write_text(json.dumps(self.cfg, indent=2))
         # FREQTRADE__* would override the config; with PYTEST_VERSION set (pytest sets it for its
         # children too) freqtrade skips its logging set-up and --logfile stays empty.
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("FREQTRADE__", "PYTEST_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FREQTRADE__", "PYTEST_"))}
         cmd = [
             str(env_dir / "bin" / "freqtrade"), "trade", "--config", str(self.config_path),
             "--strategy", "EnterAtOnce", "--userdir", str(user_data),
@@ -230,9 +244,15 @@ class FreqtradeRun:
         ]  # fmt: skip
         self.out_path = self.workdir / "freqtrade.out"  # stdout/stderr: what comes before the log
         with self.out_path.open("wb") as out:
-            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         return self
 
     def output(self) -> str:
@@ -257,12 +277,16 @@ class FreqtradeRun:
             if ok:
                 return text
             if self.proc is not None and self.proc.poll() is not None and not callable(pattern):
-                raise AssertionError(f"freqtrade exited ({self.proc.returncode}) before "
-                                     f"{pattern!r}; log tail:\n{text[-3000:]}\n"
-                                     f"output tail:\n{self.output()[-2000:]}")
+                raise AssertionError(
+                    f"freqtrade exited ({self.proc.returncode}) before "
+                    f"{pattern!r}; log tail:\n{text[-3000:]}\n"
+                    f"output tail:\n{self.output()[-2000:]}"
+                )
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} in freqtrade's log within {timeout} s; "
-                                     f"log tail:\n{text[-3000:]}")
+                raise AssertionError(
+                    f"no {pattern!r} in freqtrade's log within {timeout} s; "
+                    f"log tail:\n{text[-3000:]}"
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
-"""A Debian bookworm container booted with ``systemd-nspawn --boot`` (tests/packaging/test_systemd_live.py).
+"""A Debian bookworm container booted with ``systemd-nspawn --boot``
+(tests/packaging/test_systemd_live.py).
 
 The root file system is built once by ``packaging/nspawn/build-rootfs.sh`` (debootstrap) outside
 the repository and booted with ``--volatile=overlay``: every change made while the container runs
@@ -42,18 +43,27 @@ def unavailable_reason() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} not installed (apt-get install systemd-container util-linux)"
     if not (ROOTFS / ".bhc-rootfs-stamp").is_file() and shutil.which("debootstrap") is None:
-        return (f"no root file system at {ROOTFS} and debootstrap is not installed "
-                "(apt-get install debootstrap)")
+        return (
+            f"no root file system at {ROOTFS} and debootstrap is not installed "
+            "(apt-get install debootstrap)"
+        )
     return None
 
 
 def ensure_rootfs() -> Path:
     """Build the root file system unless a matching one is cached; return its path."""
-    proc = subprocess.run([str(BUILD_SCRIPT), str(ROOTFS)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=900, check=False)
+    proc = subprocess.run(
+        [str(BUILD_SCRIPT), str(ROOTFS)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+        check=False,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"build-rootfs.sh failed ({proc.returncode}):\n"
-                           f"{proc.stdout}{proc.stderr}")
+        raise RuntimeError(
+            f"build-rootfs.sh failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        )
     return ROOTFS
 
 
@@ -73,9 +83,14 @@ def build_wheels(dest: Path) -> tuple[Path, Path]:
     if not (deps / ".complete").is_file():
         tmp = deps.with_name(deps.name + f".tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        proc = subprocess.run([*pip, "wheel", "--wheel-dir", str(tmp), str(REPO)],
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=600, check=False)
+        proc = subprocess.run(
+            [*pip, "wheel", "--wheel-dir", str(tmp), str(REPO)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+            check=False,
+        )
         if proc.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise RuntimeError(f"pip wheel failed:\n{proc.stdout}{proc.stderr}")
@@ -87,9 +102,14 @@ def build_wheels(dest: Path) -> tuple[Path, Path]:
         for old in deps.parent.iterdir():  # wheels for an older pyproject.toml
             if old != deps and (old / ".complete").is_file():
                 shutil.rmtree(old, ignore_errors=True)
-    proc = subprocess.run([*pip, "wheel", "--no-deps", "--wheel-dir", str(dest), str(REPO)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
-                          check=False)
+    proc = subprocess.run(
+        [*pip, "wheel", "--no-deps", "--wheel-dir", str(dest), str(REPO)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"pip wheel of the project failed:\n{proc.stdout}{proc.stderr}")
     (wheel,) = dest.glob("binance_healthcheck-*.whl")
@@ -110,26 +130,40 @@ class Container:
 
     # ---------------------------------------------------------------- lifecycle
     def start(self, timeout: float = 90.0) -> Container:
-        args = ["systemd-nspawn", "--quiet", "--boot", "--volatile=overlay", "--register=no",
-                "--keep-unit", "--console=passive", f"--machine={self.name}",
-                f"--directory={self.rootfs}"]
+        args = [
+            "systemd-nspawn",
+            "--quiet",
+            "--boot",
+            "--volatile=overlay",
+            "--register=no",
+            "--keep-unit",
+            "--console=passive",
+            f"--machine={self.name}",
+            f"--directory={self.rootfs}",
+        ]
         args += [f"--bind-ro={src}:{dst}" for src, dst in self.binds_ro.items()]
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while self.leader is None:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"systemd-nspawn exited with {self.proc.returncode}:\n"
-                                   f"{self.log_path.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"systemd-nspawn exited with {self.proc.returncode}:\n"
+                    f"{self.log_path.read_text(errors='replace')}"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("the container's init did not appear")
             self.leader = self._find_leader()
             time.sleep(0.05)
         while True:  # PID 1's private socket appears a moment after PID 1 itself
             left = max(5.0, deadline - time.monotonic())
-            state = self.run("systemctl", "is-system-running", "--wait", timeout=left,
-                             check=False)
+            state = self.run("systemctl", "is-system-running", "--wait", timeout=left, check=False)
             if "connect to bus" not in state.stderr or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -182,19 +216,41 @@ class Container:
         self.stop()
 
     # ---------------------------------------------------------------- inside the container
-    def run(self, *argv: str, input_text: str | None = None, timeout: float = 60.0,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *argv: str, input_text: str | None = None, timeout: float = 60.0, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run argv inside the container as root with a clean environment."""
         assert self.leader is not None
-        cmd = ["nsenter", f"--target={self.leader}", "--all", "--root", "--wd", "--",
-               "/usr/bin/env", "-i", f"PATH={PATH_INSIDE}", "HOME=/root", "LANG=C.UTF-8",
-               "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", "TERM=dumb", *argv]
-        proc = subprocess.run(cmd, input=input_text, capture_output=True, text=True,
-                              timeout=timeout, check=False,
-                              stdin=None if input_text is not None else subprocess.DEVNULL)
+        cmd = [
+            "nsenter",
+            f"--target={self.leader}",
+            "--all",
+            "--root",
+            "--wd",
+            "--",
+            "/usr/bin/env",
+            "-i",
+            f"PATH={PATH_INSIDE}",
+            "HOME=/root",
+            "LANG=C.UTF-8",
+            "SYSTEMD_PAGER=",
+            "SYSTEMD_COLORS=0",
+            "TERM=dumb",
+            *argv,
+        ]
+        proc = subprocess.run(
+            cmd,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"{argv} exited with {proc.returncode}:\n"
-                                 f"{proc.stdout}{proc.stderr}")
+            raise AssertionError(
+                f"{argv} exited with {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+            )
         return proc
 
     def sh(self, script: str, **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -75,8 +75,14 @@ class _HttpReceiver:
 
             def do_GET(self) -> None:  # noqa: N802 (heartbeat pings are GETs)
                 with owner.lock:
-                    owner.requests.append({"path": self.path, "headers": dict(self.headers),
-                                           "raw": b"", "method": "GET"})
+                    owner.requests.append(
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "raw": b"",
+                            "method": "GET",
+                        }
+                    )
                     status = owner.fail_status or 200
                 data = b"OK" if status == 200 else b"error"
                 self.send_response(status)
@@ -91,15 +97,17 @@ class _HttpReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True,
-                                        name=f"{type(self).__name__}:{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name=f"{type(self).__name__}:{self.port}",
+        )
 
     def _dispatch(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         with self.lock:
             hang, fail = self.hang_seconds, self.fail_status
-            self.requests.append({"path": path, "headers": headers, "raw": raw,
-                                  "method": "POST"})
+            self.requests.append({"path": path, "headers": headers, "raw": raw, "method": "POST"})
         if hang > 0:
             with self.lock:
                 release = self._release
@@ -171,8 +179,26 @@ class JsonReceiver(_HttpReceiver):
 
 
 # Telegram's HTML parse mode: these tags only (core.telegram.org/bots/api#html-style)
-TELEGRAM_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-                           "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"})
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 TELEGRAM_MAX_TEXT = 4096
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*>")
 _ENTITY_RE = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
@@ -194,8 +220,10 @@ def telegram_html_error(text: str) -> str | None:
                 return f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {i}'
             if closing:
                 if not stack or stack[-1] != tag:
-                    return f'can\'t parse entities: Unmatched end tag at byte offset {i}, ' \
-                           f'expected "</{stack[-1] if stack else ""}>", found "</{tag}>"'
+                    return (
+                        f"can't parse entities: Unmatched end tag at byte offset {i}, "
+                        f'expected "</{stack[-1] if stack else ""}>", found "</{tag}>"'
+                    )
                 stack.pop()
             else:
                 stack.append(tag)
@@ -213,8 +241,9 @@ def telegram_html_error(text: str) -> str | None:
         visible.append(ch)
         i += 1
     if stack:
-        return ("can't parse entities: Can't find end tag corresponding to start tag "
-                f'"{stack[-1]}"')
+        return (
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     if len("".join(visible)) > TELEGRAM_MAX_TEXT:
         return "message is too long"
     return None
@@ -248,8 +277,11 @@ class TelegramFake(_HttpReceiver):
         if token != self.TOKEN:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if method != "sendMessage":
-            return 400, {"ok": False, "error_code": 400,
-                         "description": f"Bad Request: method {method} not faked"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": f"Bad Request: method {method} not faked",
+            }
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -264,16 +296,24 @@ class TelegramFake(_HttpReceiver):
                 self.rejected.append((body, description))
             return code, {"ok": False, "error_code": code, "description": description}
         text = str(body.get("text", ""))
-        visible = html.unescape(re.sub(r"<[^>]+>", "", text)) \
-            if body.get("parse_mode") == "HTML" else text
+        visible = (
+            html.unescape(re.sub(r"<[^>]+>", "", text))
+            if body.get("parse_mode") == "HTML"
+            else text
+        )
         with self.lock:
             message_id = self._next_id
             self._next_id += 1
             self.messages.append({**body, "visible": visible})
-        return 200, {"ok": True, "result": {
-            "message_id": message_id, "date": int(time.time()),
-            "chat": {"id": int(body.get("chat_id", 0) or 0), "type": "private"},
-            "text": visible}}
+        return 200, {
+            "ok": True,
+            "result": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(body.get("chat_id", 0) or 0), "type": "private"},
+                "text": visible,
+            },
+        }
 
     @staticmethod
     def _problem(body: dict[str, Any]) -> str | None:
@@ -314,8 +354,7 @@ class SmtpReceiver:
         self.refuse_code: int | None = None
         self.attempts = 0  # DATA commands seen, accepted or not
         self.port = free_port()
-        self.url = (f"mailto://127.0.0.1:{self.port}"
-                    f"?from=hc@example.test&to=ops@example.test")
+        self.url = f"mailto://127.0.0.1:{self.port}?from=hc@example.test&to=ops@example.test"
         self._controller: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -333,8 +372,15 @@ class SmtpReceiver:
         part = msg.get_body(preferencelist=("plain", "html")) if msg.is_multipart() else msg
         body = part.get_content() if part is not None else ""
         with self.lock:
-            self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos),
-                                              str(msg.get("Subject", "")), str(body), raw))
+            self.messages.append(
+                ReceivedMail(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    str(msg.get("Subject", "")),
+                    str(body),
+                    raw,
+                )
+            )
         return "250 Message accepted for delivery"
 
     def __enter__(self) -> SmtpReceiver:

@@ -12,8 +12,9 @@ from typing import Any
 
 
 def control(url: str, body: dict[str, Any]) -> None:
-    req = urllib.request.Request(url + "/_sim/faults", data=json.dumps(body).encode(),
-                                 method="POST")
+    req = urllib.request.Request(
+        url + "/_sim/faults", data=json.dumps(body).encode(), method="POST"
+    )
     urllib.request.urlopen(req, timeout=5).read()
 
 
