@@ -538,3 +538,44 @@ def test_bot_log_watcher_reads_a_units_journal(
         c.path(CONFIG).write_text(good)
         dropin.unlink()
         c.run("systemctl", "daemon-reload")
+
+
+def test_bot_alive_reports_the_watched_units_state_under_a_real_systemd(
+    container: nspawn.Container,
+    installed: dict[str, Any],
+    sim: Any,
+    ntp: list[str],
+    secret_values: dict[str, str],
+) -> None:
+    """A `[[watch]] unit =` source: bot_alive reads the bot's unit from the real systemd, as the
+    service's dynamic user would (systemd-run, as the README's one-shot `check`): OK while it
+    runs, CRITICAL naming `inactive (dead)` once it is stopped (issue 18)."""
+    c = container
+    c.path("/etc/systemd/system/fakebot.service").write_text(
+        "[Unit]\nDescription=a trading bot stand-in\n\n[Service]\nExecStart=/bin/sleep infinity\n"
+    )
+    c.run("systemctl", "daemon-reload")
+    c.run("systemctl", "start", "fakebot.service")
+    watch = '\n[[watch]]\naccount = "main"\nunit = "fakebot.service"\n'
+    c.path("/etc/binance-healthcheck/bot-alive.toml").write_text(config_text(sim, ntp) + watch)
+    _, check_cmd = readme_block("systemd-oneshot")
+    cmd = check_cmd.replace(
+        "/etc/binance-healthcheck/config.toml", "/etc/binance-healthcheck/bot-alive.toml"
+    )
+    cmd += " --only bot_alive --json"
+
+    def bot_alive() -> dict[str, Any]:
+        import json
+
+        p = c.run("/bin/sh", "-c", cmd, timeout=120, check=False)
+        for value in secret_values.values():
+            assert value not in p.stdout + p.stderr
+        doc = json.loads(p.stdout)
+        return next(r for r in doc["results"] if r["check"] == "bot_alive")
+
+    running = bot_alive()
+    assert running["status"] == "OK", running
+    c.run("systemctl", "stop", "fakebot.service")
+    stopped = bot_alive()
+    assert stopped["status"] == "CRITICAL", stopped
+    assert "fakebot.service" in stopped["summary"] and "inactive" in stopped["summary"], stopped
