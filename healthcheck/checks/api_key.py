@@ -118,6 +118,199 @@ def _looks_pm(restr: Outcome | None, out: Outcome) -> bool:
     )
 
 
+def _key_format(acc: AccountConfig) -> list[Finding]:
+    """Given the account, return the -2014 finding if its key is not 64 letters/digits (said
+    before any answer from Binance)."""
+    key = acc.api_key.reveal()
+    if _KEY_RE.match(key):
+        return []
+    spaces = ", with whitespace" if any(c.isspace() for c in key) else ""
+    return [
+        Finding(
+            Status.CRITICAL,
+            f"API key is not 64 letters/digits (has "
+            f"{len(key)} characters{spaces}): Binance answers -2014",
+            [-2014],
+            fix_for(-2014, first_product(acc)),
+            product=first_product(acc),
+        )
+    ]
+
+
+def _pm_probe_unsettled(acc: AccountConfig, what: str) -> str | None:
+    """Given a classic futures probe refused on a key with Portfolio Margin trading, return why it
+    cannot be judged yet ("auto" has not settled whether the account is PM), else None."""
+    if acc.portfolio_margin is not False:
+        # "auto" could not ask /papi yet: not a bad key, and not known to be PM
+        return (
+            f"{what} refuses the key and the key has Portfolio Margin trading; "
+            "whether the account is under Portfolio Margin is not settled yet "
+            "(/papi/v1/account did not answer)"
+        )
+    return None  # the permissions say it: a Portfolio Margin account, not a bad key
+
+
+def _already_said(f: Finding, restrictions_ok: bool, found: list[Finding]) -> bool:
+    """Given a probe's finding and the findings so far, say whether they already cover it: the
+    same line, or a -2015 the key's restrictions already explain (no second line for it)."""
+    if any(f.codes == g.codes and g.text == f.text for g in found):
+        return True
+    return restrictions_ok and any(-2015 in g.codes for g in found)
+
+
+def _probe_verdict(
+    acc: AccountConfig,
+    restr: Outcome | None,
+    out: Outcome,
+    what: str,
+    product: str,
+    found: list[Finding],
+) -> Finding | str | None:
+    """Given one market's probe answer (named ``what``; its refusal stands for ``product``'s
+    orders), the key's restrictions answer and the findings so far, return the probe's new
+    finding, or why it cannot be judged (a str), or None when it adds nothing."""
+    restrictions_ok = restr is not None and restr.ok
+    f = _auth_finding(out, what, restrictions_ok, product)
+    if f is None:
+        # the testnet has no /sapi: only its probes say whether the key works there
+        if out.error is not None and not restrictions_ok and acc.testnet:
+            return unavailable_reason(out, what)
+        return None
+    if _looks_pm(restr, out):
+        return _pm_probe_unsettled(acc, what)
+    return None if _already_said(f, restrictions_ok, found) else f
+
+
+@dataclass(frozen=True)
+class _Granted:
+    """What the key's apiRestrictions grant (an absent flag other than reading is off)."""
+
+    reading: bool
+    futures: bool
+    spot_trade: bool
+    withdraw: bool
+    ip_restrict: bool
+    pm_trade: bool
+
+    @classmethod
+    def read(cls, data: dict) -> _Granted:
+        """Given apiRestrictions, return its flags; raise SchemaError for one not a boolean."""
+        return cls(
+            reading=boolean(data, "enableReading", "apiRestrictions"),
+            futures=boolean(data, "enableFutures", "apiRestrictions", default=False),
+            spot_trade=boolean(
+                data, "enableSpotAndMarginTrading", "apiRestrictions", default=False
+            ),
+            withdraw=boolean(data, "enableWithdrawals", "apiRestrictions", default=False),
+            ip_restrict=boolean(data, "ipRestrict", "apiRestrictions", default=False),
+            pm_trade=boolean(
+                data, "enablePortfolioMarginTrading", "apiRestrictions", default=False
+            ),
+        )
+
+    def labels(self) -> list[str]:
+        """The permissions the key has, as the OK summary lists them."""
+        return [
+            name
+            for name, on in (
+                ("reading", self.reading),
+                ("spot trading", self.spot_trade),
+                ("futures", self.futures),
+                ("portfolio margin", self.pm_trade),
+                ("withdrawals", self.withdraw),
+            )
+            if on
+        ]
+
+    def trading(self) -> dict[str, bool]:
+        """The trading permissions by their apiRestrictions field."""
+        return {
+            "enableFutures": self.futures,
+            "enableSpotAndMarginTrading": self.spot_trade,
+            "enablePortfolioMarginTrading": self.pm_trade,
+        }
+
+
+def _no_reading(acc: AccountConfig) -> Finding:
+    """The finding for a key without 'Enable Reading' (every account request fails)."""
+    return Finding(
+        Status.CRITICAL,
+        "key lacks 'Enable Reading': every account request fails with -2015",
+        [-2015],
+        "tick 'Enable Reading' for this key in Binance API Management",
+        product=first_product(acc),
+    )
+
+
+def _wanted_permissions(acc: AccountConfig, pm: bool) -> dict[str, tuple[list[str], str]]:
+    """Given the account (and whether it is under Portfolio Margin), return the trading
+    permissions its markets need: apiRestrictions field -> ([label, market titles...], product
+    of the first market needing it)."""
+    wanted: dict[str, list[str]] = {}
+    products: dict[str, str] = {}  # the first market needing a permission names its product
+    for m in acc.markets:
+        row = MARKETS[m]
+        fld, label = row.pm_permission if (pm and row.futures) else row.permission
+        if fld:
+            wanted.setdefault(fld, [label]).append(row.title)
+            products.setdefault(fld, row.error_product)
+    return {fld: (names, products[fld]) for fld, names in wanted.items()}
+
+
+def _pm_account_without_futures(product: str) -> Finding:
+    """The finding for a key with Portfolio Margin trading and no 'Enable Futures' on an account
+    configured as classic: the account is PM, the key is fine."""
+    text = (
+        "the key has Portfolio Margin trading and no 'Enable Futures': this is a "
+        "Portfolio Margin account, whose futures are traded through /papi (the "
+        "classic futures API refuses it with -2015; the key itself is fine)"
+    )
+    fix = (
+        'set portfolio_margin = "auto" (or true) for this account; a bot on the '
+        "classic futures API fails the same way"
+    )
+    return Finding(Status.CRITICAL, text, [], fix, risk_codes=[-2015], product=product)
+
+
+def _missing_permission(fld: str, label: str, titles: list[str], product: str) -> Finding:
+    """Given a trading permission the key lacks (apiRestrictions field, label), the titles of the
+    markets needing it and their product, return its -2015 finding."""
+    if fld == "enableFutures":
+        text = (
+            "key lacks 'Enable Futures': every futures request fails with -2015 (also "
+            "false on portfolio-margin accounts, and for keys created before the "
+            "futures account)"
+        )
+        fix = (
+            "tick 'Enable Futures' for this key (create a new key if it was made "
+            "before the futures account was opened)"
+        )
+    elif fld == "enableSpotAndMarginTrading":
+        text = "key lacks 'Enable Spot & Margin Trading': spot orders fail with -2015"
+        fix = "tick 'Enable Spot & Margin Trading' for this key"
+    else:
+        text = f"key lacks '{label}': {' and '.join(titles)} orders fail with -2015"
+        fix = f"tick '{label}' for this key"
+    return Finding(Status.CRITICAL, text, [-2015], fix, product=product)
+
+
+def _missing_trading(acc: AccountConfig, data: dict, granted: _Granted, pm: bool) -> list[Finding]:
+    """Given the account, its key's apiRestrictions and grants, return a finding per trading
+    permission its markets need and the key lacks."""
+    out: list[Finding] = []
+    have = granted.trading()
+    for fld, ((label, *titles), product) in _wanted_permissions(acc, pm).items():
+        if have.get(fld, boolean(data, fld, "apiRestrictions", default=False)):
+            continue
+        if fld == "enableFutures" and granted.pm_trade:
+            if acc.portfolio_margin is False:
+                out.append(_pm_account_without_futures(product))
+            # else "auto" not settled: reported as unknown with the probe
+            continue
+        out.append(_missing_permission(fld, label, titles, product))
+    return out
+
+
 @dataclass(frozen=True)
 class ApiKeySettings(CheckSettings):
     interval: float | None = setting(
@@ -172,41 +365,15 @@ class ApiKeyCheck(CheckBase):
 
     def evaluate(self, facts: Facts) -> Result:
         acc = facts.account
-        key = acc.api_key.reveal()
-        findings: list[Finding] = []
         unknown: list[str] = []
         details: dict = {
             "api_key": acc.api_key.masked(),
             "signing": "ed25519/rsa" if acc.private_key else "hmac",
         }
         metrics: dict = {}
-        if not _KEY_RE.match(key):
-            spaces = ", with whitespace" if any(c.isspace() for c in key) else ""
-            findings.append(
-                Finding(
-                    Status.CRITICAL,
-                    f"API key is not 64 letters/digits (has "
-                    f"{len(key)} characters{spaces}): Binance answers -2014",
-                    [-2014],
-                    fix_for(-2014, first_product(acc)),
-                    product=first_product(acc),
-                )
-            )
+        findings = _key_format(acc)
         restr = facts.get("sapi.apiRestrictions")
-        restrictions_ok = restr is not None and restr.ok
-        if restr is not None and not restr.ok:
-            f = _auth_finding(restr, "the key-permission endpoint", False)
-            if f is not None:
-                findings.append(f)
-            else:
-                unknown.append(unavailable_reason(restr, "key permissions"))
-        if restr is not None and restr.ok:
-            try:
-                findings.extend(
-                    self._permissions(acc, restr.data, facts.now, details, metrics, facts.pm)
-                )
-            except SchemaError as exc:
-                unknown.append(f"unexpected answer from Binance: {exc}")
+        findings += self._restrictions(facts, restr, details, metrics, unknown)
         probes = {
             m: (name, _probe_text(name))
             for m in acc.markets
@@ -221,22 +388,12 @@ class ApiKeyCheck(CheckBase):
             out = facts.get(name)
             if out is None:
                 continue
-            f = _auth_finding(out, what, restrictions_ok, MARKETS[market].error_product)
-            if f is not None and _looks_pm(restr, out):
-                if acc.portfolio_margin is not False:
-                    # "auto" could not ask /papi yet: not a bad key, and not known to be PM
-                    unknown.append(
-                        f"{what} refuses the key and the key has Portfolio Margin trading; "
-                        "whether the account is under Portfolio Margin is not settled yet "
-                        "(/papi/v1/account did not answer)"
-                    )
-                continue  # the permissions say it: a Portfolio Margin account, not a bad key
-            if f is not None and not any(f.codes == g.codes and g.text == f.text for g in findings):
-                # the restrictions already explain a missing permission: no second line for it
-                if not (restrictions_ok and any(-2015 in g.codes for g in findings)):
-                    findings.append(f)
-            elif out.error is not None and not restrictions_ok and f is None and acc.testnet:
-                unknown.append(unavailable_reason(out, what))
+            product = MARKETS[market].error_product
+            verdict = _probe_verdict(acc, restr, out, what, product, findings)
+            if isinstance(verdict, Finding):
+                findings.append(verdict)
+            elif verdict is not None:
+                unknown.append(verdict)
         answered = [facts.get(probes[m][0]) for m in acc.markets if m in probes]
         if acc.testnet and not any(o is not None and o.ok for o in answered):
             if not findings and not unknown:
@@ -258,6 +415,33 @@ class ApiKeyCheck(CheckBase):
             text += " with " + ", ".join(perms)
         return text
 
+    def _restrictions(
+        self,
+        facts: Facts,
+        restr: Outcome | None,
+        details: dict,
+        metrics: dict,
+        unknown: list[str],
+    ) -> list[Finding]:
+        """Given the key's apiRestrictions answer (None on the testnet), return its findings (the
+        cause of a refusal, or what the permissions say); add to ``unknown`` why it cannot be
+        read."""
+        if restr is None:
+            return []
+        if not restr.ok:
+            f = _auth_finding(restr, "the key-permission endpoint", False)
+            if f is None:
+                unknown.append(unavailable_reason(restr, "key permissions"))
+                return []
+            return [f]
+        try:
+            return self._permissions(
+                facts.account, restr.data, facts.now, details, metrics, facts.pm
+            )
+        except SchemaError as exc:
+            unknown.append(f"unexpected answer from Binance: {exc}")
+            return []
+
     def _permissions(
         self,
         acc: AccountConfig,
@@ -267,124 +451,68 @@ class ApiKeyCheck(CheckBase):
         metrics: dict,
         pm: bool = False,
     ) -> list[Finding]:
-        s = self.settings
-        out: list[Finding] = []
-        reading = boolean(data, "enableReading", "apiRestrictions")
-        futures = boolean(data, "enableFutures", "apiRestrictions", default=False)
-        spot_trade = boolean(data, "enableSpotAndMarginTrading", "apiRestrictions", default=False)
-        withdraw = boolean(data, "enableWithdrawals", "apiRestrictions", default=False)
-        ip_restrict = boolean(data, "ipRestrict", "apiRestrictions", default=False)
-        pm_trade = boolean(data, "enablePortfolioMarginTrading", "apiRestrictions", default=False)
-        perms = [
-            name
-            for name, on in (
-                ("reading", reading),
-                ("spot trading", spot_trade),
-                ("futures", futures),
-                ("portfolio margin", pm_trade),
-                ("withdrawals", withdraw),
+        """Given the key's apiRestrictions, return what they mean for the bot: reading, the
+        trading permissions its markets need, the trading permission's expiry, and a key that
+        can withdraw or has no IP whitelist; raise SchemaError for a malformed field."""
+        granted = _Granted.read(data)
+        details["permissions"] = granted.labels()
+        details["ip_restricted"] = granted.ip_restrict
+        out: list[Finding] = [] if granted.reading else [_no_reading(acc)]
+        out += _missing_trading(acc, data, granted, pm)
+        out += self._expiry(acc, data, now, details, metrics)
+        out += self._risky_key(granted)
+        return out
+
+    def _expiry(
+        self, acc: AccountConfig, data: dict, now: float, details: dict, metrics: dict
+    ) -> list[Finding]:
+        """Given apiRestrictions and the time, return the finding for a trading permission that
+        expired (CRITICAL) or expires within ``expiry_warning_days`` (WARNING); raise SchemaError
+        for an expiry that is not a timestamp."""
+        exp = data.get("tradingAuthorityExpirationTime")
+        if not (isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0):
+            return []
+        exp_s = ms_timestamp(exp)
+        if exp_s is None:
+            raise SchemaError(
+                "apiRestrictions: field 'tradingAuthorityExpirationTime' is "
+                f"not a timestamp ({str(exp)[:20]!r})"
             )
-            if on
-        ]
-        details["permissions"] = perms
-        details["ip_restricted"] = ip_restrict
-        if not reading:
-            out.append(
+        left = exp_s - now
+        details["trading_expires_at"] = fmt_ts(exp_s)
+        metrics["trading_expires_in_seconds"] = int(left)
+        if left <= 0:
+            return [
                 Finding(
                     Status.CRITICAL,
-                    "key lacks 'Enable Reading': every account request fails with -2015",
+                    f"the key's trading permission expired at "
+                    f"{fmt_ts(exp_s)}: orders fail with -2015",
                     [-2015],
-                    "tick 'Enable Reading' for this key in Binance API Management",
+                    "renew the trading permission in Binance API Management",
                     product=first_product(acc),
                 )
-            )
-        have = {
-            "enableFutures": futures,
-            "enableSpotAndMarginTrading": spot_trade,
-            "enablePortfolioMarginTrading": pm_trade,
-        }
-        wanted: dict[str, list[str]] = {}
-        products: dict[str, str] = {}  # the first market needing a permission names its product
-        for m in acc.markets:
-            row = MARKETS[m]
-            fld, label = row.pm_permission if (pm and row.futures) else row.permission
-            if fld:
-                wanted.setdefault(fld, [label]).append(row.title)
-                products.setdefault(fld, row.error_product)
-        for fld, (label, *titles) in wanted.items():
-            if have.get(fld, boolean(data, fld, "apiRestrictions", default=False)):
-                continue
-            if fld == "enableFutures" and pm_trade and acc.portfolio_margin is not False:
-                continue  # "auto" not settled: reported as unknown with the probe below
-            if fld == "enableFutures" and pm_trade:
-                text = (
-                    "the key has Portfolio Margin trading and no 'Enable Futures': this is a "
-                    "Portfolio Margin account, whose futures are traded through /papi (the "
-                    "classic futures API refuses it with -2015; the key itself is fine)"
+            ]
+        if left <= self.settings.expiry_warning_days * 86400:
+            return [
+                Finding(
+                    Status.WARNING,
+                    f"the key's trading permission expires in "
+                    f"{fmt_duration(left)} ({fmt_ts(exp_s)}); then orders fail "
+                    "with -2015",
+                    [],
+                    "renew the trading permission in Binance API Management before it expires",
+                    risk_codes=[-2015],
+                    product=first_product(acc),
                 )
-                fix = (
-                    'set portfolio_margin = "auto" (or true) for this account; a bot on the '
-                    "classic futures API fails the same way"
-                )
-                out.append(
-                    Finding(
-                        Status.CRITICAL, text, [], fix, risk_codes=[-2015], product=products[fld]
-                    )
-                )
-                continue
-            if fld == "enableFutures":
-                text = (
-                    "key lacks 'Enable Futures': every futures request fails with -2015 (also "
-                    "false on portfolio-margin accounts, and for keys created before the "
-                    "futures account)"
-                )
-                fix = (
-                    "tick 'Enable Futures' for this key (create a new key if it was made "
-                    "before the futures account was opened)"
-                )
-            elif fld == "enableSpotAndMarginTrading":
-                text = "key lacks 'Enable Spot & Margin Trading': spot orders fail with -2015"
-                fix = "tick 'Enable Spot & Margin Trading' for this key"
-            else:
-                text = f"key lacks '{label}': {' and '.join(titles)} orders fail with -2015"
-                fix = f"tick '{label}' for this key"
-            out.append(Finding(Status.CRITICAL, text, [-2015], fix, product=products[fld]))
-        exp = data.get("tradingAuthorityExpirationTime")
-        if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
-            exp_s = ms_timestamp(exp)
-            if exp_s is None:
-                raise SchemaError(
-                    "apiRestrictions: field 'tradingAuthorityExpirationTime' is "
-                    f"not a timestamp ({str(exp)[:20]!r})"
-                )
-            left = exp_s - now
-            details["trading_expires_at"] = fmt_ts(exp_s)
-            metrics["trading_expires_in_seconds"] = int(left)
-            if left <= 0:
-                out.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"the key's trading permission expired at "
-                        f"{fmt_ts(exp_s)}: orders fail with -2015",
-                        [-2015],
-                        "renew the trading permission in Binance API Management",
-                        product=first_product(acc),
-                    )
-                )
-            elif left <= s.expiry_warning_days * 86400:
-                out.append(
-                    Finding(
-                        Status.WARNING,
-                        f"the key's trading permission expires in "
-                        f"{fmt_duration(left)} ({fmt_ts(exp_s)}); then orders fail "
-                        "with -2015",
-                        [],
-                        "renew the trading permission in Binance API Management before it expires",
-                        risk_codes=[-2015],
-                        product=first_product(acc),
-                    )
-                )
-        if withdraw and s.warn_withdrawals:
+            ]
+        return []
+
+    def _risky_key(self, granted: _Granted) -> list[Finding]:
+        """Given the key's grants, return the warnings for a key that can withdraw or is not
+        restricted to trusted IPs (each can be turned off in the settings)."""
+        s = self.settings
+        out: list[Finding] = []
+        if granted.withdraw and s.warn_withdrawals:
             out.append(
                 Finding(
                     Status.WARNING,
@@ -393,7 +521,7 @@ class ApiKeyCheck(CheckBase):
                     "untick 'Enable Withdrawals' for a trading bot's key",
                 )
             )
-        if not ip_restrict and s.warn_no_ip_restriction:
+        if not granted.ip_restrict and s.warn_no_ip_restriction:
             out.append(
                 Finding(
                     Status.WARNING,

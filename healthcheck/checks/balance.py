@@ -124,6 +124,37 @@ def _margin_ratio_perf(account: str, ratio: float, s: BalanceSettings) -> Perf:
     )
 
 
+def _pm_wallet(acc: AccountConfig, facts: Facts, metrics: dict, product: str) -> list[Finding]:
+    """Given the Portfolio Margin account's /papi/v1/balance answer (in facts), return a
+    finding per asset whose wallet is below ``min_available``; raise SchemaError for a
+    refused or malformed answer."""
+    bal = facts.get("papi.balance")
+    if bal is None:
+        return []
+    if not bal.ok or not isinstance(bal.data, list):
+        raise SchemaError("papi balance: " + (bal.error.message if bal.error else "not a list"))
+    free: dict[str, Decimal] = {}
+    for item in bal.data:
+        if isinstance(item, dict) and isinstance(item.get("asset"), str):
+            where = f"papi balance {item['asset']}"
+            free[item["asset"].upper()] = number(item, "totalWalletBalance", where)
+    out: list[Finding] = []
+    for asset, minimum in acc.min_available.items():
+        have = free.get(asset, Decimal(0))
+        metrics[f"pm_wallet_{asset}"] = float(have)
+        if have < minimum:
+            out.append(
+                Finding(
+                    Status.CRITICAL,
+                    f"Portfolio Margin wallet {asset} {have:f} is below the minimum "
+                    f"{minimum:f}: orders fail with -2019",
+                    [-2019],
+                    fix_for(-2019, product),
+                )
+            )
+    return out
+
+
 @dataclass(frozen=True)
 class BalanceCheck(CheckBase):
     settings: BalanceSettings
@@ -298,67 +329,50 @@ class BalanceCheck(CheckBase):
         product: str,
     ) -> list[Finding]:
         """Portfolio Margin: uniMMR = equity / maintenance margin of the whole account; Binance
-        reminds at 1.5, refuses new orders at 1.2, liquidates at 1.05."""
-        s = self.settings
-        out: list[Finding] = []
+        reminds at 1.5, refuses new orders at 1.2, liquidates at 1.05. Then the wallet per asset
+        versus ``min_available``."""
         uni = number(data, "uniMMR", "papi account")
         equity = number(data, "accountEquity", "papi account")
         maint = number(data, "accountMaintMargin", "papi account")
         metrics["account_equity"] = float(equity)
         metrics["maint_margin"] = float(maint)
-        if maint > 0:
+        out: list[Finding] = []
+        if maint > 0:  # with no maintenance margin uniMMR (equity / 0) judges nothing
             metrics["uni_mmr"] = round(float(uni), 4)
-            shown = f"{uni:.2f}"
-            if uni <= Decimal(str(s.uni_mmr_critical)):
-                out.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"Portfolio Margin uniMMR {shown} (critical at or below "
-                        f"{s.uni_mmr_critical:g}; Binance refuses new orders below 1.2 and "
-                        "liquidates at 1.05)",
-                        [-2019],
-                        "add collateral or reduce positions now to avoid liquidation",
-                    )
-                )
-            elif uni <= Decimal(str(s.uni_mmr_warning)):
-                out.append(
-                    Finding(
-                        Status.WARNING,
-                        f"Portfolio Margin uniMMR {shown} (warning at or below "
-                        f"{s.uni_mmr_warning:g}, Binance's margin-call level; new orders are "
-                        "refused from 1.2)",
-                        [],
-                        "add collateral or reduce positions",
-                        risk_codes=[-2019],
-                    )
-                )
+            out += self._uni_mmr_finding(uni)
         if acc.min_available:
-            bal = facts.get("papi.balance")
-            if bal is None:
-                return out
-            if not bal.ok or not isinstance(bal.data, list):
-                raise SchemaError(
-                    "papi balance: " + (bal.error.message if bal.error else "not a list")
-                )
-            free: dict[str, Decimal] = {}
-            for item in bal.data:
-                if isinstance(item, dict) and isinstance(item.get("asset"), str):
-                    where = f"papi balance {item['asset']}"
-                    free[item["asset"].upper()] = number(item, "totalWalletBalance", where)
-            for asset, minimum in acc.min_available.items():
-                have = free.get(asset, Decimal(0))
-                metrics[f"pm_wallet_{asset}"] = float(have)
-                if have < minimum:
-                    out.append(
-                        Finding(
-                            Status.CRITICAL,
-                            f"Portfolio Margin wallet {asset} {have:f} is below the minimum "
-                            f"{minimum:f}: orders fail with -2019",
-                            [-2019],
-                            fix_for(-2019, product),
-                        )
-                    )
+            out += _pm_wallet(acc, facts, metrics, product)
         return out
+
+    def _uni_mmr_finding(self, uni: Decimal) -> list[Finding]:
+        """Given the Portfolio Margin account's uniMMR, return its finding: CRITICAL at or below
+        ``uni_mmr_critical``, WARNING at or below ``uni_mmr_warning``."""
+        s = self.settings
+        shown = f"{uni:.2f}"
+        if uni <= Decimal(str(s.uni_mmr_critical)):
+            return [
+                Finding(
+                    Status.CRITICAL,
+                    f"Portfolio Margin uniMMR {shown} (critical at or below "
+                    f"{s.uni_mmr_critical:g}; Binance refuses new orders below 1.2 and "
+                    "liquidates at 1.05)",
+                    [-2019],
+                    "add collateral or reduce positions now to avoid liquidation",
+                )
+            ]
+        if uni <= Decimal(str(s.uni_mmr_warning)):
+            return [
+                Finding(
+                    Status.WARNING,
+                    f"Portfolio Margin uniMMR {shown} (warning at or below "
+                    f"{s.uni_mmr_warning:g}, Binance's margin-call level; new orders are "
+                    "refused from 1.2)",
+                    [],
+                    "add collateral or reduce positions",
+                    risk_codes=[-2019],
+                )
+            ]
+        return []
 
     def _futures(
         self, acc: AccountConfig, data: dict, details: dict, metrics: dict, product: str

@@ -131,6 +131,124 @@ def summarize(
     return out
 
 
+def _code_info(c: CodeSummary, others: list[Result]) -> dict[str, Any]:
+    """Given one code's summary and the other results of this run, return its details entry: the
+    counts, what the catalogue (or the bot, for its own refusal) says it means and how to fix it,
+    and what the check that predicts it says now."""
+    entry = catalogue.lookup(c.code, c.product)
+    said = bots.words_for(c.msg)
+    predicted = said.predicted_by if said else (entry.predicted_by if entry else "")
+    return {
+        "code": c.code,
+        "product": c.product,
+        "count": c.count,
+        "first_seen": _iso(c.first_seen),
+        "last_seen": _iso(c.last_seen),
+        "sample": c.sample,
+        "status": c.status.name,
+        "name": entry.name if entry else None,
+        "meaning": entry.meaning if entry else f"Binance said: {c.msg}",
+        "fix": said.fix if said else (entry.fix if entry else ""),
+        "predicted_by": predicted or None,
+        "active_check": active_check_says(predicted, others),
+        "bot": said.bot if said else None,
+        "bot_says": said.explain(c.msg) if said else None,
+    }
+
+
+def _quiet_result(
+    account: str,
+    codes: Sequence[CodeSummary],
+    window: str,
+    details: dict[str, Any],
+    metrics: dict[str, float | int],
+    unavailable: Sequence[str],
+) -> Result:
+    """Given an account whose codes all stay below their thresholds, return its Result: UNKNOWN
+    if a log source cannot be read (never OK then), else OK with the count of errors seen."""
+    if unavailable:
+        return Result(
+            account,
+            CHECK_ID,
+            Status.UNKNOWN,
+            "could not read the bot's log: " + "; ".join(unavailable),
+            details=details,
+            metrics=metrics,
+            fix="check that the log exists and is readable by this service's user "
+            "(or that the command/journalctl runs)",
+        )
+    if codes:
+        summary = (
+            f"{metrics['errors']} Binance error(s) in the bot's log in the last "
+            f"{window}, below the alert threshold"
+        )
+    else:
+        summary = f"no Binance errors in the bot's log in the last {window}"
+    return Result(account, CHECK_ID, Status.OK, summary, details=details, metrics=metrics)
+
+
+def _counts_text(bad: Sequence[CodeSummary]) -> str:
+    """Given the codes that alert, most severe first, return up to four of them with their name
+    and count (and whether it is the bot's own refusal), then how many more."""
+    parts = []
+    for c in bad[:4]:
+        entry = catalogue.lookup(c.code, c.product)
+        name = f" {entry.name}" if entry else ""
+        said = bots.words_for(c.msg)
+        own = f" ({said.bot}'s own refusal)" if said else ""
+        parts.append(f"{c.code}{name} x{c.count}{own}")
+    more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+    return f"{', '.join(parts)}{more}"
+
+
+def _worst_text(top: CodeSummary, info: dict[str, Any]) -> str:
+    """Given the most severe code and its details entry, return what the summary says of it: its
+    meaning (the bot's words for its own refusal, else the catalogue's), the bot's (masked) line
+    quoted, and what the predicting check sees now."""
+    entry = catalogue.lookup(top.code, top.product)
+    text = ""
+    if info["bot_says"]:
+        text = f": {info['bot_says']}"
+    elif entry is not None:
+        text = f": {entry.meaning}"
+    now_says = str(info["active_check"])
+    quote = top.sample[:QUOTE_CHARS]
+    return f'{text}. The bot\'s line: "{quote}". {now_says[:1].upper()}{now_says[1:]}'
+
+
+def _alert_result(
+    account: str,
+    bad: Sequence[CodeSummary],
+    infos: Sequence[dict[str, Any]],
+    window: str,
+    settings: WatchConfig,
+    details: dict[str, Any],
+    metrics: dict[str, float | int],
+    unavailable: Sequence[str],
+) -> Result:
+    """Given the codes that alert (most severe first) and their details entries, return the
+    Result: the worst of their statuses, their codes and Binance's text, the fixes joined."""
+    summary = (
+        f"the bot got {_counts_text(bad)} in the last {window} (from {settings.label})"
+        + _worst_text(bad[0], infos[0])
+    )
+    if unavailable:
+        summary += f" (also could not read: {unavailable[0]})"
+    fixes = [str(i["fix"]) for i in infos if i["fix"]]
+    return Result(
+        account,
+        CHECK_ID,
+        worst([c.status for c in bad]),
+        summary,
+        codes=[c.code for c in bad],
+        # Binance's text as the bot's log quoted it (not the bot's own words for a refusal)
+        refs=[CodeRef(c.code, c.product, "" if bots.words_for(c.msg) else c.msg) for c in bad],
+        details=details,
+        metrics=metrics,
+        fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)),
+    )
+
+
 def evaluate_bot_errors(
     account: str,
     occurrences: Sequence[Occurrence],
@@ -146,93 +264,21 @@ def evaluate_bot_errors(
     others = list(others)
     codes = summarize(occurrences, settings, now, default_product)
     window = f"{settings.window:g} s"
+    infos = [_code_info(c, others) for c in codes]
     details: dict[str, Any] = {
         "window_seconds": settings.window,
         "source": settings.label,
-        "codes": [],
+        "codes": infos,
     }
-    bad = [c for c in codes if c.status is not Status.OK]
-    fixes: list[str] = []
-    for c in codes:
-        entry = catalogue.lookup(c.code, c.product)
-        said = bots.words_for(c.msg)
-        predicted = said.predicted_by if said else (entry.predicted_by if entry else "")
-        info: dict[str, Any] = {
-            "code": c.code,
-            "product": c.product,
-            "count": c.count,
-            "first_seen": _iso(c.first_seen),
-            "last_seen": _iso(c.last_seen),
-            "sample": c.sample,
-            "status": c.status.name,
-            "name": entry.name if entry else None,
-            "meaning": entry.meaning if entry else f"Binance said: {c.msg}",
-            "fix": said.fix if said else (entry.fix if entry else ""),
-            "predicted_by": predicted or None,
-            "active_check": active_check_says(predicted, others),
-            "bot": said.bot if said else None,
-            "bot_says": said.explain(c.msg) if said else None,
-        }
-        details["codes"].append(info)
-        if c.status is not Status.OK and info["fix"]:
-            fixes.append(info["fix"])
     metrics: dict[str, float | int] = {"errors": sum(c.count for c in codes), "codes": len(codes)}
     if unavailable:
         details["unavailable"] = list(unavailable)
-    if not bad and unavailable:
-        return Result(
-            account,
-            CHECK_ID,
-            Status.UNKNOWN,
-            "could not read the bot's log: " + "; ".join(unavailable),
-            details=details,
-            metrics=metrics,
-            fix="check that the log exists and is readable by this service's user "
-            "(or that the command/journalctl runs)",
-        )
-    if not bad:
-        if codes:
-            summary = (
-                f"{metrics['errors']} Binance error(s) in the bot's log in the last "
-                f"{window}, below the alert threshold"
-            )
-        else:
-            summary = f"no Binance errors in the bot's log in the last {window}"
-        return Result(account, CHECK_ID, Status.OK, summary, details=details, metrics=metrics)
-    parts = []
-    for c in bad[:4]:
-        entry = catalogue.lookup(c.code, c.product)
-        name = f" {entry.name}" if entry else ""
-        said = bots.words_for(c.msg)
-        own = f" ({said.bot}'s own refusal)" if said else ""
-        parts.append(f"{c.code}{name} x{c.count}{own}")
-    more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
-    top = catalogue.lookup(bad[0].code, bad[0].product)
-    top_info = next(i for i in details["codes"] if i["code"] == bad[0].code)
-    summary = f"the bot got {', '.join(parts)}{more} in the last {window} (from {settings.label})"
-    if top_info["bot_says"]:
-        summary += f": {top_info['bot_says']}"
-    elif top is not None:
-        summary += f": {top.meaning}"
-    now_says = str(top_info["active_check"])
-    summary += (
-        f'. The bot\'s line: "{bad[0].sample[:QUOTE_CHARS]}". {now_says[:1].upper()}{now_says[1:]}'
-    )
-
-    if unavailable:
-        summary += f" (also could not read: {unavailable[0]})"
-    return Result(
-        account,
-        CHECK_ID,
-        worst([c.status for c in bad]),
-        summary,
-        codes=[c.code for c in bad],
-        # Binance's text as the bot's log quoted it (not the bot's own words for a refusal)
-        refs=[CodeRef(c.code, c.product, "" if bots.words_for(c.msg) else c.msg) for c in bad],
-        details=details,
-        metrics=metrics,
-        fix="; ".join(dict.fromkeys(f.rstrip(".") for f in fixes)),
-    )
+    alerting = [(c, i) for c, i in zip(codes, infos, strict=True) if c.status is not Status.OK]
+    if not alerting:
+        return _quiet_result(account, codes, window, details, metrics, unavailable)
+    bad = [c for c, _ in alerting]
+    bad_infos = [i for _, i in alerting]
+    return _alert_result(account, bad, bad_infos, window, settings, details, metrics, unavailable)
 
 
 @dataclass(frozen=True)
