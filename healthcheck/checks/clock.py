@@ -93,14 +93,41 @@ class ClockCheck(CheckBase):
         return out
 
     def evaluate(self, facts: Facts) -> Result:
+        """Given the server-time samples, NTP and this run's answers, return the clock verdict:
+        each market's offset judged, NTP standing in when no market could be asked."""
         acc = facts.account
-        recv = acc.recv_window_ms
+        details: dict = {"recv_window_ms": acc.recv_window_ms}
+        metrics: dict = {}
+        findings, unknown, worst_ahead = self._binance_offsets(facts, metrics)
+        measured = worst_ahead is not None
+        ntp_ahead = _ntp_offset(facts, details, metrics)
+        if ntp_ahead is not None and not measured:
+            # Binance keeps its clock on true time, so NTP stands in for it
+            product = first_product(acc)
+            findings.append(self._judge(ntp_ahead, 0.0, acc.recv_window_ms, "NTP", product))
+            worst_ahead = ntp_ahead
+        if worst_ahead is not None:
+            metrics["offset_ms"] = round(worst_ahead, 1)
+        findings.extend(_rejected_signed_request(facts))
+        return combine(
+            acc.name,
+            self.id,
+            findings,
+            ok_summary=_ok_summary(worst_ahead, measured),
+            unknown=_unknown_reasons(facts, measured, unknown, details),
+            details=details,
+            metrics=metrics,
+        )
+
+    def _binance_offsets(
+        self, facts: Facts, metrics: dict
+    ) -> tuple[list[Finding], list[str], float | None]:
+        """Given the server-time samples, return a finding per market with a server time, why
+        the others could not be measured, and the offset furthest from zero (None if none)."""
+        acc = facts.account
         findings: list[Finding] = []
         unknown: list[str] = []
-        details: dict = {"recv_window_ms": recv}
-        metrics: dict = {}
         worst_ahead: float | None = None
-        measured = False
         for market in acc.markets:
             if MARKETS[market].time_endpoint is None:
                 continue  # no server time there: signed calls use another market's offset
@@ -109,72 +136,18 @@ class ClockCheck(CheckBase):
                 reason = m.error.message if m is not None and m.error else "not measured"
                 unknown.append(f"Binance {market} server time: {reason}")
                 continue
-            measured = True
             metrics[f"offset_{market}_ms"] = round(m.offset_ms, 1)
             metrics[f"rtt_{market}_ms"] = round(m.rtt_ms or 0.0, 1)
             product = MARKETS[market].error_product
+            one_way_ms = (m.rtt_ms or 0.0) / 2
             findings.append(
-                self._judge(m.offset_ms, (m.rtt_ms or 0.0) / 2, recv, f"Binance {market}", product)
+                self._judge(
+                    m.offset_ms, one_way_ms, acc.recv_window_ms, f"Binance {market}", product
+                )
             )
             if worst_ahead is None or abs(m.offset_ms) > abs(worst_ahead):
                 worst_ahead = m.offset_ms
-        ntp = facts.ntp
-        if ntp is not None:
-            details["ntp"] = ntp.to_json()
-            if ntp.offset_ms is not None:
-                local_minus_ntp = -ntp.offset_ms
-                metrics["ntp_offset_ms"] = round(local_minus_ntp, 1)
-                if not measured:
-                    # Binance keeps its clock on true time, so NTP stands in for it
-                    product = first_product(acc)
-                    findings.append(self._judge(local_minus_ntp, 0.0, recv, "NTP", product))
-                    worst_ahead = local_minus_ntp
-        if worst_ahead is not None:
-            metrics["offset_ms"] = round(worst_ahead, 1)
-        # a signed request rejected with -1021 even with our offset correction is decisive
-        for (name, _params), out in facts.outcomes.items():
-            if out.error is not None and out.error.code == -1021:
-                product = row_product(acc, name)
-                findings.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"Binance rejected a signed request with -1021 ({name})",
-                        [-1021],
-                        fix_for(-1021, product),
-                        product=product,
-                        quotes={-1021: out.error.message},
-                    )
-                )
-                break
-        if measured:
-            unknown = []  # Binance is what matters; NTP down alone is no reason for UNKNOWN
-            if ntp is not None and ntp.offset_ms is None and ntp.samples:
-                details["ntp_problem"] = ntp.reason
-        elif ntp is not None and ntp.offset_ms is not None:
-            unknown = []
-            details["binance_time_problem"] = (
-                "; ".join(
-                    (m.error.message if m.error else "not measured") for m in facts.time.values()
-                )
-                or "not measured"
-            )
-        else:
-            if ntp is not None and ntp.samples:
-                unknown.append(f"NTP: {ntp.reason}")
-        ok = "local clock within {} of Binance".format(
-            f"{abs(worst_ahead):.0f} ms" if worst_ahead is not None else "limits"
-        )
-        if worst_ahead is not None and not measured:
-            ok += " (measured with NTP; Binance server time unavailable)"
-        return combine(
-            acc.name,
-            self.id,
-            findings,
-            ok_summary=ok,
-            unknown=unknown,
-            details=details,
-            metrics=metrics,
-        )
+        return findings, unknown, worst_ahead
 
     def _judge(
         self, ahead_ms: float, one_way_ms: float, recv_window_ms: int, against: str, product: str
@@ -228,3 +201,66 @@ class ClockCheck(CheckBase):
                 quotes=behind,
             )
         return Finding(Status.OK, "")
+
+
+def _ntp_offset(facts: Facts, details: dict, metrics: dict) -> float | None:
+    """Given NTP's reading (noted in the details), return the local clock minus NTP time in
+    ms, or None if NTP was not asked or did not answer."""
+    ntp = facts.ntp
+    if ntp is None:
+        return None
+    details["ntp"] = ntp.to_json()
+    if ntp.offset_ms is None:
+        return None
+    local_minus_ntp = -ntp.offset_ms
+    metrics["ntp_offset_ms"] = round(local_minus_ntp, 1)
+    return local_minus_ntp
+
+
+def _rejected_signed_request(facts: Facts) -> list[Finding]:
+    """Given this run's answers, return a CRITICAL finding for the first signed request that
+    Binance rejected with -1021: decisive even with our offset correction."""
+    for (name, _params), out in facts.outcomes.items():
+        if out.error is not None and out.error.code == -1021:
+            product = row_product(facts.account, name)
+            return [
+                Finding(
+                    Status.CRITICAL,
+                    f"Binance rejected a signed request with -1021 ({name})",
+                    [-1021],
+                    fix_for(-1021, product),
+                    product=product,
+                    quotes={-1021: out.error.message},
+                )
+            ]
+    return []
+
+
+def _unknown_reasons(facts: Facts, measured: bool, unknown: list[str], details: dict) -> list[str]:
+    """Given whether any Binance offset was measured and why some were not, return the reasons
+    for UNKNOWN: none when Binance or NTP gave an offset (the other's problem goes to details)."""
+    ntp = facts.ntp
+    if measured:
+        # Binance is what matters; NTP down alone is no reason for UNKNOWN
+        if ntp is not None and ntp.offset_ms is None and ntp.samples:
+            details["ntp_problem"] = ntp.reason
+        return []
+    if ntp is not None and ntp.offset_ms is not None:
+        details["binance_time_problem"] = (
+            "; ".join((m.error.message if m.error else "not measured") for m in facts.time.values())
+            or "not measured"
+        )
+        return []
+    if ntp is not None and ntp.samples:
+        return [*unknown, f"NTP: {ntp.reason}"]
+    return unknown
+
+
+def _ok_summary(worst_ahead_ms: float | None, measured: bool) -> str:
+    """Given the offset furthest from zero and whether Binance measured it, return the OK text."""
+    ok = "local clock within {} of Binance".format(
+        f"{abs(worst_ahead_ms):.0f} ms" if worst_ahead_ms is not None else "limits"
+    )
+    if worst_ahead_ms is not None and not measured:
+        ok += " (measured with NTP; Binance server time unavailable)"
+    return ok

@@ -105,88 +105,26 @@ class RateLimitCheck(CheckBase):
         return [Request(ex) for m in account.markets if (ex := MARKETS[m].exchange_info_endpoint)]
 
     def evaluate(self, facts: Facts) -> Result:
+        """Given the weight book (bans and this run's headers), return the bans of the
+        account's hosts, then each pool's reading judged against its limit."""
         acc = facts.account
-        s = self.settings
-        book = facts.book
         findings: list[Finding] = []
-        unknown: list[str] = []
         metrics: dict = {}
         details: dict = {}
         seen_bans: set[str] = set()
         worst_ratio = 0.0
         hosts = list(acc.markets) + ([PM_HOST] if facts.pm else [])
         for market in hosts:
-            base = acc.base_url(market)
-            key = host_key(base, MARKETS[market].pools[0])
-            ban = book.active_ban(key)
-            product = host_product(acc, market)  # the Portfolio Margin host: its futures row
+            key = host_key(acc.base_url(market), MARKETS[market].pools[0])
+            ban = facts.book.active_ban(key)
             if ban is not None and key not in seen_bans:
                 seen_bans.add(key)
-                until, reason = ban
-                details.setdefault("bans", []).append(
-                    {"host": key, "until": fmt_ts(until), "reason": reason}
-                )
-                metrics["ban_seconds_left"] = max(
-                    metrics.get("ban_seconds_left", 0), int(until - facts.now)
-                )
-                findings.append(
-                    Finding(
-                        Status.CRITICAL,
-                        f"{reason}; no requests to {base} "
-                        f"until {fmt_ts(until)}: every order fails with -1003",
-                        [-1003],
-                        fix_for(-1003, product),
-                        product=product,
-                        # Binance names the end of the ban in epoch milliseconds
-                        quotes={-1003: quote(-1003, product, 1, until=int(until * 1000))},
-                    )
-                )
+                findings.append(_ban_finding(facts, market, key, ban, details, metrics))
                 continue
-            for group in MARKETS[market].pools:
-                if acc.testnet and not POOLS[group].on_testnet:
-                    continue
-                limit = book.limit(base, group)
-                used = book.last_used(base, group)
-                if used is None:
-                    continue
-                ratio = used / limit if limit else 0.0
-                worst_ratio = max(worst_ratio, ratio)
-                metrics[f"used_weight_{group}"] = used
-                metrics[f"weight_limit_{group}"] = limit
-                label = pool_name(group)
-                product = POOLS[group].error_product if MARKETS[market].selectable else product
-                said = {-1003: quote(-1003, product, 0, limit=limit, interval="1 MINUTE")}
-                if not POOLS[group].limit_confirmed:
-                    label += " (limit unconfirmed)"
-                if ratio >= s.critical:
-                    findings.append(
-                        Finding(
-                            Status.CRITICAL,
-                            f"this IP used {used} of {limit} "
-                            f"request weight this minute on {label} "
-                            f"({ratio * 100:.0f} %): requests will soon fail "
-                            "with -1003 and the IP gets banned",
-                            [],
-                            fix_for(-1003, product),
-                            risk_codes=[-1003],
-                            product=product,
-                            quotes=said,
-                        )
-                    )
-                elif ratio >= s.warning:
-                    findings.append(
-                        Finding(
-                            Status.WARNING,
-                            f"this IP used {used} of {limit} "
-                            f"request weight this minute on {label} "
-                            f"({ratio * 100:.0f} %)",
-                            [],
-                            fix_for(-1003, product),
-                            risk_codes=[-1003],
-                            product=product,
-                            quotes=said,
-                        )
-                    )
+            pool_findings, ratio = self._pool_readings(facts, market, metrics)
+            findings += pool_findings
+            worst_ratio = max(worst_ratio, ratio)
+        unknown: list[str] = []
         if not findings and not any(f"used_weight_{p}" in metrics for p in POOLS):
             unknown.append("no weight header received from Binance this run")
         metrics["used_weight_ratio"] = round(worst_ratio, 4)
@@ -199,3 +137,85 @@ class RateLimitCheck(CheckBase):
             details=details,
             metrics=metrics,
         )
+
+    def _pool_readings(
+        self, facts: Facts, market: str, metrics: dict
+    ) -> tuple[list[Finding], float]:
+        """Given a market's host, return a finding per pool near its limit and the highest
+        share of a limit used (0 without readings); the readings go to the metrics."""
+        acc, book = facts.account, facts.book
+        base = acc.base_url(market)
+        host_prod = host_product(acc, market)  # the Portfolio Margin host: its futures row
+        findings: list[Finding] = []
+        worst_ratio = 0.0
+        for group in MARKETS[market].pools:
+            if acc.testnet and not POOLS[group].on_testnet:
+                continue
+            limit = book.limit(base, group)
+            used = book.last_used(base, group)
+            if used is None:
+                continue
+            worst_ratio = max(worst_ratio, used / limit if limit else 0.0)
+            metrics[f"used_weight_{group}"] = used
+            metrics[f"weight_limit_{group}"] = limit
+            product = POOLS[group].error_product if MARKETS[market].selectable else host_prod
+            findings += self._judge_pool(group, used, limit, product)
+        return findings, worst_ratio
+
+    def _judge_pool(self, group: str, used: int, limit: int, product: str) -> list[Finding]:
+        """Given a pool's weight used this minute and its limit, return a CRITICAL or WARNING
+        finding when the share used reaches the thresholds."""
+        s = self.settings
+        ratio = used / limit if limit else 0.0
+        label = pool_name(group)
+        if not POOLS[group].limit_confirmed:
+            label += " (limit unconfirmed)"
+        said = {-1003: quote(-1003, product, 0, limit=limit, interval="1 MINUTE")}
+        reading = (
+            f"this IP used {used} of {limit} request weight this minute on {label} "
+            f"({ratio * 100:.0f} %)"
+        )
+        if ratio >= s.critical:
+            status = Status.CRITICAL
+            reading += ": requests will soon fail with -1003 and the IP gets banned"
+        elif ratio >= s.warning:
+            status = Status.WARNING
+        else:
+            return []
+        return [
+            Finding(
+                status,
+                reading,
+                [],
+                fix_for(-1003, product),
+                risk_codes=[-1003],
+                product=product,
+                quotes=said,
+            )
+        ]
+
+
+def _ban_finding(
+    facts: Facts,
+    market: str,
+    key: str,
+    ban: tuple[float, str],
+    details: dict,
+    metrics: dict,
+) -> Finding:
+    """Given an active 418/429 ban of a market's host (its end and reason), return the CRITICAL
+    finding; the ban goes to the details and its time left to the metrics."""
+    until, reason = ban
+    base = facts.account.base_url(market)
+    product = host_product(facts.account, market)  # the Portfolio Margin host: its futures row
+    details.setdefault("bans", []).append({"host": key, "until": fmt_ts(until), "reason": reason})
+    metrics["ban_seconds_left"] = max(metrics.get("ban_seconds_left", 0), int(until - facts.now))
+    return Finding(
+        Status.CRITICAL,
+        f"{reason}; no requests to {base} until {fmt_ts(until)}: every order fails with -1003",
+        [-1003],
+        fix_for(-1003, product),
+        product=product,
+        # Binance names the end of the ban in epoch milliseconds
+        quotes={-1003: quote(-1003, product, 1, until=int(until * 1000))},
+    )

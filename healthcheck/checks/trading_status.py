@@ -8,6 +8,7 @@ the error code Binance would give a real order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -36,7 +37,7 @@ from healthcheck.checks.order_size import order_rules
 from healthcheck.exchange.catalogue import fix_for, lookup
 from healthcheck.exchange.endpoints import ENDPOINTS
 from healthcheck.exchange.fetch import TRANSPORT_KINDS, Request
-from healthcheck.model.markets import MARKETS, POOLS
+from healthcheck.model.markets import MARKETS, POOLS, Market
 from healthcheck.model.result import Result, Status
 
 if TYPE_CHECKING:
@@ -138,76 +139,18 @@ class TradingStatusCheck(CheckBase):
         return out
 
     def evaluate(self, facts: Facts) -> Result:
+        """Given this run's answers, return whether the account may trade: per market the
+        futures rules lock, canTrade, the spot API lock and the Portfolio Margin status, then
+        the account status and the test orders."""
         acc = facts.account
-        findings: list[Finding] = []
         src = Unavailable(facts)
         details: dict = {}
         metrics: dict = {}
-        seen: set[str] = set()
+        seen: set[str] = set()  # an endpoint two markets share is judged once
+        findings: list[Finding] = []
         for m in acc.markets:
-            row = MARKETS[m]
-            # the codes are the row's (its orders get them), under Portfolio Margin too
-            product = row.error_product
-            name = facts.role(m, "trading_rules")
-            if name is not None and name not in seen:
-                seen.add(name)
-                data = src.data(name, f"{row.title} trading rules")
-                if data is not None:
-                    with src.parsing():
-                        found = self._futures_indicators(data, facts.now, details, metrics, product)
-                        findings.extend(from_product(product, found))
-            name = facts.role(m, "can_trade")
-            if name is not None and name not in seen:
-                seen.add(name)
-                data = src.data(name, f"{row.title} canTrade")
-                if data is not None:
-                    with src.parsing():
-                        if not boolean(data, "canTrade", ENDPOINTS[name].path):
-                            code = -4088 if row.futures else -2010
-                            findings.append(
-                                Finding(
-                                    Status.CRITICAL,
-                                    f"{row.title} account may not trade (canTrade false): "
-                                    f"orders fail with {code}",
-                                    [code],
-                                    fix_for(code, product)
-                                    if row.futures
-                                    else "check Binance account notifications; contact support",
-                                    product=product,
-                                )
-                            )
-            name = facts.role(m, "api_lock")
-            if name is not None and name not in seen:
-                seen.add(name)
-                data = src.data(name, f"{row.title} API trading status")
-                if data is not None:
-                    with src.parsing():
-                        findings.extend(from_product(product, self._spot_lock(data)))
-            name = facts.role(m, "unified_account")
-            if name is not None and name not in seen:
-                seen.add(name)
-                data = src.data(name, "Portfolio Margin account status")
-                if data is not None:
-                    with src.parsing():
-                        findings.extend(from_product(product, _pm_status(data, details)))
-        data = src.data("sapi.accountStatus", "account status")
-        if data is not None:
-            status_text = data.get("data") if isinstance(data, dict) else None
-            if not isinstance(status_text, str):
-                src.reasons.append(
-                    "unexpected answer from Binance: account/status: field 'data' is missing"
-                )
-            else:
-                details["account_status"] = status_text
-                if status_text != "Normal":
-                    findings.append(
-                        Finding(
-                            Status.CRITICAL,
-                            f"Binance account status is {status_text[:60]!r}, not 'Normal'",
-                            [],
-                            "read Binance account notifications and contact support",
-                        )
-                    )
+            findings += self._market_findings(facts, m, src, seen, details, metrics)
+        findings += _account_status(src, details)
         unknown = src.reasons
         findings.extend(self._test_orders(facts, details, unknown))
         return combine(
@@ -219,6 +162,49 @@ class TradingStatusCheck(CheckBase):
             details=details,
             metrics=metrics,
         )
+
+    def _market_findings(
+        self,
+        facts: Facts,
+        market: str,
+        src: Unavailable,
+        seen: set[str],
+        details: dict,
+        metrics: dict,
+    ) -> list[Finding]:
+        """Given a market, return what its futures rules lock, canTrade, spot API lock and
+        Portfolio Margin status say, each endpoint not ``seen`` yet read once."""
+        row = MARKETS[market]
+        # the codes are the row's (its orders get them), under Portfolio Margin too
+        product = row.error_product
+        # (role, what a reason calls its endpoint, the judge of its answer), in reading order
+        steps: tuple[tuple[str, str, Callable[[str, Any], list[Finding]]], ...] = (
+            (
+                "trading_rules",
+                f"{row.title} trading rules",
+                lambda _name, data: self._futures_indicators(
+                    data, facts.now, details, metrics, product
+                ),
+            ),
+            ("can_trade", f"{row.title} canTrade", lambda name, data: _can_trade(row, name, data)),
+            ("api_lock", f"{row.title} API trading status", lambda _n, data: self._spot_lock(data)),
+            (
+                "unified_account",
+                "Portfolio Margin account status",
+                lambda _n, data: _pm_status(data, details),
+            ),
+        )
+        out: list[Finding] = []
+        for role, what, judge in steps:
+            name = facts.role(market, role)
+            if name is None or name in seen:
+                continue
+            seen.add(name)
+            data = src.data(name, what)
+            if data is not None:
+                with src.parsing():
+                    out.extend(from_product(product, judge(name, data)))
+        return out
 
     @staticmethod
     def _spot_lock(data: Any) -> list[Finding]:
@@ -342,6 +328,49 @@ class TradingStatusCheck(CheckBase):
         if results:
             details["test_orders"] = results
         return out
+
+
+def _can_trade(row: Market, name: str, data: Any) -> list[Finding]:
+    """Given a market's account answer, return a CRITICAL finding if canTrade is false."""
+    if boolean(data, "canTrade", ENDPOINTS[name].path):
+        return []
+    code = -4088 if row.futures else -2010
+    return [
+        Finding(
+            Status.CRITICAL,
+            f"{row.title} account may not trade (canTrade false): orders fail with {code}",
+            [code],
+            fix_for(code, row.error_product)
+            if row.futures
+            else "check Binance account notifications; contact support",
+            product=row.error_product,
+        )
+    ]
+
+
+def _account_status(src: Unavailable, details: dict) -> list[Finding]:
+    """Given the wallet's account status (sapi, if fetched), return a CRITICAL finding unless
+    it is 'Normal'; a malformed answer is noted as a reason for UNKNOWN."""
+    data = src.data("sapi.accountStatus", "account status")
+    if data is None:
+        return []
+    status_text = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(status_text, str):
+        src.reasons.append(
+            "unexpected answer from Binance: account/status: field 'data' is missing"
+        )
+        return []
+    details["account_status"] = status_text
+    if status_text == "Normal":
+        return []
+    return [
+        Finding(
+            Status.CRITICAL,
+            f"Binance account status is {status_text[:60]!r}, not 'Normal'",
+            [],
+            "read Binance account notifications and contact support",
+        )
+    ]
 
 
 # accountStatus of a Portfolio Margin account (GET /papi/v1/account): anything but NORMAL
