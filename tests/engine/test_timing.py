@@ -35,7 +35,13 @@ def test_offset_comes_from_the_sample_with_the_shortest_round_trip() -> None:
 
 
 def test_an_answer_without_a_numeric_server_time_is_malformed_not_an_offset() -> None:
-    for bad in ({"serverTime": "soon"}, {"serverTime": float("inf")}, {}, [1], {"serverTime": True}):
+    for bad in (
+        {"serverTime": "soon"},
+        {"serverTime": float("inf")},
+        {},
+        [1],
+        {"serverTime": True},
+    ):
         m = measure("usdm", [Outcome("fapi.time", data=bad)])
         assert m.offset_ms is None and m.samples == 0
         assert m.error is not None and m.error.kind is FetchErrorKind.MALFORMED
