@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthcheck.alerting.alerts import AlertEngine, AlertKind, AlertMessage
-from healthcheck.alerting.status import status_line
 from healthcheck.config import AlertsConfig, ConfigError, parse_config
 from healthcheck.model.maintenance import MaintenanceWindow, active_window, parse_duration
 from healthcheck.model.result import Result, Status
@@ -529,21 +528,6 @@ def test_commit_refuses_a_decision_made_before_a_silence_was_added(tmp_path: Pat
     db.close()
 
 
-def test_status_line_counts_firing_and_muted() -> None:
-    cfg = parse_config(_cfg())
-    c = Clock(replace(CFG, failure_threshold=1))
-    c.cycle(
-        [res("position_mode", CRIT, (-4061,)), res("balance", WARN)], [silence(check="balance")]
-    )
-    line = status_line(cfg, c.states, c.now, pending=2)
-    assert line == (
-        "1 account: 1 CRITICAL (main: position_mode); 1 WARNING (main: balance); "
-        "firing 1; muted 1 (1 silenced); 2 alerts pending"
-    )
-    c.cycle([res("position_mode", OK), res("balance", OK)])
-    assert status_line(cfg, c.states, c.now) == "1 account: all OK"
-
-
 def test_item_kinds_are_the_known_ones() -> None:
     assert {k.value for k in AlertKind} == {"FIRING", "UPDATE", "REMINDER", "RESOLVED"}
 
@@ -578,35 +562,6 @@ def test_silence_added_while_a_run_decides_keeps_that_runs_alert_out(tmp_path: P
     assert db.load_check_states()[("main", "balance")].held is True
     db.close()
     cli_db.close()
-
-
-def test_status_shows_failing_destination_masked_and_reminder_due(tmp_path: Path) -> None:
-    from healthcheck.alerting.status import collect, render
-    from healthcheck.service.daemon import decide_and_commit
-
-    url = "json://user:hunter2@127.0.0.1:9/"
-    cfg = parse_config(
-        _cfg(
-            alerts={"urls": [url], "failure_threshold": 1, "repeat_interval": 600},
-            daemon={"state_dir": str(tmp_path)},
-        )
-    )
-    db = StateDB.open(tmp_path)
-    engine = AlertEngine(cfg.alerts)
-    _, rows = decide_and_commit(engine, cfg, db, [res("balance", WARN)], {}, T0)
-    assert rows[0].id is not None
-    db.mark_failed(rows[0].id, T0, "HTTP 500 from 127.0.0.1", T0 + 30)
-    doc = collect(cfg, db, T0 + 60)
-    db.close()
-    (check,) = doc["checks"]
-    assert check["firing"] and check["last_notified"] == "2026-11-29T12:00:00+00:00"
-    assert check["reminder_due"] == "2026-11-29T12:10:00+00:00"
-    (dest,) = doc["outbox"]["destinations"]
-    assert dest["failing"] and dest["attempts"] == 1 and "HTTP 500" in dest["last_error"]
-    text = render(doc)
-    assert "hunter2" not in text and "hunter2" not in str(doc)
-    assert "FAILING after 1 attempt(s): HTTP 500" in text
-    assert doc["line"] == ("1 account: 1 WARNING (main: balance); firing 1; 1 alert pending")
 
 
 # ------------------------------------------------------------------------------ properties

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from healthcheck.checks.order_size import first_failing_price, order_rules
 from healthcheck.checks.symbols import SymbolsCheck, SymbolsSettings
 from healthcheck.exchange.fetch import Request
 from healthcheck.model.result import Status
@@ -193,16 +192,3 @@ def test_price_unavailable_is_unknown_for_the_size_part():
         )
     )
     assert r.status is Status.UNKNOWN
-
-
-def test_quantity_is_rounded_down_to_the_step_as_bots_do():
-    rules = order_rules("usdm", usdm_symbol()["filters"])
-    assert rules.quantity(Decimal(119.99), Decimal(60000)) == Decimal("0.001")
-    assert rules.quantity(Decimal(120), Decimal(60000)) == Decimal("0.002")
-
-
-def test_first_failing_price_finds_the_rounding_drop():
-    rules = order_rules("usdm", usdm_symbol()["filters"])
-    p = first_failing_price(rules, Decimal(150), Decimal(60000), Decimal("0.3"), +1)
-    assert p is not None and Decimal(75000) < p < Decimal("75000.01")
-    assert first_failing_price(rules, Decimal(150), Decimal(60000), Decimal("0.1"), +1) is None
