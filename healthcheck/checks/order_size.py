@@ -14,6 +14,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from healthcheck.checks.base import (
+    MAX_EXPONENT,
     Finding,
     SchemaError,
     SymbolView,
@@ -62,11 +63,15 @@ class OrderRules:
 
 
 def _dec(value: Any) -> Decimal | None:
+    """A filter's figure, or None when it is not a plausible number (an exponent beyond
+    MAX_EXPONENT would overflow or underflow the arithmetic below, as number() refuses too)."""
     try:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return d if d.is_finite() else None
+    if not d.is_finite() or (d and not -MAX_EXPONENT <= d.adjusted() <= MAX_EXPONENT):
+        return None
+    return d
 
 
 def _filter(filters: dict[str, Any], name: str) -> dict[str, Any]:

@@ -48,3 +48,20 @@ def test_first_failing_price_looks_down_too():
     # 150 of notional is 2.5 BTC at 60, above the market max of 2 as the price falls below 75
     p = first_failing_price(rules, Decimal(150), Decimal(100), Decimal("0.5"), -1)
     assert p is not None and Decimal(74) < p <= Decimal(75)
+
+
+def test_an_implausible_filter_figure_is_no_rule_not_an_overflow():
+    """Hypothesis found these (CI): a step of 1E-999999 underflowed and a minimum quantity of
+    1E+999999 overflowed the arithmetic; like number(), a figure beyond 1E+-100 is ignored."""
+    filters = usdm_symbol()["filters"]
+    filters["LOT_SIZE"] = {
+        "filterType": "LOT_SIZE",
+        "stepSize": "1E-999999",
+        "minQty": "1E+999999",
+        "maxQty": "1000",
+    }
+    rules = order_rules("usdm", filters)
+    # no step; the minimum is MARKET_LOT_SIZE's (the implausible LOT_SIZE one is ignored)
+    assert rules.step == 0 and rules.min_qty == Decimal("0.001")
+    assert rules.quantity(Decimal(150), Decimal(60000)) == Decimal(150) / Decimal(60000)
+    assert rules.failure(Decimal(150), Decimal(60000)) is None
