@@ -47,14 +47,7 @@ def unit_state(unit: str, timeout_seconds: float = SYSTEMCTL_TIMEOUT_SECONDS) ->
     if done.returncode != 0 or "ActiveState" not in props:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
         why = err[0] if err else f"exit status {done.returncode}"
-        if "Transport endpoint is not connected" in why and os.geteuid() != 0:
-            # measured under systemd-nspawn: the system bus drops a DynamicUser= it cannot
-            # resolve, which it can with nss-systemd
-            why += (
-                " (the system bus cannot resolve this service's user: install nss-systemd, "
-                "Debian/Ubuntu package libnss-systemd)"
-            )
-        return UnitState(unit, error=f"systemctl show failed: {scrub(why)[:300]}")
+        return UnitState(unit, error=f"systemctl show failed: {scrub(why)[:200]}")
     status: int | None
     try:
         status = int(props.get("ExecMainStatus", ""))

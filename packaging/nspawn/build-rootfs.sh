@@ -14,11 +14,10 @@ set -euo pipefail
 
 DIR=${1:-/var/cache/binance-healthcheck/nspawn-rootfs}
 MIRROR=${BHC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# systemd as PID 1; dbus for systemctl/systemd-analyze over the bus; libnss-systemd so the bus
-# can resolve a DynamicUser= (bot_alive's `systemctl show` as the service); procps for /bin/kill
+# systemd as PID 1; dbus for systemctl/systemd-analyze over the bus; procps for /bin/kill
 # (the unit's ExecReload=); python3-venv for the README's venv; sudo because the README's
 # commands start with it.
-PACKAGES=systemd,systemd-sysv,dbus,libnss-systemd,procps,python3,python3-venv,sudo
+PACKAGES=systemd,systemd-sysv,dbus,procps,python3,python3-venv,sudo
 STAMP="bookworm minbase $PACKAGES v2"
 
 if [ "$(id -u)" != 0 ]; then echo "build-rootfs: must run as root" >&2; exit 2; fi
