@@ -141,14 +141,22 @@ def evaluate_bot_alive(account: str, facts: BotAliveFacts, now: float) -> Result
         f = judge_source(s, now)
         if f is not None:
             findings.append(f)
+    unit_unknown: list[str] = []
     for u in facts.units:
         f, why = judge_unit(u)
         findings += [f] if f is not None else []
-        unknown += [why] if why else []
+        unit_unknown += [why] if why else []
     if facts.api is not None:
         f, why = judge_api(facts.api, now)
         findings += [f] if f is not None else []
         unknown += [why] if why else []
+    if findings:
+        # another sign of life was judged (the log's silence, the bot's API): a unit state that
+        # cannot be read (e.g. the system bus refusing a DynamicUser=) is a note, not UNKNOWN
+        unit_notes = unit_unknown
+    else:
+        unknown += unit_unknown
+        unit_notes = []
     metrics: dict[str, Any] = {}
     seen = [s for s in facts.sources if s.last_line_ts is not None]
     if seen:
@@ -179,6 +187,8 @@ def evaluate_bot_alive(account: str, facts: BotAliveFacts, now: float) -> Result
         ]
     if facts.api is not None:
         details["api"] = {"url": facts.api.url, "failure": facts.api.reason or None}
+    if unit_notes:
+        details["unit_state_unreadable"] = unit_notes
     ok = "; ".join(f.text for f in findings if f.status is Status.OK) or "the bot is alive"
     r = combine(
         account,

@@ -223,3 +223,21 @@ def test_the_last_line_time_is_exported_as_a_metric_and_perfdata() -> None:
     )
     line = nagios_line(Report([r], {}, T0), ChecksConfig())
     assert "BINANCE CRITICAL" in line and "'main bot_last_line_age'=190s;;180;0;" in line
+
+
+def test_an_unreadable_unit_state_is_a_note_when_the_log_is_judged():
+    """Under the shipped unit's DynamicUser=, the system bus refuses `systemctl show` (found under
+    a real systemd): with the log's silence judged, bot_alive stays OK or CRITICAL on the log and
+    keeps the unit's reason in its details; alone, it is UNKNOWN with that reason."""
+    refused = UnitState(
+        "ft.service",
+        error="systemctl show failed: Failed to get properties: Transport endpoint is not "
+        "connected",
+    )
+    fresh = run(BotAliveFacts(sources=[source(T0)], units=[refused]), T0 + 10)
+    assert fresh.status is Status.OK, fresh.summary
+    assert "Transport endpoint" in str(fresh.details["unit_state_unreadable"])
+    silent = run(BotAliveFacts(sources=[source(T0)], units=[refused]), T0 + 600)
+    assert silent.status is Status.CRITICAL and "stale_after" in silent.summary
+    alone = run(BotAliveFacts(units=[refused]), T0)
+    assert alone.status is Status.UNKNOWN and "Transport endpoint" in alone.summary
