@@ -15,7 +15,9 @@ def test_a_new_account_gets_the_default_balances(client: Client) -> None:
     assert futures["USDT"] == "5000.00000000"
 
 
-def test_keys_are_binance_shaped_and_find_their_account(sim: Simulator, account: SimAccount) -> None:
+def test_keys_are_binance_shaped_and_find_their_account(
+    sim: Simulator, account: SimAccount
+) -> None:
     assert len(account.api_key) == 64 and account.api_key.isalnum()
     assert account.api_secret is not None and len(account.api_secret) == 64
     assert sim.account_by_key(account.api_key) is account

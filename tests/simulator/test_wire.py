@@ -25,7 +25,9 @@ def test_the_signature_payload_is_query_then_body(sim: Simulator, account: SimAc
     assert sim.signature_ok(account, req(query, f"{body}&signature={good}"))
     assert sim.signature_ok(account, req(f"{query}&signature={good}", body))
     # body first is another payload, and an unsigned request is refused
-    assert not sim.signature_ok(account, req(query, f"{body}&signature={_sign(secret, body + query)}"))
+    assert not sim.signature_ok(
+        account, req(query, f"{body}&signature={_sign(secret, body + query)}")
+    )
     assert not sim.signature_ok(account, req(query, body))
 
 
