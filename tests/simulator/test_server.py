@@ -14,7 +14,7 @@ def test_serves_only_while_started() -> None:
     sim = Simulator()
     assert not sim.started
     with pytest.raises(RuntimeError):
-        sim.url
+        _ = sim.url
     with sim:
         assert sim.address[0] == "127.0.0.1"
         url = sim.url
