@@ -1,4 +1,4 @@
-"""Tests for healthcheck.storage.state.bans: Binance bans and the response cache survive a restart."""
+"""Tests for healthcheck.storage.state.bans: bans and the response cache survive a restart."""
 
 from __future__ import annotations
 
