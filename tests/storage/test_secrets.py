@@ -15,7 +15,7 @@ VALUE = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 
 def test_repr_str_and_format_show_only_a_mask() -> None:
     s = Secret(VALUE, "api_secret")
-    for text in (repr(s), str(s), f"{s}", "{}".format(s), f"{[s]}", f"{ {'k': s} }"):
+    for text in (repr(s), str(s), f"{s}", format(s, ""), f"{[s]}", f"{ {'k': s} }"):
         assert VALUE not in text
         assert "vmPU…Eh8A" in text and "api_secret" in text
     assert s.reveal() == VALUE
