@@ -12,7 +12,7 @@ sees the cost before running anything.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from healthcheck.checks import build_checks
@@ -118,8 +118,15 @@ def due_checks(cfg: Config, due: Due, accounts: Iterable[AccountConfig]) -> dict
     return {a.name: [c for c in checks if a.runs(c.id) and c.applies(a)] for a in accounts}
 
 
-def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = None) -> Plan:
-    """Given the config, the checks due and the accounts (None: all), return the merged plan."""
+def build_plan(
+    cfg: Config,
+    due: Due = None,
+    accounts: Iterable[str] | None = None,
+    ensure: Mapping[str, Iterable[Request]] | None = None,
+) -> Plan:
+    """Given the config, the checks due, the accounts (None: all) and per account the requests
+    to send even when no due check reads them (the runner's Portfolio Margin probes), return the
+    merged plan."""
     accs = [a for a in cfg.accounts if accounts is None or a.name in set(accounts)]
     per_account = due_checks(cfg, due, accs)
     planned: dict[tuple[str, str, str, Params], Planned] = {}
@@ -166,6 +173,12 @@ def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = No
             if c.has_followups:
                 # followups are signed requests of this account's markets (e.g. test orders)
                 signed_markets |= set(a.markets)
+        for req in (ensure or {}).get(a.name, ()):
+            ep = ENDPOINTS[req.endpoint]
+            p = Planned(req, a.base_url(ep.market), a.name, not ep.signed, req.reuse_seconds)
+            planned.setdefault(p.key, p).readers.add(a.name)
+            if ep.signed:
+                signed_markets.add(ep.market)
         for m in signed_markets:
             if MARKETS[m].time_endpoint is None:
                 continue  # signed with the offset of another market of the account (/papi)
@@ -173,6 +186,39 @@ def build_plan(cfg: Config, due: Due = None, accounts: Iterable[str] | None = No
             time_.setdefault(key, TimeSampling(key[0], m, a.name, 1, False))
     return Plan(
         per_account, list(planned.values()), list(time_.values()), list(exchange.values()), ntp
+    )
+
+
+def with_accounts(base: Plan, other: Plan, names: Iterable[str]) -> Plan:
+    """Given a plan, another plan for some of its accounts and the names of those accounts,
+    return the plan in which they read as ``other`` plans them (their reads in ``base`` are
+    dropped; a request both plan is kept once)."""
+    moved = set(names)
+    requests: dict[tuple[str, str, str, Params], Planned] = {}
+    for p in base.requests:
+        if p.readers - moved:
+            requests[p.key] = replace(p, checks=set(p.checks), readers=p.readers - moved)
+    for q in other.requests:
+        if not q.readers & moved:
+            continue
+        have = requests.get(q.key)
+        if have is None:
+            requests[q.key] = replace(q, checks=set(q.checks), readers=q.readers & moved)
+        else:
+            have.checks |= q.checks
+            have.readers |= q.readers & moved
+            have.reuse_seconds = min(have.reuse_seconds, q.reuse_seconds)
+    times = {(t.base, t.market): t for t in base.time}
+    for t in other.time:
+        times.setdefault((t.base, t.market), t)
+    exchange = {(e.base, e.market): replace(e, symbols=set(e.symbols)) for e in base.exchange}
+    for e in other.exchange:
+        have_e = exchange.setdefault((e.base, e.market), replace(e, symbols=set()))
+        have_e.symbols |= e.symbols
+        have_e.checks = have_e.checks | e.checks
+    checks = {n: (other.checks[n] if n in moved else cs) for n, cs in base.checks.items()}
+    return Plan(
+        checks, list(requests.values()), list(times.values()), list(exchange.values()), base.ntp
     )
 
 

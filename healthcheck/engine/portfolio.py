@@ -1,7 +1,10 @@
 """Portfolio Margin "auto": finding out, once a day, which accounts trade under it.
 
 An account whose ``portfolio_margin`` is "auto" is read on the classic endpoints until a run
-settles it. The answer is kept a day per account and key (another key behind the same name is
+settles it. The runner asks the key's restrictions (``/sapi/v1/account/apiRestrictions``, the
+answer api_key reads too) alongside the run's other signed reads; only a key that may trade
+under Portfolio Margin has ``/papi/v1/account`` asked, with the account's /papi reads, in one
+more wave. The answer is kept a day per account and key (another key behind the same name is
 asked afresh) and fills in the config the runs and the daemon's schedule use.
 """
 
@@ -9,39 +12,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import replace
 
 from healthcheck.config import Config
 from healthcheck.engine.cache import AnswerCache
-from healthcheck.engine.timing import ClockOffsets
 from healthcheck.exchange.account import AccountConfig
-from healthcheck.exchange.fetch import FetchErrorKind
-from healthcheck.exchange.gateway import AccountGateway
-from healthcheck.model.markets import PM_HOST
+from healthcheck.exchange.fetch import FetchErrorKind, Outcome
 
 log = logging.getLogger(__name__)
 
 # what "auto" found out about Portfolio Margin is asked again after a day (an account may move)
 PM_REMEMBER_SECONDS = 86400.0
+RESTRICTIONS = "sapi.apiRestrictions"  # says whether the key may trade under Portfolio Margin
+PAPI_PROBE = "papi.account"  # answers for a Portfolio Margin account, refuses a classic one
 
 
 class PortfolioMarginProbe:
-    """Settles the "auto" accounts and fills their answers into the config."""
+    """Settles the "auto" accounts from the answers a run got, and fills them into the config."""
 
-    def __init__(
-        self,
-        config: Config,
-        cache: AnswerCache,
-        gateways: dict[str, AccountGateway],
-        pool: ThreadPoolExecutor,
-        offsets: ClockOffsets,
-    ) -> None:
+    def __init__(self, config: Config, cache: AnswerCache) -> None:
         self.config = config
         self.cache = cache
-        self.gateways = gateways
-        self.pool = pool
-        self.offsets = offsets
 
     def _key(self, a: AccountConfig) -> str:
         # per account and key: another key (or account) behind the same name is asked afresh
@@ -61,62 +53,48 @@ class PortfolioMarginProbe:
             accounts.append(a)
         return replace(cfg, accounts=tuple(accounts)) if changed else cfg
 
-    def detect(self, accounts: list[str] | None) -> None:
-        """Settle each "auto" account not settled in the last day. The key's restrictions
-        (``/sapi/v1/account/apiRestrictions``, weight 1) say whether it may trade under
-        Portfolio Margin; only then is ``/papi/v1/account`` (weight 20 on /papi) asked: it
-        answers for a Portfolio Margin account and refuses a classic one (-2015). A transport
-        failure or a clock/signature error says nothing: asked again next run (the run reads
-        the classic endpoints meanwhile)."""
-        todo = [
-            a
-            for a in self.resolved_config().accounts
-            if a.pm is None and (accounts is None or a.name in set(accounts))
-        ]
-        if not todo:
-            return
-        known = self.offsets.any_known()
-        offset = -(known.offset_ms or 0.0) if known else 0.0
-        probes = self._ask_restrictions(todo, offset)
-        for a in todo:
-            if a.name in probes:
-                self._read_probe(a, probes[a.name])
+    @staticmethod
+    def unsettled(accounts: Iterable[AccountConfig]) -> list[str]:
+        """Given resolved accounts, return the names of those "auto" has not settled."""
+        return [a.name for a in accounts if a.pm is None]
 
-    def _ask_restrictions(self, todo: list[AccountConfig], offset: float) -> dict[str, Future]:
-        """Given the accounts to settle, ask their keys' restrictions; settle those that may not
-        trade under Portfolio Margin, and return the /papi probe sent for the others."""
-        restr = {a.name: self._submit(a, "sapi.apiRestrictions", "spot", offset) for a in todo}
-        probes = {}
-        for a in todo:
-            out = restr[a.name].result()
-            if not out.ok or not isinstance(out.data, dict):
-                log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
-                continue
-            if out.data.get("enablePortfolioMarginTrading") is not True:
-                self._settle(a, False)
-                continue
-            probes[a.name] = self._submit(a, "papi.account", PM_HOST, offset)
-        return probes
+    def read_restrictions(self, a: AccountConfig, out: Outcome | None) -> bool:
+        """Given an unsettled account and its key's restrictions answer, settle the account
+        when the key may not trade under Portfolio Margin; return True when /papi must be asked
+        (it may). No answer says nothing: asked again next run (read classic meanwhile)."""
+        if out is None or not out.ok or not isinstance(out.data, dict):
+            log.info(
+                "%s: Portfolio Margin not settled yet: %s",
+                a.name,
+                out.error if out is not None else "no answer",
+            )
+            return False
+        if out.data.get("enablePortfolioMarginTrading") is not True:
+            self._settle(a, False)
+            return False
+        return True
 
-    def _read_probe(self, a: AccountConfig, probe: Future) -> None:
-        """Settle an account by its /papi answer: an answer says yes, a refusal says no."""
-        out = probe.result()
-        if out.ok:
+    def read_papi(self, a: AccountConfig, out: Outcome | None) -> bool | None:
+        """Given an account whose key may trade under Portfolio Margin and its
+        ``/papi/v1/account`` answer, settle it and return the answer: an answer says yes, a
+        refusal says no; a transport failure or a clock/signature error says nothing (None)."""
+        if out is not None and out.ok:
             self._settle(a, True)
-        elif (
-            out.error is not None
+            return True
+        if (
+            out is not None
+            and out.error is not None
             and out.error.kind == FetchErrorKind.API
             and out.error.code not in (-1021, -1022)
         ):
             self._settle(a, False)
-        else:
-            log.info("%s: Portfolio Margin not settled yet: %s", a.name, out.error)
-
-    def _submit(self, a: AccountConfig, endpoint: str, host: str, offset: float) -> Future:
-        gw = self.gateways[a.name]
-        if offset:
-            gw.set_offset(host, offset)
-        return gw.submit(self.pool, endpoint)
+            return False
+        log.info(
+            "%s: Portfolio Margin not settled yet: %s",
+            a.name,
+            out.error if out is not None else "no answer",
+        )
+        return None
 
     def _settle(self, a: AccountConfig, answer: bool) -> None:
         log.info("%s: Portfolio Margin %s", a.name, "in use" if answer else "not in use")

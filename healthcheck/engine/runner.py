@@ -35,8 +35,8 @@ from healthcheck.config import Config
 from healthcheck.engine.botconfigs import BotConfigPoller
 from healthcheck.engine.cache import AnswerCache
 from healthcheck.engine.exchangeinfo import ExchangeInfoReader
-from healthcheck.engine.plan import Due, Plan, Planned, build_plan
-from healthcheck.engine.portfolio import PortfolioMarginProbe
+from healthcheck.engine.plan import Due, Plan, Planned, build_plan, with_accounts
+from healthcheck.engine.portfolio import PAPI_PROBE, RESTRICTIONS, PortfolioMarginProbe
 from healthcheck.engine.reuse import AnswerReuse
 from healthcheck.engine.timing import ClockOffsets, HostKey, measure
 from healthcheck.exchange import ntp as ntp_mod
@@ -141,7 +141,7 @@ class Runner:
         self.reuse = AnswerReuse(config, self.cache, self._latest)
         self.exinfo = ExchangeInfoReader(self.cache, self.book)
         self.bots = BotConfigPoller(config)
-        self.pm = PortfolioMarginProbe(config, self.cache, self.gateways, self.pool, self.clocks)
+        self.pm = PortfolioMarginProbe(config, self.cache)
         self.ntp = ntp_mod.NtpClient()
         self.last_plan: Plan | None = None
         hosts = [(a.base_url(m), m) for a in config.accounts for m in a.hosts]
@@ -183,6 +183,7 @@ class Runner:
         self._start_time_samples(fl)
         self._send_public(fl)
         self._sign_as_time_arrives(fl)
+        self._settle_portfolio_margin(fl, due)
         for (base, m), (fut, wanted) in fl.exinfo_futs.items():
             fl.exchange[(base, m)] = self.exinfo.from_answer(fut.result(), base, m, wanted)
         facts = self._facts(fl, _ntp_verdict(fl))
@@ -200,11 +201,13 @@ class Runner:
         return Report(results, metrics, started, deferred)
 
     def _plan(self, due: Due, accounts: list[str] | None) -> _Flight:
-        """Resolve the accounts (bot configs, Portfolio Margin "auto") and plan the run."""
+        """Resolve the accounts (bot configs, Portfolio Margin "auto" found earlier) and plan
+        the run: an account "auto" has not settled is planned classic, with its key's
+        restrictions (they say whether /papi is worth asking)."""
         self.poll_bots()
-        self.pm.detect(accounts)
         cfg = self.resolved_config()
-        plan = build_plan(cfg, due, accounts)
+        todo = self.pm.unsettled(a for a in cfg.accounts if accounts is None or a.name in accounts)
+        plan = build_plan(cfg, due, accounts, {n: [Request(RESTRICTIONS)] for n in todo})
         self.last_plan = plan
         return _Flight(cfg, plan, [a for a in cfg.accounts if a.name in plan.checks])
 
@@ -309,6 +312,72 @@ class Runner:
         for p in fl.plan.requests:  # signed requests of markets without a time plan
             if not p.public and (p.base, p.endpoint.market) not in fl.signed:
                 self._send_signed(fl, (p.base, p.endpoint.market))
+
+    def _settle_portfolio_margin(self, fl: _Flight, due: Due) -> None:
+        """Settle the "auto" accounts by their keys' restrictions, sent with the run's signed
+        reads. A key that may trade under Portfolio Margin has its account's /papi reads sent
+        (with ``/papi/v1/account``, whose answer settles it); under Portfolio Margin, its
+        classic futures answers (refused) are dropped and the /papi ones read instead."""
+        maybe = [
+            a.name
+            for a in fl.accs
+            if a.pm is None and self.pm.read_restrictions(a, self._answer(fl, a, RESTRICTIONS))
+        ]
+        if maybe:
+            classic = fl.plan
+            cfg = replace(
+                fl.cfg,
+                accounts=tuple(
+                    replace(a, portfolio_margin=True) if a.name in maybe else a
+                    for a in fl.cfg.accounts
+                ),
+            )
+            papi = build_plan(cfg, due, maybe, {n: [Request(PAPI_PROBE)] for n in maybe})
+            fl.plan = with_accounts(classic, papi, maybe)
+            self._send_more(fl)
+            pm = [n for n in maybe if self._read_papi(fl, cfg, n)]
+            fl.plan = with_accounts(classic, papi, pm)
+        # the accounts as settled (a refused /papi probe makes an account classic)
+        fl.cfg = self.resolved_config()
+        fl.accs = [a for a in fl.cfg.accounts if a.name in fl.plan.checks]
+        self.last_plan = fl.plan
+
+    def _read_papi(self, fl: _Flight, cfg: Config, name: str) -> bool:
+        acc = next(a for a in cfg.accounts if a.name == name)
+        return self.pm.read_papi(acc, self._answer(fl, acc, PAPI_PROBE)) is True
+
+    def _answer(self, fl: _Flight, a: AccountConfig, endpoint: str) -> Outcome | None:
+        """Given an account and an endpoint it planned without parameters, return its answer
+        (waiting for it); None when it was not sent."""
+        for p in fl.plan.requests:
+            if p.request.endpoint == endpoint and a.name in p.readers and not p.request.params:
+                if p.key in fl.reused:
+                    return fl.reused[p.key]
+                if p.key in fl.futs:
+                    return fl.futs[p.key].result()
+        return None
+
+    def _send_more(self, fl: _Flight) -> None:
+        """Send what a plan changed during the run added: exchangeInfo, public requests, and
+        the signed ones with their hosts' offsets (known by now)."""
+        for need in fl.plan.exchange:
+            hk = (need.base, need.market)
+            if hk not in fl.exchange and hk not in fl.exinfo_futs:
+                ep = MARKETS[need.market].exchange_info_endpoint or ""
+                fl.exinfo_futs[hk] = (
+                    self.gateways[need.account].submit(self.pool, ep),
+                    need.symbols,
+                )
+        hosts: set[HostKey] = set()
+        for p in fl.plan.requests:
+            if p.key in fl.futs or p.key in fl.reused:
+                continue
+            if p.public:
+                self._send_or_reuse(p, fl)
+            else:
+                hosts.add((p.base, p.endpoint.market))
+        for key in sorted(hosts):
+            self._send_signed(fl, key)
 
     def _facts(self, fl: _Flight, ntp_verdict: Any) -> dict[str, Facts]:
         """Given the answers, return the facts per account."""

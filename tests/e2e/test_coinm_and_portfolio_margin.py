@@ -137,16 +137,54 @@ def test_pm_account_auto_detected_never_a_bad_key(config_for, sim, account):
     assert bad == {}
     key = result(first, "api_key")
     assert "-2015" not in key.summary and key.details.get("portfolio_margin") is True
-    # the futures went through /papi; /fapi and /dapi saw no signed call
+    # the futures were read through /papi (the classic reads sent with the key's restrictions,
+    # refused, reached no check: every check is OK above)
     signed = {r.path for r in sim.requests if r.signed}
     assert "/papi/v1/account" in signed and "/papi/v1/um/positionSide/dual" in signed
-    assert not any(p.startswith(("/fapi/", "/dapi/")) for p in signed), sorted(signed)
-    # remembered in state: the next run does not ask apiRestrictions to settle it again
+    # remembered in state: the next run does not ask apiRestrictions to settle it again, and
+    # /fapi and /dapi see no signed call
     sim.requests.clear()
-    second = run_once(cfg, {"balance"})
-    assert result(second, "balance").status is Status.OK
-    assert "/sapi/v1/account/apiRestrictions" not in {r.path for r in sim.requests}
+    second = run_once(cfg, {"balance", "position_mode", "open_orders", "leverage"})
+    assert {c: s for c, s in _statuses(second).items() if s[0] is not Status.OK} == {}
     assert result(second, "balance").metrics["uni_mmr"] == 8.5
+    assert "/sapi/v1/account/apiRestrictions" not in {r.path for r in sim.requests}
+    signed = {r.path for r in sim.requests if r.signed}
+    assert not any(p.startswith(("/fapi/", "/dapi/")) for p in signed), sorted(signed)
+
+
+def _waves(sim, since: int, gap_s: float) -> int:
+    """How many waves of requests reached the simulator since request ``since``: a new wave
+    starts after a silence of ``gap_s`` (a request that waited for an answer), as
+    bench/bench_oneshot.py counts them."""
+    ts = sorted(r.ts for r in sim.requests[since:])
+    return sum(1 for i, t in enumerate(ts) if i == 0 or t - ts[i - 1] >= gap_s)
+
+
+@pytest.mark.parametrize("pm", [False, True])
+def test_cold_auto_check_sends_the_signed_reads_with_the_key_restrictions(config_for, sim, pm):
+    """A cold check (empty state) of an "auto" account: server time, then every signed read
+    with the key's restrictions (which settle "auto"): two waves. Only a Portfolio Margin
+    account has its /papi reads sent in the next wave, and its refused classic reads never
+    make it a bad key."""
+    if pm:
+        sim.set_fault("portfolio_margin", account="main")
+    sim.latency_ms = 300.0  # each answer takes 300 ms: a request that waited for one is late
+    cfg = config_for(markets=["usdm"], symbols={"usdm": ["BTCUSDT"]})
+    report = run_once(cfg, ALL)
+    assert {c: s for c, s in _statuses(report).items() if s[0] is not Status.OK} == {}
+    assert result(report, "api_key").details.get("portfolio_margin") is (True if pm else None)
+    seen = "\n".join(str((round(r.ts % 100, 3), r.path)) for r in sim.requests)
+    restr = next(r for r in sim.requests if r.path == "/sapi/v1/account/apiRestrictions")
+    classic = next(r for r in sim.requests if r.path == "/fapi/v1/accountConfig")
+    assert abs(classic.ts - restr.ts) < 0.2, seen  # the same wave
+    if not pm:
+        assert _waves(sim, 0, 0.2) == 2, seen
+        assert not any(r.path.startswith("/papi/") for r in sim.requests)
+    else:
+        # /papi/v1/account (it settles "auto") goes in the wave after the restrictions (the
+        # rest of /papi may wait for its weight header: a cold pool is probed first)
+        papi = next(r for r in sim.requests if r.path == "/papi/v1/account")
+        assert 0.3 <= papi.ts - restr.ts < 0.5, seen
 
 
 def test_classic_account_auto_settles_without_touching_papi(config_for, sim):

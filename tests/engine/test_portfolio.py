@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from healthcheck.config import Config, parse_config
 from healthcheck.engine.cache import AnswerCache
 from healthcheck.engine.portfolio import PM_REMEMBER_SECONDS, PortfolioMarginProbe
-from healthcheck.engine.timing import ClockOffsets
 from healthcheck.storage.state import StateDB
 
 
@@ -31,8 +29,7 @@ def config(api_key: str = "A" * 64) -> Config:
 
 
 def probe(cfg: Config, cache: AnswerCache) -> PortfolioMarginProbe:
-    # no gateway: a probe that asked Binance would fail with KeyError
-    return PortfolioMarginProbe(cfg, cache, {}, ThreadPoolExecutor(1), ClockOffsets(cache))
+    return PortfolioMarginProbe(cfg, cache)
 
 
 def test_the_probe_remembers_its_answer_across_processes_for_a_day(tmp_path: Path) -> None:
@@ -46,7 +43,7 @@ def test_the_probe_remembers_its_answer_across_processes_for_a_day(tmp_path: Pat
     db = StateDB.open(tmp_path)
     again = probe(cfg, AnswerCache(db, time.time))
     assert again.resolved_config().accounts[0].pm is True
-    again.detect(None)  # settled: nothing is asked (no gateway to ask with)
+    assert again.unsettled(again.resolved_config().accounts) == []  # nothing to ask
     tomorrow = probe(cfg, AnswerCache(db, lambda: time.time() + PM_REMEMBER_SECONDS + 1))
     assert tomorrow.resolved_config().accounts[0].pm is None
     db.close()
