@@ -61,7 +61,11 @@ def demo_config(
         )
     return Config(
         accounts=tuple(accs),
-        daemon=DaemonConfig(interval=1.0, state_dir=state_dir, request_timeout=5.0),
+        # every check every second against our own simulator: the budget that leaves Binance's
+        # weight to a real bot (10 %) would stretch the demo's schedule and say so at length
+        daemon=DaemonConfig(
+            interval=1.0, state_dir=state_dir, request_timeout=5.0, weight_budget_share=1.0
+        ),
         ntp=NtpConfig(servers=tuple(NtpServer(h, p) for h, p in ntp_servers), timeout=1.0),
         alerts=AlertsConfig(**alerts_kwargs),
         checks=ChecksConfig(),

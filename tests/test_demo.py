@@ -37,3 +37,5 @@ def test_demo_daemon_part_alerts_once_then_resolves():
     assert out.count(">>> alert received (failure): [CRITICAL] healthy: position_mode") == 1
     assert "No other messages: one alert for the problem, one when it was resolved." in out
     assert "Traceback" not in done.stderr
+    # the demo's 1-s schedule against its own simulator is not stretched (nor says so)
+    assert "stretched" not in done.stderr + done.stdout
