@@ -184,7 +184,10 @@ def test_cold_auto_check_sends_the_signed_reads_with_the_key_restrictions(config
         # /papi/v1/account (it settles "auto") goes in the wave after the restrictions (the
         # rest of /papi may wait for its weight header: a cold pool is probed first)
         papi = next(r for r in sim.requests if r.path == "/papi/v1/account")
-        assert 0.3 <= papi.ts - restr.ts < 0.5, seen
+        # after the restrictions' answer (300 ms), within the following round trips: under CI
+        # load the settle step also waits for the rest of its wave's answers (seen: 0.60 s)
+        assert 0.3 <= papi.ts - restr.ts < 1.0, seen
+        assert _waves(sim, 0, 0.2) <= 4, seen
 
 
 def test_classic_account_auto_settles_without_touching_papi(config_for, sim):
